@@ -1,0 +1,478 @@
+//! What an agency's report says about its scorecard: strongest and weakest
+//! indicators, indicators below the pass mark, and the OIT path to a target.
+
+use crate::exact::{Exact, Score, exact, mean};
+use crate::framework::{Framework, Rounding, ToolKind};
+use crate::scoring::Scorecard;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ToolAnalysis {
+    pub tool: String,
+    pub score: Score,
+    /// Indicators sharing the highest score within the tool (usually one).
+    pub highest: Vec<u32>,
+    pub lowest: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Analysis {
+    pub overall: Score,
+    pub level: String,
+    pub pass_mark: Score,
+    pub highest: Vec<u32>,
+    pub lowest: Vec<u32>,
+    pub below_pass: Vec<u32>,
+    pub tools: Vec<ToolAnalysis>,
+}
+
+fn extremes(scores: &[(u32, Score)]) -> (Vec<u32>, Vec<u32>) {
+    let Some(max) = scores.iter().map(|s| s.1).max() else {
+        return (vec![], vec![]);
+    };
+    let min = scores.iter().map(|s| s.1).min().unwrap_or(max);
+    let pick = |v: Score| scores.iter().filter(|s| s.1 == v).map(|s| s.0).collect();
+    (pick(max), pick(min))
+}
+
+/// Reads the scorecard the way the report does.
+pub fn analyse(fw: &Framework, card: &Scorecard) -> Analysis {
+    let all: Vec<(u32, Score)> = card.indicators.iter().map(|(n, s)| (*n, *s)).collect();
+    let (highest, lowest) = extremes(&all);
+    let below_pass = all
+        .iter()
+        .filter(|(_, s)| *s < fw.pass_mark)
+        .map(|(n, _)| *n)
+        .collect();
+    let tools = fw
+        .tools
+        .iter()
+        .map(|t| {
+            let scores: Vec<_> = fw
+                .indicators_of(&t.code)
+                .filter_map(|i| card.indicators.get(&i.number).map(|s| (i.number, *s)))
+                .collect();
+            let (highest, lowest) = extremes(&scores);
+            ToolAnalysis {
+                tool: t.code.clone(),
+                score: card.tools.get(&t.code).copied().unwrap_or_default(),
+                highest,
+                lowest,
+            }
+        })
+        .collect();
+    Analysis {
+        overall: card.overall,
+        level: card.level.clone(),
+        pass_mark: fw.pass_mark,
+        highest,
+        lowest,
+        below_pass,
+        tools,
+    }
+}
+
+/// One checklist item to pass, with what it alone adds to the overall score.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PlanStep {
+    pub item: String,
+    pub indicator: u32,
+    pub subindicator: Option<String>,
+    /// Exact marginal gain on the overall score, rounded for display.
+    pub gain: Score,
+}
+
+/// The smallest set of failed checklist items whose passing reaches a target.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    pub target: Score,
+    pub current: Score,
+    /// The overall score once every step is passed (or, when the target is
+    /// out of reach, once every failed item is passed).
+    pub projected: Score,
+    pub reachable: bool,
+    /// Ranked by gain, highest first.
+    pub steps: Vec<PlanStep>,
+}
+
+/// One checklist tool in the planner: `best[c]` is the best weighted, published
+/// tool value with `c` more passes, reached by `choice[c]` passes per indicator.
+struct ToolTable {
+    weight: Exact,
+    best: Vec<Exact>,
+    choice: Vec<Vec<usize>>,
+    indicators: Vec<u32>,
+}
+
+/// Plans the fewest checklist items to pass so the overall reaches `target`.
+///
+/// `card` must hold every indicator; checklist indicators are recomputed from
+/// `passed`. The search is exact under the framework's rounding policy: inside
+/// a sub-indicator items are interchangeable, inside an indicator passes go
+/// first to the smallest sub-indicators (each is worth most there), and across
+/// indicators and tools a small dynamic programme picks the split, because
+/// every published level is a monotone function of the levels below it.
+pub fn plan_to_target(
+    fw: &Framework,
+    card: &Scorecard,
+    passed: &BTreeSet<String>,
+    target: Score,
+) -> Plan {
+    let policy = fw.rounding;
+    let publish = |x: Exact| match policy {
+        Rounding::Staged => Score::round_half_up(x).exact(),
+        Rounding::FinalOnly => x,
+    };
+
+    // Fixed contribution of survey tools.
+    let mut fixed = Exact::from_integer(0);
+    // Per checklist tool: best[c] = best published tool value with c more passes.
+    let mut tool_tables: Vec<ToolTable> = Vec::new();
+    for tool in &fw.tools {
+        let inds: Vec<u32> = fw.indicators_of(&tool.code).map(|i| i.number).collect();
+        if tool.kind == ToolKind::Survey {
+            let v =
+                mean(inds.iter().map(|n| publish(card.indicators[n].exact()))).unwrap_or_default();
+            fixed += tool.weight * publish(v);
+            continue;
+        }
+        // For each indicator: best sum of published indicator values by count.
+        let mut acc: Vec<Exact> = vec![Exact::from_integer(0)];
+        let mut choice: Vec<Vec<usize>> = vec![vec![]];
+        for &n in &inds {
+            let table = indicator_table(fw, n, passed, &publish);
+            let mut next = vec![None::<(Exact, Vec<usize>)>; acc.len() + table.len() - 1];
+            for (a, av) in acc.iter().enumerate() {
+                for (b, bv) in table.iter().enumerate() {
+                    let v = *av + *bv;
+                    let slot = &mut next[a + b];
+                    if slot.as_ref().is_none_or(|(best, _)| v > *best) {
+                        let mut ch = choice[a].clone();
+                        ch.push(b);
+                        *slot = Some((v, ch));
+                    }
+                }
+            }
+            acc = next
+                .iter()
+                .map(|s| s.as_ref().map(|x| x.0).unwrap_or_default())
+                .collect();
+            choice = next
+                .into_iter()
+                .map(|s| s.map(|x| x.1).unwrap_or_default())
+                .collect();
+        }
+        let m = exact(inds.len() as i128);
+        let best: Vec<Exact> = acc.iter().map(|s| tool.weight * publish(*s / m)).collect();
+        tool_tables.push(ToolTable {
+            weight: tool.weight,
+            best,
+            choice,
+            indicators: inds,
+        });
+    }
+
+    // Across checklist tools: best overall contribution by total count.
+    let mut total: Vec<(Exact, Vec<usize>)> = vec![(Exact::from_integer(0), vec![])];
+    for ToolTable { best, .. } in &tool_tables {
+        let mut next = vec![None::<(Exact, Vec<usize>)>; total.len() + best.len() - 1];
+        for (a, (av, ach)) in total.iter().enumerate() {
+            for (b, bv) in best.iter().enumerate() {
+                let v = *av + *bv;
+                let slot = &mut next[a + b];
+                if slot.as_ref().is_none_or(|(cur, _)| v > *cur) {
+                    let mut ch = ach.clone();
+                    ch.push(b);
+                    *slot = Some((v, ch));
+                }
+            }
+        }
+        total = next.into_iter().map(|s| s.unwrap_or_default()).collect();
+    }
+
+    let overall_at = |k: usize| Score::round_half_up(fixed + total[k].0);
+    let k_max = total.len() - 1;
+    let k = (0..=k_max).find(|&k| overall_at(k) >= target);
+    let reachable = k.is_some();
+    let k = k.unwrap_or(k_max);
+
+    // Turn counts back into items.
+    let mut steps = Vec::new();
+    for (
+        ToolTable {
+            weight,
+            choice,
+            indicators: inds,
+            ..
+        },
+        &count,
+    ) in tool_tables.iter().zip(&total[k].1)
+    {
+        for (&n, &c) in inds.iter().zip(&choice[count]) {
+            for code in items_to_pass(fw, n, passed, c) {
+                let it = fw.item(&code);
+                let gain = item_gain(
+                    fw,
+                    *weight,
+                    n,
+                    it.and_then(|i| i.subindicator.as_deref()),
+                    inds.len(),
+                );
+                steps.push(PlanStep {
+                    subindicator: it.and_then(|i| i.subindicator.clone()),
+                    item: code,
+                    indicator: n,
+                    gain: Score::round_half_up(gain),
+                });
+            }
+        }
+    }
+    steps.sort_by(|a, b| {
+        b.gain
+            .cmp(&a.gain)
+            .then_with(|| natural(&a.item).cmp(&natural(&b.item)))
+    });
+    Plan {
+        target,
+        current: card.overall,
+        projected: overall_at(k),
+        reachable,
+        steps,
+    }
+}
+
+/// Sorts "o2" before "o10".
+fn natural(code: &str) -> (String, u64) {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    (
+        code.chars().filter(|c| !c.is_ascii_digit()).collect(),
+        digits.parse().unwrap_or(0),
+    )
+}
+
+/// Failed items of an indicator grouped by sub-indicator, smallest group first.
+fn failed_groups(
+    fw: &Framework,
+    indicator: u32,
+    passed: &BTreeSet<String>,
+) -> Vec<(usize, Vec<String>, usize)> {
+    let subs: Vec<_> = fw.subindicators_of(indicator).collect();
+    let groups: Vec<Vec<&str>> = if subs.is_empty() {
+        vec![fw.items_of(indicator).map(|i| i.code.as_str()).collect()]
+    } else {
+        subs.iter()
+            .map(|s| fw.items_of_sub(&s.code).map(|i| i.code.as_str()).collect())
+            .collect()
+    };
+    let mut out: Vec<(usize, Vec<String>, usize)> = groups
+        .into_iter()
+        .map(|g| {
+            let n = g.len();
+            let ok = g.iter().filter(|c| passed.contains(**c)).count();
+            let mut failed: Vec<String> = g
+                .iter()
+                .filter(|c| !passed.contains(**c))
+                .map(|c| c.to_string())
+                .collect();
+            failed.sort_by_key(|c| natural(c));
+            (n, failed, ok)
+        })
+        .collect();
+    out.sort_by_key(|g| g.0);
+    out
+}
+
+/// best[c] = published indicator value with `c` more passes, placed best.
+fn indicator_table(
+    fw: &Framework,
+    indicator: u32,
+    passed: &BTreeSet<String>,
+    publish: &dyn Fn(Exact) -> Exact,
+) -> Vec<Exact> {
+    let groups = failed_groups(fw, indicator, passed);
+    let total_failed: usize = groups.iter().map(|g| g.1.len()).sum();
+    (0..=total_failed)
+        .map(|c| {
+            let mut left = c;
+            let shares = groups.iter().map(|(n, failed, ok)| {
+                let add = left.min(failed.len());
+                left -= add;
+                Exact::new(100 * (ok + add) as i128, (*n).max(1) as i128)
+            });
+            publish(mean(shares.collect::<Vec<_>>()).unwrap_or_default())
+        })
+        .collect()
+}
+
+fn items_to_pass(
+    fw: &Framework,
+    indicator: u32,
+    passed: &BTreeSet<String>,
+    count: usize,
+) -> Vec<String> {
+    let mut left = count;
+    let mut out = Vec::new();
+    for (_, failed, _) in failed_groups(fw, indicator, passed) {
+        let take = left.min(failed.len());
+        out.extend(failed.into_iter().take(take));
+        left -= take;
+    }
+    out
+}
+
+/// What passing one item adds to the overall, before rounding.
+fn item_gain(
+    fw: &Framework,
+    weight: Exact,
+    indicator: u32,
+    sub: Option<&str>,
+    indicators_in_tool: usize,
+) -> Exact {
+    let (group_size, groups) = match sub {
+        Some(s) => (
+            fw.items_of_sub(s).count(),
+            fw.subindicators_of(indicator).count(),
+        ),
+        None => (fw.items_of(indicator).count(), 1),
+    };
+    weight
+        * Exact::new(
+            100,
+            (group_size * groups * indicators_in_tool).max(1) as i128,
+        )
+}
+
+/// Per-item gains for every failed checklist item, highest first.
+pub fn ranked_gains(fw: &Framework, passed: &BTreeSet<String>) -> BTreeMap<String, Score> {
+    let mut out = BTreeMap::new();
+    for tool in fw.tools.iter().filter(|t| t.kind == ToolKind::Checklist) {
+        let inds: Vec<u32> = fw.indicators_of(&tool.code).map(|i| i.number).collect();
+        for &n in &inds {
+            for it in fw.items_of(n).filter(|i| !passed.contains(&i.code)) {
+                let g = item_gain(fw, tool.weight, n, it.subindicator.as_deref(), inds.len());
+                out.insert(it.code.clone(), Score::round_half_up(g));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::ita_2564;
+    use crate::scoring::{Inputs, score};
+
+    fn seed() -> (Framework, Scorecard, BTreeSet<String>) {
+        let fw = ita_2564();
+        let p: BTreeSet<String> = [
+            "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o10", "o11", "o18", "o19", "o20",
+            "o21", "o22", "o23", "o25", "o26", "o27", "o28", "o29", "o30", "o31", "o34", "o35",
+            "o36",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let given = [9320, 8125, 8626, 8048, 8895, 8006, 8274, 7772]
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
+            .collect();
+        let card = score(
+            &fw,
+            &Inputs {
+                given,
+                passed: Some(p.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        (fw, card, p)
+    }
+
+    #[test]
+    fn seed_analysis_matches_the_corrected_report() {
+        let (fw, card, _) = seed();
+        let a = analyse(&fw, &card);
+        assert_eq!(a.highest, vec![1]);
+        assert_eq!(a.lowest, vec![10]);
+        assert_eq!(a.below_pass, vec![2, 4, 6, 7, 8, 9, 10]);
+        let weakest: Vec<_> = a
+            .tools
+            .iter()
+            .map(|t| (t.tool.as_str(), t.lowest.clone()))
+            .collect();
+        assert_eq!(
+            weakest,
+            vec![("IIT", vec![4]), ("EIT", vec![8]), ("OIT", vec![10])]
+        );
+    }
+
+    #[test]
+    fn plan_reaches_85_with_the_fewest_items_and_is_verified_by_the_engine() {
+        let (fw, card, passed) = seed();
+        let plan = plan_to_target(&fw, &card, &passed, Score::from_hundredths(8500));
+        assert!(plan.reachable);
+        assert!(plan.projected >= Score::from_hundredths(8500));
+        // The two 10.2 items are worth the most (0.4 · ½ · ½ · 100/2 = 5.00 each).
+        assert_eq!(plan.steps[0].gain.to_string(), "5.00");
+        assert_eq!(plan.steps[0].subindicator.as_deref(), Some("10.2"));
+        // Re-score with the plan applied: the engine agrees with the projection.
+        let mut after = passed.clone();
+        after.extend(plan.steps.iter().map(|s| s.item.clone()));
+        let mut given = card.indicators.clone();
+        given.remove(&9);
+        given.remove(&10);
+        let card2 = score(
+            &fw,
+            &Inputs {
+                given: given.clone(),
+                passed: Some(after),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(card2.overall, plan.projected);
+        // And one item fewer never suffices, whichever is dropped.
+        for drop in 0..plan.steps.len() {
+            let mut fewer = passed.clone();
+            fewer.extend(
+                plan.steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != drop)
+                    .map(|(_, s)| s.item.clone()),
+            );
+            let c = score(
+                &fw,
+                &Inputs {
+                    given: given.clone(),
+                    passed: Some(fewer),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(
+                c.overall < Score::from_hundredths(8500),
+                "dropping {drop} still reaches the target"
+            );
+        }
+    }
+
+    #[test]
+    fn unreachable_target_says_so_and_passes_everything() {
+        let (fw, card, passed) = seed();
+        let plan = plan_to_target(&fw, &card, &passed, Score::from_hundredths(9900));
+        assert!(!plan.reachable);
+        assert_eq!(plan.steps.len(), 43 - passed.len());
+    }
+
+    #[test]
+    fn already_at_target_needs_nothing() {
+        let (fw, card, passed) = seed();
+        let plan = plan_to_target(&fw, &card, &passed, Score::from_hundredths(6000));
+        assert!(plan.reachable);
+        assert!(plan.steps.is_empty());
+        assert_eq!(plan.projected, card.overall);
+    }
+}

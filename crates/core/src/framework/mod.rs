@@ -1,0 +1,33 @@
+//! Framework files: the data that describes one assessment year's instrument.
+
+mod model;
+mod parse;
+
+pub use model::*;
+pub use parse::{FrameworkError, Problem, line_col, parse};
+
+/// The framework embedded in the binary: ITA fiscal year 2564.
+pub const ITA_2564_SOURCE: &str = include_str!("../../../../frameworks/ita-2564.toml");
+
+/// Names of the embedded frameworks, usable as `--framework NAME`.
+pub const EMBEDDED: &[(&str, &str)] = &[("ita-2564", ITA_2564_SOURCE)];
+
+/// Loads an embedded framework by name.
+pub fn embedded(name: &str) -> Option<Framework> {
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == name)
+        // The embedded files are checked by tests; a failure here is a build defect.
+        .map(|(n, src)| {
+            parse(&format!("{n}.toml"), src)
+                .unwrap_or_else(|e| panic!("embedded framework is invalid: {e}"))
+        })
+}
+
+/// The default framework.
+pub fn ita_2564() -> Framework {
+    embedded("ita-2564").expect("ita-2564 is embedded")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,852 @@
+//! Reading a framework file: TOML → raw structs with positions → validated model.
+//!
+//! Every problem is reported with the file, line and column it comes from, and
+//! all problems are reported at once, so an author fixes a file in one pass.
+
+use super::model::*;
+use crate::exact::{Exact, Score, exact, parse_decimal};
+use num_traits::{One, Zero};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use toml::Spanned;
+
+/// One problem in a framework file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Why a framework file was refused: every problem found, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameworkError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for FrameworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FrameworkError {}
+
+/// A number as a framework author may write it: `30`, `0.30`, `"33.33"` or `"100/3"`.
+/// A TOML float is read back through its shortest decimal form, which is the
+/// literal the author wrote, so `0.30` means exactly 3/10.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum RawNumber {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl RawNumber {
+    fn exact(&self) -> Option<Exact> {
+        match self {
+            RawNumber::Int(i) => Some(exact(i128::from(*i))),
+            RawNumber::Float(f) if f.is_finite() => parse_decimal(&format!("{f}")),
+            RawNumber::Float(_) => None,
+            RawNumber::Text(s) => parse_decimal(s),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFramework {
+    code: Spanned<String>,
+    fiscal_year: u32,
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default = "default_rounding")]
+    rounding: Rounding,
+    pass_mark: Spanned<RawNumber>,
+    #[serde(default = "default_target")]
+    national_target_percent: u32,
+    #[serde(default)]
+    levels: Vec<Spanned<RawLevel>>,
+    #[serde(default)]
+    scales: BTreeMap<String, Spanned<RawScale>>,
+    #[serde(default)]
+    tools: Vec<Spanned<RawTool>>,
+    #[serde(default)]
+    indicators: Vec<Spanned<RawIndicator>>,
+    #[serde(default)]
+    subindicators: Vec<Spanned<RawSubIndicator>>,
+    #[serde(default)]
+    items: Vec<Spanned<RawItem>>,
+}
+
+fn default_rounding() -> Rounding {
+    Rounding::Staged
+}
+fn default_target() -> u32 {
+    80
+}
+
+impl<'de> Deserialize<'de> for Rounding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "staged" => Ok(Rounding::Staged),
+            "final-only" => Ok(Rounding::FinalOnly),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown rounding policy '{other}' (expected 'staged' or 'final-only')"
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "survey" => Ok(ToolKind::Survey),
+            "checklist" => Ok(ToolKind::Checklist),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown tool kind '{other}' (expected 'survey' or 'checklist')"
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    code: String,
+    min: RawNumber,
+    max: RawNumber,
+    #[serde(default)]
+    name_th: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScale {
+    options: Vec<Spanned<RawOption>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOption {
+    code: String,
+    th: String,
+    #[serde(default)]
+    en: String,
+    score: RawNumber,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTool {
+    code: String,
+    kind: ToolKind,
+    weight: RawNumber,
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+    min_sample: Option<RawMinSample>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMinSample {
+    percent: u32,
+    #[serde(default)]
+    at_least: u32,
+    at_most: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    number: u32,
+    tool: String,
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    suggestion_th: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubIndicator {
+    code: String,
+    indicator: u32,
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    code: String,
+    indicator: Option<u32>,
+    subindicator: Option<String>,
+    th: String,
+    #[serde(default)]
+    en: String,
+    /// Survey items: the answer type (a scale defined under `[scales]`).
+    answer: Option<String>,
+    #[serde(default)]
+    reverse: bool,
+    cells: Option<Vec<RawCell>>,
+    /// Checklist items: what the assessor looks for.
+    requirement_th: Option<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCell {
+    th: String,
+    #[serde(default)]
+    en: String,
+    #[serde(default)]
+    reverse: bool,
+}
+
+/// Collects problems with their positions while validating.
+struct Checker<'a> {
+    source: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, offset: usize, message: impl Into<String>) {
+        let (line, column) = line_col(self.source, offset);
+        self.problems.push(Problem {
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..source.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses and validates a framework file. `file` names it in messages.
+pub fn parse(file: &str, source: &str) -> Result<Framework, FrameworkError> {
+    let fail = |problems| FrameworkError {
+        file: file.to_string(),
+        problems,
+    };
+    let raw: RawFramework = match toml::from_str(source) {
+        Ok(r) => r,
+        Err(e) => {
+            let offset = e.span().map_or(0, |s| s.start);
+            let (line, column) = line_col(source, offset);
+            let message = e.message().trim().to_string();
+            return Err(fail(vec![Problem {
+                line,
+                column,
+                message,
+            }]));
+        }
+    };
+    let mut c = Checker {
+        source,
+        problems: Vec::new(),
+    };
+    let fw = build(&raw, &mut c);
+    if c.problems.is_empty() {
+        Ok(fw)
+    } else {
+        c.problems.sort_by_key(|p| (p.line, p.column));
+        c.problems.dedup();
+        Err(fail(c.problems))
+    }
+}
+
+fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
+    if raw.code.get_ref().trim().is_empty() {
+        c.at(raw.code.span().start, "framework code is empty");
+    }
+    let pass_mark = score_field(
+        c,
+        raw.pass_mark.span().start,
+        raw.pass_mark.get_ref(),
+        "pass_mark",
+    );
+    if raw.national_target_percent > 100 {
+        c.at(0, "national_target_percent must be 0 to 100");
+    }
+
+    let levels = build_levels(raw, c);
+    let scales = build_scales(raw, c);
+    let tools = build_tools(raw, c);
+    let indicators = build_indicators(raw, c, &tools);
+    let subindicators = build_subindicators(raw, c, &tools, &indicators);
+    let items = build_items(raw, c, &tools, &indicators, &subindicators, &scales);
+    check_coverage(raw, c, &tools, &indicators, &subindicators, &items);
+
+    Framework {
+        code: raw.code.get_ref().clone(),
+        fiscal_year: raw.fiscal_year,
+        name_th: raw.name_th.clone(),
+        name_en: raw.name_en.clone(),
+        rounding: raw.rounding,
+        pass_mark,
+        national_target_percent: raw.national_target_percent,
+        levels,
+        scales,
+        tools,
+        indicators,
+        subindicators,
+        items,
+    }
+}
+
+fn score_field(c: &mut Checker<'_>, at: usize, n: &RawNumber, what: &str) -> Score {
+    match n.exact() {
+        None => {
+            c.at(at, format!("{what} is not a number"));
+            Score::ZERO
+        }
+        Some(x) => {
+            let h = x * exact(100);
+            if !h.is_integer() {
+                c.at(at, format!("{what} has more than two decimals"));
+                Score::ZERO
+            } else if h < Exact::zero() || h > exact(10_000) {
+                c.at(at, format!("{what} must be between 0 and 100"));
+                Score::ZERO
+            } else {
+                Score::from_hundredths(h.to_integer() as i64)
+            }
+        }
+    }
+}
+
+fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
+    if raw.levels.is_empty() {
+        c.at(0, "no level bands: add [[levels]] covering 0 to 100");
+        return Vec::new();
+    }
+    let mut seen = BTreeSet::new();
+    let mut levels: Vec<(usize, Level)> = Vec::new();
+    for l in &raw.levels {
+        let at = l.span().start;
+        let r = l.get_ref();
+        if !seen.insert(r.code.clone()) {
+            c.at(at, format!("duplicate level code '{}'", r.code));
+        }
+        let min = score_field(c, at, &r.min, &format!("level {} min", r.code));
+        let max = score_field(c, at, &r.max, &format!("level {} max", r.code));
+        if min > max {
+            c.at(
+                at,
+                format!("level {}: min {min} is above max {max}", r.code),
+            );
+        }
+        levels.push((
+            at,
+            Level {
+                code: r.code.clone(),
+                min,
+                max,
+                name_th: r.name_th.clone(),
+            },
+        ));
+    }
+    levels.sort_by_key(|l| std::cmp::Reverse(l.1.min));
+    if let Some((at, top)) = levels.first()
+        && top.max != Score::HUNDRED
+    {
+        c.at(
+            *at,
+            format!(
+                "the highest level {} must end at 100, not {}",
+                top.code, top.max
+            ),
+        );
+    }
+    if let Some((at, bottom)) = levels.last()
+        && bottom.min != Score::ZERO
+    {
+        c.at(
+            *at,
+            format!(
+                "the lowest level {} must start at 0, not {}",
+                bottom.code, bottom.min
+            ),
+        );
+    }
+    for pair in levels.windows(2) {
+        let (hi_at, hi) = &pair[0];
+        let (_, lo) = &pair[1];
+        let next = lo.max.hundredths() + 1;
+        if next < hi.min.hundredths() {
+            c.at(
+                *hi_at,
+                format!(
+                    "gap between levels {} (to {}) and {} (from {})",
+                    lo.code, lo.max, hi.code, hi.min
+                ),
+            );
+        } else if next > hi.min.hundredths() {
+            c.at(
+                *hi_at,
+                format!(
+                    "levels {} (to {}) and {} (from {}) overlap",
+                    lo.code, lo.max, hi.code, hi.min
+                ),
+            );
+        }
+    }
+    levels.into_iter().map(|(_, l)| l).collect()
+}
+
+fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
+    let mut out = Vec::new();
+    for (code, s) in &raw.scales {
+        let at = s.span().start;
+        let r = s.get_ref();
+        if r.options.len() < 2 {
+            c.at(
+                at,
+                format!("answer type '{code}' needs at least two options"),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        let mut options = Vec::new();
+        for o in &r.options {
+            let oat = o.span().start;
+            let o = o.get_ref();
+            if !seen.insert(o.code.clone()) {
+                c.at(
+                    oat,
+                    format!("duplicate option code '{}' in answer type '{code}'", o.code),
+                );
+            }
+            let score = match o.score.exact() {
+                Some(x) if x >= Exact::zero() && x <= exact(100) => x,
+                Some(_) => {
+                    c.at(
+                        oat,
+                        format!(
+                            "option '{}' of '{code}': score must be between 0 and 100",
+                            o.code
+                        ),
+                    );
+                    Exact::zero()
+                }
+                None => {
+                    c.at(
+                        oat,
+                        format!("option '{}' of '{code}': score is not a number", o.code),
+                    );
+                    Exact::zero()
+                }
+            };
+            options.push(ScaleOption {
+                code: o.code.clone(),
+                th: o.th.clone(),
+                en: o.en.clone(),
+                score,
+            });
+        }
+        out.push(Scale {
+            code: code.clone(),
+            options,
+        });
+    }
+    out
+}
+
+fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
+    if raw.tools.is_empty() {
+        c.at(0, "no tools: add at least one [[tools]]");
+    }
+    let mut seen = BTreeSet::new();
+    let mut sum = Exact::zero();
+    let mut tools = Vec::new();
+    for t in &raw.tools {
+        let at = t.span().start;
+        let r = t.get_ref();
+        if !seen.insert(r.code.clone()) {
+            c.at(at, format!("duplicate tool code '{}'", r.code));
+        }
+        let weight = match r.weight.exact() {
+            Some(w) if w > Exact::zero() && w <= Exact::one() => w,
+            Some(_) => {
+                c.at(
+                    at,
+                    format!("tool {}: weight must be above 0 and at most 1", r.code),
+                );
+                Exact::zero()
+            }
+            None => {
+                c.at(at, format!("tool {}: weight is not a number", r.code));
+                Exact::zero()
+            }
+        };
+        sum += weight;
+        let min_sample = r.min_sample.as_ref().map(|m| {
+            if m.percent > 100 {
+                c.at(
+                    at,
+                    format!("tool {}: min_sample.percent must be 0 to 100", r.code),
+                );
+            }
+            if let Some(cap) = m.at_most
+                && cap < m.at_least
+            {
+                c.at(
+                    at,
+                    format!("tool {}: min_sample.at_most is below at_least", r.code),
+                );
+            }
+            MinSample {
+                percent: m.percent,
+                at_least: m.at_least,
+                at_most: m.at_most,
+            }
+        });
+        tools.push(Tool {
+            code: r.code.clone(),
+            kind: r.kind,
+            weight,
+            name_th: r.name_th.clone(),
+            name_en: r.name_en.clone(),
+            min_sample,
+        });
+    }
+    if !raw.tools.is_empty() && sum != Exact::one() {
+        let at = raw.tools[0].span().start;
+        c.at(
+            at,
+            format!("tool weights sum to {} instead of 1", show_exact(sum)),
+        );
+    }
+    tools
+}
+
+fn show_exact(x: Exact) -> String {
+    let h = x * exact(100);
+    if h.is_integer() {
+        Score::from_hundredths(h.to_integer() as i64)
+            .to_string()
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        format!("{}/{}", x.numer(), x.denom())
+    }
+}
+
+fn build_indicators(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) -> Vec<Indicator> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for i in &raw.indicators {
+        let at = i.span().start;
+        let r = i.get_ref();
+        if !seen.insert(r.number) {
+            c.at(at, format!("duplicate indicator number {}", r.number));
+        }
+        if !tools.iter().any(|t| t.code == r.tool) {
+            c.at(
+                at,
+                format!("indicator {}: unknown tool '{}'", r.number, r.tool),
+            );
+        }
+        out.push(Indicator {
+            number: r.number,
+            tool: r.tool.clone(),
+            name_th: r.name_th.clone(),
+            name_en: r.name_en.clone(),
+            suggestion_th: r.suggestion_th.clone(),
+        });
+    }
+    out.sort_by_key(|i| i.number);
+    out
+}
+
+fn build_subindicators(
+    raw: &RawFramework,
+    c: &mut Checker<'_>,
+    tools: &[Tool],
+    indicators: &[Indicator],
+) -> Vec<SubIndicator> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in &raw.subindicators {
+        let at = s.span().start;
+        let r = s.get_ref();
+        if !seen.insert(r.code.clone()) {
+            c.at(at, format!("duplicate sub-indicator code '{}'", r.code));
+        }
+        match indicators.iter().find(|i| i.number == r.indicator) {
+            None => c.at(
+                at,
+                format!(
+                    "sub-indicator {}: unknown indicator {}",
+                    r.code, r.indicator
+                ),
+            ),
+            Some(ind) => {
+                if tools
+                    .iter()
+                    .any(|t| t.code == ind.tool && t.kind != ToolKind::Checklist)
+                {
+                    c.at(
+                        at,
+                        format!(
+                            "sub-indicator {}: indicator {} is not on a checklist tool",
+                            r.code, r.indicator
+                        ),
+                    );
+                }
+            }
+        }
+        out.push(SubIndicator {
+            code: r.code.clone(),
+            indicator: r.indicator,
+            name_th: r.name_th.clone(),
+            name_en: r.name_en.clone(),
+        });
+    }
+    out
+}
+
+fn build_items(
+    raw: &RawFramework,
+    c: &mut Checker<'_>,
+    tools: &[Tool],
+    indicators: &[Indicator],
+    subs: &[SubIndicator],
+    scales: &[Scale],
+) -> Vec<Item> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for it in &raw.items {
+        let at = it.span().start;
+        let r = it.get_ref();
+        if r.code.trim().is_empty() {
+            c.at(at, "item code is empty");
+        }
+        if !seen.insert(r.code.clone()) {
+            c.at(at, format!("duplicate item code '{}'", r.code));
+        }
+        // The indicator comes from the item or from its sub-indicator.
+        let sub = r.subindicator.as_ref().and_then(|code| {
+            let found = subs.iter().find(|s| &s.code == code);
+            if found.is_none() {
+                c.at(
+                    at,
+                    format!("item {}: unknown sub-indicator '{code}'", r.code),
+                );
+            }
+            found
+        });
+        let indicator = match (r.indicator, sub) {
+            (Some(n), Some(s)) if n != s.indicator => {
+                c.at(
+                    at,
+                    format!(
+                        "item {}: indicator {n} disagrees with sub-indicator {} (indicator {})",
+                        r.code, s.code, s.indicator
+                    ),
+                );
+                n
+            }
+            (Some(n), _) => n,
+            (None, Some(s)) => s.indicator,
+            (None, None) => {
+                if r.subindicator.is_none() {
+                    c.at(
+                        at,
+                        format!("item {}: give its indicator or subindicator", r.code),
+                    );
+                }
+                0
+            }
+        };
+        let ind = indicators.iter().find(|i| i.number == indicator);
+        if ind.is_none() && indicator != 0 {
+            c.at(
+                at,
+                format!("item {}: unknown indicator {indicator}", r.code),
+            );
+        }
+        let kind = ind
+            .and_then(|i| tools.iter().find(|t| t.code == i.tool))
+            .map(|t| t.kind);
+        let item_kind = match kind {
+            Some(ToolKind::Checklist) => {
+                if r.answer.is_some() || r.cells.is_some() {
+                    c.at(
+                        at,
+                        format!(
+                            "item {}: a checklist item has no answer type or cells",
+                            r.code
+                        ),
+                    );
+                }
+                if sub.is_none() && subs.iter().any(|s| s.indicator == indicator) {
+                    c.at(
+                        at,
+                        format!(
+                            "item {}: indicator {indicator} has sub-indicators; name one",
+                            r.code
+                        ),
+                    );
+                }
+                ItemKind::Checklist {
+                    requirement_th: r.requirement_th.clone().unwrap_or_default(),
+                    keywords: r.keywords.clone(),
+                }
+            }
+            _ => {
+                if r.requirement_th.is_some() {
+                    c.at(
+                        at,
+                        format!("item {}: requirement_th is for checklist items", r.code),
+                    );
+                }
+                let scale = match &r.answer {
+                    None => {
+                        if kind.is_some() {
+                            c.at(
+                                at,
+                                format!("item {}: survey item without an answer type", r.code),
+                            );
+                        }
+                        String::new()
+                    }
+                    Some(a) => {
+                        if !scales.iter().any(|s| &s.code == a) {
+                            let known: Vec<_> = scales.iter().map(|s| s.code.as_str()).collect();
+                            c.at(
+                                at,
+                                format!(
+                                    "item {}: unknown answer type '{a}' (known: {})",
+                                    r.code,
+                                    known.join(", ")
+                                ),
+                            );
+                        }
+                        a.clone()
+                    }
+                };
+                let cells = match &r.cells {
+                    None => vec![Cell {
+                        th: r.th.clone(),
+                        en: r.en.clone(),
+                        reverse: r.reverse,
+                    }],
+                    Some(cells) => {
+                        if cells.is_empty() {
+                            c.at(at, format!("item {}: cells is empty", r.code));
+                        }
+                        if r.reverse {
+                            c.at(
+                                at,
+                                format!("item {}: with cells, set reverse on each cell", r.code),
+                            );
+                        }
+                        cells
+                            .iter()
+                            .map(|x| Cell {
+                                th: x.th.clone(),
+                                en: x.en.clone(),
+                                reverse: x.reverse,
+                            })
+                            .collect()
+                    }
+                };
+                ItemKind::Survey { scale, cells }
+            }
+        };
+        out.push(Item {
+            code: r.code.clone(),
+            indicator,
+            subindicator: r.subindicator.clone(),
+            th: r.th.clone(),
+            en: r.en.clone(),
+            kind: item_kind,
+        });
+    }
+    out
+}
+
+fn check_coverage(
+    raw: &RawFramework,
+    c: &mut Checker<'_>,
+    tools: &[Tool],
+    indicators: &[Indicator],
+    subs: &[SubIndicator],
+    items: &[Item],
+) {
+    for (t, rt) in tools.iter().zip(&raw.tools) {
+        if !indicators.iter().any(|i| i.tool == t.code) {
+            c.at(
+                rt.span().start,
+                format!("tool {} has no indicators", t.code),
+            );
+        }
+    }
+    for ri in &raw.indicators {
+        let n = ri.get_ref().number;
+        if !items.iter().any(|i| i.indicator == n) {
+            c.at(ri.span().start, format!("indicator {n} has no items"));
+        }
+    }
+    for (s, rs) in subs.iter().zip(&raw.subindicators) {
+        if !items
+            .iter()
+            .any(|i| i.subindicator.as_deref() == Some(&s.code))
+        {
+            c.at(
+                rs.span().start,
+                format!("sub-indicator {} has no items", s.code),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let s = "ab\nกขค\nx";
+        assert_eq!(line_col(s, 0), (1, 1));
+        assert_eq!(line_col(s, 3), (2, 1));
+        assert_eq!(line_col(s, 6), (2, 2));
+        assert_eq!(line_col(s, s.len()), (3, 2));
+    }
+
+    #[test]
+    fn float_literals_are_read_as_written() {
+        assert_eq!(RawNumber::Float(0.3).exact(), parse_decimal("0.3"));
+        assert_eq!(RawNumber::Float(33.33).exact(), parse_decimal("33.33"));
+        assert_eq!(
+            RawNumber::Text("100/3".into()).exact(),
+            parse_decimal("100/3")
+        );
+    }
+}

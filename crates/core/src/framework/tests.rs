@@ -1,0 +1,379 @@
+//! One broken framework file per validation rule, each with its message and line.
+
+use super::{ita_2564, parse};
+
+const MINI: &str = r#"code = "mini"
+fiscal_year = 2569
+name_th = "ทดสอบ"
+rounding = "staged"
+pass_mark = 85
+
+[[levels]]
+code = "P"
+min = 50
+max = 100
+
+[[levels]]
+code = "F"
+min = 0
+max = "49.99"
+
+[scales.yn]
+options = [
+  { code = "n", th = "ไม่", score = 0 },
+  { code = "y", th = "ใช่", score = 100 },
+]
+
+[[tools]]
+code = "S"
+kind = "survey"
+weight = 0.5
+name_th = "สำรวจ"
+
+[[tools]]
+code = "C"
+kind = "checklist"
+weight = 0.5
+name_th = "ตรวจ"
+
+[[indicators]]
+number = 1
+tool = "S"
+name_th = "หนึ่ง"
+
+[[indicators]]
+number = 2
+tool = "C"
+name_th = "สอง"
+
+[[subindicators]]
+code = "2.1"
+indicator = 2
+name_th = "สองหนึ่ง"
+
+[[items]]
+code = "s1"
+indicator = 1
+answer = "yn"
+th = "ข้อหนึ่ง"
+
+[[items]]
+code = "c1"
+subindicator = "2.1"
+th = "ข้อตรวจ"
+"#;
+
+/// Where a problem is expected: on the marker's own line, or on the header
+/// (`[[tools]]`, `[scales.x]` …) of the table holding the marker.
+enum At {
+    Line,
+    Table,
+}
+
+/// Applies `from → to` to the mini framework and expects a problem whose
+/// message contains `message`, reported where `at` says relative to `line_of`.
+#[track_caller]
+fn refuses_at(from: &str, to: &str, message: &str, line_of: &str, at: At) {
+    assert!(MINI.contains(from), "test setup: '{from}' not in MINI");
+    let text = MINI.replacen(from, to, 1);
+    let err = parse("mini.toml", &text).expect_err("the broken file must be refused");
+    let lines: Vec<&str> = text.lines().collect();
+    let marker = lines
+        .iter()
+        .position(|l| l.contains(line_of))
+        .expect("marker line");
+    let expected_line = match at {
+        At::Line => marker,
+        At::Table => (0..=marker)
+            .rev()
+            .find(|&i| lines[i].starts_with('['))
+            .expect("table header"),
+    } + 1;
+    let shown = err.to_string();
+    assert!(
+        err.problems
+            .iter()
+            .any(|p| p.message.contains(message) && p.line == expected_line),
+        "expected '{message}' at line {expected_line}, got:\n{shown}"
+    );
+    assert!(
+        shown.starts_with("mini.toml:"),
+        "message names the file: {shown}"
+    );
+}
+
+#[track_caller]
+fn refuses(from: &str, to: &str, message: &str, line_of: &str) {
+    refuses_at(from, to, message, line_of, At::Table)
+}
+
+#[test]
+fn the_mini_framework_is_valid() {
+    let fw = parse("mini.toml", MINI).unwrap();
+    assert_eq!(fw.items.len(), 2);
+    assert_eq!(fw.levels[0].code, "P");
+}
+
+#[test]
+fn the_embedded_2564_framework_is_valid_and_complete() {
+    let fw = ita_2564();
+    assert_eq!(fw.indicators.len(), 10);
+    let count = |tool: &str| {
+        fw.indicators_of(tool)
+            .map(|i| fw.items_of(i.number).count())
+            .sum::<usize>()
+    };
+    assert_eq!((count("IIT"), count("EIT"), count("OIT")), (30, 15, 43));
+    let sizes: Vec<usize> = fw
+        .subindicators
+        .iter()
+        .map(|s| fw.items_of_sub(&s.code).count())
+        .collect();
+    assert_eq!(sizes, vec![9, 8, 7, 4, 5, 8, 2]);
+    // 51 IIT answer cells. The SDU form's reverse cells are i4–i6 (3 each), i9, i10,
+    // i11b, i16, i17, i18 (3), i19, i22: 19 cells (methodology.md's total of 17
+    // is a miscount of its own list).
+    let cells: Vec<_> = fw
+        .indicators_of("IIT")
+        .flat_map(|i| fw.items_of(i.number))
+        .flat_map(|i| match &i.kind {
+            super::ItemKind::Survey { cells, .. } => cells.clone(),
+            _ => vec![],
+        })
+        .collect();
+    assert_eq!(cells.len(), 51);
+    assert_eq!(cells.iter().filter(|c| c.reverse).count(), 19);
+}
+
+#[test]
+fn syntax_error() {
+    refuses_at(
+        "weight = 0.5\nname_th = \"สำรวจ\"",
+        "weight = = 0.5\nname_th = \"สำรวจ\"",
+        "",
+        "weight = = 0.5",
+        At::Line,
+    );
+}
+
+#[test]
+fn unknown_field() {
+    refuses_at(
+        "kind = \"survey\"",
+        "kind = \"survey\"\ncolour = \"red\"",
+        "unknown field `colour`",
+        "colour",
+        At::Line,
+    );
+}
+
+#[test]
+fn weights_must_sum_to_one() {
+    refuses(
+        "weight = 0.5\nname_th = \"สำรวจ\"",
+        "weight = 0.6\nname_th = \"สำรวจ\"",
+        "tool weights sum to 1.1 instead of 1",
+        "code = \"S\"",
+    );
+}
+
+#[test]
+fn indicator_without_items() {
+    refuses(
+        "[[subindicators]]",
+        "[[indicators]]\nnumber = 3\ntool = \"S\"\nname_th = \"สาม\"\n\n[[subindicators]]",
+        "indicator 3 has no items",
+        "number = 3",
+    );
+}
+
+#[test]
+fn overlapping_level_bands() {
+    refuses(
+        "min = 50",
+        "min = 49",
+        "levels F (to 49.99) and P (from 49.00) overlap",
+        "code = \"P\"",
+    );
+}
+
+#[test]
+fn gapped_level_bands() {
+    refuses(
+        "min = 50",
+        "min = 60",
+        "gap between levels F (to 49.99) and P (from 60.00)",
+        "code = \"P\"",
+    );
+}
+
+#[test]
+fn bands_must_reach_100() {
+    refuses(
+        "max = 100",
+        "max = 99",
+        "the highest level P must end at 100",
+        "code = \"P\"",
+    );
+}
+
+#[test]
+fn duplicate_item_codes() {
+    refuses(
+        "code = \"c1\"",
+        "code = \"s1\"",
+        "duplicate item code 's1'",
+        "subindicator = \"2.1\"",
+    );
+}
+
+#[test]
+fn duplicate_indicator_numbers() {
+    refuses(
+        "number = 2",
+        "number = 1",
+        "duplicate indicator number 1",
+        "tool = \"C\"",
+    );
+}
+
+#[test]
+fn unknown_answer_type() {
+    refuses(
+        "answer = \"yn\"",
+        "answer = \"likert\"",
+        "unknown answer type 'likert' (known: yn)",
+        "code = \"s1\"",
+    );
+}
+
+#[test]
+fn unknown_tool_of_an_indicator() {
+    refuses(
+        "tool = \"S\"",
+        "tool = \"X\"",
+        "indicator 1: unknown tool 'X'",
+        "number = 1",
+    );
+}
+
+#[test]
+fn unknown_rounding_policy() {
+    refuses_at(
+        "rounding = \"staged\"",
+        "rounding = \"sometimes\"",
+        "unknown rounding policy 'sometimes'",
+        "rounding",
+        At::Line,
+    );
+}
+
+#[test]
+fn unknown_tool_kind() {
+    refuses_at(
+        "kind = \"survey\"",
+        "kind = \"poll\"",
+        "unknown tool kind 'poll'",
+        "kind = \"poll\"",
+        At::Line,
+    );
+}
+
+#[test]
+fn pass_mark_out_of_range() {
+    refuses_at(
+        "pass_mark = 85",
+        "pass_mark = 120",
+        "pass_mark must be between 0 and 100",
+        "pass_mark",
+        At::Line,
+    );
+}
+
+#[test]
+fn option_score_out_of_range() {
+    refuses_at(
+        "score = 100 }",
+        "score = 150 }",
+        "option 'y' of 'yn': score must be between 0 and 100",
+        "score = 150",
+        At::Line,
+    );
+}
+
+#[test]
+fn sub_indicator_without_items() {
+    refuses(
+        "[[items]]\ncode = \"s1\"",
+        "[[subindicators]]\ncode = \"2.2\"\nindicator = 2\nname_th = \"ว่าง\"\n\n[[items]]\ncode = \"s1\"",
+        "sub-indicator 2.2 has no items",
+        "code = \"2.2\"",
+    );
+}
+
+#[test]
+fn checklist_item_must_name_its_sub_indicator() {
+    refuses(
+        "subindicator = \"2.1\"",
+        "indicator = 2",
+        "indicator 2 has sub-indicators; name one",
+        "code = \"c1\"",
+    );
+}
+
+#[test]
+fn tool_without_indicators() {
+    refuses(
+        "tool = \"C\"",
+        "tool = \"S\"",
+        "tool C has no indicators",
+        "code = \"C\"",
+    );
+}
+
+#[test]
+fn unknown_sub_indicator() {
+    refuses(
+        "subindicator = \"2.1\"",
+        "subindicator = \"2.9\"",
+        "item c1: unknown sub-indicator '2.9'",
+        "code = \"c1\"",
+    );
+}
+
+#[test]
+fn scale_with_one_option() {
+    refuses(
+        "  { code = \"n\", th = \"ไม่\", score = 0 },\n",
+        "",
+        "answer type 'yn' needs at least two options",
+        "options",
+    );
+}
+
+#[test]
+fn survey_item_with_empty_cells() {
+    refuses(
+        "th = \"ข้อหนึ่ง\"",
+        "th = \"ข้อหนึ่ง\"\ncells = []",
+        "item s1: cells is empty",
+        "code = \"s1\"",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = MINI
+        .replacen("answer = \"yn\"", "answer = \"likert\"", 1)
+        .replacen("min = 50", "min = 60", 1);
+    let err = parse("mini.toml", &text).unwrap_err();
+    assert_eq!(err.problems.len(), 2, "{err}");
+}
+
+#[test]
+fn weights_as_strings_and_fractions_are_exact() {
+    let text = MINI
+        .replacen("weight = 0.5", "weight = \"1/3\"", 1)
+        .replacen("weight = 0.5", "weight = \"2/3\"", 1);
+    assert!(parse("mini.toml", &text).is_ok());
+}

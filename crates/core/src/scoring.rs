@@ -1,0 +1,574 @@
+//! The scoring engine: inputs for one agency → item, sub-indicator, indicator,
+//! tool and overall scores and the level. Pure and exact.
+//!
+//! Survey answers arrive as *tallies*: for every cell of an item, how many
+//! respondents chose each option. A tally is what the store keeps per agency,
+//! updated as answers arrive, so scoring never scans raw responses and the
+//! order in which answers came cannot matter.
+
+use crate::exact::{Exact, Score, mean};
+use crate::framework::{Framework, ItemKind, Rounding, ToolKind};
+use num_traits::Zero;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Option counts per cell of one survey item: `counts[cell][option]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemTally {
+    pub counts: Vec<Vec<u64>>,
+}
+
+impl ItemTally {
+    /// An empty tally shaped for `cells` cells of `options` options each.
+    pub fn new(cells: usize, options: usize) -> ItemTally {
+        ItemTally {
+            counts: vec![vec![0; options]; cells],
+        }
+    }
+
+    /// Adds one respondent's choice (option index) for each cell.
+    pub fn add(&mut self, choices: &[usize]) {
+        for (cell, &choice) in self.counts.iter_mut().zip(choices) {
+            if let Some(c) = cell.get_mut(choice) {
+                *c += 1;
+            }
+        }
+    }
+
+    /// Adds another tally of the same shape.
+    pub fn merge(&mut self, other: &ItemTally) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += *y;
+            }
+        }
+    }
+
+    pub fn respondents(&self) -> u64 {
+        self.counts.first().map_or(0, |c| c.iter().sum())
+    }
+}
+
+/// Everything known about one agency in one round.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Indicator scores given directly (as published, or typed by a user).
+    pub given: BTreeMap<u32, Score>,
+    /// Survey tallies by item code.
+    pub tallies: BTreeMap<String, ItemTally>,
+    /// Checklist items that passed; `None` when no decisions are known.
+    /// With `Some`, every checklist item not in the set failed.
+    pub passed: Option<BTreeSet<String>>,
+}
+
+/// Why a scorecard could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScoringError {
+    #[error("indicator {0} has no input: give its score, its answers or its checklist decisions")]
+    MissingIndicator(u32),
+    #[error("item {0} is not in the framework")]
+    UnknownItem(String),
+    #[error("item {item} has {got} cells in its tally, the framework has {expected}")]
+    TallyShape {
+        item: String,
+        got: usize,
+        expected: usize,
+    },
+    #[error("indicator {0} is not in the framework")]
+    UnknownIndicator(u32),
+}
+
+/// The computed result. Published values are two-decimal [`Score`]s.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Scorecard {
+    pub framework: String,
+    /// Survey item means and checklist item results (100 or 0), where known.
+    pub items: BTreeMap<String, Score>,
+    /// Checklist sub-indicators (share of items passed), where known.
+    pub subindicators: BTreeMap<String, Score>,
+    pub indicators: BTreeMap<u32, Score>,
+    pub tools: BTreeMap<String, Score>,
+    pub overall: Score,
+    pub level: String,
+}
+
+/// A value on its way up: the exact one and the one published for it.
+#[derive(Clone, Copy)]
+struct Staged {
+    exact: Exact,
+    published: Score,
+}
+
+impl Staged {
+    fn new(exact: Exact) -> Staged {
+        Staged {
+            exact,
+            published: Score::round_half_up(exact),
+        }
+    }
+
+    fn given(s: Score) -> Staged {
+        Staged {
+            exact: s.exact(),
+            published: s,
+        }
+    }
+
+    /// What the next level up is computed from under `policy`.
+    fn carried(self, policy: Rounding) -> Exact {
+        match policy {
+            Rounding::Staged => self.published.exact(),
+            Rounding::FinalOnly => self.exact,
+        }
+    }
+}
+
+/// Exact mean score of one survey item from its tally; `None` without answers.
+///
+/// Each cell's mean is taken over its respondents, and the item is the mean of
+/// its cells: with every cell required this equals the mean, over respondents,
+/// of each respondent's average over the item's cells.
+pub fn survey_item_exact(
+    fw: &Framework,
+    item: &str,
+    tally: &ItemTally,
+) -> Result<Option<Exact>, ScoringError> {
+    let it = fw
+        .item(item)
+        .ok_or_else(|| ScoringError::UnknownItem(item.to_string()))?;
+    let ItemKind::Survey { scale, cells } = &it.kind else {
+        return Err(ScoringError::UnknownItem(item.to_string()));
+    };
+    if tally.counts.len() != cells.len() {
+        return Err(ScoringError::TallyShape {
+            item: item.to_string(),
+            got: tally.counts.len(),
+            expected: cells.len(),
+        });
+    }
+    let Some(scale) = fw.scale(scale) else {
+        return Ok(None);
+    };
+    let mut cell_means = Vec::with_capacity(cells.len());
+    for (cell, counts) in cells.iter().zip(&tally.counts) {
+        let n: u64 = counts.iter().sum();
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut sum = Exact::zero();
+        for (i, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                let s = scale.option_score(i, cell.reverse).unwrap_or_default();
+                sum += s * Exact::from_integer(i128::from(c));
+            }
+        }
+        cell_means.push(sum / Exact::from_integer(i128::from(n)));
+    }
+    Ok(mean(cell_means))
+}
+
+/// Computes the scorecard of one agency.
+pub fn score(fw: &Framework, inputs: &Inputs) -> Result<Scorecard, ScoringError> {
+    let policy = fw.rounding;
+    for n in inputs.given.keys() {
+        if fw.indicator(*n).is_none() {
+            return Err(ScoringError::UnknownIndicator(*n));
+        }
+    }
+    for code in inputs.tallies.keys() {
+        if fw.item(code).is_none() {
+            return Err(ScoringError::UnknownItem(code.clone()));
+        }
+    }
+    if let Some(passed) = &inputs.passed {
+        for code in passed {
+            match fw.item(code) {
+                Some(i) if matches!(i.kind, ItemKind::Checklist { .. }) => {}
+                _ => return Err(ScoringError::UnknownItem(code.clone())),
+            }
+        }
+    }
+
+    let mut items = BTreeMap::new();
+    let mut subindicators = BTreeMap::new();
+    let mut indicators: BTreeMap<u32, Staged> = BTreeMap::new();
+
+    for ind in &fw.indicators {
+        if let Some(s) = inputs.given.get(&ind.number) {
+            indicators.insert(ind.number, Staged::given(*s));
+            continue;
+        }
+        let kind = fw.tool(&ind.tool).map(|t| t.kind);
+        let value = match kind {
+            Some(ToolKind::Survey) => {
+                let mut values = Vec::new();
+                for it in fw.items_of(ind.number) {
+                    let Some(t) = inputs.tallies.get(&it.code) else {
+                        continue;
+                    };
+                    if let Some(x) = survey_item_exact(fw, &it.code, t)? {
+                        let st = Staged::new(x);
+                        items.insert(it.code.clone(), st.published);
+                        values.push(st.carried(policy));
+                    }
+                }
+                // An indicator needs every one of its items answered.
+                let all = fw.items_of(ind.number).count();
+                if values.len() == all {
+                    mean(values)
+                } else {
+                    None
+                }
+            }
+            Some(ToolKind::Checklist) => inputs.passed.as_ref().map(|passed| {
+                checklist_indicator(fw, ind.number, passed, &mut items, &mut subindicators)
+            }),
+            None => None,
+        };
+        let v = value.ok_or(ScoringError::MissingIndicator(ind.number))?;
+        indicators.insert(ind.number, Staged::new(v));
+    }
+
+    let mut tools = BTreeMap::new();
+    let mut overall = Exact::zero();
+    for tool in &fw.tools {
+        let values = fw
+            .indicators_of(&tool.code)
+            .map(|i| indicators[&i.number].carried(policy));
+        let st = Staged::new(mean(values).unwrap_or_default());
+        tools.insert(tool.code.clone(), st.published);
+        overall += tool.weight * st.carried(policy);
+    }
+    let overall = Score::round_half_up(overall);
+    Ok(Scorecard {
+        framework: fw.code.clone(),
+        items,
+        subindicators,
+        indicators: indicators
+            .into_iter()
+            .map(|(n, s)| (n, s.published))
+            .collect(),
+        tools,
+        overall,
+        level: fw.level_for(overall).code.clone(),
+    })
+}
+
+/// A checklist indicator: the plain mean of its sub-indicators' pass shares
+/// (or the pass share of its items when it has no sub-indicators).
+fn checklist_indicator(
+    fw: &Framework,
+    indicator: u32,
+    passed: &BTreeSet<String>,
+    items: &mut BTreeMap<String, Score>,
+    subs_out: &mut BTreeMap<String, Score>,
+) -> Exact {
+    let share = |codes: Vec<&str>, items: &mut BTreeMap<String, Score>| -> Exact {
+        let n = codes.len() as i128;
+        let mut ok = 0i128;
+        for c in codes {
+            let p = passed.contains(c);
+            ok += i128::from(p);
+            items.insert(c.to_string(), if p { Score::HUNDRED } else { Score::ZERO });
+        }
+        if n == 0 {
+            Exact::zero()
+        } else {
+            Exact::new(100 * ok, n)
+        }
+    };
+    let subs: Vec<_> = fw.subindicators_of(indicator).collect();
+    if subs.is_empty() {
+        let codes = fw.items_of(indicator).map(|i| i.code.as_str()).collect();
+        return share(codes, items);
+    }
+    let values = subs.iter().map(|s| {
+        let codes = fw.items_of_sub(&s.code).map(|i| i.code.as_str()).collect();
+        let v = share(codes, items);
+        subs_out.insert(s.code.clone(), Score::round_half_up(v));
+        v
+    });
+    mean(values.collect::<Vec<_>>()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::ita_2564;
+
+    fn seed_given() -> BTreeMap<u32, Score> {
+        [9320, 8125, 8626, 8048, 8895, 8006, 8274, 7772, 7192, 1875]
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
+            .collect()
+    }
+
+    #[test]
+    fn seed_agency_scores_68_00_level_c() {
+        let fw = ita_2564();
+        let card = score(
+            &fw,
+            &Inputs {
+                given: seed_given(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(card.tools["IIT"].to_string(), "86.03");
+        assert_eq!(card.tools["EIT"].to_string(), "80.17");
+        assert_eq!(card.tools["OIT"].to_string(), "45.34");
+        assert_eq!(card.overall.to_string(), "68.00");
+        assert_eq!(card.level, "C");
+    }
+
+    #[test]
+    fn final_only_rounding_carries_exact_values() {
+        let mut fw = ita_2564();
+        fw.rounding = Rounding::FinalOnly;
+        let card = score(
+            &fw,
+            &Inputs {
+                given: seed_given(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // 0.3·86.028 + 0.3·80.17333… + 0.4·45.335 = 67.99440 → 67.99
+        assert_eq!(card.overall.to_string(), "67.99");
+    }
+
+    fn passed(codes: &[&str]) -> Option<BTreeSet<String>> {
+        Some(codes.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn oit_patterns_reproduce_71_92_and_18_75() {
+        let fw = ita_2564();
+        // 9.1: 8/9, 9.2: 2/8, 9.3: 6/7, 9.4: 4/4, 9.5: 3/5; 10.1: 3/8, 10.2: 0/2.
+        let p = [
+            "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o10", "o11", "o18", "o19", "o20",
+            "o21", "o22", "o23", "o25", "o26", "o27", "o28", "o29", "o30", "o31", "o34", "o35",
+            "o36",
+        ];
+        let mut given = seed_given();
+        given.remove(&9);
+        given.remove(&10);
+        let card = score(
+            &fw,
+            &Inputs {
+                given,
+                passed: passed(&p),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(card.indicators[&9].to_string(), "71.92");
+        assert_eq!(card.indicators[&10].to_string(), "18.75");
+        assert_eq!(card.subindicators["10.1"].to_string(), "37.50");
+        assert_eq!(card.subindicators["9.1"].to_string(), "88.89");
+        assert_eq!(card.items["o9"], Score::ZERO);
+        assert_eq!(card.items["o1"], Score::HUNDRED);
+        assert_eq!(card.overall.to_string(), "68.00");
+    }
+
+    #[test]
+    fn survey_tallies_score_with_reverse_cells() {
+        let fw = ita_2564();
+        // i4 is yes/no with three reverse cells: "no" (index 0) scores 100.
+        let mut t = ItemTally::new(3, 2);
+        t.add(&[0, 0, 0]);
+        t.add(&[1, 0, 0]);
+        // cells: (100+0)/2=50, 100, 100 → mean 83.33…
+        let x = survey_item_exact(&fw, "i4", &t).unwrap().unwrap();
+        assert_eq!(Score::round_half_up(x).to_string(), "83.33");
+        // i9 is a reverse four-level item: "least" (index 0) scores 100.
+        let mut t = ItemTally::new(1, 4);
+        t.add(&[0]);
+        t.add(&[2]);
+        let x = survey_item_exact(&fw, "i9", &t).unwrap().unwrap();
+        assert_eq!(Score::round_half_up(x).to_string(), "66.67");
+    }
+
+    #[test]
+    fn a_missing_indicator_is_an_error_not_a_zero() {
+        let fw = ita_2564();
+        let mut given = seed_given();
+        given.remove(&3);
+        assert_eq!(
+            score(
+                &fw,
+                &Inputs {
+                    given,
+                    ..Default::default()
+                }
+            ),
+            Err(ScoringError::MissingIndicator(3))
+        );
+    }
+
+    #[test]
+    fn unknown_checklist_item_is_refused() {
+        let fw = ita_2564();
+        let r = score(
+            &fw,
+            &Inputs {
+                given: seed_given(),
+                passed: passed(&["o99"]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r, Err(ScoringError::UnknownItem("o99".into())));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::framework::{Framework, ita_2564};
+    use proptest::prelude::*;
+
+    /// A tiny deterministic generator so one u64 seed describes a whole round.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// (item, per-respondent choices per cell) for every survey item.
+    type Answers = Vec<(String, Vec<Vec<usize>>)>;
+
+    fn answers(fw: &Framework, seed: u64, respondents: usize) -> Answers {
+        let mut rng = Rng(seed | 1);
+        fw.items
+            .iter()
+            .filter_map(|it| match &it.kind {
+                ItemKind::Survey { scale, cells } => {
+                    let n = fw.scale(scale)?.options.len();
+                    let rows = (0..respondents)
+                        .map(|_| cells.iter().map(|_| rng.next(n)).collect())
+                        .collect();
+                    Some((it.code.clone(), rows))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn tallies(fw: &Framework, a: &Answers, reverse_order: bool) -> BTreeMap<String, ItemTally> {
+        a.iter()
+            .map(|(code, rows)| {
+                let it = fw.item(code).unwrap();
+                let ItemKind::Survey { scale, cells } = &it.kind else {
+                    unreachable!()
+                };
+                let mut t = ItemTally::new(cells.len(), fw.scale(scale).unwrap().options.len());
+                let mut rows: Vec<&Vec<usize>> = rows.iter().collect();
+                if reverse_order {
+                    rows.reverse();
+                }
+                for r in rows {
+                    t.add(r);
+                }
+                (code.clone(), t)
+            })
+            .collect()
+    }
+
+    fn passes(fw: &Framework, seed: u64) -> BTreeSet<String> {
+        let mut rng = Rng(seed.rotate_left(17) | 1);
+        fw.checklist_items()
+            .filter(|_| rng.next(2) == 1)
+            .map(|i| i.code.clone())
+            .collect()
+    }
+
+    fn card(fw: &Framework, t: BTreeMap<String, ItemTally>, p: BTreeSet<String>) -> Scorecard {
+        score(
+            fw,
+            &Inputs {
+                tallies: t,
+                passed: Some(p),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn scores_stay_within_0_and_100(seed in any::<u64>(), n in 1usize..12) {
+            let fw = ita_2564();
+            let c = card(&fw, tallies(&fw, &answers(&fw, seed, n), false), passes(&fw, seed));
+            let all = c.items.values().chain(c.indicators.values()).chain(c.tools.values()).chain(Some(&c.overall));
+            for s in all {
+                prop_assert!(*s >= Score::ZERO && *s <= Score::HUNDRED);
+            }
+        }
+
+        #[test]
+        fn the_order_of_answers_does_not_matter(seed in any::<u64>(), n in 1usize..12) {
+            let fw = ita_2564();
+            let a = answers(&fw, seed, n);
+            let p = passes(&fw, seed);
+            prop_assert_eq!(card(&fw, tallies(&fw, &a, false), p.clone()), card(&fw, tallies(&fw, &a, true), p));
+        }
+
+        #[test]
+        fn a_better_answer_never_lowers_a_score(seed in any::<u64>(), n in 1usize..8, pick in any::<u64>()) {
+            let fw = ita_2564();
+            let mut a = answers(&fw, seed, n);
+            let p = passes(&fw, seed);
+            let before = card(&fw, tallies(&fw, &a, false), p.clone());
+            let mut rng = Rng(pick | 1);
+            let i = rng.next(a.len());
+            let (code, rows) = &mut a[i];
+            let it = fw.item(code).unwrap();
+            let ItemKind::Survey { scale, cells } = &it.kind else { unreachable!() };
+            let scale = fw.scale(scale).unwrap();
+            let r = rng.next(rows.len());
+            let cidx = rng.next(cells.len());
+            let current = scale.option_score(rows[r][cidx], cells[cidx].reverse).unwrap();
+            // Move to the option with the highest score for this cell.
+            let best = (0..scale.options.len()).max_by_key(|&o| scale.option_score(o, cells[cidx].reverse).unwrap()).unwrap();
+            prop_assume!(scale.option_score(best, cells[cidx].reverse).unwrap() > current);
+            rows[r][cidx] = best;
+            let code = code.clone();
+            let after = card(&fw, tallies(&fw, &a, false), p);
+            prop_assert!(after.items[&code] >= before.items[&code]);
+            let ind = it.indicator;
+            prop_assert!(after.indicators[&ind] >= before.indicators[&ind]);
+            prop_assert!(after.overall >= before.overall);
+        }
+
+        #[test]
+        fn passing_one_more_item_never_lowers_a_score(seed in any::<u64>(), pick in any::<u64>()) {
+            let fw = ita_2564();
+            let t = tallies(&fw, &answers(&fw, seed, 3), false);
+            let p = passes(&fw, seed);
+            let failed: Vec<String> = fw.checklist_items().filter(|i| !p.contains(&i.code)).map(|i| i.code.clone()).collect();
+            prop_assume!(!failed.is_empty());
+            let before = card(&fw, t.clone(), p.clone());
+            let mut more = p;
+            more.insert(failed[(pick % failed.len() as u64) as usize].clone());
+            let after = card(&fw, t, more);
+            prop_assert!(after.tools["OIT"] >= before.tools["OIT"]);
+            prop_assert!(after.overall >= before.overall);
+        }
+
+        #[test]
+        fn indicator_level_and_item_level_inputs_agree(seed in any::<u64>(), n in 1usize..12) {
+            let fw = ita_2564();
+            let from_items = card(&fw, tallies(&fw, &answers(&fw, seed, n), false), passes(&fw, seed));
+            let from_indicators = score(&fw, &Inputs { given: from_items.indicators.clone(), ..Default::default() }).unwrap();
+            prop_assert_eq!(&from_items.tools, &from_indicators.tools);
+            prop_assert_eq!(from_items.overall, from_indicators.overall);
+            prop_assert_eq!(&from_items.level, &from_indicators.level);
+        }
+    }
+}

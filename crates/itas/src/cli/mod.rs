@@ -1,0 +1,47 @@
+//! Subcommands. Each module is one command; they share framework loading.
+
+mod check_report;
+mod framework_arg;
+mod score;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "itas",
+    version,
+    about = "Integrity and Transparency Assessment System"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute indicator, tool and overall scores and the level.
+    Score(score::ScoreArgs),
+    /// List every figure in a text report that disagrees with the engine.
+    CheckReport(check_report::CheckReportArgs),
+    /// Validate a framework file and print a summary (or the whole model as JSON).
+    Framework(framework_arg::FrameworkArgs),
+}
+
+/// Exit code for bad input: the contract scripts rely on.
+pub const BAD_INPUT: u8 = 2;
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Score(a) => score::run(a),
+        Command::CheckReport(a) => check_report::run(a),
+        Command::Framework(a) => framework_arg::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("itas: {message}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}

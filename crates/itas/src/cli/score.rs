@@ -1,0 +1,239 @@
+//! `itas score`: the scoring contract scripts depend on.
+//!
+//! `itas score --framework ita-2564 --indicators V1,…,V10 [--oit-pass o1,…] [--json]`
+//! JSON output: {"framework","indicators","tools","overall","level","below_pass"}.
+//! Bad input exits 2 with one line on stderr.
+
+use super::framework_arg::load;
+use itas_core::Score;
+use itas_core::analysis::{analyse, plan_to_target};
+use itas_core::framework::{Framework, ItemKind, ToolKind};
+use itas_core::scoring::{Inputs, score};
+use itas_core::thai::thai_digits;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct ScoreArgs {
+    /// An embedded framework name or a framework TOML file.
+    #[arg(long, default_value = "ita-2564")]
+    framework: String,
+    /// Indicator scores in order, comma-separated; '-' for an indicator computed from --oit-pass.
+    #[arg(long)]
+    indicators: String,
+    /// Checklist (OIT) items that passed, comma-separated; every other item failed.
+    #[arg(long)]
+    oit_pass: Option<String>,
+    /// Also plan the fewest OIT items to pass to reach this overall score (needs --oit-pass).
+    #[arg(long)]
+    target: Option<String>,
+    /// Print one JSON object instead of the Thai table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
+    let fw = load(&a.framework)?;
+    let passed = a
+        .oit_pass
+        .as_deref()
+        .map(|s| parse_pass_list(&fw, s))
+        .transpose()?;
+    let given = parse_indicators(&fw, &a.indicators, passed.is_some())?;
+    let inputs = Inputs {
+        given,
+        passed: passed.clone(),
+        ..Default::default()
+    };
+    let card = score(&fw, &inputs).map_err(|e| e.to_string())?;
+    let analysis = analyse(&fw, &card);
+    let target = a
+        .target
+        .as_deref()
+        .map(|t| t.parse::<Score>().map_err(|e| format!("--target: {e}")))
+        .transpose()?;
+    let plan = match (target, &passed) {
+        (Some(t), Some(p)) => Some(plan_to_target(&fw, &card, p, t)),
+        (Some(_), None) => {
+            return Err("--target needs --oit-pass to know which OIT items failed".into());
+        }
+        _ => None,
+    };
+
+    if a.json {
+        let mut out = serde_json::Map::new();
+        out.insert("framework".into(), fw.code.clone().into());
+        let ind: serde_json::Map<String, serde_json::Value> = card
+            .indicators
+            .iter()
+            .map(|(n, s)| (n.to_string(), json_score(*s)))
+            .collect();
+        out.insert("indicators".into(), ind.into());
+        let tools: serde_json::Map<String, serde_json::Value> = fw
+            .tools
+            .iter()
+            .map(|t| (t.code.clone(), json_score(card.tools[&t.code])))
+            .collect();
+        out.insert("tools".into(), tools.into());
+        out.insert("overall".into(), json_score(card.overall));
+        out.insert("level".into(), card.level.clone().into());
+        out.insert("below_pass".into(), analysis.below_pass.clone().into());
+        if let Some(p) = &plan {
+            out.insert(
+                "plan".into(),
+                serde_json::to_value(p).map_err(|e| e.to_string())?,
+            );
+        }
+        println!("{}", serde_json::Value::Object(out));
+    } else {
+        print!("{}", thai_table(&fw, &card, &analysis.below_pass));
+        if let Some(p) = &plan {
+            print!("{}", plan_text(&fw, p));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A score as a JSON number with its exact decimal digits.
+fn json_score(s: Score) -> serde_json::Value {
+    serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
+}
+
+fn parse_indicators(
+    fw: &Framework,
+    s: &str,
+    have_pass: bool,
+) -> Result<BTreeMap<u32, Score>, String> {
+    let values: Vec<&str> = s.split(',').map(str::trim).collect();
+    let n = fw.indicators.len();
+    if values.len() != n {
+        return Err(format!(
+            "--indicators needs {n} values for {}, got {}",
+            fw.code,
+            values.len()
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (ind, v) in fw.indicators.iter().zip(values) {
+        if v == "-" {
+            let checklist = fw
+                .tool(&ind.tool)
+                .is_some_and(|t| t.kind == ToolKind::Checklist);
+            if !checklist {
+                return Err(format!(
+                    "indicator {} is a survey indicator; '-' is only for checklist indicators",
+                    ind.number
+                ));
+            }
+            if !have_pass {
+                return Err(format!(
+                    "indicator {} is '-' but no --oit-pass was given",
+                    ind.number
+                ));
+            }
+            continue;
+        }
+        let score = v
+            .parse::<Score>()
+            .map_err(|e| format!("indicator {}: {e}", ind.number))?;
+        out.insert(ind.number, score);
+    }
+    Ok(out)
+}
+
+fn parse_pass_list(fw: &Framework, s: &str) -> Result<BTreeSet<String>, String> {
+    let mut out = BTreeSet::new();
+    for code in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        match fw.item(code) {
+            Some(i) if matches!(i.kind, ItemKind::Checklist { .. }) => {
+                out.insert(code.to_string());
+            }
+            Some(_) => return Err(format!("--oit-pass: {code} is not a checklist item")),
+            None => return Err(format!("--oit-pass: unknown item code '{code}'")),
+        }
+    }
+    Ok(out)
+}
+
+/// The seed's results table, in Thai with Thai digits.
+fn thai_table(fw: &Framework, card: &itas_core::Scorecard, below: &[u32]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "ผลการประเมิน{} ({})",
+        thai_digits(&fw.name_th).trim_start_matches("การประเมิน"),
+        fw.code
+    );
+    for tool in &fw.tools {
+        let _ = writeln!(s, "\n{} ({})", tool.name_th, tool.code);
+        for ind in fw.indicators_of(&tool.code) {
+            let mark = if below.contains(&ind.number) {
+                "  ต่ำกว่าเกณฑ์"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "  {}. {:<40} {:>8}{mark}",
+                thai_digits(&ind.number.to_string()),
+                ind.name_th,
+                thai_digits(&card.indicators[&ind.number].to_string())
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  คะแนน {} {:>38}",
+            tool.code,
+            thai_digits(&card.tools[&tool.code].to_string())
+        );
+    }
+    let level = fw.level_for(card.overall);
+    let _ = writeln!(
+        s,
+        "\nคะแนนรวม {}  ระดับ {} ({})",
+        thai_digits(&card.overall.to_string()),
+        card.level,
+        level.name_th
+    );
+    let _ = writeln!(
+        s,
+        "ตัวชี้วัดที่ต่ำกว่า {} คะแนน: {} ตัวชี้วัด",
+        thai_digits(&fw.pass_mark.to_string()),
+        thai_digits(&below.len().to_string())
+    );
+    s
+}
+
+fn plan_text(fw: &Framework, p: &itas_core::analysis::Plan) -> String {
+    let mut s = String::new();
+    let target = thai_digits(&p.target.to_string());
+    if p.steps.is_empty() {
+        let _ = writeln!(s, "\nคะแนนรวมถึงเป้าหมาย {target} แล้ว");
+        return s;
+    }
+    if p.reachable {
+        let _ = writeln!(
+            s,
+            "\nผ่านข้อ OIT ต่อไปนี้ {} ข้อ เพื่อให้ได้ {target} คะแนน (ได้ {}):",
+            thai_digits(&p.steps.len().to_string()),
+            thai_digits(&p.projected.to_string())
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "\nแม้ผ่าน OIT ครบทุกข้อ คะแนนรวมจะได้ {} ไม่ถึง {target}",
+            thai_digits(&p.projected.to_string())
+        );
+    }
+    for step in &p.steps {
+        let name = fw.item(&step.item).map_or("", |i| i.th.as_str());
+        let _ = writeln!(
+            s,
+            "  {:<4} {name}  (+{})",
+            step.item,
+            thai_digits(&step.gain.to_string())
+        );
+    }
+    s
+}

@@ -1,0 +1,187 @@
+//! `itas score`: the contract scripts depend on.
+
+use crate::support::{itas, stderr, stdout};
+
+const SEED: &str = "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,71.92,18.75";
+/// 9.1 8/9, 9.2 2/8, 9.3 6/7, 9.4 4/4, 9.5 3/5 | 10.1 3/8, 10.2 0/2.
+const SEED_PASS: &str = "o1,o2,o3,o4,o5,o6,o7,o8,o10,o11,o18,o19,o20,o21,o22,o23,o25,o26,o27,o28,o29,o30,o31,o34,o35,o36";
+
+#[test]
+fn seed_numbers_give_the_contract_json() {
+    let o = itas(&[
+        "score",
+        "--framework",
+        "ita-2564",
+        "--indicators",
+        SEED,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).trim(),
+        r#"{"framework":"ita-2564","indicators":{"1":93.2,"2":81.25,"3":86.26,"4":80.48,"5":88.95,"6":80.06,"7":82.74,"8":77.72,"9":71.92,"10":18.75},"tools":{"IIT":86.03,"EIT":80.17,"OIT":45.34},"overall":68.0,"level":"C","below_pass":[2,4,6,7,8,9,10]}"#
+    );
+}
+
+#[test]
+fn oit_pass_list_reproduces_71_92_and_18_75() {
+    let o = itas(&[
+        "score",
+        "--indicators",
+        "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,-,-",
+        "--oit-pass",
+        SEED_PASS,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["indicators"]["9"].to_string(), "71.92");
+    assert_eq!(v["indicators"]["10"].to_string(), "18.75");
+    assert_eq!(v["overall"].to_string(), "68.0");
+    assert_eq!(v["level"], "C");
+}
+
+#[test]
+fn target_plan_lists_items_ranked_by_gain() {
+    let o = itas(&[
+        "score",
+        "--indicators",
+        "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,-,-",
+        "--oit-pass",
+        SEED_PASS,
+        "--target",
+        "85",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let plan = &v["plan"];
+    assert_eq!(plan["reachable"], true);
+    assert_eq!(plan["steps"][0]["item"], "o42");
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 8);
+    assert_eq!(plan["projected"].to_string(), "85.04");
+}
+
+#[test]
+fn readable_thai_table_without_json() {
+    let o = itas(&["score", "--indicators", SEED]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("คะแนนรวม ๖๘.๐๐  ระดับ C"), "{out}");
+    assert!(out.contains("๘๖.๐๓") && out.contains("๘๐.๑๗") && out.contains("๔๕.๓๔"));
+    assert!(out.contains("ตัวชี้วัดที่ต่ำกว่า ๘๕.๐๐ คะแนน: ๗ ตัวชี้วัด"));
+}
+
+#[track_caller]
+fn bad_input(args: &[&str], message: &str) {
+    let o = itas(args);
+    assert_eq!(o.status.code(), Some(2), "exit code for {args:?}");
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(message), "'{message}' in: {err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    bad_input(
+        &[
+            "score",
+            "--indicators",
+            "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,71.92",
+        ],
+        "needs 10 values",
+    );
+    bad_input(
+        &[
+            "score",
+            "--indicators",
+            "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,71.92,100.5",
+        ],
+        "outside 0 to 100",
+    );
+    bad_input(
+        &[
+            "score",
+            "--indicators",
+            "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,71.92,abc",
+        ],
+        "not a number",
+    );
+    bad_input(
+        &[
+            "score",
+            "--indicators",
+            "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,-,-",
+            "--oit-pass",
+            "o1,o99",
+        ],
+        "unknown item code 'o99'",
+    );
+    bad_input(
+        &[
+            "score",
+            "--indicators",
+            "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,-,-",
+            "--oit-pass",
+            "i1",
+        ],
+        "not a checklist item",
+    );
+    bad_input(
+        &[
+            "score",
+            "--indicators",
+            "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,-,-",
+        ],
+        "no --oit-pass",
+    );
+    bad_input(
+        &["score", "--framework", "ita-1999", "--indicators", SEED],
+        "unknown framework 'ita-1999'",
+    );
+}
+
+#[test]
+fn another_framework_file_is_loaded_and_its_errors_name_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("itas-fw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("halves.toml");
+    // The embedded framework with other weights is a different framework.
+    let src = itas_core::framework::ITA_2564_SOURCE
+        .replacen("code = \"ita-2564\"", "code = \"ministry-x\"", 1)
+        .replacen("weight = 0.30", "weight = 0.25", 2)
+        .replacen("weight = 0.40", "weight = 0.50", 1);
+    std::fs::write(&good, &src).unwrap();
+    let o = itas(&[
+        "score",
+        "--framework",
+        good.to_str().unwrap(),
+        "--indicators",
+        SEED,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["framework"], "ministry-x");
+    // 0.25·86.03 + 0.25·80.17 + 0.5·45.34 = 64.22
+    assert_eq!(v["overall"].to_string(), "64.22");
+    assert_eq!(v["level"], "D");
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, src.replacen("weight = 0.50", "weight = 0.60", 1)).unwrap();
+    let o = itas(&[
+        "score",
+        "--framework",
+        bad.to_str().unwrap(),
+        "--indicators",
+        SEED,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.toml:") && err.contains("tool weights sum to 1.1 instead of 1"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
