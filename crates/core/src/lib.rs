@@ -5,6 +5,7 @@
 //! a function of its arguments, so every backend and every report agrees.
 
 pub mod analysis;
+pub mod directory;
 pub mod exact;
 pub mod framework;
 pub mod report_check;

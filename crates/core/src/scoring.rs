@@ -572,3 +572,36 @@ mod properties {
         }
     }
 }
+
+impl Scorecard {
+    /// The scoring contract's JSON, shared by `itas score --json` and the API:
+    /// `{"framework","indicators","tools","overall","level","below_pass"}`, each
+    /// score a JSON number with its exact two-decimal digits.
+    pub fn contract_json(&self, fw: &Framework) -> serde_json::Value {
+        let num = |s: Score| serde_json::to_value(s).unwrap_or(serde_json::Value::Null);
+        let mut out = serde_json::Map::new();
+        out.insert("framework".into(), self.framework.clone().into());
+        let ind: serde_json::Map<String, serde_json::Value> = self
+            .indicators
+            .iter()
+            .map(|(n, s)| (n.to_string(), num(*s)))
+            .collect();
+        out.insert("indicators".into(), ind.into());
+        let tools: serde_json::Map<String, serde_json::Value> = fw
+            .tools
+            .iter()
+            .filter_map(|t| self.tools.get(&t.code).map(|s| (t.code.clone(), num(*s))))
+            .collect();
+        out.insert("tools".into(), tools.into());
+        out.insert("overall".into(), num(self.overall));
+        out.insert("level".into(), self.level.clone().into());
+        let below: Vec<u32> = self
+            .indicators
+            .iter()
+            .filter(|(_, s)| **s < fw.pass_mark)
+            .map(|(n, _)| *n)
+            .collect();
+        out.insert("below_pass".into(), below.into());
+        serde_json::Value::Object(out)
+    }
+}

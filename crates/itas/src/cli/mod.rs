@@ -3,6 +3,7 @@
 mod check_report;
 mod framework_arg;
 mod score;
+mod server;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +27,16 @@ enum Command {
     CheckReport(check_report::CheckReportArgs),
     /// Validate a framework file and print a summary (or the whole model as JSON).
     Framework(framework_arg::FrameworkArgs),
+    /// Run the web server (SQLite at data/itas.sqlite3 unless --database-url says otherwise).
+    Serve(server::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(server::MigrateArgs),
+    /// Write a consistent copy of a live SQLite database.
+    Backup(server::BackupArgs),
+    /// Import agencies from a CSV or XLSX file; bad rows are listed with their line.
+    ImportAgencies(server::ImportArgs),
+    /// Create a user (the password comes from an environment variable).
+    CreateUser(server::CreateUserArgs),
 }
 
 /// Exit code for bad input: the contract scripts rely on.
@@ -36,6 +47,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Score(a) => score::run(a),
         Command::CheckReport(a) => check_report::run(a),
         Command::Framework(a) => framework_arg::run(a),
+        Command::Serve(a) => server::serve(a),
+        Command::Migrate(a) => server::migrate(a),
+        Command::Backup(a) => server::backup(a),
+        Command::ImportAgencies(a) => server::import_agencies(a),
+        Command::CreateUser(a) => server::create_user(a),
     };
     match result {
         Ok(code) => code,

@@ -62,30 +62,14 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
     };
 
     if a.json {
-        let mut out = serde_json::Map::new();
-        out.insert("framework".into(), fw.code.clone().into());
-        let ind: serde_json::Map<String, serde_json::Value> = card
-            .indicators
-            .iter()
-            .map(|(n, s)| (n.to_string(), json_score(*s)))
-            .collect();
-        out.insert("indicators".into(), ind.into());
-        let tools: serde_json::Map<String, serde_json::Value> = fw
-            .tools
-            .iter()
-            .map(|t| (t.code.clone(), json_score(card.tools[&t.code])))
-            .collect();
-        out.insert("tools".into(), tools.into());
-        out.insert("overall".into(), json_score(card.overall));
-        out.insert("level".into(), card.level.clone().into());
-        out.insert("below_pass".into(), analysis.below_pass.clone().into());
-        if let Some(p) = &plan {
-            out.insert(
+        let mut out = card.contract_json(&fw);
+        if let (Some(p), Some(obj)) = (&plan, out.as_object_mut()) {
+            obj.insert(
                 "plan".into(),
                 serde_json::to_value(p).map_err(|e| e.to_string())?,
             );
         }
-        println!("{}", serde_json::Value::Object(out));
+        println!("{out}");
     } else {
         print!("{}", thai_table(&fw, &card, &analysis.below_pass));
         if let Some(p) = &plan {
@@ -93,11 +77,6 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A score as a JSON number with its exact decimal digits.
-fn json_score(s: Score) -> serde_json::Value {
-    serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
 }
 
 fn parse_indicators(

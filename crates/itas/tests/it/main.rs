@@ -1,5 +1,11 @@
 //! The integration tests of itas: one binary, one module per area.
+//! Server tests run once per backend (SQLite and PostgreSQL); see `app.rs`.
 
+mod app;
+mod authz;
 mod cli_check_report;
 mod cli_score;
+mod server_admin;
+mod server_auth;
+mod storage;
 mod support;

@@ -1,0 +1,127 @@
+//! Who takes part: agency kinds, user roles and the phases of a round.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! closed_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal, $th:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The stable code stored in the database and used in files.
+            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            pub fn name_th(self) -> &'static str { match self { $($name::$variant => $th),+ } }
+            pub fn name_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            /// Accepts the code, the Thai name or the English name.
+            fn from_str(s: &str) -> Result<Self, String> {
+                let t = s.trim();
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.code() == t || v.name_th() == t || v.name_en().eq_ignore_ascii_case(t))
+                    .ok_or_else(|| format!("unknown {} '{}'", stringify!($name), t))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.code()) }
+        }
+    };
+}
+
+closed_enum! {
+    /// Kinds of public agency, as grouped in national results.
+    AgencyKind {
+        Ministry = "ministry", "กระทรวง", "Ministry";
+        Department = "department", "กรม", "Department";
+        Province = "province", "จังหวัด", "Province";
+        ProvincialAdministration = "pao", "องค์การบริหารส่วนจังหวัด", "Provincial administrative organization";
+        CityMunicipality = "city_municipality", "เทศบาลนคร", "City municipality";
+        TownMunicipality = "town_municipality", "เทศบาลเมือง", "Town municipality";
+        SubdistrictMunicipality = "subdistrict_municipality", "เทศบาลตำบล", "Subdistrict municipality";
+        SubdistrictAdministration = "sao", "องค์การบริหารส่วนตำบล", "Subdistrict administrative organization";
+        StateEnterprise = "state_enterprise", "รัฐวิสาหกิจ", "State enterprise";
+        PublicOrganization = "public_organization", "องค์การมหาชน", "Public organization";
+        University = "university", "มหาวิทยาลัย", "University";
+        Hospital = "hospital", "โรงพยาบาล", "Hospital";
+        School = "school", "โรงเรียน", "School";
+        Other = "other", "หน่วยงานอื่น", "Other";
+    }
+}
+
+closed_enum! {
+    /// What a signed-in user may do.
+    Role {
+        CentralAdmin = "central_admin", "ผู้ดูแลระบบส่วนกลาง", "Central administrator";
+        Assessor = "assessor", "ผู้ประเมิน", "Assessor";
+        AgencyAdmin = "agency_admin", "ผู้ดูแลระบบของหน่วยงาน", "Agency administrator";
+    }
+}
+
+closed_enum! {
+    /// The phases of a round, in order.
+    Phase {
+        Setup = "setup", "เตรียมการและลงทะเบียน", "Setup and registration";
+        Collection = "collection", "เก็บข้อมูล IIT EIT และส่งข้อมูล OIT", "Collection (IIT, EIT, OIT submission)";
+        Review1 = "review1", "ตรวจ OIT รอบที่ 1", "OIT review, round 1";
+        Revision = "revision", "หน่วยงานแก้ไขข้อมูล OIT", "Agency revision";
+        Review2 = "review2", "ตรวจ OIT รอบที่ 2", "OIT review, round 2";
+        Publication = "publication", "ประมวลผลและประกาศผล", "Scoring and publication";
+        FollowUp = "follow_up", "จัดทำรายงานและติดตามแผน", "Report and plan follow-up";
+    }
+}
+
+impl Phase {
+    /// What an agency admin should do in this phase, in Thai.
+    pub fn agency_todo_th(self) -> &'static str {
+        match self {
+            Phase::Setup => "ตรวจสอบข้อมูลหน่วยงานและกรอกจำนวนบุคลากรสำหรับ IIT",
+            Phase::Collection => {
+                "เผยแพร่ลิงก์และ QR Code ของ IIT และ EIT ติดตามจำนวนผู้ตอบ และกรอก URL หลักฐาน OIT"
+            }
+            Phase::Review1 => "รอผลการตรวจ OIT รอบที่ 1",
+            Phase::Revision => "แก้ไขข้อมูล OIT ในข้อที่ไม่ผ่านตามความเห็นของผู้ประเมิน",
+            Phase::Review2 => "รอผลการตรวจ OIT รอบที่ 2",
+            Phase::Publication => "ตรวจสอบผลคะแนนที่ประกาศ",
+            Phase::FollowUp => "จัดทำรายงานการวิเคราะห์ผล แผนพัฒนา และติดตามความก้าวหน้ารายเดือน",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_has_distinct_codes_and_both_names() {
+        fn check<T: Copy + fmt::Display + FromStr + PartialEq + fmt::Debug>(
+            all: &[T],
+            th: fn(T) -> &'static str,
+            en: fn(T) -> &'static str,
+        ) {
+            let mut seen = std::collections::BTreeSet::new();
+            for v in all {
+                assert!(seen.insert(v.to_string()), "duplicate code {v}");
+                assert!(!th(*v).is_empty() && !en(*v).is_empty());
+                assert!(matches!(v.to_string().parse::<T>(), Ok(p) if p == *v));
+                assert!(matches!(th(*v).parse::<T>(), Ok(p) if p == *v));
+            }
+        }
+        check(AgencyKind::ALL, AgencyKind::name_th, AgencyKind::name_en);
+        check(Role::ALL, Role::name_th, Role::name_en);
+        check(Phase::ALL, Phase::name_th, Phase::name_en);
+        assert_eq!("อบต".parse::<AgencyKind>().ok(), None);
+        assert_eq!(
+            "องค์การบริหารส่วนตำบล".parse::<AgencyKind>(),
+            Ok(AgencyKind::SubdistrictAdministration)
+        );
+    }
+}

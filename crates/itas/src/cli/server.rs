@@ -1,0 +1,260 @@
+//! `itas serve`, `itas migrate`, `itas backup`, `itas import-agencies`, `itas create-user`:
+//! the commands that touch a database.
+
+use itas_core::directory::Role;
+use itas_store::Db;
+use itas_web::{AppState, Config};
+use std::process::ExitCode;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/itas.sqlite3";
+
+#[derive(clap::Args, Clone)]
+pub struct DbArgs {
+    /// `sqlite://PATH` (default) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "ITAS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "ITAS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Load the demo round and print the demo users' passwords.
+    #[arg(long, env = "ITAS_DEMO")]
+    demo: bool,
+    /// Use this password for every demo user instead of random ones.
+    #[arg(long, env = "ITAS_DEMO_PASSWORD")]
+    demo_password: Option<String>,
+    /// Mark cookies Secure (serve over TLS, directly or behind a proxy).
+    #[arg(long, env = "ITAS_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Trust X-Forwarded-For for client addresses (only behind your own proxy).
+    #[arg(long, env = "ITAS_TRUST_PROXY")]
+    trust_proxy: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+fn init_logs() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("ITAS_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+async fn open(url: &str) -> Result<Db, String> {
+    let db = Db::connect(url)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", redact(url)))?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(db)
+}
+
+/// A database URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
+    init_logs();
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        if a.demo {
+            let today = time::OffsetDateTime::now_utc()
+                .to_offset(time::macros::offset!(+7))
+                .date();
+            let users = itas_web::demo::load(&db, a.demo_password.as_deref(), today)
+                .await
+                .map_err(|e| format!("demo: {e}"))?;
+            println!("Demo users (ผู้ใช้สาธิต):");
+            for (u, role, pw) in &users {
+                println!("  {u:<10} {pw:<14} {} / {}", role.name_th(), role.name_en());
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!(
+            "itas is serving http://{addr}/ with {}",
+            redact(&a.db.database_url)
+        );
+        tracing::info!(%addr, "listening");
+        let state = AppState {
+            db: db.clone(),
+            config: Config {
+                secure_cookies: a.secure_cookies,
+                trust_proxy: a.trust_proxy,
+            },
+        };
+        itas_web::serve(listener, state)
+            .await
+            .map_err(|e| format!("server: {e}"))?;
+        db.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub fn migrate(a: MigrateArgs) -> Result<ExitCode, String> {
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        db.close().await;
+        println!("migrations applied to {}", redact(&a.db.database_url));
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(clap::Args)]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist).
+    file: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub fn backup(a: BackupArgs) -> Result<ExitCode, String> {
+    runtime()?.block_on(async move {
+        let db = Db::connect(&a.db.database_url)
+            .await
+            .map_err(|e| format!("cannot open database: {e}"))?;
+        db.backup_sqlite(&a.file)
+            .await
+            .map_err(|e| format!("backup failed: {e}"))?;
+        db.close().await;
+        println!("consistent copy written to {}", a.file);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// A CSV (UTF-8) or XLSX file with columns code, name_th, name_en, kind, province, parent_code, website.
+    file: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
+    let bytes = std::fs::read(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file))?;
+    let rows = itas_web::import::parse_agencies(&bytes, &a.file)
+        .map_err(|e| format!("{}: {e}", a.file))?;
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        let report = itas_store::agencies::import(&db, None, rows)
+            .await
+            .map_err(|e| format!("import failed: {e}"))?;
+        db.close().await;
+        println!(
+            "{} agencies imported, {} rows refused",
+            report.inserted,
+            report.errors.len()
+        );
+        for (line, reason) in &report.errors {
+            println!("  line {line}: {reason}");
+        }
+        Ok(if report.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
+#[derive(clap::Args)]
+pub struct CreateUserArgs {
+    username: String,
+    /// central_admin, assessor or agency_admin.
+    #[arg(long)]
+    role: String,
+    #[arg(long)]
+    display_name: Option<String>,
+    /// The agency code, for an agency admin.
+    #[arg(long)]
+    agency: Option<String>,
+    /// Read the password from this environment variable (never from the command line).
+    #[arg(long, default_value = "ITAS_NEW_PASSWORD")]
+    password_env: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
+    let role: Role = a.role.parse()?;
+    let password = std::env::var(&a.password_env)
+        .map_err(|_| format!("set the password in ${}", a.password_env))?;
+    if password.chars().count() < itas_web::auth::MIN_PASSWORD_LEN {
+        return Err(format!(
+            "the password needs at least {} characters",
+            itas_web::auth::MIN_PASSWORD_LEN
+        ));
+    }
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        let agency_id = match &a.agency {
+            Some(code) => Some(
+                itas_store::agencies::by_code(&db, code)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or(format!("no agency has code {code}"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let hash = itas_web::auth::hash_password(password)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let new = itas_store::users::NewUser {
+            display_name: a.display_name.clone().unwrap_or_else(|| a.username.clone()),
+            username: a.username.clone(),
+            password_hash: hash,
+            role,
+            agency_id,
+        };
+        itas_store::users::create(&db, None, &new)
+            .await
+            .map_err(|e| e.to_string())?;
+        db.close().await;
+        println!("user {} created ({})", a.username, role.name_en());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            super::redact("postgres://itas:s3cret@db:5432/itas"),
+            "postgres://itas@db:5432/itas"
+        );
+        assert_eq!(
+            super::redact("sqlite://data/itas.sqlite3"),
+            "sqlite://data/itas.sqlite3"
+        );
+    }
+}

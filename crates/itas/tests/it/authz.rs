@@ -1,0 +1,239 @@
+//! The authorization matrix: every route, tried by every kind of caller.
+//!
+//! "Denied" means 403 for a signed-in user, and for an anonymous caller a
+//! redirect to sign-in (pages) or 401 (API). Anything else means the request
+//! got past authorization (it may still be 404 or 422 on its merits).
+
+use crate::app::{Client, Reply, TestApp};
+use crate::both_backends;
+use axum::http::{Method, StatusCode};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Central,
+    /// assessor1: assigned to KK-HUANONG and KK-BANPHAI.
+    Assessor,
+    /// assessor2: assigned to nothing.
+    OtherAssessor,
+    /// huanong: agency admin of KK-HUANONG.
+    Agency,
+}
+
+const EVERYONE: &[Who] = &[
+    Who::Anonymous,
+    Who::Central,
+    Who::Assessor,
+    Who::OtherAssessor,
+    Who::Agency,
+];
+const SIGNED_IN: &[Who] = &[Who::Central, Who::Assessor, Who::OtherAssessor, Who::Agency];
+const CENTRAL: &[Who] = &[Who::Central];
+const SEES_HUANONG: &[Who] = &[Who::Central, Who::Assessor, Who::Agency];
+
+enum Body {
+    None,
+    Form(Vec<(&'static str, String)>),
+    File,
+    Json(serde_json::Value),
+}
+
+struct Case {
+    method: Method,
+    path: String,
+    body: Body,
+    allowed: &'static [Who],
+}
+
+fn get(path: String, allowed: &'static [Who]) -> Case {
+    Case {
+        method: Method::GET,
+        path,
+        body: Body::None,
+        allowed,
+    }
+}
+
+fn post(path: String, fields: Vec<(&'static str, String)>, allowed: &'static [Who]) -> Case {
+    Case {
+        method: Method::POST,
+        path,
+        body: Body::Form(fields),
+        allowed,
+    }
+}
+
+async fn send(c: &mut Client<'_>, case: &Case) -> Reply {
+    match &case.body {
+        Body::None => {
+            c.request(case.method.clone(), &case.path, None, Vec::new())
+                .await
+        }
+        Body::Form(f) => {
+            let fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post_form(&case.path, &fields).await
+        }
+        Body::File => c.post_file(&case.path, "file", "empty.csv", b"").await,
+        Body::Json(v) => c.post_json(&case.path, v).await,
+    }
+}
+
+fn denied(who: Who, path: &str, r: &Reply) -> bool {
+    match who {
+        Who::Anonymous if path.starts_with("/api/") => r.status == StatusCode::UNAUTHORIZED,
+        Who::Anonymous => r.status == StatusCode::SEE_OTHER && r.location().starts_with("/login"),
+        _ => r.status == StatusCode::FORBIDDEN,
+    }
+}
+
+async fn cases(app: &TestApp) -> Vec<Case> {
+    let current = itas_store::rounds::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name.contains("สาธิต"))
+        .unwrap()
+        .id;
+    let closed = app.round_id("ITA 2564").await;
+    let huanong = app.agency_id("KK-HUANONG").await;
+    let city = app.agency_id("KK-CITY").await;
+    let assessor2 = itas_store::users::by_username(&app.db, "assessor2")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let s = |x: &str| x.to_string();
+    vec![
+        get(s("/"), EVERYONE),
+        get(s("/healthz"), EVERYONE),
+        get(s("/login"), EVERYONE),
+        get(s("/assets/app.css"), EVERYONE),
+        get(s("/lang/en"), EVERYONE),
+        get(s("/api/v1/openapi.json"), EVERYONE),
+        Case {
+            method: Method::POST,
+            path: s("/api/v1/score"),
+            body: Body::Json(serde_json::json!({"indicators": {}})),
+            allowed: EVERYONE,
+        },
+        get(s("/admin"), CENTRAL),
+        get(s("/admin/rounds/new"), CENTRAL),
+        get(format!("/admin/rounds/{current}"), CENTRAL),
+        get(s("/admin/agencies"), CENTRAL),
+        get(s("/admin/agencies/import"), CENTRAL),
+        get(s("/admin/users"), CENTRAL),
+        get(s("/admin/audit"), CENTRAL),
+        post(s("/admin/rounds"), vec![("name", s(""))], CENTRAL),
+        post(
+            format!("/admin/rounds/{current}/phases"),
+            vec![("start_setup", s("bad"))],
+            CENTRAL,
+        ),
+        post(
+            format!("/admin/rounds/{current}/participants"),
+            vec![("codes", s("KK-NOPE"))],
+            CENTRAL,
+        ),
+        post(
+            format!("/admin/rounds/{current}/assignments"),
+            vec![("agency_code", s("KK-NOPE"))],
+            CENTRAL,
+        ),
+        post(
+            format!("/admin/rounds/{current}/assignments/remove"),
+            vec![("agency_code", s("KK-NOPE"))],
+            CENTRAL,
+        ),
+        post(s("/admin/agencies"), vec![("code", s(""))], CENTRAL),
+        Case {
+            method: Method::POST,
+            path: s("/admin/agencies/import"),
+            body: Body::File,
+            allowed: CENTRAL,
+        },
+        post(s("/admin/users"), vec![("username", s(""))], CENTRAL),
+        post(
+            format!("/admin/users/{assessor2}/password"),
+            vec![("password", s("short"))],
+            CENTRAL,
+        ),
+        post(
+            format!("/admin/users/{assessor2}/active"),
+            vec![("active", s("1"))],
+            CENTRAL,
+        ),
+        get(s("/agency"), &[Who::Agency]),
+        post(
+            format!("/agency/rounds/{current}/populations"),
+            vec![("iit_population", s("x"))],
+            &[Who::Agency],
+        ),
+        get(s("/assessor"), &[Who::Assessor, Who::OtherAssessor]),
+        get(format!("/agencies/{huanong}"), SEES_HUANONG),
+        get(format!("/agencies/{city}"), CENTRAL),
+        get(s("/api/v1/me"), SIGNED_IN),
+        get(s("/api/v1/rounds"), SIGNED_IN),
+        get(s("/api/v1/agencies"), SIGNED_IN),
+        get(format!("/api/v1/agencies/{huanong}"), SEES_HUANONG),
+        get(format!("/api/v1/agencies/{city}"), CENTRAL),
+        get(
+            format!("/api/v1/rounds/{closed}/agencies/{huanong}/scores"),
+            SEES_HUANONG,
+        ),
+        get(
+            format!("/api/v1/rounds/{closed}/agencies/{city}/scores"),
+            CENTRAL,
+        ),
+    ]
+}
+
+both_backends!(every_role_against_every_route, |app| {
+    let mut clients = [
+        (Who::Anonymous, app.client()),
+        (Who::Central, app.signed_in("admin").await),
+        (Who::Assessor, app.signed_in("assessor1").await),
+        (Who::OtherAssessor, app.signed_in("assessor2").await),
+        (Who::Agency, app.signed_in("huanong").await),
+    ];
+    let mut wrong = Vec::new();
+    for case in cases(&app).await {
+        for (who, client) in clients.iter_mut() {
+            let r = send(client, &case).await;
+            let expect_allowed = case.allowed.contains(who);
+            if denied(*who, &case.path, &r) == expect_allowed {
+                wrong.push(format!(
+                    "{:?} {} {} → {} (expected {})",
+                    who,
+                    case.method,
+                    case.path,
+                    r.status,
+                    if expect_allowed { "allowed" } else { "denied" }
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "authorization matrix:\n{}",
+        wrong.join("\n")
+    );
+});
+
+both_backends!(an_agency_admin_cannot_read_another_agency, |app| {
+    let mut c = app.signed_in("huanong").await;
+    let city = app.agency_id("KK-CITY").await;
+    let r = c.get(&format!("/agencies/{city}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("ท่านไม่มีสิทธิ์เข้าถึงข้อมูลนี้"));
+    assert!(
+        !r.body.contains("เทศบาลนครขอนแก่น"),
+        "no data leaks into the refusal"
+    );
+    let r = c.get(&format!("/api/v1/agencies/{city}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"], "forbidden");
+    let r = c.get("/api/v1/agencies").await;
+    let list = r.json()["agencies"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "only its own agency");
+    assert_eq!(list[0]["code"], "KK-HUANONG");
+});

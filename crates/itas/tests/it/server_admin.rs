@@ -1,0 +1,433 @@
+//! The central office's work: agencies and their import, rounds, users, the audit log.
+
+use crate::both_backends;
+use axum::http::StatusCode;
+
+both_backends!(import_lands_good_rows_and_reports_each_bad_one, |app| {
+    let mut c = app.signed_in("admin").await;
+    let csv = "code,name_th,name_en,kind,province,parent_code,website\n\
+               KK-BANHAET,อำเภอบ้านแฮด,Ban Haet,department,ขอนแก่น,KK,\n\
+               ,ไม่มีรหัส,,sao,ขอนแก่น,,\n\
+               KK-X1,เทศบาลตำบลทดสอบ,,subdistrict_municipality,ขอนแก่น,NOPE,\n\
+               KK-HUANONG,ซ้ำ,,sao,ขอนแก่น,,\n\
+               KK-X2,องค์การบริหารส่วนตำบลทดสอบ,,องค์การบริหารส่วนตำบล,ขอนแก่น,KK-BANHAET,\n\
+               KK-X3,หน่วยงานแปลก,,spaceport,ขอนแก่น,,\n";
+    let r = c
+        .post_file(
+            "/admin/agencies/import",
+            "file",
+            "agencies.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("นำเข้าสำเร็จ: ๒"),
+        "two good rows: {}",
+        r.body
+    );
+    for (line, reason) in [
+        (3, "รหัสหน่วยงานว่าง"),
+        (4, "ไม่พบหน่วยงานต้นสังกัดรหัส &#39;NOPE&#39;"),
+        (5, "ซ้ำ"),
+        (7, "ไม่รู้จักประเภทหน่วยงาน"),
+    ] {
+        let row = format!("<td class=\"num\">{line}</td><td>");
+        let at = r
+            .body
+            .find(&row)
+            .unwrap_or_else(|| panic!("line {line} reported: {}", r.body));
+        assert!(
+            r.body[at..].split("</tr>").next().unwrap().contains(reason),
+            "line {line}: {reason}"
+        );
+    }
+    let x2 = itas_store::agencies::by_code(&app.db, "KK-X2")
+        .await
+        .unwrap()
+        .expect("good row landed");
+    let banhaet = itas_store::agencies::by_code(&app.db, "KK-BANHAET")
+        .await
+        .unwrap()
+        .expect("good row landed");
+    assert_eq!(
+        x2.parent_id.as_deref(),
+        Some(banhaet.id.as_str()),
+        "a parent from the same file"
+    );
+    assert_eq!(x2.kind, "sao", "Thai kind names are read");
+    assert!(
+        itas_store::agencies::by_code(&app.db, "KK-X1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        itas_store::agencies::by_code(&app.db, "KK-X3")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let huanong = itas_store::agencies::by_code(&app.db, "KK-HUANONG")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        huanong.name_th, "องค์การบริหารส่วนตำบลหัวหนอง",
+        "a duplicate never overwrites"
+    );
+});
+
+both_backends!(import_refuses_a_file_without_the_needed_columns, |app| {
+    let mut c = app.signed_in("admin").await;
+    let r = c
+        .post_file(
+            "/admin/agencies/import",
+            "file",
+            "a.csv",
+            b"code,province\nA,B\n",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("missing column(s): name_th, kind"),
+        "{}",
+        r.body
+    );
+});
+
+both_backends!(a_refused_agency_form_keeps_what_was_typed, |app| {
+    let mut c = app.signed_in("admin").await;
+    let r = c
+        .post_form(
+            "/admin/agencies",
+            &[
+                ("code", "KK-HUANONG"),
+                ("name_th", "ชื่อที่พิมพ์ไว้"),
+                ("kind", "sao"),
+                ("province", "ขอนแก่น"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ซ้ำ"), "{}", r.body);
+    assert!(r.body.contains("value=\"ชื่อที่พิมพ์ไว้\""), "typed name kept");
+    let r = c.get("/admin/agencies?q=หัวหนอง").await;
+    assert!(
+        r.body.contains("KK-HUANONG") && !r.body.contains("KK-BANPHAI"),
+        "Thai search"
+    );
+});
+
+both_backends!(
+    rounds_are_opened_with_phases_and_bad_dates_are_explained,
+    |app| {
+        let mut c = app.signed_in("admin").await;
+        let r = c
+            .post_form(
+                "/admin/rounds",
+                &[
+                    ("name", "ITA กระทรวง 2570"),
+                    ("framework", "ita-2564"),
+                    ("fiscal_year", "๒๕๗๐"),
+                    ("start_setup", "2027-01-10"),
+                    ("end_setup", "2027-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("วันสิ้นสุดต้องไม่ก่อนวันเริ่ม"), "{}", r.body);
+        assert!(
+            r.body.contains("value=\"ITA กระทรวง 2570\"")
+                && r.body.contains("value=\"2027-01-10\""),
+            "typed values kept"
+        );
+        let r = c
+            .post_form(
+                "/admin/rounds",
+                &[
+                    ("name", "ITA กระทรวง 2570"),
+                    ("framework", "ita-2564"),
+                    ("fiscal_year", "๒๕๗๐"),
+                    ("start_setup", "2027-01-01"),
+                    ("end_setup", "2027-01-31"),
+                    ("start_collection", "2027-02-01"),
+                    ("end_collection", "2027-03-31"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let round = r
+            .location()
+            .trim_start_matches("/admin/rounds/")
+            .to_string();
+        let stored = itas_store::rounds::get(&app.db, &round)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.fiscal_year, 2570);
+        assert_eq!(
+            itas_store::rounds::phases(&app.db, &round)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let r = c
+            .post_form(
+                &format!("/admin/rounds/{round}/participants"),
+                &[("codes", "KK-HUANONG, KK-NOPE")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("KK-NOPE"));
+        let r = c
+            .post_form(
+                &format!("/admin/rounds/{round}/participants"),
+                &[("codes", "KK-HUANONG\nKK-BANPHAI")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            itas_store::rounds::participant_count(&app.db, &round)
+                .await
+                .unwrap(),
+            2
+        );
+        let assessor = itas_store::users::by_username(&app.db, "assessor2")
+            .await
+            .unwrap()
+            .unwrap();
+        let r = c
+            .post_form(
+                &format!("/admin/rounds/{round}/assignments"),
+                &[("assessor_id", &assessor.id), ("agency_code", "KK-CITY")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "KK-CITY is not in this round"
+        );
+        let r = c
+            .post_form(
+                &format!("/admin/rounds/{round}/assignments"),
+                &[("assessor_id", &assessor.id), ("agency_code", "KK-BANPHAI")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let banphai = app.agency_id("KK-BANPHAI").await;
+        assert!(
+            itas_store::assignments::is_assigned(&app.db, &round, &banphai, &assessor.id)
+                .await
+                .unwrap()
+        );
+    }
+);
+
+both_backends!(a_round_from_a_broken_framework_file_names_the_line, |app| {
+    let mut c = app.signed_in("admin").await;
+    let toml = itas_core::framework::ITA_2564_SOURCE.replacen("weight = 0.40", "weight = 0.50", 1);
+    let r = c
+        .post_form(
+            "/admin/rounds",
+            &[("name", "bad"), ("framework_toml", &toml)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("framework.toml:")
+            && r.body.contains("tool weights sum to 1.1 instead of 1"),
+        "{}",
+        r.body
+    );
+});
+
+both_backends!(
+    users_are_created_with_roles_and_every_change_is_audited,
+    |app| {
+        let mut c = app.signed_in("admin").await;
+        let r = c
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", "kk city"),
+                    ("display_name", ""),
+                    ("role", "agency_admin"),
+                    ("agency_code", "KK-NOPE"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for msg in [
+            "ใช้ได้เฉพาะตัวอักษรอังกฤษ",
+            "กรุณากรอกชื่อที่แสดง",
+            "ไม่พบรหัสหน่วยงานนี้",
+            "รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร",
+        ] {
+            assert!(r.body.contains(msg), "{msg}");
+        }
+        let r = c
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", "kkcity"),
+                    ("display_name", "ผู้ดูแล เทศบาลนครขอนแก่น"),
+                    ("role", "agency_admin"),
+                    ("agency_code", "KK-CITY"),
+                    ("password", "a-long-password-1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let mut city = app.client();
+        let r = city
+            .post_form(
+                "/login",
+                &[("username", "kkcity"), ("password", "a-long-password-1")],
+            )
+            .await;
+        assert_eq!(r.location(), "/agency");
+        assert!(city.get("/agency").await.body.contains("เทศบาลนครขอนแก่น"));
+        let u = itas_store::users::by_username(&app.db, "kkcity")
+            .await
+            .unwrap()
+            .unwrap();
+        let log = itas_store::audit::recent(&app.db, Some(&u.id), 10)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].action, "create");
+        let admin = itas_store::users::by_username(&app.db, "admin")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(log[0].actor_id.as_deref(), Some(admin.id.as_str()));
+        assert!(
+            !log[0]
+                .after_json
+                .as_deref()
+                .unwrap_or("")
+                .contains("argon2"),
+            "no password hash in the log"
+        );
+        let r = c.get("/admin/audit").await;
+        assert!(
+            r.body.contains("admin") && r.body.contains("user"),
+            "audit page lists it"
+        );
+    }
+);
+
+both_backends!(
+    agency_admin_enters_populations_and_sees_minimum_samples,
+    |app| {
+        let mut c = app.signed_in("huanong").await;
+        let current = app.round_id("ITA 25").await;
+        let rounds = itas_store::rounds::list(&app.db).await.unwrap();
+        let current = rounds
+            .iter()
+            .find(|r| r.name.contains("สาธิต"))
+            .map(|r| r.id.clone())
+            .unwrap_or(current);
+        let r = c
+            .post_form(
+                &format!("/agency/rounds/{current}/populations"),
+                &[("iit_population", "สี่สิบ"), ("eit_population", "1500")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("กรุณากรอกจำนวนเต็ม"));
+        let r = c
+            .post_form(
+                &format!("/agency/rounds/{current}/populations"),
+                &[("iit_population", "๔๒"), ("eit_population", "1500")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        // 10 % of 42 is 5, at least 30: 30. 10 % of 1500 is 150.
+        assert!(
+            r.body.contains("ต้องได้ผู้ตอบอย่างน้อย ๓๐") && r.body.contains("ต้องได้ผู้ตอบอย่างน้อย ๑๕๐"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("เก็บข้อมูล IIT EIT"),
+            "the current phase and what to do"
+        );
+    }
+);
+
+both_backends!(seed_agency_results_come_from_the_engine, |app| {
+    let mut c = app.signed_in("huanong").await;
+    let r = c.get("/agency").await;
+    assert!(
+        r.body.contains("๖๘.๐๐") && r.body.contains(">C<"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("๘๖.๐๓") && r.body.contains("๘๐.๑๗") && r.body.contains("๔๕.๓๔"));
+    let round = app.round_id("ITA 2564").await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    let r = c
+        .get(&format!("/api/v1/rounds/{round}/agencies/{agency}/scores"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.body,
+        r#"{"framework":"ita-2564","indicators":{"1":93.2,"2":81.25,"3":86.26,"4":80.48,"5":88.95,"6":80.06,"7":82.74,"8":77.72,"9":71.92,"10":18.75},"tools":{"IIT":86.03,"EIT":80.17,"OIT":45.34},"overall":68.0,"level":"C","below_pass":[2,4,6,7,8,9,10]}"#
+    );
+});
+
+both_backends!(api_score_is_the_cli_contract_and_errors_are_json, |app| {
+    let mut c = app.client();
+    let body = serde_json::json!({"indicators": {"1": 93.2, "2": "81.25", "3": 86.26, "4": 80.48, "5": 88.95, "6": 80.06, "7": 82.74, "8": 77.72}, "oit_pass": ["o1","o2","o3","o4","o5","o6","o7","o8","o10","o11","o18","o19","o20","o21","o22","o23","o25","o26","o27","o28","o29","o30","o31","o34","o35","o36"]});
+    let r = c.post_json("/api/v1/score", &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["overall"].to_string(), "68.0");
+    assert_eq!(r.json()["indicators"]["10"].to_string(), "18.75");
+    let r = c
+        .post_json(
+            "/api/v1/score",
+            &serde_json::json!({"indicators": {"1": 101}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"], "invalid");
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("outside 0 to 100")
+    );
+    let r = c.get("/api/v1/me").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"], "not_signed_in");
+});
+
+both_backends!(openapi_documents_every_api_route, |app| {
+    let mut c = app.client();
+    let r = c.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: Vec<&String> = paths.keys().collect();
+    assert_eq!(documented.len(), 7, "{documented:?}");
+    // Every documented GET answers (not 404/405) for a signed-in central admin.
+    let mut admin = app.signed_in("admin").await;
+    let round = app.round_id("ITA 2564").await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    for p in documented {
+        if paths[p].get("get").is_none() {
+            continue;
+        }
+        let url = p
+            .replace("{id}", &agency)
+            .replace("{round}", &round)
+            .replace("{agency}", &agency);
+        let r = admin.get(&url).await;
+        assert_eq!(r.status, StatusCode::OK, "{url}: {}", r.body);
+    }
+});

@@ -1,0 +1,248 @@
+//! Agencies: the registered public bodies, in a tree.
+
+use crate::audit::json;
+use crate::{Db, Result, StoreError, audit, conflict, new_id, now_ms, read, write};
+use itas_core::directory::AgencyKind;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Agency {
+    pub id: String,
+    pub code: String,
+    pub name_th: String,
+    pub name_en: String,
+    pub kind: String,
+    pub province: String,
+    pub parent_id: Option<String>,
+    pub website: String,
+    pub created_at: i64,
+}
+
+impl Agency {
+    pub fn kind(&self) -> Option<AgencyKind> {
+        self.kind.parse().ok()
+    }
+}
+
+/// A new agency, with its parent named by code (as in an import file).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NewAgency {
+    pub code: String,
+    pub name_th: String,
+    pub name_en: String,
+    pub kind: String,
+    pub province: String,
+    pub parent_code: Option<String>,
+    pub website: String,
+}
+
+fn validate(a: &NewAgency) -> std::result::Result<(), String> {
+    let code = a.code.trim();
+    if code.is_empty() {
+        return Err("รหัสหน่วยงานว่าง (code is empty)".into());
+    }
+    if code.len() > 64
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!(
+            "รหัสหน่วยงาน '{code}' ใช้ได้เฉพาะตัวอักษรอังกฤษ ตัวเลข และ - _ . (code: letters, digits, - _ . only)"
+        ));
+    }
+    if a.name_th.trim().is_empty() {
+        return Err("ชื่อหน่วยงานภาษาไทยว่าง (Thai name is empty)".into());
+    }
+    if a.kind.parse::<AgencyKind>().is_err() {
+        return Err(format!(
+            "ไม่รู้จักประเภทหน่วยงาน '{}' (unknown agency kind)",
+            a.kind
+        ));
+    }
+    Ok(())
+}
+
+/// Creates one agency.
+pub async fn create(db: &Db, actor: Option<&str>, a: &NewAgency) -> Result<Agency> {
+    let report = import(db, actor, vec![(0, a.clone())]).await?;
+    if let Some((_, reason)) = report.errors.into_iter().next() {
+        return Err(if reason.contains("ซ้ำ") {
+            StoreError::Conflict("agency code".into())
+        } else {
+            StoreError::Invalid(reason)
+        });
+    }
+    by_code(db, &a.code).await?.ok_or(StoreError::NotFound)
+}
+
+/// What an import did: rows inserted, and each refused row with its line and reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub inserted: usize,
+    pub errors: Vec<(usize, String)>,
+}
+
+/// Inserts every valid row in one transaction; each invalid row is reported
+/// with its line. A parent may be an existing agency or an earlier good row.
+/// Either all good rows land or (on a database failure) none do.
+pub async fn import(
+    db: &Db,
+    actor: Option<&str>,
+    rows: Vec<(usize, NewAgency)>,
+) -> Result<ImportReport> {
+    let codes: Vec<String> = rows
+        .iter()
+        .map(|(_, a)| a.code.trim().to_string())
+        .collect();
+    let existing = existing_codes(db, &codes, &rows).await?;
+    let mut report = ImportReport::default();
+    let mut accepted: Vec<(String, NewAgency, Option<String>)> = Vec::new();
+    let mut new_ids: BTreeMap<String, String> = BTreeMap::new();
+    for (line, a) in rows {
+        let mut a = a;
+        a.code = a.code.trim().to_string();
+        if let Err(reason) = validate(&a) {
+            report.errors.push((line, reason));
+            continue;
+        }
+        if existing.contains_key(&a.code) || new_ids.contains_key(&a.code) {
+            report.errors.push((
+                line,
+                format!("รหัสหน่วยงาน '{}' ซ้ำกับที่มีอยู่แล้ว (duplicate code)", a.code),
+            ));
+            continue;
+        }
+        let parent_id = match a
+            .parent_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            None => None,
+            Some(p) => match existing.get(p).or_else(|| new_ids.get(p)) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    report.errors.push((
+                        line,
+                        format!("ไม่พบหน่วยงานต้นสังกัดรหัส '{p}' (unknown parent code)"),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let id = new_id();
+        new_ids.insert(a.code.clone(), id.clone());
+        accepted.push((id, a, parent_id));
+    }
+    if accepted.is_empty() {
+        return Ok(report);
+    }
+    let now = now_ms();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for (id, a, parent_id) in &accepted {
+            sqlx::query(
+                "INSERT INTO agencies (id, code, name_th, name_en, kind, province, parent_id, website, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(id)
+            .bind(&a.code)
+            .bind(a.name_th.trim())
+            .bind(a.name_en.trim())
+            .bind(a.kind.parse::<AgencyKind>().map(|k| k.code()).unwrap_or("other"))
+            .bind(a.province.trim())
+            .bind(parent_id)
+            .bind(a.website.trim())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("agency code"))?;
+            audit!(
+                &mut *tx,
+                actor,
+                "create",
+                "agency",
+                id,
+                None::<String>,
+                json(a)
+            )?;
+        }
+        tx.commit().await?;
+    });
+    report.inserted = accepted.len();
+    Ok(report)
+}
+
+/// Ids of the codes (and parent codes) of `rows` that already exist.
+async fn existing_codes(
+    db: &Db,
+    codes: &[String],
+    rows: &[(usize, NewAgency)],
+) -> Result<BTreeMap<String, String>> {
+    let wanted: BTreeSet<String> = codes
+        .iter()
+        .cloned()
+        .chain(rows.iter().filter_map(|(_, a)| a.parent_code.clone()))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut out = BTreeMap::new();
+    // One lookup per code keeps the SQL static; imports are thousands of rows, not millions.
+    for code in wanted {
+        if let Some(a) = by_code(db, &code).await? {
+            out.insert(code, a.id);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Agency>> {
+    const Q: &str = "SELECT id, code, name_th, name_en, kind, province, parent_id, website, created_at FROM agencies WHERE id = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
+}
+
+pub async fn by_code(db: &Db, code: &str) -> Result<Option<Agency>> {
+    const Q: &str = "SELECT id, code, name_th, name_en, kind, province, parent_id, website, created_at FROM agencies WHERE code = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(code)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// Agencies whose code, Thai or English name or province contains `search`,
+/// ordered by code, one page at a time.
+pub async fn search(db: &Db, search: &str, limit: i64, offset: i64) -> Result<(Vec<Agency>, i64)> {
+    const Q: &str = "SELECT id, code, name_th, name_en, kind, province, parent_id, website, created_at FROM agencies \
+        WHERE ($1 = '' OR code LIKE $2 OR name_th LIKE $2 OR name_en LIKE $2 OR province LIKE $2) \
+        ORDER BY code LIMIT $3 OFFSET $4";
+    const C: &str = "SELECT COUNT(*) FROM agencies WHERE ($1 = '' OR code LIKE $2 OR name_th LIKE $2 OR name_en LIKE $2 OR province LIKE $2)";
+    let s = search.trim();
+    let pattern = format!("%{}%", s.replace(['%', '_'], ""));
+    Ok(read!(db, |p| {
+        let rows: Vec<Agency> = sqlx::query_as(Q)
+            .bind(s)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await?;
+        let (n,): (i64,) = sqlx::query_as(C)
+            .bind(s)
+            .bind(&pattern)
+            .fetch_one(p)
+            .await?;
+        (rows, n)
+    }))
+}
+
+pub async fn children(db: &Db, parent_id: &str) -> Result<Vec<Agency>> {
+    const Q: &str = "SELECT id, code, name_th, name_en, kind, province, parent_id, website, created_at FROM agencies WHERE parent_id = $1 ORDER BY code";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(parent_id)
+        .fetch_all(p)
+        .await?))
+}

@@ -1,0 +1,475 @@
+//! Rounds: one fiscal year's assessment, bound to the framework it was opened
+//! with (its source is stored, so loading another framework later never
+//! changes this round's scores), its phases, participants and scores.
+
+use crate::audit::json;
+use crate::{Db, Result, StoreError, audit, conflict, new_id, now_ms, read, write};
+use itas_core::Score;
+use itas_core::directory::Phase;
+use itas_core::framework::{self, Framework};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::Date;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Round {
+    pub id: String,
+    pub fiscal_year: i64,
+    pub name: String,
+    pub framework_code: String,
+    #[serde(skip)]
+    pub framework_source: String,
+    pub created_at: i64,
+}
+
+impl Round {
+    /// The round's own framework, as stored when it was opened.
+    pub fn framework(&self) -> Result<Framework> {
+        framework::parse(
+            &format!("{}.toml", self.framework_code),
+            &self.framework_source,
+        )
+        .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhaseDates {
+    pub phase: Phase,
+    pub starts_on: Date,
+    pub ends_on: Date,
+}
+
+/// Where a round stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "phase", rename_all = "snake_case")]
+pub enum RoundState {
+    NotStarted,
+    In(Phase),
+    /// Between two phases.
+    Between(Phase),
+    Closed,
+}
+
+pub fn state_on(phases: &[PhaseDates], day: Date) -> RoundState {
+    if let Some(p) = phases
+        .iter()
+        .find(|p| p.starts_on <= day && day <= p.ends_on)
+    {
+        return RoundState::In(p.phase);
+    }
+    match (phases.first(), phases.last()) {
+        (Some(f), _) if day < f.starts_on => RoundState::NotStarted,
+        (_, Some(l)) if day > l.ends_on => RoundState::Closed,
+        (None, _) => RoundState::NotStarted,
+        _ => phases
+            .iter()
+            .rev()
+            .find(|p| p.ends_on < day)
+            .map_or(RoundState::NotStarted, |p| RoundState::Between(p.phase)),
+    }
+}
+
+fn check_phases(phases: &[PhaseDates]) -> Result<()> {
+    for p in phases {
+        if p.ends_on < p.starts_on {
+            return Err(StoreError::Invalid(format!(
+                "phase {}: ends before it starts",
+                p.phase.code()
+            )));
+        }
+    }
+    for w in phases.windows(2) {
+        if w[1].phase <= w[0].phase || w[1].starts_on <= w[0].ends_on {
+            return Err(StoreError::Invalid(format!(
+                "phase {} must start after {} ends",
+                w[1].phase.code(),
+                w[0].phase.code()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Opens a round from a framework file's source. The fiscal year defaults to
+/// the framework's; a ministry may run an earlier year's instrument again.
+pub async fn create(
+    db: &Db,
+    actor: Option<&str>,
+    name: &str,
+    fiscal_year: Option<i64>,
+    framework_source: &str,
+    phases: &[PhaseDates],
+) -> Result<Round> {
+    let fw = framework::parse("framework.toml", framework_source)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid("round name is empty".into()));
+    }
+    check_phases(phases)?;
+    let fiscal_year = fiscal_year.unwrap_or(i64::from(fw.fiscal_year));
+    if !(2400..=2800).contains(&fiscal_year) {
+        return Err(StoreError::Invalid(format!(
+            "fiscal year {fiscal_year} is not a Buddhist-era year"
+        )));
+    }
+    let id = new_id();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO rounds (id, fiscal_year, name, framework_code, framework_source, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(fiscal_year)
+        .bind(name.trim())
+        .bind(&fw.code)
+        .bind(framework_source)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("round name"))?;
+        for ph in phases {
+            sqlx::query("INSERT INTO round_phases (round_id, phase, starts_on, ends_on) VALUES ($1, $2, $3, $4)")
+                .bind(&id)
+                .bind(ph.phase.code())
+                .bind(ph.starts_on.to_string())
+                .bind(ph.ends_on.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after = serde_json::json!({"name": name.trim(), "framework": fw.code, "fiscal_year": fiscal_year, "phases": phases});
+        audit!(
+            &mut *tx,
+            actor,
+            "create",
+            "round",
+            &id,
+            None::<String>,
+            Some(after.to_string())
+        )?;
+        tx.commit().await?;
+    });
+    get(db, &id).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Round>> {
+    const Q: &str = "SELECT id, fiscal_year, name, framework_code, framework_source, created_at FROM rounds WHERE id = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// Newest fiscal year first.
+pub async fn list(db: &Db) -> Result<Vec<Round>> {
+    const Q: &str = "SELECT id, fiscal_year, name, framework_code, framework_source, created_at FROM rounds ORDER BY fiscal_year DESC, created_at DESC";
+    Ok(read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?))
+}
+
+pub async fn phases(db: &Db, round_id: &str) -> Result<Vec<PhaseDates>> {
+    const Q: &str = "SELECT phase, starts_on, ends_on FROM round_phases WHERE round_id = $1";
+    let rows: Vec<(String, String, String)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out: Vec<PhaseDates> = rows
+        .into_iter()
+        .filter_map(|(ph, s, e)| {
+            Some(PhaseDates {
+                phase: ph.parse().ok()?,
+                starts_on: Date::parse(&s, fmt).ok()?,
+                ends_on: Date::parse(&e, fmt).ok()?,
+            })
+        })
+        .collect();
+    out.sort_by_key(|p| p.phase);
+    Ok(out)
+}
+
+/// Replaces the phase dates of a round.
+pub async fn set_phases(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    phases: &[PhaseDates],
+) -> Result<()> {
+    check_phases(phases)?;
+    let before = self::phases(db, round_id).await?;
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query("DELETE FROM round_phases WHERE round_id = $1")
+            .bind(round_id)
+            .execute(&mut *tx)
+            .await?;
+        for ph in phases {
+            sqlx::query("INSERT INTO round_phases (round_id, phase, starts_on, ends_on) VALUES ($1, $2, $3, $4)")
+                .bind(round_id)
+                .bind(ph.phase.code())
+                .bind(ph.starts_on.to_string())
+                .bind(ph.ends_on.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit!(
+            &mut *tx,
+            actor,
+            "set_phases",
+            "round",
+            round_id,
+            json(&before),
+            json(&phases)
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Participation {
+    pub agency_id: String,
+    pub round_id: String,
+    pub iit_population: i64,
+    pub eit_population: i64,
+    pub joined_at: i64,
+}
+
+/// Registers agencies in a round; already registered ones are left as they are.
+pub async fn join(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_ids: &[String],
+) -> Result<usize> {
+    let now = now_ms();
+    let mut added = 0;
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for a in agency_ids {
+            let r = sqlx::query(
+                "INSERT INTO participations (agency_id, round_id, iit_population, eit_population, joined_at) VALUES ($1, $2, 0, 0, $3) \
+                 ON CONFLICT (agency_id, round_id) DO NOTHING",
+            )
+            .bind(a)
+            .bind(round_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() > 0 {
+                added += 1;
+                audit!(
+                    &mut *tx,
+                    actor,
+                    "join",
+                    "participation",
+                    a,
+                    None::<String>,
+                    Some(round_id.to_string())
+                )?;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(added)
+}
+
+pub async fn participation(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<Option<Participation>> {
+    const Q: &str = "SELECT agency_id, round_id, iit_population, eit_population, joined_at FROM participations WHERE agency_id = $1 AND round_id = $2";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// Rounds an agency takes part in, newest first.
+pub async fn rounds_of_agency(db: &Db, agency_id: &str) -> Result<Vec<Round>> {
+    const Q: &str = "SELECT r.id, r.fiscal_year, r.name, r.framework_code, r.framework_source, r.created_at FROM rounds r \
+        JOIN participations p ON p.round_id = r.id WHERE p.agency_id = $1 ORDER BY r.fiscal_year DESC, r.created_at DESC";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .fetch_all(p)
+        .await?))
+}
+
+pub async fn participant_count(db: &Db, round_id: &str) -> Result<i64> {
+    const Q: &str = "SELECT COUNT(*) FROM participations WHERE round_id = $1";
+    Ok(read!(db, |p| sqlx::query_as::<_, (i64,)>(Q)
+        .bind(round_id)
+        .fetch_one(p)
+        .await?
+        .0))
+}
+
+/// Sets the populations the minimum samples are computed from.
+pub async fn set_populations(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_id: &str,
+    iit: i64,
+    eit: i64,
+) -> Result<()> {
+    if !(0..=10_000_000).contains(&iit) || !(0..=100_000_000).contains(&eit) {
+        return Err(StoreError::Invalid("population out of range".into()));
+    }
+    let before = participation(db, round_id, agency_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query("UPDATE participations SET iit_population = $1, eit_population = $2 WHERE agency_id = $3 AND round_id = $4")
+            .bind(iit)
+            .bind(eit)
+            .bind(agency_id)
+            .bind(round_id)
+            .execute(&mut *tx)
+            .await?;
+        audit!(
+            &mut *tx,
+            actor,
+            "set_populations",
+            "participation",
+            agency_id,
+            Some(serde_json::json!({"round": round_id, "iit": before.iit_population, "eit": before.eit_population}).to_string()),
+            Some(serde_json::json!({"round": round_id, "iit": iit, "eit": eit}).to_string())
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Stores indicator scores of an agency (as published or entered), replacing earlier ones.
+pub async fn set_indicator_scores(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_id: &str,
+    scores: &BTreeMap<u32, Score>,
+    source: &str,
+) -> Result<()> {
+    participation(db, round_id, agency_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let before = indicator_scores(db, round_id, agency_id).await?;
+    let now = now_ms();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for (n, s) in scores {
+            sqlx::query(
+                "INSERT INTO indicator_scores (agency_id, round_id, indicator, hundredths, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (agency_id, round_id, indicator) DO UPDATE SET hundredths = excluded.hundredths, source = excluded.source, updated_at = excluded.updated_at",
+            )
+            .bind(agency_id)
+            .bind(round_id)
+            .bind(i64::from(*n))
+            .bind(s.hundredths())
+            .bind(source)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit!(
+            &mut *tx,
+            actor,
+            "set_scores",
+            "participation",
+            agency_id,
+            json(&before),
+            json(scores)
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn indicator_scores(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<BTreeMap<u32, Score>> {
+    const Q: &str =
+        "SELECT indicator, hundredths FROM indicator_scores WHERE agency_id = $1 AND round_id = $2";
+    let rows: Vec<(i64, i64)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(n, h)| (n as u32, Score::from_hundredths(h)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn state_follows_the_calendar() {
+        let ph = vec![
+            PhaseDates {
+                phase: Phase::Setup,
+                starts_on: date!(2021 - 01 - 01),
+                ends_on: date!(2021 - 02 - 28),
+            },
+            PhaseDates {
+                phase: Phase::Collection,
+                starts_on: date!(2021 - 03 - 01),
+                ends_on: date!(2021 - 05 - 31),
+            },
+            PhaseDates {
+                phase: Phase::Publication,
+                starts_on: date!(2021 - 08 - 01),
+                ends_on: date!(2021 - 08 - 31),
+            },
+        ];
+        assert_eq!(state_on(&ph, date!(2020 - 12 - 31)), RoundState::NotStarted);
+        assert_eq!(
+            state_on(&ph, date!(2021 - 03 - 01)),
+            RoundState::In(Phase::Collection)
+        );
+        assert_eq!(
+            state_on(&ph, date!(2021 - 06 - 15)),
+            RoundState::Between(Phase::Collection)
+        );
+        assert_eq!(state_on(&ph, date!(2021 - 09 - 01)), RoundState::Closed);
+        assert!(check_phases(&ph).is_ok());
+        let mut bad = ph.clone();
+        bad[1].starts_on = date!(2021 - 02 - 01);
+        assert!(check_phases(&bad).is_err());
+    }
+}
+
+/// An agency in a round, with what the round page shows of it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Participant {
+    pub agency_id: String,
+    pub code: String,
+    pub name_th: String,
+    pub kind: String,
+    pub province: String,
+    pub iit_population: i64,
+    pub eit_population: i64,
+}
+
+pub async fn participants(db: &Db, round_id: &str) -> Result<Vec<Participant>> {
+    const Q: &str = "SELECT a.id AS agency_id, a.code, a.name_th, a.kind, a.province, p.iit_population, p.eit_population \
+        FROM participations p JOIN agencies a ON a.id = p.agency_id WHERE p.round_id = $1 ORDER BY a.code";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?))
+}
+
+/// Ids of every registered agency (to add all of them to a round).
+pub async fn all_agency_ids(db: &Db) -> Result<Vec<String>> {
+    const Q: &str = "SELECT id FROM agencies ORDER BY code";
+    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

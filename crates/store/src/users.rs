@@ -1,0 +1,171 @@
+//! Users who sign in: central admins, assessors, agency admins.
+//! Respondents never have accounts.
+
+use crate::audit::json;
+use crate::{Db, Result, StoreError, audit, conflict, new_id, now_ms, read, write};
+use itas_core::directory::Role;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub agency_id: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+impl User {
+    pub fn role(&self) -> Option<Role> {
+        self.role.parse().ok()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: Role,
+    pub agency_id: Option<String>,
+}
+
+pub async fn create(db: &Db, actor: Option<&str>, u: &NewUser) -> Result<User> {
+    let username = u.username.trim().to_lowercase();
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
+        return Err(StoreError::Invalid(
+            "username: letters, digits and - _ . @ only".into(),
+        ));
+    }
+    if (u.role == Role::AgencyAdmin) != u.agency_id.is_some() {
+        return Err(StoreError::Invalid(
+            "an agency admin needs an agency, and only an agency admin has one".into(),
+        ));
+    }
+    let id = new_id();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, password_hash, role, agency_id, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(&username)
+        .bind(u.display_name.trim())
+        .bind(&u.password_hash)
+        .bind(u.role.code())
+        .bind(&u.agency_id)
+        .bind(true)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("username"))?;
+        audit!(
+            &mut *tx,
+            actor,
+            "create",
+            "user",
+            &id,
+            None::<String>,
+            json(u)
+        )?;
+        tx.commit().await?;
+    });
+    get(db, &id).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<User>> {
+    const Q: &str = "SELECT id, username, display_name, password_hash, role, agency_id, active, created_at FROM users WHERE id = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
+}
+
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    const Q: &str = "SELECT id, username, display_name, password_hash, role, agency_id, active, created_at FROM users WHERE username = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(p)
+        .await?))
+}
+
+pub async fn list(db: &Db) -> Result<Vec<User>> {
+    const Q: &str = "SELECT id, username, display_name, password_hash, role, agency_id, active, created_at FROM users ORDER BY role, username";
+    Ok(read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?))
+}
+
+pub async fn set_password(
+    db: &Db,
+    actor: Option<&str>,
+    id: &str,
+    password_hash: &str,
+) -> Result<()> {
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let r = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // Every session of the user ends with the old password.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit!(
+            &mut *tx,
+            actor,
+            "set_password",
+            "user",
+            id,
+            None::<String>,
+            None::<String>
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn set_active(db: &Db, actor: Option<&str>, id: &str, active: bool) -> Result<()> {
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let r = sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(active)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit!(
+            &mut *tx,
+            actor,
+            "set_active",
+            "user",
+            id,
+            json(&!active),
+            json(&active)
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}

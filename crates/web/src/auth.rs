@@ -1,0 +1,274 @@
+//! Signing in: argon2 password hashes, session cookies backed by the database,
+//! and the extractors that tell a handler who is asking.
+
+use crate::AppState;
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::Lang;
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use itas_core::directory::Role;
+use itas_store::users::User;
+use sha2::{Digest, Sha256};
+
+pub const SESSION_COOKIE: &str = "itas_session";
+pub const LANG_COOKIE: &str = "itas_lang";
+pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Hashes a password off the async threads (argon2 is deliberately slow).
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))
+}
+
+/// Checks a password against a stored hash; false for any malformed hash.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// 256 random bits as hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    // The OS generator failing means the machine cannot run securely at all.
+    getrandom::fill(&mut b).expect("operating system random number generator");
+    hex::encode(b)
+}
+
+/// A random password of `len` letters and digits, for demo and reset use.
+pub fn random_password(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = vec![0u8; len];
+    getrandom::fill(&mut b).expect("operating system random number generator");
+    b.iter()
+        .map(|x| ALPHABET[*x as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// What the database keeps of a session token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_s: i64,
+    secure: bool,
+) -> (axum::http::HeaderName, HeaderValue) {
+    let secure = if secure { "; Secure" } else { "" };
+    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}");
+    (
+        SET_COOKIE,
+        HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("")),
+    )
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .map(|c| Lang::from_code(&c))
+        .unwrap_or_default()
+}
+
+/// The signed-in user; pages without one redirect to the sign-in page,
+/// API calls get a 401 JSON error.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub role: Role,
+    pub lang: Lang,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> &str {
+        &self.user.id
+    }
+
+    /// Refuses unless the user has `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role == role {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::Forbidden).in_lang(self.lang))
+        }
+    }
+}
+
+pub struct SignInRedirect {
+    api: bool,
+    next: String,
+    lang: Lang,
+}
+
+impl IntoResponse for SignInRedirect {
+    fn into_response(self) -> Response {
+        if self.api {
+            return AppError::new(ErrorCode::NotSignedIn)
+                .in_lang(self.lang)
+                .as_json()
+                .into_response();
+        }
+        let next: String = self
+            .next
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && *c != '&')
+            .collect();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+async fn session_user(parts: &Parts, state: &AppState) -> Option<User> {
+    let token = cookie(&parts.headers, SESSION_COOKIE)?;
+    itas_store::sessions::user(&state.db, &token_hash(&token), itas_store::now_ms())
+        .await
+        .ok()
+        .flatten()
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = SignInRedirect;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(&parts.headers);
+        let user = session_user(parts, state).await;
+        match user.and_then(|u| u.role().map(|r| (u, r))) {
+            Some((user, role)) => Ok(CurrentUser { user, role, lang }),
+            None => Err(SignInRedirect {
+                api: parts.uri.path().starts_with("/api/"),
+                next: parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_string(),
+                lang,
+            }),
+        }
+    }
+}
+
+/// The signed-in user when there is one; never rejects.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(
+            CurrentUser::from_request_parts(parts, state).await.ok(),
+        ))
+    }
+}
+
+/// The TCP peer's address when the server runs on a socket (absent in
+/// in-process tests).
+pub struct PeerAddr(pub Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// The visitor's language from the cookie (Thai by default).
+pub struct UserLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UserLang(lang_of(&parts.headers)))
+    }
+}
+
+/// Whether `user` may read the data of `agency_id`: the central office always,
+/// an agency admin for their own agency, an assessor for an agency assigned to
+/// them in any round.
+pub async fn may_see_agency(
+    state: &AppState,
+    user: &CurrentUser,
+    agency_id: &str,
+) -> Result<bool, AppError> {
+    Ok(match user.role {
+        Role::CentralAdmin => true,
+        Role::AgencyAdmin => user.user.agency_id.as_deref() == Some(agency_id),
+        Role::Assessor => {
+            let rounds = itas_store::rounds::rounds_of_agency(&state.db, agency_id).await?;
+            let mut ok = false;
+            for r in rounds {
+                if itas_store::assignments::is_assigned(&state.db, &r.id, agency_id, user.id())
+                    .await?
+                {
+                    ok = true;
+                    break;
+                }
+            }
+            ok
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_reject() {
+        let h = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2"));
+        assert!(verify_password("correct horse battery".into(), h.clone()).await);
+        assert!(!verify_password("wrong".into(), h).await);
+        assert!(!verify_password("x".into(), "not a hash".into()).await);
+    }
+
+    #[test]
+    fn cookies_are_read_from_any_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; itas_session=abc"));
+        h.append(COOKIE, HeaderValue::from_static("itas_lang=en"));
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(lang_of(&h), Lang::En);
+        assert_eq!(random_token().len(), 64);
+        assert_eq!(random_password(12).len(), 12);
+    }
+}

@@ -1,0 +1,282 @@
+//! The demo round: a Khon Kaen agency tree, users for every role, a closed
+//! 2564 round holding the seed agency's published scores, and a current round
+//! whose phases sit around today so every screen has something to show.
+
+use crate::auth;
+use itas_core::Score;
+use itas_core::directory::{Phase, Role};
+use itas_core::framework::ITA_2564_SOURCE;
+use itas_core::thai::FiscalYear;
+use itas_store::agencies::NewAgency;
+use itas_store::rounds::PhaseDates;
+use itas_store::users::NewUser;
+use itas_store::{Db, Result, StoreError};
+use time::{Date, Duration};
+
+pub const SEED_AGENCY: &str = "KK-HUANONG";
+
+/// (code, Thai name, English name, kind, parent code, website)
+type DemoAgency = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+);
+
+const AGENCIES: &[DemoAgency] = &[
+    (
+        "KK",
+        "จังหวัดขอนแก่น",
+        "Khon Kaen Province",
+        "province",
+        None,
+        "https://khonkaen.example.go.th",
+    ),
+    (
+        "KK-PAO",
+        "องค์การบริหารส่วนจังหวัดขอนแก่น",
+        "Khon Kaen PAO",
+        "pao",
+        Some("KK"),
+        "https://kkpao.example.go.th",
+    ),
+    (
+        "KK-CITY",
+        "เทศบาลนครขอนแก่น",
+        "Khon Kaen City Municipality",
+        "city_municipality",
+        Some("KK"),
+        "https://kkcity.example.go.th",
+    ),
+    (
+        "KK-BANPHAI",
+        "เทศบาลเมืองบ้านไผ่",
+        "Ban Phai Town Municipality",
+        "town_municipality",
+        Some("KK"),
+        "https://banphai.example.go.th",
+    ),
+    (
+        "KK-DONHAN",
+        "เทศบาลตำบลดอนหัน",
+        "Don Han Subdistrict Municipality",
+        "subdistrict_municipality",
+        Some("KK"),
+        "https://donhan.example.go.th",
+    ),
+    (
+        "KK-HUANONG",
+        "องค์การบริหารส่วนตำบลหัวหนอง",
+        "Hua Nong SAO",
+        "sao",
+        Some("KK"),
+        "https://huanong.example.go.th",
+    ),
+    (
+        "KK-NAIMUEANG",
+        "องค์การบริหารส่วนตำบลในเมือง",
+        "Nai Mueang SAO",
+        "sao",
+        Some("KK"),
+        "https://naimueang.example.go.th",
+    ),
+];
+
+/// The seed agency's published indicator scores, fiscal year 2564.
+pub const SEED_SCORES: [i64; 10] = [9320, 8125, 8626, 8048, 8895, 8006, 8274, 7772, 7192, 1875];
+
+/// (username, display name, role, agency code)
+const USERS: &[(&str, &str, Role, Option<&str>)] = &[
+    (
+        "admin",
+        "สำนักประเมินคุณธรรมและความโปร่งใส",
+        Role::CentralAdmin,
+        None,
+    ),
+    ("assessor1", "ผู้ประเมิน คนที่ ๑", Role::Assessor, None),
+    ("assessor2", "ผู้ประเมิน คนที่ ๒", Role::Assessor, None),
+    (
+        "huanong",
+        "ผู้ดูแลระบบ อบต.หัวหนอง",
+        Role::AgencyAdmin,
+        Some("KK-HUANONG"),
+    ),
+    (
+        "banphai",
+        "ผู้ดูแลระบบ เทศบาลเมืองบ้านไผ่",
+        Role::AgencyAdmin,
+        Some("KK-BANPHAI"),
+    ),
+];
+
+fn d(y: i32, m: u8, day: u8) -> Date {
+    Date::from_calendar_date(
+        y,
+        time::Month::try_from(m).unwrap_or(time::Month::January),
+        day,
+    )
+    .unwrap_or(Date::MIN)
+}
+
+/// The 2564 calendar as the NACC ran it (shared/ita/methodology.md §4).
+fn phases_2564() -> Vec<PhaseDates> {
+    let p = |phase, s, e| PhaseDates {
+        phase,
+        starts_on: s,
+        ends_on: e,
+    };
+    vec![
+        p(Phase::Setup, d(2021, 1, 4), d(2021, 2, 28)),
+        p(Phase::Collection, d(2021, 3, 1), d(2021, 5, 31)),
+        p(Phase::Review1, d(2021, 6, 1), d(2021, 6, 19)),
+        p(Phase::Revision, d(2021, 6, 20), d(2021, 7, 4)),
+        p(Phase::Review2, d(2021, 7, 5), d(2021, 7, 31)),
+        p(Phase::Publication, d(2021, 8, 1), d(2021, 8, 26)),
+        p(Phase::FollowUp, d(2021, 8, 27), d(2021, 9, 30)),
+    ]
+}
+
+/// A current round's calendar: collection open today, the rest after it.
+fn phases_around(today: Date) -> Vec<PhaseDates> {
+    let mut out = Vec::new();
+    let mut start = today - Duration::days(30);
+    for (phase, days) in [
+        (Phase::Setup, 20),
+        (Phase::Collection, 70),
+        (Phase::Review1, 20),
+        (Phase::Revision, 14),
+        (Phase::Review2, 20),
+        (Phase::Publication, 30),
+        (Phase::FollowUp, 120),
+    ] {
+        let end = start + Duration::days(days - 1);
+        out.push(PhaseDates {
+            phase,
+            starts_on: start,
+            ends_on: end,
+        });
+        start = end + Duration::days(1);
+    }
+    out
+}
+
+/// Loads the demo (once) and sets every demo user's password.
+/// Returns (username, role, password) for printing.
+pub async fn load(
+    db: &Db,
+    password: Option<&str>,
+    today: Date,
+) -> Result<Vec<(String, Role, String)>> {
+    if itas_store::agencies::by_code(db, SEED_AGENCY)
+        .await?
+        .is_none()
+    {
+        let rows = AGENCIES
+            .iter()
+            .enumerate()
+            .map(|(i, (code, th, en, kind, parent, web))| {
+                (
+                    i + 1,
+                    NewAgency {
+                        code: code.to_string(),
+                        name_th: th.to_string(),
+                        name_en: en.to_string(),
+                        kind: kind.to_string(),
+                        province: "ขอนแก่น".into(),
+                        parent_code: parent.map(str::to_string),
+                        website: web.to_string(),
+                    },
+                )
+            })
+            .collect();
+        let report = itas_store::agencies::import(db, None, rows).await?;
+        if !report.errors.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "demo agencies: {:?}",
+                report.errors
+            )));
+        }
+        let ids = itas_store::rounds::all_agency_ids(db).await?;
+        let closed =
+            itas_store::rounds::create(db, None, "ITA 2564", None, ITA_2564_SOURCE, &phases_2564())
+                .await?;
+        itas_store::rounds::join(db, None, &closed.id, &ids).await?;
+        let current_year = FiscalYear::of(today).be();
+        let current = itas_store::rounds::create(
+            db,
+            None,
+            &format!("ITA {current_year} (สาธิต)"),
+            Some(i64::from(current_year)),
+            ITA_2564_SOURCE,
+            &phases_around(today),
+        )
+        .await?;
+        itas_store::rounds::join(db, None, &current.id, &ids).await?;
+        let seed = itas_store::agencies::by_code(db, SEED_AGENCY)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let scores = SEED_SCORES
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
+            .collect();
+        itas_store::rounds::set_indicator_scores(
+            db,
+            None,
+            &closed.id,
+            &seed.id,
+            &scores,
+            "published",
+        )
+        .await?;
+        itas_store::rounds::set_populations(db, None, &closed.id, &seed.id, 42, 1200).await?;
+        for (username, name, role, agency) in USERS {
+            let agency_id = match agency {
+                Some(code) => Some(
+                    itas_store::agencies::by_code(db, code)
+                        .await?
+                        .ok_or(StoreError::NotFound)?
+                        .id,
+                ),
+                None => None,
+            };
+            let hash = auth::hash_password(auth::random_token())
+                .await
+                .map_err(|e| StoreError::Invalid(format!("{e:?}")))?;
+            let u = NewUser {
+                username: username.to_string(),
+                display_name: name.to_string(),
+                password_hash: hash,
+                role: *role,
+                agency_id,
+            };
+            itas_store::users::create(db, None, &u).await?;
+        }
+        let assessor = itas_store::users::by_username(db, "assessor1")
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        for code in ["KK-HUANONG", "KK-BANPHAI"] {
+            let a = itas_store::agencies::by_code(db, code)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            for r in [&closed, &current] {
+                itas_store::assignments::assign(db, None, &r.id, &a.id, &assessor.id).await?;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (username, _, role, _) in USERS {
+        let pw = password.map_or_else(|| auth::random_password(12), str::to_string);
+        let hash = auth::hash_password(pw.clone())
+            .await
+            .map_err(|e| StoreError::Invalid(format!("{e:?}")))?;
+        let u = itas_store::users::by_username(db, username)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        itas_store::users::set_password(db, None, &u.id, &hash).await?;
+        out.push((username.to_string(), *role, pw));
+    }
+    Ok(out)
+}

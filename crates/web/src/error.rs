@@ -1,0 +1,148 @@
+//! User-facing errors: a closed set of codes, each with a Thai and an English
+//! message. Causes are logged once here; users never see raw internals.
+
+use crate::i18n::Lang;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+macro_rules! error_codes {
+    ($($variant:ident = $code:literal, $status:ident, $th:literal, $en:literal;)+) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorCode { $($variant),+ }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+            pub fn code(self) -> &'static str { match self { $(ErrorCode::$variant => $code),+ } }
+            pub fn status(self) -> StatusCode { match self { $(ErrorCode::$variant => StatusCode::$status),+ } }
+            pub fn message(self, lang: Lang) -> &'static str {
+                match self { $(ErrorCode::$variant => lang.pick($th, $en)),+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    NotSignedIn = "not_signed_in", UNAUTHORIZED, "กรุณาเข้าสู่ระบบ", "Please sign in";
+    Forbidden = "forbidden", FORBIDDEN, "ท่านไม่มีสิทธิ์เข้าถึงข้อมูลนี้", "You do not have access to this";
+    NotFound = "not_found", NOT_FOUND, "ไม่พบข้อมูลที่ต้องการ", "Not found";
+    BadLogin = "bad_login", UNAUTHORIZED, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong username or password";
+    TooManyAttempts = "too_many_attempts", TOO_MANY_REQUESTS, "พยายามเข้าสู่ระบบหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่", "Too many sign-in attempts; wait 15 minutes and try again";
+    Invalid = "invalid", UNPROCESSABLE_ENTITY, "ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีข้อความแจ้ง", "Some fields are not valid; see the messages beside them";
+    Conflict = "conflict", CONFLICT, "ข้อมูลนี้มีอยู่แล้วในระบบ", "This already exists";
+    CrossSite = "cross_site", FORBIDDEN, "คำขอนี้มาจากเว็บไซต์อื่น จึงไม่ได้ดำเนินการ", "This request came from another site and was not carried out";
+    TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป", "The file or form is too large";
+    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
+    Internal = "internal", INTERNAL_SERVER_ERROR, "เกิดข้อผิดพลาดภายในระบบ ข้อมูลของท่านยังไม่ได้บันทึก กรุณาลองใหม่", "Something went wrong; nothing was saved. Please try again";
+}
+
+/// An error on its way to the user, with the detail kept for the log.
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub detail: Option<String>,
+    pub lang: Lang,
+    pub json: bool,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> AppError {
+        AppError {
+            code,
+            detail: None,
+            lang: Lang::Th,
+            json: false,
+        }
+    }
+
+    pub fn detail(mut self, d: impl Into<String>) -> AppError {
+        self.detail = Some(d.into());
+        self
+    }
+
+    pub fn in_lang(mut self, lang: Lang) -> AppError {
+        self.lang = lang;
+        self
+    }
+
+    pub fn as_json(mut self) -> AppError {
+        self.json = true;
+        self
+    }
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(c: ErrorCode) -> AppError {
+        AppError::new(c)
+    }
+}
+
+impl From<itas_store::StoreError> for AppError {
+    fn from(e: itas_store::StoreError) -> AppError {
+        use itas_store::StoreError as S;
+        match e {
+            S::NotFound => AppError::new(ErrorCode::NotFound),
+            S::Conflict(what) => AppError::new(ErrorCode::Conflict).detail(what),
+            S::Invalid(why) => AppError::new(ErrorCode::Invalid).detail(why),
+            e if e.is_transient() => AppError::new(ErrorCode::Unavailable).detail(e.to_string()),
+            other => AppError::new(ErrorCode::Internal).detail(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> AppError {
+        AppError::new(ErrorCode::Internal).detail(format!("template: {e}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code.code(), detail = ?self.detail, "request failed");
+        } else {
+            tracing::debug!(code = self.code.code(), detail = ?self.detail, "request refused");
+        }
+        let message = self.code.message(self.lang);
+        // Validation details are safe and useful to show; internal ones are not.
+        let shown_detail = match self.code {
+            ErrorCode::Invalid | ErrorCode::Conflict => self.detail.clone(),
+            _ => None,
+        };
+        if self.json {
+            let body = serde_json::json!({"error": self.code.code(), "message": message, "detail": shown_detail});
+            return (status, axum::Json(body)).into_response();
+        }
+        let page = crate::pages::ErrorPage {
+            ctx: crate::pages::PageCtx::anonymous(self.lang),
+            message,
+            detail: shown_detail.unwrap_or_default(),
+            status: status.as_u16(),
+        };
+        match askama::Template::render(&page) {
+            Ok(html) => (status, axum::response::Html(html)).into_response(),
+            Err(_) => (status, message.to_string()).into_response(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_is_distinct_and_translated() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate {}", c.code());
+            assert!(!c.message(Lang::Th).is_empty() && !c.message(Lang::En).is_empty());
+            assert_ne!(
+                c.message(Lang::Th),
+                c.message(Lang::En),
+                "{} has no Thai text",
+                c.code()
+            );
+            assert!(c.status().is_client_error() || c.status().is_server_error());
+        }
+    }
+}

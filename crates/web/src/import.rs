@@ -1,0 +1,161 @@
+//! Reading agency lists from CSV or XLSX files into rows with line numbers.
+//!
+//! Headers may be in English (code, name_th, …) or Thai (รหัส, ชื่อหน่วยงาน, …).
+//! A file-level problem (no header, not a spreadsheet) is an error; row-level
+//! problems are left to the store's import, which reports each bad row.
+
+use itas_store::agencies::NewAgency;
+
+/// Column names accepted for each field, English then Thai.
+const COLUMNS: &[(&str, &[&str])] = &[
+    ("code", &["code", "รหัส", "รหัสหน่วยงาน"]),
+    ("name_th", &["name_th", "ชื่อหน่วยงาน", "ชื่อภาษาไทย", "ชื่อ"]),
+    ("name_en", &["name_en", "ชื่อภาษาอังกฤษ"]),
+    ("kind", &["kind", "type", "ประเภท", "ประเภทหน่วยงาน"]),
+    ("province", &["province", "จังหวัด"]),
+    (
+        "parent_code",
+        &["parent_code", "parent", "รหัสต้นสังกัด", "ต้นสังกัด"],
+    ),
+    ("website", &["website", "url", "เว็บไซต์"]),
+];
+
+const REQUIRED: &[&str] = &["code", "name_th", "kind"];
+
+/// Rows of a table (first row = header) → agencies with their line numbers.
+fn rows_to_agencies(rows: Vec<(usize, Vec<String>)>) -> Result<Vec<(usize, NewAgency)>, String> {
+    let mut it = rows.into_iter();
+    let Some((_, header)) = it.next() else {
+        return Err("the file is empty".into());
+    };
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    let mut index = std::collections::BTreeMap::new();
+    for (field, names) in COLUMNS {
+        if let Some(i) = header.iter().position(|h| names.contains(&h.as_str())) {
+            index.insert(*field, i);
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|f| !index.contains_key(**f))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing column(s): {} (first row must be the header)",
+            missing.join(", ")
+        ));
+    }
+    let get = |row: &[String], f: &str| {
+        index
+            .get(f)
+            .and_then(|i| row.get(*i))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    Ok(it
+        .filter(|(_, row)| row.iter().any(|c| !c.trim().is_empty()))
+        .map(|(line, row)| {
+            let parent = get(&row, "parent_code");
+            (
+                line,
+                NewAgency {
+                    code: get(&row, "code"),
+                    name_th: get(&row, "name_th"),
+                    name_en: get(&row, "name_en"),
+                    kind: get(&row, "kind"),
+                    province: get(&row, "province"),
+                    parent_code: (!parent.is_empty()).then_some(parent),
+                    website: get(&row, "website"),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Parses a CSV (UTF-8, with or without BOM) or XLSX file.
+pub fn parse_agencies(bytes: &[u8], filename: &str) -> Result<Vec<(usize, NewAgency)>, String> {
+    let is_xlsx = bytes.starts_with(b"PK") || filename.to_lowercase().ends_with(".xlsx");
+    let rows = if is_xlsx {
+        xlsx_rows(bytes)?
+    } else {
+        csv_rows(bytes)?
+    };
+    rows_to_agencies(rows)
+}
+
+fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| "the CSV file is not UTF-8 text (save it as \"CSV UTF-8\")".to_string())?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| format!("CSV: {e}"))?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        out.push((line, rec.iter().map(str::to_string).collect()));
+    }
+    Ok(out)
+}
+
+fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|e| format!("XLSX: {e}"))?;
+    let sheet = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or("the workbook has no sheet")?;
+    let range = book
+        .worksheet_range(&sheet)
+        .map_err(|e| format!("XLSX: {e}"))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as usize);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells = row
+                .iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    other => other.to_string(),
+                })
+                .collect();
+            (first_row + i + 1, cells)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_thai_headers_and_bom() {
+        let csv = "\u{feff}รหัส,ชื่อหน่วยงาน,ประเภท,จังหวัด,รหัสต้นสังกัด\nKK,จังหวัดขอนแก่น,province,ขอนแก่น,\nKK-HN,อบต.หัวหนอง,sao,ขอนแก่น,KK\n\n";
+        let rows = parse_agencies(csv.as_bytes(), "a.csv").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].0, 3);
+        assert_eq!(rows[1].1.parent_code.as_deref(), Some("KK"));
+        assert_eq!(rows[0].1.parent_code, None);
+    }
+
+    #[test]
+    fn missing_required_columns_are_named() {
+        let err = parse_agencies(b"code,province\nA,B\n", "a.csv").unwrap_err();
+        assert!(err.contains("name_th") && err.contains("kind"), "{err}");
+    }
+
+    #[test]
+    fn non_utf8_csv_is_refused_clearly() {
+        let err = parse_agencies(&[0xff, 0xfe, 0x41], "a.csv").unwrap_err();
+        assert!(err.contains("UTF-8"));
+    }
+}

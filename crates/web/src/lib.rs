@@ -1,0 +1,119 @@
+//! itas-web: the HTTP face of itas.
+//!
+//! Server-rendered pages that work without JavaScript (askama), a JSON API
+//! under `/api/v1`, sign-in with database-backed sessions, and role checks.
+//! All state lives in the database, so several servers can share one.
+
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod import;
+pub mod pages;
+mod routes;
+
+use axum::Router;
+use itas_store::Db;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Settings of a running server.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    pub trust_proxy: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Config,
+}
+
+/// Largest request body: imports of a national agency list fit comfortably.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The whole application as one router (tests call it without a socket).
+pub fn app(state: AppState) -> Router {
+    routes::router()
+        .layer(
+            tower_http::csrf::CsrfLayer::new().with_rejection_response(|_err| {
+                use axum::response::IntoResponse;
+                error::AppError::new(error::ErrorCode::CrossSite).into_response()
+            }),
+        )
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(security_headers())
+        .with_state(state)
+}
+
+fn security_headers() -> tower::layer::util::Stack<
+    tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue>,
+    tower::layer::util::Stack<
+        tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue>,
+        tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue>,
+    >,
+> {
+    use axum::http::{HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer as H;
+    tower::layer::util::Stack::new(
+        H::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ),
+        tower::layer::util::Stack::new(
+            H::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            H::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ),
+        ),
+    )
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let db = state.db.clone();
+    let purge = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            let _ = itas_store::sessions::purge_expired(&db, itas_store::now_ms()).await;
+        }
+    });
+    let r = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    purge.abort();
+    r
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,174 @@
+//! Page models: one struct per template. Handlers fill them; templates only show.
+
+use crate::i18n::{Lang, t};
+use askama::Template;
+use itas_core::directory::{AgencyKind, Phase, Role};
+use itas_core::thai::thai_digits;
+
+/// What every page needs: language, who is signed in, a one-line notice.
+#[derive(Clone, Debug, Default)]
+pub struct PageCtx {
+    pub lang: Lang,
+    pub user_name: Option<String>,
+    pub role: Option<Role>,
+    pub notice: Option<String>,
+}
+
+impl PageCtx {
+    pub fn anonymous(lang: Lang) -> PageCtx {
+        PageCtx {
+            lang,
+            ..Default::default()
+        }
+    }
+
+    pub fn for_user(u: &crate::auth::CurrentUser) -> PageCtx {
+        PageCtx {
+            lang: u.lang,
+            user_name: Some(u.user.display_name.clone()),
+            role: Some(u.role),
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, n: impl Into<String>) -> PageCtx {
+        self.notice = Some(n.into());
+        self
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        t(self.lang, key)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The language the switch link leads to.
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Th => "en",
+            Lang::En => "th",
+        }
+    }
+
+    pub fn role_name(&self) -> &'static str {
+        self.role
+            .map_or("", |r| self.lang.pick(r.name_th(), r.name_en()))
+    }
+
+    /// Navigation links for the signed-in role.
+    pub fn nav(&self) -> Vec<(&'static str, &'static str)> {
+        match self.role {
+            Some(Role::CentralAdmin) => vec![
+                ("/admin", self.t("rounds")),
+                ("/admin/agencies", self.t("agencies")),
+                ("/admin/users", self.t("users")),
+                ("/admin/audit", self.t("audit_log")),
+            ],
+            Some(Role::Assessor) => vec![("/assessor", self.t("assigned_agencies"))],
+            Some(Role::AgencyAdmin) => vec![("/agency", self.t("home"))],
+            None => vec![],
+        }
+    }
+
+    /// Digits as the reader expects them: Thai digits in Thai, Arabic in English.
+    pub fn num(&self, s: &str) -> String {
+        match self.lang {
+            Lang::Th => thai_digits(s),
+            Lang::En => s.to_string(),
+        }
+    }
+
+    pub fn pick<'a>(&self, th: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(th, en)
+    }
+
+    pub fn phase_name(&self, p: &Phase) -> &'static str {
+        self.lang.pick(p.name_th(), p.name_en())
+    }
+
+    pub fn kind_name(&self, code: &str) -> String {
+        code.parse::<AgencyKind>().map_or(code.to_string(), |k| {
+            self.lang.pick(k.name_th(), k.name_en()).to_string()
+        })
+    }
+
+    pub fn date(&self, ms: &i64) -> String {
+        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms / 1000) else {
+            return String::new();
+        };
+        let t = t.to_offset(time::macros::offset!(+7));
+        let s = format!(
+            "{} {:02}:{:02}",
+            itas_core::thai::format_date_short(t.date(), itas_core::thai::Digits::Arabic),
+            t.hour(),
+            t.minute()
+        );
+        self.num(&s)
+    }
+
+    pub fn role_label(&self, code: &str) -> &'static str {
+        code.parse::<Role>()
+            .map_or("", |r| self.lang.pick(r.name_th(), r.name_en()))
+    }
+
+    pub fn kinds(&self) -> Vec<(&'static str, &'static str)> {
+        AgencyKind::ALL
+            .iter()
+            .map(|k| (k.code(), self.lang.pick(k.name_th(), k.name_en())))
+            .collect()
+    }
+
+    pub fn roles(&self) -> Vec<(&'static str, &'static str)> {
+        Role::ALL
+            .iter()
+            .map(|r| (r.code(), self.lang.pick(r.name_th(), r.name_en())))
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub ctx: PageCtx,
+    pub message: &'static str,
+    pub detail: String,
+    pub status: u16,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub ctx: PageCtx,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub ctx: PageCtx,
+    pub username: String,
+    pub next: String,
+    pub error: String,
+}
+
+/// A form field that failed, with the message shown beside it.
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push((field.to_string(), message.into()));
+    }
+
+    pub fn get(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or("", |(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,1005 @@
+//! The central evaluation office: rounds and phases, agencies (with import),
+//! users, assessor assignments, and the audit log.
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::{AppError, ErrorCode};
+use crate::pages::{FieldErrors, PageCtx};
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use itas_core::directory::{Phase, Role};
+use itas_core::framework;
+use itas_store::agencies::{Agency, ImportReport, NewAgency};
+use itas_store::rounds::{self, Participant, PhaseDates, Round, RoundState};
+use itas_store::users::{NewUser, User};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/rounds/new", get(new_round_page))
+        .route("/admin/rounds", post(create_round))
+        .route("/admin/rounds/{id}", get(round_page))
+        .route("/admin/rounds/{id}/phases", post(set_phases))
+        .route("/admin/rounds/{id}/participants", post(add_participants))
+        .route("/admin/rounds/{id}/assignments", post(assign))
+        .route("/admin/rounds/{id}/assignments/remove", post(unassign))
+        .route("/admin/agencies", get(agencies_page).post(create_agency))
+        .route(
+            "/admin/agencies/import",
+            get(import_page).post(import_agencies),
+        )
+        .route("/admin/users", get(users_page).post(create_user))
+        .route("/admin/users/{id}/password", post(set_password))
+        .route("/admin/users/{id}/active", post(set_active))
+        .route("/admin/audit", get(audit_page))
+}
+
+fn central(u: &CurrentUser) -> Result<(), AppError> {
+    u.require(Role::CentralAdmin)
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+7))
+        .date()
+}
+
+/// A round's state in words, in the reader's language.
+pub fn state_text(ctx: &PageCtx, s: RoundState) -> String {
+    match s {
+        RoundState::NotStarted => ctx.t("not_started").to_string(),
+        RoundState::In(p) => ctx.phase_name(&p).to_string(),
+        RoundState::Between(p) => format!("{} {}", ctx.t("between_phases"), ctx.phase_name(&p)),
+        RoundState::Closed => ctx.t("closed").to_string(),
+    }
+}
+
+pub struct RoundRow {
+    pub round: Round,
+    pub state: String,
+    pub participants: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin_home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    rounds: Vec<RoundRow>,
+}
+
+async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, AppError> {
+    central(&user)?;
+    let ctx = PageCtx::for_user(&user);
+    let mut rows = Vec::new();
+    for r in rounds::list(&state.db).await? {
+        let phases = rounds::phases(&state.db, &r.id).await?;
+        let participants = rounds::participant_count(&state.db, &r.id).await?;
+        rows.push(RoundRow {
+            state: state_text(&ctx, rounds::state_on(&phases, today())),
+            participants,
+            round: r,
+        });
+    }
+    Ok(Html(HomePage { ctx, rounds: rows }.render()?))
+}
+
+/// The values of the new-round form, kept when it is refused.
+#[derive(Default)]
+struct RoundForm {
+    name: String,
+    fiscal_year: String,
+    framework: String,
+    framework_toml: String,
+    dates: HashMap<String, String>,
+}
+
+impl RoundForm {
+    fn date(&self, key: &str) -> &str {
+        self.dates.get(key).map_or("", String::as_str)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_round_new.html")]
+struct NewRoundPage {
+    ctx: PageCtx,
+    form: RoundForm,
+    errors: FieldErrors,
+    embedded: Vec<&'static str>,
+    phases: Vec<Phase>,
+}
+
+fn new_round_view(
+    ctx: PageCtx,
+    form: RoundForm,
+    errors: FieldErrors,
+) -> Result<Html<String>, AppError> {
+    let embedded = framework::EMBEDDED.iter().map(|(n, _)| *n).collect();
+    Ok(Html(
+        NewRoundPage {
+            ctx,
+            form,
+            errors,
+            embedded,
+            phases: Phase::ALL.to_vec(),
+        }
+        .render()?,
+    ))
+}
+
+async fn new_round_page(user: CurrentUser) -> Result<Html<String>, AppError> {
+    central(&user)?;
+    let form = RoundForm {
+        framework: "ita-2564".into(),
+        ..Default::default()
+    };
+    new_round_view(PageCtx::for_user(&user), form, FieldErrors::default())
+}
+
+/// Reads `start_<phase>` / `end_<phase>` fields; a phase left blank is skipped.
+fn parse_phase_fields(
+    f: &HashMap<String, String>,
+    errors: &mut FieldErrors,
+    lang: crate::i18n::Lang,
+) -> Vec<PhaseDates> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out = Vec::new();
+    for p in Phase::ALL {
+        let s = f
+            .get(&format!("start_{}", p.code()))
+            .map_or("", |v| v.trim());
+        let e = f.get(&format!("end_{}", p.code())).map_or("", |v| v.trim());
+        if s.is_empty() && e.is_empty() {
+            continue;
+        }
+        let key = format!("phase_{}", p.code());
+        match (time::Date::parse(s, fmt), time::Date::parse(e, fmt)) {
+            (Ok(starts_on), Ok(ends_on)) if ends_on >= starts_on => out.push(PhaseDates {
+                phase: *p,
+                starts_on,
+                ends_on,
+            }),
+            (Ok(_), Ok(_)) => errors.add(
+                &key,
+                lang.pick(
+                    "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม",
+                    "The end date must not be before the start",
+                ),
+            ),
+            _ => errors.add(
+                &key,
+                lang.pick(
+                    "กรุณากรอกวันเริ่มและวันสิ้นสุด (ปี ค.ศ.-เดือน-วัน)",
+                    "Enter both dates (YYYY-MM-DD)",
+                ),
+            ),
+        }
+    }
+    for w in out.windows(2) {
+        if w[1].starts_on <= w[0].ends_on {
+            errors.add(
+                &format!("phase_{}", w[1].phase.code()),
+                lang.pick(
+                    "ขั้นตอนนี้ต้องเริ่มหลังขั้นตอนก่อนหน้าสิ้นสุด",
+                    "This phase must start after the previous one ends",
+                ),
+            );
+        }
+    }
+    out
+}
+
+async fn create_round(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let lang = user.lang;
+    let form = RoundForm {
+        name: f.get("name").cloned().unwrap_or_default(),
+        fiscal_year: f.get("fiscal_year").cloned().unwrap_or_default(),
+        framework: f.get("framework").cloned().unwrap_or_default(),
+        framework_toml: f.get("framework_toml").cloned().unwrap_or_default(),
+        dates: f
+            .iter()
+            .filter(|(k, _)| k.starts_with("start_") || k.starts_with("end_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    let mut errors = FieldErrors::default();
+    if form.name.trim().is_empty() {
+        errors.add(
+            "name",
+            lang.pick("กรุณาตั้งชื่อรอบการประเมิน", "Give the round a name"),
+        );
+    }
+    let source = if !form.framework_toml.trim().is_empty() {
+        match framework::parse("framework.toml", &form.framework_toml) {
+            Ok(_) => Some(form.framework_toml.clone()),
+            Err(e) => {
+                errors.add("framework_toml", e.to_string());
+                None
+            }
+        }
+    } else {
+        match framework::EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == form.framework)
+        {
+            Some((_, src)) => Some(src.to_string()),
+            None => {
+                errors.add(
+                    "framework",
+                    lang.pick("กรุณาเลือกกรอบการประเมิน", "Choose a framework"),
+                );
+                None
+            }
+        }
+    };
+    let phases = parse_phase_fields(&f, &mut errors, lang);
+    let fiscal_year = match itas_core::thai::arabic_digits(form.fiscal_year.trim()).as_str() {
+        "" => None,
+        y => match y.parse::<i64>() {
+            Ok(y) if (2400..=2800).contains(&y) => Some(y),
+            _ => {
+                errors.add(
+                    "fiscal_year",
+                    lang.pick(
+                        "กรุณากรอกปีงบประมาณเป็นปีพุทธศักราช เช่น 2570",
+                        "Enter a Buddhist-era fiscal year, e.g. 2570",
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let refuse = |form: RoundForm, errors: FieldErrors| -> Result<Response, AppError> {
+        let ctx = PageCtx::for_user(&user);
+        Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            new_round_view(ctx, form, errors)?,
+        )
+            .into_response())
+    };
+    let Some(source) = source.filter(|_| errors.is_empty()) else {
+        return refuse(form, errors);
+    };
+    match rounds::create(
+        &state.db,
+        Some(user.id()),
+        &form.name,
+        fiscal_year,
+        &source,
+        &phases,
+    )
+    .await
+    {
+        Ok(r) => Ok(Redirect::to(&format!("/admin/rounds/{}", r.id)).into_response()),
+        Err(itas_store::StoreError::Conflict(_)) => {
+            errors.add(
+                "name",
+                lang.pick("มีรอบการประเมินชื่อนี้แล้ว", "A round with this name exists"),
+            );
+            refuse(form, errors)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_round.html")]
+struct RoundPage {
+    ctx: PageCtx,
+    round: Round,
+    state: String,
+    phases: Vec<(Phase, String, String)>,
+    participants: Vec<Participant>,
+    assessors: Vec<User>,
+    assignments: Vec<(String, String, String, String)>,
+    errors: FieldErrors,
+}
+
+async fn round_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    notice: Option<String>,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    central(user)?;
+    let round = rounds::get(&state.db, id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let mut ctx = PageCtx::for_user(user);
+    ctx.notice = notice;
+    let phases = rounds::phases(&state.db, id).await?;
+    let st = state_text(&ctx, rounds::state_on(&phases, today()));
+    let phase_rows = Phase::ALL
+        .iter()
+        .map(|p| {
+            let d = phases.iter().find(|x| x.phase == *p);
+            (
+                *p,
+                d.map_or(String::new(), |d| d.starts_on.to_string()),
+                d.map_or(String::new(), |d| d.ends_on.to_string()),
+            )
+        })
+        .collect();
+    let participants = rounds::participants(&state.db, id).await?;
+    let assessors = itas_store::users::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.role == "assessor" && u.active)
+        .collect();
+    let names: HashMap<&str, (&str, &str)> = participants
+        .iter()
+        .map(|p| (p.agency_id.as_str(), (p.code.as_str(), p.name_th.as_str())))
+        .collect();
+    let assignments = itas_store::assignments::of_round(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|(agency, assessor_id, assessor_name)| {
+            let (code, name) = names.get(agency.as_str()).copied().unwrap_or(("", ""));
+            (
+                code.to_string(),
+                name.to_string(),
+                assessor_id,
+                assessor_name,
+            )
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = RoundPage {
+        ctx,
+        round,
+        state: st,
+        phases: phase_rows,
+        participants,
+        assessors,
+        assignments,
+        errors,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn round_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    round_view(&state, &user, &id, None, FieldErrors::default()).await
+}
+
+async fn set_phases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    rounds::get(&state.db, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let mut errors = FieldErrors::default();
+    let phases = parse_phase_fields(&f, &mut errors, user.lang);
+    if !errors.is_empty() {
+        return round_view(&state, &user, &id, None, errors).await;
+    }
+    rounds::set_phases(&state.db, Some(user.id()), &id, &phases).await?;
+    round_view(
+        &state,
+        &user,
+        &id,
+        Some(crate::i18n::t(user.lang, "saved").into()),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct ParticipantsForm {
+    #[serde(default)]
+    codes: String,
+}
+
+async fn add_participants(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<ParticipantsForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    rounds::get(&state.db, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let lang = user.lang;
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    if f.codes.trim() == "*" {
+        ids = rounds::all_agency_ids(&state.db).await?;
+    } else {
+        for code in f
+            .codes
+            .split([',', '\n', ' ', '\t', '\r'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            match itas_store::agencies::by_code(&state.db, code).await? {
+                Some(a) => ids.push(a.id),
+                None => unknown.push(code.to_string()),
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "codes",
+            format!(
+                "{} {}",
+                lang.pick("ไม่พบรหัสหน่วยงาน:", "Unknown agency codes:"),
+                unknown.join(", ")
+            ),
+        );
+        return round_view(&state, &user, &id, None, errors).await;
+    }
+    let added = rounds::join(&state.db, Some(user.id()), &id, &ids).await?;
+    let notice = format!(
+        "{} {}",
+        lang.pick("เพิ่มหน่วยงานแล้ว", "Agencies added:"),
+        added
+    );
+    round_view(&state, &user, &id, Some(notice), FieldErrors::default()).await
+}
+
+#[derive(serde::Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    assessor_id: String,
+    #[serde(default)]
+    agency_code: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let lang = user.lang;
+    let agency = itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await?;
+    let in_round = match &agency {
+        Some(a) => rounds::participation(&state.db, &id, &a.id)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    let (Some(agency), true) = (agency, in_round) else {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "agency_code",
+            lang.pick(
+                "หน่วยงานนี้ไม่ได้อยู่ในรอบการประเมินนี้",
+                "This agency is not in this round",
+            ),
+        );
+        return round_view(&state, &user, &id, None, errors).await;
+    };
+    match itas_store::assignments::assign(
+        &state.db,
+        Some(user.id()),
+        &id,
+        &agency.id,
+        &f.assessor_id,
+    )
+    .await
+    {
+        Ok(_) => {
+            round_view(
+                &state,
+                &user,
+                &id,
+                Some(crate::i18n::t(lang, "saved").into()),
+                FieldErrors::default(),
+            )
+            .await
+        }
+        Err(itas_store::StoreError::NotFound | itas_store::StoreError::Invalid(_)) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "assessor_id",
+                lang.pick("กรุณาเลือกผู้ประเมิน", "Choose an assessor"),
+            );
+            round_view(&state, &user, &id, None, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn unassign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    if let Some(a) = itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await? {
+        itas_store::assignments::unassign(&state.db, Some(user.id()), &id, &a.id, &f.assessor_id)
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/admin/rounds/{id}")).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AgencyQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: i64,
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+struct AgencyForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    province: String,
+    #[serde(default)]
+    parent_code: String,
+    #[serde(default)]
+    website: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_agencies.html")]
+struct AgenciesPage {
+    ctx: PageCtx,
+    q: String,
+    agencies: Vec<Agency>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    form: AgencyForm,
+    error: String,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+async fn agencies_view(
+    state: &AppState,
+    user: &CurrentUser,
+    q: AgencyQuery,
+    form: AgencyForm,
+    error: String,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let page = q.page.max(0);
+    let (agencies, total) =
+        itas_store::agencies::search(&state.db, &q.q, PAGE_SIZE, page * PAGE_SIZE).await?;
+    let mut ctx = PageCtx::for_user(user);
+    ctx.notice = notice;
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    Ok((
+        status,
+        Html(
+            AgenciesPage {
+                ctx,
+                q: q.q,
+                agencies,
+                total,
+                page,
+                pages,
+                form,
+                error,
+            }
+            .render()?,
+        ),
+    )
+        .into_response())
+}
+
+async fn agencies_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AgencyQuery>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    agencies_view(&state, &user, q, AgencyForm::default(), String::new(), None).await
+}
+
+async fn create_agency(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<AgencyForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let row = NewAgency {
+        code: f.code.clone(),
+        name_th: f.name_th.clone(),
+        name_en: f.name_en.clone(),
+        kind: f.kind.clone(),
+        province: f.province.clone(),
+        parent_code: Some(f.parent_code.clone()).filter(|p| !p.trim().is_empty()),
+        website: f.website.clone(),
+    };
+    let report = itas_store::agencies::import(&state.db, Some(user.id()), vec![(1, row)]).await?;
+    if let Some((_, reason)) = report.errors.first() {
+        return agencies_view(
+            &state,
+            &user,
+            AgencyQuery::default(),
+            f,
+            reason.clone(),
+            None,
+        )
+        .await;
+    }
+    let notice = format!("{} {}", crate::i18n::t(user.lang, "saved"), f.code.trim());
+    agencies_view(
+        &state,
+        &user,
+        AgencyQuery {
+            q: f.code.trim().into(),
+            page: 0,
+        },
+        AgencyForm::default(),
+        String::new(),
+        Some(notice),
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "admin_import.html")]
+struct ImportPage {
+    ctx: PageCtx,
+    report: Option<ImportReport>,
+    error: String,
+}
+
+async fn import_page(user: CurrentUser) -> Result<Html<String>, AppError> {
+    central(&user)?;
+    Ok(Html(
+        ImportPage {
+            ctx: PageCtx::for_user(&user),
+            report: None,
+            error: String::new(),
+        }
+        .render()?,
+    ))
+}
+
+async fn import_agencies(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Invalid).detail(e.to_string()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::new(ErrorCode::TooLarge).detail(e.to_string()))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let ctx = PageCtx::for_user(&user);
+    let refuse = |ctx: PageCtx, error: String| -> Result<Response, AppError> {
+        Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(
+                ImportPage {
+                    ctx,
+                    report: None,
+                    error,
+                }
+                .render()?,
+            ),
+        )
+            .into_response())
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return refuse(ctx, user.lang.pick("กรุณาเลือกไฟล์", "Choose a file").into());
+    };
+    let rows = match crate::import::parse_agencies(&bytes, &name) {
+        Ok(r) => r,
+        Err(e) => return refuse(ctx, e),
+    };
+    let report = itas_store::agencies::import(&state.db, Some(user.id()), rows).await?;
+    tracing::info!(inserted = report.inserted, rejected = report.errors.len(), file = %name, "agency import");
+    Ok(Html(
+        ImportPage {
+            ctx,
+            report: Some(report),
+            error: String::new(),
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    agency_code: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    ctx: PageCtx,
+    users: Vec<(User, String)>,
+    form: UserForm,
+    errors: FieldErrors,
+}
+
+async fn users_view(
+    state: &AppState,
+    user: &CurrentUser,
+    form: UserForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let mut rows = Vec::new();
+    for u in itas_store::users::list(&state.db).await? {
+        let agency = match &u.agency_id {
+            Some(id) => itas_store::agencies::get(&state.db, id)
+                .await?
+                .map(|a| format!("{} {}", a.code, a.name_th))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        rows.push((u, agency));
+    }
+    let mut ctx = PageCtx::for_user(user);
+    ctx.notice = notice;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        Html(
+            UsersPage {
+                ctx,
+                users: rows,
+                form: UserForm {
+                    password: String::new(),
+                    ..form
+                },
+                errors,
+            }
+            .render()?,
+        ),
+    )
+        .into_response())
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    users_view(
+        &state,
+        &user,
+        UserForm::default(),
+        FieldErrors::default(),
+        None,
+    )
+    .await
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<UserForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let lang = user.lang;
+    let mut errors = FieldErrors::default();
+    let role = f.role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.add("role", lang.pick("กรุณาเลือกบทบาท", "Choose a role"));
+    }
+    let username = f.username.trim().to_lowercase();
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
+        errors.add(
+            "username",
+            lang.pick(
+                "ใช้ได้เฉพาะตัวอักษรอังกฤษ ตัวเลข และ - _ . @",
+                "Letters, digits and - _ . @ only",
+            ),
+        );
+    }
+    if f.display_name.trim().is_empty() {
+        errors.add(
+            "display_name",
+            lang.pick("กรุณากรอกชื่อที่แสดง", "Enter a display name"),
+        );
+    }
+    if f.password.chars().count() < auth::MIN_PASSWORD_LEN {
+        errors.add(
+            "password",
+            lang.pick("รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร", "At least 10 characters"),
+        );
+    }
+    let mut agency_id = None;
+    if role == Some(Role::AgencyAdmin) {
+        match itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await? {
+            Some(a) => agency_id = Some(a.id),
+            None => errors.add(
+                "agency_code",
+                lang.pick("ไม่พบรหัสหน่วยงานนี้", "No agency has this code"),
+            ),
+        }
+    }
+    let (Some(role), true) = (role, errors.is_empty()) else {
+        return users_view(&state, &user, f, errors, None).await;
+    };
+    let hash = auth::hash_password(f.password.clone()).await?;
+    let new = NewUser {
+        username,
+        display_name: f.display_name.clone(),
+        password_hash: hash,
+        role,
+        agency_id,
+    };
+    match itas_store::users::create(&state.db, Some(user.id()), &new).await {
+        Ok(u) => {
+            users_view(
+                &state,
+                &user,
+                UserForm::default(),
+                FieldErrors::default(),
+                Some(format!("{} {}", crate::i18n::t(lang, "saved"), u.username)),
+            )
+            .await
+        }
+        Err(itas_store::StoreError::Conflict(_)) => {
+            errors.add(
+                "username",
+                lang.pick("มีชื่อผู้ใช้นี้แล้ว", "This username is taken"),
+            );
+            users_view(&state, &user, f, errors, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    if f.password.chars().count() < auth::MIN_PASSWORD_LEN {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            &format!("password_{id}"),
+            user.lang
+                .pick("รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร", "At least 10 characters"),
+        );
+        return users_view(&state, &user, UserForm::default(), errors, None).await;
+    }
+    let hash = auth::hash_password(f.password).await?;
+    itas_store::users::set_password(&state.db, Some(user.id()), &id, &hash).await?;
+    users_view(
+        &state,
+        &user,
+        UserForm::default(),
+        FieldErrors::default(),
+        Some(crate::i18n::t(user.lang, "saved").into()),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct ActiveForm {
+    #[serde(default)]
+    active: String,
+}
+
+async fn set_active(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<ActiveForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    if id == user.id() {
+        return Err(AppError::new(ErrorCode::Invalid).in_lang(user.lang).detail(
+            user.lang
+                .pick("ไม่สามารถระงับบัญชีของตนเองได้", "You cannot suspend yourself"),
+        ));
+    }
+    itas_store::users::set_active(&state.db, Some(user.id()), &id, f.active == "1").await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    entries: Vec<(itas_store::audit::AuditEntry, String)>,
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Html<String>, AppError> {
+    central(&user)?;
+    let users: HashMap<String, String> = itas_store::users::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    let entries = itas_store::audit::recent(&state.db, None, 200)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let who = e
+                .actor_id
+                .as_ref()
+                .and_then(|a| users.get(a))
+                .cloned()
+                .unwrap_or_else(|| "system".into());
+            (e, who)
+        })
+        .collect();
+    Ok(Html(
+        AuditPage {
+            ctx: PageCtx::for_user(&user),
+            entries,
+        }
+        .render()?,
+    ))
+}

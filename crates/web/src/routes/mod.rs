@@ -1,0 +1,19 @@
+//! Routes by audience: the public, the central office, agencies, assessors, the API.
+
+mod admin;
+mod agency;
+mod api;
+mod assessor;
+mod public;
+
+use crate::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(public::routes())
+        .merge(admin::routes())
+        .merge(agency::routes())
+        .merge(assessor::routes())
+        .merge(api::routes())
+}

@@ -1,0 +1,227 @@
+//! Pages anyone can reach: home, sign-in, language, health, assets.
+
+use crate::AppState;
+use crate::auth::{self, MaybeUser, PeerAddr, UserLang};
+use crate::error::{AppError, ErrorCode};
+use crate::pages::{HomePage, LoginPage, PageCtx};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use itas_core::directory::Role;
+use std::net::SocketAddr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(set_lang))
+        .route("/assets/app.css", get(css))
+}
+
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::CentralAdmin => "/admin",
+        Role::Assessor => "/assessor",
+        Role::AgencyAdmin => "/agency",
+    }
+}
+
+async fn home(MaybeUser(user): MaybeUser, UserLang(lang): UserLang) -> Result<Response, AppError> {
+    if let Some(u) = user {
+        return Ok(Redirect::to(home_of(u.role)).into_response());
+    }
+    Ok(Html(
+        HomePage {
+            ctx: PageCtx::anonymous(lang),
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match itas_store::rounds::list(&state.db).await {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/app.css"),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_page(
+    UserLang(lang): UserLang,
+    Query(q): Query<NextQuery>,
+) -> Result<Html<String>, AppError> {
+    Ok(Html(
+        LoginPage {
+            ctx: PageCtx::anonymous(lang),
+            username: String::new(),
+            next: q.next,
+            error: String::new(),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only same-site relative paths may be a redirect target.
+fn safe_next(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+}
+
+/// Attempts per username, and per client address, in 15 minutes.
+const MAX_ATTEMPTS_PER_USER: i64 = 10;
+const MAX_ATTEMPTS_PER_ADDRESS: i64 = 100;
+const ATTEMPT_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    if state.config.trust_proxy
+        && let Some(f) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = f.split(',').next()
+    {
+        return first.trim().to_string();
+    }
+    peer.map_or_else(|| "unknown".into(), |p| p.ip().to_string())
+}
+
+async fn login(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let username = f.username.trim().to_lowercase();
+    let refuse = |code: ErrorCode| -> Result<Response, AppError> {
+        let page = LoginPage {
+            ctx: PageCtx::anonymous(lang),
+            username: f.username.clone(),
+            next: f.next.clone(),
+            error: code.message(lang).to_string(),
+        };
+        Ok((code.status(), Html(page.render()?)).into_response())
+    };
+    let now = itas_store::now_ms();
+    let addr = client_address(&state, &headers, peer);
+    let by_user = itas_store::rate_limit::hit(
+        &state.db,
+        &format!("login:user:{username}"),
+        ATTEMPT_WINDOW_MS,
+        now,
+    )
+    .await?;
+    let by_addr = itas_store::rate_limit::hit(
+        &state.db,
+        &format!("login:addr:{addr}"),
+        ATTEMPT_WINDOW_MS,
+        now,
+    )
+    .await?;
+    if by_user > MAX_ATTEMPTS_PER_USER || by_addr > MAX_ATTEMPTS_PER_ADDRESS {
+        tracing::warn!(%addr, "sign-in attempts limited");
+        return refuse(ErrorCode::TooManyAttempts);
+    }
+    let user = itas_store::users::by_username(&state.db, &username).await?;
+    // Verify against a real hash even for unknown users, so timing does not tell which exist.
+    let (hash, user) = match user {
+        Some(u) if u.active => (u.password_hash.clone(), Some(u)),
+        _ => (dummy_hash().await?, None),
+    };
+    let ok = auth::verify_password(f.password.clone(), hash).await;
+    let Some(user) = user.filter(|_| ok) else {
+        return refuse(ErrorCode::BadLogin);
+    };
+    itas_store::rate_limit::clear(&state.db, &format!("login:user:{username}")).await?;
+    let token = auth::random_token();
+    itas_store::sessions::create(
+        &state.db,
+        &auth::token_hash(&token),
+        &user.id,
+        now,
+        now + auth::SESSION_TTL_MS,
+    )
+    .await?;
+    tracing::info!(user = %user.username, "signed in");
+    let target = safe_next(&f.next)
+        .map(str::to_string)
+        .unwrap_or_else(|| user.role().map_or("/", home_of).to_string());
+    let cookie = auth::set_cookie(
+        auth::SESSION_COOKIE,
+        &token,
+        auth::SESSION_TTL_MS / 1000,
+        state.config.secure_cookies,
+    );
+    Ok(([cookie], Redirect::to(&target)).into_response())
+}
+
+/// An argon2 hash of a random string, so unknown usernames cost the same as known ones.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn dummy_hash() -> Result<String, AppError> {
+    DUMMY_HASH
+        .get_or_try_init(|| auth::hash_password(auth::random_token()))
+        .await
+        .cloned()
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+        itas_store::sessions::delete(&state.db, &auth::token_hash(&token)).await?;
+    }
+    let cookie = auth::set_cookie(auth::SESSION_COOKIE, "", 0, state.config.secure_cookies);
+    Ok(([cookie], Redirect::to("/")).into_response())
+}
+
+async fn set_lang(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = crate::i18n::Lang::from_code(&code);
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| safe_next(p).is_some() && !p.starts_with("/lang/"))
+        .unwrap_or_else(|| "/".into());
+    let cookie = auth::set_cookie(
+        auth::LANG_COOKIE,
+        lang.code(),
+        365 * 24 * 3600,
+        state.config.secure_cookies,
+    );
+    ([cookie], Redirect::to(&back)).into_response()
+}
