@@ -185,3 +185,36 @@ fn another_framework_file_is_loaded_and_its_errors_name_file_and_line() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn migrate_import_and_backup_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("itas-cli-db-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/itas.sqlite3", dir.display());
+    let o = itas(&["migrate", "--database-url", &url]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = dir.join("agencies.csv");
+    std::fs::write(&csv, "code,name_th,kind\nA1,หน่วยงานหนึ่ง,sao\nA2,,sao\n").unwrap();
+    let o = itas(&[
+        "import-agencies",
+        csv.to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "a refused row exits 1");
+    assert!(
+        stdout(&o).contains("1 agencies imported, 1 rows refused")
+            && stdout(&o).contains("line 3:"),
+        "{}",
+        stdout(&o)
+    );
+    let copy = dir.join("copy.sqlite3");
+    let o = itas(&["backup", copy.to_str().unwrap(), "--database-url", &url]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(copy.metadata().unwrap().len() > 0);
+    let o = itas(&["backup", copy.to_str().unwrap(), "--database-url", &url]);
+    assert_eq!(o.status.code(), Some(2), "never overwrites");
+    assert!(stderr(&o).contains("refusing to overwrite"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -431,3 +431,73 @@ both_backends!(openapi_documents_every_api_route, |app| {
         assert_eq!(r.status, StatusCode::OK, "{url}: {}", r.body);
     }
 });
+
+both_backends!(populations_are_locked_once_collection_is_over, |app| {
+    let mut c = app.signed_in("huanong").await;
+    let closed = app.round_id("ITA 2564").await;
+    let r = c
+        .post_form(
+            &format!("/agency/rounds/{closed}/populations"),
+            &[("iit_population", "50"), ("eit_population", "10")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("ขั้นตอนนี้ปิดแล้ว"));
+    let agency = app.agency_id("KK-HUANONG").await;
+    let p = itas_store::rounds::participation(&app.db, &closed, &agency)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.iit_population, p.eit_population),
+        (42, 1200),
+        "unchanged"
+    );
+});
+
+both_backends!(xlsx_import_reports_rows_by_spreadsheet_line, |app| {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        ["รหัส", "ชื่อหน่วยงาน", "ประเภท", "จังหวัด", "รหัสต้นสังกัด"],
+        [
+            "KK-PHON",
+            "เทศบาลเมืองพล",
+            "town_municipality",
+            "ขอนแก่น",
+            "KK",
+        ],
+        ["KK-BAD", "", "sao", "ขอนแก่น", ""],
+        ["KK-CHUM", "องค์การบริหารส่วนตำบลชุมแพ", "อบต", "ขอนแก่น", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let mut c = app.signed_in("admin").await;
+    let r = c
+        .post_file("/admin/agencies/import", "file", "agencies.xlsx", &bytes)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("นำเข้าสำเร็จ: ๑"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("<td class=\"num\">3</td><td>ชื่อหน่วยงานภาษาไทยว่าง"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("<td class=\"num\">4</td><td>ไม่รู้จักประเภทหน่วยงาน"),
+        "{}",
+        r.body
+    );
+    assert!(
+        itas_store::agencies::by_code(&app.db, "KK-PHON")
+            .await
+            .unwrap()
+            .is_some()
+    );
+});

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use itas_core::analysis::analyse;
-use itas_core::directory::Role;
+use itas_core::directory::{Phase, Role};
 use itas_core::framework::Framework;
 use itas_core::scoring::{Inputs, score};
 use itas_store::agencies::Agency;
@@ -90,9 +90,25 @@ pub fn score_view(
     })
 }
 
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+7))
+        .date()
+}
+
+/// Whether an agency may still change what collection depends on.
+fn collection_open(st: RoundState) -> bool {
+    matches!(
+        st,
+        RoundState::NotStarted | RoundState::In(Phase::Setup | Phase::Collection)
+    )
+}
+
 /// An agency's standing in one round.
 pub struct RoundCard {
     pub round: Round,
+    /// Populations can be changed only before and during collection.
+    pub open: bool,
     pub state: String,
     pub todo: String,
     pub participation: Participation,
@@ -132,6 +148,7 @@ async fn round_cards(
             rounds::indicator_scores(&state.db, &round.id, agency_id).await?,
         );
         out.push(RoundCard {
+            open: collection_open(st),
             state: state_text(ctx, st),
             todo,
             min_iit: min("IIT", participation.iit_population),
@@ -238,6 +255,10 @@ async fn set_populations(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(user.lang))?;
     let lang = user.lang;
+    let st = rounds::state_on(&rounds::phases(&state.db, &round).await?, today());
+    if !collection_open(st) {
+        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(lang));
+    }
     let mut errors = FieldErrors::default();
     let parse = |v: &str, field: &str, errors: &mut FieldErrors| -> i64 {
         match itas_core::thai::arabic_digits(v.trim()).parse::<i64>() {

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/lang/{code}", get(set_lang))
         .route("/assets/app.css", get(css))
+        .route("/assets/fonts/{name}", get(font))
 }
 
 pub fn home_of(role: Role) -> &'static str {
@@ -63,6 +64,40 @@ async fn css() -> Response {
         include_str!("../../assets/app.css"),
     )
         .into_response()
+}
+
+/// The web fonts, compiled into the binary.
+const FONTS: &[(&str, &[u8])] = &[
+    (
+        "sarabun-thai-400-normal.woff2",
+        include_bytes!("../../assets/fonts/sarabun-thai-400-normal.woff2"),
+    ),
+    (
+        "sarabun-thai-700-normal.woff2",
+        include_bytes!("../../assets/fonts/sarabun-thai-700-normal.woff2"),
+    ),
+    (
+        "sarabun-latin-400-normal.woff2",
+        include_bytes!("../../assets/fonts/sarabun-latin-400-normal.woff2"),
+    ),
+    (
+        "sarabun-latin-700-normal.woff2",
+        include_bytes!("../../assets/fonts/sarabun-latin-700-normal.woff2"),
+    ),
+];
+
+async fn font(Path(name): Path<String>) -> Response {
+    match FONTS.iter().find(|(n, _)| *n == name) {
+        Some((_, bytes)) => (
+            [
+                (header::CONTENT_TYPE, "font/woff2"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
