@@ -10,6 +10,7 @@ pub mod exact;
 pub mod framework;
 pub mod report_check;
 pub mod scoring;
+pub mod survey;
 pub mod thai;
 
 pub use exact::{Exact, Score};

@@ -193,39 +193,9 @@ pub fn score(fw: &Framework, inputs: &Inputs) -> Result<Scorecard, ScoringError>
     let mut indicators: BTreeMap<u32, Staged> = BTreeMap::new();
 
     for ind in &fw.indicators {
-        if let Some(s) = inputs.given.get(&ind.number) {
-            indicators.insert(ind.number, Staged::given(*s));
-            continue;
-        }
-        let kind = fw.tool(&ind.tool).map(|t| t.kind);
-        let value = match kind {
-            Some(ToolKind::Survey) => {
-                let mut values = Vec::new();
-                for it in fw.items_of(ind.number) {
-                    let Some(t) = inputs.tallies.get(&it.code) else {
-                        continue;
-                    };
-                    if let Some(x) = survey_item_exact(fw, &it.code, t)? {
-                        let st = Staged::new(x);
-                        items.insert(it.code.clone(), st.published);
-                        values.push(st.carried(policy));
-                    }
-                }
-                // An indicator needs every one of its items answered.
-                let all = fw.items_of(ind.number).count();
-                if values.len() == all {
-                    mean(values)
-                } else {
-                    None
-                }
-            }
-            Some(ToolKind::Checklist) => inputs.passed.as_ref().map(|passed| {
-                checklist_indicator(fw, ind.number, passed, &mut items, &mut subindicators)
-            }),
-            None => None,
-        };
-        let v = value.ok_or(ScoringError::MissingIndicator(ind.number))?;
-        indicators.insert(ind.number, Staged::new(v));
+        let v = indicator_value(fw, ind.number, inputs, &mut items, &mut subindicators)?;
+        let v = v.ok_or(ScoringError::MissingIndicator(ind.number))?;
+        indicators.insert(ind.number, v);
     }
 
     let mut tools = BTreeMap::new();
@@ -250,6 +220,88 @@ pub fn score(fw: &Framework, inputs: &Inputs) -> Result<Scorecard, ScoringError>
         tools,
         overall,
         level: fw.level_for(overall).code.clone(),
+    })
+}
+
+/// One indicator from whatever input covers it; `None` when nothing does.
+fn indicator_value(
+    fw: &Framework,
+    number: u32,
+    inputs: &Inputs,
+    items: &mut BTreeMap<String, Score>,
+    subindicators: &mut BTreeMap<String, Score>,
+) -> Result<Option<Staged>, ScoringError> {
+    let policy = fw.rounding;
+    if let Some(s) = inputs.given.get(&number) {
+        return Ok(Some(Staged::given(*s)));
+    }
+    let Some(ind) = fw.indicator(number) else {
+        return Err(ScoringError::UnknownIndicator(number));
+    };
+    let value = match fw.tool(&ind.tool).map(|t| t.kind) {
+        Some(ToolKind::Survey) => {
+            let mut values = Vec::new();
+            for it in fw.items_of(number) {
+                let Some(t) = inputs.tallies.get(&it.code) else {
+                    continue;
+                };
+                if let Some(x) = survey_item_exact(fw, &it.code, t)? {
+                    let st = Staged::new(x);
+                    items.insert(it.code.clone(), st.published);
+                    values.push(st.carried(policy));
+                }
+            }
+            // An indicator needs every one of its items answered.
+            if values.len() == fw.items_of(number).count() {
+                mean(values)
+            } else {
+                None
+            }
+        }
+        Some(ToolKind::Checklist) => inputs
+            .passed
+            .as_ref()
+            .map(|passed| checklist_indicator(fw, number, passed, items, subindicators)),
+        None => None,
+    };
+    Ok(value.map(Staged::new))
+}
+
+/// Scores known so far: every indicator its inputs cover, and every tool whose
+/// indicators are all covered (during collection, before OIT is reviewed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PartialScores {
+    pub items: BTreeMap<String, Score>,
+    pub indicators: BTreeMap<u32, Score>,
+    pub tools: BTreeMap<String, Score>,
+}
+
+pub fn score_available(fw: &Framework, inputs: &Inputs) -> Result<PartialScores, ScoringError> {
+    let mut items = BTreeMap::new();
+    let mut subs = BTreeMap::new();
+    let mut staged = BTreeMap::new();
+    for ind in &fw.indicators {
+        if let Some(v) = indicator_value(fw, ind.number, inputs, &mut items, &mut subs)? {
+            staged.insert(ind.number, v);
+        }
+    }
+    let mut tools = BTreeMap::new();
+    for tool in &fw.tools {
+        let values: Option<Vec<Exact>> = fw
+            .indicators_of(&tool.code)
+            .map(|i| staged.get(&i.number).map(|s| s.carried(fw.rounding)))
+            .collect();
+        if let Some(v) = values.filter(|v| !v.is_empty()) {
+            tools.insert(
+                tool.code.clone(),
+                Score::round_half_up(mean(v).unwrap_or_default()),
+            );
+        }
+    }
+    Ok(PartialScores {
+        items,
+        indicators: staged.into_iter().map(|(n, s)| (n, s.published)).collect(),
+        tools,
     })
 }
 

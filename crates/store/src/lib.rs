@@ -9,9 +9,11 @@
 pub mod agencies;
 pub mod assignments;
 pub mod audit;
+pub mod ingest;
 pub mod rate_limit;
 pub mod rounds;
 pub mod sessions;
+pub mod surveys;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -31,6 +31,9 @@ error_codes! {
     Conflict = "conflict", CONFLICT, "ข้อมูลนี้มีอยู่แล้วในระบบ", "This already exists";
     CrossSite = "cross_site", FORBIDDEN, "คำขอนี้มาจากเว็บไซต์อื่น จึงไม่ได้ดำเนินการ", "This request came from another site and was not carried out";
     PhaseClosed = "phase_closed", CONFLICT, "ขั้นตอนนี้ปิดแล้ว จึงแก้ไขข้อมูลไม่ได้", "This phase is closed; the data can no longer be changed";
+    LinkClosed = "link_closed", GONE, "ลิงก์แบบวัดนี้ใช้ตอบไม่ได้แล้ว", "This survey link can no longer take answers";
+    CodeUsed = "code_used", CONFLICT, "รหัสสำหรับตอบแบบวัดนี้ไม่ถูกต้องหรือถูกใช้ไปแล้ว คำตอบจึงยังไม่ได้บันทึก", "This single-use code is wrong or already used; the answers were not stored";
+    SlowDown = "slow_down", TOO_MANY_REQUESTS, "มีการส่งคำตอบผ่านลิงก์นี้มากเกินไปในขณะนี้ กรุณารอสักครู่แล้วกดส่งอีกครั้ง คำตอบของท่านยังอยู่", "Too many answers are arriving through this link right now; wait a moment and send again. Your answers are kept";
     TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป", "The file or form is too large";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
     Internal = "internal", INTERNAL_SERVER_ERROR, "เกิดข้อผิดพลาดภายในระบบ ข้อมูลของท่านยังไม่ได้บันทึก กรุณาลองใหม่", "Something went wrong; nothing was saved. Please try again";
@@ -107,7 +110,7 @@ impl IntoResponse for AppError {
         let message = self.code.message(self.lang);
         // Validation details are safe and useful to show; internal ones are not.
         let shown_detail = match self.code {
-            ErrorCode::Invalid | ErrorCode::Conflict => self.detail.clone(),
+            ErrorCode::Invalid | ErrorCode::Conflict | ErrorCode::LinkClosed => self.detail.clone(),
             _ => None,
         };
         if self.json {

@@ -10,6 +10,8 @@ pub mod error;
 pub mod i18n;
 pub mod import;
 pub mod pages;
+pub mod qr;
+pub mod rate;
 mod routes;
 
 use axum::Router;
@@ -19,18 +21,53 @@ use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// Settings of a running server.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
+    /// Submissions accepted per survey link per minute: stops a flood, never an
+    /// office of hundreds behind one shared address (limits are per link, not per IP).
+    pub link_rate_per_minute: u32,
+    /// The address respondents use, for links and QR codes (e.g. https://ita.example.go.th).
+    /// Without it, links are built from the request's Host header.
+    pub public_url: Option<String>,
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     pub trust_proxy: bool,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            link_rate_per_minute: 1200,
+            public_url: None,
+            secure_cookies: false,
+            trust_proxy: false,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Config,
+    /// The group-commit writer of survey responses.
+    pub ingest: itas_store::ingest::Ingestor,
+    pub link_limiter: std::sync::Arc<rate::WindowLimiter>,
+}
+
+impl AppState {
+    /// Builds the state and starts the response writer (needs a Tokio runtime).
+    pub fn new(db: Db, config: Config) -> AppState {
+        AppState {
+            ingest: itas_store::ingest::Ingestor::spawn(db.clone()),
+            link_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                config.link_rate_per_minute,
+                60_000,
+            )),
+            db,
+            config,
+        }
+    }
 }
 
 /// Largest request body: imports of a national agency list fit comfortably.

@@ -34,6 +34,12 @@ pub struct ServeArgs {
     /// Trust X-Forwarded-For for client addresses (only behind your own proxy).
     #[arg(long, env = "ITAS_TRUST_PROXY")]
     trust_proxy: bool,
+    /// Survey submissions accepted per link per minute (per server).
+    #[arg(long, env = "ITAS_LINK_RATE_PER_MINUTE", default_value_t = 1200)]
+    link_rate_per_minute: u32,
+    /// The public address respondents use, for survey links and QR codes.
+    #[arg(long, env = "ITAS_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -99,13 +105,13 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             redact(&a.db.database_url)
         );
         tracing::info!(%addr, "listening");
-        let state = AppState {
-            db: db.clone(),
-            config: Config {
-                secure_cookies: a.secure_cookies,
-                trust_proxy: a.trust_proxy,
-            },
+        let config = Config {
+            secure_cookies: a.secure_cookies,
+            trust_proxy: a.trust_proxy,
+            link_rate_per_minute: a.link_rate_per_minute,
+            public_url: a.public_url.clone(),
         };
+        let state = AppState::new(db.clone(), config);
         itas_web::serve(listener, state)
             .await
             .map_err(|e| format!("server: {e}"))?;

@@ -106,15 +106,16 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Config::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, config: Config) -> TestApp {
     let db = fresh_db(backend).await;
     let today = time::OffsetDateTime::now_utc().date();
     itas_web::demo::load(&db, Some(DEMO_PASSWORD), today)
         .await
         .expect("demo loads");
-    let router = itas_web::app(AppState {
-        db: db.clone(),
-        config: Config::default(),
-    });
+    let router = itas_web::app(AppState::new(db.clone(), config));
     TestApp { db, router }
 }
 
@@ -177,6 +178,17 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("agency {code}"))
+            .id
+    }
+
+    /// The demo's current round (collection open today).
+    pub async fn current_round(&self) -> String {
+        itas_store::rounds::list(&self.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.name.contains("สาธิต"))
+            .expect("current round")
             .id
     }
 

@@ -94,6 +94,11 @@ async fn cases(app: &TestApp) -> Vec<Case> {
         .find(|r| r.name.contains("สาธิต"))
         .unwrap()
         .id;
+    let banphai = app.agency_id("KK-BANPHAI").await;
+    let survey = itas_store::surveys::ensure_link(&app.db, None, &current, &banphai, "EIT")
+        .await
+        .unwrap()
+        .code;
     let closed = app.round_id("ITA 2564").await;
     let huanong = app.agency_id("KK-HUANONG").await;
     let city = app.agency_id("KK-CITY").await;
@@ -168,6 +173,30 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             vec![("iit_population", s("x"))],
             &[Who::Agency],
         ),
+        post(
+            format!("/agency/rounds/{current}/links/IIT/rotate"),
+            vec![],
+            &[Who::Agency],
+        ),
+        post(
+            format!("/agency/rounds/{current}/links/IIT/require-code"),
+            vec![("on", s("0"))],
+            &[Who::Agency],
+        ),
+        post(
+            format!("/agency/rounds/{current}/links/IIT/codes"),
+            vec![("count", s("0"))],
+            &[Who::Agency],
+        ),
+        get(
+            format!("/agency/rounds/{current}/links/EIT/poster"),
+            &[Who::Agency],
+        ),
+        get(format!("/s/{survey}"), EVERYONE),
+        get(format!("/s/{survey}/q/0"), EVERYONE),
+        post(format!("/s/{survey}/q/0"), vec![], EVERYONE),
+        post(format!("/s/{survey}/submit"), vec![], EVERYONE),
+        get(format!("/s/{survey}/thanks"), EVERYONE),
         get(s("/assessor"), &[Who::Assessor, Who::OtherAssessor]),
         get(format!("/agencies/{huanong}"), SEES_HUANONG),
         get(format!("/agencies/{city}"), CENTRAL),

@@ -5,6 +5,7 @@ mod app;
 mod authz;
 mod cli_check_report;
 mod cli_score;
+mod collection;
 mod server_admin;
 mod server_auth;
 mod storage;

@@ -299,10 +299,18 @@ struct RoundPage {
     round: Round,
     state: String,
     phases: Vec<(Phase, String, String)>,
-    participants: Vec<Participant>,
+    participants: Vec<ParticipantRow>,
+    behind: usize,
     assessors: Vec<User>,
     assignments: Vec<(String, String, String, String)>,
     errors: FieldErrors,
+}
+
+/// A participant with its responses against the minimum, per survey tool.
+struct ParticipantRow {
+    p: Participant,
+    /// (tool, responses, minimum, behind)
+    tools: Vec<(String, i64, u32, bool)>,
 }
 
 async fn round_view(
@@ -331,7 +339,42 @@ async fn round_view(
             )
         })
         .collect();
-    let participants = rounds::participants(&state.db, id).await?;
+    let fw = round.framework()?;
+    let counts = itas_store::surveys::counts(&state.db, id).await?;
+    let participants: Vec<ParticipantRow> = rounds::participants(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let tools = fw
+                .tools
+                .iter()
+                .filter_map(|t| {
+                    let m = t.min_sample?;
+                    let population = if t.code == "IIT" {
+                        p.iit_population
+                    } else {
+                        p.eit_population
+                    };
+                    let min = m.required(u32::try_from(population).unwrap_or(0));
+                    let n = counts
+                        .get(&(p.agency_id.clone(), t.code.clone()))
+                        .copied()
+                        .unwrap_or(0);
+                    Some((
+                        t.code.clone(),
+                        n,
+                        min,
+                        n < i64::from(min) || population == 0,
+                    ))
+                })
+                .collect();
+            ParticipantRow { p, tools }
+        })
+        .collect();
+    let behind = participants
+        .iter()
+        .filter(|r| r.tools.iter().any(|t| t.3))
+        .count();
     let assessors = itas_store::users::list(&state.db)
         .await?
         .into_iter()
@@ -339,7 +382,12 @@ async fn round_view(
         .collect();
     let names: HashMap<&str, (&str, &str)> = participants
         .iter()
-        .map(|p| (p.agency_id.as_str(), (p.code.as_str(), p.name_th.as_str())))
+        .map(|r| {
+            (
+                r.p.agency_id.as_str(),
+                (r.p.code.as_str(), r.p.name_th.as_str()),
+            )
+        })
         .collect();
     let assignments = itas_store::assignments::of_round(&state.db, id)
         .await?
@@ -365,6 +413,7 @@ async fn round_view(
         state: st,
         phases: phase_rows,
         participants,
+        behind,
         assessors,
         assignments,
         errors,

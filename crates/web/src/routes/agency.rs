@@ -8,7 +8,7 @@ use crate::pages::{FieldErrors, PageCtx};
 use crate::routes::admin::state_text;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -22,6 +22,19 @@ use itas_store::rounds::{self, Participation, Round, RoundState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/agency", get(home))
+        .route(
+            "/agency/rounds/{round}/links/{tool}/rotate",
+            post(rotate_link),
+        )
+        .route(
+            "/agency/rounds/{round}/links/{tool}/require-code",
+            post(set_require_code),
+        )
+        .route(
+            "/agency/rounds/{round}/links/{tool}/codes",
+            post(make_codes),
+        )
+        .route("/agency/rounds/{round}/links/{tool}/poster", get(poster))
         .route("/agency/rounds/{round}/populations", post(set_populations))
         .route("/agencies/{id}", get(agency_page))
 }
@@ -104,6 +117,124 @@ fn collection_open(st: RoundState) -> bool {
     )
 }
 
+/// Fewer responses than this are never broken down for the agency.
+pub const MIN_BREAKDOWN: i64 = 5;
+
+/// One survey tool of an agency during collection.
+pub struct ToolCollection {
+    pub tool: String,
+    pub name: String,
+    pub url: String,
+    pub qr_svg: String,
+    pub count: i64,
+    pub min: Option<u32>,
+    pub behind: bool,
+    pub require_code: bool,
+    pub codes_issued: i64,
+    pub codes_used: i64,
+    /// (indicator number, name, score) once at least [`MIN_BREAKDOWN`] responses exist.
+    pub provisional: Vec<(u32, String, String)>,
+    pub tool_score: Option<String>,
+}
+
+/// The base of survey links: the configured public address, else this request's host.
+pub fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    if let Some(u) = &state.config.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+async fn collection(
+    state: &AppState,
+    ctx: &PageCtx,
+    base: &str,
+    fw: &Framework,
+    round_id: &str,
+    agency_id: &str,
+    p: &Participation,
+) -> Result<Vec<ToolCollection>, AppError> {
+    let tallies = itas_store::surveys::tallies(&state.db, round_id, agency_id).await?;
+    let mut out = Vec::new();
+    for tool in fw
+        .tools
+        .iter()
+        .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
+    {
+        let link =
+            itas_store::surveys::ensure_link(&state.db, None, round_id, agency_id, &tool.code)
+                .await?;
+        let url = format!("{base}/s/{}", link.code);
+        let count = itas_store::surveys::count(&state.db, round_id, agency_id, &tool.code).await?;
+        let population = if tool.code == "IIT" {
+            p.iit_population
+        } else {
+            p.eit_population
+        };
+        let min = tool
+            .min_sample
+            .map(|m| m.required(u32::try_from(population).unwrap_or(0)));
+        let (codes_issued, codes_used) =
+            itas_store::surveys::access_code_counts(&state.db, round_id, agency_id, &tool.code)
+                .await?;
+        let mut provisional = Vec::new();
+        let mut tool_score = None;
+        if count >= MIN_BREAKDOWN {
+            let inputs = Inputs {
+                tallies: tallies
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            itas_core::scoring::ItemTally { counts: v.clone() },
+                        )
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            if let Ok(part) = itas_core::scoring::score_available(fw, &inputs) {
+                for ind in fw.indicators_of(&tool.code) {
+                    if let Some(s) = part.indicators.get(&ind.number) {
+                        provisional.push((
+                            ind.number,
+                            ctx.pick(&ind.name_th, &ind.name_en).to_string(),
+                            ctx.num(&s.to_string()),
+                        ));
+                    }
+                }
+                tool_score = part.tools.get(&tool.code).map(|s| ctx.num(&s.to_string()));
+            }
+        }
+        out.push(ToolCollection {
+            qr_svg: crate::qr::svg(&url, 180),
+            tool: tool.code.clone(),
+            name: ctx.pick(&tool.name_th, &tool.name_en).to_string(),
+            url,
+            count,
+            behind: min.is_some_and(|m| count < i64::from(m)),
+            min,
+            require_code: itas_store::surveys::require_code(
+                &state.db, round_id, agency_id, &tool.code,
+            )
+            .await?,
+            codes_issued,
+            codes_used,
+            provisional,
+            tool_score,
+        });
+    }
+    Ok(out)
+}
+
 /// An agency's standing in one round.
 pub struct RoundCard {
     pub round: Round,
@@ -115,21 +246,20 @@ pub struct RoundCard {
     pub min_iit: Option<u32>,
     pub min_eit: Option<u32>,
     pub scores: Option<ScoreView>,
+    /// Links, counts and provisional scores, while collection is open.
+    pub collection: Vec<ToolCollection>,
 }
 
 async fn round_cards(
     state: &AppState,
     ctx: &PageCtx,
+    base: &str,
     agency_id: &str,
 ) -> Result<Vec<RoundCard>, AppError> {
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+7))
-        .date();
     let mut out = Vec::new();
     for round in rounds::rounds_of_agency(&state.db, agency_id).await? {
         let fw = round.framework()?;
-        let phases = rounds::phases(&state.db, &round.id).await?;
-        let st = rounds::state_on(&phases, today);
+        let st = rounds::state_on(&rounds::phases(&state.db, &round.id).await?, today());
         let todo = match st {
             RoundState::In(p) => ctx.pick(p.agency_todo_th(), p.name_en()).to_string(),
             _ => String::new(),
@@ -147,6 +277,12 @@ async fn round_cards(
             &fw,
             rounds::indicator_scores(&state.db, &round.id, agency_id).await?,
         );
+        // Links and counts matter from setup until the round closes.
+        let tools = if matches!(st, RoundState::Closed) {
+            Vec::new()
+        } else {
+            collection(state, ctx, base, &fw, &round.id, agency_id, &participation).await?
+        };
         out.push(RoundCard {
             open: collection_open(st),
             state: state_text(ctx, st),
@@ -155,6 +291,7 @@ async fn round_cards(
             min_eit: min("EIT", participation.eit_population),
             participation,
             scores,
+            collection: tools,
             round,
         });
     }
@@ -175,6 +312,7 @@ struct AgencyPage {
 async fn page(
     state: &AppState,
     user: &CurrentUser,
+    base: &str,
     agency_id: &str,
     notice: Option<String>,
     errors: FieldErrors,
@@ -191,7 +329,7 @@ async fn page(
     };
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
-    let rounds = round_cards(state, &ctx, agency_id).await?;
+    let rounds = round_cards(state, &ctx, base, agency_id).await?;
     let editable = user.role == Role::AgencyAdmin;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -223,17 +361,38 @@ fn own_agency(user: &CurrentUser) -> Result<String, AppError> {
         .ok_or_else(|| AppError::new(ErrorCode::Forbidden).in_lang(user.lang))
 }
 
-async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+async fn home(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let agency_id = own_agency(&user)?;
-    page(&state, &user, &agency_id, None, FieldErrors::default()).await
+    page(
+        &state,
+        &user,
+        &base_url(&state, &headers),
+        &agency_id,
+        None,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 async fn agency_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    page(&state, &user, &id, None, FieldErrors::default()).await
+    page(
+        &state,
+        &user,
+        &base_url(&state, &headers),
+        &id,
+        None,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -244,21 +403,29 @@ struct PopulationForm {
     eit_population: String,
 }
 
+/// The round must be one the agency takes part in, with collection still open.
+async fn open_round(state: &AppState, user: &CurrentUser, round: &str) -> Result<String, AppError> {
+    let agency_id = own_agency(user)?;
+    rounds::participation(&state.db, round, &agency_id)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(user.lang))?;
+    let st = rounds::state_on(&rounds::phases(&state.db, round).await?, today());
+    if !collection_open(st) {
+        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
+    }
+    Ok(agency_id)
+}
+
 async fn set_populations(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Path(round): Path<String>,
     Form(f): Form<PopulationForm>,
 ) -> Result<Response, AppError> {
-    let agency_id = own_agency(&user)?;
-    rounds::participation(&state.db, &round, &agency_id)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(user.lang))?;
+    let agency_id = open_round(&state, &user, &round).await?;
     let lang = user.lang;
-    let st = rounds::state_on(&rounds::phases(&state.db, &round).await?, today());
-    if !collection_open(st) {
-        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(lang));
-    }
+    let base = base_url(&state, &headers);
     let mut errors = FieldErrors::default();
     let parse = |v: &str, field: &str, errors: &mut FieldErrors| -> i64 {
         match itas_core::thai::arabic_digits(v.trim()).parse::<i64>() {
@@ -278,15 +445,231 @@ async fn set_populations(
     let iit = parse(&f.iit_population, "iit_population", &mut errors);
     let eit = parse(&f.eit_population, "eit_population", &mut errors);
     if !errors.is_empty() {
-        return page(&state, &user, &agency_id, None, errors).await;
+        return page(&state, &user, &base, &agency_id, None, errors).await;
     }
     rounds::set_populations(&state.db, Some(user.id()), &round, &agency_id, iit, eit).await?;
     page(
         &state,
         &user,
+        &base,
         &agency_id,
         Some(crate::i18n::t(lang, "saved").into()),
         FieldErrors::default(),
     )
     .await
+}
+
+fn survey_tool(tool: &str) -> Result<(), AppError> {
+    if tool == "IIT" || tool == "EIT" {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::NotFound))
+    }
+}
+
+async fn rotate_link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path((round, tool)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    survey_tool(&tool)?;
+    let agency_id = open_round(&state, &user, &round).await?;
+    itas_store::surveys::rotate_link(&state.db, Some(user.id()), &round, &agency_id, &tool).await?;
+    let notice = user.lang.pick(
+        "เปลี่ยนลิงก์แล้ว ลิงก์เดิมใช้ไม่ได้อีกต่อไป กรุณาเผยแพร่ลิงก์และ QR Code ใหม่",
+        "Link replaced: the old one no longer works. Publish the new link and QR code",
+    );
+    page(
+        &state,
+        &user,
+        &base_url(&state, &headers),
+        &agency_id,
+        Some(notice.into()),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct RequireForm {
+    #[serde(default)]
+    on: String,
+}
+
+async fn set_require_code(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path((round, tool)): Path<(String, String)>,
+    Form(f): Form<RequireForm>,
+) -> Result<Response, AppError> {
+    survey_tool(&tool)?;
+    let agency_id = open_round(&state, &user, &round).await?;
+    itas_store::surveys::set_require_code(
+        &state.db,
+        Some(user.id()),
+        &round,
+        &agency_id,
+        &tool,
+        f.on == "1",
+    )
+    .await?;
+    page(
+        &state,
+        &user,
+        &base_url(&state, &headers),
+        &agency_id,
+        Some(crate::i18n::t(user.lang, "saved").into()),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct CodesForm {
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    format: String,
+}
+
+#[derive(Template)]
+#[template(path = "codes_print.html")]
+struct CodesPage {
+    ctx: PageCtx,
+    agency: String,
+    tool: String,
+    url: String,
+    codes: Vec<String>,
+}
+
+/// Issues single-use codes. They are shown once (printable page or CSV); only their hashes are kept.
+async fn make_codes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path((round, tool)): Path<(String, String)>,
+    Form(f): Form<CodesForm>,
+) -> Result<Response, AppError> {
+    survey_tool(&tool)?;
+    let agency_id = open_round(&state, &user, &round).await?;
+    let lang = user.lang;
+    let n: usize = match itas_core::thai::arabic_digits(f.count.trim()).parse() {
+        Ok(n) if (1..=5000).contains(&n) => n,
+        _ => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                &format!("codes_{tool}"),
+                lang.pick("กรุณากรอกจำนวน 1 ถึง 5,000", "Enter a number from 1 to 5,000"),
+            );
+            return page(
+                &state,
+                &user,
+                &base_url(&state, &headers),
+                &agency_id,
+                None,
+                errors,
+            )
+            .await;
+        }
+    };
+    let codes: Vec<String> = (0..n)
+        .map(|_| itas_store::surveys::new_access_code())
+        .collect();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| crate::auth::token_hash(&itas_store::surveys::normalise_access_code(c)))
+        .collect();
+    itas_store::surveys::add_access_codes(
+        &state.db,
+        Some(user.id()),
+        &round,
+        &agency_id,
+        &tool,
+        &hashes,
+    )
+    .await?;
+    let link =
+        itas_store::surveys::ensure_link(&state.db, Some(user.id()), &round, &agency_id, &tool)
+            .await?;
+    let url = format!("{}/s/{}", base_url(&state, &headers), link.code);
+    if f.format == "csv" {
+        let mut body = String::from("\u{feff}code,link\n");
+        for c in &codes {
+            body.push_str(&format!("{c},{url}\n"));
+        }
+        let name = format!("attachment; filename=\"itas-{tool}-codes.csv\"");
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/csv; charset=utf-8".to_string(),
+                ),
+                (axum::http::header::CONTENT_DISPOSITION, name),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    let agency = itas_store::agencies::get(&state.db, &agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(Html(
+        CodesPage {
+            ctx: PageCtx::for_user(&user),
+            agency: agency.name_th,
+            tool,
+            url,
+            codes,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "poster.html")]
+struct PosterPage {
+    agency: String,
+    tool: String,
+    tool_name: String,
+    url: String,
+    qr_svg: String,
+    round: String,
+}
+
+/// A printable A4 poster with the QR code of a survey link.
+async fn poster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path((round, tool)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    survey_tool(&tool)?;
+    let agency_id = own_agency(&user)?;
+    let r = rounds::get(&state.db, &round)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    rounds::participation(&state.db, &round, &agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = r.framework()?;
+    let t = fw.tool(&tool).ok_or(ErrorCode::NotFound)?;
+    let link =
+        itas_store::surveys::ensure_link(&state.db, Some(user.id()), &round, &agency_id, &tool)
+            .await?;
+    let url = format!("{}/s/{}", base_url(&state, &headers), link.code);
+    let agency = itas_store::agencies::get(&state.db, &agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let page = PosterPage {
+        agency: agency.name_th,
+        tool_name: t.name_th.clone(),
+        tool,
+        qr_svg: crate::qr::svg(&url, 520),
+        url,
+        round: r.name,
+    };
+    Ok(Html(page.render()?).into_response())
 }

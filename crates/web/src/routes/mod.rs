@@ -5,6 +5,7 @@ mod agency;
 mod api;
 mod assessor;
 mod public;
+mod survey;
 
 use crate::AppState;
 use axum::Router;
@@ -16,4 +17,5 @@ pub fn router() -> Router<AppState> {
         .merge(agency::routes())
         .merge(assessor::routes())
         .merge(api::routes())
+        .merge(survey::routes())
 }

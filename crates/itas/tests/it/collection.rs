@@ -1,0 +1,449 @@
+//! IIT/EIT collection: links, pages, drafts, validation, single-use codes,
+//! retries, flood limits, and scores that move as answers arrive.
+
+use crate::app::{Backend, Client, TestApp, spawn_app_with};
+use crate::both_backends;
+use axum::http::StatusCode;
+use itas_core::framework::ita_2564;
+
+/// The active link code of a tool for KK-HUANONG in the current round.
+async fn link(app: &TestApp, tool: &str) -> String {
+    let round = app.current_round().await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    itas_store::surveys::ensure_link(&app.db, None, &round, &agency, tool)
+        .await
+        .unwrap()
+        .code
+}
+
+async fn count(app: &TestApp, tool: &str) -> i64 {
+    let round = app.current_round().await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    itas_store::surveys::count(&app.db, &round, &agency, tool)
+        .await
+        .unwrap()
+}
+
+/// Every field of a whole questionnaire, each cell answered with option `choice(item, cell)`.
+fn all_fields(tool: &str, choice: impl Fn(&str, usize, usize) -> usize) -> Vec<(String, String)> {
+    let fw = ita_2564();
+    let mut out = Vec::new();
+    for (it, scale, cells) in itas_core::survey::items(&fw, tool) {
+        for c in 0..cells {
+            let o = choice(&it.code, c, scale.options.len()).min(scale.options.len() - 1);
+            out.push((format!("{}.{c}", it.code), scale.options[o].code.clone()));
+        }
+    }
+    out
+}
+
+async fn submit_all(
+    c: &mut Client<'_>,
+    code: &str,
+    sid: &str,
+    fields: &[(String, String)],
+    extra: &[(&str, &str)],
+) -> crate::app::Reply {
+    let mut f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    f.push(("sid", sid));
+    f.extend_from_slice(extra);
+    c.post_form(&format!("/s/{code}/submit"), &f).await
+}
+
+fn sid() -> String {
+    uuid_v4()
+}
+
+fn uuid_v4() -> String {
+    // Tests may use any v4-shaped id; random enough for a test run.
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let x = n
+        ^ (u128::from(std::process::id()) << 64)
+        ^ (COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as u128) << 32;
+    let h = format!("{x:032x}");
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+both_backends!(
+    a_respondent_answers_page_by_page_and_the_count_moves,
+    |app| {
+        let code = link(&app, "EIT").await;
+        let mut phone = app.client();
+        let r = phone.get(&format!("/s/{code}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("องค์การบริหารส่วนตำบลหัวหนอง") && r.body.contains("ไม่ระบุตัวตน"),
+            "{}",
+            r.body
+        );
+        let fields = all_fields("EIT", |_, _, n| n - 1);
+        let fw = ita_2564();
+        for (page, indicator) in [6u32, 7, 8].iter().enumerate() {
+            let r = phone.get(&format!("/s/{code}/q/{page}")).await;
+            assert_eq!(r.status, StatusCode::OK);
+            let sid = r
+                .body
+                .split("name=\"sid\" value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string();
+            let mine: Vec<(&str, &str)> = fields
+                .iter()
+                .filter(|(k, _)| {
+                    fw.item(k.split('.').next().unwrap()).unwrap().indicator == *indicator
+                })
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .chain([("sid", sid.as_str())])
+                .collect();
+            let r = phone.post_form(&format!("/s/{code}/q/{page}"), &mine).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "page {page}: {}", r.body);
+            let next = if page < 2 {
+                format!("/s/{code}/q/{}", page + 1)
+            } else {
+                format!("/s/{code}/thanks")
+            };
+            assert_eq!(r.location(), next);
+        }
+        let r = phone.get(&format!("/s/{code}/thanks")).await;
+        assert!(r.body.contains("ขอบคุณที่ตอบแบบวัด"));
+        assert_eq!(count(&app, "EIT").await, 1);
+        // The stored response keeps the day and the answers, nothing else.
+        let round = app.current_round().await;
+        let agency = app.agency_id("KK-HUANONG").await;
+        assert_eq!(
+            itas_store::surveys::response_ids(&app.db, &round, &agency)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+);
+
+both_backends!(
+    a_missing_answer_is_shown_beside_its_question_and_nothing_is_lost,
+    |app| {
+        let code = link(&app, "IIT").await;
+        let mut phone = app.client();
+        let r = phone
+            .post_form(
+                &format!("/s/{code}/q/0"),
+                &[("i1.0", "4"), ("i1.1", "3"), ("i2.0", "2")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("กรุณาตอบข้อนี้ให้ครบทุกข้อย่อย"), "{}", r.body);
+        assert!(
+            r.body.contains("name=\"i1.0\" value=\"4\" checked"),
+            "typed answers are kept"
+        );
+        assert!(r.body.contains("name=\"i2.0\" value=\"2\" checked"));
+        assert_eq!(count(&app, "IIT").await, 0);
+    }
+);
+
+both_backends!(a_dropped_connection_resumes_from_the_draft, |app| {
+    let code = link(&app, "EIT").await;
+    let mut phone = app.client();
+    phone.get(&format!("/s/{code}/q/0")).await;
+    let page0: Vec<(String, String)> = all_fields("EIT", |_, _, _| 1)
+        .into_iter()
+        .filter(|(k, _)| ["e1", "e2", "e3", "e4", "e5"].contains(&k.split('.').next().unwrap()))
+        .collect();
+    let f: Vec<(&str, &str)> = page0
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        phone.post_form(&format!("/s/{code}/q/0"), &f).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The phone comes back later through the link.
+    let r = phone.get(&format!("/s/{code}")).await;
+    assert!(r.body.contains("ทำต่อจากที่ค้างไว้"), "{}", r.body);
+    let r = phone.get(&format!("/s/{code}/q/0")).await;
+    assert!(
+        r.body.contains("name=\"e1.0\" value=\"2\" checked"),
+        "saved answers come back"
+    );
+    // Submitting the last page before the middle one sends the respondent back to it.
+    let last: Vec<(String, String)> = all_fields("EIT", |_, _, _| 1)
+        .into_iter()
+        .filter(|(k, _)| {
+            ["e11", "e12", "e13", "e14", "e15"].contains(&k.split('.').next().unwrap())
+        })
+        .collect();
+    let f: Vec<(&str, &str)> = last.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = phone.post_form(&format!("/s/{code}/q/2"), &f).await;
+    assert_eq!(r.location(), format!("/s/{code}/q/1"));
+    assert_eq!(count(&app, "EIT").await, 0);
+});
+
+both_backends!(
+    invalid_submissions_each_get_their_own_answer_and_store_nothing,
+    |app| {
+        let code = link(&app, "EIT").await;
+        let mut c = app.client();
+        let good = all_fields("EIT", |_, _, _| 2);
+        // Missing item.
+        let short: Vec<(String, String)> = good
+            .iter()
+            .filter(|(k, _)| !k.starts_with("e15."))
+            .cloned()
+            .collect();
+        let r = submit_all(&mut c, &code, &sid(), &short, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("e15") && r.body.contains("กรุณาตอบข้อนี้ให้ครบ"),
+            "{}",
+            r.body
+        );
+        // Unknown option.
+        let mut odd = good.clone();
+        odd[0].1 = "7".into();
+        let r = submit_all(&mut c, &code, &sid(), &odd, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("คำตอบไม่อยู่ในตัวเลือก"));
+        // No submission id.
+        let f: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = c.post_form(&format!("/s/{code}/submit"), &f).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Oversized body.
+        let big = "x".repeat(200 * 1024);
+        let mut huge = good.clone();
+        huge.push(("padding".into(), big));
+        let r = submit_all(&mut c, &code, &sid(), &huge, &[]).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(r.body.contains("ใหญ่เกินไป"));
+        // Unknown link.
+        let r = submit_all(&mut c, "nosuchlk", &sid(), &good, &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // A rotated (expired) link.
+        let round = app.current_round().await;
+        let agency = app.agency_id("KK-HUANONG").await;
+        itas_store::surveys::rotate_link(&app.db, None, &round, &agency, "EIT")
+            .await
+            .unwrap();
+        let r = submit_all(&mut c, &code, &sid(), &good, &[]).await;
+        assert_eq!(r.status, StatusCode::GONE);
+        assert!(r.body.contains("หน่วยงานได้เปลี่ยนลิงก์แบบวัดนี้แล้ว"), "{}", r.body);
+        assert_eq!(c.get(&format!("/s/{code}")).await.status, StatusCode::GONE);
+        assert_eq!(count(&app, "EIT").await, 0, "nothing stored");
+        // The new link works, and a retried POST with the same id is stored once.
+        let fresh = link(&app, "EIT").await;
+        let id = sid();
+        for _ in 0..3 {
+            let r = submit_all(&mut c, &fresh, &id, &good, &[]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            assert_eq!(r.location(), format!("/s/{fresh}/thanks"));
+        }
+        assert_eq!(count(&app, "EIT").await, 1);
+    }
+);
+
+both_backends!(single_use_codes_allow_one_response_each, |app| {
+    let mut admin = app.signed_in("huanong").await;
+    let round = app.current_round().await;
+    let r = admin
+        .post_form(
+            &format!("/agency/rounds/{round}/links/IIT/codes"),
+            &[("count", "3"), ("format", "csv")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    let codes: Vec<String> = r
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 3);
+    let r = admin
+        .post_form(
+            &format!("/agency/rounds/{round}/links/IIT/require-code"),
+            &[("on", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let code = link(&app, "IIT").await;
+    let mut phone = app.client();
+    let r = phone.get(&format!("/s/{code}")).await;
+    assert!(r.body.contains("name=\"access_code\""), "asks for a code");
+    let r = phone
+        .post_form(&format!("/s/{code}"), &[("access_code", "WRONG-CODE")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("value=\"WRONG-CODE\""), "typed code kept");
+    let answers = all_fields("IIT", |_, c, _| c);
+    // Codes are read whatever their case and dashes.
+    let typed = codes[0].to_lowercase().replace('-', " ");
+    let r = submit_all(
+        &mut phone,
+        &code,
+        &sid(),
+        &answers,
+        &[("access_code", &typed)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = submit_all(
+        &mut phone,
+        &code,
+        &sid(),
+        &answers,
+        &[("access_code", &codes[0])],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "a used code is refused");
+    assert!(r.body.contains("ถูกใช้ไปแล้ว"));
+    let r = submit_all(&mut phone, &code, &sid(), &answers, &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "no code at all");
+    assert_eq!(count(&app, "IIT").await, 1);
+    let agency = app.agency_id("KK-HUANONG").await;
+    assert_eq!(
+        itas_store::surveys::access_code_counts(&app.db, &round, &agency, "IIT")
+            .await
+            .unwrap(),
+        (3, 1)
+    );
+});
+
+both_backends!(
+    scores_move_once_five_have_answered_and_equal_the_engine,
+    |app| {
+        let code = link(&app, "EIT").await;
+        let mut c = app.client();
+        let mut tallies = std::collections::BTreeMap::new();
+        let fw = ita_2564();
+        for k in 0..6usize {
+            let fields = all_fields("EIT", |item, cell, n| (item.len() + cell + k) % n);
+            for (key, v) in &fields {
+                let (item, cell) = key.split_once('.').unwrap();
+                let cell: usize = cell.parse().unwrap();
+                let it = fw.item(item).unwrap();
+                let itas_core::framework::ItemKind::Survey { scale, cells } = &it.kind else {
+                    unreachable!()
+                };
+                let s = fw.scale(scale).unwrap();
+                let t = tallies
+                    .entry(item.to_string())
+                    .or_insert_with(|| itas_core::ItemTally::new(cells.len(), s.options.len()));
+                t.counts[cell][s.option_index(v).unwrap()] += 1;
+            }
+            let r = submit_all(&mut c, &code, &sid(), &fields, &[]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER);
+            let mut agency = app.signed_in("huanong").await;
+            let page = agency.get("/agency").await.body;
+            if k < 4 {
+                assert!(
+                    page.contains("จะแสดงผลเบื้องต้นเมื่อมีผู้ตอบอย่างน้อย ๕ คน"),
+                    "no breakdown under 5"
+                );
+            } else {
+                let expected = itas_core::scoring::score_available(
+                    &fw,
+                    &itas_core::Inputs {
+                        tallies: tallies.clone(),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                let eit = itas_core::thai::thai_digits(&expected.tools["EIT"].to_string());
+                assert!(
+                    page.contains(&format!(
+                        "ผลเบื้องต้น (ยังไม่ใช่ผลที่ประกาศ): <strong>{eit}</strong>"
+                    )),
+                    "EIT {eit} in page"
+                );
+            }
+        }
+        assert_eq!(count(&app, "EIT").await, 6);
+    }
+);
+
+both_backends!(the_agency_sees_its_links_qr_codes_and_poster, |app| {
+    let mut c = app.signed_in("huanong").await;
+    let page = c.get("/agency").await.body;
+    let code = link(&app, "IIT").await;
+    assert!(
+        page.contains(&format!("/s/{code}")) && page.contains("<svg"),
+        "link and QR code"
+    );
+    assert!(
+        page.contains("ผู้ตอบแล้ว ๐ / จำนวนผู้ตอบขั้นต่ำ"),
+        "count against the minimum"
+    );
+    let round = app.current_round().await;
+    let r = c
+        .get(&format!("/agency/rounds/{round}/links/IIT/poster"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("องค์การบริหารส่วนตำบลหัวหนอง")
+            && r.body.contains("<svg")
+            && r.body.contains(&code)
+    );
+    let r = c
+        .post_form(&format!("/agency/rounds/{round}/links/IIT/rotate"), &[])
+        .await;
+    assert!(r.body.contains("เปลี่ยนลิงก์แล้ว"));
+    assert_ne!(link(&app, "IIT").await, code);
+    // The central office sees who is behind.
+    let mut admin = app.signed_in("admin").await;
+    let r = admin.get(&format!("/admin/rounds/{round}")).await;
+    assert!(r.body.contains("ต่ำกว่าขั้นต่ำ"), "{}", r.body);
+});
+
+#[tokio::test]
+async fn a_flood_through_one_link_is_slowed_down() {
+    let config = itas_web::Config {
+        link_rate_per_minute: 3,
+        ..Default::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, config).await;
+    let code = link(&app, "EIT").await;
+    let mut c = app.client();
+    let good = all_fields("EIT", |_, _, _| 0);
+    for _ in 0..3 {
+        assert_eq!(
+            submit_all(&mut c, &code, &sid(), &good, &[]).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let r = submit_all(&mut c, &code, &sid(), &good, &[]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("คำตอบของท่านยังอยู่"));
+    assert_eq!(count(&app, "EIT").await, 3);
+    // Another agency's link is not affected.
+    let round = app.current_round().await;
+    let other = app.agency_id("KK-BANPHAI").await;
+    let other_code = itas_store::surveys::ensure_link(&app.db, None, &round, &other, "EIT")
+        .await
+        .unwrap()
+        .code;
+    assert_eq!(
+        submit_all(&mut c, &other_code, &sid(), &good, &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}

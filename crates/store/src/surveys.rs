@@ -1,0 +1,370 @@
+//! Survey links, single-use codes, drafts, and the counts and tallies that
+//! collection produces. Responses themselves are written by [`crate::ingest`].
+
+use crate::{Db, Result, StoreError, audit, now_ms, read, write};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Link {
+    pub code: String,
+    pub agency_id: String,
+    pub round_id: String,
+    pub tool: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Short public codes: no look-alike characters, easy to type from a poster.
+const LINK_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+fn random_code(len: usize, alphabet: &[u8]) -> String {
+    let id = uuid::Uuid::new_v4();
+    let mut bytes = id.as_bytes().to_vec();
+    bytes.extend(uuid::Uuid::new_v4().as_bytes());
+    bytes
+        .iter()
+        .take(len)
+        .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+        .collect()
+}
+
+pub async fn link_by_code(db: &Db, code: &str) -> Result<Option<Link>> {
+    const Q: &str = "SELECT code, agency_id, round_id, tool, created_at, revoked_at FROM survey_links WHERE code = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(code)
+        .fetch_optional(p)
+        .await?))
+}
+
+pub async fn active_link(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+) -> Result<Option<Link>> {
+    const Q: &str = "SELECT code, agency_id, round_id, tool, created_at, revoked_at FROM survey_links \
+        WHERE agency_id = $1 AND round_id = $2 AND tool = $3 AND revoked_at IS NULL";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// The active link, created on first use.
+pub async fn ensure_link(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+) -> Result<Link> {
+    if let Some(l) = active_link(db, round_id, agency_id, tool).await? {
+        return Ok(l);
+    }
+    rotate_link(db, actor, round_id, agency_id, tool).await
+}
+
+/// Revokes the active link (if any) and issues a new one. Old links then
+/// show a clear message instead of the questionnaire.
+pub async fn rotate_link(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+) -> Result<Link> {
+    crate::rounds::participation(db, round_id, agency_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let code = random_code(8, LINK_ALPHABET);
+    let now = now_ms();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let old: Option<(String,)> = sqlx::query_as(
+            "UPDATE survey_links SET revoked_at = $1 WHERE agency_id = $2 AND round_id = $3 AND tool = $4 AND revoked_at IS NULL RETURNING code",
+        )
+        .bind(now)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO survey_links (code, agency_id, round_id, tool, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)")
+            .bind(&code)
+            .bind(agency_id)
+            .bind(round_id)
+            .bind(tool)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        audit!(
+            &mut *tx,
+            actor,
+            "rotate_link",
+            "survey_link",
+            agency_id,
+            old.map(|o| o.0),
+            Some(format!("{tool}:{code}"))
+        )?;
+        tx.commit().await?;
+    });
+    link_by_code(db, &code).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn require_code(db: &Db, round_id: &str, agency_id: &str, tool: &str) -> Result<bool> {
+    const Q: &str = "SELECT require_code FROM survey_settings WHERE agency_id = $1 AND round_id = $2 AND tool = $3";
+    let r: Option<(bool,)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .fetch_optional(p)
+        .await?);
+    Ok(r.is_some_and(|r| r.0))
+}
+
+pub async fn set_require_code(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+    on: bool,
+) -> Result<()> {
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        sqlx::query(
+            "INSERT INTO survey_settings (agency_id, round_id, tool, require_code) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET require_code = excluded.require_code",
+        )
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .bind(on)
+        .execute(&mut *tx)
+        .await?;
+        audit!(
+            &mut *tx,
+            actor,
+            "require_code",
+            "survey_settings",
+            agency_id,
+            None::<String>,
+            Some(format!("{tool}:{on}"))
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Single-use codes: letters and digits in groups, easy to read aloud.
+pub fn new_access_code() -> String {
+    let raw = random_code(10, b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789");
+    format!("{}-{}", &raw[..5], &raw[5..])
+}
+
+/// Normalises what a respondent typed: case, spaces and dashes do not matter.
+pub fn normalise_access_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Stores the hashes of new codes (the codes themselves are shown once).
+pub async fn add_access_codes(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+    hashes: &[String],
+) -> Result<()> {
+    let now = now_ms();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for h in hashes {
+            sqlx::query(
+                "INSERT INTO access_codes (agency_id, round_id, tool, code_hash, used, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (agency_id, round_id, tool, code_hash) DO NOTHING",
+            )
+            .bind(agency_id)
+            .bind(round_id)
+            .bind(tool)
+            .bind(h)
+            .bind(false)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit!(
+            &mut *tx,
+            actor,
+            "add_codes",
+            "survey_settings",
+            agency_id,
+            None::<String>,
+            Some(format!("{tool}:{}", hashes.len()))
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// (codes issued, codes used) for a tool of an agency.
+pub async fn access_code_counts(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+) -> Result<(i64, i64)> {
+    const Q: &str = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN used THEN 1 ELSE 0 END), 0) FROM access_codes \
+        WHERE agency_id = $1 AND round_id = $2 AND tool = $3";
+    Ok(read!(db, |p| sqlx::query_as::<_, (i64, i64)>(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .fetch_one(p)
+        .await?))
+}
+
+/// Whether an unused code with this hash exists (checked before the
+/// questionnaire; it is consumed only when the response is stored).
+pub async fn access_code_open(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+    hash: &str,
+) -> Result<bool> {
+    const Q: &str = "SELECT COUNT(*) FROM access_codes WHERE agency_id = $1 AND round_id = $2 AND tool = $3 AND code_hash = $4 AND used = $5";
+    Ok(read!(db, |p| sqlx::query_as::<_, (i64,)>(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .bind(hash)
+        .bind(false)
+        .fetch_one(p)
+        .await?
+        .0
+        > 0))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Draft {
+    pub link_code: String,
+    pub submission_id: String,
+    pub answers: String,
+}
+
+pub async fn load_draft(db: &Db, token_hash: &str) -> Result<Option<Draft>> {
+    const Q: &str = "SELECT link_code, submission_id, answers FROM drafts WHERE token_hash = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await?))
+}
+
+pub async fn save_draft(db: &Db, token_hash: &str, d: &Draft, day: &str) -> Result<()> {
+    write!(db, |p| {
+        sqlx::query(
+            "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (token_hash) DO UPDATE SET answers = excluded.answers, day = excluded.day, link_code = excluded.link_code",
+        )
+        .bind(token_hash)
+        .bind(&d.link_code)
+        .bind(&d.submission_id)
+        .bind(&d.answers)
+        .bind(day)
+        .execute(p)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn delete_draft(db: &Db, token_hash: &str) -> Result<()> {
+    write!(db, |p| {
+        sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(p)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Drafts untouched since before `day` are dropped (they hold no identity,
+/// but there is no reason to keep them).
+pub async fn purge_drafts_before(db: &Db, day: &str) -> Result<u64> {
+    Ok(write!(db, |p| sqlx::query(
+        "DELETE FROM drafts WHERE day < $1"
+    )
+    .bind(day)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
+
+/// Responses per (agency, tool) in a round.
+pub async fn counts(db: &Db, round_id: &str) -> Result<HashMap<(String, String), i64>> {
+    const Q: &str = "SELECT agency_id, tool, n FROM response_counts WHERE round_id = $1";
+    let rows: Vec<(String, String, i64)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    Ok(rows.into_iter().map(|(a, t, n)| ((a, t), n)).collect())
+}
+
+pub async fn count(db: &Db, round_id: &str, agency_id: &str, tool: &str) -> Result<i64> {
+    const Q: &str =
+        "SELECT n FROM response_counts WHERE agency_id = $1 AND round_id = $2 AND tool = $3";
+    let r: Option<(i64,)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .fetch_optional(p)
+        .await?);
+    Ok(r.map_or(0, |r| r.0))
+}
+
+/// The option counts of an agency, by item: `counts[cell][option]`.
+pub async fn tallies(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<BTreeMap<String, Vec<Vec<u64>>>> {
+    const Q: &str =
+        "SELECT item, cell, option_index, n FROM tallies WHERE agency_id = $1 AND round_id = $2";
+    let rows: Vec<(String, i64, i64, i64)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    let mut out: BTreeMap<String, Vec<Vec<u64>>> = BTreeMap::new();
+    for (item, cell, option, n) in rows {
+        let (cell, option) = (cell.max(0) as usize, option.max(0) as usize);
+        let cells = out.entry(item).or_default();
+        if cells.len() <= cell {
+            cells.resize(cell + 1, Vec::new());
+        }
+        if cells[cell].len() <= option {
+            cells[cell].resize(option + 1, 0);
+        }
+        cells[cell][option] = n.max(0) as u64;
+    }
+    Ok(out)
+}
+
+/// Every stored response id of an agency's tool (for the crash test's audit
+/// of acknowledged = stored; ids are random and carry no identity).
+pub async fn response_ids(db: &Db, round_id: &str, agency_id: &str) -> Result<Vec<String>> {
+    const Q: &str = "SELECT id FROM responses WHERE agency_id = $1 AND round_id = $2";
+    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

@@ -1,0 +1,594 @@
+//! What respondents see: `/s/{code}`, on a cheap phone, with no account.
+//!
+//! One page per indicator; answers are kept in a server-side draft under a
+//! random cookie, so a dropped connection loses nothing and the respondent
+//! resumes where they were. Nothing stored links an answer to a person.
+
+use crate::AppState;
+use crate::auth::{self, UserLang};
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::Lang;
+use crate::pages::PageCtx;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use itas_core::directory::Phase;
+use itas_core::framework::{Framework, ItemKind};
+use itas_core::survey::{self, AnswerProblem, Answers};
+use itas_store::ingest::{Outcome, Submission};
+use itas_store::rounds::RoundState;
+use itas_store::surveys::{self, Draft, Link};
+use std::collections::HashMap;
+
+pub const DRAFT_COOKIE: &str = "itas_draft";
+/// A questionnaire form is a few kilobytes; anything far larger is refused.
+pub const MAX_SURVEY_BODY: usize = 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/s/{code}", get(landing).post(start))
+        .route("/s/{code}/q/{page}", get(page).post(save_page))
+        .route("/s/{code}/submit", axum::routing::post(submit_all))
+        .route("/s/{code}/thanks", get(thanks))
+        .layer(DefaultBodyLimit::max(MAX_SURVEY_BODY))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+7))
+        .date()
+}
+
+/// A survey link that can take answers now, with what its pages need.
+struct Open {
+    link: Link,
+    fw: Framework,
+    agency_name: String,
+    tool_name: String,
+    require_code: bool,
+}
+
+async fn open_link(state: &AppState, code: &str, lang: Lang) -> Result<Open, AppError> {
+    let gone = |msg: (&str, &str)| {
+        AppError::new(ErrorCode::LinkClosed)
+            .in_lang(lang)
+            .detail(lang.pick(msg.0, msg.1).to_string())
+    };
+    let link = surveys::link_by_code(&state.db, code)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
+    if link.revoked_at.is_some() {
+        return Err(gone((
+            "หน่วยงานได้เปลี่ยนลิงก์แบบวัดนี้แล้ว กรุณาใช้ลิงก์หรือ QR Code ใหม่ที่หน่วยงานเผยแพร่",
+            "The agency has replaced this link; please use the new link or QR code it published",
+        )));
+    }
+    let phases = itas_store::rounds::phases(&state.db, &link.round_id).await?;
+    match itas_store::rounds::state_on(&phases, today()) {
+        RoundState::In(Phase::Collection) => {}
+        RoundState::NotStarted | RoundState::In(Phase::Setup) => {
+            return Err(gone((
+                "แบบวัดนี้ยังไม่เปิดให้ตอบ",
+                "This questionnaire is not open yet",
+            )));
+        }
+        _ => {
+            return Err(gone((
+                "แบบวัดนี้ปิดรับคำตอบแล้ว ขอบคุณที่ให้ความสนใจ",
+                "This questionnaire is closed; thank you for your interest",
+            )));
+        }
+    }
+    let round = itas_store::rounds::get(&state.db, &link.round_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = round.framework()?;
+    let tool = fw.tool(&link.tool).ok_or(ErrorCode::NotFound)?;
+    let agency = itas_store::agencies::get(&state.db, &link.agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let require_code =
+        surveys::require_code(&state.db, &link.round_id, &link.agency_id, &link.tool).await?;
+    Ok(Open {
+        tool_name: lang.pick(&tool.name_th, &tool.name_en).to_string(),
+        agency_name: lang
+            .pick(
+                &agency.name_th,
+                if agency.name_en.is_empty() {
+                    &agency.name_th
+                } else {
+                    &agency.name_en
+                },
+            )
+            .to_string(),
+        fw,
+        link,
+        require_code,
+    })
+}
+
+/// The draft's contents: answers so far and the hash of the code that opened it.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct DraftBody {
+    #[serde(default)]
+    a: Answers,
+    #[serde(default)]
+    c: Option<String>,
+}
+
+struct DraftState {
+    token: String,
+    submission_id: String,
+    body: DraftBody,
+    is_new: bool,
+}
+
+async fn draft_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: &str,
+) -> Result<DraftState, AppError> {
+    if let Some(token) = auth::cookie(headers, DRAFT_COOKIE)
+        && token.len() == 64
+        && let Some(d) = surveys::load_draft(&state.db, &auth::token_hash(&token)).await?
+        && d.link_code == code
+    {
+        let body = serde_json::from_str(&d.answers).unwrap_or_default();
+        return Ok(DraftState {
+            token,
+            submission_id: d.submission_id,
+            body,
+            is_new: false,
+        });
+    }
+    Ok(DraftState {
+        token: auth::random_token(),
+        submission_id: uuid::Uuid::new_v4().to_string(),
+        body: DraftBody::default(),
+        is_new: true,
+    })
+}
+
+async fn store_draft(state: &AppState, code: &str, d: &DraftState) -> Result<(), AppError> {
+    let answers = serde_json::to_string(&d.body)
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    let draft = Draft {
+        link_code: code.to_string(),
+        submission_id: d.submission_id.clone(),
+        answers,
+    };
+    surveys::save_draft(
+        &state.db,
+        &auth::token_hash(&d.token),
+        &draft,
+        &today().to_string(),
+    )
+    .await?;
+    Ok(())
+}
+
+fn draft_cookie(
+    state: &AppState,
+    token: &str,
+    max_age_s: i64,
+) -> (axum::http::HeaderName, axum::http::HeaderValue) {
+    auth::set_cookie(DRAFT_COOKIE, token, max_age_s, state.config.secure_cookies)
+}
+
+#[derive(Template)]
+#[template(path = "survey_landing.html")]
+struct LandingPage {
+    ctx: PageCtx,
+    code: String,
+    agency: String,
+    tool: String,
+    tool_code: String,
+    require_code: bool,
+    resume: bool,
+    error: String,
+    typed: String,
+}
+
+async fn landing(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let open = open_link(&state, &code, lang).await?;
+    let d = draft_of(&state, &headers, &code).await?;
+    let page = LandingPage {
+        ctx: PageCtx::anonymous(lang),
+        code,
+        agency: open.agency_name,
+        tool: open.tool_name,
+        tool_code: open.link.tool,
+        require_code: open.require_code && d.body.c.is_none(),
+        resume: !d.is_new && !d.body.a.is_empty(),
+        error: String::new(),
+        typed: String::new(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct StartForm {
+    #[serde(default)]
+    access_code: String,
+}
+
+/// Starts a questionnaire that needs a single-use code.
+async fn start(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    form: Result<Form<StartForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(f) = form.map_err(|e| form_error(e, lang))?;
+    let open = open_link(&state, &code, lang).await?;
+    let mut d = draft_of(&state, &headers, &code).await?;
+    if open.require_code {
+        let hash = auth::token_hash(&surveys::normalise_access_code(&f.access_code));
+        if !surveys::access_code_open(
+            &state.db,
+            &open.link.round_id,
+            &open.link.agency_id,
+            &open.link.tool,
+            &hash,
+        )
+        .await?
+        {
+            let page = LandingPage {
+                ctx: PageCtx::anonymous(lang),
+                code,
+                agency: open.agency_name,
+                tool: open.tool_name,
+                tool_code: open.link.tool,
+                require_code: true,
+                resume: false,
+                error: lang
+                    .pick(
+                        "รหัสนี้ไม่ถูกต้องหรือถูกใช้ไปแล้ว กรุณาตรวจสอบรหัสที่ได้รับจากหน่วยงาน",
+                        "This code is wrong or already used; check the code the agency gave you",
+                    )
+                    .into(),
+                typed: f.access_code,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        }
+        d.body.c = Some(hash);
+    }
+    store_draft(&state, &code, &d).await?;
+    Ok((
+        [draft_cookie(&state, &d.token, 7 * 24 * 3600)],
+        Redirect::to(&format!("/s/{code}/q/0")),
+    )
+        .into_response())
+}
+
+pub struct OptionView {
+    pub code: String,
+    pub label: String,
+}
+
+pub struct CellView {
+    pub field: String,
+    pub label: String,
+    pub chosen: String,
+}
+
+pub struct QuestionView {
+    pub code: String,
+    pub text: String,
+    pub cells: Vec<CellView>,
+    pub options: Vec<OptionView>,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "survey_page.html")]
+struct QuestionPage {
+    ctx: PageCtx,
+    code: String,
+    agency: String,
+    tool: String,
+    page: usize,
+    pages: usize,
+    heading: String,
+    questions: Vec<QuestionView>,
+    sid: String,
+    has_errors: bool,
+}
+
+fn questions(
+    fw: &Framework,
+    indicator: u32,
+    lang: Lang,
+    answers: &Answers,
+    typed: &HashMap<String, String>,
+    problems: &[(String, AnswerProblem)],
+) -> Vec<QuestionView> {
+    fw.items_of(indicator)
+        .filter_map(|it| {
+            let ItemKind::Survey { scale, cells } = &it.kind else {
+                return None;
+            };
+            let scale = fw.scale(scale)?;
+            let options: Vec<OptionView> = scale
+                .options
+                .iter()
+                .map(|o| OptionView {
+                    code: o.code.clone(),
+                    label: lang.pick(&o.th, &o.en).to_string(),
+                })
+                .collect();
+            let saved = answers.get(&it.code);
+            let cells = cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let field = survey::field_name(&it.code, i);
+                    let chosen = typed
+                        .get(&field)
+                        .cloned()
+                        .or_else(|| {
+                            saved
+                                .and_then(|v| v.get(i))
+                                .and_then(|o| scale.options.get(*o))
+                                .map(|o| o.code.clone())
+                        })
+                        .unwrap_or_default();
+                    let label = if cells.len() > 1 {
+                        lang.pick(&c.th, &c.en).to_string()
+                    } else {
+                        String::new()
+                    };
+                    CellView {
+                        field,
+                        label,
+                        chosen,
+                    }
+                })
+                .collect();
+            let error = problems
+                .iter()
+                .find(|(code, _)| *code == it.code)
+                .map_or(String::new(), |(_, p)| {
+                    lang.pick(p.message_th(), p.message_en()).to_string()
+                });
+            Some(QuestionView {
+                code: it.code.clone(),
+                text: lang.pick(&it.th, &it.en).to_string(),
+                cells,
+                options,
+                error,
+            })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_page(
+    open: &Open,
+    lang: Lang,
+    code: &str,
+    page_index: usize,
+    d: &DraftState,
+    typed: &HashMap<String, String>,
+    problems: &[(String, AnswerProblem)],
+) -> Result<Html<String>, AppError> {
+    let pages = survey::pages(&open.fw, &open.link.tool);
+    let indicator = *pages.get(page_index).ok_or(ErrorCode::NotFound)?;
+    let ind = open.fw.indicator(indicator).ok_or(ErrorCode::NotFound)?;
+    let page = QuestionPage {
+        ctx: PageCtx::anonymous(lang),
+        code: code.to_string(),
+        agency: open.agency_name.clone(),
+        tool: open.tool_name.clone(),
+        page: page_index,
+        pages: pages.len(),
+        heading: lang.pick(&ind.name_th, &ind.name_en).to_string(),
+        questions: questions(&open.fw, indicator, lang, &d.body.a, typed, problems),
+        sid: d.submission_id.clone(),
+        has_errors: !problems.is_empty(),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn page(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    Path((code, page_index)): Path<(String, usize)>,
+) -> Result<Response, AppError> {
+    let open = open_link(&state, &code, lang).await?;
+    let d = draft_of(&state, &headers, &code).await?;
+    if open.require_code && d.body.c.is_none() {
+        return Ok(Redirect::to(&format!("/s/{code}")).into_response());
+    }
+    let html = render_page(&open, lang, &code, page_index, &d, &HashMap::new(), &[])?;
+    if d.is_new {
+        store_draft(&state, &code, &d).await?;
+        return Ok(([draft_cookie(&state, &d.token, 7 * 24 * 3600)], html).into_response());
+    }
+    Ok(html.into_response())
+}
+
+fn form_error(e: FormRejection, lang: Lang) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(ErrorCode::TooLarge).in_lang(lang)
+    } else {
+        AppError::new(ErrorCode::Invalid)
+            .in_lang(lang)
+            .detail(e.body_text())
+    }
+}
+
+fn limited(state: &AppState, code: &str, lang: Lang) -> Result<(), AppError> {
+    if state.link_limiter.allow(code, itas_store::now_ms()) {
+        Ok(())
+    } else {
+        tracing::warn!(link = code, "survey link rate limited");
+        Err(AppError::new(ErrorCode::SlowDown).in_lang(lang))
+    }
+}
+
+async fn save_page(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    Path((code, page_index)): Path<(String, usize)>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(f) = form.map_err(|e| form_error(e, lang))?;
+    let open = open_link(&state, &code, lang).await?;
+    let mut d = draft_of(&state, &headers, &code).await?;
+    if open.require_code && d.body.c.is_none() {
+        return Ok(Redirect::to(&format!("/s/{code}")).into_response());
+    }
+    let pages = survey::pages(&open.fw, &open.link.tool);
+    let indicator = *pages.get(page_index).ok_or(ErrorCode::NotFound)?;
+    let (answers, problems) = survey::read_page(&open.fw, indicator, &f);
+    if !problems.is_empty() {
+        let html = render_page(&open, lang, &code, page_index, &d, &f, &problems)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
+    d.body.a.extend(answers);
+    let cookie = draft_cookie(&state, &d.token, 7 * 24 * 3600);
+    if page_index + 1 < pages.len() {
+        store_draft(&state, &code, &d).await?;
+        return Ok((
+            [cookie],
+            Redirect::to(&format!("/s/{code}/q/{}", page_index + 1)),
+        )
+            .into_response());
+    }
+    // The last page: the whole questionnaire must be answered.
+    if let Err((item, _)) = survey::check_complete(&open.fw, &open.link.tool, &d.body.a) {
+        store_draft(&state, &code, &d).await?;
+        let back = pages
+            .iter()
+            .position(|n| open.fw.item(&item).is_some_and(|i| i.indicator == *n))
+            .unwrap_or(0);
+        return Ok(([cookie], Redirect::to(&format!("/s/{code}/q/{back}"))).into_response());
+    }
+    limited(&state, &code, lang)?;
+    let sid = f
+        .get("sid")
+        .filter(|s| uuid::Uuid::parse_str(s).is_ok())
+        .cloned()
+        .unwrap_or(d.submission_id.clone());
+    let outcome = ingest(&state, &open, sid, d.body.a.clone(), d.body.c.clone(), lang).await?;
+    surveys::delete_draft(&state.db, &auth::token_hash(&d.token)).await?;
+    finish(&state, &code, outcome, lang)
+}
+
+async fn ingest(
+    state: &AppState,
+    open: &Open,
+    id: String,
+    answers: Answers,
+    code_hash: Option<String>,
+    lang: Lang,
+) -> Result<Outcome, AppError> {
+    let s = Submission {
+        agency_id: open.link.agency_id.clone(),
+        round_id: open.link.round_id.clone(),
+        tool: open.link.tool.clone(),
+        id,
+        day: today().to_string(),
+        answers,
+        code_hash,
+    };
+    state.ingest.submit(s).await.map_err(|e| {
+        AppError::new(ErrorCode::Unavailable)
+            .in_lang(lang)
+            .detail(e.to_string())
+    })
+}
+
+fn finish(
+    state: &AppState,
+    code: &str,
+    outcome: Outcome,
+    lang: Lang,
+) -> Result<Response, AppError> {
+    let clear = draft_cookie(state, "", 0);
+    match outcome {
+        Outcome::Stored | Outcome::Duplicate => {
+            Ok(([clear], Redirect::to(&format!("/s/{code}/thanks"))).into_response())
+        }
+        Outcome::CodeRejected => Err(AppError::new(ErrorCode::CodeUsed).in_lang(lang)),
+    }
+}
+
+/// The whole questionnaire in one POST (fields `{item}.{cell}`, `sid`, and
+/// `access_code` when required): for clients that collect every answer on one
+/// screen, and for the load benchmark. Answers are checked exactly as page by page.
+async fn submit_all(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(code): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(f) = form.map_err(|e| form_error(e, lang))?;
+    let open = open_link(&state, &code, lang).await?;
+    let mut answers = Answers::new();
+    let mut problems = Vec::new();
+    for n in survey::pages(&open.fw, &open.link.tool) {
+        let (a, p) = survey::read_page(&open.fw, n, &f);
+        answers.extend(a);
+        problems.extend(p);
+    }
+    if let Some((item, p)) = problems.first() {
+        let detail = format!("{item}: {}", lang.pick(p.message_th(), p.message_en()));
+        return Err(AppError::new(ErrorCode::Invalid)
+            .in_lang(lang)
+            .detail(detail));
+    }
+    let sid = f
+        .get("sid")
+        .filter(|s| uuid::Uuid::parse_str(s).is_ok())
+        .cloned()
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::Invalid)
+                .in_lang(lang)
+                .detail(lang.pick("ไม่มีรหัสการส่ง (sid)", "The submission id (sid) is missing"))
+        })?;
+    let code_hash = match open.require_code {
+        false => None,
+        true => {
+            let typed = f
+                .get("access_code")
+                .map(|c| surveys::normalise_access_code(c))
+                .unwrap_or_default();
+            if typed.is_empty() {
+                return Err(AppError::new(ErrorCode::CodeUsed).in_lang(lang));
+            }
+            Some(auth::token_hash(&typed))
+        }
+    };
+    limited(&state, &code, lang)?;
+    let outcome = ingest(&state, &open, sid, answers, code_hash, lang).await?;
+    finish(&state, &code, outcome, lang)
+}
+
+#[derive(Template)]
+#[template(path = "survey_thanks.html")]
+struct ThanksPage {
+    ctx: PageCtx,
+}
+
+async fn thanks(UserLang(lang): UserLang) -> Result<Html<String>, AppError> {
+    Ok(Html(
+        ThanksPage {
+            ctx: PageCtx::anonymous(lang),
+        }
+        .render()?,
+    ))
+}
