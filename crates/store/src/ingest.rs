@@ -108,106 +108,171 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-type TallyKey = (String, String, String, i64, i64);
+/// Option counts of one item: `[cell][option]`.
+pub type Counts = BTreeMap<String, Vec<Vec<u64>>>;
+
+/// Adds one respondent's answers to packed counts.
+pub fn add_answers(counts: &mut Counts, answers: &BTreeMap<String, Vec<usize>>) {
+    for (item, cells) in answers {
+        let c = counts.entry(item.clone()).or_default();
+        if c.len() < cells.len() {
+            c.resize(cells.len(), Vec::new());
+        }
+        for (cell, option) in cells.iter().enumerate() {
+            if c[cell].len() <= *option {
+                c[cell].resize(option + 1, 0);
+            }
+            c[cell][*option] += 1;
+        }
+    }
+}
+
+/// Adds packed counts to packed counts.
+pub fn merge_counts(into: &mut Counts, from: &Counts) {
+    for (item, cells) in from {
+        let c = into.entry(item.clone()).or_default();
+        if c.len() < cells.len() {
+            c.resize(cells.len(), Vec::new());
+        }
+        for (cell, options) in cells.iter().enumerate() {
+            if c[cell].len() < options.len() {
+                c[cell].resize(options.len(), 0);
+            }
+            for (o, n) in options.iter().enumerate() {
+                c[cell][o] += n;
+            }
+        }
+    }
+}
+
+/// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 500;
 
 async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError> {
-    let mut outcomes = Vec::with_capacity(batch.len());
-    // Sorted keys: every writer locks rows in the same order, so two servers
-    // on one PostgreSQL never deadlock on the tallies.
-    let mut tallies: BTreeMap<TallyKey, i64> = BTreeMap::new();
-    let mut counts: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    let mut outcomes = vec![Outcome::Duplicate; batch.len()];
+    let mut candidates: Vec<usize> = Vec::with_capacity(batch.len());
+    let packed: Vec<String> = batch
+        .iter()
+        .map(|(s, _)| serde_json::to_string(&s.answers).unwrap_or_default())
+        .collect();
     write!(db, |p| {
         let mut tx = p.begin().await?;
-        for (s, _) in batch {
-            if let Some(h) = &s.code_hash {
-                let seen: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM responses WHERE agency_id = $1 AND round_id = $2 AND id = $3")
-                    .bind(&s.agency_id)
-                    .bind(&s.round_id)
-                    .bind(&s.id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if seen.0 > 0 {
-                    outcomes.push(Outcome::Duplicate);
-                    continue;
-                }
-                let used = sqlx::query(
-                    "UPDATE access_codes SET used = $1 WHERE agency_id = $2 AND round_id = $3 AND tool = $4 AND code_hash = $5 AND used = $6",
-                )
-                .bind(true)
-                .bind(&s.agency_id)
-                .bind(&s.round_id)
-                .bind(&s.tool)
-                .bind(h)
-                .bind(false)
-                .execute(&mut *tx)
-                .await?;
-                if used.rows_affected() == 0 {
-                    outcomes.push(Outcome::CodeRejected);
-                    continue;
-                }
-            }
-            let answers = serde_json::to_string(&s.answers)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let r = sqlx::query(
-                "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (agency_id, round_id, id) DO NOTHING",
+        // Submissions with a single-use code consume it first, one by one.
+        for (i, (s, _)) in batch.iter().enumerate() {
+            let Some(h) = &s.code_hash else {
+                candidates.push(i);
+                continue;
+            };
+            let seen: (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM responses WHERE agency_id = $1 AND round_id = $2 AND id = $3",
             )
             .bind(&s.agency_id)
             .bind(&s.round_id)
             .bind(&s.id)
-            .bind(&s.tool)
-            .bind(&s.day)
-            .bind(answers)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-            if r.rows_affected() == 0 {
-                outcomes.push(Outcome::Duplicate);
+            if seen.0 > 0 {
                 continue;
             }
-            for (item, cells) in &s.answers {
-                for (cell, option) in cells.iter().enumerate() {
-                    let key = (
-                        s.agency_id.clone(),
-                        s.round_id.clone(),
-                        item.clone(),
-                        cell as i64,
-                        *option as i64,
-                    );
-                    *tallies.entry(key).or_default() += 1;
-                }
+            let used = sqlx::query(
+                "UPDATE access_codes SET used = $1 WHERE agency_id = $2 AND round_id = $3 AND tool = $4 AND code_hash = $5 AND used = $6",
+            )
+            .bind(true)
+            .bind(&s.agency_id)
+            .bind(&s.round_id)
+            .bind(&s.tool)
+            .bind(h)
+            .bind(false)
+            .execute(&mut *tx)
+            .await?;
+            if used.rows_affected() == 0 {
+                outcomes[i] = Outcome::CodeRejected;
+            } else {
+                candidates.push(i);
             }
-            *counts
-                .entry((s.agency_id.clone(), s.round_id.clone(), s.tool.clone()))
-                .or_default() += 1;
-            outcomes.push(Outcome::Stored);
         }
-        for ((agency, round, item, cell, option), n) in &tallies {
-            sqlx::query(
-                "INSERT INTO tallies (agency_id, round_id, item, cell, option_index, n) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (agency_id, round_id, item, cell, option_index) DO UPDATE SET n = tallies.n + excluded.n",
-            )
-            .bind(agency)
-            .bind(round)
-            .bind(item)
-            .bind(cell)
-            .bind(option)
-            .bind(n)
-            .execute(&mut *tx)
-            .await?;
+        // Every response in one statement per chunk; RETURNING names the new ones,
+        // so a retried or repeated id is skipped without a lookup.
+        let mut stored: std::collections::HashSet<(String, String, String)> =
+            std::collections::HashSet::new();
+        for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) ",
+            );
+            qb.push_values(chunk, |mut b, &i| {
+                let s = &batch[i].0;
+                b.push_bind(s.agency_id.clone())
+                    .push_bind(s.round_id.clone())
+                    .push_bind(s.id.clone())
+                    .push_bind(s.tool.clone())
+                    .push_bind(s.day.clone())
+                    .push_bind(packed[i].clone());
+            });
+            qb.push(" ON CONFLICT (agency_id, round_id, id) DO NOTHING RETURNING agency_id, round_id, id");
+            let rows: Vec<(String, String, String)> =
+                qb.build_query_as().fetch_all(&mut *tx).await?;
+            stored.extend(rows);
         }
-        for ((agency, round, tool), n) in &counts {
-            sqlx::query(
-                "INSERT INTO response_counts (agency_id, round_id, tool, n) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n",
-            )
-            .bind(agency)
-            .bind(round)
-            .bind(tool)
-            .bind(n)
-            .execute(&mut *tx)
-            .await?;
+        // Packed counts per (agency, round, tool), sorted so writers lock in one order.
+        let mut deltas: BTreeMap<(String, String, String), (i64, Counts)> = BTreeMap::new();
+        let mut claimed = std::collections::HashSet::new();
+        for &i in &candidates {
+            let s = &batch[i].0;
+            let key = (s.agency_id.clone(), s.round_id.clone(), s.id.clone());
+            // A repeated id inside one batch is stored once.
+            if stored.contains(&key) && claimed.insert(key) {
+                outcomes[i] = Outcome::Stored;
+                let d = deltas
+                    .entry((s.agency_id.clone(), s.round_id.clone(), s.tool.clone()))
+                    .or_default();
+                d.0 += 1;
+                add_answers(&mut d.1, &s.answers);
+            }
+        }
+        let rows: Vec<_> = deltas.iter().collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
+            );
+            qb.push_values(chunk, |mut b, ((agency, round, tool), (n, counts))| {
+                b.push_bind(agency.clone())
+                    .push_bind(round.clone())
+                    .push_bind(crate::new_id())
+                    .push_bind(tool.clone())
+                    .push_bind(*n)
+                    .push_bind(serde_json::to_string(counts).unwrap_or_default());
+            });
+            qb.build().execute(&mut *tx).await?;
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO response_counts (agency_id, round_id, tool, n) ",
+            );
+            qb.push_values(chunk, |mut b, ((agency, round, tool), (n, _))| {
+                b.push_bind(agency.clone())
+                    .push_bind(round.clone())
+                    .push_bind(tool.clone())
+                    .push_bind(*n);
+            });
+            qb.push(" ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n");
+            qb.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
     });
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_and_merge() {
+        let mut a = Counts::new();
+        add_answers(&mut a, &BTreeMap::from([("i1".to_string(), vec![3, 0])]));
+        add_answers(&mut a, &BTreeMap::from([("i1".to_string(), vec![3, 2])]));
+        assert_eq!(a["i1"], vec![vec![0, 0, 0, 2], vec![1, 0, 1]]);
+        let mut b = Counts::new();
+        merge_counts(&mut b, &a);
+        merge_counts(&mut b, &a);
+        assert_eq!(b["i1"], vec![vec![0, 0, 0, 4], vec![2, 0, 2]]);
+    }
 }

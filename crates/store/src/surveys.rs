@@ -1,6 +1,7 @@
 //! Survey links, single-use codes, drafts, and the counts and tallies that
 //! collection produces. Responses themselves are written by [`crate::ingest`].
 
+use crate::ingest::{Counts, merge_counts};
 use crate::{Db, Result, StoreError, audit, now_ms, read, write};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -329,32 +330,63 @@ pub async fn count(db: &Db, round_id: &str, agency_id: &str, tool: &str) -> Resu
     Ok(r.map_or(0, |r| r.0))
 }
 
+/// Deltas of one (agency, round) beyond this many are merged on the next read.
+const COMPACT_AFTER: usize = 32;
+
 /// The option counts of an agency, by item: `counts[cell][option]`.
-pub async fn tallies(
-    db: &Db,
-    round_id: &str,
-    agency_id: &str,
-) -> Result<BTreeMap<String, Vec<Vec<u64>>>> {
-    const Q: &str =
-        "SELECT item, cell, option_index, n FROM tallies WHERE agency_id = $1 AND round_id = $2";
-    let rows: Vec<(String, i64, i64, i64)> = read!(db, |p| sqlx::query_as(Q)
+pub async fn tallies(db: &Db, round_id: &str, agency_id: &str) -> Result<Counts> {
+    const Q: &str = "SELECT counts FROM tally_deltas WHERE agency_id = $1 AND round_id = $2";
+    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q)
         .bind(agency_id)
         .bind(round_id)
         .fetch_all(p)
         .await?);
-    let mut out: BTreeMap<String, Vec<Vec<u64>>> = BTreeMap::new();
-    for (item, cell, option, n) in rows {
-        let (cell, option) = (cell.max(0) as usize, option.max(0) as usize);
-        let cells = out.entry(item).or_default();
-        if cells.len() <= cell {
-            cells.resize(cell + 1, Vec::new());
-        }
-        if cells[cell].len() <= option {
-            cells[cell].resize(option + 1, 0);
-        }
-        cells[cell][option] = n.max(0) as u64;
+    let mut out = Counts::new();
+    for (c,) in &rows {
+        let d: Counts =
+            serde_json::from_str(c).map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
+        merge_counts(&mut out, &d);
+    }
+    if rows.len() > COMPACT_AFTER {
+        compact(db, round_id, agency_id).await?;
     }
     Ok(out)
+}
+
+/// Merges an agency's deltas into one row per tool. The rows merged are the
+/// ones this transaction deleted (RETURNING), so concurrent compactions on
+/// several servers can never count a delta twice or lose one.
+pub async fn compact(db: &Db, round_id: &str, agency_id: &str) -> Result<()> {
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let rows: Vec<(String, i64, String)> =
+            sqlx::query_as("DELETE FROM tally_deltas WHERE agency_id = $1 AND round_id = $2 RETURNING tool, n, counts")
+                .bind(agency_id)
+                .bind(round_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut merged: BTreeMap<String, (i64, Counts)> = BTreeMap::new();
+        for (tool, n, c) in rows {
+            let d: Counts =
+                serde_json::from_str(&c).map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
+            let m = merged.entry(tool).or_default();
+            m.0 += n;
+            merge_counts(&mut m.1, &d);
+        }
+        for (tool, (n, counts)) in merged {
+            sqlx::query("INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(agency_id)
+                .bind(round_id)
+                .bind(crate::new_id())
+                .bind(tool)
+                .bind(n)
+                .bind(serde_json::to_string(&counts).unwrap_or_default())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// Every stored response id of an agency's tool (for the crash test's audit

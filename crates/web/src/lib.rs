@@ -5,14 +5,16 @@
 //! All state lives in the database, so several servers can share one.
 
 pub mod auth;
+pub mod cache;
 pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod import;
+pub mod loadgen;
 pub mod pages;
 pub mod qr;
 pub mod rate;
-mod routes;
+pub(crate) mod routes;
 
 use axum::Router;
 use itas_store::Db;
@@ -53,6 +55,7 @@ pub struct AppState {
     /// The group-commit writer of survey responses.
     pub ingest: itas_store::ingest::Ingestor,
     pub link_limiter: std::sync::Arc<rate::WindowLimiter>,
+    pub caches: std::sync::Arc<cache::Caches>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
                 config.link_rate_per_minute,
                 60_000,
             )),
+            caches: std::sync::Arc::new(cache::Caches::default()),
             db,
             config,
         }

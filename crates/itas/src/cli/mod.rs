@@ -1,5 +1,6 @@
 //! Subcommands. Each module is one command; they share framework loading.
 
+mod bench;
 mod check_report;
 mod framework_arg;
 mod score;
@@ -37,6 +38,8 @@ enum Command {
     ImportAgencies(server::ImportArgs),
     /// Create a user (the password comes from an environment variable).
     CreateUser(server::CreateUserArgs),
+    /// Benchmarks (see README, Performance).
+    Bench(bench::BenchArgs),
 }
 
 /// Exit code for bad input: the contract scripts rely on.
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup(a) => server::backup(a),
         Command::ImportAgencies(a) => server::import_agencies(a),
         Command::CreateUser(a) => server::create_user(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,

@@ -238,10 +238,12 @@ both_backends!(
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         // A rotated (expired) link.
         let round = app.current_round().await;
-        let agency = app.agency_id("KK-HUANONG").await;
-        itas_store::surveys::rotate_link(&app.db, None, &round, &agency, "EIT")
-            .await
-            .unwrap();
+        // The agency replaces the link from its page.
+        let mut agency_admin = app.signed_in("huanong").await;
+        let r = agency_admin
+            .post_form(&format!("/agency/rounds/{round}/links/EIT/rotate"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
         let r = submit_all(&mut c, &code, &sid(), &good, &[]).await;
         assert_eq!(r.status, StatusCode::GONE);
         assert!(r.body.contains("หน่วยงานได้เปลี่ยนลิงก์แบบวัดนี้แล้ว"), "{}", r.body);

@@ -6,6 +6,7 @@ mod authz;
 mod cli_check_report;
 mod cli_score;
 mod collection;
+mod crash;
 mod server_admin;
 mod server_auth;
 mod storage;

@@ -53,3 +53,56 @@ async fn backup_of_a_live_sqlite_database_is_complete() {
     copy.close().await;
     std::fs::remove_file(&target).ok();
 }
+
+crate::both_backends!(tally_compaction_keeps_every_count, |app| {
+    let round = app.current_round().await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    let ingest = itas_store::ingest::Ingestor::spawn(app.db.clone());
+    let fw = itas_core::framework::ita_2564();
+    let mut expected = itas_store::ingest::Counts::new();
+    // One submission per batch: each leaves its own delta row.
+    for k in 0..40u64 {
+        let mut answers = std::collections::BTreeMap::new();
+        for (it, scale, cells) in itas_core::survey::items(&fw, "EIT") {
+            answers.insert(
+                it.code.clone(),
+                (0..cells)
+                    .map(|c| ((k as usize) + c) % scale.options.len())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        itas_store::ingest::add_answers(&mut expected, &answers);
+        let s = itas_store::ingest::Submission {
+            agency_id: agency.clone(),
+            round_id: round.clone(),
+            tool: "EIT".into(),
+            id: format!("00000000-0000-4000-8000-{k:012}"),
+            day: "2026-11-24".into(),
+            answers,
+            code_hash: None,
+        };
+        assert_eq!(
+            ingest.submit(s).await.unwrap(),
+            itas_store::ingest::Outcome::Stored
+        );
+    }
+    // The first read sums 40 deltas and compacts them; the second reads one row.
+    assert_eq!(
+        itas_store::surveys::tallies(&app.db, &round, &agency)
+            .await
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        itas_store::surveys::tallies(&app.db, &round, &agency)
+            .await
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        itas_store::surveys::count(&app.db, &round, &agency, "EIT")
+            .await
+            .unwrap(),
+        40
+    );
+});

@@ -46,16 +46,19 @@ CREATE TABLE responses (
     PRIMARY KEY (agency_id, round_id, id)
 );
 
--- Option counts per item cell, updated in the same transaction as each batch
--- of responses: scores and dashboards read these, never the raw responses.
-CREATE TABLE tallies (
+-- Option counts, appended per (agency, tool) for every batch of responses in
+-- the same transaction: `counts` packs every item's per-cell option counts as
+-- JSON. Scores and dashboards sum these, never the raw responses; compaction
+-- merges an agency's deltas into one row (DELETE … RETURNING, so two servers
+-- compacting at once can never count a delta twice).
+CREATE TABLE tally_deltas (
     agency_id TEXT NOT NULL,
     round_id TEXT NOT NULL,
-    item TEXT NOT NULL,
-    cell BIGINT NOT NULL,
-    option_index BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    tool TEXT NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (agency_id, round_id, item, cell, option_index)
+    counts TEXT NOT NULL,
+    PRIMARY KEY (agency_id, round_id, id)
 );
 
 CREATE TABLE response_counts (

@@ -476,6 +476,7 @@ async fn rotate_link(
     survey_tool(&tool)?;
     let agency_id = open_round(&state, &user, &round).await?;
     itas_store::surveys::rotate_link(&state.db, Some(user.id()), &round, &agency_id, &tool).await?;
+    state.caches.forget_links();
     let notice = user.lang.pick(
         "เปลี่ยนลิงก์แล้ว ลิงก์เดิมใช้ไม่ได้อีกต่อไป กรุณาเผยแพร่ลิงก์และ QR Code ใหม่",
         "Link replaced: the old one no longer works. Publish the new link and QR code",
@@ -515,6 +516,7 @@ async fn set_require_code(
         f.on == "1",
     )
     .await?;
+    state.caches.forget_links();
     page(
         &state,
         &user,

@@ -5,7 +5,7 @@ mod agency;
 mod api;
 mod assessor;
 mod public;
-mod survey;
+pub(crate) mod survey;
 
 use crate::AppState;
 use axum::Router;

@@ -23,6 +23,7 @@ use itas_store::ingest::{Outcome, Submission};
 use itas_store::rounds::RoundState;
 use itas_store::surveys::{self, Draft, Link};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const DRAFT_COOKIE: &str = "itas_draft";
 /// A questionnaire form is a few kilobytes; anything far larger is refused.
@@ -43,13 +44,70 @@ fn today() -> time::Date {
         .date()
 }
 
+/// What a survey link opens, as cached for a few seconds.
+pub struct OpenLink {
+    pub link: Link,
+    pub fw: Arc<Framework>,
+    pub agency_th: String,
+    pub agency_en: String,
+    pub tool_th: String,
+    pub tool_en: String,
+    pub require_code: bool,
+    pub state: RoundState,
+}
+
 /// A survey link that can take answers now, with what its pages need.
 struct Open {
     link: Link,
-    fw: Framework,
+    fw: Arc<Framework>,
     agency_name: String,
     tool_name: String,
     require_code: bool,
+}
+
+/// A round's framework, parsed once per process.
+pub async fn round_framework(state: &AppState, round_id: &str) -> Result<Arc<Framework>, AppError> {
+    if let Some(fw) = state.caches.framework(round_id) {
+        return Ok(fw);
+    }
+    let round = itas_store::rounds::get(&state.db, round_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = Arc::new(round.framework()?);
+    state.caches.keep_framework(round_id, fw.clone());
+    Ok(fw)
+}
+
+async fn load_link(state: &AppState, code: &str) -> Result<Option<Arc<OpenLink>>, AppError> {
+    if let Some(l) = state.caches.link(code) {
+        return Ok(Some(l));
+    }
+    let Some(link) = surveys::link_by_code(&state.db, code).await? else {
+        return Ok(None);
+    };
+    let phases = itas_store::rounds::phases(&state.db, &link.round_id).await?;
+    let fw = round_framework(state, &link.round_id).await?;
+    let tool = fw.tool(&link.tool).ok_or(ErrorCode::NotFound)?;
+    let agency = itas_store::agencies::get(&state.db, &link.agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let open = Arc::new(OpenLink {
+        require_code: surveys::require_code(&state.db, &link.round_id, &link.agency_id, &link.tool)
+            .await?,
+        state: itas_store::rounds::state_on(&phases, today()),
+        tool_th: tool.name_th.clone(),
+        tool_en: tool.name_en.clone(),
+        agency_en: if agency.name_en.is_empty() {
+            agency.name_th.clone()
+        } else {
+            agency.name_en
+        },
+        agency_th: agency.name_th,
+        fw: fw.clone(),
+        link,
+    });
+    state.caches.keep_link(code, open.clone());
+    Ok(Some(open))
 }
 
 async fn open_link(state: &AppState, code: &str, lang: Lang) -> Result<Open, AppError> {
@@ -58,17 +116,16 @@ async fn open_link(state: &AppState, code: &str, lang: Lang) -> Result<Open, App
             .in_lang(lang)
             .detail(lang.pick(msg.0, msg.1).to_string())
     };
-    let link = surveys::link_by_code(&state.db, code)
+    let o = load_link(state, code)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
-    if link.revoked_at.is_some() {
+    if o.link.revoked_at.is_some() {
         return Err(gone((
             "หน่วยงานได้เปลี่ยนลิงก์แบบวัดนี้แล้ว กรุณาใช้ลิงก์หรือ QR Code ใหม่ที่หน่วยงานเผยแพร่",
             "The agency has replaced this link; please use the new link or QR code it published",
         )));
     }
-    let phases = itas_store::rounds::phases(&state.db, &link.round_id).await?;
-    match itas_store::rounds::state_on(&phases, today()) {
+    match o.state {
         RoundState::In(Phase::Collection) => {}
         RoundState::NotStarted | RoundState::In(Phase::Setup) => {
             return Err(gone((
@@ -83,31 +140,12 @@ async fn open_link(state: &AppState, code: &str, lang: Lang) -> Result<Open, App
             )));
         }
     }
-    let round = itas_store::rounds::get(&state.db, &link.round_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let fw = round.framework()?;
-    let tool = fw.tool(&link.tool).ok_or(ErrorCode::NotFound)?;
-    let agency = itas_store::agencies::get(&state.db, &link.agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let require_code =
-        surveys::require_code(&state.db, &link.round_id, &link.agency_id, &link.tool).await?;
     Ok(Open {
-        tool_name: lang.pick(&tool.name_th, &tool.name_en).to_string(),
-        agency_name: lang
-            .pick(
-                &agency.name_th,
-                if agency.name_en.is_empty() {
-                    &agency.name_th
-                } else {
-                    &agency.name_en
-                },
-            )
-            .to_string(),
-        fw,
-        link,
-        require_code,
+        link: o.link.clone(),
+        fw: o.fw.clone(),
+        agency_name: lang.pick(&o.agency_th, &o.agency_en).to_string(),
+        tool_name: lang.pick(&o.tool_th, &o.tool_en).to_string(),
+        require_code: o.require_code,
     })
 }
 

@@ -1,0 +1,260 @@
+//! `itas bench submissions`: sustained survey submissions over real HTTP.
+//!
+//! Sets up a round with many agencies on a fresh database, serves the real
+//! application on 127.0.0.1, and drives complete questionnaires through
+//! keep-alive connections for a fixed time. Prints the acknowledged rate,
+//! latency percentiles, and checks that stored = acknowledged.
+
+use itas_core::directory::Phase;
+use itas_core::framework::ITA_2564_SOURCE;
+use itas_store::Db;
+use itas_store::rounds::PhaseDates;
+use itas_web::loadgen::{Conn, answers_body};
+use itas_web::{AppState, Config};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(clap::Subcommand)]
+enum BenchWhat {
+    /// Survey submissions per second and their latency.
+    Submissions(SubmissionArgs),
+}
+
+#[derive(clap::Args)]
+struct SubmissionArgs {
+    /// Database to fill (default: a fresh SQLite file in a temporary folder).
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long, default_value_t = 200)]
+    agencies: usize,
+    /// Open connections sending submissions back to back.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Runtime threads for the server and the load (this machine has 2 cores).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
+    let BenchWhat::Submissions(a) = a.what;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(a.threads)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(submissions(a))
+}
+
+async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let phases = vec![PhaseDates {
+        phase: Phase::Collection,
+        starts_on: today - time::Duration::days(1),
+        ends_on: today + time::Duration::days(1),
+    }];
+    let round = itas_store::rounds::create(
+        db,
+        None,
+        &format!("bench {}", itas_store::new_id()),
+        Some(2570),
+        ITA_2564_SOURCE,
+        &phases,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let prefix = &round.id[24..];
+    let rows = (0..agencies)
+        .map(|i| {
+            (
+                i + 1,
+                itas_store::agencies::NewAgency {
+                    code: format!("B{prefix}-{i:05}"),
+                    name_th: format!("หน่วยงานทดสอบ {i}"),
+                    kind: "sao".into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    itas_store::agencies::import(db, None, rows)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut ids = Vec::new();
+    for i in 0..agencies {
+        ids.push(
+            itas_store::agencies::by_code(db, &format!("B{prefix}-{i:05}"))
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("agency")?
+                .id,
+        );
+    }
+    itas_store::rounds::join(db, None, &round.id, &ids)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut links = Vec::new();
+    for id in &ids {
+        for tool in ["IIT", "EIT"] {
+            let l = itas_store::surveys::ensure_link(db, None, &round.id, id, tool)
+                .await
+                .map_err(|e| e.to_string())?;
+            links.push((l.code, tool.to_string()));
+        }
+    }
+    Ok(links)
+}
+
+async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
+    let dir = std::env::temp_dir().join(format!("itas-bench-{}", std::process::id()));
+    let url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.sqlite3", dir.display()));
+    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let links = Arc::new(setup(&db, a.agencies).await?);
+    let config = Config {
+        link_rate_per_minute: u32::MAX,
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .to_string();
+    let server = tokio::spawn(itas_web::serve(listener, AppState::new(db.clone(), config)));
+    let fw = itas_core::framework::ita_2564();
+    let bodies = Arc::new(
+        (0..64u64)
+            .map(|s| {
+                (
+                    answers_body(&fw, "IIT", s * 7919 + 1),
+                    answers_body(&fw, "EIT", s * 104_729 + 3),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    println!(
+        "bench: {} agencies, {} connections, {} s, server at {addr} on {}",
+        a.agencies,
+        a.concurrency,
+        a.seconds,
+        url.split("://").next().unwrap_or("")
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..a.concurrency {
+        let (links, bodies, stop, addr) =
+            (links.clone(), bodies.clone(), stop.clone(), addr.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut conn = Conn::connect(&addr).await.ok();
+            let mut k = w;
+            while !stop.load(Ordering::Relaxed) {
+                let (code, tool) = &links[k % links.len()];
+                let (iit, eit) = &bodies[k % bodies.len()];
+                let body = format!(
+                    "{}&sid={}",
+                    if tool == "IIT" { iit } else { eit },
+                    uuid::Uuid::new_v4()
+                );
+                k += a_stride(links.len());
+                let t0 = Instant::now();
+                let Some(c) = conn.as_mut() else {
+                    conn = Conn::connect(&addr).await.ok();
+                    errors += 1;
+                    continue;
+                };
+                match c
+                    .post_form(&format!("/s/{code}/submit"), &body, Duration::from_secs(10))
+                    .await
+                {
+                    Ok(303) => lat.push(t0.elapsed()),
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        conn = Conn::connect(&addr).await.ok();
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(a.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.map_err(|e| e.to_string())?;
+        lat.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    let acked = lat.len();
+    let mut stored = 0i64;
+    let round = itas_store::rounds::list(&db)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|r| r.name.starts_with("bench"))
+        .ok_or("round")?;
+    for n in itas_store::surveys::counts(&db, &round.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .values()
+    {
+        stored += n;
+    }
+    println!(
+        "acknowledged {acked} submissions in {elapsed:.1} s: {:.0} submissions/s",
+        acked as f64 / elapsed
+    );
+    println!(
+        "latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {errors}",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!(
+        "stored {stored} (acknowledged {acked}): {}",
+        if stored as usize == acked {
+            "equal"
+        } else {
+            "DIFFERENT"
+        }
+    );
+    server.abort();
+    db.close().await;
+    if a.database_url.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(if stored as usize == acked {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Spreads consecutive submissions of one connection over the links.
+fn a_stride(n: usize) -> usize {
+    if n > 7 { 7 } else { 1 }
+}

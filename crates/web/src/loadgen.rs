@@ -1,0 +1,111 @@
+//! A minimal HTTP/1.1 keep-alive client for load and crash tests against a
+//! server on this machine. It speaks just enough HTTP for our own responses
+//! (status line, headers, Content-Length bodies), which keeps the load
+//! generator cheap enough to share two cores with the server it measures.
+
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+pub struct Conn {
+    host: String,
+    stream: BufReader<TcpStream>,
+}
+
+impl Conn {
+    pub async fn connect(addr: &str) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            host: addr.to_string(),
+            stream: BufReader::new(stream),
+        })
+    }
+
+    /// POSTs a form and returns the status code (the body is read and dropped).
+    pub async fn post_form(
+        &mut self,
+        path: &str,
+        body: &str,
+        timeout: Duration,
+    ) -> std::io::Result<u16> {
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        tokio::time::timeout(timeout, async {
+            self.stream.get_mut().write_all(req.as_bytes()).await?;
+            self.read_response().await
+        })
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "response timed out"))?
+    }
+
+    async fn read_response(&mut self) -> std::io::Result<u16> {
+        let mut line = String::new();
+        if self.stream.read_line(&mut line).await? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
+        }
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok(status)
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A whole questionnaire as a form body (without `sid`), answers drawn from `seed`.
+pub fn answers_body(fw: &itas_core::Framework, tool: &str, seed: u64) -> String {
+    let mut x = seed | 1;
+    let mut parts = Vec::new();
+    for (it, scale, cells) in itas_core::survey::items(fw, tool) {
+        for c in 0..cells {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let o = &scale.options[(x % scale.options.len() as u64) as usize];
+            parts.push(format!("{}.{c}={}", enc(&it.code), enc(&o.code)));
+        }
+    }
+    parts.join("&")
+}
