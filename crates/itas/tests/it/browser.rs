@@ -1,0 +1,341 @@
+//! In a real browser: headless Chromium (Debian's chromium + chromium-driver)
+//! on a phone-sized screen opens the EIT link of the demo, answers every page,
+//! submits, and sees the thank-you page; the agency's count goes up.
+//!
+//! WebDriver is spoken directly (W3C JSON over HTTP) to keep the test light.
+//! A screenshot of every page is saved under target/browser-artifacts/.
+
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP request with a JSON body; returns the JSON answer.
+async fn call(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
+    match tokio::time::timeout(Duration::from_secs(60), call_once(port, method, path, body)).await {
+        Ok(v) => v,
+        Err(_) => panic!("WebDriver {method} {path} did not answer in 60 s"),
+    }
+}
+
+async fn call_once(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
+    eprintln!("webdriver {method} {path}");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect to chromedriver");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    // Read the head, then exactly Content-Length bytes: chromedriver says
+    // "Connection: close" but may keep the socket open.
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).await.unwrap() == 0 {
+            break;
+        }
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let payload = if head.contains("transfer-encoding: chunked") {
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        dechunk(&String::from_utf8_lossy(&rest))
+    } else {
+        let mut body = vec![0u8; length];
+        s.read_exact(&mut body).await.unwrap();
+        String::from_utf8_lossy(&body).into_owned()
+    };
+    serde_json::from_str(&payload)
+        .unwrap_or_else(|e| panic!("WebDriver answer is not JSON ({e}): {payload}"))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+struct Browser {
+    port: u16,
+    session: String,
+    artifacts: std::path::PathBuf,
+    shots: usize,
+}
+
+impl Browser {
+    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let v = call(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body,
+        )
+        .await;
+        if let Some(err) = v["value"].get("error") {
+            panic!("WebDriver {method} {path}: {err} {}", v["value"]["message"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.cmd("POST", "/url", Some(json!({ "url": url }))).await;
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<String> {
+        let v = self
+            .cmd(
+                "POST",
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                e.as_object()
+                    .unwrap()
+                    .values()
+                    .next()
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    async fn click(&self, element: &str) {
+        self.cmd(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn url(&self) -> String {
+        self.cmd("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Clicks and waits until the browser has moved to another page.
+    async fn click_and_wait(&self, element: &str) {
+        let before = self.url().await;
+        self.click(element).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.url().await == before {
+            assert!(
+                Instant::now() < deadline,
+                "no navigation after the click on {before}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn source(&self) -> String {
+        self.cmd("GET", "/source", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn screenshot(&mut self, name: &str) {
+        let b64 = self
+            .cmd("GET", "/screenshot", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.shots += 1;
+        let path = self.artifacts.join(format!("{:02}-{name}.png", self.shots));
+        std::fs::write(&path, decode_base64(&b64)).unwrap();
+    }
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut buf, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()) {
+        let v = A.iter().position(|a| *a == c).unwrap_or(0) as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_respondent_answers_on_a_phone_in_chromium() {
+    let chromedriver = "/usr/bin/chromedriver";
+    assert!(
+        std::path::Path::new(chromedriver).exists()
+            && std::path::Path::new("/usr/bin/chromium").exists(),
+        "browser tests need Debian's chromium and chromium-driver (.ci/run installs them)"
+    );
+    let dir = std::env::temp_dir().join(format!("itas-browser-{}", free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/itas.sqlite3", dir.display());
+    let port = free_port();
+    let _server = Killed(
+        Command::new(env!("CARGO_BIN_EXE_itas"))
+            .args([
+                "serve",
+                "--demo",
+                "--demo-password",
+                "browser-test-pw",
+                "--database-url",
+                &url,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("ITAS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let wd_port = free_port();
+    let _driver = Killed(
+        Command::new(chromedriver)
+            .arg(format!("--port={wd_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let db = loop {
+        let ready = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+            && tokio::net::TcpStream::connect(("127.0.0.1", wd_port))
+                .await
+                .is_ok();
+        if ready {
+            let db = itas_store::Db::connect(&url).await.unwrap();
+            if itas_store::agencies::by_code(&db, "KK-HUANONG")
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+                && itas_store::rounds::list(&db).await.unwrap().len() == 2
+            {
+                break db;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server or chromedriver did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let round = itas_store::rounds::list(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name.contains("สาธิต"))
+        .unwrap()
+        .id;
+    let agency = itas_store::agencies::by_code(&db, "KK-HUANONG")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let code = itas_store::surveys::ensure_link(&db, None, &round, &agency, "EIT")
+        .await
+        .unwrap()
+        .code;
+    let before = itas_store::surveys::count(&db, &round, &agency, "EIT")
+        .await
+        .unwrap();
+
+    let profile = dir.join("chromium-profile");
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display())],
+        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0}, "userAgent": "Mozilla/5.0 (Linux; Android 10; K) Mobile"}
+    }}}});
+    let created = call(wd_port, "POST", "/session", Some(caps)).await;
+    let session = created["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {created}"))
+        .to_string();
+    let artifacts = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let mut b = Browser {
+        port: wd_port,
+        session,
+        artifacts,
+        shots: 0,
+    };
+
+    b.go(&format!("http://127.0.0.1:{port}/s/{code}")).await;
+    b.screenshot("landing").await;
+    assert!(b.source().await.contains("องค์การบริหารส่วนตำบลหัวหนอง"));
+    let start = b.find_all("a.button").await;
+    b.click_and_wait(&start[0]).await;
+    for page in 0..3 {
+        // Answer every cell with its first option, the way a thumb would: by tapping the label.
+        let choices = b.find_all(".choices label.choice:first-child").await;
+        assert!(!choices.is_empty(), "page {page} has questions");
+        for c in &choices {
+            b.click(c).await;
+        }
+        b.screenshot(&format!("page-{page}")).await;
+        let submit = b.find_all("form button[type=submit]").await;
+        b.click_and_wait(submit.last().unwrap()).await;
+    }
+    b.screenshot("thanks").await;
+    let page = b.source().await;
+    assert!(page.contains("ขอบคุณที่ตอบแบบวัด"), "thank-you page: {page}");
+    let _ = call(wd_port, "DELETE", &format!("/session/{}", b.session), None).await;
+    let after = itas_store::surveys::count(&db, &round, &agency, "EIT")
+        .await
+        .unwrap();
+    assert_eq!(after, before + 1, "the agency's EIT count went up by one");
+    db.close().await;
+}
