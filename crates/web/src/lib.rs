@@ -131,6 +131,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         loop {
             tokio::time::sleep(Duration::from_secs(600)).await;
             let _ = itas_store::sessions::purge_expired(&db, itas_store::now_ms()).await;
+            // Unfinished questionnaires are kept 30 days, then dropped.
+            let cutoff = time::OffsetDateTime::now_utc().date() - time::Duration::days(30);
+            let _ = itas_store::surveys::purge_drafts_before(&db, &cutoff.to_string()).await;
         }
     });
     let r = axum::serve(

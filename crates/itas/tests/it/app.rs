@@ -339,3 +339,24 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The demo's current round, the seed agency (KK-HUANONG) and its active link for `tool`.
+pub async fn demo_link(db: &Db, tool: &str) -> (String, String, String) {
+    let round = itas_store::rounds::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name.contains("สาธิต"))
+        .expect("current round")
+        .id;
+    let agency = itas_store::agencies::by_code(db, "KK-HUANONG")
+        .await
+        .unwrap()
+        .expect("seed agency")
+        .id;
+    let code = itas_store::surveys::ensure_link(db, None, &round, &agency, tool)
+        .await
+        .unwrap()
+        .code;
+    (round, agency, code)
+}

@@ -272,22 +272,7 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let round = itas_store::rounds::list(&db)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.name.contains("สาธิต"))
-        .unwrap()
-        .id;
-    let agency = itas_store::agencies::by_code(&db, "KK-HUANONG")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let code = itas_store::surveys::ensure_link(&db, None, &round, &agency, "EIT")
-        .await
-        .unwrap()
-        .code;
+    let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
     let before = itas_store::surveys::count(&db, &round, &agency, "EIT")
         .await
         .unwrap();

@@ -8,12 +8,7 @@ use itas_core::framework::ita_2564;
 
 /// The active link code of a tool for KK-HUANONG in the current round.
 async fn link(app: &TestApp, tool: &str) -> String {
-    let round = app.current_round().await;
-    let agency = app.agency_id("KK-HUANONG").await;
-    itas_store::surveys::ensure_link(&app.db, None, &round, &agency, tool)
-        .await
-        .unwrap()
-        .code
+    crate::app::demo_link(&app.db, tool).await.2
 }
 
 async fn count(app: &TestApp, tool: &str) -> i64 {

@@ -96,22 +96,7 @@ async fn crash_test(backend: Backend) {
     let mut server = start(&url, port);
     wait_ready(port).await;
     db.migrate().await.unwrap();
-    let round = itas_store::rounds::list(&db)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.name.contains("สาธิต"))
-        .unwrap()
-        .id;
-    let agency = itas_store::agencies::by_code(&db, "KK-HUANONG")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let code = itas_store::surveys::ensure_link(&db, None, &round, &agency, "EIT")
-        .await
-        .unwrap()
-        .code;
+    let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
     let fw = itas_core::framework::ita_2564();
     let body = Arc::new(answers_body(&fw, "EIT", 42));
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
