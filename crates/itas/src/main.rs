@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// A server allocating many small strings per request on few cores: mimalloc
+/// measured faster than the system allocator (README, Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 

@@ -74,6 +74,13 @@ impl AppState {
     }
 }
 
+/// Today in Thailand (UTC+7 all year): the day phases, drafts and responses use.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+7))
+        .date()
+}
+
 /// Largest request body: imports of a national agency list fit comfortably.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 

@@ -85,9 +85,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
         if a.demo {
-            let today = time::OffsetDateTime::now_utc()
-                .to_offset(time::macros::offset!(+7))
-                .date();
+            let today = itas_web::today();
             let users = itas_web::demo::load(&db, a.demo_password.as_deref(), today)
                 .await
                 .map_err(|e| format!("demo: {e}"))?;

@@ -1,10 +1,10 @@
 //! The central evaluation office: rounds and phases, agencies (with import),
 //! users, assessor assignments, and the audit log.
 
-use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
+use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -41,12 +41,6 @@ pub fn routes() -> Router<AppState> {
 
 fn central(u: &CurrentUser) -> Result<(), AppError> {
     u.require(Role::CentralAdmin)
-}
-
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+7))
-        .date()
 }
 
 /// A round's state in words, in the reader's language.

@@ -1,11 +1,11 @@
 //! Agency pages: the agency admin's home and an agency's page, scoped so an
 //! agency admin sees only their own agency and an assessor only assigned ones.
 
-use crate::AppState;
 use crate::auth::{CurrentUser, may_see_agency};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::routes::admin::state_text;
+use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -101,12 +101,6 @@ pub fn score_view(
         overall: ctx.num(&card.overall.to_string()),
         level: card.level,
     })
-}
-
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+7))
-        .date()
 }
 
 /// Whether an agency may still change what collection depends on.

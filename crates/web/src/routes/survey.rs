@@ -4,11 +4,11 @@
 //! random cookie, so a dropped connection loses nothing and the respondent
 //! resumes where they were. Nothing stored links an answer to a person.
 
-use crate::AppState;
 use crate::auth::{self, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
+use crate::{AppState, today};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -36,12 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/s/{code}/submit", axum::routing::post(submit_all))
         .route("/s/{code}/thanks", get(thanks))
         .layer(DefaultBodyLimit::max(MAX_SURVEY_BODY))
-}
-
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+7))
-        .date()
 }
 
 /// What a survey link opens, as cached for a few seconds.
