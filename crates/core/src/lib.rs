@@ -16,3 +16,6 @@ pub mod thai;
 pub use exact::{Exact, Score};
 pub use framework::Framework;
 pub use scoring::{Inputs, ItemTally, Scorecard, ScoringError, score};
+
+#[cfg(test)]
+mod fuzz;

@@ -159,3 +159,22 @@ mod tests {
         assert!(err.contains("UTF-8"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn agency_files_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), xlsx in any::<bool>()) {
+            let _ = super::parse_agencies(&bytes, if xlsx { "a.xlsx" } else { "a.csv" });
+        }
+
+        #[test]
+        fn csv_text_never_panics(s in "(code|name_th|kind|รหัส|,|\\n|\"|\\PC){0,200}") {
+            let _ = super::parse_agencies(s.as_bytes(), "a.csv");
+        }
+    }
+}
