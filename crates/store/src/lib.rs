@@ -179,10 +179,16 @@ impl Db {
                 "backup is for SQLite; use pg_dump for PostgreSQL".into(),
             ));
         };
-        if std::path::Path::new(path).exists() {
+        let target = std::path::Path::new(path);
+        if target.exists() {
             return Err(StoreError::Invalid(format!(
                 "{path} exists; refusing to overwrite"
             )));
+        }
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Invalid(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         sqlx::query("VACUUM INTO $1")
             .bind(path)

@@ -209,7 +209,8 @@ fn migrate_import_and_backup_from_the_command_line() {
         "{}",
         stdout(&o)
     );
-    let copy = dir.join("copy.sqlite3");
+    // The backup folder is created when missing.
+    let copy = dir.join("backups").join("copy.sqlite3");
     let o = itas(&["backup", copy.to_str().unwrap(), "--database-url", &url]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(copy.metadata().unwrap().len() > 0);
