@@ -29,8 +29,21 @@ impl Conn {
         body: &str,
         timeout: Duration,
     ) -> std::io::Result<u16> {
+        Ok(self.send("POST", path, body, "", timeout).await?.0)
+    }
+
+    /// Sends a request (`extra` holds whole header lines, each ending in CRLF)
+    /// and returns the status and the response's `Set-Cookie` values.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+        extra: &str,
+        timeout: Duration,
+    ) -> std::io::Result<(u16, Vec<String>)> {
         let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{extra}\r\n{body}",
             self.host,
             body.len()
         );
@@ -42,7 +55,7 @@ impl Conn {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "response timed out"))?
     }
 
-    async fn read_response(&mut self) -> std::io::Result<u16> {
+    async fn read_response(&mut self) -> std::io::Result<(u16, Vec<String>)> {
         let mut line = String::new();
         if self.stream.read_line(&mut line).await? == 0 {
             return Err(std::io::Error::new(
@@ -56,6 +69,7 @@ impl Conn {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let mut length = 0usize;
+        let mut cookies = Vec::new();
         loop {
             line.clear();
             if self.stream.read_line(&mut line).await? == 0 {
@@ -73,10 +87,15 @@ impl Conn {
             {
                 length = v.trim().parse().unwrap_or(0);
             }
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("set-cookie")
+            {
+                cookies.push(v.trim().split(';').next().unwrap_or("").to_string());
+            }
         }
         let mut body = vec![0u8; length];
         self.stream.read_exact(&mut body).await?;
-        Ok(status)
+        Ok((status, cookies))
     }
 }
 

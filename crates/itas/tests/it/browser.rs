@@ -5,18 +5,11 @@
 //! WebDriver is spoken directly (W3C JSON over HTTP) to keep the test light.
 //! A screenshot of every page is saved under target/browser-artifacts/.
 
+use crate::procs::free_port;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Killed(Child);
 impl Drop for Killed {

@@ -2,92 +2,15 @@
 //! killed with SIGKILL at random moments and restarted; every acknowledged
 //! response must be stored, none twice, and the counts must agree.
 
-use crate::app::{Backend, fresh_db, pg_url};
+use crate::app::Backend;
+use crate::procs::{database, free_port, random_uuid, start, wait_ready};
 use itas_web::loadgen::{Conn, answers_body};
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const KILLS: usize = 3;
 const CLIENTS: usize = 16;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_itas"))
-        .args([
-            "serve",
-            "--demo",
-            "--demo-password",
-            "crash-test-password",
-            "--database-url",
-            url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("ITAS_LINK_RATE_PER_MINUTE", "100000000")
-        .env("ITAS_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start itas serve")
-}
-
-async fn wait_ready(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let _ = s
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .await;
-            let mut buf = Vec::new();
-            let _ = s.read_to_end(&mut buf).await;
-            if buf.starts_with(b"HTTP/1.1 200") {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("itas serve did not come up on port {port}");
-}
-
-/// Database URL for the server process and a handle for the checks.
-async fn database(backend: Backend) -> (String, itas_store::Db) {
-    match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!(
-                "itas-crash-{}-{}",
-                std::process::id(),
-                free_port()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}/itas.sqlite3", dir.display());
-            (url.clone(), itas_store::Db::connect(&url).await.unwrap())
-        }
-        Backend::Postgres => {
-            let db = fresh_db(Backend::Postgres).await;
-            let itas_store::Db::Postgres(pool) = &db else {
-                unreachable!()
-            };
-            let (schema,): (String,) = sqlx::query_as("SELECT current_schema()::text")
-                .fetch_one(pool)
-                .await
-                .unwrap();
-            (
-                format!("{}?options=-c%20search_path%3D{schema}", pg_url()),
-                db,
-            )
-        }
-    }
-}
 
 async fn crash_test(backend: Backend) {
     let (url, db) = database(backend).await;
@@ -124,7 +47,7 @@ async fn crash_test(backend: Backend) {
                     return;
                 };
                 while Instant::now() < stop_at + Duration::from_millis(300) {
-                    let sid = uuid_v4();
+                    let sid = random_uuid();
                     attempted.lock().unwrap().insert(sid.clone());
                     match c
                         .post_form(
@@ -218,30 +141,6 @@ async fn crash_test(backend: Backend) {
         attempted.len() - acked.len()
     );
     db.close().await;
-}
-
-fn uuid_v4() -> String {
-    let mut b = [0u8; 16];
-    getrandom_fill(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-fn getrandom_fill(b: &mut [u8]) {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .unwrap()
-        .read_exact(b)
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,8 @@ mod cli_check_report;
 mod cli_score;
 mod collection;
 mod crash;
+mod multi;
+mod procs;
 mod server_admin;
 mod server_auth;
 mod storage;

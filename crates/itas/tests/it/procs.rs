@@ -1,0 +1,103 @@
+//! Real `itas serve` processes for the crash and multi-server tests.
+
+use crate::app::{Backend, fresh_db, pg_url};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start(url: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_itas"))
+        .args([
+            "serve",
+            "--demo",
+            "--demo-password",
+            "crash-test-password",
+            "--database-url",
+            url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("ITAS_LINK_RATE_PER_MINUTE", "100000000")
+        .env("ITAS_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start itas serve")
+}
+
+pub async fn wait_ready(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let _ = s
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await;
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf).await;
+            if buf.starts_with(b"HTTP/1.1 200") {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("itas serve did not come up on port {port}");
+}
+
+/// Database URL for the server process and a handle for the checks.
+pub async fn database(backend: Backend) -> (String, itas_store::Db) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!(
+                "itas-crash-{}-{}",
+                std::process::id(),
+                free_port()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}/itas.sqlite3", dir.display());
+            (url.clone(), itas_store::Db::connect(&url).await.unwrap())
+        }
+        Backend::Postgres => {
+            let db = fresh_db(Backend::Postgres).await;
+            let itas_store::Db::Postgres(pool) = &db else {
+                unreachable!()
+            };
+            let (schema,): (String,) = sqlx::query_as("SELECT current_schema()::text")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            (
+                format!("{}?options=-c%20search_path%3D{schema}", pg_url()),
+                db,
+            )
+        }
+    }
+}
+
+/// A random UUIDv4, as a form would send it.
+pub fn random_uuid() -> String {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut b)
+        .unwrap();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
