@@ -4,7 +4,7 @@
 use crate::exact::{Exact, Score, exact, mean};
 use crate::framework::{Framework, Rounding, ToolKind};
 use crate::scoring::Scorecard;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ToolAnalysis {
@@ -340,21 +340,6 @@ fn item_gain(
             100,
             (group_size * groups * indicators_in_tool).max(1) as i128,
         )
-}
-
-/// Per-item gains for every failed checklist item, highest first.
-pub fn ranked_gains(fw: &Framework, passed: &BTreeSet<String>) -> BTreeMap<String, Score> {
-    let mut out = BTreeMap::new();
-    for tool in fw.tools.iter().filter(|t| t.kind == ToolKind::Checklist) {
-        let inds: Vec<u32> = fw.indicators_of(&tool.code).map(|i| i.number).collect();
-        for &n in &inds {
-            for it in fw.items_of(n).filter(|i| !passed.contains(&i.code)) {
-                let g = item_gain(fw, tool.weight, n, it.subindicator.as_deref(), inds.len());
-                out.insert(it.code.clone(), Score::round_half_up(g));
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

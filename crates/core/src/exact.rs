@@ -77,11 +77,6 @@ impl Score {
         }
     }
 
-    /// Formats with two decimals and the given digit set.
-    pub fn to_decimal_string(self) -> String {
-        self.to_string()
-    }
-
     /// The shortest JSON number for this score: `93.2`, `68.0`, `18.75`.
     pub fn to_json_number(self) -> String {
         let s = self.to_string();

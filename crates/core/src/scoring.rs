@@ -33,19 +33,6 @@ impl ItemTally {
             }
         }
     }
-
-    /// Adds another tally of the same shape.
-    pub fn merge(&mut self, other: &ItemTally) {
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += *y;
-            }
-        }
-    }
-
-    pub fn respondents(&self) -> u64 {
-        self.counts.first().map_or(0, |c| c.iter().sum())
-    }
 }
 
 /// Everything known about one agency in one round.

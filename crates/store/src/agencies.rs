@@ -1,7 +1,7 @@
 //! Agencies: the registered public bodies, in a tree.
 
 use crate::audit::json;
-use crate::{Db, Result, StoreError, audit, conflict, new_id, now_ms, read, write};
+use crate::{Db, Result, audit, conflict, new_id, now_ms, read, write};
 use itas_core::directory::AgencyKind;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,19 +61,6 @@ fn validate(a: &NewAgency) -> std::result::Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Creates one agency.
-pub async fn create(db: &Db, actor: Option<&str>, a: &NewAgency) -> Result<Agency> {
-    let report = import(db, actor, vec![(0, a.clone())]).await?;
-    if let Some((_, reason)) = report.errors.into_iter().next() {
-        return Err(if reason.contains("ซ้ำ") {
-            StoreError::Conflict("agency code".into())
-        } else {
-            StoreError::Invalid(reason)
-        });
-    }
-    by_code(db, &a.code).await?.ok_or(StoreError::NotFound)
 }
 
 /// What an import did: rows inserted, and each refused row with its line and reason.
@@ -237,12 +224,4 @@ pub async fn search(db: &Db, search: &str, limit: i64, offset: i64) -> Result<(V
             .await?;
         (rows, n)
     }))
-}
-
-pub async fn children(db: &Db, parent_id: &str) -> Result<Vec<Agency>> {
-    const Q: &str = "SELECT id, code, name_th, name_en, kind, province, parent_id, website, created_at FROM agencies WHERE parent_id = $1 ORDER BY code";
-    Ok(read!(db, |p| sqlx::query_as(Q)
-        .bind(parent_id)
-        .fetch_all(p)
-        .await?))
 }
