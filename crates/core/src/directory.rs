@@ -57,6 +57,51 @@ closed_enum! {
     }
 }
 
+impl AgencyKind {
+    /// The kind a Thai agency name starts with, longest prefix first
+    /// ("องค์การบริหารส่วนตำบลหัวหนอง" is a SAO, not a PAO).
+    pub fn from_name_th(name: &str) -> Option<AgencyKind> {
+        AgencyKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| *k != AgencyKind::Other && name.trim().starts_with(k.name_th()))
+            .max_by_key(|k| k.name_th().len())
+    }
+
+    /// Whom a memo to the agency's head is addressed to (เรียน …).
+    pub fn head_of_th(self, agency_name: &str) -> String {
+        let title = match self {
+            AgencyKind::Ministry => "ปลัด",
+            AgencyKind::Department => "อธิบดี",
+            AgencyKind::Province => "ผู้ว่าราชการ",
+            AgencyKind::ProvincialAdministration
+            | AgencyKind::CityMunicipality
+            | AgencyKind::TownMunicipality
+            | AgencyKind::SubdistrictMunicipality
+            | AgencyKind::SubdistrictAdministration => "นายก",
+            AgencyKind::University => "อธิการบดี",
+            AgencyKind::StateEnterprise
+            | AgencyKind::PublicOrganization
+            | AgencyKind::Hospital
+            | AgencyKind::School => "ผู้อำนวยการ",
+            AgencyKind::Other => "หัวหน้า",
+        };
+        format!("{title}{}", agency_name.trim())
+    }
+
+    /// The unit that writes the report on the agency's behalf (ส่วนราชการ).
+    pub fn report_unit_th(self, agency_name: &str) -> String {
+        match self {
+            AgencyKind::SubdistrictAdministration
+            | AgencyKind::ProvincialAdministration
+            | AgencyKind::CityMunicipality
+            | AgencyKind::TownMunicipality
+            | AgencyKind::SubdistrictMunicipality => format!("สำนักปลัด{}", agency_name.trim()),
+            _ => agency_name.trim().to_string(),
+        }
+    }
+}
+
 closed_enum! {
     /// What a signed-in user may do.
     Role {
@@ -119,6 +164,19 @@ mod tests {
         check(Role::ALL, Role::name_th, Role::name_en);
         check(Phase::ALL, Phase::name_th, Phase::name_en);
         assert_eq!("อบต".parse::<AgencyKind>().ok(), None);
+        assert_eq!(
+            AgencyKind::from_name_th("องค์การบริหารส่วนตำบลหัวหนอง"),
+            Some(AgencyKind::SubdistrictAdministration)
+        );
+        assert_eq!(
+            AgencyKind::from_name_th("เทศบาลตำบลบ้านไผ่"),
+            Some(AgencyKind::SubdistrictMunicipality)
+        );
+        assert_eq!(AgencyKind::from_name_th("สำนักงาน ก"), None);
+        assert_eq!(
+            AgencyKind::SubdistrictAdministration.head_of_th("องค์การบริหารส่วนตำบลหัวหนอง"),
+            "นายกองค์การบริหารส่วนตำบลหัวหนอง"
+        );
         assert_eq!(
             "องค์การบริหารส่วนตำบล".parse::<AgencyKind>(),
             Ok(AgencyKind::SubdistrictAdministration)

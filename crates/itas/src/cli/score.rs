@@ -79,7 +79,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_indicators(
+pub(super) fn parse_indicators(
     fw: &Framework,
     s: &str,
     have_pass: bool,
@@ -121,7 +121,7 @@ fn parse_indicators(
     Ok(out)
 }
 
-fn parse_pass_list(fw: &Framework, s: &str) -> Result<BTreeSet<String>, String> {
+pub(super) fn parse_pass_list(fw: &Framework, s: &str) -> Result<BTreeSet<String>, String> {
     let mut out = BTreeSet::new();
     for code in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         match fw.item(code) {

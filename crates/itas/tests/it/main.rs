@@ -5,6 +5,7 @@ mod app;
 mod authz;
 mod browser;
 mod cli_check_report;
+mod cli_report;
 mod cli_score;
 mod collection;
 mod crash;

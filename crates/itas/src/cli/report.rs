@@ -1,0 +1,146 @@
+//! `itas report`: the agency's analysis report and improvement plan from
+//! indicator scores, as PDF, DOCX or HTML.
+//!
+//! `itas report --framework ita-2564 --indicators V1,…,V10 --agency "NAME" --format pdf -o FILE`
+
+use super::framework_arg::load;
+use super::score::{parse_indicators, parse_pass_list};
+use itas_core::Score;
+use itas_core::analysis::plan_to_target;
+use itas_core::directory::AgencyKind;
+use itas_core::scoring::{Inputs, score};
+use itas_core::thai::{Digits, FiscalYear, parse_date};
+use itas_reports::analysis_report::{Agency, ReportInput, analysis_report};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Pdf,
+    Docx,
+    Html,
+}
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// An embedded framework name or a framework TOML file.
+    #[arg(long, default_value = "ita-2564")]
+    framework: String,
+    /// Indicator scores in order, comma-separated; '-' for an indicator computed from --oit-pass.
+    #[arg(long)]
+    indicators: String,
+    /// Checklist (OIT) items that passed; adds the path to --target to the analysis.
+    #[arg(long)]
+    oit_pass: Option<String>,
+    /// Overall score the OIT path aims at (with --oit-pass); the framework's pass mark by default.
+    #[arg(long)]
+    target: Option<String>,
+    /// The agency's Thai name.
+    #[arg(long)]
+    agency: String,
+    /// The line under the name on the cover (district, province).
+    #[arg(long, default_value = "")]
+    location: String,
+    /// Whom the memo is addressed to; derived from the agency's kind by default.
+    #[arg(long)]
+    addressee: Option<String>,
+    /// The unit sending the memo; derived from the agency's kind by default.
+    #[arg(long)]
+    unit: Option<String>,
+    /// Date of the memo: YYYY-MM-DD or a Thai date; today by default.
+    #[arg(long)]
+    date: Option<String>,
+    /// Fiscal year assessed (B.E.); the framework's by default.
+    #[arg(long)]
+    fiscal_year: Option<i32>,
+    /// Digits in the text: thai (as formal letters use) or arabic.
+    #[arg(long, default_value = "thai")]
+    digits: String,
+    /// DOCX font for every script slot.
+    #[arg(long, default_value = "TH SarabunPSK")]
+    font: String,
+    #[arg(long, value_enum)]
+    format: Format,
+    /// Output file.
+    #[arg(short, long)]
+    output: std::path::PathBuf,
+}
+
+pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
+    let fw = load(&a.framework)?;
+    let passed = a
+        .oit_pass
+        .as_deref()
+        .map(|s| parse_pass_list(&fw, s))
+        .transpose()?;
+    let given = parse_indicators(&fw, &a.indicators, passed.is_some())?;
+    let card = score(
+        &fw,
+        &Inputs {
+            given,
+            passed: passed.clone(),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let target = match a.target.as_deref() {
+        Some(t) => t.parse::<Score>().map_err(|e| format!("--target: {e}"))?,
+        None => fw.pass_mark,
+    };
+    let plan = passed.map(|p| plan_to_target(&fw, &card, &p, target));
+    let digits = match a.digits.as_str() {
+        "thai" => Digits::Thai,
+        "arabic" => Digits::Arabic,
+        other => return Err(format!("--digits: '{other}' is not thai or arabic")),
+    };
+    let date = match a.date.as_deref() {
+        Some(d) => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+            .ok()
+            .or_else(|| parse_date(d))
+            .ok_or_else(|| {
+                format!("--date: cannot read '{d}' (YYYY-MM-DD or e.g. ๖ กันยายน ๒๕๖๔)")
+            })?,
+        None => itas_web::today(),
+    };
+    let kind = AgencyKind::from_name_th(&a.agency).unwrap_or(AgencyKind::Other);
+    let fy = a
+        .fiscal_year
+        .map(FiscalYear)
+        .unwrap_or(FiscalYear(fw.fiscal_year as i32));
+    let input = ReportInput {
+        framework: &fw,
+        card: &card,
+        agency: Agency {
+            name: a.agency.trim().to_string(),
+            location: a.location,
+            addressee: a.addressee.unwrap_or_else(|| kind.head_of_th(&a.agency)),
+            unit: a.unit.unwrap_or_else(|| kind.report_unit_th(&a.agency)),
+        },
+        fiscal_year: fy,
+        date,
+        digits,
+        previous: None,
+        plan,
+        measures: vec![],
+    };
+    let doc = analysis_report(&input);
+    let bytes = match a.format {
+        Format::Pdf => {
+            itas_reports::pdf::render(&doc, digits == Digits::Thai).map_err(|e| e.to_string())?
+        }
+        Format::Docx => itas_reports::docx::render(
+            &doc,
+            &itas_reports::docx::DocxOptions {
+                font: a.font,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?,
+        Format::Html => {
+            itas_reports::html::standalone(&doc, fw.pass_mark.hundredths()).into_bytes()
+        }
+    };
+    std::fs::write(&a.output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
+    eprintln!("wrote {} ({} bytes)", a.output.display(), bytes.len());
+    Ok(ExitCode::SUCCESS)
+}

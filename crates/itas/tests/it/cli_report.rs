@@ -1,0 +1,155 @@
+//! `itas report`: the seed's agency as PDF, DOCX and HTML, read back the way a
+//! person would read them (PDF text through poppler's pdftotext).
+
+use crate::support::{itas, stderr};
+use std::process::Command;
+
+const SEED: &str = "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,71.92,18.75";
+const AGENCY: &str = "องค์การบริหารส่วนตำบลหัวหนอง";
+
+fn out_dir(name: &str) -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("reports")
+        .join(name);
+    std::fs::create_dir_all(&d).expect("dir");
+    d
+}
+
+fn report(format: &str, extra: &[&str], file: &std::path::Path) {
+    let mut args = vec![
+        "report",
+        "--indicators",
+        SEED,
+        "--agency",
+        AGENCY,
+        "--location",
+        "อำเภอบ้านไผ่ จังหวัดขอนแก่น",
+        "--date",
+        "2021-09-06",
+        "--format",
+        format,
+        "-o",
+    ];
+    let f = file.to_str().expect("utf-8 path");
+    args.push(f);
+    args.extend_from_slice(extra);
+    let o = itas(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Text of a PDF; fails loudly when poppler-utils is missing (.ci/run installs it).
+fn pdftotext(pdf: &std::path::Path, layout: bool) -> String {
+    let mut cmd = Command::new("pdftotext");
+    if layout {
+        cmd.arg("-layout");
+    }
+    let o = cmd
+        .args(["-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian package poppler-utils) must be installed");
+    assert!(o.status.success(), "pdftotext failed");
+    String::from_utf8(o.stdout).expect("utf-8 text")
+}
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn claims(thai: bool) -> Vec<String> {
+    let digits = |s: &str| {
+        if thai {
+            itas_core::thai::thai_digits(s)
+        } else {
+            s.to_string()
+        }
+    };
+    [
+        "68.00 คะแนน อยู่ในระดับ C",
+        "สูงสุด คือ ตัวชี้วัดที่ 1 การปฏิบัติหน้าที่ ได้ 93.20 คะแนน",
+        "ต่ำสุด คือ ตัวชี้วัดที่ 10 การป้องกันการทุจริต ได้ 18.75 คะแนน",
+        "ต่ำกว่า 85.00 คะแนน จำนวน 7 ตัวชี้วัด",
+        "ต่ำสุดในเครื่องมือนี้ คือ ตัวชี้วัดที่ 4",
+        "ต่ำสุดในเครื่องมือนี้ คือ ตัวชี้วัดที่ 8",
+    ]
+    .iter()
+    .map(|c| squash(&digits(c)))
+    .collect()
+}
+
+#[test]
+fn pdf_text_states_the_engine_numbers_in_thai_and_arabic_digits() {
+    let dir = out_dir("pdf");
+    for (thai, digits) in [(true, "thai"), (false, "arabic")] {
+        let file = dir.join(format!("seed-{digits}.pdf"));
+        report("pdf", &["--digits", digits], &file);
+        let text = squash(&pdftotext(&file, false));
+        for c in claims(thai) {
+            assert!(text.contains(&c), "{digits}: PDF text lacks {c}");
+        }
+        assert!(text.contains(&squash(AGENCY)));
+    }
+}
+
+#[test]
+fn the_generated_report_passes_check_report() {
+    let dir = out_dir("check");
+    let pdf = dir.join("seed.pdf");
+    report("pdf", &[], &pdf);
+    let txt = dir.join("seed.txt");
+    // Layout mode keeps each table row on one line, as a reader sees it.
+    std::fs::write(&txt, pdftotext(&pdf, true)).expect("write");
+    let o = itas(&["check-report", txt.to_str().expect("path")]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "check-report disagrees with our own report: {out}{}",
+        stderr(&o)
+    );
+    let read: u32 = out
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        read >= 10,
+        "check-report read too little to mean anything: {out}"
+    );
+}
+
+#[test]
+fn docx_and_html_carry_the_same_numbers() {
+    let dir = out_dir("docx");
+    let docx = dir.join("seed.docx");
+    report("docx", &["--font", "TH Sarabun New"], &docx);
+    let bytes = std::fs::read(&docx).expect("read");
+    assert_eq!(&bytes[..2], b"PK", "a DOCX is a zip package");
+    let html = dir.join("seed.html");
+    report("html", &[], &html);
+    let text = std::fs::read_to_string(&html).expect("read");
+    let plain = squash(&text.replace("<br>", " "));
+    for c in claims(true) {
+        assert!(plain.contains(&c), "HTML lacks {c}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let dir = out_dir("bad");
+    let o = itas(&[
+        "report",
+        "--indicators",
+        "93.20,81.25",
+        "--agency",
+        AGENCY,
+        "--format",
+        "pdf",
+        "-o",
+        dir.join("x.pdf").to_str().expect("path"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs 10 values"), "{}", stderr(&o));
+    assert!(!dir.join("x.pdf").exists(), "nothing written on bad input");
+}

@@ -1,0 +1,553 @@
+//! The agency's analysis report and improvement plan, written from the engine.
+//!
+//! Every number comes from the [`Scorecard`] and [`analyse`]; the text around
+//! it is fixed Thai in a formal register. Nothing here computes a score.
+
+use crate::document::{Bar, Block, Document, Row, Table};
+use itas_core::analysis::{Analysis, Plan, analyse};
+use itas_core::framework::ToolKind;
+use itas_core::thai::{Digits, FiscalYear, MONTHS_ABBR, format_date};
+use itas_core::{Framework, Score, Scorecard};
+use time::Date;
+
+/// Who the report is for and how it is dated.
+#[derive(Clone, Debug)]
+pub struct Agency {
+    pub name: String,
+    /// The line under the name on the cover, e.g. "อำเภอบ้านไผ่ จังหวัดขอนแก่น".
+    pub location: String,
+    /// Who the memo is addressed to (เรียน …), e.g. "นายกองค์การบริหารส่วนตำบลหัวหนอง".
+    pub addressee: String,
+    /// The sending unit on the memo (ส่วนราชการ).
+    pub unit: String,
+}
+
+/// One row of an improvement-plan table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Measure {
+    pub tool: String,
+    pub measure: String,
+    pub weakness: String,
+    pub owner: String,
+    pub period: String,
+    pub follow_up: String,
+}
+
+/// A published result to compare with.
+#[derive(Clone, Debug)]
+pub struct Previous {
+    /// How the earlier round is named in the table header.
+    pub label: String,
+    pub card: Scorecard,
+}
+
+pub struct ReportInput<'a> {
+    pub framework: &'a Framework,
+    pub card: &'a Scorecard,
+    pub agency: Agency,
+    /// The fiscal year assessed (B.E.).
+    pub fiscal_year: FiscalYear,
+    pub date: Date,
+    pub digits: Digits,
+    pub previous: Option<Previous>,
+    /// The OIT path to the pass mark, when item results are known.
+    pub plan: Option<Plan>,
+    /// The agency's own plan rows; when empty, rows are prefilled from the
+    /// weaknesses the analysis finds.
+    pub measures: Vec<Measure>,
+}
+
+/// Plan rows suggested from the analysis: every indicator below the pass
+/// mark, or the weakest of a tool when none is below, with the framework's
+/// suggestion as the measure.
+pub fn suggested_measures(
+    fw: &Framework,
+    card: &Scorecard,
+    fiscal_year: FiscalYear,
+    digits: Digits,
+) -> Vec<Measure> {
+    let a = analyse(fw, card);
+    let next = FiscalYear(fiscal_year.be() + 1);
+    let period = digits.apply(&format!(
+        "{} {} – {} {}",
+        MONTHS_ABBR[9],
+        next.be() - 1,
+        MONTHS_ABBR[8],
+        next.be()
+    ));
+    let mut out = Vec::new();
+    for t in &a.tools {
+        let mut weak: Vec<u32> = fw
+            .indicators_of(&t.tool)
+            .map(|i| i.number)
+            .filter(|n| a.below_pass.contains(n))
+            .collect();
+        if weak.is_empty() {
+            weak = t.lowest.clone();
+        }
+        for n in weak {
+            let Some(ind) = fw.indicator(n) else { continue };
+            let s = card.indicators.get(&n).copied().unwrap_or_default();
+            let gap = if s < fw.pass_mark {
+                format!(" ต่ำกว่าเกณฑ์ {} คะแนน", fw.pass_mark)
+            } else {
+                " ต่ำสุดของเครื่องมือนี้".to_string()
+            };
+            out.push(Measure {
+                tool: t.tool.clone(),
+                measure: ind.suggestion_th.clone(),
+                weakness: digits.apply(&format!("ตัวชี้วัดที่ {n} {} ได้ {s} คะแนน{gap}", ind.name_th)),
+                owner: "คณะทำงาน ITA ของหน่วยงาน".into(),
+                period: period.clone(),
+                follow_up: "รายงานความก้าวหน้าต่อผู้บริหารทุกเดือน".into(),
+            });
+        }
+    }
+    out
+}
+
+fn percent(w: itas_core::Exact) -> String {
+    let s = Score::round_half_up(w * itas_core::Exact::from_integer(100));
+    if s.hundredths() % 100 == 0 {
+        (s.hundredths() / 100).to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn join_th(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} และ{}", init.join(" "), last),
+    }
+}
+
+struct Writer<'a> {
+    fw: &'a Framework,
+    card: &'a Scorecard,
+    a: Analysis,
+    d: Digits,
+}
+
+impl Writer<'_> {
+    fn n(&self, s: impl std::fmt::Display) -> String {
+        self.d.apply(&s.to_string())
+    }
+
+    fn ind_score(&self, n: u32) -> Score {
+        self.card.indicators.get(&n).copied().unwrap_or_default()
+    }
+
+    /// "ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่"
+    fn ind_name(&self, n: u32) -> String {
+        let name = self
+            .fw
+            .indicator(n)
+            .map(|i| i.name_th.as_str())
+            .unwrap_or("");
+        format!("ตัวชี้วัดที่ {} {}", self.n(n), name)
+    }
+
+    /// "ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่ ได้ ๙๓.๒๐ คะแนน", ties joined.
+    fn ind_with_scores(&self, ns: &[u32]) -> String {
+        let parts: Vec<String> = ns
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} ได้ {} คะแนน",
+                    self.ind_name(*n),
+                    self.n(self.ind_score(*n))
+                )
+            })
+            .collect();
+        join_th(&parts)
+    }
+}
+
+/// The whole report: memo, cover, framework, results, analysis, plan, practice.
+pub fn analysis_report(input: &ReportInput<'_>) -> Document {
+    let fw = input.framework;
+    let card = input.card;
+    let w = Writer {
+        fw,
+        card,
+        a: analyse(fw, card),
+        d: input.digits,
+    };
+    let fy = w.n(input.fiscal_year.be());
+    let next_fy = w.n(input.fiscal_year.be() + 1);
+    let agency = &input.agency;
+    let subject = format!(
+        "รายงานผลการวิเคราะห์ผลการประเมินคุณธรรมและความโปร่งใสในการดำเนินงานของหน่วยงานภาครัฐ (ITA) ประจำปีงบประมาณ พ.ศ. {fy}"
+    );
+    let mut b: Vec<Block> = Vec::new();
+
+    // Cover memo.
+    b.push(Block::Memo {
+        heading: "บันทึกข้อความ".into(),
+        lines: vec![
+            ("ส่วนราชการ".into(), agency.unit.clone()),
+            ("ที่".into(), String::new()),
+            ("วันที่".into(), format_date(input.date, input.digits)),
+            ("เรื่อง".into(), subject.clone()),
+            ("เรียน".into(), agency.addressee.clone()),
+        ],
+    });
+    b.push(Block::Body(format!(
+        "ตามที่{} ได้เข้ารับการประเมินคุณธรรมและความโปร่งใสในการดำเนินงานของหน่วยงานภาครัฐ (Integrity and Transparency Assessment: ITA) ประจำปีงบประมาณ พ.ศ. {fy} ตามแนวทางและเครื่องมือการประเมินที่สำนักงานคณะกรรมการป้องกันและปราบปรามการทุจริตแห่งชาติ (สำนักงาน ป.ป.ช.) กำหนด นั้น",
+        agency.name
+    )));
+    b.push(Block::Body(format!(
+        "บัดนี้ ผลการประเมินได้ประกาศแล้ว {} ได้คะแนนภาพรวม {} คะแนน อยู่ในระดับ {} จึงได้วิเคราะห์ผลการประเมินรายตัวชี้วัด และจัดทำมาตรการและแนวทางการพัฒนาสำหรับปีงบประมาณ พ.ศ. {next_fy} รายละเอียดปรากฏตามเอกสารที่แนบมาพร้อมนี้",
+        agency.name,
+        w.n(card.overall),
+        card.level
+    )));
+    b.push(Block::Body("จึงเรียนมาเพื่อโปรดทราบและพิจารณาสั่งการ".into()));
+    b.push(Block::Signature(vec![
+        "(..................................................)".into(),
+        "ตำแหน่ง ..................................................".into(),
+    ]));
+    b.push(Block::PageBreak);
+
+    // Cover.
+    b.push(Block::Title(vec![
+        "การวิเคราะห์ผลการประเมินคุณธรรมและความโปร่งใสในการดำเนินงานของหน่วยงานภาครัฐ".into(),
+        format!("ประจำปีงบประมาณ พ.ศ. {fy}"),
+        String::new(),
+        agency.name.clone(),
+        agency.location.clone(),
+    ]));
+
+    // 1. Framework.
+    b.push(Block::Heading(format!(
+        "{}. กรอบการประเมินคุณธรรมและความโปร่งใสในการดำเนินงานของหน่วยงานภาครัฐ ประจำปีงบประมาณ พ.ศ. {fy}",
+        w.n(1)
+    )));
+    b.push(Block::Body(format!(
+        "การประเมินประกอบด้วย {} ตัวชี้วัด เก็บข้อมูลด้วยเครื่องมือ {} เครื่องมือ ดังนี้",
+        w.n(fw.indicators.len()),
+        w.n(fw.tools.len())
+    )));
+    b.push(Block::Table(Table {
+        widths: vec![3, 5, 1],
+        header: vec!["เครื่องมือการประเมิน".into(), "ตัวชี้วัด".into(), "น้ำหนัก".into()],
+        rows: fw
+            .tools
+            .iter()
+            .map(|t| {
+                let inds: Vec<String> = fw
+                    .indicators_of(&t.code)
+                    .map(|i| w.ind_name(i.number))
+                    .collect();
+                Row::normal(vec![
+                    format!("{} ({})", t.name_th, t.code),
+                    inds.join("\n"),
+                    format!("ร้อยละ {}", w.n(percent(t.weight))),
+                ])
+            })
+            .collect(),
+    }));
+    b.push(Block::Body(format!(
+        "ผลการประเมินรายงานเป็นคะแนนคู่กับระดับผลการประเมิน {} ระดับ ดังนี้",
+        w.n(fw.levels.len())
+    )));
+    b.push(Block::Table(Table {
+        widths: vec![2, 1, 2],
+        header: vec!["คะแนน".into(), "ระดับ".into(), "ความหมาย".into()],
+        rows: fw
+            .levels
+            .iter()
+            .map(|l| {
+                Row::normal(vec![
+                    w.n(format!("{} – {}", l.min, l.max)),
+                    l.code.clone(),
+                    l.name_th.clone(),
+                ])
+            })
+            .collect(),
+    }));
+
+    // 2. Results.
+    b.push(Block::Heading(format!(
+        "{}. ผลการประเมินคุณธรรมและความโปร่งใส ประจำปีงบประมาณ พ.ศ. {fy} ของ{}",
+        w.n(2),
+        agency.name
+    )));
+    let prev = input.previous.as_ref();
+    let mut header = vec!["ตัวชี้วัด".to_string(), "ผลคะแนน".to_string()];
+    let mut widths = vec![5, 1];
+    if let Some(p) = prev {
+        header.push(p.label.clone());
+        header.push("เปลี่ยนแปลง".into());
+        widths.extend([1, 1]);
+    }
+    let with_prev = |cells: &mut Vec<String>, now: Score, before: Option<Score>| {
+        if prev.is_some() {
+            match before {
+                Some(s) => {
+                    let diff = now.hundredths() - s.hundredths();
+                    let sign = if diff > 0 { "+" } else { "" };
+                    cells.push(w.n(s));
+                    cells.push(w.n(format!("{sign}{}", Score::from_hundredths(diff))));
+                }
+                None => cells.extend(["–".to_string(), "–".to_string()]),
+            }
+        }
+    };
+    let mut rows = Vec::new();
+    for t in &fw.tools {
+        rows.push(Row::group(format!("{} ({})", t.name_th, t.code)));
+        for i in fw.indicators_of(&t.code) {
+            let mut cells = vec![
+                format!("{}. {}", w.n(i.number), i.name_th),
+                w.n(w.ind_score(i.number)),
+            ];
+            with_prev(
+                &mut cells,
+                w.ind_score(i.number),
+                prev.and_then(|p| p.card.indicators.get(&i.number).copied()),
+            );
+            rows.push(Row::normal(cells));
+        }
+        let tool_score = card.tools.get(&t.code).copied().unwrap_or_default();
+        let mut cells = vec![format!("คะแนน {}", t.code), w.n(tool_score)];
+        with_prev(
+            &mut cells,
+            tool_score,
+            prev.and_then(|p| p.card.tools.get(&t.code).copied()),
+        );
+        rows.push(Row::total(cells));
+    }
+    let mut cells = vec!["คะแนนภาพรวม".to_string(), w.n(card.overall)];
+    with_prev(&mut cells, card.overall, prev.map(|p| p.card.overall));
+    rows.push(Row::total(cells));
+    let mut cells = vec!["ระดับผลการประเมิน".to_string(), card.level.clone()];
+    if let Some(p) = prev {
+        cells.push(p.card.level.clone());
+        cells.push(String::new());
+    }
+    rows.push(Row::total(cells));
+    b.push(Block::Table(Table {
+        widths,
+        header,
+        rows,
+    }));
+    b.push(Block::Para(format!(
+        "คะแนนรายตัวชี้วัด (เส้นเกณฑ์ {} คะแนน)",
+        w.n(fw.pass_mark)
+    )));
+    b.push(Block::Bars(
+        fw.indicators
+            .iter()
+            .map(|i| Bar {
+                label: format!("{}. {}", w.n(i.number), i.name_th),
+                text: w.n(w.ind_score(i.number)),
+                value: w.ind_score(i.number),
+                below: w.ind_score(i.number) < fw.pass_mark,
+            })
+            .collect(),
+    ));
+
+    // 3. Analysis.
+    b.push(Block::Heading(format!("{}. การวิเคราะห์ผลการประเมิน", w.n(3))));
+    let level_name = fw
+        .levels
+        .iter()
+        .find(|l| l.code == card.level)
+        .map(|l| format!(" ({})", l.name_th))
+        .unwrap_or_default();
+    let mut points = vec![
+        format!(
+            "{}) ผลการประเมินภาพรวมของ{} ได้ {} คะแนน อยู่ในระดับ {}{}",
+            w.n(1),
+            agency.name,
+            w.n(card.overall),
+            card.level,
+            level_name
+        ),
+        format!(
+            "{}) ตัวชี้วัดที่ได้คะแนนสูงสุด คือ {} ส่วนตัวชี้วัดที่ได้คะแนนต่ำสุด คือ {}",
+            w.n(2),
+            w.ind_with_scores(&w.a.highest),
+            w.ind_with_scores(&w.a.lowest)
+        ),
+    ];
+    let below = &w.a.below_pass;
+    points.push(if below.is_empty() {
+        format!(
+            "{}) ทุกตัวชี้วัดได้คะแนนตั้งแต่ {} คะแนนขึ้นไป",
+            w.n(3),
+            w.n(fw.pass_mark)
+        )
+    } else {
+        let names: Vec<String> = below.iter().map(|n| w.n(n)).collect();
+        format!(
+            "{}) มีตัวชี้วัดที่ได้คะแนนต่ำกว่า {} คะแนน จำนวน {} ตัวชี้วัด จากทั้งหมด {} ตัวชี้วัด ได้แก่ ตัวชี้วัดที่ {}",
+            w.n(3),
+            w.n(fw.pass_mark),
+            w.n(below.len()),
+            w.n(fw.indicators.len()),
+            names.join(", ")
+        )
+    });
+    b.push(Block::List(points));
+    for t in &w.a.tools {
+        let Some(tool) = fw.tool(&t.tool) else {
+            continue;
+        };
+        let inds: Vec<_> = fw.indicators_of(&t.tool).collect();
+        b.push(Block::Body(format!(
+            "{} ({}) ได้ {} คะแนน ประกอบด้วย {} ตัวชี้วัด ดังนี้",
+            tool.name_th,
+            tool.code,
+            w.n(t.score),
+            w.n(inds.len())
+        )));
+        b.push(Block::List(
+            inds.iter()
+                .map(|i| {
+                    format!(
+                        "{} ได้ {} คะแนน",
+                        w.ind_name(i.number),
+                        w.n(w.ind_score(i.number))
+                    )
+                })
+                .collect(),
+        ));
+        if tool.kind == ToolKind::Survey || inds.len() > 1 {
+            let suggestions: Vec<String> = t
+                .lowest
+                .iter()
+                .filter_map(|n| fw.indicator(*n))
+                .map(|i| i.suggestion_th.clone())
+                .collect();
+            b.push(Block::Body(format!(
+                "ตัวชี้วัดที่ได้คะแนนต่ำสุดในเครื่องมือนี้ คือ {} ข้อเสนอแนะเพื่อการปรับปรุงในปีต่อไป คือ {}",
+                join_th(&t.lowest.iter().map(|n| w.ind_name(*n)).collect::<Vec<_>>()),
+                suggestions.join(" ")
+            )));
+        }
+    }
+    if let Some(plan) = &input.plan {
+        b.push(Block::Body(if plan.steps.is_empty() {
+            format!(
+                "คะแนนภาพรวมปัจจุบัน {} คะแนน ถึงเป้าหมาย {} คะแนนแล้ว",
+                w.n(plan.current),
+                w.n(plan.target)
+            )
+        } else if plan.reachable {
+            format!(
+                "หากรายการตรวจการเปิดเผยข้อมูลสาธารณะต่อไปนี้ผ่านเกณฑ์ทั้ง {} รายการ โดยคะแนนด้านอื่นคงเดิม คะแนนภาพรวมจะเป็น {} คะแนน ถึงเป้าหมาย {} คะแนน",
+                w.n(plan.steps.len()),
+                w.n(plan.projected),
+                w.n(plan.target)
+            )
+        } else {
+            format!(
+                "แม้รายการตรวจที่ยังไม่ผ่านทั้ง {} รายการผ่านเกณฑ์ทั้งหมด คะแนนภาพรวมจะเป็น {} คะแนน ยังไม่ถึงเป้าหมาย {} คะแนน จึงต้องยกระดับคะแนนจากแบบวัดการรับรู้ด้วย",
+                w.n(plan.steps.len()),
+                w.n(plan.projected),
+                w.n(plan.target)
+            )
+        }));
+        if !plan.steps.is_empty() {
+            b.push(Block::Table(Table {
+                widths: vec![1, 6, 1, 1],
+                header: vec![
+                    "รายการ".into(),
+                    "ข้อมูลที่ต้องเปิดเผย".into(),
+                    "ตัวชี้วัด".into(),
+                    "คะแนนที่เพิ่ม".into(),
+                ],
+                rows: plan
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        let text = fw.item(&s.item).map(|i| i.th.clone()).unwrap_or_default();
+                        Row::normal(vec![
+                            s.item.to_uppercase(),
+                            text,
+                            w.n(s.indicator),
+                            w.n(format!("+{}", s.gain)),
+                        ])
+                    })
+                    .collect(),
+            }));
+        }
+    }
+
+    // 4… Improvement plan per tool.
+    let measures = if input.measures.is_empty() {
+        suggested_measures(fw, card, input.fiscal_year, input.digits)
+    } else {
+        input.measures.clone()
+    };
+    for (k, t) in fw.tools.iter().enumerate() {
+        b.push(Block::Heading(format!(
+            "{}. มาตรการและแนวทางการพัฒนาหรือแก้ไขข้อบกพร่องจากผลการประเมิน{} ({}) ประจำปีงบประมาณ พ.ศ. {next_fy}",
+            w.n(4 + k),
+            t.name_th,
+            t.code
+        )));
+        let rows: Vec<Row> = measures
+            .iter()
+            .filter(|m| m.tool == t.code)
+            .enumerate()
+            .map(|(j, m)| {
+                Row::normal(vec![
+                    format!("{}) {}", w.n(j + 1), m.measure),
+                    m.weakness.clone(),
+                    m.owner.clone(),
+                    m.period.clone(),
+                    m.follow_up.clone(),
+                ])
+            })
+            .collect();
+        b.push(Block::Table(Table {
+            widths: vec![4, 3, 2, 2, 2],
+            header: vec![
+                "มาตรการ/แนวทาง ขั้นตอนหรือวิธีการพัฒนาหรือแก้ไข".into(),
+                "ข้อบกพร่อง/จุดอ่อนจากการประเมิน".into(),
+                "ผู้รับผิดชอบ".into(),
+                "ระยะเวลาดำเนินการ".into(),
+                "การกำกับติดตาม".into(),
+            ],
+            rows,
+        }));
+    }
+
+    // Practice.
+    b.push(Block::Heading(format!(
+        "{}. แนวทางการนำผลการวิเคราะห์ไปสู่การปฏิบัติ",
+        w.n(4 + fw.tools.len())
+    )));
+    let steps = [
+        "แต่งตั้งคณะทำงานขับเคลื่อนการส่งเสริมคุณธรรมและความโปร่งใส และมอบหมายผู้รับผิดชอบแต่ละมาตรการ",
+        "ชี้แจงผลการประเมินและมาตรการให้บุคลากรทุกระดับรับทราบ",
+        "ดำเนินการตามมาตรการภายในระยะเวลาที่กำหนด และบันทึกความก้าวหน้าทุกเดือน",
+        "ตรวจสอบข้อมูลบนเว็บไซต์ของหน่วยงานตามรายการตรวจการเปิดเผยข้อมูลสาธารณะก่อนถึงกำหนดส่ง",
+        "รายงานผลการดำเนินงานต่อผู้บริหาร และเผยแพร่ให้ประชาชนทราบผ่านช่องทางต่าง ๆ ของหน่วยงาน",
+    ];
+    b.push(Block::List(
+        steps
+            .iter()
+            .enumerate()
+            .map(|(k, s)| format!("{}. {s}", w.n(k + 1)))
+            .collect(),
+    ));
+    b.push(Block::Signature(vec![
+        agency.name.clone(),
+        w.n(format!(
+            "{} {}",
+            itas_core::thai::MONTHS_FULL[usize::from(u8::from(input.date.month())) - 1],
+            input.date.year() + itas_core::thai::BE_OFFSET
+        )),
+    ]));
+
+    Document {
+        title: format!("{subject} {}", agency.name),
+        blocks: b,
+    }
+}

@@ -1,0 +1,209 @@
+//! The seed's agency, end to end through the document model and every renderer.
+
+use crate::analysis_report::{Agency, ReportInput, analysis_report};
+use crate::document::Document;
+use itas_core::framework::embedded;
+use itas_core::scoring::{Inputs, score};
+use itas_core::thai::{Digits, FiscalYear};
+use itas_core::{Framework, Score, Scorecard};
+
+pub(crate) fn seed() -> (Framework, Scorecard) {
+    let fw = embedded("ita-2564").expect("embedded framework");
+    let values = [
+        "93.20", "81.25", "86.26", "80.48", "88.95", "80.06", "82.74", "77.72", "71.92", "18.75",
+    ];
+    let given = fw
+        .indicators
+        .iter()
+        .zip(values)
+        .map(|(i, v)| (i.number, v.parse::<Score>().expect("score")))
+        .collect();
+    let card = score(
+        &fw,
+        &Inputs {
+            given,
+            ..Default::default()
+        },
+    )
+    .expect("scores");
+    (fw, card)
+}
+
+pub(crate) fn seed_report(digits: Digits) -> Document {
+    let (fw, card) = seed();
+    analysis_report(&ReportInput {
+        framework: &fw,
+        card: &card,
+        agency: Agency {
+            name: "องค์การบริหารส่วนตำบลหัวหนอง".into(),
+            location: "อำเภอบ้านไผ่ จังหวัดขอนแก่น".into(),
+            addressee: "นายกองค์การบริหารส่วนตำบลหัวหนอง".into(),
+            unit: "สำนักปลัดองค์การบริหารส่วนตำบลหัวหนอง".into(),
+        },
+        fiscal_year: FiscalYear(2564),
+        date: time::macros::date!(2021 - 09 - 06),
+        digits,
+        previous: None,
+        plan: None,
+        measures: vec![],
+    })
+}
+
+/// Whitespace-free text: Thai has no spaces between words, and every
+/// renderer may break lines elsewhere.
+pub(crate) fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// What the seed's report must say, and what the hand-written seed got wrong.
+pub(crate) fn seed_claims(thai: bool) -> Vec<String> {
+    let d = if thai { Digits::Thai } else { Digits::Arabic };
+    [
+        "ได้ 68.00 คะแนน อยู่ในระดับ C",
+        "ตัวชี้วัดที่ได้คะแนนสูงสุด คือ ตัวชี้วัดที่ 1 การปฏิบัติหน้าที่ ได้ 93.20 คะแนน",
+        "ตัวชี้วัดที่ได้คะแนนต่ำสุด คือ ตัวชี้วัดที่ 10 การป้องกันการทุจริต ได้ 18.75 คะแนน",
+        "ต่ำกว่า 85.00 คะแนน จำนวน 7 ตัวชี้วัด",
+        "ได้แก่ ตัวชี้วัดที่ 2, 4, 6, 7, 8, 9, 10",
+        "ต่ำสุดในเครื่องมือนี้ คือ ตัวชี้วัดที่ 4 การใช้ทรัพย์สินของราชการ",
+        "ต่ำสุดในเครื่องมือนี้ คือ ตัวชี้วัดที่ 8",
+        "(IIT) ได้ 86.03 คะแนน",
+        "(EIT) ได้ 80.17 คะแนน",
+        "(OIT) ได้ 45.34 คะแนน",
+    ]
+    .iter()
+    .map(|c| squash(&d.apply(c)))
+    .collect()
+}
+
+#[test]
+fn the_seed_report_states_the_engine_numbers() {
+    for thai in [true, false] {
+        let doc = seed_report(if thai { Digits::Thai } else { Digits::Arabic });
+        let text = squash(&doc.plain_text());
+        for claim in seed_claims(thai) {
+            assert!(text.contains(&claim), "missing: {claim}");
+        }
+        // The seed's slips never appear.
+        for wrong in ["83.20", "18.78", "จำนวน10ตัวชี้วัด"] {
+            let wrong = squash(&if thai { Digits::Thai } else { Digits::Arabic }.apply(wrong));
+            assert!(
+                !text.contains(&wrong),
+                "the seed's slip {wrong} is in the report"
+            );
+        }
+    }
+}
+
+#[test]
+fn prefilled_plan_has_a_row_per_weak_indicator() {
+    let doc = seed_report(Digits::Thai);
+    let text = doc.plain_text();
+    // Every indicator below 85: 2, 4 (IIT), 6, 7, 8 (EIT), 9, 10 (OIT).
+    for n in ["๒", "๔", "๖", "๗", "๘", "๙", "๑๐"] {
+        assert!(
+            text.contains(&format!("ตัวชี้วัดที่ {n} ")),
+            "plan lacks indicator {n}"
+        );
+    }
+    assert!(text.contains("ต.ค. ๒๕๖๔ – ก.ย. ๒๕๖๕"));
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(name);
+    if std::env::var_os("ITAS_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}; run with ITAS_UPDATE_SNAPSHOTS=1 and review it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "snapshot {name} differs from line {}: expected {:?}, got {:?} (ITAS_UPDATE_SNAPSHOTS=1 rewrites it)",
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn typst_source_snapshot() {
+    let doc = seed_report(Digits::Thai);
+    assert_snapshot("seed-report.typ", &crate::pdf::typst_source(&doc, true));
+}
+
+#[test]
+fn docx_text_snapshot() {
+    let doc = seed_report(Digits::Thai);
+    let xml = crate::docx::document_xml(&doc);
+    assert_snapshot(
+        "seed-report.docx.txt",
+        &crate::docx::text_of_document_xml(&xml),
+    );
+}
+
+#[test]
+fn docx_package_opens_and_declares_the_font_for_thai() {
+    let doc = seed_report(Digits::Thai);
+    let bytes = crate::docx::render(&doc, &crate::docx::DocxOptions::default()).expect("docx");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.expect("utf-8 name").into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "[Content_Types].xml",
+            "_rels/.rels",
+            "docProps/core.xml",
+            "word/_rels/document.xml.rels",
+            "word/document.xml",
+            "word/styles.xml"
+        ]
+    );
+    let mut styles = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("word/styles.xml").expect("styles"),
+        &mut styles,
+    )
+    .expect("utf8");
+    assert!(styles.contains("w:cs=\"TH SarabunPSK\""));
+    assert!(styles.contains("w:bidi=\"th-TH\""));
+}
+
+#[test]
+fn pdf_renders_with_sarabun_embedded() {
+    let doc = seed_report(Digits::Thai);
+    let pdf = crate::pdf::render(&doc, true).expect("pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let raw = String::from_utf8_lossy(&pdf);
+    assert!(raw.contains("Sarabun"), "font not embedded");
+}
+
+#[test]
+fn poster_renders_with_the_qr_code() {
+    let qr = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"5\" height=\"5\"/></svg>";
+    let pdf = crate::poster::render(&crate::poster::Poster {
+        agency: "องค์การบริหารส่วนตำบลหัวหนอง",
+        survey: "แบบวัดการรับรู้ของผู้มีส่วนได้ส่วนเสียภายนอก (EIT)",
+        audience: "สำหรับประชาชนและผู้มาติดต่อ",
+        url: "http://127.0.0.1:8080/s/abc",
+        qr_svg: qr,
+        deadline: "ตอบได้ถึง ๓๐ มิถุนายน ๒๕๖๙",
+    })
+    .expect("poster");
+    assert!(pdf.starts_with(b"%PDF-"));
+}
