@@ -165,6 +165,96 @@ impl Writer<'_> {
     }
 }
 
+/// The seed's results table: indicators grouped by tool, tool scores, overall
+/// and level, with the previous round beside them when there is one.
+pub fn results_table(
+    fw: &Framework,
+    card: &Scorecard,
+    prev: Option<&Previous>,
+    digits: Digits,
+) -> Table {
+    let w = Writer {
+        fw,
+        card,
+        a: analyse(fw, card),
+        d: digits,
+    };
+    let mut header = vec!["ตัวชี้วัด".to_string(), "ผลคะแนน".to_string()];
+    let mut widths = vec![5, 1];
+    if let Some(p) = prev {
+        header.push(p.label.clone());
+        header.push("เปลี่ยนแปลง".into());
+        widths.extend([1, 1]);
+    }
+    let with_prev = |cells: &mut Vec<String>, now: Score, before: Option<Score>| {
+        if prev.is_some() {
+            match before {
+                Some(s) => {
+                    let diff = now.hundredths() - s.hundredths();
+                    let sign = if diff > 0 { "+" } else { "" };
+                    cells.push(w.n(s));
+                    cells.push(w.n(format!("{sign}{}", Score::from_hundredths(diff))));
+                }
+                None => cells.extend(["–".to_string(), "–".to_string()]),
+            }
+        }
+    };
+    let mut rows = Vec::new();
+    for t in &fw.tools {
+        rows.push(Row::group(format!("{} ({})", t.name_th, t.code)));
+        for i in fw.indicators_of(&t.code) {
+            let mut cells = vec![
+                format!("{}. {}", w.n(i.number), i.name_th),
+                w.n(w.ind_score(i.number)),
+            ];
+            with_prev(
+                &mut cells,
+                w.ind_score(i.number),
+                prev.and_then(|p| p.card.indicators.get(&i.number).copied()),
+            );
+            rows.push(Row::normal(cells));
+        }
+        let tool_score = card.tools.get(&t.code).copied().unwrap_or_default();
+        let mut cells = vec![format!("คะแนน {}", t.code), w.n(tool_score)];
+        with_prev(
+            &mut cells,
+            tool_score,
+            prev.and_then(|p| p.card.tools.get(&t.code).copied()),
+        );
+        rows.push(Row::total(cells));
+    }
+    let mut cells = vec!["คะแนนภาพรวม".to_string(), w.n(card.overall)];
+    with_prev(&mut cells, card.overall, prev.map(|p| p.card.overall));
+    rows.push(Row::total(cells));
+    let mut cells = vec!["ระดับผลการประเมิน".to_string(), card.level.clone()];
+    if let Some(p) = prev {
+        cells.push(p.card.level.clone());
+        cells.push(String::new());
+    }
+    rows.push(Row::total(cells));
+    Table {
+        widths,
+        header,
+        rows,
+    }
+}
+
+/// One bar per indicator, red below the pass mark.
+pub fn indicator_bars(fw: &Framework, card: &Scorecard, digits: Digits) -> Vec<Bar> {
+    fw.indicators
+        .iter()
+        .map(|i| {
+            let v = card.indicators.get(&i.number).copied().unwrap_or_default();
+            Bar {
+                label: format!("{}. {}", digits.apply(&i.number.to_string()), i.name_th),
+                text: digits.apply(&v.to_string()),
+                value: v,
+                below: v < fw.pass_mark,
+            }
+        })
+        .collect()
+}
+
 /// The whole report: memo, cover, framework, results, analysis, plan, practice.
 pub fn analysis_report(input: &ReportInput<'_>) -> Document {
     let fw = input.framework;
@@ -275,80 +365,17 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
         w.n(2),
         agency.name
     )));
-    let prev = input.previous.as_ref();
-    let mut header = vec!["ตัวชี้วัด".to_string(), "ผลคะแนน".to_string()];
-    let mut widths = vec![5, 1];
-    if let Some(p) = prev {
-        header.push(p.label.clone());
-        header.push("เปลี่ยนแปลง".into());
-        widths.extend([1, 1]);
-    }
-    let with_prev = |cells: &mut Vec<String>, now: Score, before: Option<Score>| {
-        if prev.is_some() {
-            match before {
-                Some(s) => {
-                    let diff = now.hundredths() - s.hundredths();
-                    let sign = if diff > 0 { "+" } else { "" };
-                    cells.push(w.n(s));
-                    cells.push(w.n(format!("{sign}{}", Score::from_hundredths(diff))));
-                }
-                None => cells.extend(["–".to_string(), "–".to_string()]),
-            }
-        }
-    };
-    let mut rows = Vec::new();
-    for t in &fw.tools {
-        rows.push(Row::group(format!("{} ({})", t.name_th, t.code)));
-        for i in fw.indicators_of(&t.code) {
-            let mut cells = vec![
-                format!("{}. {}", w.n(i.number), i.name_th),
-                w.n(w.ind_score(i.number)),
-            ];
-            with_prev(
-                &mut cells,
-                w.ind_score(i.number),
-                prev.and_then(|p| p.card.indicators.get(&i.number).copied()),
-            );
-            rows.push(Row::normal(cells));
-        }
-        let tool_score = card.tools.get(&t.code).copied().unwrap_or_default();
-        let mut cells = vec![format!("คะแนน {}", t.code), w.n(tool_score)];
-        with_prev(
-            &mut cells,
-            tool_score,
-            prev.and_then(|p| p.card.tools.get(&t.code).copied()),
-        );
-        rows.push(Row::total(cells));
-    }
-    let mut cells = vec!["คะแนนภาพรวม".to_string(), w.n(card.overall)];
-    with_prev(&mut cells, card.overall, prev.map(|p| p.card.overall));
-    rows.push(Row::total(cells));
-    let mut cells = vec!["ระดับผลการประเมิน".to_string(), card.level.clone()];
-    if let Some(p) = prev {
-        cells.push(p.card.level.clone());
-        cells.push(String::new());
-    }
-    rows.push(Row::total(cells));
-    b.push(Block::Table(Table {
-        widths,
-        header,
-        rows,
-    }));
+    b.push(Block::Table(results_table(
+        fw,
+        card,
+        input.previous.as_ref(),
+        input.digits,
+    )));
     b.push(Block::Para(format!(
         "คะแนนรายตัวชี้วัด (เส้นเกณฑ์ {} คะแนน)",
         w.n(fw.pass_mark)
     )));
-    b.push(Block::Bars(
-        fw.indicators
-            .iter()
-            .map(|i| Bar {
-                label: format!("{}. {}", w.n(i.number), i.name_th),
-                text: w.n(w.ind_score(i.number)),
-                value: w.ind_score(i.number),
-                below: w.ind_score(i.number) < fw.pass_mark,
-            })
-            .collect(),
-    ));
+    b.push(Block::Bars(indicator_bars(fw, card, input.digits)));
 
     // 3. Analysis.
     b.push(Block::Heading(format!("{}. การวิเคราะห์ผลการประเมิน", w.n(3))));

@@ -12,6 +12,13 @@ fn esc(s: &str) -> String {
         .replace('\n', "<br>")
 }
 
+/// A table as HTML, for pages that show one part of a report.
+pub fn table_html(t: &Table) -> String {
+    let mut s = String::new();
+    table(&mut s, t);
+    s
+}
+
 fn table(out: &mut String, t: &Table) {
     out.push_str("<div class=\"table-wrap\"><table class=\"report\"><thead><tr>");
     for h in &t.header {

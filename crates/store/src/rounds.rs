@@ -405,6 +405,27 @@ pub async fn indicator_scores(
         .collect())
 }
 
+/// Every stored indicator score of a round, grouped by agency: what
+/// dashboards and exports compute from (never raw responses).
+pub async fn round_scores(
+    db: &Db,
+    round_id: &str,
+) -> Result<BTreeMap<String, BTreeMap<u32, Score>>> {
+    const Q: &str =
+        "SELECT agency_id, indicator, hundredths FROM indicator_scores WHERE round_id = $1";
+    let rows: Vec<(String, i64, i64)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    let mut out: BTreeMap<String, BTreeMap<u32, Score>> = BTreeMap::new();
+    for (agency, n, h) in rows {
+        out.entry(agency)
+            .or_default()
+            .insert(n as u32, Score::from_hundredths(h));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,12 +475,13 @@ pub struct Participant {
     pub name_th: String,
     pub kind: String,
     pub province: String,
+    pub parent_id: Option<String>,
     pub iit_population: i64,
     pub eit_population: i64,
 }
 
 pub async fn participants(db: &Db, round_id: &str) -> Result<Vec<Participant>> {
-    const Q: &str = "SELECT a.id AS agency_id, a.code, a.name_th, a.kind, a.province, p.iit_population, p.eit_population \
+    const Q: &str = "SELECT a.id AS agency_id, a.code, a.name_th, a.kind, a.province, a.parent_id, p.iit_population, p.eit_population \
         FROM participations p JOIN agencies a ON a.id = p.agency_id WHERE p.round_id = $1 ORDER BY a.code";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(round_id)

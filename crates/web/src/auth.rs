@@ -145,6 +145,17 @@ impl IntoResponse for SignInRedirect {
     }
 }
 
+/// The sign-in page, coming back to `next` afterwards (for handlers that
+/// decide late that a visitor must sign in).
+pub fn sign_in_redirect(next: &str, lang: Lang) -> Response {
+    SignInRedirect {
+        api: false,
+        next: next.to_string(),
+        lang,
+    }
+    .into_response()
+}
+
 async fn session_user(parts: &Parts, state: &AppState) -> Option<User> {
     let token = cookie(&parts.headers, SESSION_COOKIE)?;
     itas_store::sessions::user(&state.db, &token_hash(&token), itas_store::now_ms())

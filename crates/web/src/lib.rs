@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod import;
 pub mod loadgen;
 pub mod pages;
+pub mod published;
 pub mod qr;
 pub mod rate;
 pub(crate) mod routes;

@@ -192,6 +192,29 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             format!("/agency/rounds/{current}/links/EIT/poster"),
             &[Who::Agency],
         ),
+        get(
+            format!("/agency/rounds/{current}/links/EIT/poster.pdf"),
+            &[Who::Agency],
+        ),
+        // Published results are public; the report and unpublished results are not.
+        get(format!("/agencies/{huanong}/results/{closed}"), EVERYONE),
+        get(
+            format!("/agencies/{huanong}/results/{current}"),
+            SEES_HUANONG,
+        ),
+        get(format!("/agencies/{city}/results/{current}"), CENTRAL),
+        get(
+            format!("/agencies/{huanong}/results/{closed}/report.pdf"),
+            SEES_HUANONG,
+        ),
+        get(
+            format!("/agencies/{huanong}/results/{closed}/report.docx"),
+            SEES_HUANONG,
+        ),
+        get(
+            format!("/agencies/{city}/results/{closed}/report.docx"),
+            CENTRAL,
+        ),
         get(format!("/s/{survey}"), EVERYONE),
         get(format!("/s/{survey}/q/0"), EVERYONE),
         post(format!("/s/{survey}/q/0"), vec![], EVERYONE),

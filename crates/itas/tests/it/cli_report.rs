@@ -7,7 +7,7 @@ use std::process::Command;
 const SEED: &str = "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,71.92,18.75";
 const AGENCY: &str = "องค์การบริหารส่วนตำบลหัวหนอง";
 
-fn out_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn out_dir(name: &str) -> std::path::PathBuf {
     let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("reports")
         .join(name);
@@ -38,7 +38,7 @@ fn report(format: &str, extra: &[&str], file: &std::path::Path) {
 }
 
 /// Text of a PDF; fails loudly when poppler-utils is missing (.ci/run installs it).
-fn pdftotext(pdf: &std::path::Path, layout: bool) -> String {
+pub(crate) fn pdftotext(pdf: &std::path::Path, layout: bool) -> String {
     let mut cmd = Command::new("pdftotext");
     if layout {
         cmd.arg("-layout");
@@ -53,11 +53,11 @@ fn pdftotext(pdf: &std::path::Path, layout: bool) -> String {
     String::from_utf8(o.stdout).expect("utf-8 text")
 }
 
-fn squash(s: &str) -> String {
+pub(crate) fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn claims(thai: bool) -> Vec<String> {
+pub(crate) fn claims(thai: bool) -> Vec<String> {
     let digits = |s: &str| {
         if thai {
             itas_core::thai::thai_digits(s)

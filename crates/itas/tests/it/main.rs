@@ -11,6 +11,7 @@ mod collection;
 mod crash;
 mod multi;
 mod procs;
+mod results;
 mod server_admin;
 mod server_auth;
 mod storage;

@@ -15,7 +15,7 @@ use axum::{Form, Router};
 use itas_core::analysis::analyse;
 use itas_core::directory::{Phase, Role};
 use itas_core::framework::Framework;
-use itas_core::scoring::{Inputs, score};
+use itas_core::scoring::Inputs;
 use itas_store::agencies::Agency;
 use itas_store::rounds::{self, Participation, Round, RoundState};
 
@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
             post(make_codes),
         )
         .route("/agency/rounds/{round}/links/{tool}/poster", get(poster))
+        .route(
+            "/agency/rounds/{round}/links/{tool}/poster.pdf",
+            get(poster_pdf),
+        )
         .route("/agency/rounds/{round}/populations", post(set_populations))
         .route("/agencies/{id}", get(agency_page))
 }
@@ -61,17 +65,7 @@ pub fn score_view(
     fw: &Framework,
     given: std::collections::BTreeMap<u32, itas_core::Score>,
 ) -> Option<ScoreView> {
-    if given.len() != fw.indicators.len() {
-        return None;
-    }
-    let card = score(
-        fw,
-        &Inputs {
-            given,
-            ..Default::default()
-        },
-    )
-    .ok()?;
+    let card = crate::published::scorecard(fw, given)?;
     let a = analyse(fw, &card);
     let rows = fw
         .indicators
@@ -636,36 +630,88 @@ struct PosterPage {
 }
 
 /// A printable A4 poster with the QR code of a survey link.
+/// The A4 poster as a PDF (Typst, Sarabun embedded) for printing.
+async fn poster_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path((round, tool)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let p = poster_data(&state, &user, &headers, &round, &tool).await?;
+    let pdf = tokio::task::spawn_blocking(move || {
+        let audience = if p.tool == "IIT" {
+            "ขอเชิญบุคลากรของหน่วยงานทุกท่านตอบแบบวัดการรับรู้"
+        } else {
+            "ขอเชิญผู้มารับบริการและผู้ที่เคยติดต่อหน่วยงานตอบแบบวัดการรับรู้"
+        };
+        itas_reports::poster::render(&itas_reports::poster::Poster {
+            agency: &p.agency,
+            survey: &format!("{} ({})", p.tool_name, p.tool),
+            audience,
+            url: &p.url,
+            qr_svg: &p.qr_svg,
+            deadline: &p.round,
+        })
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"ita-poster-{tool}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+async fn poster_data(
+    state: &AppState,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    round: &str,
+    tool: &str,
+) -> Result<PosterPage, AppError> {
+    survey_tool(tool)?;
+    let agency_id = own_agency(user)?;
+    let r = rounds::get(&state.db, round)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    rounds::participation(&state.db, round, &agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = r.framework()?;
+    let t = fw.tool(tool).ok_or(ErrorCode::NotFound)?;
+    let link =
+        itas_store::surveys::ensure_link(&state.db, Some(user.id()), round, &agency_id, tool)
+            .await?;
+    let url = format!("{}/s/{}", base_url(state, headers), link.code);
+    let agency = itas_store::agencies::get(&state.db, &agency_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(PosterPage {
+        agency: agency.name_th,
+        tool_name: t.name_th.clone(),
+        tool: tool.to_string(),
+        qr_svg: crate::qr::svg(&url, 520),
+        url,
+        round: r.name,
+    })
+}
+
 async fn poster(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
     Path((round, tool)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    survey_tool(&tool)?;
-    let agency_id = own_agency(&user)?;
-    let r = rounds::get(&state.db, &round)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    rounds::participation(&state.db, &round, &agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let fw = r.framework()?;
-    let t = fw.tool(&tool).ok_or(ErrorCode::NotFound)?;
-    let link =
-        itas_store::surveys::ensure_link(&state.db, Some(user.id()), &round, &agency_id, &tool)
-            .await?;
-    let url = format!("{}/s/{}", base_url(&state, &headers), link.code);
-    let agency = itas_store::agencies::get(&state.db, &agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let page = PosterPage {
-        agency: agency.name_th,
-        tool_name: t.name_th.clone(),
-        tool,
-        qr_svg: crate::qr::svg(&url, 520),
-        url,
-        round: r.name,
-    };
+    let page = poster_data(&state, &user, &headers, &round, &tool).await?;
     Ok(Html(page.render()?).into_response())
 }

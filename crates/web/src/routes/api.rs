@@ -265,21 +265,7 @@ async fn agency_scores(
     let given = itas_store::rounds::indicator_scores(&state.db, &round, &agency)
         .await
         .map_err(|e| api(e, Some(&user)))?;
-    if given.len() != fw.indicators.len() {
-        return Err(api(ErrorCode::NotFound, Some(&user)));
-    }
-    let card = score(
-        &fw,
-        &Inputs {
-            given,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| {
-        api(
-            AppError::new(ErrorCode::Internal).detail(e.to_string()),
-            Some(&user),
-        )
-    })?;
+    let card = crate::published::scorecard(&fw, given)
+        .ok_or_else(|| api(ErrorCode::NoResults, Some(&user)))?;
     Ok(Json(card.contract_json(&fw)))
 }

@@ -5,6 +5,7 @@ mod agency;
 mod api;
 mod assessor;
 mod public;
+mod results;
 pub(crate) mod survey;
 
 use crate::AppState;
@@ -16,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::routes())
         .merge(agency::routes())
         .merge(assessor::routes())
+        .merge(results::routes())
         .merge(api::routes())
         .merge(survey::routes())
 }

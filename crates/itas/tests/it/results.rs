@@ -1,0 +1,185 @@
+//! Published results through the web UI: the agency's results page, the
+//! analysis report downloads, who may see what, and the previous round beside
+//! the current one.
+
+use crate::app::TestApp;
+use crate::both_backends;
+use crate::cli_report::{claims, out_dir, pdftotext, squash};
+use axum::http::StatusCode;
+use itas_core::Score;
+use std::collections::BTreeMap;
+
+async fn seed_ids(app: &TestApp) -> (String, String) {
+    (
+        app.agency_id("KK-HUANONG").await,
+        app.round_id("ITA 2564").await,
+    )
+}
+
+fn docx_text(bytes: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("docx is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("word/document.xml").expect("document part"),
+        &mut xml,
+    )
+    .expect("utf-8");
+    itas_reports::docx::text_of_document_xml(&xml)
+}
+
+both_backends!(
+    the_public_sees_published_results_with_table_and_chart,
+    |app| {
+        let (agency, round) = seed_ids(&app).await;
+        let mut anon = app.client();
+        let r = anon
+            .get(&format!("/agencies/{agency}/results/{round}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for s in [
+            "๖๘.๐๐",
+            "๙๓.๒๐",
+            "๑๘.๗๕",
+            "๘๖.๐๓",
+            "๔๕.๓๔",
+            "<svg class=\"bars\"",
+        ] {
+            assert!(r.body.contains(s), "results page lacks {s}");
+        }
+        assert!(r.body.contains("ตัวชี้วัดที่ต่ำกว่าเกณฑ์") && r.body.contains("<strong>๗</strong>"));
+        // The report is an internal memo: no download for the public.
+        assert!(!r.body.contains("report.pdf"));
+        let r = anon
+            .get(&format!("/agencies/{agency}/results/{round}/report.pdf"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location().starts_with("/login"));
+    }
+);
+
+both_backends!(
+    the_agency_downloads_a_pdf_and_docx_whose_numbers_are_right,
+    |app| {
+        let (agency, round) = seed_ids(&app).await;
+        let mut c = app.signed_in("huanong").await;
+        let home = c.get("/agency").await.body;
+        assert!(home.contains(&format!("/agencies/{agency}/results/{round}")));
+        let page = c
+            .get(&format!("/agencies/{agency}/results/{round}"))
+            .await
+            .body;
+        assert!(page.contains("report.pdf") && page.contains("report.docx"));
+
+        let r = c
+            .get(&format!("/agencies/{agency}/results/{round}/report.pdf"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-type"], "application/pdf");
+        assert!(r.bytes.starts_with(b"%PDF-"));
+        let file = out_dir("web").join(format!("seed-{}.pdf", std::process::id()));
+        std::fs::write(&file, &r.bytes).expect("write");
+        let text = squash(&pdftotext(&file, false));
+        for claim in claims(true) {
+            assert!(text.contains(&claim), "downloaded PDF lacks {claim}");
+        }
+        assert!(text.contains(&squash("เรียน นายกองค์การบริหารส่วนตำบลหัวหนอง")));
+
+        let r = c
+            .get(&format!(
+                "/agencies/{agency}/results/{round}/report.docx?digits=arabic"
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("ita-report-KK-HUANONG-2564.docx")
+        );
+        let text = squash(&docx_text(&r.bytes));
+        for claim in claims(false) {
+            assert!(text.contains(&claim), "downloaded DOCX lacks {claim}");
+        }
+    }
+);
+
+both_backends!(another_agency_cannot_download_the_report, |app| {
+    let (agency, round) = seed_ids(&app).await;
+    let mut other = app.signed_in("banphai").await;
+    let r = other
+        .get(&format!("/agencies/{agency}/results/{round}/report.docx"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("๖๘.๐๐"));
+});
+
+both_backends!(
+    unpublished_results_stay_inside_and_compare_with_last_year,
+    |app| {
+        let agency = app.agency_id("KK-HUANONG").await;
+        let current = app.current_round().await;
+        // Results entered for the current round (still collecting, not published).
+        let values = [95, 90, 90, 90, 90, 85, 85, 85, 80, 50];
+        let scores: BTreeMap<u32, Score> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u32 + 1, Score::from_hundredths(v * 100)))
+            .collect();
+        itas_store::rounds::set_indicator_scores(&app.db, None, &current, &agency, &scores, "test")
+            .await
+            .expect("store scores");
+        let mut anon = app.client();
+        let r = anon
+            .get(&format!("/agencies/{agency}/results/{current}"))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "not public before publication"
+        );
+        assert!(!r.body.contains("๙๕.๐๐"));
+
+        let mut c = app.signed_in("huanong").await;
+        let r = c
+            .get(&format!("/agencies/{agency}/results/{current}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        // Beside last year's 93.20 for indicator 1: +1.80.
+        assert!(r.body.contains("ปี ๒๕๖๔"), "previous round column");
+        assert!(
+            r.body.contains("+๑.๘๐"),
+            "change against the previous round"
+        );
+        // The engine's numbers: IIT (95+90*4)/5 = 91.00; EIT 85.00; OIT 65.00;
+        // overall 0.3*91 + 0.3*85 + 0.4*65 = 78.80.
+        assert!(r.body.contains("๗๘.๘๐"));
+    }
+);
+
+both_backends!(the_qr_poster_is_an_a4_pdf_with_the_agency_and_link, |app| {
+    let round = app.current_round().await;
+    let mut c = app.signed_in("huanong").await;
+    let r = c
+        .get(&format!("/agency/rounds/{round}/links/EIT/poster.pdf"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    let file = out_dir("poster").join(format!("eit-{}.pdf", std::process::id()));
+    std::fs::write(&file, &r.bytes).expect("write");
+    let text = squash(&pdftotext(&file, false));
+    let (_, _, code) = crate::app::demo_link(&app.db, "EIT").await;
+    assert!(text.contains(&squash("องค์การบริหารส่วนตำบลหัวหนอง")));
+    assert!(
+        text.contains(&format!("/s/{code}")),
+        "poster shows the link"
+    );
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&file)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("595.276 x 841.89") || info.contains("(A4)"),
+        "{info}"
+    );
+});

@@ -1,0 +1,174 @@
+//! Published results: when a round's results are public, an agency's engine
+//! scorecard from its stored indicator scores, and the round-wide table the
+//! dashboards and exports read.
+
+use crate::AppState;
+use crate::error::AppError;
+use itas_core::directory::Phase;
+use itas_core::framework::Framework;
+use itas_core::scoring::{Inputs, score};
+use itas_core::{Score, Scorecard};
+use itas_store::rounds::{self, Round, RoundState};
+use std::collections::BTreeMap;
+
+/// Results are public from the publication phase on.
+pub fn is_published(st: RoundState) -> bool {
+    match st {
+        RoundState::In(p) | RoundState::Between(p) => p >= Phase::Publication,
+        RoundState::Closed => true,
+        RoundState::NotStarted => false,
+    }
+}
+
+pub async fn round_is_published(state: &AppState, round_id: &str) -> Result<bool, AppError> {
+    let phases = rounds::phases(&state.db, round_id).await?;
+    Ok(is_published(rounds::state_on(&phases, crate::today())))
+}
+
+/// The engine's scorecard for a complete set of stored indicator scores.
+pub fn scorecard(fw: &Framework, given: BTreeMap<u32, Score>) -> Option<Scorecard> {
+    if given.len() != fw.indicators.len() {
+        return None;
+    }
+    score(
+        fw,
+        &Inputs {
+            given,
+            ..Default::default()
+        },
+    )
+    .ok()
+}
+
+/// An agency's scorecard in a round, when every indicator has a score.
+pub async fn agency_card(
+    state: &AppState,
+    round: &Round,
+    fw: &Framework,
+    agency_id: &str,
+) -> Result<Option<Scorecard>, AppError> {
+    let given = rounds::indicator_scores(&state.db, &round.id, agency_id).await?;
+    Ok(scorecard(fw, given))
+}
+
+/// The agency's latest earlier round with complete results, for comparison.
+pub async fn previous_card(
+    state: &AppState,
+    round: &Round,
+    agency_id: &str,
+) -> Result<Option<(Round, Scorecard)>, AppError> {
+    for r in rounds::rounds_of_agency(&state.db, agency_id).await? {
+        if r.id == round.id || r.fiscal_year >= round.fiscal_year {
+            continue;
+        }
+        let fw = r.framework()?;
+        if let Some(card) = agency_card(state, &r, &fw, agency_id).await? {
+            return Ok(Some((r, card)));
+        }
+    }
+    Ok(None)
+}
+
+/// One agency's line in a round's national table.
+#[derive(Clone, Debug)]
+pub struct ResultRow {
+    pub agency_id: String,
+    pub code: String,
+    pub name_th: String,
+    pub kind: String,
+    pub province: String,
+    pub parent_id: Option<String>,
+    pub card: Scorecard,
+}
+
+/// Every participant with complete results, scored by the engine.
+pub async fn round_rows(
+    state: &AppState,
+    round: &Round,
+    fw: &Framework,
+) -> Result<Vec<ResultRow>, AppError> {
+    let mut scores = rounds::round_scores(&state.db, &round.id).await?;
+    let participants = rounds::participants(&state.db, &round.id).await?;
+    Ok(participants
+        .into_iter()
+        .filter_map(|p| {
+            let card = scorecard(fw, scores.remove(&p.agency_id)?)?;
+            Some(ResultRow {
+                agency_id: p.agency_id,
+                code: p.code,
+                name_th: p.name_th,
+                kind: p.kind,
+                province: p.province,
+                parent_id: p.parent_id,
+                card,
+            })
+        })
+        .collect())
+}
+
+/// Figures for a group of agencies (or the whole round).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupSummary {
+    pub key: String,
+    pub agencies: usize,
+    /// Mean of the published overall scores, rounded half up.
+    pub average: Score,
+    /// Agencies per level, in the framework's level order.
+    pub levels: Vec<(String, usize)>,
+    pub at_pass: usize,
+    /// Share at the pass mark or above, in hundredths of a percent.
+    pub share_at_pass: Score,
+}
+
+pub fn summarise(fw: &Framework, key: String, rows: &[&ResultRow]) -> GroupSummary {
+    use itas_core::Exact;
+    let n = rows.len();
+    let average = if n == 0 {
+        Score::ZERO
+    } else {
+        let sum: i64 = rows.iter().map(|r| r.card.overall.hundredths()).sum();
+        Score::round_half_up(Exact::new(i128::from(sum), 100 * n as i128))
+    };
+    let at_pass = rows
+        .iter()
+        .filter(|r| r.card.overall >= fw.pass_mark)
+        .count();
+    let share_at_pass = if n == 0 {
+        Score::ZERO
+    } else {
+        Score::round_half_up(Exact::new(100 * at_pass as i128, n as i128))
+    };
+    let levels = fw
+        .levels
+        .iter()
+        .map(|l| {
+            (
+                l.code.clone(),
+                rows.iter().filter(|r| r.card.level == l.code).count(),
+            )
+        })
+        .collect();
+    GroupSummary {
+        key,
+        agencies: n,
+        average,
+        levels,
+        at_pass,
+        share_at_pass,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_public_from_publication_on() {
+        assert!(!is_published(RoundState::NotStarted));
+        assert!(!is_published(RoundState::In(Phase::Review2)));
+        assert!(!is_published(RoundState::Between(Phase::Review2)));
+        assert!(is_published(RoundState::In(Phase::Publication)));
+        assert!(is_published(RoundState::In(Phase::FollowUp)));
+        assert!(is_published(RoundState::Closed));
+    }
+}

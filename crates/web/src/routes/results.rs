@@ -1,0 +1,295 @@
+//! An agency's results in a round: the seed's table, a bar chart, the
+//! comparison with its previous round, and the analysis report to download.
+
+use crate::auth::{MaybeUser, UserLang, may_see_agency, sign_in_redirect};
+use crate::error::{AppError, ErrorCode};
+use crate::pages::PageCtx;
+use crate::published::{agency_card, previous_card, round_is_published};
+use crate::{AppState, today};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use itas_core::Scorecard;
+use itas_core::directory::AgencyKind;
+use itas_core::framework::Framework;
+use itas_core::thai::{Digits, FiscalYear};
+use itas_reports::analysis_report::{self, Agency as ReportAgency, Previous, ReportInput};
+use itas_reports::document::Document;
+use itas_store::agencies::Agency;
+use itas_store::rounds::Round;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/agencies/{id}/results/{round}", get(results_page))
+        .route("/agencies/{id}/results/{round}/report.pdf", get(report_pdf))
+        .route(
+            "/agencies/{id}/results/{round}/report.docx",
+            get(report_docx),
+        )
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ReportQuery {
+    /// "arabic" for Arabic digits; Thai digits otherwise, as formal letters use.
+    #[serde(default)]
+    digits: String,
+}
+
+impl ReportQuery {
+    fn digits(&self) -> Digits {
+        if self.digits == "arabic" {
+            Digits::Arabic
+        } else {
+            Digits::Thai
+        }
+    }
+}
+
+struct Loaded {
+    agency: Agency,
+    round: Round,
+    fw: Framework,
+    card: Scorecard,
+    previous: Option<(Round, Scorecard)>,
+}
+
+/// Who may see what: results are public once the round publishes them; before
+/// that only the agency, its assessors and the central office see them; the
+/// report (an internal memo) is never public. A visitor who is not allowed is
+/// sent to sign in; a signed-in user who is not allowed is refused.
+enum Refusal {
+    SignIn {
+        next: String,
+        lang: crate::i18n::Lang,
+    },
+    Error(AppError),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::SignIn { next, lang } => sign_in_redirect(&next, lang),
+            Refusal::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl<E: Into<AppError>> From<E> for Refusal {
+    fn from(e: E) -> Refusal {
+        Refusal::Error(e.into())
+    }
+}
+
+async fn load(
+    state: &AppState,
+    user: &MaybeUser,
+    lang: crate::i18n::Lang,
+    agency_id: &str,
+    round_id: &str,
+    for_report: bool,
+) -> Result<Loaded, Refusal> {
+    let lang = user.0.as_ref().map_or(lang, |u| u.lang);
+    let insider = match &user.0 {
+        Some(u) => may_see_agency(state, u, agency_id).await?,
+        None => false,
+    };
+    let allowed = insider || (!for_report && round_is_published(state, round_id).await?);
+    if !allowed {
+        return Err(match user.0 {
+            None => Refusal::SignIn {
+                next: format!("/agencies/{agency_id}/results/{round_id}"),
+                lang,
+            },
+            Some(_) => Refusal::Error(AppError::new(ErrorCode::Forbidden).in_lang(lang)),
+        });
+    }
+    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
+    let round = itas_store::rounds::get(&state.db, round_id)
+        .await?
+        .ok_or_else(not_found)?;
+    itas_store::rounds::participation(&state.db, round_id, agency_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let agency = itas_store::agencies::get(&state.db, agency_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let fw = round.framework()?;
+    let card = agency_card(state, &round, &fw, agency_id)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
+    let previous = previous_card(state, &round, agency_id).await?;
+    Ok(Loaded {
+        agency,
+        round,
+        fw,
+        card,
+        previous,
+    })
+}
+
+fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
+    l.previous.as_ref().map(|(r, c)| Previous {
+        label: format!("ปี {}", digits.apply(&r.fiscal_year.to_string())),
+        card: c.clone(),
+    })
+}
+
+fn report_document(l: &Loaded, digits: Digits) -> Document {
+    let kind = l.agency.kind().unwrap_or(AgencyKind::Other);
+    let province = l.agency.province.trim();
+    let location = if province.is_empty() {
+        String::new()
+    } else if province.starts_with("จังหวัด") {
+        province.to_string()
+    } else {
+        format!("จังหวัด{province}")
+    };
+    analysis_report::analysis_report(&ReportInput {
+        framework: &l.fw,
+        card: &l.card,
+        agency: ReportAgency {
+            name: l.agency.name_th.clone(),
+            location,
+            addressee: kind.head_of_th(&l.agency.name_th),
+            unit: kind.report_unit_th(&l.agency.name_th),
+        },
+        fiscal_year: FiscalYear(l.round.fiscal_year as i32),
+        date: today(),
+        digits,
+        previous: previous_of(l, digits),
+        plan: None,
+        measures: vec![],
+    })
+}
+
+#[derive(Template)]
+#[template(path = "results.html")]
+struct ResultsPage {
+    ctx: PageCtx,
+    agency: Agency,
+    round: Round,
+    overall: String,
+    level: String,
+    level_name: String,
+    table_html: String,
+    bars_svg: String,
+    previous: Option<String>,
+    below: usize,
+    may_download: bool,
+}
+
+async fn results_page(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path((agency_id, round_id)): Path<(String, String)>,
+) -> Result<Response, Refusal> {
+    let l = load(&state, &user, lang, &agency_id, &round_id, false).await?;
+    let ctx = match &user.0 {
+        Some(u) => PageCtx::for_user(u),
+        None => PageCtx::anonymous(lang),
+    };
+    let may_download = match &user.0 {
+        Some(u) => may_see_agency(&state, u, &agency_id).await?,
+        None => false,
+    };
+    let digits = if ctx.lang == crate::i18n::Lang::En {
+        Digits::Arabic
+    } else {
+        Digits::Thai
+    };
+    let prev = previous_of(&l, digits);
+    let table = analysis_report::results_table(&l.fw, &l.card, prev.as_ref(), digits);
+    let bars = analysis_report::indicator_bars(&l.fw, &l.card, digits);
+    let below =
+        l.fw.indicators
+            .iter()
+            .filter(|i| {
+                l.card
+                    .indicators
+                    .get(&i.number)
+                    .is_some_and(|s| *s < l.fw.pass_mark)
+            })
+            .count();
+    let page = ResultsPage {
+        overall: ctx.num(&l.card.overall.to_string()),
+        level: l.card.level.clone(),
+        level_name: l.fw.level_for(l.card.overall).name_th.clone(),
+        table_html: itas_reports::html::table_html(&table),
+        bars_svg: itas_reports::html::bars_svg(&bars, l.fw.pass_mark.hundredths()),
+        previous: l.previous.as_ref().map(|(r, _)| r.name.clone()),
+        below,
+        may_download,
+        agency: l.agency,
+        round: l.round,
+        ctx,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// File names stay ASCII: the agency code and the fiscal year say enough.
+fn file_name(l: &Loaded, ext: &str) -> String {
+    let code: String = l
+        .agency
+        .code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    format!("ita-report-{code}-{}.{ext}", l.round.fiscal_year)
+}
+
+async fn report_pdf(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path((agency_id, round_id)): Path<(String, String)>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, Refusal> {
+    let l = load(&state, &user, lang, &agency_id, &round_id, true).await?;
+    let digits = q.digits();
+    let doc = report_document(&l, digits);
+    // Typesetting is CPU work: keep it off the async workers.
+    let pdf = tokio::task::spawn_blocking(move || {
+        itas_reports::pdf::render(&doc, digits == Digits::Thai)
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    Ok(attachment("application/pdf", file_name(&l, "pdf"), pdf))
+}
+
+async fn report_docx(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path((agency_id, round_id)): Path<(String, String)>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, Refusal> {
+    let l = load(&state, &user, lang, &agency_id, &round_id, true).await?;
+    let doc = report_document(&l, q.digits());
+    let docx = itas_reports::docx::render(&doc, &Default::default())
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        file_name(&l, "docx"),
+        docx,
+    ))
+}
