@@ -112,10 +112,10 @@ catalog! {
     "iit_population" => "จำนวนบุคลากรที่มีสิทธิ์ตอบ IIT", "Staff eligible for IIT";
     "eit_population" => "จำนวนผู้รับบริการโดยประมาณ (EIT)", "Estimated service users (EIT)";
     "min_sample" => "จำนวนผู้ตอบขั้นต่ำ", "Minimum responses";
-    "results" => "ผลการประเมิน", "Results";
     "indicator" => "ตัวชี้วัด", "Indicator";
     "score" => "คะแนน", "Score";
     "overall" => "คะแนนรวม", "Overall";
+    "results" => "ผลการประเมิน", "Results";
     "level" => "ระดับ", "Level";
     "below_pass" => "ต่ำกว่าเกณฑ์", "Below the pass mark";
     "no_scores" => "ยังไม่มีผลคะแนน", "No scores yet";

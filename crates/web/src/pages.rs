@@ -65,10 +65,16 @@ impl PageCtx {
                 ("/admin/agencies", self.t("agencies")),
                 ("/admin/users", self.t("users")),
                 ("/admin/audit", self.t("audit_log")),
+                ("/results", self.t("results")),
             ],
-            Some(Role::Assessor) => vec![("/assessor", self.t("assigned_agencies"))],
-            Some(Role::AgencyAdmin) => vec![("/agency", self.t("home"))],
-            None => vec![],
+            Some(Role::Assessor) => vec![
+                ("/assessor", self.t("assigned_agencies")),
+                ("/results", self.t("results")),
+            ],
+            Some(Role::AgencyAdmin) => {
+                vec![("/agency", self.t("home")), ("/results", self.t("results"))]
+            }
+            None => vec![("/results", self.t("results"))],
         }
     }
 

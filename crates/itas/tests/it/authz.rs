@@ -196,6 +196,11 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             format!("/agency/rounds/{current}/links/EIT/poster.pdf"),
             &[Who::Agency],
         ),
+        get(s("/results"), EVERYONE),
+        get(format!("/results/{closed}"), EVERYONE),
+        get(format!("/results/{closed}/results.csv"), EVERYONE),
+        get(format!("/results/{closed}/results.xlsx"), EVERYONE),
+        get(format!("/results/{closed}/open-data.json"), EVERYONE),
         // Published results are public; the report and unpublished results are not.
         get(format!("/agencies/{huanong}/results/{closed}"), EVERYONE),
         get(

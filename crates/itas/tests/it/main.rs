@@ -9,6 +9,7 @@ mod cli_report;
 mod cli_score;
 mod collection;
 mod crash;
+mod dashboard;
 mod multi;
 mod procs;
 mod results;

@@ -4,6 +4,7 @@ mod admin;
 mod agency;
 mod api;
 mod assessor;
+mod dashboard;
 mod public;
 mod results;
 pub(crate) mod survey;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(agency::routes())
         .merge(assessor::routes())
         .merge(results::routes())
+        .merge(dashboard::routes())
         .merge(api::routes())
         .merge(survey::routes())
 }

@@ -1,0 +1,184 @@
+//! Dashboards and exports: every figure equals a direct recomputation with
+//! the engine from the same stored scores.
+
+use crate::app::TestApp;
+use crate::both_backends;
+use axum::http::StatusCode;
+use itas_core::framework::embedded;
+use itas_core::scoring::{Inputs, score};
+use itas_core::{Exact, Score, Scorecard};
+use std::collections::BTreeMap;
+
+/// Gives every participant of the closed round a complete, varied set of
+/// scores (a small deterministic generator), keeping the seed agency's own.
+async fn fill_round(app: &TestApp, round: &str) -> BTreeMap<String, Scorecard> {
+    let fw = embedded("ita-2564").unwrap();
+    let mut x: i64 = 12345;
+    let mut cards = BTreeMap::new();
+    for p in itas_store::rounds::participants(&app.db, round)
+        .await
+        .unwrap()
+    {
+        let mut given = itas_store::rounds::indicator_scores(&app.db, round, &p.agency_id)
+            .await
+            .unwrap();
+        if given.is_empty() {
+            for i in &fw.indicators {
+                x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+                given.insert(i.number, Score::from_hundredths(5_000 + x % 5_001));
+            }
+            itas_store::rounds::set_indicator_scores(
+                &app.db,
+                None,
+                round,
+                &p.agency_id,
+                &given,
+                "test",
+            )
+            .await
+            .unwrap();
+        }
+        let card = score(
+            &fw,
+            &Inputs {
+                given,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        cards.insert(p.code, card);
+    }
+    cards
+}
+
+fn th(s: impl ToString) -> String {
+    itas_core::thai::thai_digits(&s.to_string())
+}
+
+both_backends!(dashboard_figures_equal_a_direct_recomputation, |app| {
+    let round = app.round_id("ITA 2564").await;
+    let cards = fill_round(&app, &round).await;
+    assert!(cards.len() >= 5, "the demo round has several agencies");
+    let n = cards.len() as i128;
+    let sum: i128 = cards
+        .values()
+        .map(|c| i128::from(c.overall.hundredths()))
+        .sum();
+    let average = Score::round_half_up(Exact::new(sum, 100 * n));
+    let at_85 = cards
+        .values()
+        .filter(|c| c.overall >= Score::from_hundredths(8_500))
+        .count();
+    let share = Score::round_half_up(Exact::new(100 * at_85 as i128, n));
+
+    let mut anon = app.client();
+    let r = anon.get(&format!("/results/{round}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let total_row = r
+        .body
+        .split("<tr class=\"total\">")
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .expect("overview row");
+    let cells: Vec<&str> = total_row
+        .split("<td class=\"num")
+        .skip(1)
+        .map(|c| c.split('>').nth(1).unwrap_or("").trim_end_matches("</td"))
+        .collect();
+    assert_eq!(cells[0], th(cards.len()), "agencies");
+    assert_eq!(cells[1], th(average), "average");
+    assert_eq!(cells[2], th(share), "share at 85");
+    for (k, level) in ["AA", "A", "B", "C", "D", "E", "F"].iter().enumerate() {
+        let count = cards.values().filter(|c| c.level == *level).count();
+        assert_eq!(cells[3 + k], th(count), "level {level}");
+    }
+    // Every agency links to its results; the seed agency's page agrees.
+    assert!(r.body.contains("องค์การบริหารส่วนตำบลหัวหนอง"));
+    let huanong = app.agency_id("KK-HUANONG").await;
+    assert!(
+        r.body
+            .contains(&format!("/agencies/{huanong}/results/{round}"))
+    );
+    for by in ["province", "parent", "kind"] {
+        let r = anon
+            .get(&format!("/results/{round}?by={by}&sort=name&dir=asc"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+
+    // CSV: one line per agency, numbers equal the engine's.
+    let r = anon.get(&format!("/results/{round}/results.csv")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.body.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(lines.len(), cards.len());
+    for l in lines {
+        let cols: Vec<&str> = l.split(',').collect();
+        let card = &cards[cols[0]];
+        assert_eq!(cols[cols.len() - 2], card.overall.to_string(), "{l}");
+        assert_eq!(cols[cols.len() - 1], card.level, "{l}");
+    }
+
+    // XLSX opens and holds the same overall scores.
+    let r = anon.get(&format!("/results/{round}/results.xlsx")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.bytes.clone())).expect("xlsx");
+    let sheet = book.worksheet_range("ITA").expect("sheet");
+    let width = sheet.width();
+    let mut rows = 0;
+    for row in sheet.rows().skip(1) {
+        let code = row[0].to_string();
+        let overall = row[width - 2].to_string();
+        let expected = cards[&code].overall.to_string();
+        assert_eq!(
+            format!("{:.2}", overall.parse::<f64>().unwrap()),
+            expected,
+            "{code}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, cards.len());
+
+    // Open data: framework plus per-indicator results.
+    let r = anon.get(&format!("/results/{round}/open-data.json")).await;
+    let v = r.json();
+    assert_eq!(v["framework"]["code"], "ita-2564");
+    assert_eq!(v["agencies"].as_array().unwrap().len(), cards.len());
+    let seed = v["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "KK-HUANONG")
+        .unwrap();
+    assert_eq!(seed["overall"].to_string(), "68.0");
+    assert_eq!(seed["indicators"]["10"].to_string(), "18.75");
+});
+
+both_backends!(an_unpublished_round_is_for_the_central_office_only, |app| {
+    let current = app.current_round().await;
+    let mut anon = app.client();
+    assert_eq!(
+        anon.get(&format!("/results/{current}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        anon.get(&format!("/results/{current}/results.csv"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let listing = anon.get("/results").await.body;
+    assert!(!listing.contains(&current));
+    let mut admin = app.signed_in("admin").await;
+    assert_eq!(
+        admin.get(&format!("/results/{current}")).await.status,
+        StatusCode::OK
+    );
+    assert!(admin.get("/results").await.body.contains(&current));
+    let mut agency = app.signed_in("huanong").await;
+    assert_eq!(
+        agency.get(&format!("/results/{current}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+});

@@ -1,0 +1,514 @@
+//! Dashboards of a round, from one agency up to the nation: level
+//! distribution, average and share at the pass mark by agency kind, province
+//! or parent agency; a sortable, paged table of agencies; exports (CSV, XLSX)
+//! and open data (JSON). Public once the round is published; the central
+//! office sees every round.
+
+use crate::auth::{MaybeUser, UserLang};
+use crate::error::{AppError, ErrorCode};
+use crate::pages::PageCtx;
+use crate::published::{GroupSummary, ResultRow, is_published, round_rows, summarise};
+use crate::{AppState, today};
+use askama::Template;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use itas_core::directory::{AgencyKind, Role};
+use itas_core::framework::Framework;
+use itas_store::rounds::{self, Round};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/results", get(rounds_page))
+        .route("/results/{round}", get(dashboard))
+        .route("/results/{round}/results.csv", get(export_csv))
+        .route("/results/{round}/results.xlsx", get(export_xlsx))
+        .route("/results/{round}/open-data.json", get(open_data))
+}
+
+/// Agencies per page of the table: a national round has about 8,300.
+const PAGE_SIZE: usize = 100;
+
+async fn visible(state: &AppState, user: &MaybeUser, round: &Round) -> Result<bool, AppError> {
+    if user
+        .0
+        .as_ref()
+        .is_some_and(|u| u.role == Role::CentralAdmin)
+    {
+        return Ok(true);
+    }
+    let phases = rounds::phases(&state.db, &round.id).await?;
+    Ok(is_published(rounds::state_on(&phases, today())))
+}
+
+async fn load(
+    state: &AppState,
+    user: &MaybeUser,
+    lang: crate::i18n::Lang,
+    round_id: &str,
+) -> Result<(Round, Framework, Vec<ResultRow>), AppError> {
+    let lang = user.0.as_ref().map_or(lang, |u| u.lang);
+    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
+    let round = rounds::get(&state.db, round_id)
+        .await?
+        .ok_or_else(not_found)?;
+    // An unpublished round does not exist for the public.
+    if !visible(state, user, &round).await? {
+        return Err(not_found());
+    }
+    let fw = round.framework()?;
+    let rows = round_rows(state, &round, &fw).await?;
+    Ok((round, fw, rows))
+}
+
+fn ctx_of(user: &MaybeUser, lang: crate::i18n::Lang) -> PageCtx {
+    match &user.0 {
+        Some(u) => PageCtx::for_user(u),
+        None => PageCtx::anonymous(lang),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "results_rounds.html")]
+struct RoundsPage {
+    ctx: PageCtx,
+    rounds: Vec<(Round, bool)>,
+}
+
+async fn rounds_page(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+) -> Result<Response, AppError> {
+    let mut out = Vec::new();
+    for r in rounds::list(&state.db).await? {
+        let phases = rounds::phases(&state.db, &r.id).await?;
+        let published = is_published(rounds::state_on(&phases, today()));
+        if published
+            || user
+                .0
+                .as_ref()
+                .is_some_and(|u| u.role == Role::CentralAdmin)
+        {
+            out.push((r, published));
+        }
+    }
+    Ok(Html(
+        RoundsPage {
+            ctx: ctx_of(&user, lang),
+            rounds: out,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// How agencies are grouped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GroupBy {
+    Kind,
+    Province,
+    Parent,
+}
+
+impl GroupBy {
+    fn parse(s: &str) -> GroupBy {
+        match s {
+            "province" => GroupBy::Province,
+            "parent" => GroupBy::Parent,
+            _ => GroupBy::Kind,
+        }
+    }
+    fn code(self) -> &'static str {
+        match self {
+            GroupBy::Kind => "kind",
+            GroupBy::Province => "province",
+            GroupBy::Parent => "parent",
+        }
+    }
+}
+
+/// One line of a table on the page, already formatted.
+pub struct SummaryLine {
+    pub name: String,
+    pub agencies: String,
+    pub average: String,
+    pub share: String,
+    pub meets_target: bool,
+    pub levels: Vec<String>,
+}
+
+pub struct AgencyLine {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub province: String,
+    pub overall: String,
+    pub level: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: PageCtx,
+    round: Round,
+    by: &'static str,
+    sort: String,
+    dir: String,
+    level_codes: Vec<String>,
+    total: SummaryLine,
+    target: String,
+    groups: Vec<SummaryLine>,
+    agencies: Vec<AgencyLine>,
+    page: usize,
+    pages: usize,
+    /// Query string of the current grouping and sort, for page links.
+    query: String,
+}
+
+fn line(ctx: &PageCtx, name: String, s: &GroupSummary, target_percent: u32) -> SummaryLine {
+    SummaryLine {
+        name,
+        agencies: ctx.num(&s.agencies.to_string()),
+        average: ctx.num(&s.average.to_string()),
+        share: ctx.num(&s.share_at_pass.to_string()),
+        meets_target: s.share_at_pass.hundredths() >= i64::from(target_percent) * 100,
+        levels: s
+            .levels
+            .iter()
+            .map(|(_, n)| ctx.num(&n.to_string()))
+            .collect(),
+    }
+}
+
+/// Groups rows by the chosen dimension; the group's display name is resolved
+/// afterwards (a parent agency by name, a kind by its Thai name).
+fn group_rows(rows: &[ResultRow], by: GroupBy) -> BTreeMap<String, Vec<&ResultRow>> {
+    let mut groups: BTreeMap<String, Vec<&ResultRow>> = BTreeMap::new();
+    for r in rows {
+        let key = match by {
+            GroupBy::Kind => r.kind.clone(),
+            GroupBy::Province => r.province.clone(),
+            GroupBy::Parent => r.parent_id.clone().unwrap_or_default(),
+        };
+        groups.entry(key).or_default().push(r);
+    }
+    groups
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path(round_id): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Response, AppError> {
+    let (round, fw, mut rows) = load(&state, &user, lang, &round_id).await?;
+    let ctx = ctx_of(&user, lang);
+    let by = GroupBy::parse(&q.by);
+    let target = fw.national_target_percent;
+    let all: Vec<&ResultRow> = rows.iter().collect();
+    let total = line(
+        &ctx,
+        ctx.pick("ทั้งหมด", "All").to_string(),
+        &summarise(&fw, String::new(), &all),
+        target,
+    );
+    let mut groups = Vec::new();
+    for (key, members) in group_rows(&rows, by) {
+        let name = match by {
+            GroupBy::Kind => key
+                .parse::<AgencyKind>()
+                .map(|k| ctx.pick(k.name_th(), k.name_en()).to_string())
+                .unwrap_or(key.clone()),
+            GroupBy::Province if key.is_empty() => ctx.pick("(ไม่ระบุ)", "(none)").to_string(),
+            GroupBy::Province => key.clone(),
+            GroupBy::Parent if key.is_empty() => {
+                ctx.pick("(ไม่มีหน่วยงานต้นสังกัด)", "(no parent)").to_string()
+            }
+            GroupBy::Parent => itas_store::agencies::get(&state.db, &key)
+                .await?
+                .map(|a| a.name_th)
+                .unwrap_or(key.clone()),
+        };
+        let s = summarise(&fw, key, &members);
+        groups.push(line(&ctx, name, &s, target));
+    }
+
+    let desc = q.dir != "asc";
+    match q.sort.as_str() {
+        "name" => rows.sort_by(|a, b| a.name_th.cmp(&b.name_th)),
+        "code" => rows.sort_by(|a, b| a.code.cmp(&b.code)),
+        _ => rows.sort_by(|a, b| {
+            a.card
+                .overall
+                .cmp(&b.card.overall)
+                .then_with(|| b.code.cmp(&a.code))
+        }),
+    }
+    let sort = match q.sort.as_str() {
+        "name" | "code" => q.sort.clone(),
+        _ => "score".to_string(),
+    };
+    if (sort == "score") == desc {
+        rows.reverse();
+    }
+    let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let agencies = rows
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|r| AgencyLine {
+            id: r.agency_id.clone(),
+            code: r.code.clone(),
+            name: r.name_th.clone(),
+            kind: ctx.kind_name(&r.kind),
+            province: r.province.clone(),
+            overall: ctx.num(&r.card.overall.to_string()),
+            level: r.card.level.clone(),
+        })
+        .collect();
+    let dir = if desc { "desc" } else { "asc" }.to_string();
+    let query = format!("by={}&sort={sort}&dir={dir}", by.code());
+    Ok(Html(
+        DashboardPage {
+            level_codes: fw.levels.iter().map(|l| l.code.clone()).collect(),
+            target: ctx.num(&target.to_string()),
+            by: by.code(),
+            sort,
+            dir,
+            total,
+            groups,
+            agencies,
+            page,
+            pages,
+            query,
+            round,
+            ctx,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+/// Column heads of the exports, Thai then English.
+fn export_header(fw: &Framework) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "รหัสหน่วยงาน (code)",
+        "ชื่อหน่วยงาน (name)",
+        "ประเภท (kind)",
+        "จังหวัด (province)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for i in &fw.indicators {
+        h.push(format!("ตัวชี้วัดที่ {} ({})", i.number, i.tool));
+    }
+    for t in &fw.tools {
+        h.push(t.code.clone());
+    }
+    h.push("คะแนนรวม (overall)".into());
+    h.push("ระดับ (level)".into());
+    h
+}
+
+fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
+    let mut c = vec![
+        r.code.clone(),
+        r.name_th.clone(),
+        r.kind.clone(),
+        r.province.clone(),
+    ];
+    for i in &fw.indicators {
+        c.push(
+            r.card
+                .indicators
+                .get(&i.number)
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        );
+    }
+    for t in &fw.tools {
+        c.push(
+            r.card
+                .tools
+                .get(&t.code)
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        );
+    }
+    c.push(r.card.overall.to_string());
+    c.push(r.card.level.clone());
+    c
+}
+
+fn download(content_type: &'static str, name: String, body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn csv_line(cells: &[String]) -> String {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+/// CSV (UTF-8 with a byte-order mark so Excel reads Thai), sent in chunks as
+/// it is written rather than built whole.
+async fn export_csv(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path(round_id): Path<String>,
+) -> Result<Response, AppError> {
+    let (round, fw, rows) = load(&state, &user, lang, &round_id).await?;
+    let head = format!("\u{feff}{}", csv_line(&export_header(&fw)));
+    let starts = (0..rows.len()).step_by(500);
+    let chunks = std::iter::once(head).chain(starts.map(move |start| {
+        rows[start..]
+            .iter()
+            .take(500)
+            .map(|r| csv_line(&export_cells(&fw, r)))
+            .collect::<String>()
+    }));
+    let stream = futures_util::stream::iter(
+        chunks.map(|s| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(s))),
+    );
+    Ok(download(
+        "text/csv; charset=utf-8",
+        format!("ita-results-{}.csv", round.fiscal_year),
+        Body::from_stream(stream),
+    ))
+}
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path(round_id): Path<String>,
+) -> Result<Response, AppError> {
+    let (round, fw, rows) = load(&state, &user, lang, &round_id).await?;
+    let bytes = tokio::task::spawn_blocking(move || xlsx(&fw, &rows))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    Ok(download(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        format!("ita-results-{}.xlsx", round.fiscal_year),
+        Body::from(bytes),
+    ))
+}
+
+/// Scores go in as numbers with two decimals shown; the decimal text comes
+/// from the engine's exact hundredths.
+fn xlsx(fw: &Framework, rows: &[ResultRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("ITA")?;
+    let bold = Format::new().set_bold();
+    let two = Format::new().set_num_format("0.00");
+    for (c, h) in export_header(fw).iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (c, v) in export_cells(fw, r).iter().enumerate() {
+            let col = c as u16;
+            match v.parse::<itas_core::Score>() {
+                // Text columns (code, name) stay text even when they look numeric.
+                Ok(s) if c >= 4 => {
+                    let n: f64 = s.to_string().parse().unwrap_or_default();
+                    sheet.write_number_with_format(row, col, n, &two)?;
+                }
+                _ => {
+                    sheet.write_string(row, col, v)?;
+                }
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 2)?;
+    book.save_to_buffer()
+}
+
+/// Open data: the round's framework and every agency's published results.
+async fn open_data(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path(round_id): Path<String>,
+) -> Result<Response, AppError> {
+    let (round, fw, rows) = load(&state, &user, lang, &round_id).await?;
+    let agencies: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = r.card.contract_json(&fw);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("code".into(), r.code.clone().into());
+                o.insert("name_th".into(), r.name_th.clone().into());
+                o.insert("kind".into(), r.kind.clone().into());
+                o.insert("province".into(), r.province.clone().into());
+            }
+            v
+        })
+        .collect();
+    let body = serde_json::json!({
+        "round": {"name": round.name, "fiscal_year": round.fiscal_year},
+        "framework": fw,
+        "agencies": agencies,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_what_needs_it() {
+        assert_eq!(
+            csv_line(&["a".into(), "b,c".into(), "d\"e".into()]),
+            "a,\"b,c\",\"d\"\"e\"\r\n"
+        );
+    }
+}
