@@ -57,6 +57,18 @@ pub struct ReportInput<'a> {
     pub measures: Vec<Measure>,
 }
 
+/// A plan period as the seed writes it: "ต.ค. ๒๕๖๔ – ก.ย. ๒๕๖๕".
+pub fn period_text(start: Date, end: Date, digits: Digits) -> String {
+    let m = |d: Date| {
+        format!(
+            "{} {}",
+            MONTHS_ABBR[usize::from(u8::from(d.month())) - 1],
+            d.year() + itas_core::thai::BE_OFFSET
+        )
+    };
+    digits.apply(&format!("{} – {}", m(start), m(end)))
+}
+
 /// Plan rows suggested from the analysis: every indicator below the pass
 /// mark, or the weakest of a tool when none is below, with the framework's
 /// suggestion as the measure.
@@ -68,13 +80,7 @@ pub fn suggested_measures(
 ) -> Vec<Measure> {
     let a = analyse(fw, card);
     let next = FiscalYear(fiscal_year.be() + 1);
-    let period = digits.apply(&format!(
-        "{} {} – {} {}",
-        MONTHS_ABBR[9],
-        next.be() - 1,
-        MONTHS_ABBR[8],
-        next.be()
-    ));
+    let period = period_text(next.start(), next.end(), digits);
     let mut out = Vec::new();
     for t in &a.tools {
         let mut weak: Vec<u32> = fw

@@ -118,14 +118,18 @@ pub fn compile_pdf(markup: String, files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>,
                     .join("; "),
             )
         })?;
-    typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|errs| {
+    let pdf = typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|errs| {
         RenderError::Typst(
             errs.iter()
                 .map(|e| e.message.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    })
+    });
+    // A server renders thousands of different documents: keep the memo cache
+    // from growing with them (entries unused for 10 compilations go).
+    typst::comemo::evict(10);
+    pdf
 }
 
 /// A Typst string literal: the only way text enters the markup.

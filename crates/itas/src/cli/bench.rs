@@ -1,4 +1,5 @@
-//! `itas bench submissions`: sustained survey submissions over real HTTP.
+//! `itas bench submissions`: sustained survey submissions over real HTTP
+//! (`itas bench reports` lives in `bench_reports.rs`).
 //!
 //! Sets up a round with many agencies on a fresh database, serves the real
 //! application on 127.0.0.1, and drives complete questionnaires through
@@ -26,6 +27,8 @@ pub struct BenchArgs {
 enum BenchWhat {
     /// Survey submissions per second and their latency.
     Submissions(SubmissionArgs),
+    /// Rendering the analysis report of every agency of a national round.
+    Reports(super::bench_reports::ReportsArgs),
 }
 
 #[derive(clap::Args)]
@@ -46,7 +49,10 @@ struct SubmissionArgs {
 }
 
 pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
-    let BenchWhat::Submissions(a) = a.what;
+    let a = match a.what {
+        BenchWhat::Submissions(a) => a,
+        BenchWhat::Reports(r) => return super::bench_reports::run(r),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads)
         .enable_all()

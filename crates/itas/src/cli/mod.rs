@@ -1,6 +1,7 @@
 //! Subcommands. Each module is one command; they share framework loading.
 
 mod bench;
+mod bench_reports;
 mod check_report;
 mod framework_arg;
 mod report;

@@ -196,6 +196,23 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             format!("/agency/rounds/{current}/links/EIT/poster.pdf"),
             &[Who::Agency],
         ),
+        get(format!("/agencies/{huanong}/plan/{closed}"), SEES_HUANONG),
+        get(format!("/agencies/{city}/plan/{closed}"), CENTRAL),
+        post(
+            format!("/agencies/{huanong}/plan/{closed}/measures"),
+            vec![("measure", s(""))],
+            &[Who::Agency],
+        ),
+        post(
+            format!("/agencies/{huanong}/plan/{closed}/measures/nope"),
+            vec![("measure", s(""))],
+            &[Who::Agency],
+        ),
+        post(
+            format!("/agencies/{huanong}/plan/{closed}/measures/nope/progress"),
+            vec![("percent", s("x"))],
+            &[Who::Agency],
+        ),
         get(s("/results"), EVERYONE),
         get(format!("/results/{closed}"), EVERYONE),
         get(format!("/results/{closed}/results.csv"), EVERYONE),

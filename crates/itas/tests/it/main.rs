@@ -11,6 +11,7 @@ mod collection;
 mod crash;
 mod dashboard;
 mod multi;
+mod plan;
 mod procs;
 mod results;
 mod server_admin;

@@ -16,7 +16,7 @@ async fn seed_ids(app: &TestApp) -> (String, String) {
     )
 }
 
-fn docx_text(bytes: &[u8]) -> String {
+pub(crate) fn docx_text(bytes: &[u8]) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("docx is a zip");
     let mut xml = String::new();
     std::io::Read::read_to_string(

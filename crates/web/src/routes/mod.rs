@@ -5,6 +5,7 @@ mod agency;
 mod api;
 mod assessor;
 mod dashboard;
+mod plan;
 mod public;
 mod results;
 pub(crate) mod survey;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(assessor::routes())
         .merge(results::routes())
         .merge(dashboard::routes())
+        .merge(plan::routes())
         .merge(api::routes())
         .merge(survey::routes())
 }

@@ -137,7 +137,7 @@ fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
     })
 }
 
-fn report_document(l: &Loaded, digits: Digits) -> Document {
+fn report_document(l: &Loaded, digits: Digits, stored: &[itas_store::plans::Measure]) -> Document {
     let kind = l.agency.kind().unwrap_or(AgencyKind::Other);
     let province = l.agency.province.trim();
     let location = if province.is_empty() {
@@ -161,8 +161,27 @@ fn report_document(l: &Loaded, digits: Digits) -> Document {
         digits,
         previous: previous_of(l, digits),
         plan: None,
-        measures: vec![],
+        // The agency's own plan when it has one; suggestions otherwise.
+        measures: stored
+            .iter()
+            .filter(|m| m.fields.status != itas_store::plans::Status::Dropped)
+            .map(|m| analysis_report::Measure {
+                tool: m.fields.tool.clone(),
+                measure: m.fields.measure.clone(),
+                weakness: m.fields.weakness.clone(),
+                owner: m.fields.owner.clone(),
+                period: analysis_report::period_text(m.fields.starts_on, m.fields.ends_on, digits),
+                follow_up: m.fields.follow_up.clone(),
+            })
+            .collect(),
     })
+}
+
+async fn stored_plan(
+    state: &AppState,
+    l: &Loaded,
+) -> Result<Vec<itas_store::plans::Measure>, AppError> {
+    Ok(itas_store::plans::measures(&state.db, &l.agency.id, &l.round.id).await?)
 }
 
 #[derive(Template)]
@@ -179,6 +198,10 @@ struct ResultsPage {
     previous: Option<String>,
     below: usize,
     may_download: bool,
+    /// This round's plan, for insiders.
+    plan: Option<super::plan::PlanSummary>,
+    /// The plan made after the previous round: did it work?
+    previous_plan: Option<super::plan::PlanSummary>,
 }
 
 async fn results_page(
@@ -214,7 +237,20 @@ async fn results_page(
                     .is_some_and(|s| *s < l.fw.pass_mark)
             })
             .count();
+    let (plan, previous_plan) = if may_download {
+        (
+            super::plan::summary(&state, &agency_id, &l.round).await?,
+            match &l.previous {
+                Some((r, _)) => super::plan::summary(&state, &agency_id, r).await?,
+                None => None,
+            },
+        )
+    } else {
+        (None, None)
+    };
     let page = ResultsPage {
+        plan,
+        previous_plan,
         overall: ctx.num(&l.card.overall.to_string()),
         level: l.card.level.clone(),
         level_name: l.fw.level_for(l.card.overall).name_th.clone(),
@@ -265,7 +301,7 @@ async fn report_pdf(
 ) -> Result<Response, Refusal> {
     let l = load(&state, &user, lang, &agency_id, &round_id, true).await?;
     let digits = q.digits();
-    let doc = report_document(&l, digits);
+    let doc = report_document(&l, digits, &stored_plan(&state, &l).await?);
     // Typesetting is CPU work: keep it off the async workers.
     let pdf = tokio::task::spawn_blocking(move || {
         itas_reports::pdf::render(&doc, digits == Digits::Thai)
@@ -284,7 +320,7 @@ async fn report_docx(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, Refusal> {
     let l = load(&state, &user, lang, &agency_id, &round_id, true).await?;
-    let doc = report_document(&l, q.digits());
+    let doc = report_document(&l, q.digits(), &stored_plan(&state, &l).await?);
     let docx = itas_reports::docx::render(&doc, &Default::default())
         .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
     Ok(attachment(
