@@ -1,42 +1,5 @@
 //! Who takes part: agency kinds, user roles and the phases of a round.
 
-use std::fmt;
-use std::str::FromStr;
-
-macro_rules! closed_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal, $th:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The stable code stored in the database and used in files.
-            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
-            pub fn name_th(self) -> &'static str { match self { $($name::$variant => $th),+ } }
-            pub fn name_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            /// Accepts the code, the Thai name or the English name.
-            fn from_str(s: &str) -> Result<Self, String> {
-                let t = s.trim();
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.code() == t || v.name_th() == t || v.name_en().eq_ignore_ascii_case(t))
-                    .ok_or_else(|| format!("unknown {} '{}'", stringify!($name), t))
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.code()) }
-        }
-    };
-}
-
 closed_enum! {
     /// Kinds of public agency, as grouped in national results.
     AgencyKind {
@@ -144,6 +107,8 @@ impl Phase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt;
+    use std::str::FromStr;
 
     #[test]
     fn every_value_has_distinct_codes_and_both_names() {

@@ -10,6 +10,7 @@ pub mod agencies;
 pub mod assignments;
 pub mod audit;
 pub mod ingest;
+pub mod oit;
 pub mod plans;
 pub mod rate_limit;
 pub mod rounds;

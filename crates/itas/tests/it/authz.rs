@@ -213,6 +213,25 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             vec![("percent", s("x"))],
             &[Who::Agency],
         ),
+        get(format!("/agency/rounds/{current}/oit"), &[Who::Agency]),
+        post(
+            format!("/agency/rounds/{current}/oit"),
+            vec![("o1.urls", s("not a url")), ("o1.explanation", s(""))],
+            &[Who::Agency],
+        ),
+        get(
+            format!("/assessor/rounds/{current}/agencies/{huanong}/oit"),
+            &[Who::Assessor],
+        ),
+        post(
+            format!("/assessor/rounds/{current}/agencies/{huanong}/oit/o1"),
+            vec![("result", s("maybe"))],
+            &[Who::Assessor],
+        ),
+        get(
+            format!("/assessor/rounds/{current}/agencies/{city}/oit"),
+            &[],
+        ),
         get(s("/results"), EVERYONE),
         get(format!("/results/{closed}"), EVERYONE),
         get(format!("/results/{closed}/results.csv"), EVERYONE),

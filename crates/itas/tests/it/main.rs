@@ -11,6 +11,7 @@ mod collection;
 mod crash;
 mod dashboard;
 mod multi;
+mod oit;
 mod plan;
 mod procs;
 mod results;

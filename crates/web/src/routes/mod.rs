@@ -5,6 +5,7 @@ mod agency;
 mod api;
 mod assessor;
 mod dashboard;
+mod oit;
 mod plan;
 mod public;
 mod results;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(results::routes())
         .merge(dashboard::routes())
         .merge(plan::routes())
+        .merge(oit::routes())
         .merge(api::routes())
         .merge(survey::routes())
 }

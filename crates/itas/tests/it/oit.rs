@@ -1,0 +1,234 @@
+//! The OIT evidence workflow, one full round through the web UI: the agency
+//! submits URLs, the assessor fails two items, the agency revises them, the
+//! assessor passes one; the OIT scores equal the engine's on the same decisions.
+
+use crate::app::TestApp;
+use crate::both_backends;
+use axum::http::StatusCode;
+use itas_core::directory::Phase;
+use itas_core::framework::embedded;
+use itas_core::scoring::{Inputs, score_available};
+use itas_store::rounds::PhaseDates;
+use std::collections::BTreeSet;
+use time::Duration;
+
+/// Moves the round's calendar so that today falls in `now`.
+async fn move_to(app: &TestApp, round: &str, now: Phase) {
+    let today = itas_web::today();
+    let k = Phase::ALL.iter().position(|p| *p == now).unwrap() as i64;
+    let phases: Vec<PhaseDates> = Phase::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let start = today + Duration::days((i as i64 - k) * 10 - 2);
+            PhaseDates {
+                phase: *p,
+                starts_on: start,
+                ends_on: start + Duration::days(9),
+            }
+        })
+        .collect();
+    itas_store::rounds::set_phases(&app.db, None, round, &phases)
+        .await
+        .unwrap();
+}
+
+fn th(s: &str) -> String {
+    itas_core::thai::thai_digits(s)
+}
+
+both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
+    let round = app.current_round().await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    let fw = embedded("ita-2564").unwrap();
+    let codes: Vec<String> = fw.checklist_items().map(|i| i.code.clone()).collect();
+    move_to(&app, &round, Phase::Collection).await;
+
+    // The agency enters evidence; a bad URL is refused and what was typed kept.
+    let mut agency_c = app.signed_in("huanong").await;
+    let page = agency_c.get(&format!("/agency/rounds/{round}/oit")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("แผนผังโครงสร้างหน่วยงาน"),
+        "requirements in plain Thai"
+    );
+    let r = agency_c
+        .post_form(
+            &format!("/agency/rounds/{round}/oit"),
+            &[
+                ("o1.urls", "ftp://huanong.go.th/x"),
+                ("o1.explanation", "หน้าโครงสร้าง"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ftp://huanong.go.th/x") && r.body.contains("URL ไม่ถูกต้อง"));
+
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for c in &codes {
+        fields.push((
+            format!("{c}.urls"),
+            format!("https://www.huanong.go.th/oit/{c}"),
+        ));
+        fields.push((format!("{c}.explanation"), format!("ข้อมูลข้อ {c}")));
+    }
+    fields.push(("action".into(), "submit".into()));
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = agency_c
+        .post_form(&format!("/agency/rounds/{round}/oit"), &f)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Submitted: locked.
+    let r = agency_c
+        .post_form(
+            &format!("/agency/rounds/{round}/oit"),
+            &[
+                ("o1.urls", "https://www.huanong.go.th/changed"),
+                ("o1.explanation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // Round 1: only the assigned assessor reviews; two items fail.
+    move_to(&app, &round, Phase::Review1).await;
+    let mut other = app.signed_in("assessor2").await;
+    let base = format!("/assessor/rounds/{round}/agencies/{agency}/oit");
+    assert_eq!(other.get(&base).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        other
+            .post_form(&format!("{base}/o1"), &[("result", "pass")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let mut assessor = app.signed_in("assessor1").await;
+    let page = assessor.get(&base).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("https://www.huanong.go.th/oit/o1"));
+    // A fail without a reason is refused.
+    let r = assessor
+        .post_form(&format!("{base}/o1"), &[("result", "fail")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("กรุณาเลือกเหตุผลที่ไม่ผ่าน"));
+    for c in &codes {
+        let form: Vec<(&str, &str)> = match c.as_str() {
+            "o1" => vec![
+                ("result", "fail"),
+                ("reason", "wrong_year"),
+                ("comment", "เป็นข้อมูลปี 2563"),
+            ],
+            "o42" => vec![
+                ("result", "fail"),
+                ("reason", "unreachable"),
+                ("comment", ""),
+            ],
+            _ => vec![("result", "pass")],
+        };
+        let r = assessor.post_form(&format!("{base}/{c}"), &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{c}: {}", r.body);
+    }
+    // The agency sees the results and reasons.
+    let page = agency_c
+        .get(&format!("/agency/rounds/{round}/oit"))
+        .await
+        .body;
+    assert!(page.contains("ไม่ใช่ข้อมูลของปีงบประมาณที่ประเมิน") && page.contains("เป็นข้อมูลปี 2563"));
+
+    // Revision: only the failed items can change.
+    move_to(&app, &round, Phase::Revision).await;
+    let r = agency_c
+        .post_form(
+            &format!("/agency/rounds/{round}/oit"),
+            &[
+                ("o2.urls", "https://www.huanong.go.th/x"),
+                ("o2.explanation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a passed item stays as it was"
+    );
+    let r = agency_c
+        .post_form(
+            &format!("/agency/rounds/{round}/oit"),
+            &[
+                ("o1.urls", "https://www.huanong.go.th/oit/o1-2564"),
+                ("o1.explanation", "แก้เป็นข้อมูลปี 2564"),
+                ("o42.urls", "https://www.huanong.go.th/oit/o42-new"),
+                ("o42.explanation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // Round 2: the assessor decides only the failed items; one passes.
+    move_to(&app, &round, Phase::Review2).await;
+    let page = assessor.get(&base).await.body;
+    assert!(page.contains("o1-2564"), "the revised URL");
+    let r = assessor
+        .post_form(
+            &format!("{base}/o2"),
+            &[("result", "fail"), ("reason", "incomplete")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "o2 passed in round 1");
+    let r = assessor
+        .post_form(&format!("{base}/o1"), &[("result", "pass")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = assessor
+        .post_form(
+            &format!("{base}/o42"),
+            &[
+                ("result", "fail"),
+                ("reason", "other"),
+                ("comment", "ยังเปิดไม่ได้"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // The engine on the same decisions: everything passed but o42.
+    let passed: BTreeSet<String> = codes.iter().filter(|c| *c != "o42").cloned().collect();
+    let expected = score_available(
+        &fw,
+        &Inputs {
+            passed: Some(passed),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let i9 = expected.indicators[&9].to_string();
+    let i10 = expected.indicators[&10].to_string();
+    let oit = expected.tools["OIT"].to_string();
+    assert_eq!(i9, "100.00");
+    assert_ne!(i10, "100.00");
+    let page = assessor.get(&base).await.body;
+    for v in [&i9, &i10, &oit] {
+        assert!(page.contains(&th(v)), "assessor page shows {v}");
+    }
+    // The agency sees its OIT score only once results are published.
+    let page = agency_c
+        .get(&format!("/agency/rounds/{round}/oit"))
+        .await
+        .body;
+    assert!(!page.contains(&th(&oit)));
+    move_to(&app, &round, Phase::Publication).await;
+    let page = agency_c
+        .get(&format!("/agency/rounds/{round}/oit"))
+        .await
+        .body;
+    assert!(page.contains(&th(&oit)), "published OIT score {oit}");
+
+    // Every decision is in the audit log.
+    let mut admin = app.signed_in("admin").await;
+    let log = admin.get("/admin/audit").await.body;
+    assert!(log.contains("oit_decision"));
+});

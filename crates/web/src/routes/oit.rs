@@ -1,0 +1,560 @@
+//! The OIT evidence workflow: the agency enters URLs and an explanation per
+//! checklist item and submits; the assessor assigned to it passes or fails
+//! each item (round 1); the agency revises the failed ones; the assessor
+//! decides them again (round 2). Scores come from the final decisions.
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorCode};
+use crate::pages::{FieldErrors, PageCtx};
+use crate::{AppState, today};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use itas_core::directory::{Phase, Role};
+use itas_core::framework::{Framework, ItemKind};
+use itas_core::oit::{self, Decision, FailReason, Review};
+use itas_core::scoring::{Inputs, score_available};
+use itas_store::agencies::Agency;
+use itas_store::oit::{Evidence, StoredDecision};
+use itas_store::rounds::{self, Round, RoundState};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/agency/rounds/{round}/oit",
+            get(agency_page).post(agency_save),
+        )
+        .route(
+            "/assessor/rounds/{round}/agencies/{agency}/oit",
+            get(assessor_page),
+        )
+        .route(
+            "/assessor/rounds/{round}/agencies/{agency}/oit/{item}",
+            post(assessor_decide),
+        )
+}
+
+/// Most URLs one item takes, and the longest URL.
+const MAX_URLS: usize = 5;
+const MAX_URL_LEN: usize = 2_000;
+const MAX_EXPLANATION: usize = 4_000;
+
+fn phase_today(phases: &[rounds::PhaseDates]) -> Option<Phase> {
+    match rounds::state_on(phases, today()) {
+        RoundState::In(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// One checklist item as a page shows it.
+pub struct ItemView {
+    pub code: String,
+    pub indicator: u32,
+    pub sub: String,
+    pub text: String,
+    pub requirement: String,
+    pub urls: String,
+    pub url_list: Vec<String>,
+    pub explanation: String,
+    pub editable: bool,
+    pub first: Option<StoredDecision>,
+    pub second: Option<StoredDecision>,
+    /// For the assessor: which round they may decide now.
+    pub decide: Option<i64>,
+    pub final_passed: Option<bool>,
+}
+
+fn items(
+    fw: &Framework,
+    evidence: &BTreeMap<String, Evidence>,
+    decisions: &[StoredDecision],
+) -> Vec<ItemView> {
+    let plain: Vec<Decision> = decisions.iter().map(StoredDecision::decision).collect();
+    let finals = oit::final_results(&plain);
+    fw.checklist_items()
+        .map(|i| {
+            let requirement = match &i.kind {
+                ItemKind::Checklist { requirement_th, .. } => requirement_th.clone(),
+                ItemKind::Survey { .. } => String::new(),
+            };
+            let e = evidence.get(&i.code);
+            let find = |r: Review| {
+                decisions
+                    .iter()
+                    .find(|d| d.item == i.code && d.review == r)
+                    .cloned()
+            };
+            ItemView {
+                code: i.code.clone(),
+                indicator: i.indicator,
+                sub: i
+                    .subindicator
+                    .as_deref()
+                    .and_then(|s| fw.subindicator(s))
+                    .map(|s| format!("{} {}", s.code, s.name_th))
+                    .unwrap_or_default(),
+                text: i.th.clone(),
+                requirement,
+                urls: e.map(|e| e.urls.clone()).unwrap_or_default(),
+                url_list: e
+                    .map(|e| e.url_list().iter().map(|u| u.to_string()).collect())
+                    .unwrap_or_default(),
+                explanation: e.map(|e| e.explanation.clone()).unwrap_or_default(),
+                editable: false,
+                first: find(Review::First),
+                second: find(Review::Second),
+                decide: None,
+                final_passed: finals.get(&i.code).copied(),
+            }
+        })
+        .collect()
+}
+
+/// OIT indicator and tool scores from the final decisions, once every item
+/// has one.
+fn oit_scores(fw: &Framework, decisions: &[StoredDecision]) -> Option<Vec<(String, String)>> {
+    let plain: Vec<Decision> = decisions.iter().map(StoredDecision::decision).collect();
+    let finals = oit::final_results(&plain);
+    if fw.checklist_items().any(|i| !finals.contains_key(&i.code)) {
+        return None;
+    }
+    let s = score_available(
+        fw,
+        &Inputs {
+            passed: Some(oit::passed_items(&plain)),
+            ..Default::default()
+        },
+    )
+    .ok()?;
+    let mut out: Vec<(String, String)> = s
+        .indicators
+        .iter()
+        .map(|(n, v)| (format!("ตัวชี้วัดที่ {n}"), v.to_string()))
+        .collect();
+    for (t, v) in &s.tools {
+        out.push((t.clone(), v.to_string()));
+    }
+    Some(out)
+}
+
+#[derive(Template)]
+#[template(path = "oit_agency.html")]
+struct AgencyOitPage {
+    ctx: PageCtx,
+    round: Round,
+    phase: String,
+    submitted: bool,
+    can_submit: bool,
+    items: Vec<ItemView>,
+    empty: usize,
+    errors: FieldErrors,
+    scores: Option<Vec<(String, String)>>,
+}
+
+fn own_agency(user: &CurrentUser) -> Result<String, AppError> {
+    user.require(Role::AgencyAdmin)?;
+    user.user
+        .agency_id
+        .clone()
+        .ok_or_else(|| AppError::new(ErrorCode::Forbidden).in_lang(user.lang))
+}
+
+struct AgencyScope {
+    agency_id: String,
+    round: Round,
+    fw: Framework,
+    phase: Option<Phase>,
+    submitted: bool,
+    evidence: BTreeMap<String, Evidence>,
+    decisions: Vec<StoredDecision>,
+}
+
+async fn agency_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: &str,
+) -> Result<AgencyScope, AppError> {
+    let agency_id = own_agency(user)?;
+    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(user.lang);
+    let round = rounds::get(&state.db, round_id)
+        .await?
+        .ok_or_else(not_found)?;
+    rounds::participation(&state.db, round_id, &agency_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let fw = round.framework()?;
+    let phase = phase_today(&rounds::phases(&state.db, round_id).await?);
+    let submitted = itas_store::oit::submitted_at(&state.db, &agency_id, round_id)
+        .await?
+        .is_some();
+    let evidence = itas_store::oit::evidence(&state.db, &agency_id, round_id).await?;
+    let decisions = itas_store::oit::decisions(&state.db, &agency_id, round_id).await?;
+    Ok(AgencyScope {
+        agency_id,
+        round,
+        fw,
+        phase,
+        submitted,
+        evidence,
+        decisions,
+    })
+}
+
+async fn render_agency(
+    state: &AppState,
+    user: &CurrentUser,
+    s: AgencyScope,
+    typed: Option<&BTreeMap<String, String>>,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let mut ctx = PageCtx::for_user(user);
+    ctx.notice = notice;
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let mut list = items(&s.fw, &s.evidence, &s.decisions);
+    for it in &mut list {
+        it.editable = oit::agency_may_edit(s.phase, s.submitted, &it.code, &plain);
+        if let Some(t) = typed {
+            if let Some(u) = t.get(&format!("{}.urls", it.code)) {
+                it.urls = u.clone();
+            }
+            if let Some(x) = t.get(&format!("{}.explanation", it.code)) {
+                it.explanation = x.clone();
+            }
+        }
+    }
+    let published = crate::published::round_is_published(state, &s.round.id).await?;
+    // Assessors' decisions are shown as they come; the score only after publication.
+    let scores = if published {
+        oit_scores(&s.fw, &s.decisions)
+    } else {
+        None
+    };
+    let phase = match s.phase {
+        Some(p) => ctx.pick(p.name_th(), p.name_en()).to_string(),
+        None => ctx
+            .pick("ไม่อยู่ในช่วงดำเนินการ", "No phase open today")
+            .to_string(),
+    };
+    let page = AgencyOitPage {
+        empty: list.iter().filter(|i| i.url_list.is_empty()).count(),
+        can_submit: !s.submitted && matches!(s.phase, Some(Phase::Setup | Phase::Collection)),
+        submitted: s.submitted,
+        phase,
+        items: list,
+        errors,
+        scores,
+        round: s.round,
+        ctx,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn agency_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(round_id): Path<String>,
+) -> Result<Response, AppError> {
+    let s = agency_scope(&state, &user, &round_id).await?;
+    render_agency(&state, &user, s, None, FieldErrors::default(), None).await
+}
+
+/// Checks one item's URLs; returns the cleaned list or a Thai message.
+fn check_urls(ctx: &PageCtx, raw: &str) -> Result<String, String> {
+    let urls: Vec<&str> = raw
+        .lines()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.len() > MAX_URLS {
+        return Err(ctx
+            .pick("ใส่ได้ไม่เกิน 5 URL ต่อข้อ", "At most 5 URLs per item")
+            .to_string());
+    }
+    for u in &urls {
+        let host = u
+            .strip_prefix("https://")
+            .or_else(|| u.strip_prefix("http://"))
+            .and_then(|rest| rest.split(['/', '?', '#']).next())
+            .unwrap_or("");
+        let ok = u.len() <= MAX_URL_LEN
+            && !u.contains(char::is_whitespace)
+            && (host.contains('.') || host.starts_with("localhost"));
+        if !ok {
+            return Err(format!(
+                "{} {u}",
+                ctx.pick(
+                    "URL ไม่ถูกต้อง (ต้องขึ้นต้นด้วย https:// หรือ http://):",
+                    "Not a valid URL (must start with https:// or http://):"
+                )
+            ));
+        }
+    }
+    Ok(urls.join("\n"))
+}
+
+async fn agency_save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(round_id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let s = agency_scope(&state, &user, &round_id).await?;
+    let ctx = PageCtx::for_user(&user);
+    let typed: BTreeMap<String, String> = form.into_iter().collect();
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let mut errors = FieldErrors::default();
+    let mut changes = Vec::new();
+    let mut refused_locked = false;
+    for item in s.fw.checklist_items() {
+        let (Some(urls), Some(expl)) = (
+            typed.get(&format!("{}.urls", item.code)),
+            typed.get(&format!("{}.explanation", item.code)),
+        ) else {
+            continue;
+        };
+        if !oit::agency_may_edit(s.phase, s.submitted, &item.code, &plain) {
+            refused_locked = true;
+            continue;
+        }
+        match check_urls(&ctx, urls) {
+            Ok(clean) if expl.chars().count() <= MAX_EXPLANATION => {
+                changes.push((item.code.clone(), clean, expl.trim().to_string()))
+            }
+            Ok(_) => errors.add(
+                &item.code,
+                ctx.pick("คำอธิบายยาวเกินไป", "The explanation is too long"),
+            ),
+            Err(m) => errors.add(&item.code, m),
+        }
+    }
+    if refused_locked && changes.is_empty() && errors.is_empty() {
+        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
+    }
+    if !errors.is_empty() {
+        return render_agency(&state, &user, s, Some(&typed), errors, None).await;
+    }
+    itas_store::oit::save_evidence(
+        &state.db,
+        Some(user.id()),
+        &s.agency_id,
+        &round_id,
+        &changes,
+    )
+    .await?;
+    if typed.get("action").is_some_and(|a| a == "submit") {
+        if !matches!(s.phase, Some(Phase::Setup | Phase::Collection)) || s.submitted {
+            return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
+        }
+        itas_store::oit::submit(&state.db, Some(user.id()), &s.agency_id, &round_id).await?;
+    }
+    Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?saved=1")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "oit_assessor.html")]
+struct AssessorOitPage {
+    ctx: PageCtx,
+    round: Round,
+    agency: Agency,
+    phase: String,
+    submitted: bool,
+    items: Vec<ItemView>,
+    reasons: Vec<(&'static str, &'static str)>,
+    decided: usize,
+    scores: Option<Vec<(String, String)>>,
+    errors: FieldErrors,
+}
+
+struct AssessorScope {
+    round: Round,
+    agency: Agency,
+    fw: Framework,
+    phase: Option<Phase>,
+    submitted: bool,
+    evidence: BTreeMap<String, Evidence>,
+    decisions: Vec<StoredDecision>,
+}
+
+async fn assessor_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<AssessorScope, AppError> {
+    user.require(Role::Assessor)?;
+    if !itas_store::assignments::is_assigned(&state.db, round_id, agency_id, user.id()).await? {
+        return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
+    }
+    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(user.lang);
+    let round = rounds::get(&state.db, round_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let agency = itas_store::agencies::get(&state.db, agency_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let fw = round.framework()?;
+    let phase = phase_today(&rounds::phases(&state.db, round_id).await?);
+    let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
+        .await?
+        .is_some();
+    Ok(AssessorScope {
+        evidence: itas_store::oit::evidence(&state.db, agency_id, round_id).await?,
+        decisions: itas_store::oit::decisions(&state.db, agency_id, round_id).await?,
+        round,
+        agency,
+        fw,
+        phase,
+        submitted,
+    })
+}
+
+async fn render_assessor(
+    user: &CurrentUser,
+    s: AssessorScope,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let ctx = PageCtx::for_user(user);
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let mut list = items(&s.fw, &s.evidence, &s.decisions);
+    for it in &mut list {
+        it.decide = if s.submitted {
+            oit::assessor_may_decide(s.phase, &it.code, &plain).map(Review::number)
+        } else {
+            None
+        };
+    }
+    let phase = match s.phase {
+        Some(p) => ctx.pick(p.name_th(), p.name_en()).to_string(),
+        None => ctx
+            .pick("ไม่อยู่ในช่วงดำเนินการ", "No phase open today")
+            .to_string(),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = AssessorOitPage {
+        decided: list.iter().filter(|i| i.final_passed.is_some()).count(),
+        scores: oit_scores(&s.fw, &s.decisions),
+        reasons: FailReason::ALL
+            .iter()
+            .map(|r| (r.code(), ctx.pick(r.name_th(), r.name_en())))
+            .collect(),
+        items: list,
+        phase,
+        submitted: s.submitted,
+        round: s.round,
+        agency: s.agency,
+        errors,
+        ctx,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn assessor_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((round_id, agency_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let s = assessor_scope(&state, &user, &round_id, &agency_id).await?;
+    render_assessor(&user, s, FieldErrors::default()).await
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    result: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn assessor_decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((round_id, agency_id, item)): Path<(String, String, String)>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, AppError> {
+    let s = assessor_scope(&state, &user, &round_id, &agency_id).await?;
+    if s.fw
+        .item(&item)
+        .is_none_or(|i| !matches!(i.kind, ItemKind::Checklist { .. }))
+    {
+        return Err(AppError::new(ErrorCode::NotFound).in_lang(user.lang));
+    }
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let Some(review) = oit::assessor_may_decide(s.phase, &item, &plain).filter(|_| s.submitted)
+    else {
+        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
+    };
+    let ctx = PageCtx::for_user(&user);
+    let mut errors = FieldErrors::default();
+    let passed = match f.result.as_str() {
+        "pass" => Some(true),
+        "fail" => Some(false),
+        _ => {
+            errors.add(
+                &item,
+                ctx.pick("กรุณาเลือกผ่านหรือไม่ผ่าน", "Choose pass or fail"),
+            );
+            None
+        }
+    };
+    let reason = f.reason.parse::<FailReason>().ok();
+    if passed == Some(false) {
+        match reason {
+            None => errors.add(
+                &item,
+                ctx.pick("กรุณาเลือกเหตุผลที่ไม่ผ่าน", "Choose why it fails"),
+            ),
+            Some(FailReason::Other) if f.comment.trim().is_empty() => errors.add(
+                &item,
+                ctx.pick(
+                    "กรุณาระบุเหตุผลในช่องความเห็น",
+                    "Write the reason in the comment",
+                ),
+            ),
+            _ => {}
+        }
+    }
+    match passed {
+        Some(p) if errors.is_empty() => {
+            itas_store::oit::decide(
+                &state.db,
+                user.id(),
+                &agency_id,
+                &round_id,
+                &item,
+                review,
+                p,
+                reason,
+                &f.comment,
+            )
+            .await?;
+            // Back to the page, at the next item: the keyboard flow of a review.
+            let next =
+                s.fw.checklist_items()
+                    .skip_while(|i| i.code != item)
+                    .nth(1)
+                    .map(|i| format!("#{}", i.code))
+                    .unwrap_or_default();
+            Ok(Redirect::to(&format!(
+                "/assessor/rounds/{round_id}/agencies/{agency_id}/oit{next}"
+            ))
+            .into_response())
+        }
+        _ => render_assessor(&user, s, errors).await,
+    }
+}
