@@ -162,6 +162,47 @@ fn phases_around(today: Date) -> Vec<PhaseDates> {
     out
 }
 
+/// OIT items of the seed agency that passed in 2564: counts per
+/// sub-indicator 8/9, 2/8, 6/7, 4/4, 3/5 | 3/8, 0/2, which reproduce the
+/// published 71.92 and 18.75. Which items within a sub-indicator is not
+/// known; scores and the planner depend only on the counts.
+const SEED_OIT_PASSED: &[&str] = &[
+    "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o10", "o11", "o18", "o19", "o20", "o21",
+    "o22", "o23", "o25", "o26", "o27", "o28", "o29", "o30", "o31", "o34", "o35", "o36",
+];
+
+/// The seed agency's closed OIT review, so its results page can plan which
+/// items to pass next.
+async fn seed_oit_review(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+    assessor_id: &str,
+) -> Result<()> {
+    let fw = itas_core::framework::embedded("ita-2564").ok_or(StoreError::NotFound)?;
+    itas_store::oit::submit(db, None, agency_id, round_id).await?;
+    for item in fw.checklist_items() {
+        let passed = SEED_OIT_PASSED.contains(&item.code.as_str());
+        itas_store::oit::decide(
+            db,
+            assessor_id,
+            agency_id,
+            round_id,
+            &item.code,
+            itas_core::oit::Review::First,
+            passed,
+            (!passed).then_some(itas_core::oit::FailReason::Other),
+            if passed {
+                ""
+            } else {
+                "ผลจากระบบ ITAS ปี 2564 ไม่มีรายละเอียดเหตุผล"
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Loads the demo (once) and sets every demo user's password.
 /// Returns (username, role, password) for printing.
 pub async fn load(
@@ -257,6 +298,7 @@ pub async fn load(
         let assessor = itas_store::users::by_username(db, "assessor1")
             .await?
             .ok_or(StoreError::NotFound)?;
+        seed_oit_review(db, &closed.id, &seed.id, &assessor.id).await?;
         for code in ["KK-HUANONG", "KK-BANPHAI"] {
             let a = itas_store::agencies::by_code(db, code)
                 .await?

@@ -16,6 +16,7 @@ pub mod published;
 pub mod qr;
 pub mod rate;
 pub(crate) mod routes;
+pub mod scoring_run;
 
 use axum::Router;
 use itas_store::Db;

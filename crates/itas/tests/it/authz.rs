@@ -149,6 +149,7 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             vec![("agency_code", s("KK-NOPE"))],
             CENTRAL,
         ),
+        post(format!("/admin/rounds/{current}/compute"), vec![], CENTRAL),
         post(s("/admin/agencies"), vec![("code", s(""))], CENTRAL),
         Case {
             method: Method::POST,

@@ -232,3 +232,76 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
     let log = admin.get("/admin/audit").await.body;
     assert!(log.contains("oit_decision"));
 });
+
+both_backends!(
+    computing_a_round_combines_answers_and_oit_decisions,
+    |app| {
+        let round = app.current_round().await;
+        let agency = app.agency_id("KK-HUANONG").await;
+        let fw = embedded("ita-2564").unwrap();
+        move_to(&app, &round, Phase::Collection).await;
+        // Six answers per survey tool through the public links.
+        let mut phone = app.client();
+        for tool in ["IIT", "EIT"] {
+            let (_, _, code) = crate::app::demo_link(&app.db, tool).await;
+            for k in 0..6u64 {
+                let body = format!(
+                    "{}&sid={}",
+                    itas_web::loadgen::answers_body(&fw, tool, k + 1),
+                    uuid::Uuid::new_v4()
+                );
+                let r = phone
+                    .request(
+                        axum::http::Method::POST,
+                        &format!("/s/{code}/submit"),
+                        Some("application/x-www-form-urlencoded"),
+                        body.into_bytes(),
+                    )
+                    .await;
+                assert!(
+                    r.status.is_success() || r.status.is_redirection(),
+                    "{}",
+                    r.status
+                );
+            }
+        }
+        // HUANONG never submits OIT: every item fails.
+        move_to(&app, &round, Phase::Publication).await;
+        let mut admin = app.signed_in("admin").await;
+        let r = admin
+            .post_form(&format!("/admin/rounds/{round}/compute"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("คำนวณคะแนนแล้ว (หน่วยงาน): 1"), "{}", r.body);
+        assert!(r.body.contains("KK-BANPHAI (no responses for IIT, EIT)"));
+
+        // Stored scores equal the engine on the same tallies and decisions.
+        let tallies = itas_store::surveys::tallies(&app.db, &round, &agency)
+            .await
+            .unwrap();
+        let expected = score_available(
+            &fw,
+            &Inputs {
+                tallies: tallies
+                    .into_iter()
+                    .map(|(k, counts)| (k, itas_core::scoring::ItemTally { counts }))
+                    .collect(),
+                passed: Some(BTreeSet::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let stored = itas_store::rounds::indicator_scores(&app.db, &round, &agency)
+            .await
+            .unwrap();
+        assert_eq!(stored, expected.indicators);
+        assert_eq!(stored[&9].hundredths(), 0);
+        // And the published results page shows them.
+        let page = app
+            .client()
+            .get(&format!("/agencies/{agency}/results/{round}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(&th(&expected.tools["IIT"].to_string())));
+    }
+);

@@ -47,6 +47,12 @@ both_backends!(
             assert!(r.body.contains(s), "results page lacks {s}");
         }
         assert!(r.body.contains("ตัวชี้วัดที่ต่ำกว่าเกณฑ์") && r.body.contains("<strong>๗</strong>"));
+        // The way to 85 from the seed's OIT review: o42 and o43 first, 85.04 in the end.
+        assert!(
+            r.body.contains("เส้นทางสู่ ๘๕ คะแนน"),
+            "planner on the results page"
+        );
+        assert!(r.body.contains("O42") && r.body.contains("+๕.๐๐") && r.body.contains("๘๕.๐๔"));
         // The report is an internal memo: no download for the public.
         assert!(!r.body.contains("report.pdf"));
         let r = anon
@@ -83,6 +89,10 @@ both_backends!(
             assert!(text.contains(&claim), "downloaded PDF lacks {claim}");
         }
         assert!(text.contains(&squash("เรียน นายกองค์การบริหารส่วนตำบลหัวหนอง")));
+        assert!(
+            text.contains(&squash("คะแนนภาพรวมจะเป็น ๘๕.๐๔ คะแนน")),
+            "the OIT path in the report"
+        );
 
         let r = c
             .get(&format!(

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/rounds", post(create_round))
         .route("/admin/rounds/{id}", get(round_page))
         .route("/admin/rounds/{id}/phases", post(set_phases))
+        .route("/admin/rounds/{id}/compute", post(compute_scores))
         .route("/admin/rounds/{id}/participants", post(add_participants))
         .route("/admin/rounds/{id}/assignments", post(assign))
         .route("/admin/rounds/{id}/assignments/remove", post(unassign))
@@ -421,6 +422,38 @@ async fn round_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     round_view(&state, &user, &id, None, FieldErrors::default()).await
+}
+
+/// Computes every participant's indicator scores from tallies and OIT decisions.
+async fn compute_scores(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let round = rounds::get(&state.db, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let run = crate::scoring_run::compute_round(&state, user.id(), &round).await?;
+    let lang = user.lang;
+    let mut notice = format!(
+        "{} {}",
+        lang.pick("คำนวณคะแนนแล้ว (หน่วยงาน):", "Scores computed (agencies):"),
+        run.computed
+    );
+    if !run.skipped.is_empty() {
+        let list: Vec<String> = run
+            .skipped
+            .iter()
+            .map(|(code, why)| format!("{code} ({why})"))
+            .collect();
+        notice.push_str(&format!(
+            " · {} {}",
+            lang.pick("ยังคำนวณไม่ได้:", "Not computed:"),
+            list.join(", ")
+        ));
+    }
+    round_view(&state, &user, &id, Some(notice), FieldErrors::default()).await
 }
 
 async fn set_phases(

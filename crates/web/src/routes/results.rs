@@ -54,6 +54,7 @@ struct Loaded {
     fw: Framework,
     card: Scorecard,
     previous: Option<(Round, Scorecard)>,
+    plan: Option<itas_core::analysis::Plan>,
 }
 
 /// Who may see what: results are public once the round publishes them; before
@@ -121,13 +122,48 @@ async fn load(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
     let previous = previous_card(state, &round, agency_id).await?;
+    let plan = oit_plan(state, &fw, &card, round_id, agency_id).await?;
     Ok(Loaded {
         agency,
         round,
         fw,
         card,
         previous,
+        plan,
     })
+}
+
+/// The fewest OIT items to pass to reach the pass mark, from the final review
+/// decisions, when they reproduce the published checklist indicators.
+async fn oit_plan(
+    state: &AppState,
+    fw: &Framework,
+    card: &Scorecard,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<Option<itas_core::analysis::Plan>, AppError> {
+    let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
+        .await?
+        .is_some();
+    let Ok(passed) = crate::scoring_run::final_passes(state, fw, round_id, agency_id).await? else {
+        return Ok(None);
+    };
+    if !submitted {
+        return Ok(None);
+    }
+    let part = itas_core::scoring::score_available(
+        fw,
+        &itas_core::scoring::Inputs {
+            passed: Some(passed.clone()),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    let consistent = fw
+        .checklist_items()
+        .map(|i| i.indicator)
+        .all(|n| part.indicators.get(&n) == card.indicators.get(&n));
+    Ok(consistent.then(|| itas_core::analysis::plan_to_target(fw, card, &passed, fw.pass_mark)))
 }
 
 fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
@@ -160,7 +196,7 @@ fn report_document(l: &Loaded, digits: Digits, stored: &[itas_store::plans::Meas
         date: today(),
         digits,
         previous: previous_of(l, digits),
-        plan: None,
+        plan: l.plan.clone(),
         // The agency's own plan when it has one; suggestions otherwise.
         measures: stored
             .iter()
@@ -198,6 +234,9 @@ struct ResultsPage {
     previous: Option<String>,
     below: usize,
     may_download: bool,
+    /// OIT items to pass to reach the pass mark: (item, text, gain).
+    oit_steps: Vec<(String, String, String)>,
+    oit_plan_text: Option<String>,
     /// This round's plan, for insiders.
     plan: Option<super::plan::PlanSummary>,
     /// The plan made after the previous round: did it work?
@@ -248,7 +287,43 @@ async fn results_page(
     } else {
         (None, None)
     };
+    let oit_steps = l
+        .plan
+        .iter()
+        .flat_map(|p| &p.steps)
+        .map(|st| {
+            (
+                st.item.to_uppercase(),
+                l.fw.item(&st.item)
+                    .map(|i| i.th.clone())
+                    .unwrap_or_default(),
+                ctx.num(&format!("+{}", st.gain)),
+            )
+        })
+        .collect();
+    let oit_plan_text = l.plan.as_ref().filter(|p| !p.steps.is_empty()).map(|p| {
+        if p.reachable {
+            format!(
+                "{} {} {} {}",
+                ctx.pick("ผ่านรายการ OIT ต่อไปนี้", "Pass these OIT items"),
+                ctx.num(&p.steps.len().to_string()),
+                ctx.pick("รายการ คะแนนรวมจะเป็น", "and the overall becomes"),
+                ctx.num(&p.projected.to_string())
+            )
+        } else {
+            format!(
+                "{} {}",
+                ctx.pick(
+                    "แม้ผ่าน OIT ทุกข้อ คะแนนรวมจะเป็น",
+                    "Even with every OIT item passed the overall would be"
+                ),
+                ctx.num(&p.projected.to_string())
+            )
+        }
+    });
     let page = ResultsPage {
+        oit_steps,
+        oit_plan_text,
         plan,
         previous_plan,
         overall: ctx.num(&l.card.overall.to_string()),
