@@ -41,6 +41,7 @@ macro_rules! closed_enum {
 
 pub mod analysis;
 pub mod directory;
+pub mod evidence;
 pub mod exact;
 pub mod framework;
 pub mod oit;

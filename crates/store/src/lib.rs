@@ -9,6 +9,7 @@
 pub mod agencies;
 pub mod assignments;
 pub mod audit;
+pub mod evidence_checks;
 pub mod ingest;
 pub mod oit;
 pub mod plans;
@@ -219,6 +220,7 @@ impl Db {
                 "text" | "character varying" => "text".into(),
                 "bigint" | "integer" | "int8" => "bigint".into(),
                 "boolean" | "bool" => "boolean".into(),
+                "blob" | "bytea" => "bytes".into(),
                 other => other.into(),
             }
         };

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cache;
 pub mod demo;
 pub mod error;
+pub mod evidence_check;
 pub mod i18n;
 pub mod import;
 pub mod loadgen;
@@ -37,6 +38,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     pub trust_proxy: bool,
+    /// How OIT evidence URLs are fetched (timeouts, politeness, size cap).
+    pub evidence: evidence_check::CheckerConfig,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             public_url: None,
             secure_cookies: false,
             trust_proxy: false,
+            evidence: evidence_check::CheckerConfig::default(),
         }
     }
 }

@@ -40,6 +40,8 @@ enum Command {
     Backup(server::BackupArgs),
     /// Import agencies from a CSV or XLSX file; bad rows are listed with their line.
     ImportAgencies(server::ImportArgs),
+    /// Fetch and judge every OIT evidence URL of a round, storing snapshots.
+    CheckEvidence(server::CheckEvidenceArgs),
     /// Create a user (the password comes from an environment variable).
     CreateUser(server::CreateUserArgs),
     /// Benchmarks (see README, Performance).
@@ -60,6 +62,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup(a) => server::backup(a),
         Command::ImportAgencies(a) => server::import_agencies(a),
         Command::CreateUser(a) => server::create_user(a),
+        Command::CheckEvidence(a) => server::check_evidence(a),
         Command::Bench(a) => bench::run(a),
     };
     match result {

@@ -108,6 +108,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             trust_proxy: a.trust_proxy,
             link_rate_per_minute: a.link_rate_per_minute,
             public_url: a.public_url.clone(),
+            ..Default::default()
         };
         let state = AppState::new(db.clone(), config);
         itas_web::serve(listener, state)
@@ -129,6 +130,84 @@ pub fn migrate(a: MigrateArgs) -> Result<ExitCode, String> {
         let db = open(&a.db.database_url).await?;
         db.close().await;
         println!("migrations applied to {}", redact(&a.db.database_url));
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(clap::Args)]
+pub struct CheckEvidenceArgs {
+    /// The round whose OIT evidence to check (its id, as on the round page).
+    #[arg(long)]
+    round: String,
+    /// Only this agency (its code); every participant otherwise.
+    #[arg(long)]
+    agency: Option<String>,
+    /// Seconds before a fetch gives up.
+    #[arg(long, default_value_t = 15)]
+    timeout: u64,
+    /// Hosts fetched at the same time.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// `itas check-evidence`: fetches every submitted OIT URL of a round, judges
+/// it, stores the result with a snapshot, and prints a summary per agency.
+pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        let cfg = itas_web::evidence_check::CheckerConfig {
+            timeout: std::time::Duration::from_secs(a.timeout),
+            concurrency: a.concurrency,
+            ..Default::default()
+        };
+        let mut agencies = Vec::new();
+        for p in itas_store::rounds::participants(&db, &a.round)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            if a.agency.as_deref().is_none_or(|c| c == p.code) {
+                agencies.push(p);
+            }
+        }
+        if agencies.is_empty() {
+            return Err(format!("round {} has no such participant", a.round));
+        }
+        for p in agencies {
+            let n = itas_web::evidence_check::check_agency(
+                &db,
+                &cfg,
+                &p.agency_id,
+                &a.round,
+                None,
+                "check",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let latest = itas_store::evidence_checks::latest(&db, &p.agency_id, &a.round)
+                .await
+                .map_err(|e| e.to_string())?;
+            let count = |l: &str| latest.values().filter(|c| c.light == l).count();
+            println!(
+                "{} {}: {n} URLs checked; green {}, amber {}, red {}",
+                p.code,
+                p.name_th,
+                count("green"),
+                count("amber"),
+                count("red")
+            );
+            for c in latest.values().filter(|c| c.light != "green") {
+                println!(
+                    "  {} {} [{}] {}",
+                    c.item,
+                    c.url,
+                    c.light,
+                    c.findings.join(",")
+                );
+            }
+        }
+        db.close().await;
         Ok(ExitCode::SUCCESS)
     })
 }

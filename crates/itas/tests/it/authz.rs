@@ -233,6 +233,15 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             format!("/assessor/rounds/{current}/agencies/{city}/oit"),
             &[],
         ),
+        post(
+            format!("/agency/rounds/{current}/oit/check"),
+            vec![],
+            &[Who::Agency],
+        ),
+        get(
+            format!("/assessor/rounds/{current}/agencies/{huanong}/oit/snapshots/nope"),
+            &[Who::Assessor],
+        ),
         get(s("/results"), EVERYONE),
         get(format!("/results/{closed}"), EVERYONE),
         get(format!("/results/{closed}/results.csv"), EVERYONE),

@@ -10,6 +10,7 @@ mod cli_score;
 mod collection;
 mod crash;
 mod dashboard;
+mod evidence;
 mod multi;
 mod oit;
 mod plan;

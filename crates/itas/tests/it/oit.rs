@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use time::Duration;
 
 /// Moves the round's calendar so that today falls in `now`.
-async fn move_to(app: &TestApp, round: &str, now: Phase) {
+pub(crate) async fn move_to(app: &TestApp, round: &str, now: Phase) {
     let today = itas_web::today();
     let k = Phase::ALL.iter().position(|p| *p == now).unwrap() as i64;
     let phases: Vec<PhaseDates> = Phase::ALL

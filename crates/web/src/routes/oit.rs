@@ -28,9 +28,14 @@ pub fn routes() -> Router<AppState> {
             "/agency/rounds/{round}/oit",
             get(agency_page).post(agency_save),
         )
+        .route("/agency/rounds/{round}/oit/check", post(agency_check))
         .route(
             "/assessor/rounds/{round}/agencies/{agency}/oit",
             get(assessor_page),
+        )
+        .route(
+            "/assessor/rounds/{round}/agencies/{agency}/oit/snapshots/{check}",
+            get(snapshot),
         )
         .route(
             "/assessor/rounds/{round}/agencies/{agency}/oit/{item}",
@@ -59,6 +64,8 @@ pub struct ItemView {
     pub requirement: String,
     pub urls: String,
     pub url_list: Vec<String>,
+    /// Per URL: (url, light code, light name, findings in Thai, check id).
+    pub checks: Vec<(String, String, String, String, String)>,
     pub explanation: String,
     pub editable: bool,
     pub first: Option<StoredDecision>,
@@ -68,10 +75,13 @@ pub struct ItemView {
     pub final_passed: Option<bool>,
 }
 
+type Checks = BTreeMap<(String, String), itas_store::evidence_checks::Check>;
+
 fn items(
     fw: &Framework,
     evidence: &BTreeMap<String, Evidence>,
     decisions: &[StoredDecision],
+    checks: &Checks,
 ) -> Vec<ItemView> {
     let plain: Vec<Decision> = decisions.iter().map(StoredDecision::decision).collect();
     let finals = oit::final_results(&plain);
@@ -102,6 +112,31 @@ fn items(
                 urls: e.map(|e| e.urls.clone()).unwrap_or_default(),
                 url_list: e
                     .map(|e| e.url_list().iter().map(|u| u.to_string()).collect())
+                    .unwrap_or_default(),
+                checks: e
+                    .map(|e| {
+                        e.url_list()
+                            .iter()
+                            .filter_map(|u| checks.get(&(i.code.clone(), u.to_string())))
+                            .map(|c| {
+                                let light = itas_core::evidence::Light::parse(&c.light)
+                                    .unwrap_or(itas_core::evidence::Light::Amber);
+                                let findings: Vec<&str> = c
+                                    .findings
+                                    .iter()
+                                    .filter_map(|f| f.parse::<itas_core::evidence::Finding>().ok())
+                                    .map(|f| f.name_th())
+                                    .collect();
+                                (
+                                    c.url.clone(),
+                                    c.light.clone(),
+                                    light.name_th().to_string(),
+                                    findings.join(" · "),
+                                    c.id.clone(),
+                                )
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 explanation: e.map(|e| e.explanation.clone()).unwrap_or_default(),
                 editable: false,
@@ -171,6 +206,7 @@ struct AgencyScope {
     submitted: bool,
     evidence: BTreeMap<String, Evidence>,
     decisions: Vec<StoredDecision>,
+    checks: Checks,
 }
 
 async fn agency_scope(
@@ -193,7 +229,9 @@ async fn agency_scope(
         .is_some();
     let evidence = itas_store::oit::evidence(&state.db, &agency_id, round_id).await?;
     let decisions = itas_store::oit::decisions(&state.db, &agency_id, round_id).await?;
+    let checks = itas_store::evidence_checks::latest(&state.db, &agency_id, round_id).await?;
     Ok(AgencyScope {
+        checks,
         agency_id,
         round,
         fw,
@@ -215,7 +253,7 @@ async fn render_agency(
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
     let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
-    let mut list = items(&s.fw, &s.evidence, &s.decisions);
+    let mut list = items(&s.fw, &s.evidence, &s.decisions, &s.checks);
     for it in &mut list {
         it.editable = oit::agency_may_edit(s.phase, s.submitted, &it.code, &plain);
         if let Some(t) = typed {
@@ -356,6 +394,15 @@ async fn agency_save(
             return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
         }
         itas_store::oit::submit(&state.db, Some(user.id()), &s.agency_id, &round_id).await?;
+        // The snapshot of what was there when the agency submitted.
+        crate::evidence_check::spawn_check(
+            state.db.clone(),
+            state.config.evidence.clone(),
+            s.agency_id.clone(),
+            round_id.clone(),
+            None,
+            "submit",
+        );
     }
     Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?saved=1")).into_response())
 }
@@ -383,6 +430,7 @@ struct AssessorScope {
     submitted: bool,
     evidence: BTreeMap<String, Evidence>,
     decisions: Vec<StoredDecision>,
+    checks: Checks,
 }
 
 async fn assessor_scope(
@@ -408,6 +456,7 @@ async fn assessor_scope(
         .await?
         .is_some();
     Ok(AssessorScope {
+        checks: itas_store::evidence_checks::latest(&state.db, agency_id, round_id).await?,
         evidence: itas_store::oit::evidence(&state.db, agency_id, round_id).await?,
         decisions: itas_store::oit::decisions(&state.db, agency_id, round_id).await?,
         round,
@@ -425,7 +474,7 @@ async fn render_assessor(
 ) -> Result<Response, AppError> {
     let ctx = PageCtx::for_user(user);
     let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
-    let mut list = items(&s.fw, &s.evidence, &s.decisions);
+    let mut list = items(&s.fw, &s.evidence, &s.decisions, &s.checks);
     for it in &mut list {
         it.decide = if s.submitted {
             oit::assessor_may_decide(s.phase, &it.code, &plain).map(Review::number)
@@ -543,6 +592,15 @@ async fn assessor_decide(
                 &f.comment,
             )
             .await?;
+            // The snapshot of what the assessor judged.
+            crate::evidence_check::spawn_check(
+                state.db.clone(),
+                state.config.evidence.clone(),
+                agency_id.clone(),
+                round_id.clone(),
+                Some(item.clone()),
+                "review",
+            );
             // Back to the page, at the next item: the keyboard flow of a review.
             let next =
                 s.fw.checklist_items()
@@ -557,4 +615,68 @@ async fn assessor_decide(
         }
         _ => render_assessor(&user, s, errors).await,
     }
+}
+
+/// "Check my links now": runs in the background; results appear on the page.
+async fn agency_check(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(round_id): Path<String>,
+) -> Result<Response, AppError> {
+    let s = agency_scope(&state, &user, &round_id).await?;
+    crate::evidence_check::spawn_check(
+        state.db.clone(),
+        state.config.evidence.clone(),
+        s.agency_id,
+        round_id.clone(),
+        None,
+        "check",
+    );
+    Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?checking=1")).into_response())
+}
+
+/// A stored snapshot, served in a sandbox: no scripts, no same-origin access,
+/// so a hostile page cannot act as itas.
+async fn snapshot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((round_id, agency_id, check)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    assessor_scope(&state, &user, &round_id, &agency_id).await?;
+    let snap = itas_store::evidence_checks::snapshot(&state.db, &agency_id, &check)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(user.lang))?;
+    let (url, at, sha, body) = (
+        snap.url,
+        snap.checked_at,
+        snap.sha256,
+        snap.body.unwrap_or_default(),
+    );
+    let ct = if snap.content_type.is_empty() {
+        "application/octet-stream".to_string()
+    } else {
+        snap.content_type
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, ct),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'".to_string(),
+            ),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                "nosniff".to_string(),
+            ),
+            (
+                axum::http::HeaderName::from_static("x-itas-snapshot"),
+                format!("url={url}; fetched_ms={at}; sha256={sha}")
+                    .chars()
+                    .filter(|c| c.is_ascii() && !c.is_ascii_control())
+                    .collect(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
