@@ -200,96 +200,201 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
+/// A demo server, chromedriver and one browser session, torn down on drop.
+struct Harness {
+    port: u16,
+    wd_port: u16,
+    db: itas_store::Db,
+    dir: std::path::PathBuf,
+    b: Browser,
+    _server: Killed,
+    _driver: Killed,
+}
+
+impl Harness {
+    /// `phone`: a 390×844 phone screen; otherwise a desktop one.
+    async fn start(phone: bool) -> Harness {
+        let chromedriver = "/usr/bin/chromedriver";
+        assert!(
+            std::path::Path::new(chromedriver).exists()
+                && std::path::Path::new("/usr/bin/chromium").exists(),
+            "browser tests need Debian's chromium and chromium-driver (.ci/run installs them)"
+        );
+        let dir = std::env::temp_dir().join(format!("itas-browser-{}", free_port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/itas.sqlite3", dir.display());
+        let port = free_port();
+        let server = Killed(
+            Command::new(env!("CARGO_BIN_EXE_itas"))
+                .args([
+                    "serve",
+                    "--demo",
+                    "--demo-password",
+                    "browser-test-pw",
+                    "--database-url",
+                    &url,
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                ])
+                .env("ITAS_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let wd_port = free_port();
+        let driver = Killed(
+            Command::new(chromedriver)
+                .arg(format!("--port={wd_port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let db = loop {
+            let ready = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+                && tokio::net::TcpStream::connect(("127.0.0.1", wd_port))
+                    .await
+                    .is_ok();
+            if ready {
+                let db = itas_store::Db::connect(&url).await.unwrap();
+                if itas_store::agencies::by_code(&db, "KK-HUANONG")
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+                    && itas_store::rounds::list(&db).await.unwrap().len() == 2
+                {
+                    break db;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server or chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let profile = dir.join("chromium-profile");
+        let downloads = dir.join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display())],
+            "prefs": {"download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false,
+                      "plugins.always_open_pdf_externally": true}
+        });
+        if phone {
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0}, "userAgent": "Mozilla/5.0 (Linux; Android 10; K) Mobile"});
+        } else {
+            options["args"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("--window-size=1280,1000"));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
+        let created = call(wd_port, "POST", "/session", Some(caps)).await;
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_string();
+        let artifacts =
+            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        Harness {
+            port,
+            wd_port,
+            db,
+            dir,
+            b: Browser {
+                port: wd_port,
+                session,
+                artifacts,
+                shots: 0,
+            },
+            _server: server,
+            _driver: driver,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    async fn finish(self) {
+        let _ = call(
+            self.wd_port,
+            "DELETE",
+            &format!("/session/{}", self.b.session),
+            None,
+        )
+        .await;
+        self.db.close().await;
+    }
+}
+
+impl Browser {
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find_all(css).await;
+        assert!(!el.is_empty(), "no element {css}");
+        self.cmd(
+            "POST",
+            &format!("/element/{}/clear", el[0]),
+            Some(json!({})),
+        )
+        .await;
+        self.cmd(
+            "POST",
+            &format!("/element/{}/value", el[0]),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    /// Clicks and waits until the page shows `text` (for forms that answer on the same URL).
+    async fn click_until(&self, element: &str, text: &str) {
+        self.click(element).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.source().await.contains(text) {
+            assert!(Instant::now() < deadline, "the page never showed {text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn sign_in(&self, base: &str, user: &str) {
+        self.go(&format!("{base}/login")).await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", "browser-test-pw").await;
+        let submit = self.find_all("form button[type=submit]").await;
+        self.click_and_wait(&submit[0]).await;
+    }
+
+    async fn sign_out(&self) {
+        let b = self.find_all("header form button").await;
+        self.click_and_wait(&b[0]).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_respondent_answers_on_a_phone_in_chromium() {
-    let chromedriver = "/usr/bin/chromedriver";
-    assert!(
-        std::path::Path::new(chromedriver).exists()
-            && std::path::Path::new("/usr/bin/chromium").exists(),
-        "browser tests need Debian's chromium and chromium-driver (.ci/run installs them)"
-    );
-    let dir = std::env::temp_dir().join(format!("itas-browser-{}", free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/itas.sqlite3", dir.display());
-    let port = free_port();
-    let _server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_itas"))
-            .args([
-                "serve",
-                "--demo",
-                "--demo-password",
-                "browser-test-pw",
-                "--database-url",
-                &url,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("ITAS_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let wd_port = free_port();
-    let _driver = Killed(
-        Command::new(chromedriver)
-            .arg(format!("--port={wd_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let db = loop {
-        let ready = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-            && tokio::net::TcpStream::connect(("127.0.0.1", wd_port))
-                .await
-                .is_ok();
-        if ready {
-            let db = itas_store::Db::connect(&url).await.unwrap();
-            if itas_store::agencies::by_code(&db, "KK-HUANONG")
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-                && itas_store::rounds::list(&db).await.unwrap().len() == 2
-            {
-                break db;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server or chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let Harness {
+        port,
+        wd_port,
+        db,
+        dir,
+        b,
+        _server,
+        _driver,
+    } = Harness::start(true).await;
+    let _ = (&dir, wd_port);
+    let mut b = b;
     let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
     let before = itas_store::surveys::count(&db, &round, &agency, "EIT")
         .await
         .unwrap();
-
-    let profile = dir.join("chromium-profile");
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display())],
-        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0}, "userAgent": "Mozilla/5.0 (Linux; Android 10; K) Mobile"}
-    }}}});
-    let created = call(wd_port, "POST", "/session", Some(caps)).await;
-    let session = created["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no session: {created}"))
-        .to_string();
-    let artifacts = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let mut b = Browser {
-        port: wd_port,
-        session,
-        artifacts,
-        shots: 0,
-    };
 
     b.go(&format!("http://127.0.0.1:{port}/s/{code}")).await;
     b.screenshot("landing").await;
@@ -316,4 +421,153 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
         .unwrap();
     assert_eq!(after, before + 1, "the agency's EIT count went up by one");
     db.close().await;
+}
+
+/// Waits for a file with `ext` to finish downloading into `dir`.
+async fn downloaded(dir: &std::path::Path, ext: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(f) = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+        {
+            return std::fs::read(f).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no .{ext} downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Each role's main journey in the demo, in a desktop browser: the central
+/// office imports agencies and opens a round; the agency prints its QR poster
+/// and submits OIT URLs; the assessor reviews; the agency downloads its report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_walks_its_journey_in_chromium() {
+    let h = Harness::start(false).await;
+    let mut b = Harness { ..h };
+    let base = b.url("");
+    let downloads = b.dir.join("downloads");
+
+    // Central office: import two agencies from a CSV, then look at the round.
+    let csv = b.dir.join("agencies.csv");
+    std::fs::write(
+        &csv,
+        "code,name_th,kind,province,parent_code,website\nKK-TEST1,องค์การบริหารส่วนตำบลทดสอบหนึ่ง,sao,ขอนแก่น,,https://test1.go.th\nKK-TEST2,เทศบาลตำบลทดสอบสอง,subdistrict_municipality,ขอนแก่น,,https://test2.go.th\n",
+    )
+    .unwrap();
+    b.b.sign_in(&base, "admin").await;
+    b.b.go(&format!("{base}/admin/agencies/import")).await;
+    let file = b.b.find_all("input[type=file]").await;
+    b.b.cmd(
+        "POST",
+        &format!("/element/{}/value", file[0]),
+        Some(json!({ "text": csv.display().to_string() })),
+    )
+    .await;
+    let submit = b.b.find_all("form button[type=submit]").await;
+    b.b.click_until(submit.last().unwrap(), "นำเข้าสำเร็จ").await;
+    b.b.screenshot("admin-import").await;
+    assert!(
+        itas_store::agencies::by_code(&b.db, "KK-TEST2")
+            .await
+            .unwrap()
+            .is_some(),
+        "imported through the browser"
+    );
+    b.b.go(&format!("{base}/admin")).await;
+    let (round, agency, _) = crate::app::demo_link(&b.db, "EIT").await;
+    b.b.go(&format!("{base}/admin/rounds/{round}")).await;
+    assert!(b.b.source().await.contains("ประมวลผลคะแนน"));
+    b.b.screenshot("admin-round").await;
+    b.b.sign_out().await;
+
+    // Agency: the QR poster (PDF) and its OIT evidence.
+    b.b.sign_in(&base, "huanong").await;
+    b.b.screenshot("agency-home").await;
+    let poster =
+        b.b.find_all(&format!("a[href$='/links/EIT/poster.pdf']"))
+            .await;
+    b.b.click(&poster[0]).await;
+    let pdf = downloaded(&downloads, "pdf").await;
+    assert!(pdf.starts_with(b"%PDF-"), "the poster is a PDF");
+    std::fs::remove_dir_all(&downloads).unwrap();
+    std::fs::create_dir_all(&downloads).unwrap();
+    b.b.go(&format!("{base}/agency/rounds/{round}/oit")).await;
+    b.b.type_into(
+        "textarea[name='o1.urls']",
+        "https://www.huanong.go.th/structure",
+    )
+    .await;
+    b.b.type_into("textarea[name='o1.explanation']", "แผนผังโครงสร้างอยู่หน้าแรก")
+        .await;
+    let submit = b.b.find_all("button[name=action][value=submit]").await;
+    b.b.click_and_wait(&submit[0]).await;
+    b.b.screenshot("agency-oit-submitted").await;
+    assert!(b.b.source().await.contains("ส่งข้อมูลแล้ว"));
+    b.b.sign_out().await;
+
+    // Assessor: review round 1 (the calendar moved on).
+    let today = itas_web::today();
+    let phases: Vec<itas_store::rounds::PhaseDates> = itas_core::directory::Phase::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let start = today + time::Duration::days((i as i64 - 2) * 10 - 2);
+            itas_store::rounds::PhaseDates {
+                phase: *p,
+                starts_on: start,
+                ends_on: start + time::Duration::days(9),
+            }
+        })
+        .collect();
+    itas_store::rounds::set_phases(&b.db, None, &round, &phases)
+        .await
+        .unwrap();
+    b.b.sign_in(&base, "assessor1").await;
+    let review =
+        b.b.find_all(&format!(
+            "a[href='/assessor/rounds/{round}/agencies/{agency}/oit']"
+        ))
+        .await;
+    b.b.click_and_wait(&review[0]).await;
+    let fail = b.b.find_all("#o1 input[value=fail]").await;
+    b.b.click(&fail[0]).await;
+    let reason =
+        b.b.find_all("#o1 select[name=reason] option[value=wrong_year]")
+            .await;
+    b.b.click(&reason[0]).await;
+    b.b.type_into("#o1 input[name=comment]", "ไม่ระบุปีงบประมาณ")
+        .await;
+    b.b.screenshot("assessor-deciding").await;
+    let save = b.b.find_all("#o1 form button[type=submit]").await;
+    b.b.click_and_wait(&save[0]).await;
+    assert!(b.b.url().await.ends_with("#o2"), "on to the next item");
+    let decided = itas_store::oit::decisions(&b.db, &agency, &round)
+        .await
+        .unwrap();
+    assert_eq!(decided.len(), 1);
+    assert!(!decided[0].passed && decided[0].comment == "ไม่ระบุปีงบประมาณ");
+    b.b.sign_out().await;
+
+    // Agency: its 2564 results and the analysis report as PDF.
+    let closed = itas_store::rounds::list(&b.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "ITA 2564")
+        .unwrap();
+    b.b.sign_in(&base, "huanong").await;
+    b.b.go(&format!("{base}/agencies/{agency}/results/{}", closed.id))
+        .await;
+    b.b.screenshot("agency-results").await;
+    let link = b.b.find_all("a[href$='report.pdf']").await;
+    b.b.click(&link[0]).await;
+    let pdf = downloaded(&downloads, "pdf").await;
+    assert!(
+        pdf.starts_with(b"%PDF-") && pdf.len() > 50_000,
+        "the analysis report"
+    );
+    b.finish().await;
 }
