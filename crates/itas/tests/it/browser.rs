@@ -445,8 +445,7 @@ async fn downloaded(dir: &std::path::Path, ext: &str) -> Vec<u8> {
 /// and submits OIT URLs; the assessor reviews; the agency downloads its report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_walks_its_journey_in_chromium() {
-    let h = Harness::start(false).await;
-    let mut b = Harness { ..h };
+    let mut b = Harness::start(false).await;
     let base = b.url("");
     let downloads = b.dir.join("downloads");
 
@@ -486,9 +485,7 @@ async fn every_role_walks_its_journey_in_chromium() {
     // Agency: the QR poster (PDF) and its OIT evidence.
     b.b.sign_in(&base, "huanong").await;
     b.b.screenshot("agency-home").await;
-    let poster =
-        b.b.find_all(&format!("a[href$='/links/EIT/poster.pdf']"))
-            .await;
+    let poster = b.b.find_all("a[href$='/links/EIT/poster.pdf']").await;
     b.b.click(&poster[0]).await;
     let pdf = downloaded(&downloads, "pdf").await;
     assert!(pdf.starts_with(b"%PDF-"), "the poster is a PDF");
