@@ -475,7 +475,32 @@ async fn every_role_walks_its_journey_in_chromium() {
             .is_some(),
         "imported through the browser"
     );
-    b.b.go(&format!("{base}/admin")).await;
+    // Open a new round: a name and the seven phase dates.
+    b.b.go(&format!("{base}/admin/rounds/new")).await;
+    b.b.type_into("#name", "ITA ทดสอบจากเบราว์เซอร์").await;
+    b.b.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({
+            "script": "const codes = ['setup','collection','review1','revision','review2','publication','follow_up']; \
+                       codes.forEach((c, i) => { \
+                         document.getElementById('start_' + c).value = `2030-${String(i + 1).padStart(2, '0')}-01`; \
+                         document.getElementById('end_' + c).value = `2030-${String(i + 1).padStart(2, '0')}-20`; });",
+            "args": []
+        })),
+    )
+    .await;
+    let create = b.b.find_all("form button[type=submit]").await;
+    b.b.click_and_wait(create.last().unwrap()).await;
+    b.b.screenshot("admin-new-round").await;
+    assert!(
+        itas_store::rounds::list(&b.db)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.name == "ITA ทดสอบจากเบราว์เซอร์"),
+        "round opened through the browser"
+    );
     let (round, agency, _) = crate::app::demo_link(&b.db, "EIT").await;
     b.b.go(&format!("{base}/admin/rounds/{round}")).await;
     assert!(b.b.source().await.contains("ประมวลผลคะแนน"));
