@@ -3,12 +3,9 @@
 //!
 //! `itas report --framework ita-2564 --indicators V1,…,V10 --agency "NAME" --format pdf -o FILE`
 
-use super::framework_arg::load;
-use super::score::{parse_indicators, parse_pass_list};
 use itas_core::Score;
 use itas_core::analysis::plan_to_target;
 use itas_core::directory::AgencyKind;
-use itas_core::scoring::{Inputs, score};
 use itas_core::thai::{Digits, FiscalYear, parse_date};
 use itas_reports::analysis_report::{Agency, ReportInput, analysis_report};
 use std::process::ExitCode;
@@ -22,15 +19,8 @@ pub enum Format {
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// An embedded framework name or a framework TOML file.
-    #[arg(long, default_value = "ita-2564")]
-    framework: String,
-    /// Indicator scores in order, comma-separated; '-' for an indicator computed from --oit-pass.
-    #[arg(long)]
-    indicators: String,
-    /// Checklist (OIT) items that passed; adds the path to --target to the analysis.
-    #[arg(long)]
-    oit_pass: Option<String>,
+    #[command(flatten)]
+    inputs: super::score::ScoreInputs,
     /// Overall score the OIT path aims at (with --oit-pass); the framework's pass mark by default.
     #[arg(long)]
     target: Option<String>,
@@ -66,22 +56,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
-    let fw = load(&a.framework)?;
-    let passed = a
-        .oit_pass
-        .as_deref()
-        .map(|s| parse_pass_list(&fw, s))
-        .transpose()?;
-    let given = parse_indicators(&fw, &a.indicators, passed.is_some())?;
-    let card = score(
-        &fw,
-        &Inputs {
-            given,
-            passed: passed.clone(),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let (fw, card, passed) = a.inputs.compute()?;
     let target = match a.target.as_deref() {
         Some(t) => t.parse::<Score>().map_err(|e| format!("--target: {e}"))?,
         None => fw.pass_mark,

@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+/// What a scorecard is computed from: shared by `score` and `report`.
 #[derive(clap::Args)]
-pub struct ScoreArgs {
+pub struct ScoreInputs {
     /// An embedded framework name or a framework TOML file.
     #[arg(long, default_value = "ita-2564")]
     framework: String,
@@ -25,6 +26,34 @@ pub struct ScoreArgs {
     /// Checklist (OIT) items that passed, comma-separated; every other item failed.
     #[arg(long)]
     oit_pass: Option<String>,
+}
+
+impl ScoreInputs {
+    /// The framework, the engine's scorecard, and the OIT passes when given.
+    pub fn compute(
+        &self,
+    ) -> Result<(Framework, itas_core::Scorecard, Option<BTreeSet<String>>), String> {
+        let fw = load(&self.framework)?;
+        let passed = self
+            .oit_pass
+            .as_deref()
+            .map(|s| parse_pass_list(&fw, s))
+            .transpose()?;
+        let given = parse_indicators(&fw, &self.indicators, passed.is_some())?;
+        let inputs = Inputs {
+            given,
+            passed: passed.clone(),
+            ..Default::default()
+        };
+        let card = score(&fw, &inputs).map_err(|e| e.to_string())?;
+        Ok((fw, card, passed))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    inputs: ScoreInputs,
     /// Also plan the fewest OIT items to pass to reach this overall score (needs --oit-pass).
     #[arg(long)]
     target: Option<String>,
@@ -34,19 +63,7 @@ pub struct ScoreArgs {
 }
 
 pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
-    let fw = load(&a.framework)?;
-    let passed = a
-        .oit_pass
-        .as_deref()
-        .map(|s| parse_pass_list(&fw, s))
-        .transpose()?;
-    let given = parse_indicators(&fw, &a.indicators, passed.is_some())?;
-    let inputs = Inputs {
-        given,
-        passed: passed.clone(),
-        ..Default::default()
-    };
-    let card = score(&fw, &inputs).map_err(|e| e.to_string())?;
+    let (fw, card, passed) = a.inputs.compute()?;
     let analysis = analyse(&fw, &card);
     let target = a
         .target
@@ -79,7 +96,7 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn parse_indicators(
+fn parse_indicators(
     fw: &Framework,
     s: &str,
     have_pass: bool,
@@ -121,7 +138,7 @@ pub(super) fn parse_indicators(
     Ok(out)
 }
 
-pub(super) fn parse_pass_list(fw: &Framework, s: &str) -> Result<BTreeSet<String>, String> {
+fn parse_pass_list(fw: &Framework, s: &str) -> Result<BTreeSet<String>, String> {
     let mut out = BTreeSet::new();
     for code in s.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         match fw.item(code) {

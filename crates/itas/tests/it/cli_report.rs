@@ -153,3 +153,33 @@ fn bad_input_exits_2_with_one_line() {
     assert!(stderr(&o).contains("needs 10 values"), "{}", stderr(&o));
     assert!(!dir.join("x.pdf").exists(), "nothing written on bad input");
 }
+
+#[test]
+fn with_oit_results_the_report_plans_the_way_to_85() {
+    let dir = out_dir("plan");
+    let file = dir.join("seed.html");
+    let o = itas(&[
+        "report",
+        "--indicators",
+        "93.20,81.25,86.26,80.48,88.95,80.06,82.74,77.72,-,-",
+        "--oit-pass",
+        "o1,o2,o3,o4,o5,o6,o7,o8,o10,o11,o18,o19,o20,o21,o22,o23,o25,o26,o27,o28,o29,o30,o31,o34,o35,o36",
+        "--agency",
+        AGENCY,
+        "--digits",
+        "arabic",
+        "--format",
+        "html",
+        "-o",
+        file.to_str().expect("path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = squash(&std::fs::read_to_string(&file).expect("read"));
+    assert!(
+        text.contains(&squash(
+            "คะแนนภาพรวมจะเป็น 85.04 คะแนน ถึงเป้าหมาย 85.00 คะแนน"
+        )),
+        "the way to 85"
+    );
+    assert!(text.contains("O42") && text.contains("+5.00"));
+}

@@ -55,6 +55,15 @@ fn phase_today(phases: &[rounds::PhaseDates]) -> Option<Phase> {
     }
 }
 
+fn phase_text(ctx: &PageCtx, phase: Option<Phase>) -> String {
+    match phase {
+        Some(p) => ctx.pick(p.name_th(), p.name_en()).to_string(),
+        None => ctx
+            .pick("ไม่อยู่ในช่วงดำเนินการ", "No phase open today")
+            .to_string(),
+    }
+}
+
 /// One checklist item as a page shows it.
 pub struct ItemView {
     pub code: String,
@@ -272,12 +281,7 @@ async fn render_agency(
     } else {
         None
     };
-    let phase = match s.phase {
-        Some(p) => ctx.pick(p.name_th(), p.name_en()).to_string(),
-        None => ctx
-            .pick("ไม่อยู่ในช่วงดำเนินการ", "No phase open today")
-            .to_string(),
-    };
+    let phase = phase_text(&ctx, s.phase);
     let page = AgencyOitPage {
         empty: list.iter().filter(|i| i.url_list.is_empty()).count(),
         can_submit: !s.submitted && matches!(s.phase, Some(Phase::Setup | Phase::Collection)),
@@ -482,12 +486,7 @@ async fn render_assessor(
             None
         };
     }
-    let phase = match s.phase {
-        Some(p) => ctx.pick(p.name_th(), p.name_en()).to_string(),
-        None => ctx
-            .pick("ไม่อยู่ในช่วงดำเนินการ", "No phase open today")
-            .to_string(),
-    };
+    let phase = phase_text(&ctx, s.phase);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
