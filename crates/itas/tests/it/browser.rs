@@ -517,11 +517,8 @@ async fn every_role_walks_its_journey_in_chromium() {
     std::fs::remove_dir_all(&downloads).unwrap();
     std::fs::create_dir_all(&downloads).unwrap();
     b.b.go(&format!("{base}/agency/rounds/{round}/oit")).await;
-    b.b.type_into(
-        "textarea[name='o1.urls']",
-        "https://www.huanong.go.th/structure",
-    )
-    .await;
+    b.b.type_into("textarea[name='o1.urls']", &format!("{base}/"))
+        .await;
     b.b.type_into("textarea[name='o1.explanation']", "แผนผังโครงสร้างอยู่หน้าแรก")
         .await;
     let submit = b.b.find_all("button[name=action][value=submit]").await;

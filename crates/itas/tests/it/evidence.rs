@@ -11,7 +11,7 @@ use sha2::Digest;
 use std::time::Duration;
 
 /// The evidence site; every page but /noyear names `year` (B.E.) in Thai digits.
-async fn evidence_site(year: i32) -> u16 {
+pub(crate) async fn evidence_site(year: i32) -> u16 {
     let thai_year = itas_core::thai::thai_digits(&year.to_string());
     let ok = format!(
         "<html><head><title>โครงสร้าง</title><script>var y = 1;</script></head><body><h1>แผนผังโครงสร้างหน่วยงาน</h1><p>ประจำปีงบประมาณ พ.ศ. {thai_year} องค์การบริหารส่วนตำบลหัวหนอง อำเภอบ้านไผ่ จังหวัดขอนแก่น</p></body></html>"
@@ -45,7 +45,7 @@ async fn evidence_site(year: i32) -> u16 {
     port
 }
 
-async fn set_website(db: &Db, code: &str, website: &str) {
+pub(crate) async fn set_website(db: &Db, code: &str, website: &str) {
     const Q: &str = "UPDATE agencies SET website = $1 WHERE code = $2";
     let changed = match db {
         Db::Sqlite { writer, .. } => sqlx::query(Q)
@@ -64,7 +64,7 @@ async fn set_website(db: &Db, code: &str, website: &str) {
     assert_eq!(changed.unwrap(), 1);
 }
 
-fn quick() -> itas_web::Config {
+pub(crate) fn quick() -> itas_web::Config {
     itas_web::Config {
         evidence: itas_web::evidence_check::CheckerConfig {
             timeout: Duration::from_millis(1500),
@@ -78,7 +78,7 @@ fn quick() -> itas_web::Config {
 }
 
 /// Waits for background checks to land.
-async fn wait_checks(app: &TestApp, agency: &str, round: &str, purpose: &str, n: usize) {
+pub(crate) async fn wait_checks(app: &TestApp, agency: &str, round: &str, purpose: &str, n: usize) {
     for _ in 0..200 {
         let all = itas_store::evidence_checks::latest(&app.db, agency, round)
             .await

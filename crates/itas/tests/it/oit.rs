@@ -37,10 +37,20 @@ fn th(s: &str) -> String {
     itas_core::thai::thai_digits(s)
 }
 
-both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
+/// The whole round; evidence lives on a local test site (never the internet).
+async fn full_round(backend: crate::app::Backend) {
+    let app = crate::app::spawn_app_with(backend, crate::evidence::quick()).await;
     let round = app.current_round().await;
     let agency = app.agency_id("KK-HUANONG").await;
     let fw = embedded("ita-2564").unwrap();
+    let fy = itas_store::rounds::get(&app.db, &round)
+        .await
+        .unwrap()
+        .unwrap()
+        .fiscal_year as i32;
+    let port = crate::evidence::evidence_site(fy).await;
+    let site = format!("http://localhost:{port}");
+    crate::evidence::set_website(&app.db, "KK-HUANONG", &site).await;
     let codes: Vec<String> = fw.checklist_items().map(|i| i.code.clone()).collect();
     move_to(&app, &round, Phase::Collection).await;
 
@@ -66,10 +76,7 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
 
     let mut fields: Vec<(String, String)> = Vec::new();
     for c in &codes {
-        fields.push((
-            format!("{c}.urls"),
-            format!("https://www.huanong.go.th/oit/{c}"),
-        ));
+        fields.push((format!("{c}.urls"), format!("{site}/oit/{c}")));
         fields.push((format!("{c}.explanation"), format!("ข้อมูลข้อ {c}")));
     }
     fields.push(("action".into(), "submit".into()));
@@ -81,12 +88,14 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
         .post_form(&format!("/agency/rounds/{round}/oit"), &f)
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The submission's check ran: every URL judged and snapshotted.
+    crate::evidence::wait_checks(&app, &agency, &round, "submit", codes.len()).await;
     // Submitted: locked.
     let r = agency_c
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
             &[
-                ("o1.urls", "https://www.huanong.go.th/changed"),
+                ("o1.urls", "http://localhost/changed"),
                 ("o1.explanation", ""),
             ],
         )
@@ -108,7 +117,7 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
     let mut assessor = app.signed_in("assessor1").await;
     let page = assessor.get(&base).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("https://www.huanong.go.th/oit/o1"));
+    assert!(page.body.contains(&format!("{site}/oit/o1")));
     // A fail without a reason is refused.
     let r = assessor
         .post_form(&format!("{base}/o1"), &[("result", "fail")])
@@ -144,10 +153,7 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
     let r = agency_c
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
-            &[
-                ("o2.urls", "https://www.huanong.go.th/x"),
-                ("o2.explanation", ""),
-            ],
+            &[("o2.urls", "http://localhost/x"), ("o2.explanation", "")],
         )
         .await;
     assert_eq!(
@@ -159,9 +165,9 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
             &[
-                ("o1.urls", "https://www.huanong.go.th/oit/o1-2564"),
+                ("o1.urls", format!("{site}/ok").as_str()),
                 ("o1.explanation", "แก้เป็นข้อมูลปี 2564"),
-                ("o42.urls", "https://www.huanong.go.th/oit/o42-new"),
+                ("o42.urls", format!("{site}/oit/o42-new").as_str()),
                 ("o42.explanation", ""),
             ],
         )
@@ -171,7 +177,7 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
     // Round 2: the assessor decides only the failed items; one passes.
     move_to(&app, &round, Phase::Review2).await;
     let page = assessor.get(&base).await.body;
-    assert!(page.contains("o1-2564"), "the revised URL");
+    assert!(page.contains(&format!("{site}/ok")), "the revised URL");
     let r = assessor
         .post_form(
             &format!("{base}/o2"),
@@ -231,7 +237,17 @@ both_backends!(a_full_oit_round_scores_as_the_engine_does, |app| {
     let mut admin = app.signed_in("admin").await;
     let log = admin.get("/admin/audit").await.body;
     assert!(log.contains("oit_decision"));
-});
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_oit_round_scores_as_the_engine_does_sqlite() {
+    full_round(crate::app::Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_oit_round_scores_as_the_engine_does_postgres() {
+    full_round(crate::app::Backend::Postgres).await
+}
 
 both_backends!(
     computing_a_round_combines_answers_and_oit_decisions,
