@@ -141,6 +141,9 @@ async fn full_round(backend: crate::app::Backend) {
         let r = assessor.post_form(&format!("{base}/{c}"), &form).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{c}: {}", r.body);
     }
+    // The assessor's queue shows the review complete.
+    let home = assessor.get("/assessor").await.body;
+    assert!(home.contains("ส่งแล้ว · ตัดสินแล้ว ๔๓ / ๔๓"), "queue progress");
     // The agency sees the results and reasons.
     let page = agency_c
         .get(&format!("/agency/rounds/{round}/oit"))

@@ -183,6 +183,10 @@ both_backends!(the_qr_poster_is_an_a4_pdf_with_the_agency_and_link, |app| {
         text.contains(&format!("/s/{code}")),
         "poster shows the link"
     );
+    assert!(
+        text.contains(&squash("ตอบได้ถึงวันที่")),
+        "poster shows the closing date"
+    );
     let info = std::process::Command::new("pdfinfo")
         .arg(&file)
         .output()

@@ -629,7 +629,6 @@ struct PosterPage {
     round: String,
 }
 
-/// A printable A4 poster with the QR code of a survey link.
 /// The A4 poster as a PDF (Typst, Sarabun embedded) for printing.
 async fn poster_pdf(
     State(state): State<AppState>,
@@ -638,6 +637,19 @@ async fn poster_pdf(
     Path((round, tool)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let p = poster_data(&state, &user, &headers, &round, &tool).await?;
+    // "Answer by …": the last day of the collection phase, as a Thai date.
+    let deadline = rounds::phases(&state.db, &round)
+        .await?
+        .iter()
+        .find(|ph| ph.phase == Phase::Collection)
+        .map(|ph| {
+            format!(
+                "ตอบได้ถึงวันที่ {} · {}",
+                itas_core::thai::format_date(ph.ends_on, itas_core::thai::Digits::Thai),
+                p.round
+            )
+        })
+        .unwrap_or_else(|| p.round.clone());
     let pdf = tokio::task::spawn_blocking(move || {
         let audience = if p.tool == "IIT" {
             "ขอเชิญบุคลากรของหน่วยงานทุกท่านตอบแบบวัดการรับรู้"
@@ -650,7 +662,7 @@ async fn poster_pdf(
             audience,
             url: &p.url,
             qr_svg: &p.qr_svg,
-            deadline: &p.round,
+            deadline: &deadline,
         })
     })
     .await
