@@ -11,6 +11,7 @@ closed_enum! {
         Unreachable = "unreachable", "เปิดหน้านี้ไม่ได้ (เชื่อมต่อไม่ได้ หมดเวลา หรือใบรับรองความปลอดภัยไม่ถูกต้อง)", "The page does not open (no connection, timeout or a bad certificate)";
         HttpError = "http_error", "เว็บไซต์ตอบกลับว่าไม่พบหน้าหรือเกิดข้อผิดพลาด", "The site answers with an error (such as 404)";
         RedirectLoop = "redirect_loop", "ลิงก์พาไปต่อไม่สิ้นสุด (redirect วนซ้ำ)", "The link redirects without end";
+        PrivateAddress = "private_address", "ที่อยู่นี้ไม่ใช่เว็บไซต์สาธารณะ (เครือข่ายภายใน) ระบบจึงไม่เปิด", "Not a public website (an internal address); not fetched";
         NoTls = "no_tls", "ไม่ได้ใช้ https", "Not served over https";
         OtherDomain = "other_domain", "ไม่ได้อยู่บนเว็บไซต์หลักของหน่วยงาน", "Not on the agency's registered website";
         OddType = "odd_type", "ไม่ใช่หน้าเว็บหรือเอกสาร (เช่น ไฟล์ zip)", "Neither a web page nor a document";
@@ -59,7 +60,8 @@ impl Finding {
             Finding::NotHttp
             | Finding::Unreachable
             | Finding::HttpError
-            | Finding::RedirectLoop => Light::Red,
+            | Finding::RedirectLoop
+            | Finding::PrivateAddress => Light::Red,
             _ => Light::Amber,
         }
     }
@@ -79,6 +81,8 @@ pub struct Fetched {
     /// A transport failure (DNS, connect, TLS, timeout), if any.
     pub error: Option<String>,
     pub redirect_loop: bool,
+    /// The URL (or a redirect) pointed at an internal address and was not fetched.
+    pub private_address: bool,
 }
 
 /// What an item expects of its evidence.
@@ -122,6 +126,8 @@ pub fn judge(url: &str, f: &Fetched, e: &Expectation<'_>) -> (Light, Vec<Finding
     let mut out = Vec::new();
     if host_of(url).is_none() {
         out.push(Finding::NotHttp);
+    } else if f.private_address {
+        out.push(Finding::PrivateAddress);
     } else if f.redirect_loop {
         out.push(Finding::RedirectLoop);
     } else if f.error.is_some() {
@@ -279,6 +285,19 @@ mod tests {
         assert_eq!(
             judge("ftp://huanong.go.th/x", &down, &expect(&terms)).1,
             vec![Finding::NotHttp]
+        );
+    }
+
+    #[test]
+    fn an_internal_address_is_red_and_says_why() {
+        let blocked = Fetched {
+            private_address: true,
+            error: Some("internal address".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            judge("http://10.0.0.5/admin", &blocked, &expect(&[])),
+            (Light::Red, vec![Finding::PrivateAddress])
         );
     }
 

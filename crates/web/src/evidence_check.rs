@@ -25,6 +25,10 @@ pub struct CheckerConfig {
     pub concurrency: usize,
     /// Pause between two requests to the same host.
     pub per_host_gap: Duration,
+    /// Fetch loopback, private, link-local and other internal addresses.
+    /// Off in production: an agency's URL must never make the server probe
+    /// its own network (SSRF). Tests turn it on for their local sites.
+    pub allow_internal: bool,
 }
 
 impl Default for CheckerConfig {
@@ -36,6 +40,7 @@ impl Default for CheckerConfig {
             retries: 2,
             concurrency: 8,
             per_host_gap: Duration::from_millis(500),
+            allow_internal: false,
         }
     }
 }
@@ -77,6 +82,70 @@ fn resolve(base: &str, location: &str) -> String {
     format!("{path_base}/{location}")
 }
 
+/// Whether an address belongs to the public internet.
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Whether `url` resolves to any internal address (then it is not fetched).
+fn points_inside(url: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let https = url.starts_with("https://");
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = match authority.strip_prefix('[') {
+        // [IPv6]:port
+        Some(v6) => match v6.split_once(']') {
+            Some((h, rest)) => (
+                h,
+                rest.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()),
+            ),
+            None => return false,
+        },
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().ok()),
+            None => (authority, None),
+        },
+    };
+    let port = port.unwrap_or(if https { 443 } else { 80 });
+    match (host, port).to_socket_addrs() {
+        Ok(addrs) => addrs.into_iter().any(|a| !is_public(a.ip())),
+        // Unresolvable: the fetch will say so.
+        Err(_) => false,
+    }
+}
+
 /// One fetch, blocking: what came back, plus the response headers.
 pub fn fetch(cfg: &CheckerConfig, url: &str) -> (Fetched, Vec<(String, String)>) {
     let agent = agent(cfg);
@@ -84,6 +153,18 @@ pub fn fetch(cfg: &CheckerConfig, url: &str) -> (Fetched, Vec<(String, String)>)
     let mut seen = vec![current.clone()];
     let mut attempt = 0;
     loop {
+        // Checked before every hop: a public page may redirect inside.
+        if !cfg.allow_internal && points_inside(&current) {
+            return (
+                Fetched {
+                    final_url: current,
+                    error: Some("internal address".into()),
+                    private_address: true,
+                    ..Default::default()
+                },
+                Vec::new(),
+            );
+        }
         let resp = match agent.get(&current).call() {
             Ok(r) => r,
             Err(e) => {
@@ -155,6 +236,7 @@ pub fn fetch(cfg: &CheckerConfig, url: &str) -> (Fetched, Vec<(String, String)>)
                 truncated,
                 error: read.err().filter(|_| !truncated).map(|e| e.to_string()),
                 redirect_loop: false,
+                private_address: false,
             },
             headers,
         );
@@ -323,7 +405,34 @@ pub fn spawn_check(
 
 #[cfg(test)]
 mod tests {
-    use super::resolve;
+    use super::{is_public, points_inside, resolve};
+
+    #[test]
+    fn internal_addresses_are_never_fetched() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "203.150.1.1", "2001:4860:4860::8888"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(points_inside("http://127.0.0.1:8080/x"));
+        assert!(points_inside("http://localhost/x"));
+        assert!(points_inside("https://[::1]:8443/x"));
+        assert!(points_inside("http://user@10.0.0.1/"));
+        assert!(!points_inside("https://8.8.8.8/"));
+    }
 
     #[test]
     fn locations_resolve_like_a_browser() {

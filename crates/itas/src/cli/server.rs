@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// The public address respondents use, for survey links and QR codes.
     #[arg(long, env = "ITAS_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Let OIT evidence checks fetch internal addresses (an intranet whose
+    /// agency sites are on private networks). Off: such URLs are refused.
+    #[arg(long, env = "ITAS_EVIDENCE_ALLOW_INTERNAL")]
+    evidence_allow_internal: bool,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -108,7 +112,10 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             trust_proxy: a.trust_proxy,
             link_rate_per_minute: a.link_rate_per_minute,
             public_url: a.public_url.clone(),
-            ..Default::default()
+            evidence: itas_web::evidence_check::CheckerConfig {
+                allow_internal: a.evidence_allow_internal,
+                ..Default::default()
+            },
         };
         let state = AppState::new(db.clone(), config);
         itas_web::serve(listener, state)
@@ -148,6 +155,10 @@ pub struct CheckEvidenceArgs {
     /// Hosts fetched at the same time.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Also fetch internal addresses (loopback, private networks): only for an
+    /// intranet whose agency sites live there, or a test site.
+    #[arg(long)]
+    allow_internal_addresses: bool,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -160,6 +171,7 @@ pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
         let cfg = itas_web::evidence_check::CheckerConfig {
             timeout: std::time::Duration::from_secs(a.timeout),
             concurrency: a.concurrency,
+            allow_internal: a.allow_internal_addresses,
             ..Default::default()
         };
         let mut agencies = Vec::new();

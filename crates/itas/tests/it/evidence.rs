@@ -71,6 +71,8 @@ pub(crate) fn quick() -> itas_web::Config {
             max_bytes: 1024 * 1024,
             retries: 0,
             per_host_gap: Duration::from_millis(20),
+            // The test's site is on 127.0.0.1; production refuses internal addresses.
+            allow_internal: true,
             ..Default::default()
         },
         ..Default::default()
@@ -254,6 +256,7 @@ async fn itas_check_evidence_on_the_command_line() {
             "KK-HUANONG",
             "--timeout",
             "2",
+            "--allow-internal-addresses",
         ])
     })
     .await
@@ -265,4 +268,31 @@ async fn itas_check_evidence_on_the_command_line() {
         "{text}"
     );
     assert!(text.contains("o2") && text.contains("http_error"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_an_internal_address_is_refused_not_fetched() {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/",
+        get(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { "internal" }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let cfg = itas_web::evidence_check::CheckerConfig::default();
+    let url = format!("http://127.0.0.1:{port}/");
+    let (f, _) = tokio::task::spawn_blocking(move || itas_web::evidence_check::fetch(&cfg, &url))
+        .await
+        .unwrap();
+    assert!(f.private_address, "refused");
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "never contacted"
+    );
 }
