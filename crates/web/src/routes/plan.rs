@@ -218,6 +218,16 @@ async fn scope(
     })
 }
 
+/// The tool codes a measure may name: the round's framework's.
+fn tool_codes(round: &Round) -> Result<Vec<String>, AppError> {
+    Ok(round
+        .framework()?
+        .tools
+        .iter()
+        .map(|t| t.code.clone())
+        .collect())
+}
+
 fn current_month() -> String {
     let d = today();
     format!("{}-{:02}", d.year(), u8::from(d.month()))
@@ -381,13 +391,7 @@ async fn add_measure(
     Form(f): Form<MeasureForm>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, true).await?;
-    let tools: Vec<String> = s
-        .round
-        .framework()?
-        .tools
-        .iter()
-        .map(|t| t.code.clone())
-        .collect();
+    let tools = tool_codes(&s.round)?;
     match f.parse(&PageCtx::for_user(&user), &tools, "new_") {
         Ok(fields) => {
             plans::add(&state.db, Some(user.id()), &agency_id, &round_id, &[fields]).await?;
@@ -411,13 +415,7 @@ async fn update_measure(
     Form(f): Form<MeasureForm>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, true).await?;
-    let tools: Vec<String> = s
-        .round
-        .framework()?
-        .tools
-        .iter()
-        .map(|t| t.code.clone())
-        .collect();
+    let tools = tool_codes(&s.round)?;
     let prefix = format!("{measure}_");
     match f.parse(&PageCtx::for_user(&user), &tools, &prefix) {
         Ok(fields) => {
