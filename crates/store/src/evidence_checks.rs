@@ -42,10 +42,30 @@ pub struct Check {
     pub sha256: String,
 }
 
+/// Stores a check. A body already stored for the agency (same SHA-256) is
+/// not stored again: a page checked on submission, on "check now" and at each
+/// review costs its bytes once, so pressing "check" cannot fill the disk.
 pub async fn insert(db: &Db, agency_id: &str, c: &NewCheck) -> Result<String> {
     let id = crate::new_id();
     let headers = serde_json::to_string(&c.headers).unwrap_or_default();
     write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let stored: Option<(String,)> = if c.body.is_empty() {
+            None
+        } else {
+            sqlx::query_as(
+                "SELECT id FROM evidence_checks WHERE agency_id = $1 AND sha256 = $2 AND body IS NOT NULL LIMIT 1",
+            )
+            .bind(agency_id)
+            .bind(&c.sha256)
+            .fetch_optional(&mut *tx)
+            .await?
+        };
+        let body = if stored.is_some() {
+            None
+        } else {
+            Some(&c.body)
+        };
         sqlx::query(
             "INSERT INTO evidence_checks (agency_id, id, round_id, item, url, purpose, checked_at, light, findings, status, final_url, content_type, bytes, sha256, headers, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
@@ -65,9 +85,10 @@ pub async fn insert(db: &Db, agency_id: &str, c: &NewCheck) -> Result<String> {
         .bind(c.bytes)
         .bind(&c.sha256)
         .bind(headers)
-        .bind(&c.body)
-        .execute(p)
+        .bind(body)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     });
     Ok(id)
 }
@@ -140,9 +161,33 @@ pub struct Snapshot {
 
 pub async fn snapshot(db: &Db, agency_id: &str, id: &str) -> Result<Option<Snapshot>> {
     const Q: &str = "SELECT url, checked_at, content_type, sha256, headers, body FROM evidence_checks WHERE agency_id = $1 AND id = $2";
-    Ok(read!(db, |p| sqlx::query_as(Q)
+    const BODY: &str = "SELECT body FROM evidence_checks WHERE agency_id = $1 AND sha256 = $2 AND body IS NOT NULL LIMIT 1";
+    let snap: Option<Snapshot> = read!(db, |p| sqlx::query_as(Q)
         .bind(agency_id)
         .bind(id)
         .fetch_optional(p)
-        .await?))
+        .await?);
+    let Some(mut snap) = snap else {
+        return Ok(None);
+    };
+    // A body seen before is stored once, with the first check that fetched it.
+    if snap.body.is_none() && !snap.sha256.is_empty() {
+        let row: Option<(Vec<u8>,)> = read!(db, |p| sqlx::query_as(BODY)
+            .bind(agency_id)
+            .bind(&snap.sha256)
+            .fetch_optional(p)
+            .await?);
+        snap.body = row.map(|r| r.0);
+    }
+    Ok(Some(snap))
+}
+
+/// Bytes of snapshot bodies stored for an agency (each distinct body once).
+pub async fn stored_bytes(db: &Db, agency_id: &str) -> Result<i64> {
+    const Q: &str = "SELECT CAST(COALESCE(SUM(LENGTH(body)), 0) AS BIGINT) FROM evidence_checks WHERE agency_id = $1 AND body IS NOT NULL";
+    let (n,): (i64,) = read!(db, |p| sqlx::query_as(Q)
+        .bind(agency_id)
+        .fetch_one(p)
+        .await?);
+    Ok(n)
 }

@@ -8,8 +8,11 @@
 //! counts never need the raw responses. A retried submission (same random id)
 //! is stored once.
 
+use crate::health::StorageHealth;
 use crate::{Db, StoreError, write};
+use sqlx::Connection as _;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// One complete, validated questionnaire.
@@ -37,7 +40,7 @@ pub enum Outcome {
     CodeRejected,
 }
 
-type Job = (Submission, oneshot::Sender<Result<Outcome, String>>);
+type Job = (Submission, oneshot::Sender<Result<Outcome, StoreError>>);
 
 /// Submissions at most per transaction; a full batch commits in a few milliseconds.
 pub const MAX_BATCH: usize = 512;
@@ -48,10 +51,11 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Starts the writer task on the current Tokio runtime.
-    pub fn spawn(db: Db) -> Ingestor {
+    /// Starts the writer task on the current Tokio runtime; every batch's
+    /// outcome is recorded in `health`.
+    pub fn spawn(db: Db, health: Arc<StorageHealth>) -> Ingestor {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
-        tokio::spawn(writer(db, rx));
+        tokio::spawn(writer(db, health, rx));
         Ingestor { tx }
     }
 
@@ -64,13 +68,13 @@ impl Ingestor {
             .map_err(|_| StoreError::Invalid("the writer has stopped".into()))?;
         match wait.await {
             Ok(Ok(o)) => Ok(o),
-            Ok(Err(e)) => Err(StoreError::Invalid(format!("not stored: {e}"))),
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(StoreError::Invalid("the writer has stopped".into())),
         }
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn writer(db: Db, health: Arc<StorageHealth>, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -81,17 +85,18 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let mut result = write_batch(&db, &batch).await;
-        // A transient failure (pool exhausted, a PostgreSQL restart) gets a few retries;
+        // A transient failure (pool exhausted, a PostgreSQL restart) gets retries for about 6 s;
         // the batch is all-or-nothing, so retrying is safe.
         let mut tries = 0;
         while let Err(e) = &result {
-            if tries >= 5 || !e.is_transient() {
+            if tries >= 6 || !e.is_transient() {
                 break;
             }
             tries += 1;
             tokio::time::sleep(std::time::Duration::from_millis(50 << tries)).await;
             result = write_batch(&db, &batch).await;
         }
+        health.record(&result);
         match result {
             Ok(outcomes) => {
                 for ((_, ack), o) in batch.drain(..).zip(outcomes) {
@@ -101,7 +106,7 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
             Err(e) => {
                 tracing::error!(error = %e, size = batch.len(), "batch of responses not stored");
                 for (_, ack) in batch.drain(..) {
-                    let _ = ack.send(Err(e.to_string()));
+                    let _ = ack.send(Err(e.same_kind()));
                 }
             }
         }
@@ -156,106 +161,125 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
         .map(|(s, _)| serde_json::to_string(&s.answers).unwrap_or_default())
         .collect();
     write!(db, |p| {
-        let mut tx = p.begin().await?;
-        // Submissions with a single-use code consume it first, one by one.
-        for (i, (s, _)) in batch.iter().enumerate() {
-            let Some(h) = &s.code_hash else {
-                candidates.push(i);
-                continue;
-            };
-            let seen: (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM responses WHERE agency_id = $1 AND round_id = $2 AND id = $3",
-            )
-            .bind(&s.agency_id)
-            .bind(&s.round_id)
-            .bind(&s.id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if seen.0 > 0 {
-                continue;
-            }
-            let used = sqlx::query(
-                "UPDATE access_codes SET used = $1 WHERE agency_id = $2 AND round_id = $3 AND tool = $4 AND code_hash = $5 AND used = $6",
-            )
-            .bind(true)
-            .bind(&s.agency_id)
-            .bind(&s.round_id)
-            .bind(&s.tool)
-            .bind(h)
-            .bind(false)
-            .execute(&mut *tx)
-            .await?;
-            if used.rows_affected() == 0 {
-                outcomes[i] = Outcome::CodeRejected;
-            } else {
-                candidates.push(i);
-            }
+        // Acknowledged means committed: the batch runs on a connection that is
+        // outside any transaction, so BEGIN starts a real transaction and a
+        // successful COMMIT is durable. After any error the connection is
+        // closed rather than trusted again (the pool opens a fresh one).
+        let mut conn = p.acquire().await?;
+        if conn.is_in_transaction() {
+            conn.close_on_drop();
+            return Err(StoreError::Invalid(
+                "writer connection was inside a transaction; replaced".into(),
+            ));
         }
-        // Every response in one statement per chunk; RETURNING names the new ones,
-        // so a retried or repeated id is skipped without a lookup.
-        let mut stored: std::collections::HashSet<(String, String, String)> =
-            std::collections::HashSet::new();
-        for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) ",
-            );
-            qb.push_values(chunk, |mut b, &i| {
+        let result: Result<(), StoreError> = async {
+            let mut tx = (*conn).begin().await?;
+            // Submissions with a single-use code consume it first, one by one.
+            for (i, (s, _)) in batch.iter().enumerate() {
+                let Some(h) = &s.code_hash else {
+                    candidates.push(i);
+                    continue;
+                };
+                let seen: (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM responses WHERE agency_id = $1 AND round_id = $2 AND id = $3",
+                )
+                .bind(&s.agency_id)
+                .bind(&s.round_id)
+                .bind(&s.id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if seen.0 > 0 {
+                    continue;
+                }
+                let used = sqlx::query(
+                    "UPDATE access_codes SET used = $1 WHERE agency_id = $2 AND round_id = $3 AND tool = $4 AND code_hash = $5 AND used = $6",
+                )
+                .bind(true)
+                .bind(&s.agency_id)
+                .bind(&s.round_id)
+                .bind(&s.tool)
+                .bind(h)
+                .bind(false)
+                .execute(&mut *tx)
+                .await?;
+                if used.rows_affected() == 0 {
+                    outcomes[i] = Outcome::CodeRejected;
+                } else {
+                    candidates.push(i);
+                }
+            }
+            // Every response in one statement per chunk; RETURNING names the new ones,
+            // so a retried or repeated id is skipped without a lookup.
+            let mut stored: std::collections::HashSet<(String, String, String)> =
+                std::collections::HashSet::new();
+            for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) ",
+                );
+                qb.push_values(chunk, |mut b, &i| {
+                    let s = &batch[i].0;
+                    b.push_bind(s.agency_id.clone())
+                        .push_bind(s.round_id.clone())
+                        .push_bind(s.id.clone())
+                        .push_bind(s.tool.clone())
+                        .push_bind(s.day.clone())
+                        .push_bind(packed[i].clone());
+                });
+                qb.push(" ON CONFLICT (agency_id, round_id, id) DO NOTHING RETURNING agency_id, round_id, id");
+                let rows: Vec<(String, String, String)> =
+                    qb.build_query_as().fetch_all(&mut *tx).await?;
+                stored.extend(rows);
+            }
+            // Packed counts per (agency, round, tool), sorted so writers lock in one order.
+            let mut deltas: BTreeMap<(String, String, String), (i64, Counts)> = BTreeMap::new();
+            let mut claimed = std::collections::HashSet::new();
+            for &i in &candidates {
                 let s = &batch[i].0;
-                b.push_bind(s.agency_id.clone())
-                    .push_bind(s.round_id.clone())
-                    .push_bind(s.id.clone())
-                    .push_bind(s.tool.clone())
-                    .push_bind(s.day.clone())
-                    .push_bind(packed[i].clone());
-            });
-            qb.push(" ON CONFLICT (agency_id, round_id, id) DO NOTHING RETURNING agency_id, round_id, id");
-            let rows: Vec<(String, String, String)> =
-                qb.build_query_as().fetch_all(&mut *tx).await?;
-            stored.extend(rows);
-        }
-        // Packed counts per (agency, round, tool), sorted so writers lock in one order.
-        let mut deltas: BTreeMap<(String, String, String), (i64, Counts)> = BTreeMap::new();
-        let mut claimed = std::collections::HashSet::new();
-        for &i in &candidates {
-            let s = &batch[i].0;
-            let key = (s.agency_id.clone(), s.round_id.clone(), s.id.clone());
-            // A repeated id inside one batch is stored once.
-            if stored.contains(&key) && claimed.insert(key) {
-                outcomes[i] = Outcome::Stored;
-                let d = deltas
-                    .entry((s.agency_id.clone(), s.round_id.clone(), s.tool.clone()))
-                    .or_default();
-                d.0 += 1;
-                add_answers(&mut d.1, &s.answers);
+                let key = (s.agency_id.clone(), s.round_id.clone(), s.id.clone());
+                // A repeated id inside one batch is stored once.
+                if stored.contains(&key) && claimed.insert(key) {
+                    outcomes[i] = Outcome::Stored;
+                    let d = deltas
+                        .entry((s.agency_id.clone(), s.round_id.clone(), s.tool.clone()))
+                        .or_default();
+                    d.0 += 1;
+                    add_answers(&mut d.1, &s.answers);
+                }
             }
+            let rows: Vec<_> = deltas.iter().collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
+                );
+                qb.push_values(chunk, |mut b, ((agency, round, tool), (n, counts))| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(crate::new_id())
+                        .push_bind(tool.clone())
+                        .push_bind(*n)
+                        .push_bind(serde_json::to_string(counts).unwrap_or_default());
+                });
+                qb.build().execute(&mut *tx).await?;
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO response_counts (agency_id, round_id, tool, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((agency, round, tool), (n, _))| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(tool.clone())
+                        .push_bind(*n);
+                });
+                qb.push(" ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n");
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
         }
-        let rows: Vec<_> = deltas.iter().collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
-            );
-            qb.push_values(chunk, |mut b, ((agency, round, tool), (n, counts))| {
-                b.push_bind(agency.clone())
-                    .push_bind(round.clone())
-                    .push_bind(crate::new_id())
-                    .push_bind(tool.clone())
-                    .push_bind(*n)
-                    .push_bind(serde_json::to_string(counts).unwrap_or_default());
-            });
-            qb.build().execute(&mut *tx).await?;
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO response_counts (agency_id, round_id, tool, n) ",
-            );
-            qb.push_values(chunk, |mut b, ((agency, round, tool), (n, _))| {
-                b.push_bind(agency.clone())
-                    .push_bind(round.clone())
-                    .push_bind(tool.clone())
-                    .push_bind(*n);
-            });
-            qb.push(" ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n");
-            qb.build().execute(&mut *tx).await?;
+        .await;
+        if result.is_err() {
+            conn.close_on_drop();
         }
-        tx.commit().await?;
+        result?;
     });
     Ok(outcomes)
 }

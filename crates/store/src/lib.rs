@@ -9,7 +9,9 @@
 pub mod agencies;
 pub mod assignments;
 pub mod audit;
+pub mod drafts;
 pub mod evidence_checks;
+pub mod health;
 pub mod ingest;
 pub mod oit;
 pub mod plans;
@@ -19,6 +21,7 @@ pub mod sessions;
 pub mod surveys;
 pub mod users;
 
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -77,19 +80,31 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A storage fault seen by another task (the response writer) and passed on.
+    #[error("storage fault ({code}): {1}", code = .0.code())]
+    Fault(health::FaultKind, String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 impl StoreError {
+    /// A copy for every waiter of a failed batch: the same storage fault, or
+    /// an "invalid" error carrying the message.
+    pub fn same_kind(&self) -> StoreError {
+        match health::classify(self) {
+            Some(kind) => StoreError::Fault(kind, self.to_string()),
+            None => StoreError::Invalid(format!("not stored: {self}")),
+        }
+    }
+
+    /// The storage fault behind this error, if it is one.
+    pub fn fault(&self) -> Option<health::FaultKind> {
+        health::classify(self)
+    }
+
     /// A failure worth retrying later (pool exhausted, connection lost), not a bug.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Db(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-            )
-        )
+        matches!(health::classify(self), Some(health::FaultKind::Unreachable))
     }
 }
 
@@ -113,6 +128,31 @@ pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Whether the SQLite writer connection may be used again: called each time it
+/// returns to the pool, after any error. A failed COMMIT (SQLITE_FULL,
+/// SQLITE_IOERR) can leave SQLite inside a transaction or leave sqlx counting
+/// one that SQLite already rolled back; either way every later "transaction"
+/// would become a savepoint that never commits. So the connection must prove
+/// it is in autocommit (SQLite refuses BEGIN inside a transaction) or it is
+/// closed, and the pool opens a fresh one.
+async fn sqlite_writer_is_clean(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // Runs after any rollback the dropped transaction queued.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("writer connection left inside a transaction; replacing it");
+        return Ok(false);
+    }
+    if let Err(e) = sqlx::raw_sql("BEGIN").execute(&mut *conn).await {
+        tracing::warn!(error = %e, "writer connection not in autocommit; replacing it");
+        return Ok(false);
+    }
+    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await?;
+    Ok(true)
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -124,6 +164,10 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // A connection goes back to the pool only outside any transaction
+                // (see `sqlite_writer_is_clean`); PostgreSQL reports its state itself.
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(opts)
                 .await?;
             return Ok(Db::Postgres(pool));
@@ -145,16 +189,20 @@ impl Db {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // FULL: every commit is fsynced before it is acknowledged, so an
+        // acknowledged write survives power loss, not only a crash. Group
+        // commit pays one fsync per batch.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone())
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            .after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
+            .connect_with(opts.clone().synchronous(SqliteSynchronous::Full))
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.synchronous(SqliteSynchronous::Normal).read_only(true))
             .await?;
         Ok(Db::Sqlite { writer, reader })
     }

@@ -1,5 +1,5 @@
-//! Survey links, single-use codes, drafts, and the counts and tallies that
-//! collection produces. Responses themselves are written by [`crate::ingest`].
+//! Survey links, single-use codes, and the counts and tallies that
+//! collection produces (drafts live in [`crate::drafts`]). Responses themselves are written by [`crate::ingest`].
 
 use crate::ingest::{Counts, merge_counts};
 use crate::{Db, Result, StoreError, audit, now_ms, read, write};
@@ -252,60 +252,6 @@ pub async fn access_code_open(
         .await?
         .0
         > 0))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Draft {
-    pub link_code: String,
-    pub submission_id: String,
-    pub answers: String,
-}
-
-pub async fn load_draft(db: &Db, token_hash: &str) -> Result<Option<Draft>> {
-    const Q: &str = "SELECT link_code, submission_id, answers FROM drafts WHERE token_hash = $1";
-    Ok(read!(db, |p| sqlx::query_as(Q)
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await?))
-}
-
-pub async fn save_draft(db: &Db, token_hash: &str, d: &Draft, day: &str) -> Result<()> {
-    write!(db, |p| {
-        sqlx::query(
-            "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (token_hash) DO UPDATE SET answers = excluded.answers, day = excluded.day, link_code = excluded.link_code",
-        )
-        .bind(token_hash)
-        .bind(&d.link_code)
-        .bind(&d.submission_id)
-        .bind(&d.answers)
-        .bind(day)
-        .execute(p)
-        .await?;
-    });
-    Ok(())
-}
-
-pub async fn delete_draft(db: &Db, token_hash: &str) -> Result<()> {
-    write!(db, |p| {
-        sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(p)
-            .await?;
-    });
-    Ok(())
-}
-
-/// Drafts untouched since before `day` are dropped (they hold no identity,
-/// but there is no reason to keep them).
-pub async fn purge_drafts_before(db: &Db, day: &str) -> Result<u64> {
-    Ok(write!(db, |p| sqlx::query(
-        "DELETE FROM drafts WHERE day < $1"
-    )
-    .bind(day)
-    .execute(p)
-    .await?
-    .rows_affected()))
 }
 
 /// Responses per (agency, tool) in a round.

@@ -105,6 +105,8 @@ pub struct CurrentUser {
     pub user: User,
     pub role: Role,
     pub lang: Lang,
+    /// For the central office: the storage fault in force, as a banner line.
+    pub storage_alert: Option<String>,
 }
 
 impl CurrentUser {
@@ -174,7 +176,18 @@ impl FromRequestParts<AppState> for CurrentUser {
         let lang = lang_of(&parts.headers);
         let user = session_user(parts, state).await;
         match user.and_then(|u| u.role().map(|r| (u, r))) {
-            Some((user, role)) => Ok(CurrentUser { user, role, lang }),
+            Some((user, role)) => {
+                let storage_alert = match role {
+                    Role::CentralAdmin => state.health.fault().map(|f| storage_alert(&f, lang)),
+                    _ => None,
+                };
+                Ok(CurrentUser {
+                    user,
+                    role,
+                    lang,
+                    storage_alert,
+                })
+            }
             None => Err(SignInRedirect {
                 api: parts.uri.path().starts_with("/api/"),
                 next: parts
@@ -185,6 +198,28 @@ impl FromRequestParts<AppState> for CurrentUser {
                 lang,
             }),
         }
+    }
+}
+
+/// The central office's banner line for a storage fault.
+fn storage_alert(f: &itas_store::health::Fault, lang: Lang) -> String {
+    let since = time::OffsetDateTime::from_unix_timestamp(f.since_ms / 1000)
+        .map(|t| t.to_offset(time::macros::offset!(+7)))
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!("[hour]:[minute]"))
+                .ok()
+        })
+        .unwrap_or_default();
+    match lang {
+        Lang::Th => format!(
+            "{} ตั้งแต่ {since} น. ระบบรับคำตอบและบันทึกข้อมูลไม่ได้จนกว่าจะแก้ไข (ดูคู่มือการดูแลระบบ หัวข้อ \"เมื่อดิสก์เต็ม\") ระบบจะกลับมาทำงานเองเมื่อมีพื้นที่ว่าง",
+            f.kind.message_th()
+        ),
+        Lang::En => format!(
+            "{} since {since} (Bangkok). Nothing new can be stored until this is fixed (see the operations guide, \"When the disk fills\"); the server resumes by itself once there is room.",
+            f.kind.message_en()
+        ),
     }
 }
 

@@ -37,6 +37,7 @@ error_codes! {
     TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป", "The file or form is too large";
     NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
+    StorageFault = "storage_fault", SERVICE_UNAVAILABLE, "ระบบบันทึกไม่ได้ชั่วคราว กรุณาลองใหม่อีกครั้ง", "The system cannot store data right now; please try again";
     Internal = "internal", INTERNAL_SERVER_ERROR, "เกิดข้อผิดพลาดภายในระบบ ข้อมูลของท่านยังไม่ได้บันทึก กรุณาลองใหม่", "Something went wrong; nothing was saved. Please try again";
 }
 
@@ -47,7 +48,13 @@ pub struct AppError {
     pub detail: Option<String>,
     pub lang: Lang,
     pub json: bool,
+    /// The storage fault behind it, passed to the server's health state.
+    pub fault: Option<itas_store::health::FaultKind>,
 }
+
+/// Set on a response that failed on a storage fault (see `record_storage_faults`).
+#[derive(Clone, Debug)]
+pub struct StorageFaultSeen(pub itas_store::health::FaultKind, pub String);
 
 impl AppError {
     pub fn new(code: ErrorCode) -> AppError {
@@ -56,7 +63,19 @@ impl AppError {
             detail: None,
             lang: Lang::Th,
             json: false,
+            fault: None,
         }
+    }
+
+    /// Marks the storage fault behind this error.
+    pub fn fault(
+        mut self,
+        kind: Option<itas_store::health::FaultKind>,
+        detail: String,
+    ) -> AppError {
+        self.fault = kind;
+        self.detail = Some(detail);
+        self
     }
 
     pub fn detail(mut self, d: impl Into<String>) -> AppError {
@@ -88,7 +107,9 @@ impl From<itas_store::StoreError> for AppError {
             S::NotFound => AppError::new(ErrorCode::NotFound),
             S::Conflict(what) => AppError::new(ErrorCode::Conflict).detail(what),
             S::Invalid(why) => AppError::new(ErrorCode::Invalid).detail(why),
-            e if e.is_transient() => AppError::new(ErrorCode::Unavailable).detail(e.to_string()),
+            e if e.fault().is_some() => {
+                AppError::new(ErrorCode::StorageFault).fault(e.fault(), e.to_string())
+            }
             other => AppError::new(ErrorCode::Internal).detail(other.to_string()),
         }
     }
@@ -102,6 +123,25 @@ impl From<askama::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let fault = self
+            .fault
+            .map(|k| StorageFaultSeen(k, self.detail.clone().unwrap_or_default()));
+        let mut resp = self.response();
+        if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("10"),
+            );
+        }
+        if let Some(f) = fault {
+            resp.extensions_mut().insert(f);
+        }
+        resp
+    }
+}
+
+impl AppError {
+    fn response(self) -> Response {
         let status = self.code.status();
         if status.is_server_error() {
             tracing::error!(code = self.code.code(), detail = ?self.detail, "request failed");

@@ -40,6 +40,13 @@ pub struct Config {
     pub trust_proxy: bool,
     /// How OIT evidence URLs are fetched (timeouts, politeness, size cap).
     pub evidence: evidence_check::CheckerConfig,
+    /// Questionnaire pages saved per survey link per minute (per server): a
+    /// respondent saves one per page, so this is several times the submission limit.
+    pub page_rate_per_minute: u32,
+    /// How many unfinished questionnaires may wait, per link and in total.
+    pub draft_budget: itas_store::drafts::DraftBudget,
+    /// The folder whose free space `/healthz` reports (the SQLite database's).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -50,6 +57,9 @@ impl Default for Config {
             secure_cookies: false,
             trust_proxy: false,
             evidence: evidence_check::CheckerConfig::default(),
+            page_rate_per_minute: 7200,
+            draft_budget: itas_store::drafts::DraftBudget::default(),
+            data_dir: None,
         }
     }
 }
@@ -61,16 +71,26 @@ pub struct AppState {
     /// The group-commit writer of survey responses.
     pub ingest: itas_store::ingest::Ingestor,
     pub link_limiter: std::sync::Arc<rate::WindowLimiter>,
+    /// Page saves (drafts) per link, limited like submissions.
+    pub page_limiter: std::sync::Arc<rate::WindowLimiter>,
     pub caches: std::sync::Arc<cache::Caches>,
+    /// Whether the database takes writes now (see `itas_store::health`).
+    pub health: std::sync::Arc<itas_store::health::StorageHealth>,
 }
 
 impl AppState {
     /// Builds the state and starts the response writer (needs a Tokio runtime).
     pub fn new(db: Db, config: Config) -> AppState {
+        let health = std::sync::Arc::new(itas_store::health::StorageHealth::default());
         AppState {
-            ingest: itas_store::ingest::Ingestor::spawn(db.clone()),
+            ingest: itas_store::ingest::Ingestor::spawn(db.clone(), health.clone()),
+            health,
             link_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
                 config.link_rate_per_minute,
+                60_000,
+            )),
+            page_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                config.page_rate_per_minute,
                 60_000,
             )),
             caches: std::sync::Arc::new(cache::Caches::default()),
@@ -93,6 +113,10 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// The whole application as one router (tests call it without a socket).
 pub fn app(state: AppState) -> Router {
     routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_storage_faults,
+        ))
         .layer(
             tower_http::csrf::CsrfLayer::new().with_rejection_response(|_err| {
                 use axum::response::IntoResponse;
@@ -137,18 +161,63 @@ fn security_headers() -> tower::layer::util::Stack<
     )
 }
 
+/// A request that failed on a storage fault marks the server unhealthy, so
+/// every write path (not only survey answers) feeds the same state.
+async fn record_storage_faults(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let resp = next.run(req).await;
+    if let Some(error::StorageFaultSeen(kind, detail)) = resp.extensions().get() {
+        state
+            .health
+            .record_error(&itas_store::StoreError::Fault(*kind, detail.clone()));
+    }
+    resp
+}
+
+/// Housekeeping every server runs: while writes fail, a probe every 2 s (so
+/// the server recovers by itself when space returns), otherwise every 15 s;
+/// the total draft budget every 15 s; expired sessions and old drafts every 10 min.
+pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (db, health, budget) = (
+        state.db.clone(),
+        state.health.clone(),
+        state.config.draft_budget,
+    );
+    tokio::spawn(async move {
+        let mut last_purge = std::time::Instant::now();
+        let mut last_routine = std::time::Instant::now();
+        loop {
+            let faulted = health.fault().is_some();
+            tokio::time::sleep(Duration::from_secs(if faulted { 2 } else { 1 })).await;
+            if !faulted && last_routine.elapsed() < Duration::from_secs(15) {
+                continue;
+            }
+            last_routine = std::time::Instant::now();
+            let r = itas_store::health::probe(&db).await;
+            health.record(&r);
+            if r.is_err() {
+                continue;
+            }
+            if let Err(e) = itas_store::drafts::enforce_total(&db, &budget).await {
+                health.record_error(&e);
+            }
+            if last_purge.elapsed() >= Duration::from_secs(600) {
+                last_purge = std::time::Instant::now();
+                let _ = itas_store::sessions::purge_expired(&db, itas_store::now_ms()).await;
+                // Unfinished questionnaires are kept 30 days, then dropped.
+                let cutoff = time::OffsetDateTime::now_utc().date() - time::Duration::days(30);
+                let _ = itas_store::drafts::purge_before(&db, &cutoff.to_string()).await;
+            }
+        }
+    })
+}
+
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let db = state.db.clone();
-    let purge = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(600)).await;
-            let _ = itas_store::sessions::purge_expired(&db, itas_store::now_ms()).await;
-            // Unfinished questionnaires are kept 30 days, then dropped.
-            let cutoff = time::OffsetDateTime::now_utc().date() - time::Duration::days(30);
-            let _ = itas_store::surveys::purge_drafts_before(&db, &cutoff.to_string()).await;
-        }
-    });
+    let purge = spawn_housekeeping(&state);
     let r = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -42,6 +42,19 @@ impl Conn {
         extra: &str,
         timeout: Duration,
     ) -> std::io::Result<(u16, Vec<String>)> {
+        let (status, cookies, _) = self.exchange(method, path, body, extra, timeout).await?;
+        Ok((status, cookies))
+    }
+
+    /// As [`Conn::send`], with the response body.
+    pub async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+        extra: &str,
+        timeout: Duration,
+    ) -> std::io::Result<(u16, Vec<String>, Vec<u8>)> {
         let req = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{extra}\r\n{body}",
             self.host,
@@ -55,7 +68,7 @@ impl Conn {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "response timed out"))?
     }
 
-    async fn read_response(&mut self) -> std::io::Result<(u16, Vec<String>)> {
+    async fn read_response(&mut self) -> std::io::Result<(u16, Vec<String>, Vec<u8>)> {
         let mut line = String::new();
         if self.stream.read_line(&mut line).await? == 0 {
             return Err(std::io::Error::new(
@@ -95,7 +108,7 @@ impl Conn {
         }
         let mut body = vec![0u8; length];
         self.stream.read_exact(&mut body).await?;
-        Ok((status, cookies))
+        Ok((status, cookies, body))
     }
 }
 

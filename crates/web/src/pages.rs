@@ -12,6 +12,8 @@ pub struct PageCtx {
     pub user_name: Option<String>,
     pub role: Option<Role>,
     pub notice: Option<String>,
+    /// A banner that stays until its cause is gone (the central office's storage alert).
+    pub alert: Option<String>,
 }
 
 impl PageCtx {
@@ -28,6 +30,7 @@ impl PageCtx {
             user_name: Some(u.user.display_name.clone()),
             role: Some(u.role),
             notice: None,
+            alert: u.storage_alert.clone(),
         }
     }
 

@@ -37,6 +37,20 @@ pub struct ServeArgs {
     /// Survey submissions accepted per link per minute (per server).
     #[arg(long, env = "ITAS_LINK_RATE_PER_MINUTE", default_value_t = 1200)]
     link_rate_per_minute: u32,
+    /// Questionnaire pages saved per link per minute (per server); each save
+    /// may create a draft, so a flood of them is stopped like one of submissions.
+    #[arg(long, env = "ITAS_PAGE_RATE_PER_MINUTE", default_value_t = 7200)]
+    page_rate_per_minute: u32,
+    /// Unfinished questionnaires kept per survey link; past it, the least
+    /// recently used go first.
+    #[arg(long, env = "ITAS_DRAFTS_PER_LINK", default_value_t = 5000)]
+    drafts_per_link: i64,
+    /// Unfinished questionnaires kept in all.
+    #[arg(long, env = "ITAS_DRAFTS_TOTAL", default_value_t = 500_000)]
+    drafts_total: i64,
+    /// Megabytes of unfinished answers kept in all (per link: a 64th of this, at least 1).
+    #[arg(long, env = "ITAS_DRAFTS_TOTAL_MB", default_value_t = 1024)]
+    drafts_total_mb: i64,
     /// The public address respondents use, for survey links and QR codes.
     #[arg(long, env = "ITAS_PUBLIC_URL")]
     public_url: Option<String>,
@@ -44,6 +58,10 @@ pub struct ServeArgs {
     /// agency sites are on private networks). Off: such URLs are refused.
     #[arg(long, env = "ITAS_EVIDENCE_ALLOW_INTERNAL")]
     evidence_allow_internal: bool,
+    /// Largest evidence snapshot kept per fetch, in kilobytes (bodies live in
+    /// the database: lower it for a national round, see docs/operations.md).
+    #[arg(long, env = "ITAS_EVIDENCE_MAX_KB", default_value_t = 2048)]
+    evidence_max_kb: usize,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -70,6 +88,22 @@ async fn open(url: &str) -> Result<Db, String> {
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     Ok(db)
+}
+
+/// The folder of a SQLite database, whose free space the server reports.
+fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
+    if url.starts_with("postgres") {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    Some(match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    })
 }
 
 /// A database URL without its password, for messages and logs.
@@ -114,8 +148,17 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             public_url: a.public_url.clone(),
             evidence: itas_web::evidence_check::CheckerConfig {
                 allow_internal: a.evidence_allow_internal,
+                max_bytes: a.evidence_max_kb.max(16) * 1024,
                 ..Default::default()
             },
+            page_rate_per_minute: a.page_rate_per_minute,
+            draft_budget: itas_store::drafts::DraftBudget {
+                per_link_rows: a.drafts_per_link.max(1),
+                per_link_bytes: (a.drafts_total_mb.max(1) << 20) / 64,
+                total_rows: a.drafts_total.max(1),
+                total_bytes: a.drafts_total_mb.max(1) << 20,
+            },
+            data_dir: sqlite_dir(&a.db.database_url),
         };
         let state = AppState::new(db.clone(), config);
         itas_web::serve(listener, state)

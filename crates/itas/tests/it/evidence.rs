@@ -188,11 +188,35 @@ async fn run(backend: Backend) {
     assert_eq!(other.get(&snap).await.status, StatusCode::FORBIDDEN);
 
     // A decision snapshots the item again, for the review.
+    let stored = itas_store::evidence_checks::stored_bytes(&app.db, &agency)
+        .await
+        .unwrap();
     let r = a
         .post_form(&format!("{base}/o1"), &[("result", "pass")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     wait_checks(&app, &agency, &round, "review", 1).await;
+    // The unchanged page is not stored again, yet its review snapshot shows it.
+    assert_eq!(
+        itas_store::evidence_checks::stored_bytes(&app.db, &agency)
+            .await
+            .unwrap(),
+        stored,
+        "a body seen before costs no bytes"
+    );
+    let review = itas_store::evidence_checks::latest(&app.db, &agency, &round)
+        .await
+        .unwrap()
+        .values()
+        .find(|c| c.item == "o1")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (review.purpose.as_str(), review.sha256.as_str()),
+        ("review", o1.sha256.as_str())
+    );
+    let r = a.get(&format!("{base}/snapshots/{}", review.id)).await;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&r.bytes)), o1.sha256);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,7 +57,7 @@ async fn backup_of_a_live_sqlite_database_is_complete() {
 crate::both_backends!(tally_compaction_keeps_every_count, |app| {
     let round = app.current_round().await;
     let agency = app.agency_id("KK-HUANONG").await;
-    let ingest = itas_store::ingest::Ingestor::spawn(app.db.clone());
+    let ingest = itas_store::ingest::Ingestor::spawn(app.db.clone(), Default::default());
     let fw = itas_core::framework::ita_2564();
     let mut expected = itas_store::ingest::Counts::new();
     // One submission per batch: each leaves its own delta row.

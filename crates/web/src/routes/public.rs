@@ -45,12 +45,48 @@ async fn home(MaybeUser(user): MaybeUser, UserLang(lang): UserLang) -> Result<Re
     .into_response())
 }
 
+/// For load balancers and monitoring: 200 "ok" while the database answers
+/// and takes writes; 503 with the reason (disk full, I/O error, unreachable)
+/// otherwise. The free space of the data folder is reported for alerts.
 async fn healthz(State(state): State<AppState>) -> Response {
+    let free = state
+        .config
+        .data_dir
+        .as_deref()
+        .and_then(itas_store::health::free_bytes)
+        .map(|b| format!("\nfree_bytes {b}"))
+        .unwrap_or_default();
+    if let Some(f) = state.health.fault() {
+        let since = time::OffsetDateTime::from_unix_timestamp(f.since_ms / 1000)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+        let body = format!(
+            "unavailable: {}\n{}\nsince {since}\nlast error: {}{free}\n",
+            f.kind.code(),
+            f.kind.message_en(),
+            f.detail
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "10")],
+            body,
+        )
+            .into_response();
+    }
     match itas_store::rounds::list(&state.db).await {
-        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Ok(_) => (StatusCode::OK, format!("ok{free}")).into_response(),
         Err(e) => {
+            state.health.record_error(&e);
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("unavailable: database_unreachable\n{e}\n"),
+            )
+                .into_response()
         }
     }
 }

@@ -19,9 +19,10 @@ use axum::{Form, Router};
 use itas_core::directory::Phase;
 use itas_core::framework::{Framework, ItemKind};
 use itas_core::survey::{self, AnswerProblem, Answers};
+use itas_store::drafts::{self, Draft};
 use itas_store::ingest::{Outcome, Submission};
 use itas_store::rounds::RoundState;
-use itas_store::surveys::{self, Draft, Link};
+use itas_store::surveys::{self, Link};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -166,7 +167,7 @@ async fn draft_of(
 ) -> Result<DraftState, AppError> {
     if let Some(token) = auth::cookie(headers, DRAFT_COOKIE)
         && token.len() == 64
-        && let Some(d) = surveys::load_draft(&state.db, &auth::token_hash(&token)).await?
+        && let Some(d) = drafts::load(&state.db, &auth::token_hash(&token)).await?
         && d.link_code == code
     {
         let body = serde_json::from_str(&d.answers).unwrap_or_default();
@@ -193,14 +194,43 @@ async fn store_draft(state: &AppState, code: &str, d: &DraftState) -> Result<(),
         submission_id: d.submission_id.clone(),
         answers,
     };
-    surveys::save_draft(
+    drafts::save(
         &state.db,
         &auth::token_hash(&d.token),
         &draft,
         &today().to_string(),
+        &state.config.draft_budget,
     )
     .await?;
     Ok(())
+}
+
+/// A submission id as the server stores it: a random UUID (version 4) in its
+/// canonical form. Anything else (a v1 holds a time and a MAC address, a v7 a
+/// time) is refused, so no stored id can date or place a respondent.
+pub fn submission_id(s: &str) -> Option<String> {
+    uuid::Uuid::parse_str(s.trim())
+        .ok()
+        .filter(|u| u.get_version_num() == 4)
+        .map(|u| u.hyphenated().to_string())
+}
+
+/// Why a page could not be saved, said on the page itself with the answers kept.
+fn page_refusal(e: &AppError, lang: Lang) -> Option<(StatusCode, String)> {
+    match e.code {
+        ErrorCode::StorageFault | ErrorCode::Unavailable | ErrorCode::SlowDown => Some((
+            e.code.status(),
+            format!(
+                "{} {}",
+                e.code.message(lang),
+                lang.pick(
+                    "คำตอบที่ท่านเลือกไว้ยังอยู่ในหน้านี้ กดปุ่มอีกครั้งได้เลย",
+                    "The answers you chose are still on this page; press the button again."
+                )
+            ),
+        )),
+        _ => None,
+    }
 }
 
 fn draft_cookie(
@@ -295,6 +325,7 @@ async fn start(
         }
         d.body.c = Some(hash);
     }
+    page_limited(&state, &code, lang)?;
     store_draft(&state, &code, &d).await?;
     Ok((
         [draft_cookie(&state, &d.token, 7 * 24 * 3600)],
@@ -413,12 +444,15 @@ fn render_page(
     d: &DraftState,
     typed: &HashMap<String, String>,
     problems: &[(String, AnswerProblem)],
+    alert: Option<String>,
 ) -> Result<Html<String>, AppError> {
     let pages = survey::pages(&open.fw, &open.link.tool);
     let indicator = *pages.get(page_index).ok_or(ErrorCode::NotFound)?;
     let ind = open.fw.indicator(indicator).ok_or(ErrorCode::NotFound)?;
+    let mut ctx = PageCtx::anonymous(lang);
+    ctx.alert = alert;
     let page = QuestionPage {
-        ctx: PageCtx::anonymous(lang),
+        ctx,
         code: code.to_string(),
         agency: open.agency_name.clone(),
         tool: open.tool_name.clone(),
@@ -443,11 +477,18 @@ async fn page(
     if open.require_code && d.body.c.is_none() {
         return Ok(Redirect::to(&format!("/s/{code}")).into_response());
     }
-    let html = render_page(&open, lang, &code, page_index, &d, &HashMap::new(), &[])?;
-    if d.is_new {
-        store_draft(&state, &code, &d).await?;
-        return Ok(([draft_cookie(&state, &d.token, 7 * 24 * 3600)], html).into_response());
-    }
+    // A first visit stores nothing: the draft is created by the first page
+    // saved, so merely opening a link (or a crawler following it) costs no row.
+    let html = render_page(
+        &open,
+        lang,
+        &code,
+        page_index,
+        &d,
+        &HashMap::new(),
+        &[],
+        None,
+    )?;
     Ok(html.into_response())
 }
 
@@ -470,6 +511,16 @@ fn limited(state: &AppState, code: &str, lang: Lang) -> Result<(), AppError> {
     }
 }
 
+/// The flood limit on page saves (each may create or rewrite a draft).
+fn page_limited(state: &AppState, code: &str, lang: Lang) -> Result<(), AppError> {
+    if state.page_limiter.allow(code, itas_store::now_ms()) {
+        Ok(())
+    } else {
+        tracing::warn!(link = code, "survey link page saves rate limited");
+        Err(AppError::new(ErrorCode::SlowDown).in_lang(lang))
+    }
+}
+
 async fn save_page(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
@@ -487,13 +538,39 @@ async fn save_page(
     let indicator = *pages.get(page_index).ok_or(ErrorCode::NotFound)?;
     let (answers, problems) = survey::read_page(&open.fw, indicator, &f);
     if !problems.is_empty() {
-        let html = render_page(&open, lang, &code, page_index, &d, &f, &problems)?;
+        let html = render_page(&open, lang, &code, page_index, &d, &f, &problems, None)?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
+    if d.is_new
+        && let Some(sid) = f.get("sid").and_then(|s| submission_id(s))
+    {
+        d.submission_id = sid;
+    }
+    // Whatever stops the save (a flood limit, a full disk), the respondent
+    // stays on this page with every answer still ticked.
+    let refused = |e: AppError, d: &DraftState| -> Result<Response, AppError> {
+        let Some((status, msg)) = page_refusal(&e, lang) else {
+            return Err(e);
+        };
+        let html = render_page(&open, lang, &code, page_index, d, &f, &[], Some(msg))?;
+        let mut resp = (status, html).into_response();
+        if let Some(kind) = e.fault {
+            resp.extensions_mut().insert(crate::error::StorageFaultSeen(
+                kind,
+                e.detail.clone().unwrap_or_default(),
+            ));
+        }
+        Ok(resp)
+    };
+    if let Err(e) = page_limited(&state, &code, lang) {
+        return refused(e, &d);
     }
     d.body.a.extend(answers);
     let cookie = draft_cookie(&state, &d.token, 7 * 24 * 3600);
     if page_index + 1 < pages.len() {
-        store_draft(&state, &code, &d).await?;
+        if let Err(e) = store_draft(&state, &code, &d).await {
+            return refused(e, &d);
+        }
         return Ok((
             [cookie],
             Redirect::to(&format!("/s/{code}/q/{}", page_index + 1)),
@@ -502,21 +579,35 @@ async fn save_page(
     }
     // The last page: the whole questionnaire must be answered.
     if let Err((item, _)) = survey::check_complete(&open.fw, &open.link.tool, &d.body.a) {
-        store_draft(&state, &code, &d).await?;
+        if let Err(e) = store_draft(&state, &code, &d).await {
+            return refused(e, &d);
+        }
         let back = pages
             .iter()
             .position(|n| open.fw.item(&item).is_some_and(|i| i.indicator == *n))
             .unwrap_or(0);
         return Ok(([cookie], Redirect::to(&format!("/s/{code}/q/{back}"))).into_response());
     }
-    limited(&state, &code, lang)?;
+    if let Err(e) = limited(&state, &code, lang) {
+        return refused(e, &d);
+    }
     let sid = f
         .get("sid")
-        .filter(|s| uuid::Uuid::parse_str(s).is_ok())
-        .cloned()
+        .and_then(|s| submission_id(s))
         .unwrap_or(d.submission_id.clone());
-    let outcome = ingest(&state, &open, sid, d.body.a.clone(), d.body.c.clone(), lang).await?;
-    surveys::delete_draft(&state.db, &auth::token_hash(&d.token)).await?;
+    let outcome = match ingest(&state, &open, sid, d.body.a.clone(), d.body.c.clone(), lang).await {
+        Ok(o) => o,
+        Err(e) => {
+            // Keep the last page in the draft too, where the storage allows.
+            let _ = store_draft(&state, &code, &d).await;
+            return refused(e, &d);
+        }
+    };
+    // The response is stored; a draft left behind by a failed delete is
+    // harmless (it is purged later) and must not turn success into an error.
+    if let Err(e) = drafts::delete(&state.db, &auth::token_hash(&d.token)).await {
+        tracing::warn!(error = %e, "draft of a stored response not deleted");
+    }
     finish(&state, &code, outcome, lang)
 }
 
@@ -538,9 +629,15 @@ async fn ingest(
         code_hash,
     };
     state.ingest.submit(s).await.map_err(|e| {
-        AppError::new(ErrorCode::Unavailable)
+        let fault = e.fault();
+        let code = if fault.is_some() {
+            ErrorCode::StorageFault
+        } else {
+            ErrorCode::Unavailable
+        };
+        AppError::new(code)
             .in_lang(lang)
-            .detail(e.to_string())
+            .fault(fault, e.to_string())
     })
 }
 
@@ -583,15 +680,14 @@ async fn submit_all(
             .in_lang(lang)
             .detail(detail));
     }
-    let sid = f
-        .get("sid")
-        .filter(|s| uuid::Uuid::parse_str(s).is_ok())
-        .cloned()
-        .ok_or_else(|| {
-            AppError::new(ErrorCode::Invalid)
-                .in_lang(lang)
-                .detail(lang.pick("ไม่มีรหัสการส่ง (sid)", "The submission id (sid) is missing"))
-        })?;
+    let sid = f.get("sid").and_then(|s| submission_id(s)).ok_or_else(|| {
+        AppError::new(ErrorCode::Invalid)
+            .in_lang(lang)
+            .detail(lang.pick(
+                "ไม่มีรหัสการส่ง (sid) หรือไม่ใช่ UUID แบบสุ่ม (รุ่น 4)",
+                "The submission id (sid) is missing or not a random UUID (version 4)",
+            ))
+    })?;
     let code_hash = match open.require_code {
         false => None,
         true => {

@@ -1,0 +1,219 @@
+//! Unfinished questionnaires, kept server-side under a random cookie so a
+//! dropped connection loses nothing.
+//!
+//! Anyone with a survey link can start a draft, so drafts live within a
+//! budget, per link and in total, in rows and in bytes. When a new draft
+//! passes a budget, the least recently used drafts go first: a respondent who
+//! is answering saves a page every few minutes and stays recent, while a flood
+//! of drafts that are never touched again is what gets evicted. `touched` is a
+//! counter, not a time.
+
+use crate::{Db, Result, read, write};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Draft {
+    pub link_code: String,
+    pub submission_id: String,
+    pub answers: String,
+}
+
+/// How many drafts, and how many bytes of answers, may wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DraftBudget {
+    pub per_link_rows: i64,
+    pub per_link_bytes: i64,
+    pub total_rows: i64,
+    pub total_bytes: i64,
+}
+
+impl Default for DraftBudget {
+    /// Room for every respondent of a national round answering at once (a
+    /// draft of the 2564 IIT is about 1 KB), at most about 1 GB in all.
+    fn default() -> Self {
+        DraftBudget {
+            per_link_rows: 5_000,
+            per_link_bytes: 16 * 1024 * 1024,
+            total_rows: 500_000,
+            total_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+pub async fn load(db: &Db, token_hash: &str) -> Result<Option<Draft>> {
+    const Q: &str = "SELECT link_code, submission_id, answers FROM drafts WHERE token_hash = $1";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// Saves a draft (new or not) as the most recently used one; a new draft that
+/// takes its link past the budget evicts that link's least recently used
+/// drafts, in the same transaction. Returns how many were evicted.
+pub async fn save(
+    db: &Db,
+    token_hash: &str,
+    d: &Draft,
+    day: &str,
+    budget: &DraftBudget,
+) -> Result<u64> {
+    let bytes = d.answers.len() as i64;
+    let mut evicted = 0;
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day, touched, bytes) \
+             VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(touched), 0) + 1 FROM drafts), $6) \
+             ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .bind(token_hash)
+        .bind(&d.link_code)
+        .bind(&d.submission_id)
+        .bind(&d.answers)
+        .bind(day)
+        .bind(bytes)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            sqlx::query(
+                "UPDATE drafts SET answers = $1, day = $2, link_code = $3, bytes = $4, \
+                 touched = (SELECT COALESCE(MAX(touched), 0) + 1 FROM drafts) WHERE token_hash = $5",
+            )
+            .bind(&d.answers)
+            .bind(day)
+            .bind(&d.link_code)
+            .bind(bytes)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            let (rows, used): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts WHERE link_code = $1",
+            )
+            .bind(&d.link_code)
+            .fetch_one(&mut *tx)
+            .await?;
+            let excess = over_budget(rows, used, budget.per_link_rows, budget.per_link_bytes);
+            if excess > 0 {
+                evicted = sqlx::query(
+                    "DELETE FROM drafts WHERE token_hash IN \
+                     (SELECT token_hash FROM drafts WHERE link_code = $1 AND token_hash <> $2 ORDER BY touched LIMIT $3)",
+                )
+                .bind(&d.link_code)
+                .bind(token_hash)
+                .bind(excess)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+        }
+        tx.commit().await?;
+    });
+    if evicted > 0 {
+        tracing::warn!(
+            link = d.link_code,
+            evicted,
+            "survey link over its draft budget; least recently used drafts evicted"
+        );
+    }
+    Ok(evicted)
+}
+
+/// How many of `rows` drafts using `used` bytes must go to fit both limits
+/// (by average size for the bytes).
+fn over_budget(rows: i64, used: i64, max_rows: i64, max_bytes: i64) -> i64 {
+    let by_rows = rows - max_rows;
+    let by_bytes = if used > max_bytes && rows > 0 {
+        let avg = (used / rows).max(1);
+        (used - max_bytes + avg - 1) / avg
+    } else {
+        0
+    };
+    by_rows.max(by_bytes).clamp(0, (rows - 1).max(0))
+}
+
+/// Evicts the least recently used drafts of every link until the whole store
+/// is within the total budget; run periodically. Returns how many went.
+pub async fn enforce_total(db: &Db, budget: &DraftBudget) -> Result<u64> {
+    let (rows, used): (i64, i64) = read!(db, |p| sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts"
+    )
+    .fetch_one(p)
+    .await?);
+    let excess = over_budget(rows, used, budget.total_rows, budget.total_bytes);
+    if excess == 0 {
+        return Ok(0);
+    }
+    let evicted = write!(db, |p| {
+        sqlx::query(
+        "DELETE FROM drafts WHERE token_hash IN (SELECT token_hash FROM drafts ORDER BY touched LIMIT $1)"
+    )
+    .bind(excess)
+    .execute(p)
+    .await?
+    .rows_affected()
+    });
+    tracing::warn!(
+        evicted,
+        "drafts over the total budget; least recently used evicted"
+    );
+    Ok(evicted)
+}
+
+/// Drafts and their bytes, for one link or for all.
+pub async fn usage(db: &Db, link_code: Option<&str>) -> Result<(i64, i64)> {
+    Ok(read!(db, |p| {
+        match link_code {
+        Some(code) => sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts WHERE link_code = $1"
+        )
+        .bind(code)
+        .fetch_one(p)
+        .await?,
+        None => sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts"
+        )
+        .fetch_one(p)
+        .await?,
+    }
+    }))
+}
+
+pub async fn delete(db: &Db, token_hash: &str) -> Result<()> {
+    write!(db, |p| {
+        sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(p)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Drafts untouched since before `day` are dropped (they hold no identity,
+/// but there is no reason to keep them).
+pub async fn purge_before(db: &Db, day: &str) -> Result<u64> {
+    Ok(write!(db, |p| sqlx::query(
+        "DELETE FROM drafts WHERE day < $1"
+    )
+    .bind(day)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_budget;
+
+    #[test]
+    fn budget_by_rows_and_by_bytes() {
+        assert_eq!(over_budget(10, 100, 10, 1000), 0);
+        assert_eq!(over_budget(12, 120, 10, 1000), 2);
+        // 10 drafts of 100 bytes against 700 bytes: three must go.
+        assert_eq!(over_budget(10, 1000, 100, 700), 3);
+        // Never the draft being saved.
+        assert_eq!(over_budget(1, 10_000, 0, 1), 0);
+        assert_eq!(over_budget(0, 0, 0, 0), 0);
+    }
+}
