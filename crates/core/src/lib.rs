@@ -45,6 +45,7 @@ pub mod evidence;
 pub mod exact;
 pub mod framework;
 pub mod oit;
+pub mod quality;
 pub mod report_check;
 pub mod scoring;
 pub mod survey;

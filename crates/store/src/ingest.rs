@@ -10,6 +10,7 @@
 
 use crate::health::StorageHealth;
 use crate::{Db, StoreError, write};
+use itas_core::quality::{SpeedBucket, is_straight};
 use sqlx::Connection as _;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +30,11 @@ pub struct Submission {
     pub answers: BTreeMap<String, Vec<usize>>,
     /// Hash of the single-use code, when the survey requires one.
     pub code_hash: Option<String>,
+    /// The hour it arrived (Asia/Bangkok, `YYYY-MM-DDTHH`): counted per agency
+    /// for the burst flag, never stored with the answers.
+    pub hour: String,
+    /// How long the respondent took, as a bucket (counted, never stored with the answers).
+    pub speed: SpeedBucket,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +117,28 @@ async fn writer(db: Db, health: Arc<StorageHealth>, mut rx: mpsc::Receiver<Job>)
             }
         }
     }
+}
+
+type Key = (String, String, String);
+
+/// What one batch adds for one (agency, round, tool).
+#[derive(Default)]
+struct Agg {
+    n: i64,
+    counts: Counts,
+    straight: i64,
+    duplicates: i64,
+    largest: i64,
+    peak_hour: i64,
+    hours: BTreeMap<String, i64>,
+    vectors: BTreeMap<String, i64>,
+    speeds: BTreeMap<&'static str, i64>,
+}
+
+/// The SHA-256 of a packed answer set: equal answers, equal hash.
+fn vector_hash(packed: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(packed.as_bytes()))
 }
 
 /// Option counts of one item: `[cell][option]`.
@@ -230,8 +258,8 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
                     qb.build_query_as().fetch_all(&mut *tx).await?;
                 stored.extend(rows);
             }
-            // Packed counts per (agency, round, tool), sorted so writers lock in one order.
-            let mut deltas: BTreeMap<(String, String, String), (i64, Counts)> = BTreeMap::new();
+            // Aggregates per (agency, round, tool), sorted so writers lock in one order.
+            let mut aggs: BTreeMap<Key, Agg> = BTreeMap::new();
             let mut claimed = std::collections::HashSet::new();
             for &i in &candidates {
                 let s = &batch[i].0;
@@ -239,37 +267,151 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
                 // A repeated id inside one batch is stored once.
                 if stored.contains(&key) && claimed.insert(key) {
                     outcomes[i] = Outcome::Stored;
-                    let d = deltas
+                    let a = aggs
                         .entry((s.agency_id.clone(), s.round_id.clone(), s.tool.clone()))
                         .or_default();
-                    d.0 += 1;
-                    add_answers(&mut d.1, &s.answers);
+                    a.n += 1;
+                    add_answers(&mut a.counts, &s.answers);
+                    if is_straight(s.answers.values().flatten()) {
+                        a.straight += 1;
+                    }
+                    *a.hours.entry(s.hour.clone()).or_default() += 1;
+                    *a.vectors.entry(vector_hash(&packed[i])).or_default() += 1;
+                    *a.speeds.entry(s.speed.code()).or_default() += 1;
                 }
             }
-            let rows: Vec<_> = deltas.iter().collect();
+            // Tallies: the batch merges into the agency's total row in this
+            // transaction (DELETE … RETURNING takes what is there, so two
+            // servers merging at once never count a row twice), and the new
+            // total gets a random id: no row keeps one batch, let alone one
+            // respondent, with anything that dates it.
+            for ((agency, round, tool), a) in aggs.iter_mut() {
+                let old: Vec<(i64, String)> = sqlx::query_as(
+                    "DELETE FROM tally_deltas WHERE agency_id = $1 AND round_id = $2 AND tool = $3 RETURNING n, counts",
+                )
+                .bind(agency)
+                .bind(round)
+                .bind(tool)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut total = a.counts.clone();
+                let mut n = a.n;
+                for (k, c) in old {
+                    let c: Counts = serde_json::from_str(&c)
+                        .map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
+                    merge_counts(&mut total, &c);
+                    n += k;
+                }
+                sqlx::query("INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(agency)
+                    .bind(round)
+                    .bind(crate::random_id())
+                    .bind(tool)
+                    .bind(n)
+                    .bind(serde_json::to_string(&total).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // Submissions per hour; the busiest hour so far.
+            let hours: Vec<(Key, String, i64)> = aggs
+                .iter()
+                .flat_map(|(k, a)| a.hours.iter().map(move |(h, c)| (k.clone(), h.clone(), *c)))
+                .collect();
+            for chunk in hours.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO hourly_counts (agency_id, round_id, tool, hour, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((agency, round, tool), hour, c)| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(tool.clone())
+                        .push_bind(hour.clone())
+                        .push_bind(*c);
+                });
+                qb.push(" ON CONFLICT (agency_id, round_id, tool, hour) DO UPDATE SET n = hourly_counts.n + excluded.n RETURNING agency_id, round_id, tool, n");
+                let rows: Vec<(String, String, String, i64)> =
+                    qb.build_query_as().fetch_all(&mut *tx).await?;
+                for (agency, round, tool, n) in rows {
+                    if let Some(a) = aggs.get_mut(&(agency, round, tool)) {
+                        a.peak_hour = a.peak_hour.max(n);
+                    }
+                }
+            }
+            // Identical answer sets: how many responses share each one.
+            let vectors: Vec<(Key, String, i64)> = aggs
+                .iter()
+                .flat_map(|(k, a)| a.vectors.iter().map(move |(h, c)| (k.clone(), h.clone(), *c)))
+                .collect();
+            let batch_count: std::collections::HashMap<(Key, String), i64> = vectors
+                .iter()
+                .map(|(k, h, c)| ((k.clone(), h.clone()), *c))
+                .collect();
+            for chunk in vectors.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO answer_vectors (agency_id, round_id, tool, vector_hash, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((agency, round, tool), hash, c)| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(tool.clone())
+                        .push_bind(hash.clone())
+                        .push_bind(*c);
+                });
+                qb.push(" ON CONFLICT (agency_id, round_id, tool, vector_hash) DO UPDATE SET n = answer_vectors.n + excluded.n RETURNING agency_id, round_id, tool, vector_hash, n");
+                let rows: Vec<(String, String, String, String, i64)> =
+                    qb.build_query_as().fetch_all(&mut *tx).await?;
+                for (agency, round, tool, hash, n) in rows {
+                    let key = (agency, round, tool);
+                    let added = batch_count.get(&(key.clone(), hash)).copied().unwrap_or(0);
+                    if let Some(a) = aggs.get_mut(&key) {
+                        // Responses in clusters of two or more: f(n) - f(n - added).
+                        let in_cluster = |x: i64| if x >= 2 { x } else { 0 };
+                        a.duplicates += in_cluster(n) - in_cluster(n - added);
+                        a.largest = a.largest.max(n);
+                    }
+                }
+            }
+            // Completion speed buckets.
+            let speeds: Vec<(Key, &'static str, i64)> = aggs
+                .iter()
+                .flat_map(|(k, a)| a.speeds.iter().map(move |(b, c)| (k.clone(), *b, *c)))
+                .collect();
+            for chunk in speeds.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO speed_counts (agency_id, round_id, tool, bucket, n) ",
+                );
+                qb.push_values(chunk, |mut b, ((agency, round, tool), bucket, c)| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(tool.clone())
+                        .push_bind(*bucket)
+                        .push_bind(*c);
+                });
+                qb.push(" ON CONFLICT (agency_id, round_id, tool, bucket) DO UPDATE SET n = speed_counts.n + excluded.n");
+                qb.build().execute(&mut *tx).await?;
+            }
+            let rows: Vec<_> = aggs.iter().collect();
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
+                    "INSERT INTO response_counts (agency_id, round_id, tool, n, straight, duplicates, largest_cluster, peak_hour) ",
                 );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), (n, counts))| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(crate::new_id())
-                        .push_bind(tool.clone())
-                        .push_bind(*n)
-                        .push_bind(serde_json::to_string(counts).unwrap_or_default());
-                });
-                qb.build().execute(&mut *tx).await?;
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO response_counts (agency_id, round_id, tool, n) ",
-                );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), (n, _))| {
+                qb.push_values(chunk, |mut b, ((agency, round, tool), a)| {
                     b.push_bind(agency.clone())
                         .push_bind(round.clone())
                         .push_bind(tool.clone())
-                        .push_bind(*n);
+                        .push_bind(a.n)
+                        .push_bind(a.straight)
+                        .push_bind(a.duplicates)
+                        .push_bind(a.largest)
+                        .push_bind(a.peak_hour);
                 });
-                qb.push(" ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n");
+                qb.push(
+                    " ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n, \
+                     straight = response_counts.straight + excluded.straight, \
+                     duplicates = response_counts.duplicates + excluded.duplicates, \
+                     largest_cluster = CASE WHEN excluded.largest_cluster > response_counts.largest_cluster THEN excluded.largest_cluster ELSE response_counts.largest_cluster END, \
+                     peak_hour = CASE WHEN excluded.peak_hour > response_counts.peak_hour THEN excluded.peak_hour ELSE response_counts.peak_hour END",
+                );
                 qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;

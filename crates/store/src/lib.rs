@@ -118,6 +118,12 @@ pub(crate) fn conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError
     }
 }
 
+/// A random id (UUIDv4): for anything near response data, which must not
+/// carry a time.
+pub fn random_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A new time-ordered id (UUIDv7), as stored.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

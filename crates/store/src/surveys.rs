@@ -323,7 +323,7 @@ pub async fn compact(db: &Db, round_id: &str, agency_id: &str) -> Result<()> {
             sqlx::query("INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(agency_id)
                 .bind(round_id)
-                .bind(crate::new_id())
+                .bind(crate::random_id())
                 .bind(tool)
                 .bind(n)
                 .bind(serde_json::to_string(&counts).unwrap_or_default())

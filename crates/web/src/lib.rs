@@ -47,6 +47,46 @@ pub struct Config {
     pub draft_budget: itas_store::drafts::DraftBudget,
     /// The folder whose free space `/healthz` reports (the SQLite database's).
     pub data_dir: Option<std::path::PathBuf>,
+    /// What time it is (tests move it to spread answers over hours).
+    pub clock: Clock,
+}
+
+/// The server's clock: the system's, or one a test sets.
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    pub fn new(f: impl Fn() -> time::OffsetDateTime + Send + Sync + 'static) -> Clock {
+        Clock(std::sync::Arc::new(f))
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        (self.0)()
+    }
+
+    /// The hour in Thailand (`YYYY-MM-DDTHH`), the finest time any answer
+    /// aggregate keeps.
+    pub fn bangkok_hour(&self) -> String {
+        let t = self.now().to_offset(time::macros::offset!(+7));
+        format!("{}T{:02}", t.date(), t.hour())
+    }
+
+    /// The day in Thailand.
+    pub fn bangkok_day(&self) -> time::Date {
+        self.now().to_offset(time::macros::offset!(+7)).date()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::new(time::OffsetDateTime::now_utc)
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 impl Default for Config {
@@ -60,6 +100,7 @@ impl Default for Config {
             page_rate_per_minute: 7200,
             draft_budget: itas_store::drafts::DraftBudget::default(),
             data_dir: None,
+            clock: Clock::default(),
         }
     }
 }

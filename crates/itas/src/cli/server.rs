@@ -159,6 +159,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
                 total_bytes: a.drafts_total_mb.max(1) << 20,
             },
             data_dir: sqlite_dir(&a.db.database_url),
+            clock: Default::default(),
         };
         let state = AppState::new(db.clone(), config);
         itas_web::serve(listener, state)

@@ -54,13 +54,13 @@ async fn backup_of_a_live_sqlite_database_is_complete() {
     std::fs::remove_file(&target).ok();
 }
 
-crate::both_backends!(tally_compaction_keeps_every_count, |app| {
+crate::both_backends!(every_batch_merges_into_one_tally_row, |app| {
     let round = app.current_round().await;
     let agency = app.agency_id("KK-HUANONG").await;
     let ingest = itas_store::ingest::Ingestor::spawn(app.db.clone(), Default::default());
     let fw = itas_core::framework::ita_2564();
     let mut expected = itas_store::ingest::Counts::new();
-    // One submission per batch: each leaves its own delta row.
+    // One submission per batch: each merges into the agency's one total row.
     for k in 0..40u64 {
         let mut answers = std::collections::BTreeMap::new();
         for (it, scale, cells) in itas_core::survey::items(&fw, "EIT") {
@@ -78,6 +78,8 @@ crate::both_backends!(tally_compaction_keeps_every_count, |app| {
             tool: "EIT".into(),
             id: format!("00000000-0000-4000-8000-{k:012}"),
             day: "2026-11-24".into(),
+            hour: "2026-11-24T10".into(),
+            speed: itas_core::quality::SpeedBucket::Under10Min,
             answers,
             code_hash: None,
         };
@@ -86,7 +88,23 @@ crate::both_backends!(tally_compaction_keeps_every_count, |app| {
             itas_store::ingest::Outcome::Stored
         );
     }
-    // The first read sums 40 deltas and compacts them; the second reads one row.
+    // No row holds one batch: one total row for the tool, counting all 40.
+    let rows: Vec<(i64, String)> = itas_store::read!(&app.db, |p| sqlx::query_as(
+        "SELECT n, id FROM tally_deltas WHERE agency_id = $1 AND round_id = $2 AND tool = $3"
+    )
+    .bind(&agency)
+    .bind(&round)
+    .bind("EIT")
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, 40);
+    assert_eq!(
+        uuid::Uuid::parse_str(&rows[0].1).unwrap().get_version_num(),
+        4,
+        "a random id, no time"
+    );
     assert_eq!(
         itas_store::surveys::tallies(&app.db, &round, &agency)
             .await

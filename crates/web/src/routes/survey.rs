@@ -13,11 +13,12 @@ use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use itas_core::directory::Phase;
 use itas_core::framework::{Framework, ItemKind};
+use itas_core::quality::SpeedBucket;
 use itas_core::survey::{self, AnswerProblem, Answers};
 use itas_store::drafts::{self, Draft};
 use itas_store::ingest::{Outcome, Submission};
@@ -27,6 +28,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const DRAFT_COOKIE: &str = "itas_draft";
+/// When the respondent saved a first page (epoch seconds), kept in the
+/// browser only: the server counts the completion time as a bucket and never
+/// stores a time beside the answers.
+pub const STARTED_COOKIE: &str = "itas_started";
 /// A questionnaire form is a few kilobytes; anything far larger is refused.
 pub const MAX_SURVEY_BODY: usize = 64 * 1024;
 
@@ -233,6 +238,16 @@ fn page_refusal(e: &AppError, lang: Lang) -> Option<(StatusCode, String)> {
     }
 }
 
+fn started_cookie(state: &AppState) -> (axum::http::HeaderName, axum::http::HeaderValue) {
+    let now = state.config.clock.now().unix_timestamp().to_string();
+    auth::set_cookie(
+        STARTED_COOKIE,
+        &now,
+        7 * 24 * 3600,
+        state.config.secure_cookies,
+    )
+}
+
 fn draft_cookie(
     state: &AppState,
     token: &str,
@@ -328,7 +343,10 @@ async fn start(
     page_limited(&state, &code, lang)?;
     store_draft(&state, &code, &d).await?;
     Ok((
-        [draft_cookie(&state, &d.token, 7 * 24 * 3600)],
+        AppendHeaders([
+            draft_cookie(&state, &d.token, 7 * 24 * 3600),
+            started_cookie(&state),
+        ]),
         Redirect::to(&format!("/s/{code}/q/0")),
     )
         .into_response())
@@ -567,12 +585,21 @@ async fn save_page(
     }
     d.body.a.extend(answers);
     let cookie = draft_cookie(&state, &d.token, 7 * 24 * 3600);
+    let started = match auth::cookie(&headers, STARTED_COOKIE) {
+        Some(v) if !d.is_new => auth::set_cookie(
+            STARTED_COOKIE,
+            &v,
+            7 * 24 * 3600,
+            state.config.secure_cookies,
+        ),
+        _ => started_cookie(&state),
+    };
     if page_index + 1 < pages.len() {
         if let Err(e) = store_draft(&state, &code, &d).await {
             return refused(e, &d);
         }
         return Ok((
-            [cookie],
+            AppendHeaders([cookie, started]),
             Redirect::to(&format!("/s/{code}/q/{}", page_index + 1)),
         )
             .into_response());
@@ -595,7 +622,22 @@ async fn save_page(
         .get("sid")
         .and_then(|s| submission_id(s))
         .unwrap_or(d.submission_id.clone());
-    let outcome = match ingest(&state, &open, sid, d.body.a.clone(), d.body.c.clone(), lang).await {
+    let speed = auth::cookie(&headers, STARTED_COOKIE)
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(SpeedBucket::Longer, |started| {
+            SpeedBucket::from_seconds(state.config.clock.now().unix_timestamp() - started)
+        });
+    let outcome = match ingest(
+        &state,
+        &open,
+        sid,
+        d.body.a.clone(),
+        d.body.c.clone(),
+        speed,
+        lang,
+    )
+    .await
+    {
         Ok(o) => o,
         Err(e) => {
             // Keep the last page in the draft too, where the storage allows.
@@ -611,20 +653,25 @@ async fn save_page(
     finish(&state, &code, outcome, lang)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn ingest(
     state: &AppState,
     open: &Open,
     id: String,
     answers: Answers,
     code_hash: Option<String>,
+    speed: SpeedBucket,
     lang: Lang,
 ) -> Result<Outcome, AppError> {
+    let clock = &state.config.clock;
     let s = Submission {
         agency_id: open.link.agency_id.clone(),
         round_id: open.link.round_id.clone(),
         tool: open.link.tool.clone(),
         id,
-        day: today().to_string(),
+        day: clock.bangkok_day().to_string(),
+        hour: clock.bangkok_hour(),
+        speed,
         answers,
         code_hash,
     };
@@ -648,10 +695,13 @@ fn finish(
     lang: Lang,
 ) -> Result<Response, AppError> {
     let clear = draft_cookie(state, "", 0);
+    let clear_started = auth::set_cookie(STARTED_COOKIE, "", 0, state.config.secure_cookies);
     match outcome {
-        Outcome::Stored | Outcome::Duplicate => {
-            Ok(([clear], Redirect::to(&format!("/s/{code}/thanks"))).into_response())
-        }
+        Outcome::Stored | Outcome::Duplicate => Ok((
+            AppendHeaders([clear, clear_started]),
+            Redirect::to(&format!("/s/{code}/thanks")),
+        )
+            .into_response()),
         Outcome::CodeRejected => Err(AppError::new(ErrorCode::CodeUsed).in_lang(lang)),
     }
 }
@@ -702,7 +752,16 @@ async fn submit_all(
         }
     };
     limited(&state, &code, lang)?;
-    let outcome = ingest(&state, &open, sid, answers, code_hash, lang).await?;
+    let outcome = ingest(
+        &state,
+        &open,
+        sid,
+        answers,
+        code_hash,
+        SpeedBucket::OneShot,
+        lang,
+    )
+    .await?;
     finish(&state, &code, outcome, lang)
 }
 
