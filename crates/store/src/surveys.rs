@@ -123,7 +123,27 @@ pub async fn require_code(db: &Db, round_id: &str, agency_id: &str, tool: &str) 
         .bind(tool)
         .fetch_optional(p)
         .await?);
-    Ok(r.is_some_and(|r| r.0))
+    Ok(r.map_or(codes_by_default(tool), |r| r.0))
+}
+
+/// Whether a tool asks for single-use codes until the agency says otherwise:
+/// the staff survey (IIT) does, since its population is known and its score
+/// is what an agency has the strongest motive to stuff; the public survey
+/// (EIT) is open, watched by the data-quality flags.
+pub fn codes_by_default(tool: &str) -> bool {
+    tool == "IIT"
+}
+
+/// Agencies of a round that turned a tool's codes off (shown to the central office).
+pub async fn codes_turned_off(db: &Db, round_id: &str, tool: &str) -> Result<Vec<String>> {
+    const Q: &str = "SELECT agency_id FROM survey_settings WHERE round_id = $1 AND tool = $2 AND require_code = $3";
+    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .bind(tool)
+        .bind(false)
+        .fetch_all(p)
+        .await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn set_require_code(

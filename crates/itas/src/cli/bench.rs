@@ -114,6 +114,10 @@ async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String
             let l = itas_store::surveys::ensure_link(db, None, &round.id, id, tool)
                 .await
                 .map_err(|e| e.to_string())?;
+            // The bench measures open links (the IIT asks for codes by default).
+            itas_store::surveys::set_require_code(db, None, &round.id, id, tool, false)
+                .await
+                .map_err(|e| e.to_string())?;
             links.push((l.code, tool.to_string()));
         }
     }

@@ -362,3 +362,13 @@ pub async fn demo_link(db: &Db, tool: &str) -> (String, String, String) {
         .code;
     (round, agency, code)
 }
+
+/// Lets the demo's seed agency take IIT answers without single-use codes in
+/// the current round (codes are on by default for the IIT), as an agency may
+/// choose; tests of the open survey path use it.
+pub async fn iit_without_codes(db: &Db) {
+    let (round, agency, _) = demo_link(db, "IIT").await;
+    itas_store::surveys::set_require_code(db, None, &round, &agency, "IIT", false)
+        .await
+        .unwrap();
+}

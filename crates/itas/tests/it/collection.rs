@@ -136,6 +136,7 @@ both_backends!(
 both_backends!(
     a_missing_answer_is_shown_beside_its_question_and_nothing_is_lost,
     |app| {
+        crate::app::iit_without_codes(&app.db).await;
         let code = link(&app, "IIT").await;
         let mut phone = app.client();
         let r = phone

@@ -67,6 +67,7 @@ async fn flood_stays_within_budget(backend: Backend) {
     };
     let app = spawn_app_with(backend, config).await;
     let (_, _, code) = crate::app::demo_link(&app.db, "EIT").await;
+    crate::app::iit_without_codes(&app.db).await;
     let (round, agency, iit) = crate::app::demo_link(&app.db, "IIT").await;
 
     // Opening a link (a person, a crawler) stores nothing.

@@ -259,6 +259,7 @@ both_backends!(
         let agency = app.agency_id("KK-HUANONG").await;
         let fw = embedded("ita-2564").unwrap();
         move_to(&app, &round, Phase::Collection).await;
+        crate::app::iit_without_codes(&app.db).await;
         // Six answers per survey tool through the public links.
         let mut phone = app.client();
         for tool in ["IIT", "EIT"] {

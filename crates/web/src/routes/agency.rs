@@ -123,6 +123,14 @@ pub struct ToolCollection {
     /// (indicator number, name, score) once at least [`MIN_BREAKDOWN`] responses exist.
     pub provisional: Vec<(u32, String, String)>,
     pub tool_score: Option<String>,
+    /// Codes still to issue to cover the population (the form's default).
+    pub codes_to_population: i64,
+    /// More responses than the stated population (IIT): not counted until the
+    /// central office decides.
+    pub over_population: bool,
+    /// The central office's data-quality decision, as the agency is told it
+    /// (the outcome, never the detection details).
+    pub quality_decision: Option<String>,
 }
 
 /// The base of survey links: the configured public address, else this request's host.
@@ -214,6 +222,28 @@ async fn collection(
                 &state.db, round_id, agency_id, &tool.code,
             )
             .await?,
+            codes_to_population: (population - codes_issued).max(0),
+            over_population: tool.code == "IIT" && population > 0 && count > population,
+            quality_decision: itas_store::quality::decision_of(
+                &state.db, agency_id, round_id, &tool.code,
+            )
+            .await?
+            .map(|d| match d.decision {
+                itas_store::quality::Decision::Accept => ctx
+                    .pick(
+                        "สำนักงานกลางพิจารณาคุณภาพข้อมูลแล้ว: ใช้คำตอบทั้งหมด",
+                        "The central office reviewed the data quality: every answer counts",
+                    )
+                    .to_string(),
+                itas_store::quality::Decision::Exclude => format!(
+                    "{} {}",
+                    ctx.pick(
+                        "สำนักงานกลางพิจารณาคุณภาพข้อมูลแล้ว: ตัดคำตอบบางส่วนออก เหตุผล:",
+                        "The central office reviewed the data quality: some answers are left out. Reason:",
+                    ),
+                    d.reason
+                ),
+            }),
             codes_issued,
             codes_used,
             provisional,

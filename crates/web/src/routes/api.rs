@@ -61,6 +61,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "An agency's scores in a round, computed by the engine",
         true,
     ),
+    (
+        "get",
+        "/api/v1/rounds/{round}/quality",
+        "Data-quality flags of a round's IIT/EIT answers, from aggregates only (central office): {\"agencies\":[{\"agency_id\",\"code\",\"flags\":[{\"kind\",\"tool\",\"detail\"}]}]}",
+        true,
+    ),
 ];
 
 pub fn openapi_document() -> Value {

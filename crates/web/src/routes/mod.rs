@@ -8,6 +8,7 @@ mod dashboard;
 mod oit;
 mod plan;
 mod public;
+mod quality;
 mod results;
 pub(crate) mod survey;
 
@@ -25,5 +26,6 @@ pub fn router() -> Router<AppState> {
         .merge(plan::routes())
         .merge(oit::routes())
         .merge(api::routes())
+        .merge(quality::routes())
         .merge(survey::routes())
 }

@@ -1,0 +1,248 @@
+//! Data quality of a round's IIT/EIT answers, for the central office: the
+//! agencies ranked by flags, each flag with its figures, the score with the
+//! flagged part left out beside the plain one, and a decision (accept, or
+//! exclude with a reason) that compute uses and the audit log keeps.
+//! Flags come from aggregates only; nothing here can name a respondent.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorCode};
+use crate::pages::PageCtx;
+use crate::scoring_run;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use itas_core::directory::Role;
+use itas_core::quality::{Flag, flags};
+use itas_store::quality::{self, Decision};
+use serde_json::json;
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/rounds/{id}/quality", get(page))
+        .route("/admin/rounds/{id}/quality/{agency}/{tool}", post(decide))
+        .route("/api/v1/rounds/{round}/quality", get(api))
+}
+
+/// One agency's tool on the quality page.
+pub struct Row {
+    pub agency_id: String,
+    pub code: String,
+    pub name: String,
+    pub tool: String,
+    pub responses: u64,
+    pub population: Option<u64>,
+    pub flags: Vec<Flag>,
+    /// The tool score on every answer, and with the flagged part left out (and how many remain).
+    pub plain: String,
+    pub excluded: String,
+    pub remaining: u64,
+    pub decision: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_quality.html")]
+struct QualityPage {
+    ctx: PageCtx,
+    round_id: String,
+    round_name: String,
+    rows: Vec<Row>,
+    clean: usize,
+    codes_off: Vec<(String, String)>,
+    error_for: String,
+    error: String,
+}
+
+/// Every participant's tool with its flags, flagged ones first.
+async fn flagged(
+    state: &AppState,
+    round_id: &str,
+) -> Result<Vec<(itas_store::quality::AgencyTool, Vec<Flag>)>, AppError> {
+    let mut rows: Vec<_> = quality::round_aggregates(&state.db, round_id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let f = flags(&a.aggregates);
+            (a, f)
+        })
+        .collect();
+    rows.sort_by(|(a, fa), (b, fb)| {
+        fb.len()
+            .cmp(&fa.len())
+            .then(b.aggregates.responses.cmp(&a.aggregates.responses))
+            .then(a.code.cmp(&b.code))
+    });
+    Ok(rows)
+}
+
+async fn view(
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: &str,
+    error: Option<(String, String)>,
+) -> Result<Response, AppError> {
+    user.require(Role::CentralAdmin)?;
+    let round = itas_store::rounds::get(&state.db, round_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = round.framework()?;
+    let decisions = quality::decisions(&state.db, round_id).await?;
+    let all = flagged(state, round_id).await?;
+    let clean = all.iter().filter(|(_, f)| f.is_empty()).count();
+    let mut rows = Vec::new();
+    for (a, f) in all.into_iter().filter(|(_, f)| !f.is_empty()) {
+        let plain = itas_store::surveys::tallies(&state.db, round_id, &a.agency_id).await?;
+        let (kept, remaining) =
+            quality::tallies_without_flagged(&state.db, round_id, &a.agency_id, &a.tool).await?;
+        let show = |s: Option<itas_core::exact::Score>| {
+            s.map_or("–".to_string(), |s| user_num(user, &s.to_string()))
+        };
+        let d = decisions.get(&(a.agency_id.clone(), a.tool.clone()));
+        rows.push(Row {
+            plain: show(scoring_run::tool_score(&fw, &plain, &a.tool)),
+            excluded: show(scoring_run::tool_score(&fw, &kept, &a.tool)),
+            remaining,
+            decision: d.map(|d| {
+                user.lang
+                    .pick(d.decision.name_th(), d.decision.code())
+                    .to_string()
+            }),
+            reason: d.map(|d| d.reason.clone()).unwrap_or_default(),
+            agency_id: a.agency_id,
+            code: a.code,
+            name: a.name_th,
+            tool: a.tool,
+            responses: a.aggregates.responses,
+            population: a.aggregates.population,
+            flags: f,
+        });
+    }
+    let participants: HashMap<String, (String, String)> =
+        itas_store::rounds::participants(&state.db, round_id)
+            .await?
+            .into_iter()
+            .map(|p| (p.agency_id, (p.code, p.name_th)))
+            .collect();
+    let mut codes_off: Vec<(String, String)> =
+        itas_store::surveys::codes_turned_off(&state.db, round_id, "IIT")
+            .await?
+            .into_iter()
+            .filter_map(|id| participants.get(&id).cloned())
+            .collect();
+    codes_off.sort();
+    let (error_for, error) = error.unwrap_or_default();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = QualityPage {
+        ctx: PageCtx::for_user(user),
+        round_id: round.id,
+        round_name: round.name,
+        rows,
+        clean,
+        codes_off,
+        error_for,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+fn user_num(user: &CurrentUser, s: &str) -> String {
+    match user.lang {
+        crate::i18n::Lang::Th => itas_core::thai::thai_digits(s),
+        crate::i18n::Lang::En => s.to_string(),
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    view(&state, &user, &id, None).await
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, agency, tool)): Path<(String, String, String)>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::CentralAdmin)?;
+    if !["IIT", "EIT"].contains(&tool.as_str()) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    itas_store::rounds::participation(&state.db, &agency, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let key = format!("{agency}/{tool}");
+    let Some(decision) = Decision::parse(&f.decision) else {
+        let msg = user.lang.pick("กรุณาเลือกผลการพิจารณา", "Choose a decision");
+        return view(&state, &user, &id, Some((key, msg.into()))).await;
+    };
+    let reason = f.reason.trim();
+    if decision == Decision::Exclude && reason.is_empty() {
+        let msg = user.lang.pick(
+            "การตัดคำตอบออกต้องระบุเหตุผล",
+            "Leaving answers out needs a reason",
+        );
+        return view(&state, &user, &id, Some((key, msg.into()))).await;
+    }
+    if reason.chars().count() > 2000 {
+        let msg = user.lang.pick(
+            "เหตุผลยาวเกิน ๒,๐๐๐ ตัวอักษร",
+            "The reason is longer than 2,000 characters",
+        );
+        return view(&state, &user, &id, Some((key, msg.into()))).await;
+    }
+    quality::decide(&state.db, user.id(), &agency, &id, &tool, decision, reason).await?;
+    Ok(Redirect::to(&format!("/admin/rounds/{id}/quality")).into_response())
+}
+
+/// `GET /api/v1/rounds/{id}/quality`: every agency with at least one flag.
+async fn api(
+    State(state): State<AppState>,
+    user: Result<CurrentUser, crate::auth::SignInRedirect>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let user = user.map_err(|_| AppError::new(ErrorCode::NotSignedIn).as_json())?;
+    user.require(Role::CentralAdmin)
+        .map_err(|e| e.as_json().in_lang(user.lang))?;
+    itas_store::rounds::get(&state.db, &id)
+        .await
+        .map_err(|e| AppError::from(e).as_json())?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound).as_json())?;
+    let rows = flagged(&state, &id).await.map_err(AppError::as_json)?;
+    let mut agencies: Vec<serde_json::Value> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (a, f) in rows.into_iter().filter(|(_, f)| !f.is_empty()) {
+        let i = *index.entry(a.agency_id.clone()).or_insert_with(|| {
+            agencies.push(json!({"agency_id": a.agency_id, "code": a.code, "flags": []}));
+            agencies.len() - 1
+        });
+        let list = agencies[i]["flags"].as_array_mut().expect("an array");
+        for flag in f {
+            list.push(json!({
+                "kind": flag.kind.code(),
+                "tool": a.tool,
+                "detail": flag.detail,
+            }));
+        }
+    }
+    Ok(Json(json!({"round_id": id, "agencies": agencies})))
+}
