@@ -274,6 +274,17 @@ impl Client<'_> {
         .await
     }
 
+    /// POSTs a body that is already form-encoded.
+    pub async fn post_form_raw(&mut self, path: &str, body: &str) -> Reply {
+        self.request(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body.as_bytes().to_vec(),
+        )
+        .await
+    }
+
     pub async fn post_json(&mut self, path: &str, v: &serde_json::Value) -> Reply {
         self.request(
             Method::POST,

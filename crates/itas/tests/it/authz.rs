@@ -150,6 +150,13 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             CENTRAL,
         ),
         post(format!("/admin/rounds/{current}/compute"), vec![], CENTRAL),
+        get(format!("/admin/rounds/{current}/quality"), CENTRAL),
+        post(
+            format!("/admin/rounds/{current}/quality/{huanong}/IIT"),
+            vec![("decision", s("accept")), ("reason", s(""))],
+            CENTRAL,
+        ),
+        get(format!("/api/v1/rounds/{current}/quality"), CENTRAL),
         post(s("/admin/agencies"), vec![("code", s(""))], CENTRAL),
         Case {
             method: Method::POST,

@@ -13,6 +13,7 @@ mod dashboard;
 mod draft_budget;
 mod evidence;
 mod faults;
+mod integrity;
 mod multi;
 mod oit;
 mod plan;

@@ -187,7 +187,7 @@ async fn decide(
     if !["IIT", "EIT"].contains(&tool.as_str()) {
         return Err(ErrorCode::NotFound.into());
     }
-    itas_store::rounds::participation(&state.db, &agency, &id)
+    itas_store::rounds::participation(&state.db, &id, &agency)
         .await?
         .ok_or(ErrorCode::NotFound)?;
     let key = format!("{agency}/{tool}");
