@@ -92,7 +92,7 @@ pub const DISTANCE_MAX_BP: u64 = 3500;
 pub const DISTRIBUTION_MIN_RESPONSES: u64 = 30;
 
 fn pct(part: u64, whole: u64) -> u64 {
-    if whole == 0 { 0 } else { part * 100 / whole }
+    (part * 100).checked_div(whole).unwrap_or(0)
 }
 
 /// The flags of one agency's tool; none below [`MIN_N`] responses.

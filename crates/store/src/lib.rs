@@ -195,6 +195,9 @@ impl Db {
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
+            // Deleted rows (a submitted draft, a merged tally) are overwritten
+            // where that costs no extra I/O, rather than left in the file.
+            .pragma("secure_delete", "FAST")
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
@@ -228,6 +231,44 @@ impl Db {
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
+    }
+
+    /// Rewrites what could still show the order in which answers arrived:
+    /// SQLite is rebuilt (`VACUUM`, so freed pages that held drafts and merged
+    /// tallies are gone); PostgreSQL's heap tables are rewritten in key order
+    /// (`CLUSTER` on their primary keys) and the draft table compacted. Takes
+    /// locks for the duration: run it when collection is quiet (see
+    /// docs/privacy.md). Returns what was done, for the operator.
+    pub async fn privacy_maintenance(&self) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        match self {
+            Db::Sqlite { writer, .. } => {
+                sqlx::raw_sql("VACUUM").execute(writer).await?;
+                done.push(
+                    "VACUUM: the database file rewritten in key order, free pages dropped".into(),
+                );
+            }
+            Db::Postgres(p) => {
+                for table in [
+                    "responses",
+                    "tally_deltas",
+                    "answer_vectors",
+                    "response_counts",
+                    "hourly_counts",
+                    "speed_counts",
+                ] {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "CLUSTER {table} USING {table}_pkey"
+                    )))
+                    .execute(p)
+                    .await?;
+                    done.push(format!("CLUSTER {table}: rows rewritten in key order"));
+                }
+                sqlx::raw_sql("VACUUM FULL drafts").execute(p).await?;
+                done.push("VACUUM FULL drafts".into());
+            }
+        }
+        Ok(done)
     }
 
     /// Writes a consistent copy of a live SQLite database to `path`.

@@ -29,6 +29,8 @@ enum BenchWhat {
     Submissions(SubmissionArgs),
     /// Rendering the analysis report of every agency of a national round.
     Reports(super::bench_reports::ReportsArgs),
+    /// The data-quality flags of a national round, from its aggregates.
+    Quality(super::bench_quality::QualityArgs),
 }
 
 #[derive(clap::Args)]
@@ -52,6 +54,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
     let a = match a.what {
         BenchWhat::Submissions(a) => a,
         BenchWhat::Reports(r) => return super::bench_reports::run(r),
+        BenchWhat::Quality(q) => return super::bench_quality::run(q),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads)

@@ -1,6 +1,7 @@
 //! Subcommands. Each module is one command; they share framework loading.
 
 mod bench;
+mod bench_quality;
 mod bench_reports;
 mod check_report;
 mod framework_arg;
@@ -38,6 +39,8 @@ enum Command {
     Migrate(server::MigrateArgs),
     /// Write a consistent copy of a live SQLite database.
     Backup(server::BackupArgs),
+    /// Rewrite answer tables in key order so nothing shows the order of arrival (docs/privacy.md).
+    PrivacyMaintenance(server::MigrateArgs),
     /// Import agencies from a CSV or XLSX file; bad rows are listed with their line.
     ImportAgencies(server::ImportArgs),
     /// Fetch and judge every OIT evidence URL of a round, storing snapshots.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(a) => server::serve(a),
         Command::Migrate(a) => server::migrate(a),
         Command::Backup(a) => server::backup(a),
+        Command::PrivacyMaintenance(a) => server::privacy_maintenance(a),
         Command::ImportAgencies(a) => server::import_agencies(a),
         Command::CreateUser(a) => server::create_user(a),
         Command::CheckEvidence(a) => server::check_evidence(a),

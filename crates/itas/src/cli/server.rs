@@ -290,6 +290,21 @@ pub fn backup(a: BackupArgs) -> Result<ExitCode, String> {
     })
 }
 
+pub fn privacy_maintenance(a: MigrateArgs) -> Result<ExitCode, String> {
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        let done = db
+            .privacy_maintenance()
+            .await
+            .map_err(|e| format!("privacy maintenance failed: {e}"))?;
+        db.close().await;
+        for line in done {
+            println!("{line}");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 #[derive(clap::Args)]
 pub struct ImportArgs {
     /// A CSV (UTF-8) or XLSX file with columns code, name_th, name_en, kind, province, parent_code, website.

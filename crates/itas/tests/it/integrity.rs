@@ -485,3 +485,81 @@ async fn nothing_stored_dates_or_orders_a_respondent_sqlite() {
 async fn nothing_stored_dates_or_orders_a_respondent_postgres() {
     nothing_stored_dates_a_respondent(Backend::Postgres).await;
 }
+
+async fn privacy_maintenance_keeps_every_answer(backend: Backend) {
+    let (url, db) = crate::procs::database(backend).await;
+    db.migrate().await.unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    itas_web::demo::load(&db, Some(crate::app::DEMO_PASSWORD), today)
+        .await
+        .unwrap();
+    let (round, agency, _) = crate::app::demo_link(&db, "EIT").await;
+    let ingest = itas_store::ingest::Ingestor::spawn(db.clone(), Default::default());
+    let fw = ita_2564();
+    for k in 0..30u64 {
+        let mut answers = std::collections::BTreeMap::new();
+        for (it, scale, cells) in itas_core::survey::items(&fw, "EIT") {
+            answers.insert(
+                it.code.clone(),
+                (0..cells)
+                    .map(|c| (k as usize + c) % scale.options.len())
+                    .collect(),
+            );
+        }
+        ingest
+            .submit(itas_store::ingest::Submission {
+                agency_id: agency.clone(),
+                round_id: round.clone(),
+                tool: "EIT".into(),
+                id: sid(),
+                day: today.to_string(),
+                hour: format!("{today}T10"),
+                speed: itas_core::quality::SpeedBucket::Under10Min,
+                answers,
+                code_hash: None,
+            })
+            .await
+            .unwrap();
+    }
+    let before = itas_store::surveys::tallies(&db, &round, &agency)
+        .await
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_itas"))
+        .args(["privacy-maintenance", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("VACUUM") || said.contains("CLUSTER responses"),
+        "{said}"
+    );
+    assert_eq!(
+        itas_store::surveys::response_ids(&db, &round, &agency)
+            .await
+            .unwrap()
+            .len(),
+        30
+    );
+    assert_eq!(
+        itas_store::surveys::tallies(&db, &round, &agency)
+            .await
+            .unwrap(),
+        before
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privacy_maintenance_rewrites_in_key_order_and_keeps_every_answer_sqlite() {
+    privacy_maintenance_keeps_every_answer(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privacy_maintenance_rewrites_in_key_order_and_keeps_every_answer_postgres() {
+    privacy_maintenance_keeps_every_answer(Backend::Postgres).await;
+}
