@@ -285,32 +285,46 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
             // servers merging at once never count a row twice), and the new
             // total gets a random id: no row keeps one batch, let alone one
             // respondent, with anything that dates it.
-            for ((agency, round, tool), a) in aggs.iter_mut() {
-                let old: Vec<(i64, String)> = sqlx::query_as(
-                    "DELETE FROM tally_deltas WHERE agency_id = $1 AND round_id = $2 AND tool = $3 RETURNING n, counts",
-                )
-                .bind(agency)
-                .bind(round)
-                .bind(tool)
-                .fetch_all(&mut *tx)
-                .await?;
-                let mut total = a.counts.clone();
-                let mut n = a.n;
-                for (k, c) in old {
+            let keys: Vec<&Key> = aggs.keys().collect();
+            let mut totals: BTreeMap<Key, (i64, Counts)> = aggs
+                .iter()
+                .map(|(k, a)| (k.clone(), (a.n, a.counts.clone())))
+                .collect();
+            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "DELETE FROM tally_deltas WHERE (agency_id, round_id, tool) IN (",
+                );
+                qb.push_values(chunk, |mut b, (agency, round, tool)| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(tool.clone());
+                });
+                qb.push(") RETURNING agency_id, round_id, tool, n, counts");
+                let old: Vec<(String, String, String, i64, String)> =
+                    qb.build_query_as().fetch_all(&mut *tx).await?;
+                for (agency, round, tool, k, c) in old {
                     let c: Counts = serde_json::from_str(&c)
                         .map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
-                    merge_counts(&mut total, &c);
-                    n += k;
+                    if let Some(t) = totals.get_mut(&(agency, round, tool)) {
+                        t.0 += k;
+                        merge_counts(&mut t.1, &c);
+                    }
                 }
-                sqlx::query("INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(agency)
-                    .bind(round)
-                    .bind(crate::random_id())
-                    .bind(tool)
-                    .bind(n)
-                    .bind(serde_json::to_string(&total).unwrap_or_default())
-                    .execute(&mut *tx)
-                    .await?;
+            }
+            let totals: Vec<(Key, (i64, Counts))> = totals.into_iter().collect();
+            for chunk in totals.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
+                );
+                qb.push_values(chunk, |mut b, ((agency, round, tool), (n, counts))| {
+                    b.push_bind(agency.clone())
+                        .push_bind(round.clone())
+                        .push_bind(crate::random_id())
+                        .push_bind(tool.clone())
+                        .push_bind(*n)
+                        .push_bind(serde_json::to_string(counts).unwrap_or_default());
+                });
+                qb.build().execute(&mut *tx).await?;
             }
             // Submissions per hour; the busiest hour so far.
             let hours: Vec<(Key, String, i64)> = aggs
