@@ -428,6 +428,25 @@ async fn check_answers(
     stored.len()
 }
 
+/// During the run: every answer acknowledged so far is visible to another connection.
+async fn acked_visible_now(url: &str, round: &str, agency: &str, load: &Load) {
+    let acked = load.acked();
+    let other = Db::connect(url).await.unwrap();
+    let stored: HashSet<String> = itas_store::surveys::response_ids(&other, round, agency)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    other.close().await;
+    let missing = acked.iter().filter(|s| !stored.contains(*s)).count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} acknowledged answers not visible to a second connection",
+        acked.len()
+    );
+}
+
 async fn sqlite_integrity(db: &Db) {
     let Db::Sqlite { reader, .. } = db else {
         return;
@@ -617,6 +636,7 @@ async fn an_io_error_on_sqlite_is_loud_and_loses_no_acknowledged_write() {
     db.close().await;
     let load = Load::start(&addr, &code, 8);
     wait_until("answers flow", T, async || load.acked().len() >= 300).await;
+    acked_visible_now(&url, &round, &agency, &load).await;
     // The device fails under load (what was written so far reaches it).
     mount.shut_down(true);
     wait_until("answers are refused", T, async || {
@@ -808,6 +828,7 @@ async fn postgresql_restarted_and_connections_killed_mid_batch_lose_nothing_ackn
         async || load.acked().len() >= after_restart + 300,
     )
     .await;
+    acked_visible_now(&url, &round, &agency, &load).await;
 
     // The writer's connections are killed mid-batch, again and again.
     let killer = Db::connect(&url).await.unwrap();
@@ -833,6 +854,7 @@ async fn postgresql_restarted_and_connections_killed_mid_batch_lose_nothing_ackn
         load.acked().len() >= after_kills + 300
     })
     .await;
+    acked_visible_now(&url, &round, &agency, &load).await;
     let session = sign_in(&addr, "huanong")
         .await
         .expect("sign-in after the faults");
