@@ -2,7 +2,7 @@
 //! indicators, indicators below the pass mark, and the OIT path to a target.
 
 use crate::exact::{Exact, Score, exact, mean};
-use crate::framework::{Framework, Rounding, ToolKind};
+use crate::framework::{Framework, Stage, ToolKind};
 use crate::scoring::Scorecard;
 use std::collections::BTreeSet;
 
@@ -119,10 +119,17 @@ pub fn plan_to_target(
     target: Score,
 ) -> Plan {
     let policy = fw.rounding;
-    let publish = |x: Exact| match policy {
-        Rounding::Staged => Score::round_half_up(x).exact(),
-        Rounding::FinalOnly => x,
+    let at = |stage: Stage| {
+        move |x: Exact| {
+            if policy.rounds(stage) {
+                Score::round_half_up(x).exact()
+            } else {
+                x
+            }
+        }
     };
+    let publish_indicator = at(Stage::Indicator);
+    let publish_tool = at(Stage::Tool);
 
     // Fixed contribution of survey tools.
     let mut fixed = Exact::from_integer(0);
@@ -131,16 +138,19 @@ pub fn plan_to_target(
     for tool in &fw.tools {
         let inds: Vec<u32> = fw.indicators_of(&tool.code).map(|i| i.number).collect();
         if tool.kind == ToolKind::Survey {
-            let v =
-                mean(inds.iter().map(|n| publish(card.indicators[n].exact()))).unwrap_or_default();
-            fixed += tool.weight * publish(v);
+            let v = mean(
+                inds.iter()
+                    .map(|n| publish_indicator(card.indicators[n].exact())),
+            )
+            .unwrap_or_default();
+            fixed += tool.weight * publish_tool(v);
             continue;
         }
         // For each indicator: best sum of published indicator values by count.
         let mut acc: Vec<Exact> = vec![Exact::from_integer(0)];
         let mut choice: Vec<Vec<usize>> = vec![vec![]];
         for &n in &inds {
-            let table = indicator_table(fw, n, passed, &publish);
+            let table = indicator_table(fw, n, passed, &publish_indicator);
             let mut next = vec![None::<(Exact, Vec<usize>)>; acc.len() + table.len() - 1];
             for (a, av) in acc.iter().enumerate() {
                 for (b, bv) in table.iter().enumerate() {
@@ -163,7 +173,10 @@ pub fn plan_to_target(
                 .collect();
         }
         let m = exact(inds.len() as i128);
-        let best: Vec<Exact> = acc.iter().map(|s| tool.weight * publish(*s / m)).collect();
+        let best: Vec<Exact> = acc
+            .iter()
+            .map(|s| tool.weight * publish_tool(*s / m))
+            .collect();
         tool_tables.push(ToolTable {
             weight: tool.weight,
             best,

@@ -7,7 +7,7 @@
 //! order in which answers came cannot matter.
 
 use crate::exact::{Exact, Score, mean};
-use crate::framework::{Framework, ItemKind, Rounding, ToolKind};
+use crate::framework::{Framework, ItemKind, Rounding, Stage, ToolKind};
 use num_traits::Zero;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -75,7 +75,12 @@ pub struct Scorecard {
     pub indicators: BTreeMap<u32, Score>,
     pub tools: BTreeMap<String, Score>,
     pub overall: Score,
+    /// The level code (a letter or a label) under the framework's result rule.
     pub level: String,
+    pub level_th: String,
+    /// Conditions rule: the tools below the floor of the nearest better level
+    /// whose overall condition holds (empty when nothing holds the result back).
+    pub held_back_by: Vec<String>,
 }
 
 /// A value on its way up: the exact one and the one published for it.
@@ -100,11 +105,13 @@ impl Staged {
         }
     }
 
-    /// What the next level up is computed from under `policy`.
-    fn carried(self, policy: Rounding) -> Exact {
-        match policy {
-            Rounding::Staged => self.published.exact(),
-            Rounding::FinalOnly => self.exact,
+    /// What the next level up is computed from under `policy`, for a value
+    /// published at `stage`.
+    fn carried(self, policy: Rounding, stage: Stage) -> Exact {
+        if policy.rounds(stage) {
+            self.published.exact()
+        } else {
+            self.exact
         }
     }
 }
@@ -190,12 +197,15 @@ pub fn score(fw: &Framework, inputs: &Inputs) -> Result<Scorecard, ScoringError>
     for tool in &fw.tools {
         let values = fw
             .indicators_of(&tool.code)
-            .map(|i| indicators[&i.number].carried(policy));
+            .map(|i| indicators[&i.number].carried(policy, Stage::Indicator));
         let st = Staged::new(mean(values).unwrap_or_default());
         tools.insert(tool.code.clone(), st.published);
-        overall += tool.weight * st.carried(policy);
+        overall += tool.weight * st.carried(policy, Stage::Tool);
     }
     let overall = Score::round_half_up(overall);
+    let outcome = fw.result(overall, &tools);
+    let (level, level_th) = (outcome.level.code.clone(), outcome.level.name_th.clone());
+    let held_back_by = outcome.held_back.map(|(_, t)| t).unwrap_or_default();
     Ok(Scorecard {
         framework: fw.code.clone(),
         items,
@@ -206,7 +216,9 @@ pub fn score(fw: &Framework, inputs: &Inputs) -> Result<Scorecard, ScoringError>
             .collect(),
         tools,
         overall,
-        level: fw.level_for(overall).code.clone(),
+        level,
+        level_th,
+        held_back_by,
     })
 }
 
@@ -235,7 +247,7 @@ fn indicator_value(
                 if let Some(x) = survey_item_exact(fw, &it.code, t)? {
                     let st = Staged::new(x);
                     items.insert(it.code.clone(), st.published);
-                    values.push(st.carried(policy));
+                    values.push(st.carried(policy, Stage::Item));
                 }
             }
             // An indicator needs every one of its items answered.
@@ -276,7 +288,11 @@ pub fn score_available(fw: &Framework, inputs: &Inputs) -> Result<PartialScores,
     for tool in &fw.tools {
         let values: Option<Vec<Exact>> = fw
             .indicators_of(&tool.code)
-            .map(|i| staged.get(&i.number).map(|s| s.carried(fw.rounding)))
+            .map(|i| {
+                staged
+                    .get(&i.number)
+                    .map(|s| s.carried(fw.rounding, Stage::Indicator))
+            })
             .collect();
         if let Some(v) = values.filter(|v| !v.is_empty()) {
             tools.insert(
@@ -358,6 +374,102 @@ mod tests {
         assert_eq!(card.tools["OIT"].to_string(), "45.34");
         assert_eq!(card.overall.to_string(), "68.00");
         assert_eq!(card.level, "C");
+    }
+
+    fn with(indicators: &[(u32, i64)]) -> Inputs {
+        Inputs {
+            given: indicators
+                .iter()
+                .map(|(n, h)| (*n, Score::from_hundredths(*h)))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Ten indicator values making the given tool scores (each tool's
+    /// indicators all equal to it).
+    fn tools(iit: i64, eit: i64, oit: i64) -> Inputs {
+        let mut v = Vec::new();
+        for n in 1..=5 {
+            v.push((n, iit));
+        }
+        for n in 6..=8 {
+            v.push((n, eit));
+        }
+        for n in 9..=10 {
+            v.push((n, oit));
+        }
+        with(&v)
+    }
+
+    #[test]
+    fn labels_with_tool_floors_on_the_published_cases() {
+        let fw = crate::framework::embedded("ita-2568").unwrap();
+        let card = |i, e, o| score(&fw, &tools(i, e, o)).unwrap();
+        // OAG 2568: 94.64 and ผ่าน, because its EIT was below 85.
+        let c = card(9860, 8420, 9950);
+        assert_eq!(c.overall.to_string(), "94.64");
+        assert_eq!((c.level.as_str(), c.level_th.as_str()), ("pass", "ผ่าน"));
+        assert_eq!(c.held_back_by, ["EIT"]);
+        // Thai PBS 2566: 95.81, ผ่านดี (one tool below 95).
+        let c = card(9703, 9300, 9700);
+        assert_eq!(c.overall.to_string(), "95.81");
+        assert_eq!(c.level_th, "ผ่านดี");
+        assert_eq!(c.held_back_by, ["EIT"], "held back from ผ่านดีเยี่ยม");
+        // Uttaradit 2567: 98.82, ผ่านดีเยี่ยม.
+        let c = card(9907, 9700, 10_000);
+        assert_eq!(c.overall.to_string(), "98.82");
+        assert_eq!(c.level_th, "ผ่านดีเยี่ยม");
+        assert!(c.held_back_by.is_empty());
+        // OAG 2567: 92.43, ผ่านดี (every tool at least 85).
+        assert_eq!(card(9500, 8800, 9300).level_th, "ผ่านดี");
+        // Below 85: the two bands.
+        assert_eq!(card(8400, 8400, 8499).level_th, "ต้องปรับปรุง");
+        assert_eq!(card(6000, 7000, 7000).level_th, "ต้องปรับปรุงโดยด่วน");
+    }
+
+    #[test]
+    fn an_eit_of_84_99_holds_an_overall_of_94_at_pass() {
+        let fw = crate::framework::embedded("ita-2569").unwrap();
+        let c = score(&fw, &tools(9501, 8499, 10_000)).unwrap();
+        assert_eq!(c.tools["EIT"].to_string(), "84.99");
+        assert_eq!(c.overall.to_string(), "94.00");
+        assert_eq!(c.level_th, "ผ่าน");
+        assert_eq!(c.held_back_by, ["EIT"]);
+        let out = fw.result(c.overall, &c.tools);
+        assert_eq!(out.held_back.unwrap().0.name_th, "ผ่านดี");
+        let json = c.contract_json(&fw);
+        assert_eq!(json["level"], "pass");
+        assert_eq!(json["level_th"], "ผ่าน");
+        assert_eq!(json["held_back_by"], serde_json::json!(["EIT"]));
+    }
+
+    #[test]
+    fn tools_and_overall_rounding_carries_indicators_exact_and_rounds_tools() {
+        let exact = Exact::new(800_045, 10_000); // 80.0045
+        let st = Staged::new(exact);
+        assert_eq!(st.published.to_string(), "80.00");
+        let p = Rounding::ToolsAndOverall;
+        assert_eq!(st.carried(p, Stage::Item), exact);
+        assert_eq!(st.carried(p, Stage::Indicator), exact);
+        assert_eq!(st.carried(p, Stage::Tool), st.published.exact());
+        assert_eq!(
+            st.carried(Rounding::Staged, Stage::Indicator),
+            st.published.exact()
+        );
+        assert_eq!(st.carried(Rounding::FinalOnly, Stage::Tool), exact);
+        // The seed reproduces under it too: its tools are rounded before the overall.
+        let mut fw = ita_2564();
+        fw.rounding = Rounding::ToolsAndOverall;
+        let card = score(
+            &fw,
+            &Inputs {
+                given: seed_given(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(card.overall.to_string(), "68.00");
     }
 
     #[test]
@@ -634,6 +746,10 @@ impl Scorecard {
         out.insert("tools".into(), tools.into());
         out.insert("overall".into(), num(self.overall));
         out.insert("level".into(), self.level.clone().into());
+        out.insert("level_th".into(), self.level_th.clone().into());
+        if fw.result_rule == crate::framework::ResultRule::Conditions {
+            out.insert("held_back_by".into(), self.held_back_by.clone().into());
+        }
         let below: Vec<u32> = self
             .indicators
             .iter()

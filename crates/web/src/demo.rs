@@ -5,7 +5,7 @@
 use crate::auth;
 use itas_core::Score;
 use itas_core::directory::{Phase, Role};
-use itas_core::framework::ITA_2564_SOURCE;
+use itas_core::framework::{ITA_2564_SOURCE, ITA_2568_SOURCE, ITA_2569_SOURCE};
 use itas_core::thai::FiscalYear;
 use itas_store::agencies::NewAgency;
 use itas_store::rounds::PhaseDates;
@@ -138,6 +138,29 @@ fn phases_2564() -> Vec<PhaseDates> {
     ]
 }
 
+/// The 2568 calendar as the NACC ran it (results published mid-August 2025).
+fn phases_2568() -> Vec<PhaseDates> {
+    let p = |phase, s, e| PhaseDates {
+        phase,
+        starts_on: s,
+        ends_on: e,
+    };
+    vec![
+        p(Phase::Setup, d(2025, 1, 6), d(2025, 2, 28)),
+        p(Phase::Collection, d(2025, 3, 1), d(2025, 5, 31)),
+        p(Phase::Review1, d(2025, 6, 1), d(2025, 6, 20)),
+        p(Phase::Revision, d(2025, 6, 21), d(2025, 7, 4)),
+        p(Phase::Review2, d(2025, 7, 5), d(2025, 7, 31)),
+        p(Phase::Publication, d(2025, 8, 15), d(2025, 9, 15)),
+        p(Phase::FollowUp, d(2025, 9, 16), d(2025, 9, 30)),
+    ]
+}
+
+/// The seed agency's 2568 indicators (a demo, not published figures): IIT
+/// 95.60, EIT 84.13, OIT 89.17 (19 of 20 and 5 of 6 items), overall 89.59:
+/// ผ่าน, held back from ผ่านดี by the EIT.
+const SEED_SCORES_2568: [i64; 10] = [9640, 9510, 9820, 9480, 9350, 8610, 8340, 8290, 9500, 8333];
+
 /// A current round's calendar: collection open today, the rest after it.
 fn phases_around(today: Date) -> Vec<PhaseDates> {
     let mut out = Vec::new();
@@ -244,13 +267,26 @@ pub async fn load(
             itas_store::rounds::create(db, None, "ITA 2564", None, ITA_2564_SOURCE, &phases_2564())
                 .await?;
         itas_store::rounds::join(db, None, &closed.id, &ids).await?;
+        // A closed 2568 round under the label rule: the seed agency's overall
+        // is above 85 but its EIT is not, so it is ผ่าน, not ผ่านดี.
+        let closed_2568 = itas_store::rounds::create(
+            db,
+            None,
+            "ITA 2568",
+            Some(2568),
+            ITA_2568_SOURCE,
+            &phases_2568(),
+        )
+        .await?;
+        itas_store::rounds::join(db, None, &closed_2568.id, &ids).await?;
         let current_year = FiscalYear::of(today).be();
+        // The current round runs on the newest framework.
         let current = itas_store::rounds::create(
             db,
             None,
             &format!("ITA {current_year} (สาธิต)"),
             Some(i64::from(current_year)),
-            ITA_2564_SOURCE,
+            ITA_2569_SOURCE,
             &phases_around(today),
         )
         .await?;
@@ -273,6 +309,21 @@ pub async fn load(
         )
         .await?;
         itas_store::rounds::set_populations(db, None, &closed.id, &seed.id, 42, 1200).await?;
+        let scores_2568 = SEED_SCORES_2568
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
+            .collect();
+        itas_store::rounds::set_indicator_scores(
+            db,
+            None,
+            &closed_2568.id,
+            &seed.id,
+            &scores_2568,
+            "published",
+        )
+        .await?;
+        itas_store::rounds::set_populations(db, None, &closed_2568.id, &seed.id, 44, 1200).await?;
         for (username, name, role, agency) in USERS {
             let agency_id = match agency {
                 Some(code) => Some(

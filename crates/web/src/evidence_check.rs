@@ -314,12 +314,17 @@ pub async fn check_and_store(
     while let Some(done) = tasks.join_next().await {
         for (t, (f, headers)) in done.unwrap_or_default() {
             let terms = key_terms(fw, &t.item);
+            // "Report" items show the year before the round's.
+            let year = match fw.item(&t.item).map(|i| &i.kind) {
+                Some(ItemKind::Checklist { year, .. }) => year.fiscal_year(fiscal_year_be),
+                _ => fiscal_year_be,
+            };
             let (light, findings) = judge(
                 &t.url,
                 &f,
                 &Expectation {
                     website,
-                    fiscal_year_be,
+                    fiscal_year_be: year,
                     key_terms: &terms,
                 },
             );

@@ -10,7 +10,15 @@ pub use parse::{FrameworkError, Problem, line_col, parse};
 pub const ITA_2564_SOURCE: &str = include_str!("../../../../frameworks/ita-2564.toml");
 
 /// Names of the embedded frameworks, usable as `--framework NAME`.
-pub const EMBEDDED: &[(&str, &str)] = &[("ita-2564", ITA_2564_SOURCE)];
+pub const ITA_2568_SOURCE: &str = include_str!("../../../../frameworks/ita-2568.toml");
+pub const ITA_2569_SOURCE: &str = include_str!("../../../../frameworks/ita-2569.toml");
+
+/// Frameworks compiled into itas, oldest first; the last is the newest.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("ita-2564", ITA_2564_SOURCE),
+    ("ita-2568", ITA_2568_SOURCE),
+    ("ita-2569", ITA_2569_SOURCE),
+];
 
 /// Loads an embedded framework by name.
 pub fn embedded(name: &str) -> Option<Framework> {

@@ -14,6 +14,59 @@ pub enum Rounding {
     Staged,
     /// Exact values are carried up; only what is shown is rounded.
     FinalOnly,
+    /// Items and indicators are carried exact from the answers; tool scores
+    /// are rounded and the overall is computed from the rounded tools (the
+    /// one policy that fits every published 2564 row we hold, see
+    /// shared/ita/current-framework.md §2).
+    ToolsAndOverall,
+}
+
+/// The levels a value is published at on its way up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Item,
+    Indicator,
+    Tool,
+}
+
+impl Rounding {
+    /// Whether the next level up is computed from the value rounded at `stage`.
+    pub fn rounds(self, stage: Stage) -> bool {
+        match self {
+            Rounding::Staged => true,
+            Rounding::FinalOnly => false,
+            Rounding::ToolsAndOverall => stage == Stage::Tool,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rounding::Staged => "staged",
+            Rounding::FinalOnly => "final-only",
+            Rounding::ToolsAndOverall => "tools-and-overall",
+        }
+    }
+}
+
+/// How the overall result is named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResultRule {
+    /// Disjoint bands of the overall score (AA…F, 2564).
+    Bands,
+    /// Levels from the best down; the first whose conditions hold (overall at
+    /// least `min`, and every tool at least `tool_floor`) is the result
+    /// (ผ่านดีเยี่ยม / ผ่านดี / ผ่าน … from 2566).
+    Conditions,
+}
+
+/// The result of one agency under the framework's rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome<'a> {
+    pub level: &'a Level,
+    /// The nearest better level whose overall condition holds, when tools
+    /// below its floor hold the result back, with those tools.
+    pub held_back: Option<(&'a Level, Vec<String>)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -31,6 +84,9 @@ pub struct Level {
     pub min: Score,
     pub max: Score,
     pub name_th: String,
+    pub name_en: String,
+    /// Every tool must score at least this (conditions rule only).
+    pub tool_floor: Option<Score>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -132,7 +188,31 @@ pub enum ItemKind {
     Checklist {
         requirement_th: String,
         keywords: Vec<String>,
+        /// Which fiscal year the evidence belongs to: the round's own ("plan"
+        /// items) or the one before it ("report" items).
+        year: YearRef,
     },
+}
+
+/// The fiscal year an OIT item's evidence refers to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum YearRef {
+    /// The round's fiscal year (plans, current data).
+    #[default]
+    Current,
+    /// The fiscal year before the round's (reports of what was done).
+    Previous,
+}
+
+impl YearRef {
+    /// The Buddhist-era fiscal year to look for on the evidence page.
+    pub fn fiscal_year(self, round_year: i32) -> i32 {
+        match self {
+            YearRef::Current => round_year,
+            YearRef::Previous => round_year - 1,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -153,6 +233,11 @@ pub struct Framework {
     pub name_th: String,
     pub name_en: String,
     pub rounding: Rounding,
+    pub result_rule: ResultRule,
+    /// Parts not confirmed by an official NACC text: part → note. A round on
+    /// such a framework shows a notice, and reports never present these parts
+    /// as official.
+    pub provisional: std::collections::BTreeMap<String, String>,
     pub pass_mark: Score,
     pub national_target_percent: u32,
     /// Highest band first.
@@ -210,8 +295,60 @@ impl Framework {
         self.indicator(number).and_then(|i| self.tool(&i.tool))
     }
 
-    /// The level band holding `score`.
+    /// The result of an overall score and tool scores under the framework's rule.
+    pub fn result(
+        &self,
+        overall: Score,
+        tools: &std::collections::BTreeMap<String, Score>,
+    ) -> Outcome<'_> {
+        match self.result_rule {
+            ResultRule::Bands => Outcome {
+                level: self.level_for(overall),
+                held_back: None,
+            },
+            ResultRule::Conditions => {
+                let below = |floor: Option<Score>| -> Vec<String> {
+                    floor.map_or_else(Vec::new, |f| {
+                        self.tools
+                            .iter()
+                            .filter(|t| tools.get(&t.code).is_some_and(|s| *s < f))
+                            .map(|t| t.code.clone())
+                            .collect()
+                    })
+                };
+                let mut held_back = None;
+                for l in &self.levels {
+                    if overall < l.min {
+                        continue;
+                    }
+                    let short = below(l.tool_floor);
+                    if short.is_empty() {
+                        return Outcome {
+                            level: l,
+                            held_back,
+                        };
+                    }
+                    held_back = Some((l, short));
+                }
+                // Validation makes the last level always apply; be safe anyway.
+                Outcome {
+                    level: &self.levels[self.levels.len() - 1],
+                    held_back,
+                }
+            }
+        }
+    }
+
+    /// The level band holding `score` (bands rule; under the conditions rule,
+    /// the first level whose overall condition holds, ignoring tool floors).
     pub fn level_for(&self, score: Score) -> &Level {
+        if self.result_rule == ResultRule::Conditions {
+            return self
+                .levels
+                .iter()
+                .find(|l| score >= l.min)
+                .unwrap_or(&self.levels[self.levels.len() - 1]);
+        }
         self.levels
             .iter()
             .find(|l| score >= l.min && score <= l.max)

@@ -72,6 +72,10 @@ struct RawFramework {
     name_en: String,
     #[serde(default = "default_rounding")]
     rounding: Rounding,
+    #[serde(default = "default_rule")]
+    result_rule: Spanned<ResultRule>,
+    #[serde(default)]
+    provisional: BTreeMap<String, String>,
     pass_mark: Spanned<RawNumber>,
     #[serde(default = "default_target")]
     national_target_percent: u32,
@@ -92,6 +96,22 @@ struct RawFramework {
 fn default_rounding() -> Rounding {
     Rounding::Staged
 }
+fn default_rule() -> Spanned<ResultRule> {
+    Spanned::new(0..0, ResultRule::Bands)
+}
+
+impl<'de> Deserialize<'de> for ResultRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "bands" => Ok(ResultRule::Bands),
+            "conditions" => Ok(ResultRule::Conditions),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown result rule '{other}' (expected 'bands' or 'conditions')"
+            ))),
+        }
+    }
+}
 fn default_target() -> u32 {
     80
 }
@@ -102,8 +122,9 @@ impl<'de> Deserialize<'de> for Rounding {
         match s.as_str() {
             "staged" => Ok(Rounding::Staged),
             "final-only" => Ok(Rounding::FinalOnly),
+            "tools-and-overall" => Ok(Rounding::ToolsAndOverall),
             other => Err(serde::de::Error::custom(format!(
-                "unknown rounding policy '{other}' (expected 'staged' or 'final-only')"
+                "unknown rounding policy '{other}' (expected 'staged', 'final-only' or 'tools-and-overall')"
             ))),
         }
     }
@@ -127,9 +148,14 @@ impl<'de> Deserialize<'de> for ToolKind {
 struct RawLevel {
     code: String,
     min: RawNumber,
-    max: RawNumber,
+    /// Bands only; a conditions level runs to 100.
+    max: Option<RawNumber>,
     #[serde(default)]
     name_th: String,
+    #[serde(default)]
+    name_en: String,
+    /// Conditions only: every tool must score at least this.
+    tool_floor: Option<RawNumber>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +235,8 @@ struct RawItem {
     requirement_th: Option<String>,
     #[serde(default)]
     keywords: Vec<String>,
+    /// Checklist items: "current" (default) or "previous" fiscal year.
+    year: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +336,8 @@ fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
         name_th: raw.name_th.clone(),
         name_en: raw.name_en.clone(),
         rounding: raw.rounding,
+        result_rule: *raw.result_rule.get_ref(),
+        provisional: raw.provisional.clone(),
         pass_mark,
         national_target_percent: raw.national_target_percent,
         levels,
@@ -345,6 +375,9 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
         c.at(0, "no level bands: add [[levels]] covering 0 to 100");
         return Vec::new();
     }
+    if *raw.result_rule.get_ref() == ResultRule::Conditions {
+        return build_condition_levels(raw, c);
+    }
     let mut seen = BTreeSet::new();
     let mut levels: Vec<(usize, Level)> = Vec::new();
     for l in &raw.levels {
@@ -354,7 +387,25 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
             c.at(at, format!("duplicate level code '{}'", r.code));
         }
         let min = score_field(c, at, &r.min, &format!("level {} min", r.code));
-        let max = score_field(c, at, &r.max, &format!("level {} max", r.code));
+        let max = match &r.max {
+            Some(m) => score_field(c, at, m, &format!("level {} max", r.code)),
+            None => {
+                c.at(
+                    at,
+                    format!("level {} has no max (bands need min and max)", r.code),
+                );
+                Score::ZERO
+            }
+        };
+        if r.tool_floor.is_some() {
+            c.at(
+                at,
+                format!(
+                    "level {}: tool_floor needs result_rule = \"conditions\"",
+                    r.code
+                ),
+            );
+        }
         if min > max {
             c.at(
                 at,
@@ -368,6 +419,8 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
                 min,
                 max,
                 name_th: r.name_th.clone(),
+                name_en: r.name_en.clone(),
+                tool_floor: None,
             },
         ));
     }
@@ -417,6 +470,69 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
         }
     }
     levels.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Levels of the conditions rule, in file order (best first): each needs the
+/// overall at least `min` and, with `tool_floor`, every tool at least that;
+/// the first that holds is the result, so the last must always hold.
+fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
+    let mut seen = BTreeSet::new();
+    let mut out: Vec<Level> = Vec::new();
+    for l in &raw.levels {
+        let at = l.span().start;
+        let r = l.get_ref();
+        if !seen.insert(r.code.clone()) {
+            c.at(at, format!("duplicate level code '{}'", r.code));
+        }
+        let min = score_field(c, at, &r.min, &format!("level {} min", r.code));
+        if let Some(m) = &r.max {
+            let max = score_field(c, at, m, &format!("level {} max", r.code));
+            if max != Score::HUNDRED {
+                c.at(
+                    at,
+                    format!(
+                        "level {}: under the conditions rule a level runs to 100 (max {max} given)",
+                        r.code
+                    ),
+                );
+            }
+        }
+        let tool_floor = r
+            .tool_floor
+            .as_ref()
+            .map(|f| score_field(c, at, f, &format!("level {} tool_floor", r.code)));
+        if let Some(prev) = out.last()
+            && min > prev.min
+        {
+            c.at(
+                at,
+                format!(
+                    "level {} (from {min}) comes after {} (from {}): list levels from the best down",
+                    r.code, prev.code, prev.min
+                ),
+            );
+        }
+        out.push(Level {
+            code: r.code.clone(),
+            min,
+            max: Score::HUNDRED,
+            name_th: r.name_th.clone(),
+            name_en: r.name_en.clone(),
+            tool_floor,
+        });
+    }
+    if let (Some(last), Some(raw_last)) = (out.last(), raw.levels.last())
+        && (last.min != Score::ZERO || last.tool_floor.is_some())
+    {
+        c.at(
+            raw_last.span().start,
+            format!(
+                "the last level {} must always apply: min 0 and no tool_floor",
+                last.code
+            ),
+        );
+    }
+    out
 }
 
 fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
@@ -714,9 +830,24 @@ fn build_items(
                         ),
                     );
                 }
+                let year = match r.year.as_deref() {
+                    None | Some("current") => YearRef::Current,
+                    Some("previous") => YearRef::Previous,
+                    Some(other) => {
+                        c.at(
+                            at,
+                            format!(
+                                "item {}: year '{other}' (expected 'current' or 'previous')",
+                                r.code
+                            ),
+                        );
+                        YearRef::Current
+                    }
+                };
                 ItemKind::Checklist {
                     requirement_th: r.requirement_th.clone().unwrap_or_default(),
                     keywords: r.keywords.clone(),
+                    year,
                 }
             }
             _ => {

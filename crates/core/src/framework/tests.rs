@@ -377,3 +377,78 @@ fn weights_as_strings_and_fractions_are_exact() {
         .replacen("weight = 0.5", "weight = \"2/3\"", 1);
     assert!(parse("mini.toml", &text).is_ok());
 }
+
+#[test]
+fn the_embedded_current_frameworks_are_valid_and_marked_provisional() {
+    for name in ["ita-2568", "ita-2569"] {
+        let fw = super::embedded(name).unwrap();
+        assert_eq!(fw.indicators.len(), 10, "{name}");
+        assert_eq!(fw.checklist_items().count(), 26, "{name}: 26 OIT items");
+        assert_eq!(fw.result_rule, super::ResultRule::Conditions);
+        assert_eq!(fw.rounding, super::Rounding::ToolsAndOverall);
+        assert!(fw.provisional.contains_key("questionnaires"));
+        assert_eq!(
+            fw.levels
+                .iter()
+                .map(|l| l.name_th.as_str())
+                .collect::<Vec<_>>(),
+            ["ผ่านดีเยี่ยม", "ผ่านดี", "ผ่าน", "ต้องปรับปรุง", "ต้องปรับปรุงโดยด่วน"]
+        );
+        // "Report" items look for the year before the round's.
+        let previous = fw
+            .checklist_items()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    super::ItemKind::Checklist {
+                        year: super::YearRef::Previous,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert!(previous >= 6, "{name}: {previous} report items");
+    }
+    assert!(ita_2564().provisional.is_empty());
+}
+
+const CONDITIONS: &str = r#"result_rule = "conditions"
+
+[[levels]]
+code = "good"
+min = 85
+tool_floor = 85
+[[levels]]
+code = "pass"
+min = 85
+[[levels]]
+code = "fail"
+min = 0
+"#;
+
+#[test]
+fn a_conditions_rule_is_validated() {
+    // MINI with its level bands replaced by `levels`.
+    let with = |levels: &str| {
+        let head_end = MINI.find("[[levels]]").unwrap();
+        let rest = MINI.find("[scales.yn]").unwrap();
+        format!("{}{levels}\n{}", &MINI[..head_end], &MINI[rest..])
+    };
+    let fw = parse("c.toml", &with(CONDITIONS)).unwrap();
+    assert_eq!(fw.levels.len(), 3);
+    let bad = with(&CONDITIONS.replace(
+        "code = \"fail\"\nmin = 0",
+        "code = \"fail\"\nmin = 0\ntool_floor = 10",
+    ));
+    let err = parse("c.toml", &bad).unwrap_err().to_string();
+    assert!(err.contains("must always apply"), "{err}");
+    let bad = with(&CONDITIONS.replace("code = \"pass\"\nmin = 85", "code = \"pass\"\nmin = 90"));
+    let err = parse("c.toml", &bad).unwrap_err().to_string();
+    assert!(err.contains("from the best down"), "{err}");
+    let bands_with_floor = MINI.replace(
+        "code = \"P\"\nmin = 50",
+        "code = \"P\"\nmin = 50\ntool_floor = 60",
+    );
+    let err = parse("c.toml", &bands_with_floor).unwrap_err().to_string();
+    assert!(err.contains("tool_floor needs result_rule"), "{err}");
+}

@@ -7,7 +7,7 @@
 use super::framework_arg::load;
 use itas_core::Score;
 use itas_core::analysis::{analyse, plan_to_target};
-use itas_core::framework::{Framework, ItemKind, ToolKind};
+use itas_core::framework::{Framework, ItemKind, ResultRule, ToolKind};
 use itas_core::scoring::{Inputs, score};
 use itas_core::thai::thai_digits;
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,14 +184,34 @@ fn thai_table(fw: &Framework, card: &itas_core::Scorecard, below: &[u32]) -> Str
             thai_digits(&card.tools[&tool.code].to_string())
         );
     }
-    let level = fw.level_for(card.overall);
-    let _ = writeln!(
-        s,
-        "\nคะแนนรวม {}  ระดับ {} ({})",
-        thai_digits(&card.overall.to_string()),
-        card.level,
-        level.name_th
-    );
+    let outcome = fw.result(card.overall, &card.tools);
+    let overall = thai_digits(&card.overall.to_string());
+    let _ = match fw.result_rule {
+        ResultRule::Bands => writeln!(
+            s,
+            "\nคะแนนรวม {overall}  ระดับ {} ({})",
+            card.level, outcome.level.name_th
+        ),
+        ResultRule::Conditions => writeln!(
+            s,
+            "\nคะแนนรวม {overall}  ผลการประเมิน {}",
+            outcome.level.name_th
+        ),
+    };
+    if let Some((better, tools)) = &outcome.held_back {
+        let floor = better.tool_floor.unwrap_or(fw.pass_mark);
+        let low: Vec<String> = tools
+            .iter()
+            .map(|t| format!("{t} {}", thai_digits(&card.tools[t].to_string())))
+            .collect();
+        let _ = writeln!(
+            s,
+            "ยังไม่ได้ \"{}\" เพราะ {} ต่ำกว่า {}",
+            better.name_th,
+            low.join(", "),
+            thai_digits(&floor.to_string())
+        );
+    }
     let _ = writeln!(
         s,
         "ตัวชี้วัดที่ต่ำกว่า {} คะแนน: {} ตัวชี้วัด",

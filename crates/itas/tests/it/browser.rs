@@ -266,7 +266,7 @@ impl Harness {
                     .ok()
                     .flatten()
                     .is_some()
-                    && itas_store::rounds::list(&db).await.unwrap().len() == 2
+                    && itas_store::rounds::list(&db).await.unwrap().len() == 3
                 {
                     break db;
                 }
@@ -517,9 +517,9 @@ async fn every_role_walks_its_journey_in_chromium() {
     std::fs::remove_dir_all(&downloads).unwrap();
     std::fs::create_dir_all(&downloads).unwrap();
     b.b.go(&format!("{base}/agency/rounds/{round}/oit")).await;
-    b.b.type_into("textarea[name='o1.urls']", &format!("{base}/"))
+    b.b.type_into("textarea[name='O1.urls']", &format!("{base}/"))
         .await;
-    b.b.type_into("textarea[name='o1.explanation']", "แผนผังโครงสร้างอยู่หน้าแรก")
+    b.b.type_into("textarea[name='O1.explanation']", "แผนผังโครงสร้างอยู่หน้าแรก")
         .await;
     let submit = b.b.find_all("button[name=action][value=submit]").await;
     b.b.click_and_wait(&submit[0]).await;
@@ -551,18 +551,18 @@ async fn every_role_walks_its_journey_in_chromium() {
         ))
         .await;
     b.b.click_and_wait(&review[0]).await;
-    let fail = b.b.find_all("#o1 input[value=fail]").await;
+    let fail = b.b.find_all("#O1 input[value=fail]").await;
     b.b.click(&fail[0]).await;
     let reason =
-        b.b.find_all("#o1 select[name=reason] option[value=wrong_year]")
+        b.b.find_all("#O1 select[name=reason] option[value=wrong_year]")
             .await;
     b.b.click(&reason[0]).await;
-    b.b.type_into("#o1 input[name=comment]", "ไม่ระบุปีงบประมาณ")
+    b.b.type_into("#O1 input[name=comment]", "ไม่ระบุปีงบประมาณ")
         .await;
     b.b.screenshot("assessor-deciding").await;
-    let save = b.b.find_all("#o1 form button[type=submit]").await;
+    let save = b.b.find_all("#O1 form button[type=submit]").await;
     b.b.click_and_wait(&save[0]).await;
-    assert!(b.b.url().await.ends_with("#o2"), "on to the next item");
+    assert!(b.b.url().await.ends_with("#O2"), "on to the next item");
     let decided = itas_store::oit::decisions(&b.db, &agency, &round)
         .await
         .unwrap();

@@ -331,7 +331,15 @@ both_backends!(
         let code = link(&app, "EIT").await;
         let mut c = app.client();
         let mut tallies = std::collections::BTreeMap::new();
-        let fw = ita_2564();
+        // The current round's own framework (its questions are the 2564 ones;
+        // its rounding policy is its own).
+        let round = app.current_round().await;
+        let fw = itas_store::rounds::get(&app.db, &round)
+            .await
+            .unwrap()
+            .unwrap()
+            .framework()
+            .unwrap();
         for k in 0..6usize {
             let fields = all_fields("EIT", |item, cell, n| (item.len() + cell + k) % n);
             for (key, v) in &fields {

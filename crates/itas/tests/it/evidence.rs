@@ -108,13 +108,13 @@ async fn run(backend: Backend) {
 
     let site = format!("http://localhost:{port}");
     let urls = [
-        ("o1", format!("{site}/ok")),
-        ("o2", format!("{site}/notfound")),
-        ("o3", format!("{site}/loop")),
-        ("o4", format!("{site}/slow")),
-        ("o5", format!("{site}/huge")),
-        ("o6", format!("{site}/noyear")),
-        ("o7", format!("http://127.0.0.1:{port}/ok")),
+        ("O1", format!("{site}/ok")),
+        ("O2", format!("{site}/notfound")),
+        ("O3", format!("{site}/loop")),
+        ("O4", format!("{site}/slow")),
+        ("O5", format!("{site}/huge")),
+        ("O6", format!("{site}/noyear")),
+        ("O7", format!("http://127.0.0.1:{port}/ok")),
     ];
     let mut fields: Vec<(String, String)> = Vec::new();
     for (code, url) in &urls {
@@ -143,21 +143,21 @@ async fn run(backend: Backend) {
             .unwrap_or_else(|| panic!("no check for {code}"))
             .clone()
     };
-    let o1 = get("o1");
+    let o1 = get("O1");
     assert_eq!(
         (o1.light.as_str(), o1.findings.clone()),
         ("amber", vec!["no_tls".to_string()]),
         "plain http is the only remark"
     );
-    assert_eq!(get("o2").light, "red");
-    assert_eq!(get("o2").findings, ["http_error"]);
-    assert_eq!(get("o2").status, Some(404));
-    assert_eq!(get("o3").findings, ["redirect_loop"]);
-    assert_eq!(get("o4").findings, ["unreachable"], "slow page times out");
-    assert!(get("o5").findings.contains(&"too_large".to_string()));
-    assert_eq!(get("o5").bytes, 1024 * 1024, "body capped");
-    assert!(get("o6").findings.contains(&"no_fiscal_year".to_string()));
-    assert!(get("o7").findings.contains(&"other_domain".to_string()));
+    assert_eq!(get("O2").light, "red");
+    assert_eq!(get("O2").findings, ["http_error"]);
+    assert_eq!(get("O2").status, Some(404));
+    assert_eq!(get("O3").findings, ["redirect_loop"]);
+    assert_eq!(get("O4").findings, ["unreachable"], "slow page times out");
+    assert!(get("O5").findings.contains(&"too_large".to_string()));
+    assert_eq!(get("O5").bytes, 1024 * 1024, "body capped");
+    assert!(get("O6").findings.contains(&"no_fiscal_year".to_string()));
+    assert!(get("O7").findings.contains(&"other_domain".to_string()));
 
     // The agency sees the lights and reasons before the deadline.
     let page = c.get(&format!("/agency/rounds/{round}/oit")).await.body;
@@ -192,7 +192,7 @@ async fn run(backend: Backend) {
         .await
         .unwrap();
     let r = a
-        .post_form(&format!("{base}/o1"), &[("result", "pass")])
+        .post_form(&format!("{base}/O1"), &[("result", "pass")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     wait_checks(&app, &agency, &round, "review", 1).await;
@@ -208,7 +208,7 @@ async fn run(backend: Backend) {
         .await
         .unwrap()
         .values()
-        .find(|c| c.item == "o1")
+        .find(|c| c.item == "O1")
         .unwrap()
         .clone();
     assert_eq!(
@@ -255,12 +255,12 @@ async fn itas_check_evidence_on_the_command_line() {
     set_website(&db, "KK-HUANONG", &format!("http://localhost:{port}")).await;
     let items = [
         (
-            "o1".to_string(),
+            "O1".to_string(),
             format!("http://localhost:{port}/ok"),
             String::new(),
         ),
         (
-            "o2".to_string(),
+            "O2".to_string(),
             format!("http://localhost:{port}/notfound"),
             String::new(),
         ),
@@ -291,7 +291,7 @@ async fn itas_check_evidence_on_the_command_line() {
         text.contains("2 URLs checked; green 0, amber 1, red 1"),
         "{text}"
     );
-    assert!(text.contains("o2") && text.contains("http_error"), "{text}");
+    assert!(text.contains("O2") && text.contains("http_error"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

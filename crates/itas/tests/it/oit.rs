@@ -42,7 +42,7 @@ async fn full_round(backend: crate::app::Backend) {
     let app = crate::app::spawn_app_with(backend, crate::evidence::quick()).await;
     let round = app.current_round().await;
     let agency = app.agency_id("KK-HUANONG").await;
-    let fw = embedded("ita-2564").unwrap();
+    let fw = embedded("ita-2569").unwrap();
     let fy = itas_store::rounds::get(&app.db, &round)
         .await
         .unwrap()
@@ -66,8 +66,8 @@ async fn full_round(backend: crate::app::Backend) {
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
             &[
-                ("o1.urls", "ftp://huanong.go.th/x"),
-                ("o1.explanation", "หน้าโครงสร้าง"),
+                ("O1.urls", "ftp://huanong.go.th/x"),
+                ("O1.explanation", "หน้าโครงสร้าง"),
             ],
         )
         .await;
@@ -95,8 +95,8 @@ async fn full_round(backend: crate::app::Backend) {
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
             &[
-                ("o1.urls", "http://localhost/changed"),
-                ("o1.explanation", ""),
+                ("O1.urls", "http://localhost/changed"),
+                ("O1.explanation", ""),
             ],
         )
         .await;
@@ -109,7 +109,7 @@ async fn full_round(backend: crate::app::Backend) {
     assert_eq!(other.get(&base).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         other
-            .post_form(&format!("{base}/o1"), &[("result", "pass")])
+            .post_form(&format!("{base}/O1"), &[("result", "pass")])
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -117,21 +117,21 @@ async fn full_round(backend: crate::app::Backend) {
     let mut assessor = app.signed_in("assessor1").await;
     let page = assessor.get(&base).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(&format!("{site}/oit/o1")));
+    assert!(page.body.contains(&format!("{site}/oit/O1")));
     // A fail without a reason is refused.
     let r = assessor
-        .post_form(&format!("{base}/o1"), &[("result", "fail")])
+        .post_form(&format!("{base}/O1"), &[("result", "fail")])
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("กรุณาเลือกเหตุผลที่ไม่ผ่าน"));
     for c in &codes {
         let form: Vec<(&str, &str)> = match c.as_str() {
-            "o1" => vec![
+            "O1" => vec![
                 ("result", "fail"),
                 ("reason", "wrong_year"),
                 ("comment", "เป็นข้อมูลปี 2563"),
             ],
-            "o42" => vec![
+            "O25" => vec![
                 ("result", "fail"),
                 ("reason", "unreachable"),
                 ("comment", ""),
@@ -156,7 +156,7 @@ async fn full_round(backend: crate::app::Backend) {
     let r = agency_c
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
-            &[("o2.urls", "http://localhost/x"), ("o2.explanation", "")],
+            &[("O2.urls", "http://localhost/x"), ("O2.explanation", "")],
         )
         .await;
     assert_eq!(
@@ -168,10 +168,10 @@ async fn full_round(backend: crate::app::Backend) {
         .post_form(
             &format!("/agency/rounds/{round}/oit"),
             &[
-                ("o1.urls", format!("{site}/ok").as_str()),
-                ("o1.explanation", "แก้เป็นข้อมูลปี 2564"),
-                ("o42.urls", format!("{site}/oit/o42-new").as_str()),
-                ("o42.explanation", ""),
+                ("O1.urls", format!("{site}/ok").as_str()),
+                ("O1.explanation", "แก้เป็นข้อมูลปี 2564"),
+                ("O25.urls", format!("{site}/oit/O25-new").as_str()),
+                ("O25.explanation", ""),
             ],
         )
         .await;
@@ -183,18 +183,18 @@ async fn full_round(backend: crate::app::Backend) {
     assert!(page.contains(&format!("{site}/ok")), "the revised URL");
     let r = assessor
         .post_form(
-            &format!("{base}/o2"),
+            &format!("{base}/O2"),
             &[("result", "fail"), ("reason", "incomplete")],
         )
         .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "o2 passed in round 1");
+    assert_eq!(r.status, StatusCode::CONFLICT, "O2 passed in round 1");
     let r = assessor
-        .post_form(&format!("{base}/o1"), &[("result", "pass")])
+        .post_form(&format!("{base}/O1"), &[("result", "pass")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = assessor
         .post_form(
-            &format!("{base}/o42"),
+            &format!("{base}/O25"),
             &[
                 ("result", "fail"),
                 ("reason", "other"),
@@ -204,8 +204,8 @@ async fn full_round(backend: crate::app::Backend) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 
-    // The engine on the same decisions: everything passed but o42.
-    let passed: BTreeSet<String> = codes.iter().filter(|c| *c != "o42").cloned().collect();
+    // The engine on the same decisions: everything passed but O25.
+    let passed: BTreeSet<String> = codes.iter().filter(|c| *c != "O25").cloned().collect();
     let expected = score_available(
         &fw,
         &Inputs {
@@ -257,7 +257,7 @@ both_backends!(
     |app| {
         let round = app.current_round().await;
         let agency = app.agency_id("KK-HUANONG").await;
-        let fw = embedded("ita-2564").unwrap();
+        let fw = embedded("ita-2569").unwrap();
         move_to(&app, &round, Phase::Collection).await;
         crate::app::iit_without_codes(&app.db).await;
         // Six answers per survey tool through the public links.

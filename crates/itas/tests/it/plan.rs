@@ -4,8 +4,6 @@
 
 use crate::both_backends;
 use axum::http::StatusCode;
-use itas_core::Score;
-use std::collections::BTreeMap;
 
 both_backends!(the_agency_tracks_its_plan_through_the_year, |app| {
     let agency = app.agency_id("KK-HUANONG").await;
@@ -129,14 +127,8 @@ both_backends!(the_agency_tracks_its_plan_through_the_year, |app| {
     let mut other = app.signed_in("banphai").await;
     assert_eq!(other.get(&plan).await.status, StatusCode::FORBIDDEN);
 
-    // The next round's results link back to this plan.
-    let current = app.current_round().await;
-    let scores: BTreeMap<u32, Score> = (1..=10)
-        .map(|n| (n, Score::from_hundredths(8_000)))
-        .collect();
-    itas_store::rounds::set_indicator_scores(&app.db, None, &current, &agency, &scores, "test")
-        .await
-        .unwrap();
+    // The next round's results (2568, published) link back to this plan.
+    let current = app.round_id("ITA 2568").await;
     let page = c
         .get(&format!("/agencies/{agency}/results/{current}"))
         .await

@@ -129,11 +129,11 @@ both_backends!(
         let agency = app.agency_id("KK-HUANONG").await;
         let current = app.current_round().await;
         // Results entered for the current round (still collecting, not published).
-        let values = [95, 90, 90, 90, 90, 85, 85, 85, 80, 50];
+        let values = [9820, 9000, 9000, 9000, 9000, 8500, 8500, 8500, 8000, 5000];
         let scores: BTreeMap<u32, Score> = values
             .iter()
             .enumerate()
-            .map(|(i, v)| (i as u32 + 1, Score::from_hundredths(v * 100)))
+            .map(|(i, v)| (i as u32 + 1, Score::from_hundredths(*v)))
             .collect();
         itas_store::rounds::set_indicator_scores(&app.db, None, &current, &agency, &scores, "test")
             .await
@@ -154,15 +154,16 @@ both_backends!(
             .get(&format!("/agencies/{agency}/results/{current}"))
             .await;
         assert_eq!(r.status, StatusCode::OK);
-        // Beside last year's 93.20 for indicator 1: +1.80.
-        assert!(r.body.contains("ปี ๒๕๖๔"), "previous round column");
+        // Beside the previous round's (2568, another framework) 96.40 for
+        // indicator 1: +1.80; indicators compare where their names match.
+        assert!(r.body.contains("ปี ๒๕๖๘"), "previous round column");
         assert!(
             r.body.contains("+๑.๘๐"),
             "change against the previous round"
         );
-        // The engine's numbers: IIT (95+90*4)/5 = 91.00; EIT 85.00; OIT 65.00;
-        // overall 0.3*91 + 0.3*85 + 0.4*65 = 78.80.
-        assert!(r.body.contains("๗๘.๘๐"));
+        // The engine's numbers: IIT (98.2+90*4)/5 = 91.64; EIT 85.00; OIT 65.00;
+        // overall 0.3*91.64 + 0.3*85 + 0.4*65 = 78.992 → 78.99.
+        assert!(r.body.contains("๗๘.๙๙"));
     }
 );
 
@@ -196,4 +197,29 @@ both_backends!(the_qr_poster_is_an_a4_pdf_with_the_agency_and_link, |app| {
         info.contains("595.276 x 841.89") || info.contains("(A4)"),
         "{info}"
     );
+});
+
+both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
+    let agency = app.agency_id("KK-HUANONG").await;
+    let round = app.round_id("ITA 2568").await;
+    let r = app
+        .client()
+        .get(&format!("/agencies/{agency}/results/{round}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // IIT 95.60, EIT 84.13, OIT 89.17 → 89.59: above 85, yet ผ่าน, not ผ่านดี.
+    assert!(r.body.contains("๘๙.๕๙"), "{}", r.body);
+    assert!(r.body.contains("<span class=\"level\">ผ่าน</span>"));
+    assert!(
+        r.body.contains("เพราะ EIT ๘๔.๑๓ ต่ำกว่า ๘๕") && r.body.contains("ผ่านดี"),
+        "the page says why"
+    );
+    // A round on a framework with provisional parts says so to the central office.
+    let mut admin = app.signed_in("admin").await;
+    let current = app.current_round().await;
+    let page = admin.get(&format!("/admin/rounds/{current}")).await.body;
+    assert!(page.contains("ตรวจกับคู่มือ ป.ป.ช. ก่อนใช้"));
+    let closed = app.round_id("ITA 2564").await;
+    let page = admin.get(&format!("/admin/rounds/{closed}")).await.body;
+    assert!(!page.contains("ตรวจกับคู่มือ ป.ป.ช. ก่อนใช้"));
 });

@@ -299,6 +299,8 @@ struct RoundPage {
     assessors: Vec<User>,
     assignments: Vec<(String, String, String, String)>,
     errors: FieldErrors,
+    /// Parts of the round's framework not confirmed by an official text.
+    provisional: Vec<String>,
 }
 
 /// A participant with its responses against the minimum, per survey tool.
@@ -402,7 +404,12 @@ async fn round_view(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let provisional = round
+        .framework()
+        .map(|fw| fw.provisional.values().cloned().collect())
+        .unwrap_or_default();
     let page = RoundPage {
+        provisional,
         ctx,
         round,
         state: st,

@@ -229,6 +229,10 @@ struct ResultsPage {
     overall: String,
     level: String,
     level_name: String,
+    /// Conditions rule: the result a tool below its floor holds back, in words.
+    held_back: String,
+    /// Letter bands (2564) or result labels (2566 on).
+    labels: bool,
     table_html: String,
     bars_svg: String,
     previous: Option<String>,
@@ -328,7 +332,14 @@ async fn results_page(
         previous_plan,
         overall: ctx.num(&l.card.overall.to_string()),
         level: l.card.level.clone(),
-        level_name: l.fw.level_for(l.card.overall).name_th.clone(),
+        level_name: l
+            .fw
+            .result(l.card.overall, &l.card.tools)
+            .level
+            .name_th
+            .clone(),
+        held_back: held_back_text(&ctx, &l.fw, &l.card),
+        labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),
         bars_svg: itas_reports::html::bars_svg(&bars, l.fw.pass_mark.hundredths()),
         previous: l.previous.as_ref().map(|(r, _)| r.name.clone()),
@@ -403,4 +414,33 @@ async fn report_docx(
         file_name(&l, "docx"),
         docx,
     ))
+}
+
+/// "ยังไม่ได้ผ่านดี เพราะ EIT 84.99 ต่ำกว่า 85" when a tool floor holds the result back.
+pub fn held_back_text(
+    ctx: &PageCtx,
+    fw: &itas_core::Framework,
+    card: &itas_core::Scorecard,
+) -> String {
+    let Some((better, tools)) = fw.result(card.overall, &card.tools).held_back else {
+        return String::new();
+    };
+    let floor = ctx.num(&better.tool_floor.unwrap_or(fw.pass_mark).to_string());
+    let low: Vec<String> = tools
+        .iter()
+        .map(|t| format!("{t} {}", ctx.num(&card.tools[t].to_string())))
+        .collect();
+    ctx.pick(
+        &format!(
+            "ยังไม่ได้ \"{}\" เพราะ {} ต่ำกว่า {floor} ซึ่งเป็นเกณฑ์ขั้นต่ำของทุกแบบวัดในระดับนั้น คะแนน OIT เพียงอย่างเดียวยกระดับนี้ไม่ได้",
+            better.name_th,
+            low.join(", ")
+        ),
+        &format!(
+            "Not \"{}\": {} below {floor}, the floor every tool must reach for it; OIT alone cannot lift it",
+            if better.name_en.is_empty() { &better.name_th } else { &better.name_en },
+            low.join(", ")
+        ),
+    )
+    .to_string()
 }
