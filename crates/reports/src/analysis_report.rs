@@ -5,7 +5,7 @@
 
 use crate::document::{Bar, Block, Document, Row, Table};
 use itas_core::analysis::{Analysis, Plan, analyse};
-use itas_core::framework::ToolKind;
+use itas_core::framework::{ResultRule, ToolKind};
 use itas_core::thai::{Digits, FiscalYear, MONTHS_ABBR, format_date};
 use itas_core::{Framework, Score, Scorecard};
 use time::Date;
@@ -232,9 +232,15 @@ pub fn results_table(
     let mut cells = vec!["คะแนนภาพรวม".to_string(), w.n(card.overall)];
     with_prev(&mut cells, card.overall, prev.map(|p| p.card.overall));
     rows.push(Row::total(cells));
-    let mut cells = vec!["ระดับผลการประเมิน".to_string(), card.level.clone()];
+    let mut cells = vec!["ระดับผลการประเมิน".to_string(), result_name(fw, card)];
     if let Some(p) = prev {
-        cells.push(p.card.level.clone());
+        // The previous round may name its result another way (AA…F or labels).
+        let shown = if p.card.level.chars().all(|c| c.is_ascii_uppercase()) {
+            p.card.level.clone()
+        } else {
+            p.card.level_th.clone()
+        };
+        cells.push(shown);
         cells.push(String::new());
     }
     rows.push(Row::total(cells));
@@ -295,10 +301,10 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
         agency.name
     )));
     b.push(Block::Body(format!(
-        "บัดนี้ ผลการประเมินได้ประกาศแล้ว {} ได้คะแนนภาพรวม {} คะแนน อยู่ในระดับ {} จึงได้วิเคราะห์ผลการประเมินรายตัวชี้วัด และจัดทำมาตรการและแนวทางการพัฒนาสำหรับปีงบประมาณ พ.ศ. {next_fy} รายละเอียดปรากฏตามเอกสารที่แนบมาพร้อมนี้",
+        "บัดนี้ ผลการประเมินได้ประกาศแล้ว {} ได้คะแนนภาพรวม {} คะแนน {} จึงได้วิเคราะห์ผลการประเมินรายตัวชี้วัด และจัดทำมาตรการและแนวทางการพัฒนาสำหรับปีงบประมาณ พ.ศ. {next_fy} รายละเอียดปรากฏตามเอกสารที่แนบมาพร้อมนี้",
         agency.name,
         w.n(card.overall),
-        card.level
+        result_phrase(fw, card, false)
     )));
     b.push(Block::Body("จึงเรียนมาเพื่อโปรดทราบและพิจารณาสั่งการ".into()));
     b.push(Block::Signature(vec![
@@ -345,25 +351,50 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
             })
             .collect(),
     }));
-    b.push(Block::Body(format!(
-        "ผลการประเมินรายงานเป็นคะแนนคู่กับระดับผลการประเมิน {} ระดับ ดังนี้",
-        w.n(fw.levels.len())
-    )));
-    b.push(Block::Table(Table {
-        widths: vec![2, 1, 2],
-        header: vec!["คะแนน".into(), "ระดับ".into(), "ความหมาย".into()],
-        rows: fw
-            .levels
-            .iter()
-            .map(|l| {
-                Row::normal(vec![
-                    w.n(format!("{} – {}", l.min, l.max)),
-                    l.code.clone(),
-                    l.name_th.clone(),
-                ])
-            })
-            .collect(),
-    }));
+    if fw.result_rule == ResultRule::Conditions {
+        b.push(Block::Body(format!(
+            "ผลการประเมินรายงานเป็นคะแนนคู่กับผลการประเมิน {} ระดับ โดยใช้ระดับแรกที่เข้าเงื่อนไข ดังนี้",
+            w.n(fw.levels.len())
+        )));
+        b.push(Block::Table(Table {
+            widths: vec![1, 3],
+            header: vec!["ผลการประเมิน".into(), "เงื่อนไข".into()],
+            rows: fw
+                .levels
+                .iter()
+                .map(|l| {
+                    let floor = l
+                        .tool_floor
+                        .map(|f| format!(" และทุกแบบวัดได้ตั้งแต่ {} คะแนน", w.n(f)))
+                        .unwrap_or_default();
+                    Row::normal(vec![
+                        l.name_th.clone(),
+                        format!("คะแนนภาพรวมตั้งแต่ {} คะแนน{floor}", w.n(l.min)),
+                    ])
+                })
+                .collect(),
+        }));
+    } else {
+        b.push(Block::Body(format!(
+            "ผลการประเมินรายงานเป็นคะแนนคู่กับระดับผลการประเมิน {} ระดับ ดังนี้",
+            w.n(fw.levels.len())
+        )));
+        b.push(Block::Table(Table {
+            widths: vec![2, 1, 2],
+            header: vec!["คะแนน".into(), "ระดับ".into(), "ความหมาย".into()],
+            rows: fw
+                .levels
+                .iter()
+                .map(|l| {
+                    Row::normal(vec![
+                        w.n(format!("{} – {}", l.min, l.max)),
+                        l.code.clone(),
+                        l.name_th.clone(),
+                    ])
+                })
+                .collect(),
+        }));
+    }
 
     // 2. Results.
     b.push(Block::Heading(format!(
@@ -385,21 +416,29 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
 
     // 3. Analysis.
     b.push(Block::Heading(format!("{}. การวิเคราะห์ผลการประเมิน", w.n(3))));
-    let level_name = fw
-        .levels
-        .iter()
-        .find(|l| l.code == card.level)
-        .map(|l| format!(" ({})", l.name_th))
-        .unwrap_or_default();
+    let mut first = format!(
+        "{}) ผลการประเมินภาพรวมของ{} ได้ {} คะแนน {}",
+        w.n(1),
+        agency.name,
+        w.n(card.overall),
+        result_phrase(fw, card, true)
+    );
+    // Under a tool-floor rule, say which tool holds the result back.
+    if let Some((better, tools)) = fw.result(card.overall, &card.tools).held_back {
+        let low: Vec<String> = tools
+            .iter()
+            .map(|t| format!("{t} ได้ {} คะแนน", w.n(card.tools[t])))
+            .collect();
+        first.push_str(&format!(
+            " ยังไม่ได้ \"{}\" เพราะ {} ต่ำกว่า {} คะแนน ซึ่งเป็นเกณฑ์ขั้นต่ำของทุกแบบวัดในระดับนั้น การผ่านข้อ OIT เพิ่มอย่างเดียวจึงยกระดับผลการประเมินไม่ได้ ต้องยกคะแนน{}ให้ถึงเกณฑ์ด้วย",
+            better.name_th,
+            low.join(" และ "),
+            w.n(better.tool_floor.unwrap_or(fw.pass_mark)),
+            tools.join(" และ ")
+        ));
+    }
     let mut points = vec![
-        format!(
-            "{}) ผลการประเมินภาพรวมของ{} ได้ {} คะแนน อยู่ในระดับ {}{}",
-            w.n(1),
-            agency.name,
-            w.n(card.overall),
-            card.level,
-            level_name
-        ),
+        first,
         format!(
             "{}) ตัวชี้วัดที่ได้คะแนนสูงสุด คือ {} ส่วนตัวชี้วัดที่ได้คะแนนต่ำสุด คือ {}",
             w.n(2),
@@ -582,5 +621,23 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
     Document {
         title: format!("{subject} {}", agency.name),
         blocks: b,
+    }
+}
+
+/// The result as named in the text: "อยู่ในระดับ C" (with its meaning when
+/// `named`) under letter bands, "ผลการประเมิน "ผ่าน"" under labels.
+fn result_phrase(fw: &Framework, card: &Scorecard, named: bool) -> String {
+    match fw.result_rule {
+        ResultRule::Bands if named => format!("อยู่ในระดับ {} ({})", card.level, card.level_th),
+        ResultRule::Bands => format!("อยู่ในระดับ {}", card.level),
+        ResultRule::Conditions => format!("ผลการประเมิน \"{}\"", card.level_th),
+    }
+}
+
+/// The result as a table cell: the letter (2564) or the label (2566 on).
+fn result_name(fw: &Framework, card: &Scorecard) -> String {
+    match fw.result_rule {
+        ResultRule::Bands => card.level.clone(),
+        ResultRule::Conditions => card.level_th.clone(),
     }
 }

@@ -183,3 +183,36 @@ fn with_oit_results_the_report_plans_the_way_to_85() {
     );
     assert!(text.contains("O42") && text.contains("+5.00"));
 }
+
+/// A 2568 agency above 85 whose EIT is below it: the report names the label
+/// ผ่าน, lists the conditions, and says the EIT holds it back.
+#[test]
+fn a_label_framework_report_says_which_tool_holds_the_result_back() {
+    let file = out_dir("labels").join("report-2568.html");
+    let o = itas(&[
+        "report",
+        "--framework",
+        "ita-2568",
+        "--indicators",
+        "96.40,95.10,98.20,94.80,93.50,86.10,83.40,82.90,95.00,83.33",
+        "--agency",
+        AGENCY,
+        "--date",
+        "2025-09-01",
+        "--format",
+        "html",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&file).unwrap();
+    for text in [
+        "ผลการประเมิน &quot;ผ่าน&quot;",
+        "คะแนนภาพรวมตั้งแต่ ๙๕.๐๐ คะแนน และทุกแบบวัดได้ตั้งแต่ ๙๕.๐๐ คะแนน",
+        "ยังไม่ได้ &quot;ผ่านดี&quot; เพราะ EIT ได้ ๘๔.๑๓ คะแนน ต่ำกว่า ๘๕.๐๐ คะแนน",
+        "๘๙.๕๙",
+    ] {
+        assert!(html.contains(text), "{text} not in the report");
+    }
+    assert!(!html.contains("อยู่ในระดับ pass"));
+}

@@ -219,3 +219,34 @@ fn migrate_import_and_backup_from_the_command_line() {
     assert!(stderr(&o).contains("refusing to overwrite"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_label_framework_adds_level_th_and_held_back_by() {
+    let o = crate::support::itas(&[
+        "score",
+        "--framework",
+        "ita-2569",
+        "--indicators",
+        "95.01,95.01,95.01,95.01,95.01,84.99,84.99,84.99,100,100",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", crate::support::stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&crate::support::stdout(&o)).unwrap();
+    assert_eq!(v["overall"], 94.0);
+    assert_eq!(v["level"], "pass");
+    assert_eq!(v["level_th"], "ผ่าน");
+    assert_eq!(v["held_back_by"], serde_json::json!(["EIT"]));
+    let o = crate::support::itas(&[
+        "score",
+        "--framework",
+        "ita-2569",
+        "--indicators",
+        "95.01,95.01,95.01,95.01,95.01,84.99,84.99,84.99,100,100",
+    ]);
+    let text = crate::support::stdout(&o);
+    assert!(text.contains("ผลการประเมิน ผ่าน"), "{text}");
+    assert!(
+        text.contains("ยังไม่ได้ \"ผ่านดี\" เพราะ EIT ๘๔.๙๙ ต่ำกว่า ๘๕.๐๐"),
+        "{text}"
+    );
+}
