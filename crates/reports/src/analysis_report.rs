@@ -232,7 +232,11 @@ pub fn results_table(
     let mut cells = vec!["คะแนนภาพรวม".to_string(), w.n(card.overall)];
     with_prev(&mut cells, card.overall, prev.map(|p| p.card.overall));
     rows.push(Row::total(cells));
-    let mut cells = vec!["ระดับผลการประเมิน".to_string(), result_name(fw, card)];
+    let row_name = match fw.result_rule {
+        ResultRule::Bands => "ระดับผลการประเมิน",
+        ResultRule::Conditions => "ผลการประเมิน",
+    };
+    let mut cells = vec![row_name.to_string(), result_name(fw, card)];
     if let Some(p) = prev {
         // The previous round may name its result another way (AA…F or labels).
         let shown = if p.card.level.chars().all(|c| c.is_ascii_uppercase()) {
@@ -394,6 +398,14 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
                 })
                 .collect(),
         }));
+    }
+
+    // What the framework itself does not yet confirm is said, never presented
+    // as the NACC's official text.
+    if !fw.provisional.is_empty() {
+        b.push(Block::Para(
+            "หมายเหตุ: กรอบการประเมินปีนี้บางส่วนยังไม่ได้ยืนยันกับคู่มือการประเมินของสำนักงาน ป.ป.ช. (เช่น ชุดคำถาม IIT/EIT การจัดกลุ่มข้อ OIT และเกณฑ์ผลการประเมินที่ต่ำกว่า ๘๕ คะแนน) คะแนนคำนวณตามกรอบที่ใช้ในรอบนี้".into(),
+        ));
     }
 
     // 2. Results.

@@ -216,3 +216,28 @@ fn a_label_framework_report_says_which_tool_holds_the_result_back() {
     }
     assert!(!html.contains("อยู่ในระดับ pass"));
 }
+
+#[test]
+fn a_provisional_framework_is_never_presented_as_official() {
+    let file = out_dir("labels").join("report-2569.html");
+    let o = itas(&[
+        "report",
+        "--framework",
+        "ita-2569",
+        "--indicators",
+        SEED,
+        "--agency",
+        AGENCY,
+        "--format",
+        "html",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("ยังไม่ได้ยืนยันกับคู่มือการประเมินของสำนักงาน ป.ป.ช."));
+    let file = out_dir("labels").join("report-2564.html");
+    report("html", &[], &file);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(!html.contains("ยังไม่ได้ยืนยันกับคู่มือ"), "2564 is confirmed");
+}
