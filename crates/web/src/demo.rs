@@ -294,36 +294,28 @@ pub async fn load(
         let seed = itas_store::agencies::by_code(db, SEED_AGENCY)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let scores = SEED_SCORES
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
-            .collect();
-        itas_store::rounds::set_indicator_scores(
-            db,
-            None,
-            &closed.id,
-            &seed.id,
-            &scores,
-            "published",
-        )
-        .await?;
-        itas_store::rounds::set_populations(db, None, &closed.id, &seed.id, 42, 1200).await?;
-        let scores_2568 = SEED_SCORES_2568
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
-            .collect();
-        itas_store::rounds::set_indicator_scores(
-            db,
-            None,
-            &closed_2568.id,
-            &seed.id,
-            &scores_2568,
-            "published",
-        )
-        .await?;
-        itas_store::rounds::set_populations(db, None, &closed_2568.id, &seed.id, 44, 1200).await?;
+        // Published results of the seed agency: the seed's own 2564 figures,
+        // and a 2568 result held back by its EIT.
+        for (round, published, staff) in [
+            (&closed, &SEED_SCORES, 42),
+            (&closed_2568, &SEED_SCORES_2568, 44),
+        ] {
+            let scores = published
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
+                .collect();
+            itas_store::rounds::set_indicator_scores(
+                db,
+                None,
+                &round.id,
+                &seed.id,
+                &scores,
+                "published",
+            )
+            .await?;
+            itas_store::rounds::set_populations(db, None, &round.id, &seed.id, staff, 1200).await?;
+        }
         for (username, name, role, agency) in USERS {
             let agency_id = match agency {
                 Some(code) => Some(

@@ -189,6 +189,41 @@ fn terminate(mut child: Child) {
     let _ = child.wait();
 }
 
+/// A demo server on a mounted filesystem, with the seed agency's EIT link.
+struct Running {
+    url: String,
+    log: PathBuf,
+    port: u16,
+    addr: String,
+    server: Child,
+    round: String,
+    agency: String,
+    code: String,
+}
+
+impl Running {
+    async fn on(mount: &Mount) -> Running {
+        let url = mount.db_url();
+        let log = mount.dir.with_extension("log");
+        let port = free_port();
+        let server = serve(&url, port, &log);
+        wait_ready(port).await;
+        let db = Db::connect(&url).await.unwrap();
+        let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
+        db.close().await;
+        Running {
+            addr: format!("127.0.0.1:{port}"),
+            url,
+            log,
+            port,
+            server,
+            round,
+            agency,
+            code,
+        }
+    }
+}
+
 /// Respondents submitting whole questionnaires until stopped; each answer's
 /// id goes to `acked` (303, "saved") or `refused` (any other answer).
 struct Load {
@@ -625,15 +660,16 @@ async fn an_io_error_on_sqlite_is_loud_and_loses_no_acknowledged_write() {
         return;
     }
     let mount = Mount::ext4(64);
-    let url = mount.db_url();
-    let log = mount.dir.with_extension("log");
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let server = serve(&url, port, &log);
-    wait_ready(port).await;
-    let db = Db::connect(&url).await.unwrap();
-    let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
-    db.close().await;
+    let Running {
+        url,
+        log,
+        port,
+        addr,
+        server,
+        round,
+        agency,
+        code,
+    } = Running::on(&mount).await;
     let load = Load::start(&addr, &code, 8);
     wait_until("answers flow", T, async || load.acked().len() >= 300).await;
     acked_visible_now(&url, &round, &agency, &load).await;
@@ -687,15 +723,15 @@ async fn power_loss_on_sqlite_keeps_every_acknowledged_answer() {
         return;
     }
     let mount = Mount::ext4(64);
-    let url = mount.db_url();
-    let log = mount.dir.with_extension("log");
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let server = serve(&url, port, &log);
-    wait_ready(port).await;
-    let db = Db::connect(&url).await.unwrap();
-    let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
-    db.close().await;
+    let Running {
+        url,
+        addr,
+        server,
+        round,
+        agency,
+        code,
+        ..
+    } = Running::on(&mount).await;
     let load = Load::start(&addr, &code, 16);
     wait_until("answers flow", T, async || load.acked().len() >= 500).await;
     // The power goes: nothing that was not fsynced reaches the disk.
