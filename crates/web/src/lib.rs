@@ -9,6 +9,7 @@ pub mod cache;
 pub mod demo;
 pub mod error;
 pub mod evidence_check;
+pub mod framework_xlsx;
 pub mod i18n;
 pub mod import;
 pub mod loadgen;

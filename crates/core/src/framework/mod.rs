@@ -2,9 +2,11 @@
 
 mod model;
 mod parse;
+mod write;
 
 pub use model::*;
 pub use parse::{FrameworkError, Problem, line_col, parse};
+pub use write::{quote, to_toml};
 
 /// The framework embedded in the binary: ITA fiscal year 2564.
 pub const ITA_2564_SOURCE: &str = include_str!("../../../../frameworks/ita-2564.toml");

@@ -452,3 +452,17 @@ fn a_conditions_rule_is_validated() {
     let err = parse("c.toml", &bands_with_floor).unwrap_err().to_string();
     assert!(err.contains("tool_floor needs result_rule"), "{err}");
 }
+
+#[test]
+fn every_embedded_framework_writes_back_to_the_same_model() {
+    for (name, _) in super::EMBEDDED {
+        let fw = super::embedded(name).unwrap();
+        let text = super::to_toml(&fw);
+        let again = parse(&format!("{name}.toml"), &text)
+            .unwrap_or_else(|e| panic!("{name} written back does not parse: {e}"));
+        assert_eq!(
+            again, fw,
+            "{name}: the written file reads back to the same model"
+        );
+    }
+}

@@ -7,6 +7,18 @@ pub fn load(spec: &str) -> Result<Framework, String> {
     if let Some(fw) = framework::embedded(spec) {
         return Ok(fw);
     }
+    if spec.ends_with(".xlsx") {
+        let bytes = std::fs::read(spec)
+            .map_err(|e| format!("cannot read framework workbook {spec}: {e}"))?;
+        let toml = itas_web::framework_xlsx::import(&bytes).map_err(|problems| {
+            problems
+                .iter()
+                .map(|p| format!("{spec}: {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        return framework::parse(spec, &toml).map_err(|e| e.to_string());
+    }
     if spec.ends_with(".toml") || std::path::Path::new(spec).exists() {
         let source = std::fs::read_to_string(spec)
             .map_err(|e| format!("cannot read framework file {spec}: {e}"))?;
@@ -20,8 +32,11 @@ pub fn load(spec: &str) -> Result<Framework, String> {
 }
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct FrameworkArgs {
-    /// An embedded framework name or a framework TOML file.
+    #[command(subcommand)]
+    action: Option<FrameworkAction>,
+    /// An embedded framework name, or a framework file (TOML or XLSX).
     #[arg(default_value = "ita-2564")]
     framework: String,
     /// Print the validated model as JSON.
@@ -29,7 +44,51 @@ pub struct FrameworkArgs {
     json: bool,
 }
 
+#[derive(clap::Subcommand)]
+enum FrameworkAction {
+    /// Write a framework as an XLSX workbook (one sheet per part) to edit in Excel.
+    Export {
+        /// An embedded framework name, or a framework file (TOML or XLSX).
+        framework: String,
+        #[arg(short = 'o', long)]
+        output: std::path::PathBuf,
+    },
+    /// Read a framework workbook into a TOML file; every problem is named by
+    /// sheet, row and column (exit 2).
+    Import {
+        file: std::path::PathBuf,
+        #[arg(short = 'o', long)]
+        output: std::path::PathBuf,
+    },
+}
+
 pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
+    match a.action {
+        Some(FrameworkAction::Export { framework, output }) => {
+            let fw = load(&framework)?;
+            let bytes = itas_web::framework_xlsx::export(&fw).map_err(|e| e.to_string())?;
+            std::fs::write(&output, bytes)
+                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            println!("wrote {} ({})", output.display(), fw.code);
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        Some(FrameworkAction::Import { file, output }) => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let toml = itas_web::framework_xlsx::import(&bytes).map_err(|problems| {
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {p}", file.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            std::fs::write(&output, &toml)
+                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            println!("wrote {} (valid)", output.display());
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        None => {}
+    }
     let fw = load(&a.framework)?;
     if a.json {
         println!(

@@ -151,6 +151,14 @@ async fn cases(app: &TestApp) -> Vec<Case> {
         ),
         post(format!("/admin/rounds/{current}/compute"), vec![], CENTRAL),
         get(format!("/admin/rounds/{current}/quality"), CENTRAL),
+        get(format!("/admin/rounds/{current}/framework.xlsx"), CENTRAL),
+        get(format!("/admin/rounds/{current}/framework.toml"), CENTRAL),
+        Case {
+            method: Method::POST,
+            path: s("/admin/rounds/framework-file"),
+            body: Body::File,
+            allowed: CENTRAL,
+        },
         post(
             format!("/admin/rounds/{current}/quality/{huanong}/IIT"),
             vec![("decision", s("accept")), ("reason", s(""))],

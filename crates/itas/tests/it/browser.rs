@@ -475,8 +475,29 @@ async fn every_role_walks_its_journey_in_chromium() {
             .is_some(),
         "imported through the browser"
     );
-    // Open a new round: a name and the seven phase dates.
+    // Open a new round on a framework from a workbook: upload, checked, then
+    // a name and the seven phase dates.
+    let workbook = b.dir.join("framework-2568.xlsx");
+    let fw = itas_core::framework::embedded("ita-2568").unwrap();
+    std::fs::write(&workbook, itas_web::framework_xlsx::export(&fw).unwrap()).unwrap();
     b.b.go(&format!("{base}/admin/rounds/new")).await;
+    let upload = b.b.find_all("#framework_upload").await;
+    b.b.cmd(
+        "POST",
+        &format!("/element/{}/value", upload[0]),
+        Some(json!({ "text": workbook.display().to_string() })),
+    )
+    .await;
+    let check =
+        b.b.find_all("form[action='/admin/rounds/framework-file'] button[type=submit]")
+            .await;
+    b.b.click_until(&check[0], "ตรวจกรอบการประเมินแล้ว ถูกต้อง")
+        .await;
+    b.b.screenshot("admin-framework-upload").await;
+    assert!(
+        b.b.source().await.contains("ita-2568"),
+        "the checked framework is in the form"
+    );
     b.b.type_into("#name", "ITA ทดสอบจากเบราว์เซอร์").await;
     b.b.cmd(
         "POST",
@@ -498,8 +519,8 @@ async fn every_role_walks_its_journey_in_chromium() {
             .await
             .unwrap()
             .iter()
-            .any(|r| r.name == "ITA ทดสอบจากเบราว์เซอร์"),
-        "round opened through the browser"
+            .any(|r| r.name == "ITA ทดสอบจากเบราว์เซอร์" && r.framework_code == "ita-2568"),
+        "round opened through the browser on the uploaded framework"
     );
     let (round, agency, _) = crate::app::demo_link(&b.db, "EIT").await;
     b.b.go(&format!("{base}/admin/rounds/{round}")).await;

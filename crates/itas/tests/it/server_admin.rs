@@ -501,3 +501,90 @@ both_backends!(xlsx_import_reports_rows_by_spreadsheet_line, |app| {
             .is_some()
     );
 });
+
+both_backends!(a_framework_workbook_is_checked_used_and_downloaded, |app| {
+    let mut admin = app.signed_in("admin").await;
+    let fw = itas_core::framework::embedded("ita-2568").unwrap();
+    // A broken workbook: every problem named by sheet, row and column.
+    let mut sheets = itas_web::framework_xlsx::sheets_of(&fw);
+    let tools = sheets.iter_mut().find(|(n, _)| *n == "tools").unwrap();
+    tools.1[1][2] = "0.9".into();
+    let broken = itas_web::framework_xlsx::write_book(&sheets).unwrap();
+    let r = admin
+        .post_file(
+            "/admin/rounds/framework-file",
+            "file",
+            "broken.xlsx",
+            &broken,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains(
+            "แผ่นงาน tools แถว 2 / sheet tools, row 2: tool weights sum to 1.6 instead of 1"
+        ),
+        "{}",
+        r.body
+    );
+    // A good one: checked and put into the form.
+    let good = itas_web::framework_xlsx::export(&fw).unwrap();
+    let r = admin
+        .post_file(
+            "/admin/rounds/framework-file",
+            "file",
+            "ita-2568.xlsx",
+            &good,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("ตรวจกรอบการประเมินแล้ว ถูกต้อง: ita-2568"));
+    let toml = r
+        .body
+        .split("name=\"framework_toml\" rows=\"4\">")
+        .nth(1)
+        .and_then(|s| s.split("</textarea>").next())
+        .expect("the form holds the framework")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let r = admin
+        .post_form(
+            "/admin/rounds",
+            &[
+                ("name", "รอบจากไฟล์ Excel"),
+                ("fiscal_year", "2568"),
+                ("framework", "ita-2564"),
+                ("framework_toml", &toml),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let round = app.round_id("รอบจากไฟล์ Excel").await;
+    let stored = itas_store::rounds::get(&app.db, &round)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.framework().unwrap(),
+        fw,
+        "the round runs on the uploaded framework"
+    );
+    // The round's framework downloads as a workbook that reads back the same.
+    let r = admin
+        .get(&format!("/admin/rounds/{round}/framework.xlsx"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let back = itas_web::framework_xlsx::import(&r.bytes).unwrap();
+    assert_eq!(itas_core::framework::parse("x.toml", &back).unwrap(), fw);
+    let mut agency = app.signed_in("huanong").await;
+    assert_eq!(
+        agency
+            .get(&format!("/admin/rounds/{round}/framework.xlsx"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+});

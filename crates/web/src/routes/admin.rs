@@ -23,7 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(home))
         .route("/admin/rounds/new", get(new_round_page))
         .route("/admin/rounds", post(create_round))
+        .route("/admin/rounds/framework-file", post(framework_file))
         .route("/admin/rounds/{id}", get(round_page))
+        .route("/admin/rounds/{id}/{file}", get(round_framework_download))
         .route("/admin/rounds/{id}/phases", post(set_phases))
         .route("/admin/rounds/{id}/compute", post(compute_scores))
         .route("/admin/rounds/{id}/participants", post(add_participants))
@@ -130,10 +132,125 @@ fn new_round_view(
 async fn new_round_page(user: CurrentUser) -> Result<Html<String>, AppError> {
     central(&user)?;
     let form = RoundForm {
-        framework: "ita-2564".into(),
+        // The newest embedded framework.
+        framework: framework::EMBEDDED
+            .last()
+            .map_or("ita-2564", |(n, _)| n)
+            .into(),
         ..Default::default()
     };
     new_round_view(PageCtx::for_user(&user), form, FieldErrors::default())
+}
+
+/// A framework file uploaded on the new-round page (XLSX or TOML): checked
+/// with every problem listed at once (by sheet, row and column for a
+/// workbook), and when valid put into the form as the round's framework.
+async fn framework_file(
+    State(_state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let lang = user.lang;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Invalid).detail(e.to_string()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::new(ErrorCode::TooLarge).detail(e.to_string()))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let mut form = RoundForm::default();
+    let mut errors = FieldErrors::default();
+    let mut ctx = PageCtx::for_user(&user);
+    let checked = match &file {
+        None => Err(lang.pick("กรุณาเลือกไฟล์", "Choose a file").to_string()),
+        Some((name, bytes)) if name.to_ascii_lowercase().ends_with(".xlsx") => {
+            crate::framework_xlsx::import(bytes).map_err(|problems| {
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Some((name, bytes)) => match String::from_utf8(bytes.clone()) {
+            Ok(text) => framework::parse(name, &text)
+                .map(|_| text)
+                .map_err(|e| e.to_string()),
+            Err(_) => Err(lang
+                .pick(
+                    "ไฟล์ต้องเป็น XLSX หรือ TOML (UTF-8)",
+                    "The file must be XLSX or TOML (UTF-8)",
+                )
+                .to_string()),
+        },
+    };
+    let status = match checked {
+        Ok(toml) => {
+            let fw = framework::parse("framework.toml", &toml)
+                .map_err(|e| AppError::new(ErrorCode::Invalid).detail(e.to_string()))?;
+            ctx.notice = Some(format!(
+                "{} {} ({} {})",
+                lang.pick("ตรวจกรอบการประเมินแล้ว ถูกต้อง:", "Framework checked, valid:"),
+                fw.code,
+                lang.pick("ข้อ", "items"),
+                fw.items.len()
+            ));
+            form.fiscal_year = fw.fiscal_year.to_string();
+            form.framework_toml = toml;
+            StatusCode::OK
+        }
+        Err(problems) => {
+            errors.add("framework_file", problems);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    Ok((status, new_round_view(ctx, form, errors)?).into_response())
+}
+
+/// The round's framework as a workbook (or TOML) to edit for next year.
+async fn round_framework_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let round = rounds::get(&state.db, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = round.framework()?;
+    let (body, content_type) = match file.as_str() {
+        "framework.xlsx" => (
+            crate::framework_xlsx::export(&fw)
+                .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "framework.toml" => (
+            round.framework_source.clone().into_bytes(),
+            "application/toml; charset=utf-8",
+        ),
+        _ => return Err(ErrorCode::NotFound.into()),
+    };
+    let ext = file.rsplit('.').next().unwrap_or("xlsx");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.{ext}\"", fw.code),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Reads `start_<phase>` / `end_<phase>` fields; a phase left blank is skipped.
