@@ -474,3 +474,191 @@ mod tests {
         assert_eq!(plan.projected, card.overall);
     }
 }
+
+/// A tool below the floor a better result needs: (tool, its score, the floor).
+pub type Shortfall = (String, Score, Score);
+
+/// Under a tool-floor rule (2566 on): for each result better than the
+/// current one, either the survey tools that hold it back (OIT alone cannot
+/// lift it) or the fewest OIT items that reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelOutlook<'a> {
+    pub current: &'a crate::framework::Level,
+    /// Better results OIT alone cannot reach, best first, with what holds each back.
+    pub blocked: Vec<(&'a crate::framework::Level, Vec<Shortfall>)>,
+    /// The best result passing more OIT items can reach, with the fewest items
+    /// (needs the OIT review decisions).
+    pub reachable: Option<(&'a crate::framework::Level, Plan)>,
+}
+
+/// The outlook of a scorecard under the framework's rule; `None` under
+/// letter bands (there the plan to the pass mark says it all). `passed` are
+/// the OIT items passed so far; without them only what blocks is known.
+pub fn label_outlook<'a>(
+    fw: &'a Framework,
+    card: &Scorecard,
+    passed: Option<&BTreeSet<String>>,
+) -> Option<LabelOutlook<'a>> {
+    use crate::framework::ResultRule;
+    if fw.result_rule != ResultRule::Conditions {
+        return None;
+    }
+    let current = fw.result(card.overall, &card.tools).level;
+    let better: Vec<&crate::framework::Level> = fw
+        .levels
+        .iter()
+        .take_while(|l| l.code != current.code)
+        .collect();
+    let mut blocked = Vec::new();
+    let mut reachable = None;
+    for level in better {
+        let floor = level.tool_floor;
+        let short: Vec<Shortfall> = fw
+            .tools
+            .iter()
+            .filter(|t| t.kind == ToolKind::Survey)
+            .filter_map(|t| {
+                let s = *card.tools.get(&t.code)?;
+                floor.filter(|f| s < *f).map(|f| (t.code.clone(), s, f))
+            })
+            .collect();
+        if !short.is_empty() {
+            blocked.push((level, short));
+            continue;
+        }
+        let Some(passed) = passed else { continue };
+        if reachable.is_some() {
+            continue;
+        }
+        // The fewest OIT items whose passing makes this the result: the
+        // smallest overall target whose plan also lifts the checklist tools
+        // over the level's floor (more items never lower a result, so the
+        // search is a bisection over targets in hundredths).
+        let attempt = |t: i64| -> Option<Plan> {
+            let plan = plan_to_target(fw, card, passed, Score::from_hundredths(t));
+            if !plan.reachable {
+                return None;
+            }
+            let mut now: BTreeSet<String> = passed.clone();
+            now.extend(plan.steps.iter().map(|s| s.item.clone()));
+            let given = card
+                .indicators
+                .iter()
+                .filter(|(n, _)| {
+                    fw.tool_of_indicator(**n)
+                        .is_some_and(|t| t.kind == ToolKind::Survey)
+                })
+                .map(|(n, s)| (*n, *s))
+                .collect();
+            let inputs = crate::scoring::Inputs {
+                given,
+                passed: Some(now),
+                ..Default::default()
+            };
+            let after = crate::scoring::score(fw, &inputs).ok()?;
+            let got = fw.result(after.overall, &after.tools).level;
+            let rank = |code: &str| fw.levels.iter().position(|l| l.code == code);
+            (rank(&got.code) <= rank(&level.code)).then_some(plan)
+        };
+        // The highest overall passing every failed item gives.
+        let most = plan_to_target(fw, card, passed, Score::HUNDRED).projected;
+        let (mut lo, mut hi) = (level.min.hundredths(), most.hundredths());
+        if lo > hi {
+            continue;
+        }
+        let Some(mut best) = attempt(hi) else {
+            continue;
+        };
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match attempt(mid) {
+                Some(p) => {
+                    best = p;
+                    hi = mid;
+                }
+                None => lo = mid + 1,
+            }
+        }
+        if let Some(p) = attempt(lo) {
+            best = p;
+        }
+        reachable = Some((level, best));
+    }
+    Some(LabelOutlook {
+        current,
+        blocked,
+        reachable,
+    })
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+    use crate::scoring::{Inputs, score};
+
+    fn card(fw: &Framework, ind: [i64; 8], passed: &BTreeSet<String>) -> Scorecard {
+        let given = ind
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
+            .collect();
+        score(
+            fw,
+            &Inputs {
+                given,
+                passed: Some(passed.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_survey_tool_below_the_floor_blocks_what_oit_cannot_lift() {
+        let fw = crate::framework::embedded("ita-2568").unwrap();
+        // IIT 95.60, EIT 84.13; OIT: all but one item of each indicator.
+        let passed: BTreeSet<String> = fw
+            .checklist_items()
+            .map(|i| i.code.clone())
+            .filter(|c| c != "O1" && c != "O26")
+            .collect();
+        let c = card(
+            &fw,
+            [9640, 9510, 9820, 9480, 9350, 8610, 8340, 8290],
+            &passed,
+        );
+        let o = label_outlook(&fw, &c, Some(&passed)).unwrap();
+        assert_eq!(o.current.name_th, "ผ่าน");
+        let names: Vec<&str> = o.blocked.iter().map(|(l, _)| l.name_th.as_str()).collect();
+        assert_eq!(names, ["ผ่านดีเยี่ยม", "ผ่านดี"]);
+        let (_, short) = &o.blocked[1];
+        assert_eq!(short.len(), 1);
+        assert_eq!(short[0].0, "EIT");
+        assert_eq!(short[0].1.to_string(), "84.13");
+        assert_eq!(short[0].2.to_string(), "85.00");
+        assert!(o.reachable.is_none(), "nothing better is in OIT's reach");
+    }
+
+    #[test]
+    fn oit_items_that_lift_the_result_are_planned() {
+        let fw = crate::framework::embedded("ita-2569").unwrap();
+        // Surveys at 90: ผ่านดี needs the overall and OIT at 85 or more.
+        let passed: BTreeSet<String> = fw
+            .checklist_items()
+            .take(15)
+            .map(|i| i.code.clone())
+            .collect();
+        let c = card(&fw, [9000; 8], &passed);
+        let o = label_outlook(&fw, &c, Some(&passed)).unwrap();
+        assert_ne!(o.current.name_th, "ผ่านดี");
+        let (level, plan) = o.reachable.expect("OIT can lift it");
+        assert_eq!(level.name_th, "ผ่านดี");
+        assert!(!plan.steps.is_empty());
+        // Passing exactly those items gives ผ่านดี; the blocked list names ผ่านดีเยี่ยม.
+        let mut now = passed.clone();
+        now.extend(plan.steps.iter().map(|s| s.item.clone()));
+        let after = card(&fw, [9000; 8], &now);
+        assert_eq!(after.level_th, "ผ่านดี");
+        assert_eq!(o.blocked[0].0.name_th, "ผ่านดีเยี่ยม");
+    }
+}

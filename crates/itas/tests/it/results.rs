@@ -214,6 +214,14 @@ both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
         r.body.contains("เพราะ EIT ๘๔.๑๓ ต่ำกว่า ๘๕") && r.body.contains("ผ่านดี"),
         "the page says why"
     );
+    // The way to a better result: what each better label needs.
+    assert!(r.body.contains("ทางไปสู่ผลการประเมินที่ดีขึ้น"));
+    assert!(
+        r.body
+            .contains("ผ่านดี: ผ่าน OIT เพิ่มอย่างเดียวไม่พอ ต้องยก EIT จาก ๘๔.๑๓ ให้ถึง ๘๕.๐๐ (อีก ๐.๘๗)"),
+        "{}",
+        r.body
+    );
     // A round on a framework with provisional parts says so to the central office.
     let mut admin = app.signed_in("admin").await;
     let current = app.current_round().await;

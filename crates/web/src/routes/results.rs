@@ -12,14 +12,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use itas_core::Scorecard;
 use itas_core::directory::AgencyKind;
 use itas_core::framework::Framework;
 use itas_core::thai::{Digits, FiscalYear};
+use itas_core::{Score, Scorecard};
 use itas_reports::analysis_report::{self, Agency as ReportAgency, Previous, ReportInput};
 use itas_reports::document::Document;
 use itas_store::agencies::Agency;
 use itas_store::rounds::Round;
+use std::collections::BTreeSet;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -55,6 +56,8 @@ struct Loaded {
     card: Scorecard,
     previous: Option<(Round, Scorecard)>,
     plan: Option<itas_core::analysis::Plan>,
+    /// The OIT items passed in the final review, when known.
+    passed: Option<BTreeSet<String>>,
 }
 
 /// Who may see what: results are public once the round publishes them; before
@@ -122,7 +125,10 @@ async fn load(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
     let previous = previous_card(state, &round, agency_id).await?;
-    let plan = oit_plan(state, &fw, &card, round_id, agency_id).await?;
+    let (plan, passed) = match oit_plan(state, &fw, &card, round_id, agency_id).await? {
+        Some((plan, passed)) => (Some(plan), Some(passed)),
+        None => (None, None),
+    };
     Ok(Loaded {
         agency,
         round,
@@ -130,6 +136,7 @@ async fn load(
         card,
         previous,
         plan,
+        passed,
     })
 }
 
@@ -141,7 +148,7 @@ async fn oit_plan(
     card: &Scorecard,
     round_id: &str,
     agency_id: &str,
-) -> Result<Option<itas_core::analysis::Plan>, AppError> {
+) -> Result<Option<(itas_core::analysis::Plan, BTreeSet<String>)>, AppError> {
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
@@ -163,7 +170,12 @@ async fn oit_plan(
         .checklist_items()
         .map(|i| i.indicator)
         .all(|n| part.indicators.get(&n) == card.indicators.get(&n));
-    Ok(consistent.then(|| itas_core::analysis::plan_to_target(fw, card, &passed, fw.pass_mark)))
+    Ok(consistent.then(|| {
+        (
+            itas_core::analysis::plan_to_target(fw, card, &passed, fw.pass_mark),
+            passed,
+        )
+    }))
 }
 
 fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
@@ -231,6 +243,8 @@ struct ResultsPage {
     level_name: String,
     /// Conditions rule: the result a tool below its floor holds back, in words.
     held_back: String,
+    /// Conditions rule: each better result, what blocks it or the OIT items that reach it.
+    outlook: Vec<String>,
     /// Letter bands (2564) or result labels (2566 on).
     labels: bool,
     table_html: String,
@@ -339,6 +353,7 @@ async fn results_page(
             .name_th
             .clone(),
         held_back: held_back_text(&ctx, &l.fw, &l.card),
+        outlook: outlook_lines(&ctx, &l.fw, &l.card, l.passed.as_ref()),
         labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),
         bars_svg: itas_reports::html::bars_svg(&bars, l.fw.pass_mark.hundredths()),
@@ -443,4 +458,75 @@ pub fn held_back_text(
         ),
     )
     .to_string()
+}
+
+/// The way to a better result under a tool-floor rule, one line per result.
+pub fn outlook_lines(
+    ctx: &PageCtx,
+    fw: &itas_core::Framework,
+    card: &itas_core::Scorecard,
+    passed: Option<&BTreeSet<String>>,
+) -> Vec<String> {
+    let Some(o) = itas_core::analysis::label_outlook(fw, card, passed) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (level, short) in &o.blocked {
+        let needs: Vec<String> = short
+            .iter()
+            .map(|(tool, s, floor)| {
+                ctx.pick(
+                    &format!(
+                        "{tool} จาก {} ให้ถึง {} (อีก {})",
+                        ctx.num(&s.to_string()),
+                        ctx.num(&floor.to_string()),
+                        ctx.num(
+                            &Score::from_hundredths(floor.hundredths() - s.hundredths())
+                                .to_string()
+                        )
+                    ),
+                    &format!(
+                        "{tool} from {s} to {floor} (+{})",
+                        Score::from_hundredths(floor.hundredths() - s.hundredths())
+                    ),
+                )
+                .to_string()
+            })
+            .collect();
+        out.push(format!(
+            "{}: {} {}",
+            ctx.pick(
+                &level.name_th,
+                if level.name_en.is_empty() {
+                    &level.name_th
+                } else {
+                    &level.name_en
+                }
+            ),
+            ctx.pick(
+                "ผ่าน OIT เพิ่มอย่างเดียวไม่พอ ต้องยก",
+                "OIT alone cannot reach it; it needs"
+            ),
+            needs.join(", ")
+        ));
+    }
+    if let Some((level, plan)) = &o.reachable {
+        let items: Vec<&str> = plan.steps.iter().map(|s| s.item.as_str()).collect();
+        out.push(format!(
+            "{}: {} {} {} ({})",
+            ctx.pick(
+                &level.name_th,
+                if level.name_en.is_empty() {
+                    &level.name_th
+                } else {
+                    &level.name_en
+                }
+            ),
+            ctx.pick("ผ่านข้อ OIT เพิ่มอย่างน้อย", "pass at least"),
+            ctx.num(&plan.steps.len().to_string()),
+            ctx.pick("ข้อ", "more OIT items"),
+            items.join(", ")
+        ));
+    }
+    out
 }
