@@ -174,3 +174,21 @@ both_backends!(english_is_one_click_away, |app| {
         r.body
     );
 });
+
+both_backends!(sign_in_never_follows_next_off_the_site, |app| {
+    for bad in ["/\t/evil.example/x", "//evil.example/x", "/\n/evil.example"] {
+        let mut c = app.client();
+        let r = c
+            .post_form(
+                "/login",
+                &[
+                    ("username", "huanong"),
+                    ("password", crate::app::DEMO_PASSWORD),
+                    ("next", bad),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), "/agency", "{bad:?}");
+    }
+});

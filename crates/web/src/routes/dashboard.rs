@@ -375,14 +375,27 @@ fn download(content_type: &'static str, name: String, body: Body) -> Response {
         .into_response()
 }
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or
+/// CR first) gets a leading apostrophe, so an agency named `=HYPERLINK(…)`
+/// is shown as text, never evaluated. Plain numbers are left as they are.
+fn neutralise(c: &str) -> std::borrow::Cow<'_, str> {
+    let risky = c.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && c.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{c}"))
+    } else {
+        std::borrow::Cow::Borrowed(c)
+    }
+}
+
 fn csv_line(cells: &[String]) -> String {
     let quoted: Vec<String> = cells
         .iter()
+        .map(|c| neutralise(c))
         .map(|c| {
             if c.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", c.replace('"', "\"\""))
             } else {
-                c.clone()
+                c.into_owned()
             }
         })
         .collect();
@@ -503,6 +516,21 @@ async fn open_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_stay_text() {
+        assert_eq!(
+            csv_line(&[
+                "=HYPERLINK(\"http://x\")".into(),
+                "+1".into(),
+                "-1.5".into(),
+                "@SUM(A1)".into(),
+                "\tx".into(),
+                "ปกติ".into(),
+            ]),
+            "\"'=HYPERLINK(\"\"http://x\"\")\",+1,-1.5,'@SUM(A1),'\tx,ปกติ\r\n"
+        );
+    }
 
     #[test]
     fn csv_quotes_only_what_needs_it() {

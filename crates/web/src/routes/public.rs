@@ -167,9 +167,37 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only same-site relative paths may be a redirect target.
+/// Only same-site relative paths may be a redirect target. Control
+/// characters and spaces are refused too: browsers drop a tab or newline
+/// from a URL, so "/\t/host" would become the other site's "//host".
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    (next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace()))
+    .then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/agency"), Some("/agency"));
+        assert_eq!(safe_next("/results?round=1"), Some("/results?round=1"));
+        for bad in [
+            "//evil.example/x",
+            "/\\evil",
+            "/\t/evil.example/x",
+            "/\n/x",
+            "https://x",
+            "x",
+            "/ /x",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
 }
 
 /// Attempts per username, and per client address, in 15 minutes.
