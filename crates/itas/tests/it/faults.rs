@@ -23,7 +23,13 @@ const T: Duration = Duration::from_secs(20);
 
 /// True when this test may mount filesystems; otherwise says so (and fails in CI).
 fn can_mount(test: &str) -> bool {
-    let probe = std::env::temp_dir().join(format!("itas-mount-probe-{}", std::process::id()));
+    // One probe folder per call: the fault tests run at the same time.
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let probe = std::env::temp_dir().join(format!(
+        "itas-mount-probe-{}-{}",
+        std::process::id(),
+        PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&probe).unwrap();
     let ok = run(
         "mount",
