@@ -142,17 +142,9 @@ async fn new_round_page(user: CurrentUser) -> Result<Html<String>, AppError> {
     new_round_view(PageCtx::for_user(&user), form, FieldErrors::default())
 }
 
-/// A framework file uploaded on the new-round page (XLSX or TOML): checked
-/// with every problem listed at once (by sheet, row and column for a
-/// workbook), and when valid put into the form as the round's framework.
-async fn framework_file(
-    State(_state): State<AppState>,
-    user: CurrentUser,
-    mut multipart: Multipart,
-) -> Result<Response, AppError> {
-    central(&user)?;
-    let lang = user.lang;
-    let mut file: Option<(String, Vec<u8>)> = None;
+/// The `file` field of a multipart form: its name and bytes, if sent.
+async fn uploaded_file(multipart: &mut Multipart) -> Result<Option<(String, Vec<u8>)>, AppError> {
+    let mut file = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -167,6 +159,20 @@ async fn framework_file(
             file = Some((name, bytes.to_vec()));
         }
     }
+    Ok(file)
+}
+
+/// A framework file uploaded on the new-round page (XLSX or TOML): checked
+/// with every problem listed at once (by sheet, row and column for a
+/// workbook), and when valid put into the form as the round's framework.
+async fn framework_file(
+    State(_state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let lang = user.lang;
+    let file = uploaded_file(&mut multipart).await?;
     let mut form = RoundForm::default();
     let mut errors = FieldErrors::default();
     let mut ctx = PageCtx::for_user(&user);
@@ -896,21 +902,7 @@ async fn import_agencies(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Invalid).detail(e.to_string()))?
-    {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::new(ErrorCode::TooLarge).detail(e.to_string()))?;
-            file = Some((name, bytes.to_vec()));
-        }
-    }
+    let file = uploaded_file(&mut multipart).await?;
     let ctx = PageCtx::for_user(&user);
     let refuse = |ctx: PageCtx, error: String| -> Result<Response, AppError> {
         Ok((
