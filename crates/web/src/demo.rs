@@ -120,40 +120,47 @@ fn d(y: i32, m: u8, day: u8) -> Date {
     .unwrap_or(Date::MIN)
 }
 
+/// A calendar date as (year, month, day).
+type Ymd = (i32, u8, u8);
+
+/// A closed round's calendar: the seven phases in order, each from its
+/// first to its last day.
+fn calendar(days: [(Ymd, Ymd); 7]) -> Vec<PhaseDates> {
+    Phase::ALL
+        .iter()
+        .zip(days)
+        .map(|(phase, (s, e))| PhaseDates {
+            phase: *phase,
+            starts_on: d(s.0, s.1, s.2),
+            ends_on: d(e.0, e.1, e.2),
+        })
+        .collect()
+}
+
 /// The 2564 calendar as the NACC ran it (shared/ita/methodology.md §4).
 fn phases_2564() -> Vec<PhaseDates> {
-    let p = |phase, s, e| PhaseDates {
-        phase,
-        starts_on: s,
-        ends_on: e,
-    };
-    vec![
-        p(Phase::Setup, d(2021, 1, 4), d(2021, 2, 28)),
-        p(Phase::Collection, d(2021, 3, 1), d(2021, 5, 31)),
-        p(Phase::Review1, d(2021, 6, 1), d(2021, 6, 19)),
-        p(Phase::Revision, d(2021, 6, 20), d(2021, 7, 4)),
-        p(Phase::Review2, d(2021, 7, 5), d(2021, 7, 31)),
-        p(Phase::Publication, d(2021, 8, 1), d(2021, 8, 26)),
-        p(Phase::FollowUp, d(2021, 8, 27), d(2021, 9, 30)),
-    ]
+    calendar([
+        ((2021, 1, 4), (2021, 2, 28)),
+        ((2021, 3, 1), (2021, 5, 31)),
+        ((2021, 6, 1), (2021, 6, 19)),
+        ((2021, 6, 20), (2021, 7, 4)),
+        ((2021, 7, 5), (2021, 7, 31)),
+        ((2021, 8, 1), (2021, 8, 26)),
+        ((2021, 8, 27), (2021, 9, 30)),
+    ])
 }
 
 /// The 2568 calendar as the NACC ran it (results published mid-August 2025).
 fn phases_2568() -> Vec<PhaseDates> {
-    let p = |phase, s, e| PhaseDates {
-        phase,
-        starts_on: s,
-        ends_on: e,
-    };
-    vec![
-        p(Phase::Setup, d(2025, 1, 6), d(2025, 2, 28)),
-        p(Phase::Collection, d(2025, 3, 1), d(2025, 5, 31)),
-        p(Phase::Review1, d(2025, 6, 1), d(2025, 6, 20)),
-        p(Phase::Revision, d(2025, 6, 21), d(2025, 7, 4)),
-        p(Phase::Review2, d(2025, 7, 5), d(2025, 7, 31)),
-        p(Phase::Publication, d(2025, 8, 15), d(2025, 9, 15)),
-        p(Phase::FollowUp, d(2025, 9, 16), d(2025, 9, 30)),
-    ]
+    calendar([
+        ((2025, 1, 6), (2025, 2, 28)),
+        ((2025, 3, 1), (2025, 5, 31)),
+        ((2025, 6, 1), (2025, 6, 20)),
+        ((2025, 6, 21), (2025, 7, 4)),
+        ((2025, 7, 5), (2025, 7, 31)),
+        ((2025, 8, 15), (2025, 9, 15)),
+        ((2025, 9, 16), (2025, 9, 30)),
+    ])
 }
 
 /// The seed agency's 2568 indicators (a demo, not published figures): IIT
