@@ -232,6 +232,8 @@ pub struct Participation {
     pub iit_population: i64,
     pub eit_population: i64,
     pub joined_at: i64,
+    /// Size code for the framework's minimum-sample table; empty when unset.
+    pub size: String,
 }
 
 /// Registers agencies in a round; already registered ones are left as they are.
@@ -278,7 +280,7 @@ pub async fn participation(
     round_id: &str,
     agency_id: &str,
 ) -> Result<Option<Participation>> {
-    const Q: &str = "SELECT agency_id, round_id, iit_population, eit_population, joined_at FROM participations WHERE agency_id = $1 AND round_id = $2";
+    const Q: &str = "SELECT agency_id, round_id, iit_population, eit_population, joined_at, size FROM participations WHERE agency_id = $1 AND round_id = $2";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(agency_id)
         .bind(round_id)
@@ -467,6 +469,70 @@ mod tests {
     }
 }
 
+/// Sets agencies' sizes in a round from (agency code, size) pairs, in one
+/// transaction with one audit entry. Every code must be a participant and
+/// every size one the round's framework knows (checked by the caller, who
+/// holds the framework); an empty size clears it. Returns how many changed.
+pub async fn set_sizes(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    sizes: &[(String, String)],
+) -> Result<usize> {
+    let mut changed = 0;
+    let mut unknown = Vec::new();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for (code, size) in sizes {
+            let r = sqlx::query(
+                "UPDATE participations SET size = $1 WHERE round_id = $2 AND size <> $1 \
+                 AND agency_id = (SELECT id FROM agencies WHERE code = $3)",
+            )
+            .bind(size)
+            .bind(round_id)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() == 0 {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM participations p JOIN agencies a ON a.id = p.agency_id \
+                     WHERE p.round_id = $1 AND a.code = $2",
+                )
+                .bind(round_id)
+                .bind(code)
+                .fetch_one(&mut *tx)
+                .await?;
+                if n == 0 {
+                    unknown.push(code.clone());
+                }
+            } else {
+                changed += 1;
+            }
+        }
+        if !unknown.is_empty() {
+            tx.rollback().await?;
+        } else {
+            audit!(
+                &mut *tx,
+                actor,
+                "set_sizes",
+                "round",
+                round_id,
+                None::<String>,
+                Some(serde_json::json!({"rows": sizes.len(), "changed": changed}).to_string())
+            )?;
+            tx.commit().await?;
+        }
+    });
+    if !unknown.is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "not in this round: {}",
+            unknown.join(", ")
+        )));
+    }
+    Ok(changed)
+}
+
 /// An agency in a round, with what the round page shows of it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
 pub struct Participant {
@@ -478,10 +544,11 @@ pub struct Participant {
     pub parent_id: Option<String>,
     pub iit_population: i64,
     pub eit_population: i64,
+    pub size: String,
 }
 
 pub async fn participants(db: &Db, round_id: &str) -> Result<Vec<Participant>> {
-    const Q: &str = "SELECT a.id AS agency_id, a.code, a.name_th, a.kind, a.province, a.parent_id, p.iit_population, p.eit_population \
+    const Q: &str = "SELECT a.id AS agency_id, a.code, a.name_th, a.kind, a.province, a.parent_id, p.iit_population, p.eit_population, p.size \
         FROM participations p JOIN agencies a ON a.id = p.agency_id WHERE p.round_id = $1 ORDER BY a.code";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(round_id)

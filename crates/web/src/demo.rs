@@ -298,6 +298,14 @@ pub async fn load(
         )
         .await?;
         itas_store::rounds::join(db, None, &current.id, &ids).await?;
+        // Sizes for the framework's EIT minimum table (อบต. S/M/L, เทศบาลตำบล S/M).
+        let sizes = [
+            ("KK-HUANONG", "M"),
+            ("KK-NAIMUEANG", "S"),
+            ("KK-DONHAN", "S"),
+        ]
+        .map(|(code, size)| (code.to_string(), size.to_string()));
+        itas_store::rounds::set_sizes(db, None, &current.id, &sizes).await?;
         let seed = itas_store::agencies::by_code(db, SEED_AGENCY)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -57,7 +57,11 @@ pub const SHEETS: &[(&str, &[&str])] = &[
         ],
     ),
     ("cells", &["item", "th", "en", "reverse"]),
+    ("min_samples", &["tool", "kind", "size", "required"]),
 ];
+
+/// Sheets a workbook may leave out (an older export, a round with no table).
+const OPTIONAL_SHEETS: &[&str] = &["provisional", "min_samples"];
 
 const README_TH: &[(&str, &str)] = &[
     (
@@ -86,6 +90,10 @@ const README_TH: &[(&str, &str)] = &[
     (
         "cells",
         "ข้อย่อยของข้อคำถาม ตามลำดับ reverse = TRUE เมื่อกลับคะแนน",
+    ),
+    (
+        "min_samples",
+        "จำนวนผู้ตอบขั้นต่ำแบบตายตัวตามประเภทหน่วยงาน (kind เช่น sao, subdistrict_municipality, university) และขนาด (size เช่น S M L เว้นว่างคือทุกขนาด) ใช้แทนเกณฑ์ร้อยละของเครื่องมือนั้น",
     ),
 ];
 
@@ -294,6 +302,20 @@ pub fn sheets_of(fw: &Framework) -> Vec<(&'static str, Vec<Vec<String>>)> {
     }
     out.push(("items", items));
     out.push(("cells", cells));
+    out.push((
+        "min_samples",
+        fw.min_samples
+            .iter()
+            .map(|r| {
+                vec![
+                    r.tool.clone(),
+                    r.kind.clone(),
+                    r.size.clone(),
+                    r.required.to_string(),
+                ]
+            })
+            .collect(),
+    ));
     out
 }
 
@@ -422,7 +444,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
         let range = match book.worksheet_range(name) {
             Ok(r) => r,
             Err(_) => {
-                if *name != "provisional" {
+                if !OPTIONAL_SHEETS.contains(name) {
                     problems.push(SheetProblem {
                         sheet: name.to_string(),
                         row: 0,
@@ -734,6 +756,15 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
                 o.line(format!("year = {}", quote(&year)), t, row, "year");
             }
         }
+    }
+    for (row, m) in data.remove("min_samples").unwrap_or_default() {
+        let t = "min_samples";
+        o.line("[[min_samples]]".into(), t, row, "");
+        for k in ["tool", "kind", "size"] {
+            o.line(format!("{k} = {}", quote(&get(&m, k))), t, row, k);
+        }
+        let n = int(&get(&m, "required"), t, row, "required", &mut problems);
+        o.line(format!("required = {n}"), t, row, "required");
     }
     for (item, rows) in cells {
         for (row, _) in rows {

@@ -142,6 +142,19 @@ impl MinSample {
     }
 }
 
+/// A fixed minimum for the agencies of one kind and size, as the NACC manual
+/// sets the EIT minimum (อบต. S/M/L 30/40/50 …). It takes the place of the
+/// tool's percentage rule for those agencies.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MinSampleRow {
+    pub tool: String,
+    /// An agency kind code (`sao`, `subdistrict_municipality`, …).
+    pub kind: String,
+    /// A size code (`S`, `M`, `L` …); empty means every size of that kind.
+    pub size: String,
+    pub required: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Tool {
     pub code: String,
@@ -248,11 +261,57 @@ pub struct Framework {
     pub indicators: Vec<Indicator>,
     pub subindicators: Vec<SubIndicator>,
     pub items: Vec<Item>,
+    /// Fixed minimum samples by agency kind and size, in file order.
+    pub min_samples: Vec<MinSampleRow>,
 }
 
 impl Framework {
     pub fn tool(&self, code: &str) -> Option<&Tool> {
         self.tools.iter().find(|t| t.code == code)
+    }
+
+    /// The responses a tool needs from an agency: the fixed minimum for its
+    /// kind and size when the framework's table has one (a row for the size,
+    /// else a row for the kind), otherwise the tool's percentage rule. Nobody
+    /// can be asked for more answers than the stated population, once stated.
+    pub fn required_sample(
+        &self,
+        tool: &str,
+        kind: &str,
+        size: &str,
+        population: u32,
+    ) -> Option<u32> {
+        if let Some(row) = self.min_sample_row(tool, kind, size) {
+            return Some(if population > 0 {
+                row.required.min(population)
+            } else {
+                row.required
+            });
+        }
+        self.tool(tool)?.min_sample.map(|m| m.required(population))
+    }
+
+    /// The table row that sets a tool's minimum for an agency, if any.
+    pub fn min_sample_row(&self, tool: &str, kind: &str, size: &str) -> Option<&MinSampleRow> {
+        let of_kind = || {
+            self.min_samples
+                .iter()
+                .filter(move |r| r.tool == tool && r.kind == kind)
+        };
+        of_kind()
+            .find(|r| !size.is_empty() && r.size == size)
+            .or_else(|| of_kind().find(|r| r.size.is_empty()))
+    }
+
+    /// The size codes the minimum-sample table uses, in first-seen order.
+    pub fn sizes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.min_samples {
+            if !r.size.is_empty() && !out.contains(&r.size.as_str()) {
+                out.push(&r.size);
+            }
+        }
+        out
     }
 
     pub fn indicator(&self, number: u32) -> Option<&Indicator> {

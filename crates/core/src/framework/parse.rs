@@ -91,6 +91,18 @@ struct RawFramework {
     subindicators: Vec<Spanned<RawSubIndicator>>,
     #[serde(default)]
     items: Vec<Spanned<RawItem>>,
+    #[serde(default)]
+    min_samples: Vec<Spanned<RawMinSampleRow>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMinSampleRow {
+    tool: String,
+    kind: String,
+    #[serde(default)]
+    size: String,
+    required: u32,
 }
 
 fn default_rounding() -> Rounding {
@@ -329,6 +341,7 @@ fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
     let subindicators = build_subindicators(raw, c, &tools, &indicators);
     let items = build_items(raw, c, &tools, &indicators, &subindicators, &scales);
     check_coverage(raw, c, &tools, &indicators, &subindicators, &items);
+    let min_samples = build_min_samples(raw, c, &tools);
 
     Framework {
         code: raw.code.get_ref().clone(),
@@ -346,7 +359,70 @@ fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
         indicators,
         subindicators,
         items,
+        min_samples,
     }
+}
+
+/// The fixed minimum table: a survey tool, a known agency kind, a short size
+/// code, a positive number, and one row per tool, kind and size.
+fn build_min_samples(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) -> Vec<MinSampleRow> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for row in &raw.min_samples {
+        let at = row.span().start;
+        let r = row.get_ref();
+        match tools.iter().find(|t| t.code == r.tool) {
+            None => c.at(at, format!("min_samples: unknown tool '{}'", r.tool)),
+            Some(t) if t.kind != ToolKind::Survey => c.at(
+                at,
+                format!("min_samples: tool '{}' is not a survey", r.tool),
+            ),
+            Some(_) => {}
+        }
+        if r.kind.parse::<crate::directory::AgencyKind>().is_err() {
+            c.at(
+                at,
+                format!(
+                    "min_samples: unknown agency kind '{}' (expected one of {})",
+                    r.kind,
+                    crate::directory::AgencyKind::ALL
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let size = r.size.trim();
+        if size.chars().count() > 8 || size.chars().any(|ch| !ch.is_alphanumeric()) {
+            c.at(
+                at,
+                format!(
+                    "min_samples: size '{}' must be a short code such as S, M or L",
+                    r.size
+                ),
+            );
+        }
+        if r.required == 0 {
+            c.at(at, "min_samples: required must be at least 1");
+        }
+        if !seen.insert((r.tool.clone(), r.kind.clone(), size.to_string())) {
+            c.at(
+                at,
+                format!(
+                    "min_samples: a second row for {} {} size '{}'",
+                    r.tool, r.kind, size
+                ),
+            );
+        }
+        out.push(MinSampleRow {
+            tool: r.tool.clone(),
+            kind: r.kind.clone(),
+            size: size.to_string(),
+            required: r.required,
+        });
+    }
+    out
 }
 
 fn score_field(c: &mut Checker<'_>, at: usize, n: &RawNumber, what: &str) -> Score {

@@ -466,3 +466,101 @@ fn every_embedded_framework_writes_back_to_the_same_model() {
         );
     }
 }
+
+const TABLE: &str = r#"
+[[min_samples]]
+tool = "S"
+kind = "sao"
+size = "S"
+required = 30
+
+[[min_samples]]
+tool = "S"
+kind = "sao"
+size = "L"
+required = 50
+
+[[min_samples]]
+tool = "S"
+kind = "university"
+required = 400
+"#;
+
+#[test]
+fn a_minimum_sample_table_sets_the_minimum_by_kind_and_size() {
+    let text = MINI.replace(
+        "name_th = \"สำรวจ\"",
+        "name_th = \"สำรวจ\"\nmin_sample = { percent = 10, at_least = 20 }",
+    ) + TABLE;
+    let fw = parse("t.toml", &text).unwrap();
+    // A row for the kind and size.
+    assert_eq!(fw.required_sample("S", "sao", "S", 1000), Some(30));
+    assert_eq!(fw.required_sample("S", "sao", "L", 1000), Some(50));
+    // Never more than the stated population; the table holds while none is stated.
+    assert_eq!(fw.required_sample("S", "sao", "L", 12), Some(12));
+    assert_eq!(fw.required_sample("S", "sao", "L", 0), Some(50));
+    // A row for every size of the kind.
+    assert_eq!(fw.required_sample("S", "university", "M", 9000), Some(400));
+    // No row for this size or kind: the tool's percentage rule.
+    assert_eq!(fw.required_sample("S", "sao", "M", 1000), Some(100));
+    assert_eq!(fw.required_sample("S", "department", "", 100), Some(20));
+    assert_eq!(fw.required_sample("C", "sao", "S", 100), None);
+    assert_eq!(fw.sizes(), ["S", "L"]);
+    let again = parse("t.toml", &super::to_toml(&fw)).unwrap();
+    assert_eq!(again, fw, "the table writes back");
+}
+
+#[test]
+fn a_broken_minimum_sample_row_is_refused_where_it_stands() {
+    let with = |row: &str| MINI.to_string() + "\n[[min_samples]]\n" + row;
+    for (row, message) in [
+        (
+            "tool = \"X\"\nkind = \"sao\"\nrequired = 30\n",
+            "unknown tool 'X'",
+        ),
+        (
+            "tool = \"C\"\nkind = \"sao\"\nrequired = 30\n",
+            "'C' is not a survey",
+        ),
+        (
+            "tool = \"S\"\nkind = \"village\"\nrequired = 30\n",
+            "unknown agency kind 'village'",
+        ),
+        (
+            "tool = \"S\"\nkind = \"sao\"\nsize = \"very large\"\nrequired = 30\n",
+            "short code",
+        ),
+        ("tool = \"S\"\nkind = \"sao\"\nrequired = 0\n", "at least 1"),
+    ] {
+        let text = with(row);
+        let err = parse("t.toml", &text).expect_err(row);
+        let line = text.lines().position(|l| l == "[[min_samples]]").unwrap() + 1;
+        assert!(
+            err.problems
+                .iter()
+                .any(|p| p.message.contains(message) && p.line == line),
+            "{row}: expected '{message}' at line {line}, got {err}"
+        );
+    }
+    let twice = with("tool = \"S\"\nkind = \"sao\"\nrequired = 30\n")
+        + "\n[[min_samples]]\ntool = \"S\"\nkind = \"sao\"\nrequired = 40\n";
+    let err = parse("t.toml", &twice).unwrap_err().to_string();
+    assert!(err.contains("a second row"), "{err}");
+}
+
+#[test]
+fn the_current_frameworks_carry_the_known_eit_minimums() {
+    for name in ["ita-2568", "ita-2569"] {
+        let fw = super::embedded(name).unwrap();
+        assert_eq!(fw.required_sample("EIT", "sao", "S", 5000), Some(30));
+        assert_eq!(fw.required_sample("EIT", "sao", "M", 5000), Some(40));
+        assert_eq!(fw.required_sample("EIT", "sao", "L", 5000), Some(50));
+        assert_eq!(
+            fw.required_sample("EIT", "subdistrict_municipality", "M", 5000),
+            Some(70)
+        );
+        assert_eq!(fw.required_sample("EIT", "university", "", 9000), Some(400));
+        // A department keeps the percentage rule: 10 % of 1,000.
+        assert_eq!(fw.required_sample("EIT", "department", "", 1000), Some(100));
+    }
+}

@@ -117,6 +117,15 @@ pub fn to_toml(fw: &Framework) -> String {
             );
         }
     }
+    for r in &fw.min_samples {
+        let _ = writeln!(w, "\n[[min_samples]]");
+        let _ = writeln!(w, "tool = {}", quote(&r.tool));
+        let _ = writeln!(w, "kind = {}", quote(&r.kind));
+        if !r.size.is_empty() {
+            let _ = writeln!(w, "size = {}", quote(&r.size));
+        }
+        let _ = writeln!(w, "required = {}", r.required);
+    }
     for i in &fw.indicators {
         let _ = writeln!(w, "\n[[indicators]]");
         let _ = writeln!(w, "number = {}", i.number);

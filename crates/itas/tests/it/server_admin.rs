@@ -588,3 +588,69 @@ both_backends!(a_framework_workbook_is_checked_used_and_downloaded, |app| {
         StatusCode::FORBIDDEN
     );
 });
+
+both_backends!(the_eit_minimum_follows_the_agency_group_and_size, |app| {
+    let round = app.current_round().await;
+    let mut admin = app.signed_in("admin").await;
+    // The demo sets the seed SAO to size M: the table asks 40 EIT answers.
+    let page = admin.get(&format!("/admin/rounds/{round}")).await;
+    assert!(page.body.contains("Save sizes") || page.body.contains("บันทึกขนาด"));
+    let mut agency = app.signed_in("huanong").await;
+    let home = agency.get("/agency").await;
+    assert!(
+        home.body
+            .contains("เกณฑ์ของ องค์การบริหารส่วนตำบล ขนาด M ๔๐ คน"),
+        "{}",
+        home.body
+    );
+    // A size the framework does not know, and an agency outside the round,
+    // are refused by line, with the typed text kept.
+    let typed = "agency_code,size\r\nKK-HUANONG,XL\r\nKK-NAIMUEANG,L\r\n";
+    let r = admin
+        .post_form(&format!("/admin/rounds/{round}/sizes"), &[("sizes", typed)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("บรรทัด 2: ขนาด &#39;XL&#39;"), "{}", r.body);
+    assert!(r.body.contains("KK-NAIMUEANG,L"), "typed text kept");
+    let r = admin
+        .post_form(
+            &format!("/admin/rounds/{round}/sizes"),
+            &[("sizes", "KK-NOPE\tS")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("KK-NOPE"), "{}", r.body);
+    // Pasted from a spreadsheet: tab between code and size.
+    let r = admin
+        .post_form(
+            &format!("/admin/rounds/{round}/sizes"),
+            &[("sizes", "KK-HUANONG\tl")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let huanong = app.agency_id("KK-HUANONG").await;
+    let p = itas_store::rounds::participation(&app.db, &round, &huanong)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.size, "L");
+    let home = agency.get("/agency").await;
+    assert!(home.body.contains("ขนาด L ๕๐ คน"), "{}", home.body);
+    // Cleared: the percentage rule, and the page says why.
+    admin
+        .post_form(
+            &format!("/admin/rounds/{round}/sizes"),
+            &[("sizes", "KK-HUANONG -")],
+        )
+        .await;
+    let home = agency.get("/agency").await;
+    assert!(
+        home.body.contains("ยังไม่ได้กำหนดขนาดหน่วยงาน"),
+        "{}",
+        home.body
+    );
+    let audit = itas_store::audit::recent(&app.db, Some(&round), 50)
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|e| e.action == "set_sizes"));
+});

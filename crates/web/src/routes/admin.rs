@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/rounds/{id}/phases", post(set_phases))
         .route("/admin/rounds/{id}/compute", post(compute_scores))
         .route("/admin/rounds/{id}/participants", post(add_participants))
+        .route("/admin/rounds/{id}/sizes", post(set_sizes))
         .route("/admin/rounds/{id}/assignments", post(assign))
         .route("/admin/rounds/{id}/assignments/remove", post(unassign))
         .route("/admin/agencies", get(agencies_page).post(create_agency))
@@ -424,6 +425,20 @@ struct RoundPage {
     errors: FieldErrors,
     /// Parts of the round's framework not confirmed by an official text.
     provisional: Vec<String>,
+    /// Size codes of the framework's minimum-sample table (empty: no table).
+    sizes: Vec<String>,
+    /// What the user typed into a refused form, by field name.
+    kept: Kept,
+}
+
+/// Text a refused form had, to put back.
+#[derive(Default)]
+struct Kept(HashMap<String, String>);
+
+impl Kept {
+    fn get(&self, field: &str) -> &str {
+        self.0.get(field).map_or("", String::as_str)
+    }
 }
 
 /// A participant with its responses against the minimum, per survey tool.
@@ -439,6 +454,18 @@ async fn round_view(
     id: &str,
     notice: Option<String>,
     errors: FieldErrors,
+) -> Result<Response, AppError> {
+    round_view_keeping(state, user, id, notice, errors, HashMap::new()).await
+}
+
+/// The round page, with a refused form's text put back where it was typed.
+async fn round_view_keeping(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    notice: Option<String>,
+    errors: FieldErrors,
+    kept: HashMap<String, String>,
 ) -> Result<Response, AppError> {
     central(user)?;
     let round = rounds::get(&state.db, id)
@@ -469,13 +496,17 @@ async fn round_view(
                 .tools
                 .iter()
                 .filter_map(|t| {
-                    let m = t.min_sample?;
                     let population = if t.code == "IIT" {
                         p.iit_population
                     } else {
                         p.eit_population
                     };
-                    let min = m.required(u32::try_from(population).unwrap_or(0));
+                    let min = fw.required_sample(
+                        &t.code,
+                        &p.kind,
+                        &p.size,
+                        u32::try_from(population).unwrap_or(0),
+                    )?;
                     let n = counts
                         .get(&(p.agency_id.clone(), t.code.clone()))
                         .copied()
@@ -527,12 +558,12 @@ async fn round_view(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let provisional = round
-        .framework()
-        .map(|fw| fw.provisional.values().cloned().collect())
-        .unwrap_or_default();
+    let provisional = fw.provisional.values().cloned().collect();
+    let sizes = fw.sizes().into_iter().map(str::to_string).collect();
     let page = RoundPage {
         provisional,
+        sizes,
+        kept: Kept(kept),
         ctx,
         round,
         state: st,
@@ -656,7 +687,8 @@ async fn add_participants(
                 unknown.join(", ")
             ),
         );
-        return round_view(&state, &user, &id, None, errors).await;
+        let kept = HashMap::from([("codes".to_string(), f.codes.clone())]);
+        return round_view_keeping(&state, &user, &id, None, errors, kept).await;
     }
     let added = rounds::join(&state.db, Some(user.id()), &id, &ids).await?;
     let notice = format!(
@@ -665,6 +697,128 @@ async fn add_participants(
         added
     );
     round_view(&state, &user, &id, Some(notice), FieldErrors::default()).await
+}
+
+#[derive(serde::Deserialize)]
+struct SizesForm {
+    #[serde(default)]
+    sizes: String,
+}
+
+/// Lines of "agency code, size" (comma, tab or spaces between; pasted from a
+/// spreadsheet or a CSV file; a header line is skipped). Every problem is
+/// named by its line, all at once.
+fn parse_sizes(
+    text: &str,
+    known: &[&str],
+    lang: crate::i18n::Lang,
+) -> Result<Vec<(String, String)>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line
+            .split([',', '\t', ' ', ';'])
+            .map(|p| p.trim().trim_matches('"'))
+            .filter(|p| !p.is_empty());
+        let code = parts.next().unwrap_or_default();
+        let size = parts.next().unwrap_or_default().to_uppercase();
+        if i == 0
+            && matches!(
+                code.to_lowercase().as_str(),
+                "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
+            )
+        {
+            continue;
+        }
+        if parts.next().is_some() {
+            problems.push(format!(
+                "{} {}: {}",
+                lang.pick("บรรทัด", "line"),
+                i + 1,
+                lang.pick(
+                    "ใส่เพียงรหัสหน่วยงานและขนาด",
+                    "give only the agency code and the size"
+                )
+            ));
+        } else if !size.is_empty() && size != "-" && !known.contains(&size.as_str()) {
+            problems.push(format!(
+                "{} {}: {} '{size}' {} ({})",
+                lang.pick("บรรทัด", "line"),
+                i + 1,
+                lang.pick("ขนาด", "size"),
+                lang.pick(
+                    "ไม่มีในกรอบการประเมินของรอบนี้ ใช้ได้",
+                    "is not in this round's framework; use"
+                ),
+                known.join(", ")
+            ));
+        } else {
+            let size = if size == "-" { String::new() } else { size };
+            out.push((code.to_string(), size));
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Sets agencies' sizes for the framework's minimum-sample table.
+async fn set_sizes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<SizesForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    let round = rounds::get(&state.db, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let fw = round.framework()?;
+    let lang = user.lang;
+    let refuse = |problems: Vec<String>| {
+        let mut errors = FieldErrors::default();
+        errors.add("sizes", problems.join(" · "));
+        let kept = HashMap::from([("sizes".to_string(), f.sizes.clone())]);
+        (errors, kept)
+    };
+    let rows = match parse_sizes(&f.sizes, &fw.sizes(), lang) {
+        Ok(rows) => rows,
+        Err(problems) => {
+            let (errors, kept) = refuse(problems);
+            return round_view_keeping(&state, &user, &id, None, errors, kept).await;
+        }
+    };
+    match rounds::set_sizes(&state.db, Some(user.id()), &id, &rows).await {
+        Ok(changed) => {
+            let notice = format!(
+                "{} {}",
+                lang.pick(
+                    "บันทึกขนาดหน่วยงานแล้ว (เปลี่ยน):",
+                    "Agency sizes saved (changed):"
+                ),
+                changed
+            );
+            round_view(&state, &user, &id, Some(notice), FieldErrors::default()).await
+        }
+        Err(itas_store::StoreError::Invalid(m)) => {
+            let codes = m.trim_start_matches("not in this round: ");
+            let (errors, kept) = refuse(vec![format!(
+                "{} {codes}",
+                lang.pick(
+                    "หน่วยงานเหล่านี้ไม่อยู่ในรอบนี้:",
+                    "These agencies are not in this round:"
+                )
+            )]);
+            round_view_keeping(&state, &user, &id, None, errors, kept).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(serde::Deserialize)]

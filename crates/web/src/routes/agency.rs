@@ -157,6 +157,7 @@ async fn collection(
     fw: &Framework,
     round_id: &str,
     agency_id: &str,
+    kind: &str,
     p: &Participation,
 ) -> Result<Vec<ToolCollection>, AppError> {
     let tallies = itas_store::surveys::tallies(&state.db, round_id, agency_id).await?;
@@ -176,9 +177,12 @@ async fn collection(
         } else {
             p.eit_population
         };
-        let min = tool
-            .min_sample
-            .map(|m| m.required(u32::try_from(population).unwrap_or(0)));
+        let min = fw.required_sample(
+            &tool.code,
+            kind,
+            &p.size,
+            u32::try_from(population).unwrap_or(0),
+        );
         let (codes_issued, codes_used) =
             itas_store::surveys::access_code_counts(&state.db, round_id, agency_id, &tool.code)
                 .await?;
@@ -253,6 +257,53 @@ async fn collection(
     Ok(out)
 }
 
+/// The fixed minimums that apply to an agency of this kind and size, one
+/// line per tool: "EIT: องค์การบริหารส่วนตำบล ขนาด M ต้องมีผู้ตอบอย่างน้อย 40 คน".
+pub fn min_basis_text(ctx: &PageCtx, fw: &Framework, kind: &str, size: &str) -> Vec<String> {
+    let kind_name = ctx.kind_name(kind);
+    let mut out = Vec::new();
+    for t in &fw.tools {
+        if let Some(row) = fw.min_sample_row(&t.code, kind, size) {
+            let size_text = if row.size.is_empty() {
+                ctx.pick("ทุกขนาด", "any size").to_string()
+            } else {
+                format!("{} {}", ctx.pick("ขนาด", "size"), row.size)
+            };
+            out.push(format!(
+                "{}: {} {} {} {} {}",
+                t.code,
+                ctx.pick("เกณฑ์ของ", "the minimum for"),
+                kind_name,
+                size_text,
+                ctx.num(&row.required.to_string()),
+                ctx.pick(
+                    "คน (ตามตารางของกรอบการประเมิน)",
+                    "responses (the framework's table)"
+                )
+            ));
+        }
+    }
+    if out.is_empty() && !fw.min_samples.is_empty() {
+        let size_text = if size.is_empty() {
+            ctx.pick("ยังไม่ได้กำหนดขนาดหน่วยงาน", "no agency size set yet")
+        } else {
+            ctx.pick(
+                "ไม่มีเกณฑ์ตายตัวสำหรับกลุ่มและขนาดนี้",
+                "no fixed minimum for this group and size",
+            )
+        };
+        out.push(format!(
+            "{}: {}",
+            size_text,
+            ctx.pick(
+                "ใช้เกณฑ์ร้อยละของจำนวนประชากร",
+                "the percentage of the population applies"
+            )
+        ));
+    }
+    out
+}
+
 /// An agency's standing in one round.
 pub struct RoundCard {
     pub round: Round,
@@ -263,6 +314,8 @@ pub struct RoundCard {
     pub participation: Participation,
     pub min_iit: Option<u32>,
     pub min_eit: Option<u32>,
+    /// Which table rows set the minimums (agency group and size), in words.
+    pub min_basis: Vec<String>,
     pub scores: Option<ScoreView>,
     /// Links, counts and provisional scores, while collection is open.
     pub collection: Vec<ToolCollection>,
@@ -274,6 +327,10 @@ async fn round_cards(
     base: &str,
     agency_id: &str,
 ) -> Result<Vec<RoundCard>, AppError> {
+    let kind = itas_store::agencies::get(&state.db, agency_id)
+        .await?
+        .map(|a| a.kind)
+        .unwrap_or_default();
     let mut out = Vec::new();
     for round in rounds::rounds_of_agency(&state.db, agency_id).await? {
         let fw = round.framework()?;
@@ -286,10 +343,14 @@ async fn round_cards(
             .await?
             .ok_or(ErrorCode::NotFound)?;
         let min = |code: &str, population: i64| {
-            fw.tool(code)
-                .and_then(|t| t.min_sample)
-                .map(|m| m.required(u32::try_from(population).unwrap_or(0)))
+            fw.required_sample(
+                code,
+                &kind,
+                &participation.size,
+                u32::try_from(population).unwrap_or(0),
+            )
         };
+        let min_basis = min_basis_text(ctx, &fw, &kind, &participation.size);
         let scores = score_view(
             ctx,
             &fw,
@@ -299,7 +360,17 @@ async fn round_cards(
         let tools = if matches!(st, RoundState::Closed) {
             Vec::new()
         } else {
-            collection(state, ctx, base, &fw, &round.id, agency_id, &participation).await?
+            collection(
+                state,
+                ctx,
+                base,
+                &fw,
+                &round.id,
+                agency_id,
+                &kind,
+                &participation,
+            )
+            .await?
         };
         out.push(RoundCard {
             open: collection_open(st),
@@ -307,6 +378,7 @@ async fn round_cards(
             todo,
             min_iit: min("IIT", participation.iit_population),
             min_eit: min("EIT", participation.eit_population),
+            min_basis,
             participation,
             scores,
             collection: tools,
