@@ -40,6 +40,7 @@ macro_rules! closed_enum {
 }
 
 pub mod analysis;
+pub mod compare;
 pub mod directory;
 pub mod evidence;
 pub mod exact;

@@ -5,6 +5,7 @@
 
 use crate::document::{Bar, Block, Document, Row, Table};
 use itas_core::analysis::{Analysis, Plan, analyse};
+use itas_core::compare::{ResultChange, YearComparison, shown_level};
 use itas_core::framework::{ResultRule, ToolKind};
 use itas_core::thai::{Digits, FiscalYear, MONTHS_ABBR, format_date};
 use itas_core::{Framework, Score, Scorecard};
@@ -33,12 +34,14 @@ pub struct Measure {
     pub follow_up: String,
 }
 
-/// A published result to compare with.
+/// A published result to compare with, lined up with this round's framework.
 #[derive(Clone, Debug)]
 pub struct Previous {
-    /// How the earlier round is named in the table header.
+    /// How the earlier round is named in the table header ("ปี ๒๕๖๘").
     pub label: String,
-    pub card: Scorecard,
+    /// The earlier round's framework code, named when it differs.
+    pub framework: String,
+    pub comparison: YearComparison,
 }
 
 pub struct ReportInput<'a> {
@@ -216,7 +219,7 @@ pub fn results_table(
             with_prev(
                 &mut cells,
                 w.ind_score(i.number),
-                prev.and_then(|p| p.card.indicators.get(&i.number).copied()),
+                prev.and_then(|p| p.comparison.indicators.get(&i.number).copied()),
             );
             rows.push(Row::normal(cells));
         }
@@ -225,12 +228,12 @@ pub fn results_table(
         with_prev(
             &mut cells,
             tool_score,
-            prev.and_then(|p| p.card.tools.get(&t.code).copied()),
+            prev.and_then(|p| p.comparison.tools.get(&t.code).copied()),
         );
         rows.push(Row::total(cells));
     }
     let mut cells = vec!["คะแนนภาพรวม".to_string(), w.n(card.overall)];
-    with_prev(&mut cells, card.overall, prev.map(|p| p.card.overall));
+    with_prev(&mut cells, card.overall, prev.map(|p| p.comparison.overall));
     rows.push(Row::total(cells));
     let row_name = match fw.result_rule {
         ResultRule::Bands => "ระดับผลการประเมิน",
@@ -239,13 +242,16 @@ pub fn results_table(
     let mut cells = vec![row_name.to_string(), result_name(fw, card)];
     if let Some(p) = prev {
         // The previous round may name its result another way (AA…F or labels).
-        let shown = if p.card.level.chars().all(|c| c.is_ascii_uppercase()) {
-            p.card.level.clone()
-        } else {
-            p.card.level_th.clone()
-        };
-        cells.push(shown);
-        cells.push(String::new());
+        cells.push(shown_level(&p.comparison.level, &p.comparison.level_th));
+        cells.push(
+            match p.comparison.change {
+                ResultChange::Better => "ดีขึ้น",
+                ResultChange::Same => "คงเดิม",
+                ResultChange::Worse => "ลดลง",
+                ResultChange::DifferentRules => "ต่างเกณฑ์",
+            }
+            .to_string(),
+        );
     }
     rows.push(Row::total(cells));
     Table {
@@ -420,6 +426,9 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
         input.previous.as_ref(),
         input.digits,
     )));
+    if let Some(p) = &input.previous {
+        b.push(Block::Para(comparison_text(fw, card, p, input.digits)));
+    }
     b.push(Block::Para(format!(
         "คะแนนรายตัวชี้วัด (เส้นเกณฑ์ {} คะแนน)",
         w.n(fw.pass_mark)
@@ -638,6 +647,58 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
 
 /// The result as named in the text: "อยู่ในระดับ C" (with its meaning when
 /// `named`) under letter bands, "ผลการประเมิน "ผ่าน"" under labels.
+/// The comparison with the earlier round in words: the overall's change, the
+/// result under each year's rule, and what could not be compared.
+pub fn comparison_text(fw: &Framework, card: &Scorecard, p: &Previous, d: Digits) -> String {
+    let n = |x: String| d.apply(&x);
+    let c = &p.comparison;
+    let diff = card.overall.hundredths() - c.overall.hundredths();
+    let moved = match diff.cmp(&0) {
+        std::cmp::Ordering::Greater => format!(
+            "เพิ่มขึ้น {} คะแนน",
+            n(Score::from_hundredths(diff).to_string())
+        ),
+        std::cmp::Ordering::Less => format!(
+            "ลดลง {} คะแนน",
+            n(Score::from_hundredths(-diff).to_string())
+        ),
+        std::cmp::Ordering::Equal => "เท่าเดิม".to_string(),
+    };
+    let before = shown_level(&c.level, &c.level_th);
+    let now = result_name(fw, card);
+    let mut out = format!(
+        "เมื่อเทียบกับ{} คะแนนภาพรวม{} (จาก {} เป็น {})",
+        p.label,
+        moved,
+        n(c.overall.to_string()),
+        n(card.overall.to_string())
+    );
+    out.push_str(&match c.change {
+        ResultChange::Better => format!(" ผลการประเมินดีขึ้นจาก {before} เป็น {now}"),
+        ResultChange::Worse => format!(" ผลการประเมินลดลงจาก {before} เป็น {now}"),
+        ResultChange::Same => format!(" ผลการประเมินคงเดิม ({now})"),
+        ResultChange::DifferentRules => format!(
+            " ผลการประเมินปีก่อน {before} และปีนี้ {now} ตัดสินตามเกณฑ์ของแต่ละปีซึ่งต่างกัน จึงเทียบกันโดยตรงไม่ได้"
+        ),
+    });
+    if !c.same_framework {
+        out.push_str(&format!(
+            " กรอบการประเมินสองปีต่างกัน ({} และ {}) จึงเทียบรายตัวชี้วัดเฉพาะตัวชี้วัดที่ชื่อตรงกัน",
+            p.framework, fw.code
+        ));
+        if c.unmatched.is_empty() {
+            out.push_str(" (ตรงกันครบทุกตัวชี้วัด)");
+        } else {
+            let list: Vec<String> = c.unmatched.iter().map(|i| n(i.to_string())).collect();
+            out.push_str(&format!(
+                " ตัวชี้วัดที่ {} ไม่มีตัวชี้วัดชื่อเดียวกันในปีก่อน",
+                list.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 fn result_phrase(fw: &Framework, card: &Scorecard, named: bool) -> String {
     match fw.result_rule {
         ResultRule::Bands if named => format!("อยู่ในระดับ {} ({})", card.level, card.level_th),

@@ -158,6 +158,129 @@ pub fn summarise(fw: &Framework, key: String, rows: &[&ResultRow]) -> GroupSumma
     }
 }
 
+/// A round beside an earlier one, over the agencies assessed in both:
+/// averages of the overall and of each tool both rounds have, the share at
+/// each year's pass mark, and how many agencies went from each earlier
+/// result to each result now (each under its own year's rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundComparison {
+    pub agencies: usize,
+    /// (what, before, now): "overall" first, then tool codes.
+    pub averages: Vec<(String, Score, Score)>,
+    pub share_before: Score,
+    pub share_now: Score,
+    /// Level codes of each round, best first.
+    pub levels_before: Vec<String>,
+    pub levels_now: Vec<String>,
+    /// counts[before level index][now level index]
+    pub counts: Vec<Vec<usize>>,
+}
+
+pub fn compare_rounds(
+    now_fw: &Framework,
+    now: &[ResultRow],
+    before_fw: &Framework,
+    before: &[ResultRow],
+) -> RoundComparison {
+    use itas_core::Exact;
+    let earlier: BTreeMap<&str, &ResultRow> =
+        before.iter().map(|r| (r.agency_id.as_str(), r)).collect();
+    let pairs: Vec<(&ResultRow, &ResultRow)> = now
+        .iter()
+        .filter_map(|r| Some((*earlier.get(r.agency_id.as_str())?, r)))
+        .collect();
+    let n = pairs.len();
+    let mean = |sum: i64| {
+        if n == 0 {
+            Score::ZERO
+        } else {
+            Score::round_half_up(Exact::new(i128::from(sum), 100 * n as i128))
+        }
+    };
+    let share = |count: usize| {
+        if n == 0 {
+            Score::ZERO
+        } else {
+            Score::round_half_up(Exact::new(100 * count as i128, n as i128))
+        }
+    };
+    let mut averages = vec![(
+        "overall".to_string(),
+        mean(pairs.iter().map(|(b, _)| b.card.overall.hundredths()).sum()),
+        mean(pairs.iter().map(|(_, a)| a.card.overall.hundredths()).sum()),
+    )];
+    for t in &now_fw.tools {
+        if before_fw.tool(&t.code).is_none() {
+            continue;
+        }
+        let of = |r: &ResultRow| r.card.tools.get(&t.code).map_or(0, |s| s.hundredths());
+        averages.push((
+            t.code.clone(),
+            mean(pairs.iter().map(|(b, _)| of(b)).sum()),
+            mean(pairs.iter().map(|(_, a)| of(a)).sum()),
+        ));
+    }
+    let levels_before: Vec<String> = before_fw.levels.iter().map(|l| l.code.clone()).collect();
+    let levels_now: Vec<String> = now_fw.levels.iter().map(|l| l.code.clone()).collect();
+    let mut counts = vec![vec![0; levels_now.len()]; levels_before.len()];
+    for (b, a) in &pairs {
+        let i = levels_before.iter().position(|c| *c == b.card.level);
+        let j = levels_now.iter().position(|c| *c == a.card.level);
+        if let (Some(i), Some(j)) = (i, j) {
+            counts[i][j] += 1;
+        }
+    }
+    RoundComparison {
+        agencies: n,
+        averages,
+        share_before: share(
+            pairs
+                .iter()
+                .filter(|(b, _)| b.card.overall >= before_fw.pass_mark)
+                .count(),
+        ),
+        share_now: share(
+            pairs
+                .iter()
+                .filter(|(_, a)| a.card.overall >= now_fw.pass_mark)
+                .count(),
+        ),
+        levels_before,
+        levels_now,
+        counts,
+    }
+}
+
+/// Agencies whose result a tool below a floor holds back, per tool (the
+/// conditions rule; empty under letter bands).
+pub fn held_back_counts(fw: &Framework, rows: &[&ResultRow]) -> Vec<(String, usize)> {
+    fw.tools
+        .iter()
+        .map(|t| {
+            (
+                t.code.clone(),
+                rows.iter()
+                    .filter(|r| r.card.held_back_by.contains(&t.code))
+                    .count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The latest published round before this one, for comparison.
+pub async fn previous_round(state: &AppState, round: &Round) -> Result<Option<Round>, AppError> {
+    for r in rounds::list(&state.db).await? {
+        if r.id != round.id
+            && r.fiscal_year < round.fiscal_year
+            && round_is_published(state, &r.id).await?
+        {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

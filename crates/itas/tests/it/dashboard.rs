@@ -4,7 +4,6 @@
 use crate::app::TestApp;
 use crate::both_backends;
 use axum::http::StatusCode;
-use itas_core::framework::embedded;
 use itas_core::scoring::{Inputs, score};
 use itas_core::{Exact, Score, Scorecard};
 use std::collections::BTreeMap;
@@ -12,8 +11,13 @@ use std::collections::BTreeMap;
 /// Gives every participant of the closed round a complete, varied set of
 /// scores (a small deterministic generator), keeping the seed agency's own.
 async fn fill_round(app: &TestApp, round: &str) -> BTreeMap<String, Scorecard> {
-    let fw = embedded("ita-2564").unwrap();
-    let mut x: i64 = 12345;
+    let fw = itas_store::rounds::get(&app.db, round)
+        .await
+        .unwrap()
+        .unwrap()
+        .framework()
+        .unwrap();
+    let mut x: i64 = 12345 + fw.fiscal_year as i64;
     let mut cards = BTreeMap::new();
     for p in itas_store::rounds::participants(&app.db, round)
         .await
@@ -182,3 +186,75 @@ both_backends!(an_unpublished_round_is_for_the_central_office_only, |app| {
         StatusCode::NOT_FOUND
     );
 });
+
+both_backends!(
+    a_dashboard_compares_with_the_previous_round_across_frameworks,
+    |app| {
+        let r64 = app.round_id("ITA 2564").await;
+        let r68 = app.round_id("ITA 2568").await;
+        let before = fill_round(&app, &r64).await;
+        let now = fill_round(&app, &r68).await;
+        let common: Vec<&String> = now.keys().filter(|k| before.contains_key(*k)).collect();
+        assert!(common.len() >= 5);
+        let n = common.len() as i128;
+        let mean = |cards: &BTreeMap<String, Scorecard>, f: &dyn Fn(&Scorecard) -> i64| {
+            let sum: i128 = common.iter().map(|k| i128::from(f(&cards[*k]))).sum();
+            Score::round_half_up(Exact::new(sum, 100 * n))
+        };
+        let overall = |c: &Scorecard| c.overall.hundredths();
+        let eit = |c: &Scorecard| c.tools["EIT"].hundredths();
+        let r = app.client().get(&format!("/results/{r68}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let section = r
+            .body
+            .split("<h2>เทียบกับ")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .expect("a comparison section");
+        assert!(section.contains("ITA 2564"), "{section}");
+        assert!(section.contains(&format!("ทั้งสองรอบ: {}", th(common.len()))));
+        assert!(section.contains("ใช้เกณฑ์ผลการประเมินต่างกัน"));
+        let row = |name: &str| {
+            section
+                .split(&format!("<th>{name}</th>"))
+                .nth(1)
+                .and_then(|s| s.split("</tr>").next())
+                .unwrap_or_else(|| panic!("row {name} in {section}"))
+                .to_string()
+        };
+        let o = row("คะแนนเฉลี่ยภาพรวม");
+        assert!(o.contains(&th(mean(&before, &overall))), "{o}");
+        assert!(o.contains(&th(mean(&now, &overall))), "{o}");
+        let e = row("คะแนนเฉลี่ย EIT");
+        assert!(e.contains(&th(mean(&before, &eit))) && e.contains(&th(mean(&now, &eit))));
+        // Transitions: a letter per row, a label per column, counts from the cards.
+        let aa_to_pass = common
+            .iter()
+            .filter(|k| before[**k].level == "A" && now[**k].level == "pass")
+            .count();
+        let a_row = row("A");
+        let cells: Vec<&str> = a_row
+            .split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| c.trim_end_matches("</td>"))
+            .collect();
+        assert_eq!(cells.len(), 5, "five labels: {a_row}");
+        assert_eq!(cells[2], th(aa_to_pass), "A → ผ่าน: {a_row}");
+        assert!(section.contains("<th class=\"num\">ผ่านดีเยี่ยม</th>"));
+        // Held back by a tool below a floor: counted per tool.
+        let held: usize = now
+            .values()
+            .filter(|c| c.held_back_by.contains(&"EIT".to_string()))
+            .count();
+        assert!(held >= 1, "the demo's seed agency is held back by its EIT");
+        assert!(
+            r.body
+                .contains(&format!("EIT <strong>{}</strong>", th(held))),
+            "{}",
+            r.body
+        );
+        // A round with no earlier published one has no comparison.
+        let r = app.client().get(&format!("/results/{r64}")).await;
+        assert!(!r.body.contains("<h2>เทียบกับ"));
+    }
+);

@@ -164,6 +164,13 @@ both_backends!(
         // The engine's numbers: IIT (98.2+90*4)/5 = 91.64; EIT 85.00; OIT 65.00;
         // overall 0.3*91.64 + 0.3*85 + 0.4*65 = 78.992 → 78.99.
         assert!(r.body.contains("๗๘.๙๙"));
+        // Both rounds label results the same way, so the label change is told.
+        assert!(
+            r.body.contains("ผลการประเมินลดลงจาก ผ่าน เป็น ต้องปรับปรุง"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("ita-2568 และ ita-2569"), "frameworks named");
     }
 );
 
@@ -214,6 +221,16 @@ both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
         r.body.contains("เพราะ EIT ๘๔.๑๓ ต่ำกว่า ๘๕") && r.body.contains("ผ่านดี"),
         "the page says why"
     );
+    // Compared with 2564 (letters AA…F, another framework): tools, overall and
+    // indicators by name; the results are not ranked against each other.
+    assert!(
+        r.body.contains("เมื่อเทียบกับปี ๒๕๖๔ คะแนนภาพรวมเพิ่มขึ้น"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("ตัดสินตามเกณฑ์ของแต่ละปีซึ่งต่างกัน"));
+    assert!(r.body.contains("ต่างเกณฑ์"));
+    assert!(r.body.contains("ita-2564 และ ita-2568") && r.body.contains("ตรงกันครบทุกตัวชี้วัด"));
     // The way to a better result: what each better label needs.
     assert!(r.body.contains("ทางไปสู่ผลการประเมินที่ดีขึ้น"));
     assert!(

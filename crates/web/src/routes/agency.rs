@@ -155,11 +155,10 @@ async fn collection(
     ctx: &PageCtx,
     base: &str,
     fw: &Framework,
-    round_id: &str,
-    agency_id: &str,
     kind: &str,
     p: &Participation,
 ) -> Result<Vec<ToolCollection>, AppError> {
+    let (round_id, agency_id) = (p.round_id.as_str(), p.agency_id.as_str());
     let tallies = itas_store::surveys::tallies(&state.db, round_id, agency_id).await?;
     let mut out = Vec::new();
     for tool in fw
@@ -360,17 +359,7 @@ async fn round_cards(
         let tools = if matches!(st, RoundState::Closed) {
             Vec::new()
         } else {
-            collection(
-                state,
-                ctx,
-                base,
-                &fw,
-                &round.id,
-                agency_id,
-                &kind,
-                &participation,
-            )
-            .await?
+            collection(state, ctx, base, &fw, &kind, &participation).await?
         };
         out.push(RoundCard {
             open: collection_open(st),

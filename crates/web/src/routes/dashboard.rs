@@ -164,11 +164,103 @@ pub struct AgencyLine {
     pub level: String,
 }
 
+/// This round beside the previous published one, formatted.
+pub struct ComparisonView {
+    pub round_id: String,
+    pub round_name: String,
+    pub agencies: String,
+    /// (what, before, now, change, better)
+    pub rows: Vec<(String, String, String, String, bool)>,
+    pub now_levels: Vec<String>,
+    /// (earlier result, counts per result now)
+    pub transitions: Vec<(String, Vec<String>)>,
+    /// The two rounds name results under different rules.
+    pub different_rules: bool,
+}
+
+/// A level as a column head: a letter band by its letter, a label by its name.
+fn level_head(ctx: &PageCtx, fw: &Framework, code: &str) -> String {
+    match fw.levels.iter().find(|l| l.code == code) {
+        Some(l) if fw.result_rule == itas_core::framework::ResultRule::Conditions => {
+            ctx.pick(&l.name_th, &l.name_en).to_string()
+        }
+        _ => code.to_string(),
+    }
+}
+
+fn comparison_view(
+    ctx: &PageCtx,
+    before_round: &Round,
+    before_fw: &Framework,
+    fw: &Framework,
+    c: &crate::published::RoundComparison,
+) -> ComparisonView {
+    use itas_core::Score;
+    let change = |b: Score, a: Score| {
+        let d = a.hundredths() - b.hundredths();
+        let sign = if d > 0 { "+" } else { "" };
+        (
+            ctx.num(&format!("{sign}{}", Score::from_hundredths(d))),
+            d > 0,
+        )
+    };
+    let mut rows = Vec::new();
+    for (what, b, a) in &c.averages {
+        let name = if what == "overall" {
+            ctx.pick("คะแนนเฉลี่ยภาพรวม", "Average overall").to_string()
+        } else {
+            format!("{} {what}", ctx.pick("คะแนนเฉลี่ย", "Average"))
+        };
+        let (d, up) = change(*b, *a);
+        rows.push((
+            name,
+            ctx.num(&b.to_string()),
+            ctx.num(&a.to_string()),
+            d,
+            up,
+        ));
+    }
+    let (d, up) = change(c.share_before, c.share_now);
+    rows.push((
+        ctx.pick("ร้อยละที่ได้ ๘๕ ขึ้นไป", "% at 85 or more").to_string(),
+        ctx.num(&c.share_before.to_string()),
+        ctx.num(&c.share_now.to_string()),
+        d,
+        up,
+    ));
+    ComparisonView {
+        round_id: before_round.id.clone(),
+        round_name: before_round.name.clone(),
+        agencies: ctx.num(&c.agencies.to_string()),
+        rows,
+        now_levels: c
+            .levels_now
+            .iter()
+            .map(|l| level_head(ctx, fw, l))
+            .collect(),
+        transitions: c
+            .levels_before
+            .iter()
+            .zip(&c.counts)
+            .map(|(l, counts)| {
+                (
+                    level_head(ctx, before_fw, l),
+                    counts.iter().map(|n| ctx.num(&n.to_string())).collect(),
+                )
+            })
+            .collect(),
+        different_rules: before_fw.result_rule != fw.result_rule,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     ctx: PageCtx,
     round: Round,
+    /// Agencies whose result a tool below its floor holds back: (tool, count).
+    held_back: Vec<(String, String)>,
+    comparison: Option<ComparisonView>,
     by: &'static str,
     sort: String,
     dir: String,
@@ -225,6 +317,19 @@ async fn dashboard(
     let by = GroupBy::parse(&q.by);
     let target = fw.national_target_percent;
     let all: Vec<&ResultRow> = rows.iter().collect();
+    let held_back = crate::published::held_back_counts(&fw, &all)
+        .into_iter()
+        .map(|(t, n)| (t, ctx.num(&n.to_string())))
+        .collect();
+    let comparison = match crate::published::previous_round(&state, &round).await? {
+        Some(before) => {
+            let before_fw = before.framework()?;
+            let before_rows = round_rows(&state, &before, &before_fw).await?;
+            let c = crate::published::compare_rounds(&fw, &rows, &before_fw, &before_rows);
+            (c.agencies > 0).then(|| comparison_view(&ctx, &before, &before_fw, &fw, &c))
+        }
+        None => None,
+    };
     let total = line(
         &ctx,
         ctx.pick("ทั้งหมด", "All").to_string(),
@@ -283,14 +388,20 @@ async fn dashboard(
             kind: ctx.kind_name(&r.kind),
             province: r.province.clone(),
             overall: ctx.num(&r.card.overall.to_string()),
-            level: r.card.level.clone(),
+            level: level_head(&ctx, &fw, &r.card.level),
         })
         .collect();
     let dir = if desc { "desc" } else { "asc" }.to_string();
     let query = format!("by={}&sort={sort}&dir={dir}", by.code());
     Ok(Html(
         DashboardPage {
-            level_codes: fw.levels.iter().map(|l| l.code.clone()).collect(),
+            level_codes: fw
+                .levels
+                .iter()
+                .map(|l| level_head(&ctx, &fw, &l.code))
+                .collect(),
+            held_back,
+            comparison,
             target: ctx.num(&target.to_string()),
             by: by.code(),
             sort,

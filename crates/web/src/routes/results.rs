@@ -178,10 +178,14 @@ async fn oit_plan(
     }))
 }
 
+/// The earlier round lined up with this one, under each round's framework.
 fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
-    l.previous.as_ref().map(|(r, c)| Previous {
+    let (r, c) = l.previous.as_ref()?;
+    let before_fw = r.framework().ok()?;
+    Some(Previous {
         label: format!("ปี {}", digits.apply(&r.fiscal_year.to_string())),
-        card: c.clone(),
+        framework: before_fw.code.clone(),
+        comparison: itas_core::compare::compare_years(&l.fw, &l.card, &before_fw, c),
     })
 }
 
@@ -357,7 +361,15 @@ async fn results_page(
         labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),
         bars_svg: itas_reports::html::bars_svg(&bars, l.fw.pass_mark.hundredths()),
-        previous: l.previous.as_ref().map(|(r, _)| r.name.clone()),
+        previous: match (&prev, ctx.lang) {
+            (Some(p), crate::i18n::Lang::Th) => {
+                Some(analysis_report::comparison_text(&l.fw, &l.card, p, digits))
+            }
+            _ => l
+                .previous
+                .as_ref()
+                .map(|(r, _)| format!("Compared with {}", r.name)),
+        },
         below,
         may_download,
         agency: l.agency,
