@@ -154,6 +154,47 @@ impl StoredDecision {
     }
 }
 
+/// Agencies that submitted their checklist in a round (one query, for the
+/// scoring run).
+pub async fn round_submitted(db: &Db, round_id: &str) -> Result<std::collections::HashSet<String>> {
+    const Q: &str = "SELECT agency_id FROM oit_submissions WHERE round_id = $1";
+    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Every agency's review decisions in a round, in review then item order
+/// (one query, for the scoring run).
+pub async fn round_decisions(
+    db: &Db,
+    round_id: &str,
+) -> Result<std::collections::HashMap<String, Vec<StoredDecision>>> {
+    const Q: &str = "SELECT agency_id, item, review, passed, reason, comment, assessor_id FROM oit_decisions \
+        WHERE round_id = $1 ORDER BY agency_id, review, item";
+    let rows: Vec<(String, String, i64, bool, String, String, String)> =
+        read!(db, |p| sqlx::query_as(Q)
+            .bind(round_id)
+            .fetch_all(p)
+            .await?);
+    let mut out: std::collections::HashMap<String, Vec<StoredDecision>> = Default::default();
+    for (agency, item, review, passed, reason, comment, assessor_id) in rows {
+        let Some(review) = Review::from_number(review) else {
+            continue;
+        };
+        out.entry(agency).or_default().push(StoredDecision {
+            item,
+            review,
+            passed,
+            reason: reason.parse().ok(),
+            comment,
+            assessor_id,
+        });
+    }
+    Ok(out)
+}
+
 pub async fn decisions(db: &Db, agency_id: &str, round_id: &str) -> Result<Vec<StoredDecision>> {
     const Q: &str = "SELECT item, review, passed, reason, comment, assessor_id FROM oit_decisions \
         WHERE agency_id = $1 AND round_id = $2 ORDER BY review, item";
@@ -175,6 +216,91 @@ pub async fn decisions(db: &Db, agency_id: &str, round_id: &str) -> Result<Vec<S
             })
         })
         .collect())
+}
+
+/// One review decision of a bulk load.
+#[derive(Clone, Debug)]
+pub struct ReviewRow {
+    pub agency_id: String,
+    pub item: String,
+    pub review: Review,
+    pub passed: bool,
+    pub reason: Option<FailReason>,
+    pub comment: String,
+}
+
+/// Loads many agencies' submissions and review decisions at once (a round
+/// carried over from another system, or a generated national round): the
+/// same rows [`submit`] and [`decide`] write, in one transaction with one
+/// audit entry per table rather than one per row.
+pub async fn load_reviews(
+    db: &Db,
+    assessor_id: &str,
+    round_id: &str,
+    submitted: &[String],
+    rows: &[ReviewRow],
+) -> Result<()> {
+    const ROWS: usize = 500;
+    if rows.iter().any(|r| !r.passed && r.reason.is_none()) {
+        return Err(StoreError::Invalid("a failed item needs a reason".into()));
+    }
+    let now = crate::now_ms();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for chunk in submitted.chunks(ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO oit_submissions (agency_id, round_id, submitted_at, submitted_by) ",
+            );
+            qb.push_values(chunk, |mut b, agency| {
+                b.push_bind(agency)
+                    .push_bind(round_id)
+                    .push_bind(now)
+                    .push_bind(assessor_id);
+            });
+            qb.push(" ON CONFLICT (agency_id, round_id) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+        for chunk in rows.chunks(ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO oit_decisions (agency_id, round_id, item, review, passed, reason, comment, assessor_id, decided_at) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(&r.agency_id)
+                    .push_bind(round_id)
+                    .push_bind(&r.item)
+                    .push_bind(r.review.number())
+                    .push_bind(r.passed)
+                    .push_bind(if r.passed {
+                        ""
+                    } else {
+                        r.reason.map_or("", |x| x.code())
+                    })
+                    .push_bind(r.comment.trim())
+                    .push_bind(assessor_id)
+                    .push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (agency_id, round_id, item, review) DO UPDATE SET passed = excluded.passed, \
+                 reason = excluded.reason, comment = excluded.comment, assessor_id = excluded.assessor_id, \
+                 decided_at = excluded.decided_at",
+            );
+            qb.build().execute(&mut *tx).await?;
+        }
+        audit!(
+            &mut *tx,
+            Some(assessor_id),
+            "load_reviews",
+            "round",
+            round_id,
+            None::<String>,
+            Some(
+                serde_json::json!({"submitted": submitted.len(), "decisions": rows.len()})
+                    .to_string()
+            )
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// Records (or changes, within the same review round) an assessor's decision.

@@ -389,6 +389,55 @@ pub async fn set_indicator_scores(
     Ok(())
 }
 
+/// Stores a scoring run's indicator scores for many agencies at once: one
+/// transaction, multi-row statements, and one audit entry for the run.
+pub async fn set_round_scores(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    scores: &[(String, BTreeMap<u32, Score>)],
+    source: &str,
+) -> Result<()> {
+    const ROWS: usize = 1000;
+    let now = now_ms();
+    let rows: Vec<(&str, u32, Score)> = scores
+        .iter()
+        .flat_map(|(a, s)| s.iter().map(move |(n, v)| (a.as_str(), *n, *v)))
+        .collect();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for chunk in rows.chunks(ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO indicator_scores (agency_id, round_id, indicator, hundredths, source, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, (agency, n, s)| {
+                b.push_bind(*agency)
+                    .push_bind(round_id)
+                    .push_bind(i64::from(*n))
+                    .push_bind(s.hundredths())
+                    .push_bind(source)
+                    .push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (agency_id, round_id, indicator) DO UPDATE SET hundredths = excluded.hundredths, \
+                 source = excluded.source, updated_at = excluded.updated_at",
+            );
+            qb.build().execute(&mut *tx).await?;
+        }
+        audit!(
+            &mut *tx,
+            actor,
+            "set_round_scores",
+            "round",
+            round_id,
+            None::<String>,
+            Some(serde_json::json!({"agencies": scores.len(), "scores": rows.len(), "source": source}).to_string())
+        )?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
 pub async fn indicator_scores(
     db: &Db,
     round_id: &str,

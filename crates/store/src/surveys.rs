@@ -319,6 +319,22 @@ pub async fn tallies(db: &Db, round_id: &str, agency_id: &str) -> Result<Counts>
     Ok(out)
 }
 
+/// Every agency's option counts in a round, in one pass (the scoring run).
+pub async fn round_tallies(db: &Db, round_id: &str) -> Result<HashMap<String, Counts>> {
+    const Q: &str = "SELECT agency_id, counts FROM tally_deltas WHERE round_id = $1";
+    let rows: Vec<(String, String)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    let mut out: HashMap<String, Counts> = HashMap::new();
+    for (agency, c) in &rows {
+        let d: Counts =
+            serde_json::from_str(c).map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
+        merge_counts(out.entry(agency.clone()).or_default(), &d);
+    }
+    Ok(out)
+}
+
 /// Merges an agency's deltas into one row per tool. The rows merged are the
 /// ones this transaction deleted (RETURNING), so concurrent compactions on
 /// several servers can never count a delta twice or lose one.

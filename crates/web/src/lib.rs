@@ -19,6 +19,7 @@ pub mod qr;
 pub mod rate;
 pub(crate) mod routes;
 pub mod scoring_run;
+pub mod synthetic;
 
 use axum::Router;
 use itas_store::Db;

@@ -8,7 +8,8 @@ use itas_core::oit;
 use itas_core::scoring::{Inputs, ItemTally, score_available};
 use itas_store::ingest::Counts;
 use itas_store::rounds::{self, Round};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What a run did, agency by agency.
 #[derive(Debug, Default)]
@@ -29,19 +30,28 @@ pub async fn final_passes(
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
+    let decisions = itas_store::oit::decisions(&state.db, agency_id, round_id).await?;
+    Ok(passes_of(fw, submitted, &decisions))
+}
+
+/// The final OIT passes from an agency's stored decisions.
+fn passes_of(
+    fw: &Framework,
+    submitted: bool,
+    stored: &[itas_store::oit::StoredDecision],
+) -> Result<BTreeSet<String>, &'static str> {
     if !submitted {
-        return Ok(Ok(BTreeSet::new()));
+        return Ok(BTreeSet::new());
     }
-    let decisions: Vec<oit::Decision> = itas_store::oit::decisions(&state.db, agency_id, round_id)
-        .await?
+    let decisions: Vec<oit::Decision> = stored
         .iter()
         .map(itas_store::oit::StoredDecision::decision)
         .collect();
     let finals = oit::final_results(&decisions);
     if fw.checklist_items().any(|i| !finals.contains_key(&i.code)) {
-        return Ok(Err("OIT review incomplete"));
+        return Err("OIT review incomplete");
     }
-    Ok(Ok(oit::passed_items(&decisions)))
+    Ok(oit::passed_items(&decisions))
 }
 
 /// The item codes of a tool.
@@ -61,6 +71,7 @@ pub async fn counted_tallies(
     fw: &Framework,
     round_id: &str,
     p: &rounds::Participant,
+    mut tallies: Counts,
     counts: &std::collections::HashMap<(String, String), i64>,
     decisions: &std::collections::BTreeMap<(String, String), itas_store::quality::StoredDecision>,
 ) -> Result<Result<Counts, String>, AppError> {
@@ -75,7 +86,6 @@ pub async fn counted_tallies(
             p.iit_population
         )));
     }
-    let mut tallies = itas_store::surveys::tallies(&state.db, round_id, &p.agency_id).await?;
     for tool in ["IIT", "EIT"] {
         if decisions
             .get(&key(tool))
@@ -115,62 +125,133 @@ pub fn tool_score(fw: &Framework, tallies: &Counts, tool: &str) -> Option<itas_c
     score_available(fw, &inputs).ok()?.tools.get(tool).copied()
 }
 
+/// Computes and stores every participant's indicator scores in one run: the
+/// round's tallies, OIT submissions and decisions are read with one query
+/// each, agencies are scored on every core, and the scores are written in
+/// one transaction with one audit entry.
 pub async fn compute_round(
     state: &AppState,
     actor: &str,
     round: &Round,
 ) -> Result<RunReport, AppError> {
-    let fw = round.framework()?;
+    let fw = Arc::new(round.framework()?);
     let mut report = RunReport::default();
     let counts = itas_store::surveys::counts(&state.db, &round.id).await?;
     let decisions = itas_store::quality::decisions(&state.db, &round.id).await?;
+    let mut tallies = itas_store::surveys::round_tallies(&state.db, &round.id).await?;
+    let submitted = itas_store::oit::round_submitted(&state.db, &round.id).await?;
+    let mut reviews = itas_store::oit::round_decisions(&state.db, &round.id).await?;
+    // What each agency is scored from, or why it is not scored.
+    let mut work = Vec::new();
     for p in rounds::participants(&state.db, &round.id).await? {
-        let passed = match final_passes(state, &fw, &round.id, &p.agency_id).await? {
+        let stored = reviews.remove(&p.agency_id).unwrap_or_default();
+        let passed = match passes_of(&fw, submitted.contains(&p.agency_id), &stored) {
             Ok(set) => set,
             Err(why) => {
                 report.skipped.push((p.code, why.to_string()));
                 continue;
             }
         };
-        let tallies = match counted_tallies(state, &fw, &round.id, &p, &counts, &decisions).await? {
-            Ok(t) => t,
-            Err(why) => {
-                report.skipped.push((p.code, why));
-                continue;
-            }
-        };
-        let inputs = Inputs {
-            tallies: tallies
-                .into_iter()
-                .map(|(k, counts)| (k, ItemTally { counts }))
-                .collect(),
-            passed: Some(passed),
-            ..Default::default()
-        };
-        let part = score_available(&fw, &inputs)
-            .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
-        let missing: Vec<String> = fw
-            .tools
-            .iter()
-            .filter(|t| !part.tools.contains_key(&t.code))
-            .map(|t| t.code.clone())
-            .collect();
-        if !missing.is_empty() {
-            report
-                .skipped
-                .push((p.code, format!("no responses for {}", missing.join(", "))));
-            continue;
-        }
-        rounds::set_indicator_scores(
-            &state.db,
-            Some(actor),
-            &round.id,
-            &p.agency_id,
-            &part.indicators,
-            "computed",
-        )
-        .await?;
-        report.computed += 1;
+        let own = tallies.remove(&p.agency_id).unwrap_or_default();
+        let counted =
+            match counted_tallies(state, &fw, &round.id, &p, own, &counts, &decisions).await? {
+                Ok(t) => t,
+                Err(why) => {
+                    report.skipped.push((p.code, why));
+                    continue;
+                }
+            };
+        work.push((p, passed, counted));
     }
+    // Exact arithmetic is the cost: split the agencies over the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = work.len().div_ceil(threads).max(1);
+    let mut handles = Vec::new();
+    let mut rest = work;
+    while !rest.is_empty() {
+        let tail = rest.split_off(per.min(rest.len()));
+        let part = std::mem::replace(&mut rest, tail);
+        let fw = fw.clone();
+        handles.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|(p, passed, counted)| score_agency(&fw, p, passed, counted))
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut scores = Vec::new();
+    for h in handles {
+        let done = h
+            .await
+            .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+        for r in done {
+            match r? {
+                Ok((agency_id, indicators)) => scores.push((agency_id, indicators)),
+                Err(skip) => report.skipped.push(skip),
+            }
+        }
+    }
+    report.computed = scores.len();
+    rounds::set_round_scores(&state.db, Some(actor), &round.id, &scores, "computed").await?;
     Ok(report)
+}
+
+type Scored = Result<(String, BTreeMap<u32, itas_core::Score>), (String, String)>;
+
+/// One agency's indicator scores, or (its code, why not).
+fn score_agency(
+    fw: &Framework,
+    p: rounds::Participant,
+    passed: BTreeSet<String>,
+    counted: Counts,
+) -> Result<Scored, AppError> {
+    let inputs = Inputs {
+        tallies: counted
+            .into_iter()
+            .map(|(k, counts)| (k, ItemTally { counts }))
+            .collect(),
+        passed: Some(passed),
+        ..Default::default()
+    };
+    let part = score_available(fw, &inputs)
+        .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+    let missing: Vec<String> = fw
+        .tools
+        .iter()
+        .filter(|t| !part.tools.contains_key(&t.code))
+        .map(|t| t.code.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Err((
+            p.code,
+            format!("no responses for {}", missing.join(", ")),
+        )));
+    }
+    Ok(Ok((p.agency_id, part.indicators)))
+}
+
+/// The same scores, one agency at a time through the per-agency reads, as
+/// a reference the set-based run is tested against.
+pub async fn score_one_by_one(
+    state: &AppState,
+    round: &Round,
+) -> Result<BTreeMap<String, BTreeMap<u32, itas_core::Score>>, AppError> {
+    let fw = round.framework()?;
+    let counts = itas_store::surveys::counts(&state.db, &round.id).await?;
+    let decisions = itas_store::quality::decisions(&state.db, &round.id).await?;
+    let mut out = BTreeMap::new();
+    for p in rounds::participants(&state.db, &round.id).await? {
+        let Ok(passed) = final_passes(state, &fw, &round.id, &p.agency_id).await? else {
+            continue;
+        };
+        let own = itas_store::surveys::tallies(&state.db, &round.id, &p.agency_id).await?;
+        let Ok(counted) =
+            counted_tallies(state, &fw, &round.id, &p, own, &counts, &decisions).await?
+        else {
+            continue;
+        };
+        if let Ok((agency, scores)) = score_agency(&fw, p, passed, counted)? {
+            out.insert(agency, scores);
+        }
+    }
+    Ok(out)
 }

@@ -15,6 +15,7 @@ mod evidence;
 mod faults;
 mod integrity;
 mod multi;
+mod national;
 mod oit;
 mod plan;
 mod procs;
