@@ -296,6 +296,26 @@ impl Db {
         Ok(())
     }
 
+    /// The database's size on disk, in bytes (SQLite: its pages; PostgreSQL:
+    /// the whole database).
+    pub async fn size_bytes(&self) -> Result<i64> {
+        Ok(match self {
+            Db::Sqlite { reader, .. } => {
+                let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+                    .fetch_one(reader)
+                    .await?;
+                let (size,): (i64,) = sqlx::query_as("PRAGMA page_size").fetch_one(reader).await?;
+                pages * size
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as::<_, (i64,)>("SELECT pg_database_size(current_database())")
+                    .fetch_one(p)
+                    .await?
+                    .0
+            }
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite { writer, reader } => {

@@ -165,31 +165,37 @@ pub async fn round_submitted(db: &Db, round_id: &str) -> Result<std::collections
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// Every agency's review decisions in a round, in review then item order
-/// (one query, for the scoring run).
-pub async fn round_decisions(
+/// Many agencies' review decisions in a round (item, review, result only),
+/// in review then item order: one query, for the scoring run's slices.
+pub async fn decisions_of(
     db: &Db,
     round_id: &str,
-) -> Result<std::collections::HashMap<String, Vec<StoredDecision>>> {
-    const Q: &str = "SELECT agency_id, item, review, passed, reason, comment, assessor_id FROM oit_decisions \
-        WHERE round_id = $1 ORDER BY agency_id, review, item";
-    let rows: Vec<(String, String, i64, bool, String, String, String)> =
-        read!(db, |p| sqlx::query_as(Q)
-            .bind(round_id)
-            .fetch_all(p)
-            .await?);
-    let mut out: std::collections::HashMap<String, Vec<StoredDecision>> = Default::default();
-    for (agency, item, review, passed, reason, comment, assessor_id) in rows {
+    agency_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<Decision>>> {
+    let mut out: std::collections::HashMap<String, Vec<Decision>> = Default::default();
+    if agency_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(String, String, i64, bool)> = read!(db, |p| {
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT agency_id, item, review, passed FROM oit_decisions WHERE round_id = ",
+        );
+        qb.push_bind(round_id).push(" AND agency_id IN (");
+        let mut list = qb.separated(", ");
+        for a in agency_ids {
+            list.push_bind(a);
+        }
+        qb.push(") ORDER BY agency_id, review, item");
+        qb.build_query_as().fetch_all(p).await?
+    });
+    for (agency, item, review, passed) in rows {
         let Some(review) = Review::from_number(review) else {
             continue;
         };
-        out.entry(agency).or_default().push(StoredDecision {
+        out.entry(agency).or_default().push(Decision {
             item,
             review,
             passed,
-            reason: reason.parse().ok(),
-            comment,
-            assessor_id,
         });
     }
     Ok(out)

@@ -259,6 +259,7 @@ pub async fn join(
             .await?;
             if r.rows_affected() > 0 {
                 added += 1;
+                participants_changed();
                 audit!(
                     &mut *tx,
                     actor,
@@ -342,6 +343,7 @@ pub async fn set_populations(
         )?;
         tx.commit().await?;
     });
+    participants_changed();
     Ok(())
 }
 
@@ -386,7 +388,33 @@ pub async fn set_indicator_scores(
         )?;
         tx.commit().await?;
     });
+    scores_changed();
     Ok(())
+}
+
+/// Counts every change to stored indicator scores made by this process, so
+/// in-process caches of results know when they are stale.
+static SCORES_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The number of score writes this process has made (see [`SCORES_GENERATION`]).
+pub fn scores_generation() -> u64 {
+    SCORES_GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// Counts changes to who takes part in a round and with what populations
+/// and sizes (join, populations, sizes) made by this process.
+static PARTICIPANTS_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn participants_generation() -> u64 {
+    PARTICIPANTS_GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+fn participants_changed() {
+    PARTICIPANTS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+fn scores_changed() {
+    SCORES_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Stores a scoring run's indicator scores for many agencies at once: one
@@ -435,6 +463,7 @@ pub async fn set_round_scores(
         )?;
         tx.commit().await?;
     });
+    scores_changed();
     Ok(())
 }
 
@@ -573,6 +602,7 @@ pub async fn set_sizes(
             tx.commit().await?;
         }
     });
+    participants_changed();
     if !unknown.is_empty() {
         return Err(StoreError::Invalid(format!(
             "not in this round: {}",

@@ -319,18 +319,42 @@ pub async fn tallies(db: &Db, round_id: &str, agency_id: &str) -> Result<Counts>
     Ok(out)
 }
 
-/// Every agency's option counts in a round, in one pass (the scoring run).
-pub async fn round_tallies(db: &Db, round_id: &str) -> Result<HashMap<String, Counts>> {
-    const Q: &str = "SELECT agency_id, counts FROM tally_deltas WHERE round_id = $1";
-    let rows: Vec<(String, String)> = read!(db, |p| sqlx::query_as(Q)
-        .bind(round_id)
-        .fetch_all(p)
-        .await?);
-    let mut out: HashMap<String, Counts> = HashMap::new();
-    for (agency, c) in &rows {
+/// The stored tally texts (JSON) of many agencies of a round, in one query;
+/// [`parse_tallies`] turns an agency's texts into counts. The scoring run
+/// reads a round in slices of agencies and parses on its scoring threads.
+pub async fn tally_texts_of(
+    db: &Db,
+    round_id: &str,
+    agency_ids: &[String],
+) -> Result<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if agency_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(String, String)> = read!(db, |p| {
+        let mut qb =
+            sqlx::QueryBuilder::new("SELECT agency_id, counts FROM tally_deltas WHERE round_id = ");
+        qb.push_bind(round_id).push(" AND agency_id IN (");
+        let mut list = qb.separated(", ");
+        for a in agency_ids {
+            list.push_bind(a);
+        }
+        qb.push(")");
+        qb.build_query_as().fetch_all(p).await?
+    });
+    for (agency, c) in rows {
+        out.entry(agency).or_default().push(c);
+    }
+    Ok(out)
+}
+
+/// One agency's counts from its stored tally texts.
+pub fn parse_tallies(texts: &[String]) -> Result<Counts> {
+    let mut out = Counts::new();
+    for c in texts {
         let d: Counts =
             serde_json::from_str(c).map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
-        merge_counts(out.entry(agency.clone()).or_default(), &d);
+        merge_counts(&mut out, &d);
     }
     Ok(out)
 }

@@ -12,10 +12,140 @@ use std::time::{Duration, Instant};
 
 pub const LINK_TTL: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
+/// How long a round's scored table is reused. A score written by this
+/// process clears it at once; a score written by another server shows here
+/// within this time.
+pub const RESULTS_TTL: Duration = Duration::from_secs(30);
+
+/// How long the round page's participant counts are reused.
+pub const PARTICIPANTS_TTL: Duration = Duration::from_secs(5);
+
+struct Entry<V> {
+    at: Instant,
+    generation: u64,
+    value: Option<Arc<V>>,
+    refreshing: bool,
+    /// One computation at a time per key; the others wait and take its result.
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Values computed from a whole round, kept per key. A value is reused while
+/// its generation (a counter the writes of this process bump) is current.
+/// Past its time to live, one request recomputes it while the others are
+/// still served the previous value; when nothing usable is kept, one
+/// request computes and the others wait for it rather than all computing.
+pub struct Memo<V> {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Entry<V>>>,
+}
+
+impl<V> Memo<V> {
+    pub fn new(ttl: Duration) -> Memo<V> {
+        Memo {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn get_or_compute<E, Fut>(
+        &self,
+        key: &str,
+        generation: u64,
+        compute: impl FnOnce() -> Fut,
+    ) -> Result<Arc<V>, E>
+    where
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        let gate = {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            let e = entries.entry(key.to_string()).or_insert_with(|| Entry {
+                at: Instant::now(),
+                generation,
+                value: None,
+                refreshing: false,
+                gate: Arc::new(tokio::sync::Mutex::new(())),
+            });
+            match &e.value {
+                Some(v) if e.generation == generation && e.at.elapsed() < self.ttl => {
+                    return Ok(v.clone());
+                }
+                // Stale by age only: someone is refreshing it, keep serving it.
+                Some(v) if e.generation == generation && e.refreshing => return Ok(v.clone()),
+                Some(_) if e.generation == generation => {
+                    e.refreshing = true;
+                    None
+                }
+                _ => Some(e.gate.clone()),
+            }
+        };
+        let Some(gate) = gate else {
+            // This request refreshes the aged value.
+            let result = compute().await;
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            let e = entries.get_mut(key);
+            return match (result, e) {
+                (Ok(v), Some(e)) => {
+                    let v = Arc::new(v);
+                    e.value = Some(v.clone());
+                    e.at = Instant::now();
+                    e.refreshing = false;
+                    Ok(v)
+                }
+                (Ok(v), None) => Ok(Arc::new(v)),
+                (Err(err), e) => {
+                    if let Some(e) = e {
+                        e.refreshing = false;
+                    }
+                    Err(err)
+                }
+            };
+        };
+        let _turn = gate.lock().await;
+        // Whoever held the gate may have computed it meanwhile.
+        {
+            let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = entries.get(key)
+                && let Some(v) = &e.value
+                && e.generation == generation
+                && e.at.elapsed() < self.ttl
+            {
+                return Ok(v.clone());
+            }
+        }
+        let v = Arc::new(compute().await?);
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() > 64 {
+            let ttl = self.ttl;
+            entries.retain(|k, e| k == key || e.at.elapsed() < ttl);
+        }
+        if let Some(e) = entries.get_mut(key) {
+            e.value = Some(v.clone());
+            e.generation = generation;
+            e.at = Instant::now();
+            e.refreshing = false;
+        }
+        Ok(v)
+    }
+}
+
 pub struct Caches {
     frameworks: Mutex<HashMap<String, Arc<Framework>>>,
     links: Mutex<HashMap<String, (Instant, Arc<crate::routes::survey::OpenLink>)>>,
+    /// Each round's scored table (dashboards, exports, open data).
+    pub results: Memo<Vec<crate::published::ResultRow>>,
+    /// Each round's participants with counts and minimum samples (round page).
+    pub(crate) participants: Memo<Vec<crate::routes::admin::ParticipantRow>>,
+}
+
+impl Default for Caches {
+    fn default() -> Caches {
+        Caches {
+            frameworks: Mutex::default(),
+            links: Mutex::default(),
+            results: Memo::new(RESULTS_TTL),
+            participants: Memo::new(PARTICIPANTS_TTL),
+        }
+    }
 }
 
 impl Caches {

@@ -82,6 +82,7 @@ impl Conn {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let mut length = 0usize;
+        let mut chunked = false;
         let mut cookies = Vec::new();
         loop {
             line.clear();
@@ -101,14 +102,48 @@ impl Conn {
                 length = v.trim().parse().unwrap_or(0);
             }
             if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("transfer-encoding")
+            {
+                chunked = v.trim().eq_ignore_ascii_case("chunked");
+            }
+            if let Some((k, v)) = l.split_once(':')
                 && k.eq_ignore_ascii_case("set-cookie")
             {
                 cookies.push(v.trim().split(';').next().unwrap_or("").to_string());
             }
         }
+        if chunked {
+            return Ok((status, cookies, self.read_chunks().await?));
+        }
         let mut body = vec![0u8; length];
         self.stream.read_exact(&mut body).await?;
         Ok((status, cookies, body))
+    }
+
+    /// A chunked body (a streamed export): size line, data, CRLF, until 0.
+    async fn read_chunks(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "chunk size"))?;
+            if size == 0 {
+                // Trailers (none of ours) end with an empty line.
+                loop {
+                    line.clear();
+                    if self.stream.read_line(&mut line).await? == 0 || line.trim().is_empty() {
+                        return Ok(body);
+                    }
+                }
+            }
+            let start = body.len();
+            body.resize(start + size, 0);
+            self.stream.read_exact(&mut body[start..]).await?;
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+        }
     }
 }
 

@@ -81,29 +81,73 @@ pub struct ResultRow {
     pub card: Scorecard,
 }
 
-/// Every participant with complete results, scored by the engine.
+/// Every participant with complete results, scored by the engine; kept for
+/// a while, since every dashboard view and export of a round reads it all.
 pub async fn round_rows(
+    state: &AppState,
+    round: &Round,
+    fw: &Framework,
+) -> Result<std::sync::Arc<Vec<ResultRow>>, AppError> {
+    // The generation before reading: a write during the read makes the
+    // table stale at once rather than kept as fresh.
+    let generation = itas_store::rounds::scores_generation();
+    state
+        .caches
+        .results
+        .get_or_compute(&round.id, generation, || score_table(state, round, fw))
+        .await
+}
+
+async fn score_table(
     state: &AppState,
     round: &Round,
     fw: &Framework,
 ) -> Result<Vec<ResultRow>, AppError> {
     let mut scores = rounds::round_scores(&state.db, &round.id).await?;
     let participants = rounds::participants(&state.db, &round.id).await?;
-    Ok(participants
+    let work: Vec<_> = participants
         .into_iter()
         .filter_map(|p| {
-            let card = scorecard(fw, scores.remove(&p.agency_id)?)?;
-            Some(ResultRow {
-                agency_id: p.agency_id,
-                code: p.code,
-                name_th: p.name_th,
-                kind: p.kind,
-                province: p.province,
-                parent_id: p.parent_id,
-                card,
-            })
+            let given = scores.remove(&p.agency_id)?;
+            Some((p, given))
         })
-        .collect())
+        .collect();
+    // The engine's exact arithmetic is the cost: spread it over the cores.
+    let fw = std::sync::Arc::new(fw.clone());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = work.len().div_ceil(threads).max(1);
+    let mut rest = work;
+    let mut handles = Vec::new();
+    while !rest.is_empty() {
+        let tail = rest.split_off(per.min(rest.len()));
+        let part = std::mem::replace(&mut rest, tail);
+        let fw = fw.clone();
+        handles.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .filter_map(|(p, given)| {
+                    let card = scorecard(&fw, given)?;
+                    Some(ResultRow {
+                        agency_id: p.agency_id,
+                        code: p.code,
+                        name_th: p.name_th,
+                        kind: p.kind,
+                        province: p.province,
+                        parent_id: p.parent_id,
+                        card,
+                    })
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut rows = Vec::new();
+    for h in handles {
+        rows.extend(
+            h.await.map_err(|e| {
+                AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string())
+            })?,
+        );
+    }
+    Ok(rows)
 }
 
 /// Figures for a group of agencies (or the whole round).

@@ -30,7 +30,11 @@ pub async fn final_passes(
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
-    let decisions = itas_store::oit::decisions(&state.db, agency_id, round_id).await?;
+    let decisions: Vec<oit::Decision> = itas_store::oit::decisions(&state.db, agency_id, round_id)
+        .await?
+        .iter()
+        .map(itas_store::oit::StoredDecision::decision)
+        .collect();
     Ok(passes_of(fw, submitted, &decisions))
 }
 
@@ -38,20 +42,16 @@ pub async fn final_passes(
 fn passes_of(
     fw: &Framework,
     submitted: bool,
-    stored: &[itas_store::oit::StoredDecision],
+    decisions: &[oit::Decision],
 ) -> Result<BTreeSet<String>, &'static str> {
     if !submitted {
         return Ok(BTreeSet::new());
     }
-    let decisions: Vec<oit::Decision> = stored
-        .iter()
-        .map(itas_store::oit::StoredDecision::decision)
-        .collect();
-    let finals = oit::final_results(&decisions);
+    let finals = oit::final_results(decisions);
     if fw.checklist_items().any(|i| !finals.contains_key(&i.code)) {
         return Err("OIT review incomplete");
     }
-    Ok(oit::passed_items(&decisions))
+    Ok(oit::passed_items(decisions))
 }
 
 /// The item codes of a tool.
@@ -63,18 +63,21 @@ fn tool_items(fw: &Framework, tool: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// An agency's survey tallies as they count: with the flagged part left out
-/// where the central office decided so. IIT answers beyond the stated
-/// population do not count at all until the central office has decided.
-pub async fn counted_tallies(
+/// What replaces a tool's tallies when the central office left its flagged
+/// answers out: (tool, the tallies kept).
+type Replacements = Vec<(String, Counts)>;
+
+/// The data-quality decisions that bear on an agency's tallies: IIT answers
+/// beyond the stated population do not count at all until the central office
+/// has decided (an error, the agency is not scored); a tool whose flagged
+/// answers are left out gets its kept tallies in place of the whole.
+pub async fn replacements(
     state: &AppState,
-    fw: &Framework,
     round_id: &str,
     p: &rounds::Participant,
-    mut tallies: Counts,
     counts: &std::collections::HashMap<(String, String), i64>,
     decisions: &std::collections::BTreeMap<(String, String), itas_store::quality::StoredDecision>,
-) -> Result<Result<Counts, String>, AppError> {
+) -> Result<Result<Replacements, String>, AppError> {
     let iit = counts
         .get(&(p.agency_id.clone(), "IIT".to_string()))
         .copied()
@@ -86,13 +89,12 @@ pub async fn counted_tallies(
             p.iit_population
         )));
     }
+    let mut out = Vec::new();
     for tool in ["IIT", "EIT"] {
         if decisions
             .get(&key(tool))
             .is_some_and(|d| d.decision == itas_store::quality::Decision::Exclude)
         {
-            let items = tool_items(fw, tool);
-            tallies.retain(|item, _| !items.contains(item));
             let (kept, _) = itas_store::quality::tallies_without_flagged(
                 &state.db,
                 round_id,
@@ -100,10 +102,20 @@ pub async fn counted_tallies(
                 tool,
             )
             .await?;
-            tallies.extend(kept);
+            out.push((tool.to_string(), kept));
         }
     }
-    Ok(Ok(tallies))
+    Ok(Ok(out))
+}
+
+/// An agency's tallies as they count, the replaced tools swapped in.
+pub fn counted(fw: &Framework, mut tallies: Counts, replaced: Replacements) -> Counts {
+    for (tool, kept) in replaced {
+        let items = tool_items(fw, &tool);
+        tallies.retain(|item, _| !items.contains(item));
+        tallies.extend(kept);
+    }
+    tallies
 }
 
 /// A tool's score from tallies (None when the tool has no answers).
@@ -125,10 +137,13 @@ pub fn tool_score(fw: &Framework, tallies: &Counts, tool: &str) -> Option<itas_c
     score_available(fw, &inputs).ok()?.tools.get(tool).copied()
 }
 
+/// Agencies read and scored together: bounds the memory of a national run.
+const SLICE: usize = 500;
+
 /// Computes and stores every participant's indicator scores in one run: the
-/// round's tallies, OIT submissions and decisions are read with one query
-/// each, agencies are scored on every core, and the scores are written in
-/// one transaction with one audit entry.
+/// round is read in slices of agencies (one query per slice for tallies and
+/// for OIT decisions), each slice is scored on every core while the next is
+/// read, and the scores are written in one transaction with one audit entry.
 pub async fn compute_round(
     state: &AppState,
     actor: &str,
@@ -136,63 +151,120 @@ pub async fn compute_round(
 ) -> Result<RunReport, AppError> {
     let fw = Arc::new(round.framework()?);
     let mut report = RunReport::default();
+    let started = std::time::Instant::now();
+    let mut waited_for_scoring = std::time::Duration::ZERO;
     let counts = itas_store::surveys::counts(&state.db, &round.id).await?;
     let decisions = itas_store::quality::decisions(&state.db, &round.id).await?;
-    let mut tallies = itas_store::surveys::round_tallies(&state.db, &round.id).await?;
     let submitted = itas_store::oit::round_submitted(&state.db, &round.id).await?;
-    let mut reviews = itas_store::oit::round_decisions(&state.db, &round.id).await?;
-    // What each agency is scored from, or why it is not scored.
-    let mut work = Vec::new();
-    for p in rounds::participants(&state.db, &round.id).await? {
-        let stored = reviews.remove(&p.agency_id).unwrap_or_default();
-        let passed = match passes_of(&fw, submitted.contains(&p.agency_id), &stored) {
-            Ok(set) => set,
-            Err(why) => {
-                report.skipped.push((p.code, why.to_string()));
-                continue;
-            }
-        };
-        let own = tallies.remove(&p.agency_id).unwrap_or_default();
-        let counted =
-            match counted_tallies(state, &fw, &round.id, &p, own, &counts, &decisions).await? {
-                Ok(t) => t,
+    let participants = rounds::participants(&state.db, &round.id).await?;
+    let mut scores = Vec::new();
+    let mut scoring: Option<tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>> = None;
+    for slice in participants.chunks(SLICE) {
+        let ids: Vec<String> = slice.iter().map(|p| p.agency_id.clone()).collect();
+        // Tallies stay as stored text here; the scoring threads parse them.
+        let mut tallies = itas_store::surveys::tally_texts_of(&state.db, &round.id, &ids).await?;
+        let mut reviews = itas_store::oit::decisions_of(&state.db, &round.id, &ids).await?;
+        // What each agency is scored from, or why it is not scored.
+        let mut work = Vec::new();
+        for p in slice {
+            let stored = reviews.remove(&p.agency_id).unwrap_or_default();
+            let passed = match passes_of(&fw, submitted.contains(&p.agency_id), &stored) {
+                Ok(set) => set,
                 Err(why) => {
-                    report.skipped.push((p.code, why));
+                    report.skipped.push((p.code.clone(), why.to_string()));
                     continue;
                 }
             };
-        work.push((p, passed, counted));
+            let own = tallies.remove(&p.agency_id).unwrap_or_default();
+            match replacements(state, &round.id, p, &counts, &decisions).await? {
+                Ok(r) => work.push((p.clone(), passed, own, r)),
+                Err(why) => report.skipped.push((p.code.clone(), why)),
+            }
+        }
+        // Score the previous slice's results in while this one was read.
+        if let Some(h) = scoring.take() {
+            let t = std::time::Instant::now();
+            collect(h, &mut scores, &mut report).await?;
+            waited_for_scoring += t.elapsed();
+        }
+        let fw = fw.clone();
+        scoring = Some(tokio::task::spawn_blocking(move || score_slice(&fw, work)));
     }
-    // Exact arithmetic is the cost: split the agencies over the cores.
+    if let Some(h) = scoring.take() {
+        let t = std::time::Instant::now();
+        collect(h, &mut scores, &mut report).await?;
+        waited_for_scoring += t.elapsed();
+    }
+    let read_and_scored = started.elapsed();
+    report.computed = scores.len();
+    rounds::set_round_scores(&state.db, Some(actor), &round.id, &scores, "computed").await?;
+    tracing::info!(
+        round = %round.id,
+        agencies = report.computed,
+        skipped = report.skipped.len(),
+        read_and_scored_ms = read_and_scored.as_millis() as u64,
+        waited_for_scoring_ms = waited_for_scoring.as_millis() as u64,
+        written_ms = (started.elapsed() - read_and_scored).as_millis() as u64,
+        "scoring run"
+    );
+    Ok(report)
+}
+
+/// One slice's agencies scored on every core.
+fn score_slice(
+    fw: &Framework,
+    work: Vec<(
+        rounds::Participant,
+        BTreeSet<String>,
+        Vec<String>,
+        Replacements,
+    )>,
+) -> Vec<Result<Scored, AppError>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per = work.len().div_ceil(threads).max(1);
-    let mut handles = Vec::new();
+    let mut parts: Vec<Vec<_>> = Vec::new();
     let mut rest = work;
     while !rest.is_empty() {
         let tail = rest.split_off(per.min(rest.len()));
-        let part = std::mem::replace(&mut rest, tail);
-        let fw = fw.clone();
-        handles.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(|(p, passed, counted)| score_agency(&fw, p, passed, counted))
-                .collect::<Vec<_>>()
-        }));
+        parts.push(std::mem::replace(&mut rest, tail));
     }
-    let mut scores = Vec::new();
-    for h in handles {
-        let done = h
-            .await
-            .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
-        for r in done {
-            match r? {
-                Ok((agency_id, indicators)) => scores.push((agency_id, indicators)),
-                Err(skip) => report.skipped.push(skip),
-            }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|(p, passed, texts, replaced)| {
+                            let tallies = itas_store::surveys::parse_tallies(&texts)
+                                .map_err(AppError::from)?;
+                            score_agency(fw, p, passed, counted(fw, tallies, replaced))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+async fn collect(
+    h: tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>,
+    scores: &mut Vec<(String, BTreeMap<u32, itas_core::Score>)>,
+    report: &mut RunReport,
+) -> Result<(), AppError> {
+    let done = h
+        .await
+        .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+    for r in done {
+        match r? {
+            Ok(s) => scores.push(s),
+            Err(skip) => report.skipped.push(skip),
         }
     }
-    report.computed = scores.len();
-    rounds::set_round_scores(&state.db, Some(actor), &round.id, &scores, "computed").await?;
-    Ok(report)
+    Ok(())
 }
 
 type Scored = Result<(String, BTreeMap<u32, itas_core::Score>), (String, String)>;
@@ -244,12 +316,10 @@ pub async fn score_one_by_one(
             continue;
         };
         let own = itas_store::surveys::tallies(&state.db, &round.id, &p.agency_id).await?;
-        let Ok(counted) =
-            counted_tallies(state, &fw, &round.id, &p, own, &counts, &decisions).await?
-        else {
+        let Ok(replaced) = replacements(state, &round.id, &p, &counts, &decisions).await? else {
             continue;
         };
-        if let Ok((agency, scores)) = score_agency(&fw, p, passed, counted)? {
+        if let Ok((agency, scores)) = score_agency(&fw, p, passed, counted(&fw, own, replaced))? {
             out.insert(agency, scores);
         }
     }

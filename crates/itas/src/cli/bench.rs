@@ -31,6 +31,9 @@ enum BenchWhat {
     Reports(super::bench_reports::ReportsArgs),
     /// The data-quality flags of a national round, from its aggregates.
     Quality(super::bench_quality::QualityArgs),
+    /// The central office's work on a national round: scoring, dashboards,
+    /// round page, results pages, exports, memory.
+    Round(super::bench_round::RoundArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,6 +58,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
         BenchWhat::Submissions(a) => a,
         BenchWhat::Reports(r) => return super::bench_reports::run(r),
         BenchWhat::Quality(q) => return super::bench_quality::run(q),
+        BenchWhat::Round(r) => return super::bench_round::run(r),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads)

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_quality;
 mod bench_reports;
+mod bench_round;
 mod check_report;
 mod framework_arg;
 mod report;

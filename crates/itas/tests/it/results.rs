@@ -182,7 +182,8 @@ both_backends!(the_qr_poster_is_an_a4_pdf_with_the_agency_and_link, |app| {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers["content-type"], "application/pdf");
-    let file = out_dir("poster").join(format!("eit-{}.pdf", std::process::id()));
+    // Both backends run at once in this process: one file each.
+    let file = out_dir("poster").join(format!("eit-{}-{round}.pdf", std::process::id()));
     std::fs::write(&file, &r.bytes).expect("write");
     let text = squash(&pdftotext(&file, false));
     let (_, _, code) = crate::app::demo_link(&app.db, "EIT").await;

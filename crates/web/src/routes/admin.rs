@@ -418,8 +418,14 @@ struct RoundPage {
     round: Round,
     state: String,
     phases: Vec<(Phase, String, String)>,
+    /// One page of participants.
     participants: Vec<ParticipantRow>,
+    participant_total: usize,
+    page: usize,
+    pages: usize,
     behind: usize,
+    /// Assignments in the whole round (those listed are this page's).
+    assigned_total: usize,
     assessors: Vec<User>,
     assignments: Vec<(String, String, String, String)>,
     errors: FieldErrors,
@@ -442,53 +448,21 @@ impl Kept {
 }
 
 /// A participant with its responses against the minimum, per survey tool.
-struct ParticipantRow {
+#[derive(Clone)]
+pub(crate) struct ParticipantRow {
     p: Participant,
     /// (tool, responses, minimum, behind)
     tools: Vec<(String, i64, u32, bool)>,
 }
 
-async fn round_view(
+/// Every participant of a round with its counts against the minimums.
+async fn participant_rows(
     state: &AppState,
-    user: &CurrentUser,
     id: &str,
-    notice: Option<String>,
-    errors: FieldErrors,
-) -> Result<Response, AppError> {
-    round_view_keeping(state, user, id, notice, errors, HashMap::new()).await
-}
-
-/// The round page, with a refused form's text put back where it was typed.
-async fn round_view_keeping(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    notice: Option<String>,
-    errors: FieldErrors,
-    kept: HashMap<String, String>,
-) -> Result<Response, AppError> {
-    central(user)?;
-    let round = rounds::get(&state.db, id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let mut ctx = PageCtx::for_user(user);
-    ctx.notice = notice;
-    let phases = rounds::phases(&state.db, id).await?;
-    let st = state_text(&ctx, rounds::state_on(&phases, today()));
-    let phase_rows = Phase::ALL
-        .iter()
-        .map(|p| {
-            let d = phases.iter().find(|x| x.phase == *p);
-            (
-                *p,
-                d.map_or(String::new(), |d| d.starts_on.to_string()),
-                d.map_or(String::new(), |d| d.ends_on.to_string()),
-            )
-        })
-        .collect();
-    let fw = round.framework()?;
+    fw: &itas_core::Framework,
+) -> Result<Vec<ParticipantRow>, AppError> {
     let counts = itas_store::surveys::counts(&state.db, id).await?;
-    let participants: Vec<ParticipantRow> = rounds::participants(&state.db, id)
+    Ok(rounds::participants(&state.db, id)
         .await?
         .into_iter()
         .map(|p| {
@@ -521,11 +495,75 @@ async fn round_view_keeping(
                 .collect();
             ParticipantRow { p, tools }
         })
+        .collect())
+}
+
+async fn round_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    notice: Option<String>,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    round_view_keeping(state, user, id, notice, errors, HashMap::new(), 1).await
+}
+
+/// Participants shown per page of the round page (the counts above the
+/// table cover all of them).
+const PARTICIPANTS_PER_PAGE: usize = 100;
+
+/// The round page, with a refused form's text put back where it was typed.
+async fn round_view_keeping(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    notice: Option<String>,
+    errors: FieldErrors,
+    kept: HashMap<String, String>,
+    page: usize,
+) -> Result<Response, AppError> {
+    central(user)?;
+    let round = rounds::get(&state.db, id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let mut ctx = PageCtx::for_user(user);
+    ctx.notice = notice;
+    let phases = rounds::phases(&state.db, id).await?;
+    let st = state_text(&ctx, rounds::state_on(&phases, today()));
+    let phase_rows = Phase::ALL
+        .iter()
+        .map(|p| {
+            let d = phases.iter().find(|x| x.phase == *p);
+            (
+                *p,
+                d.map_or(String::new(), |d| d.starts_on.to_string()),
+                d.map_or(String::new(), |d| d.ends_on.to_string()),
+            )
+        })
         .collect();
+    let fw = round.framework()?;
+    // Counts change with every answer: the table is reused for a few
+    // seconds (a national round has thousands of rows).
+    let participants = state
+        .caches
+        .participants
+        .get_or_compute(id, rounds::participants_generation(), || {
+            participant_rows(state, id, &fw)
+        })
+        .await?;
     let behind = participants
         .iter()
         .filter(|r| r.tools.iter().any(|t| t.3))
         .count();
+    let participant_total = participants.len();
+    let pages = participant_total.div_ceil(PARTICIPANTS_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let participants: Vec<ParticipantRow> = participants
+        .iter()
+        .skip((page - 1) * PARTICIPANTS_PER_PAGE)
+        .take(PARTICIPANTS_PER_PAGE)
+        .cloned()
+        .collect();
     let assessors = itas_store::users::list(&state.db)
         .await?
         .into_iter()
@@ -540,17 +578,19 @@ async fn round_view_keeping(
             )
         })
         .collect();
-    let assignments = itas_store::assignments::of_round(&state.db, id)
-        .await?
+    // Assignments of the agencies on this page; the total covers the round.
+    let all_assignments = itas_store::assignments::of_round(&state.db, id).await?;
+    let assigned_total = all_assignments.len();
+    let assignments = all_assignments
         .into_iter()
-        .map(|(agency, assessor_id, assessor_name)| {
-            let (code, name) = names.get(agency.as_str()).copied().unwrap_or(("", ""));
-            (
+        .filter_map(|(agency, assessor_id, assessor_name)| {
+            let (code, name) = names.get(agency.as_str()).copied()?;
+            Some((
                 code.to_string(),
                 name.to_string(),
                 assessor_id,
                 assessor_name,
-            )
+            ))
         })
         .collect();
     let status = if errors.is_empty() {
@@ -569,20 +609,40 @@ async fn round_view_keeping(
         state: st,
         phases: phase_rows,
         participants,
+        participant_total,
+        page,
+        pages,
         behind,
         assessors,
         assignments,
+        assigned_total,
         errors,
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RoundPageQuery {
+    #[serde(default)]
+    page: Option<usize>,
 }
 
 async fn round_page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Query(q): Query<RoundPageQuery>,
 ) -> Result<Response, AppError> {
-    round_view(&state, &user, &id, None, FieldErrors::default()).await
+    round_view_keeping(
+        &state,
+        &user,
+        &id,
+        None,
+        FieldErrors::default(),
+        HashMap::new(),
+        q.page.unwrap_or(1),
+    )
+    .await
 }
 
 /// Computes every participant's indicator scores from tallies and OIT decisions.
@@ -688,7 +748,7 @@ async fn add_participants(
             ),
         );
         let kept = HashMap::from([("codes".to_string(), f.codes.clone())]);
-        return round_view_keeping(&state, &user, &id, None, errors, kept).await;
+        return round_view_keeping(&state, &user, &id, None, errors, kept, 1).await;
     }
     let added = rounds::join(&state.db, Some(user.id()), &id, &ids).await?;
     let notice = format!(
@@ -791,7 +851,7 @@ async fn set_sizes(
         Ok(rows) => rows,
         Err(problems) => {
             let (errors, kept) = refuse(problems);
-            return round_view_keeping(&state, &user, &id, None, errors, kept).await;
+            return round_view_keeping(&state, &user, &id, None, errors, kept, 1).await;
         }
     };
     match rounds::set_sizes(&state.db, Some(user.id()), &id, &rows).await {
@@ -815,7 +875,7 @@ async fn set_sizes(
                     "These agencies are not in this round:"
                 )
             )]);
-            round_view_keeping(&state, &user, &id, None, errors, kept).await
+            round_view_keeping(&state, &user, &id, None, errors, kept, 1).await
         }
         Err(e) => Err(e.into()),
     }

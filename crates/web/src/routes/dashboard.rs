@@ -50,7 +50,7 @@ async fn load(
     user: &MaybeUser,
     lang: crate::i18n::Lang,
     round_id: &str,
-) -> Result<(Round, Framework, Vec<ResultRow>), AppError> {
+) -> Result<(Round, Framework, std::sync::Arc<Vec<ResultRow>>), AppError> {
     let lang = user.0.as_ref().map_or(lang, |u| u.lang);
     let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
     let round = rounds::get(&state.db, round_id)
@@ -312,11 +312,12 @@ async fn dashboard(
     Path(round_id): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
-    let (round, fw, mut rows) = load(&state, &user, lang, &round_id).await?;
+    let (round, fw, table) = load(&state, &user, lang, &round_id).await?;
+    let mut rows: Vec<&ResultRow> = table.iter().collect();
     let ctx = ctx_of(&user, lang);
     let by = GroupBy::parse(&q.by);
     let target = fw.national_target_percent;
-    let all: Vec<&ResultRow> = rows.iter().collect();
+    let all: Vec<&ResultRow> = rows.clone();
     let held_back = crate::published::held_back_counts(&fw, &all)
         .into_iter()
         .map(|(t, n)| (t, ctx.num(&n.to_string())))
@@ -325,7 +326,7 @@ async fn dashboard(
         Some(before) => {
             let before_fw = before.framework()?;
             let before_rows = round_rows(&state, &before, &before_fw).await?;
-            let c = crate::published::compare_rounds(&fw, &rows, &before_fw, &before_rows);
+            let c = crate::published::compare_rounds(&fw, &table, &before_fw, &before_rows);
             (c.agencies > 0).then(|| comparison_view(&ctx, &before, &before_fw, &fw, &c))
         }
         None => None,
@@ -337,7 +338,11 @@ async fn dashboard(
         target,
     );
     let mut groups = Vec::new();
-    for (key, members) in group_rows(&rows, by) {
+    let names: std::collections::HashMap<&str, &str> = table
+        .iter()
+        .map(|r| (r.agency_id.as_str(), r.name_th.as_str()))
+        .collect();
+    for (key, members) in group_rows(&table, by) {
         let name = match by {
             GroupBy::Kind => key
                 .parse::<AgencyKind>()
@@ -348,10 +353,14 @@ async fn dashboard(
             GroupBy::Parent if key.is_empty() => {
                 ctx.pick("(ไม่มีหน่วยงานต้นสังกัด)", "(no parent)").to_string()
             }
-            GroupBy::Parent => itas_store::agencies::get(&state.db, &key)
-                .await?
-                .map(|a| a.name_th)
-                .unwrap_or(key.clone()),
+            // Parents are mostly participants themselves; ask the store for the rest.
+            GroupBy::Parent => match names.get(key.as_str()) {
+                Some(n) => n.to_string(),
+                None => itas_store::agencies::get(&state.db, &key)
+                    .await?
+                    .map(|a| a.name_th)
+                    .unwrap_or(key.clone()),
+            },
         };
         let s = summarise(&fw, key, &members);
         groups.push(line(&ctx, name, &s, target));
@@ -564,7 +573,8 @@ async fn export_xlsx(
 fn xlsx(fw: &Framework, rows: &[ResultRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
+    // Rows go to a temporary file as they are written, not into memory.
+    let sheet = book.add_worksheet_with_constant_memory()?;
     sheet.set_name("ITA")?;
     let bold = Format::new().set_bold();
     let two = Format::new().set_num_format("0.00");
@@ -599,27 +609,42 @@ async fn open_data(
     Path(round_id): Path<String>,
 ) -> Result<Response, AppError> {
     let (round, fw, rows) = load(&state, &user, lang, &round_id).await?;
-    let agencies: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            let mut v = r.card.contract_json(&fw);
-            if let Some(o) = v.as_object_mut() {
-                o.insert("code".into(), r.code.clone().into());
-                o.insert("name_th".into(), r.name_th.clone().into());
-                o.insert("kind".into(), r.kind.clone().into());
-                o.insert("province".into(), r.province.clone().into());
-            }
-            v
-        })
-        .collect();
-    let body = serde_json::json!({
-        "round": {"name": round.name, "fiscal_year": round.fiscal_year},
-        "framework": fw,
-        "agencies": agencies,
-    });
+    // Written in pieces as it is sent: the same JSON as one object
+    // {"round", "framework", "agencies": [...]}, never held whole.
+    let head = format!(
+        "{{\"round\":{},\"framework\":{},\"agencies\":[",
+        serde_json::json!({"name": round.name, "fiscal_year": round.fiscal_year}),
+        serde_json::to_string(&fw)
+            .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+    );
+    let fw = std::sync::Arc::new(fw);
+    let starts = (0..rows.len()).step_by(500);
+    let pieces = std::iter::once(head)
+        .chain(starts.map(move |start| {
+            rows[start..]
+                .iter()
+                .take(500)
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut v = r.card.contract_json(&fw);
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("code".into(), r.code.clone().into());
+                        o.insert("name_th".into(), r.name_th.clone().into());
+                        o.insert("kind".into(), r.kind.clone().into());
+                        o.insert("province".into(), r.province.clone().into());
+                    }
+                    let sep = if start + i == 0 { "" } else { "," };
+                    format!("{sep}{v}")
+                })
+                .collect::<String>()
+        }))
+        .chain(std::iter::once("]}".to_string()));
+    let stream = futures_util::stream::iter(
+        pieces.map(|s| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(s))),
+    );
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        Body::from_stream(stream),
     )
         .into_response())
 }

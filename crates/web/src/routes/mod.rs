@@ -1,6 +1,6 @@
 //! Routes by audience: the public, the central office, agencies, assessors, the API.
 
-mod admin;
+pub(crate) mod admin;
 mod agency;
 mod api;
 mod assessor;

@@ -1,0 +1,578 @@
+//! `itas bench round`: the central office's work on results day, at national
+//! size. Builds a generated round (8,300 agencies in a real tree, 1.35 M
+//! IIT/EIT answers through the live response writer, OIT reviews of every
+//! item), then measures the scoring run, the public dashboards, the central
+//! round page, the agency results page, the exports, the data-quality page
+//! and the server's peak memory, and the dashboards again while submissions
+//! arrive at a steady rate. Prints one table.
+
+use itas_core::directory::{Phase, Role};
+use itas_store::Db;
+use itas_store::rounds::PhaseDates;
+use itas_web::loadgen::{Conn, answers_body};
+use itas_web::synthetic::{Spec, build};
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct RoundArgs {
+    /// Database to fill (default: a fresh SQLite file in a temporary folder).
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long, default_value_t = 8300)]
+    agencies: usize,
+    #[arg(long, default_value_t = 1_350_000)]
+    responses: usize,
+    /// Concurrent readers of each page.
+    #[arg(long, default_value_t = 32)]
+    readers: usize,
+    /// Seconds each page is read for.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Timed scoring runs.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Submissions per second arriving while the dashboards are read.
+    #[arg(long, default_value_t = 1000)]
+    submissions_per_second: u64,
+    /// Keep the database afterwards (a temporary SQLite file is removed).
+    #[arg(long)]
+    keep: bool,
+}
+
+pub fn run(a: RoundArgs) -> Result<ExitCode, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(bench(a))
+}
+
+/// Progress bars on a terminal, one per step; nothing when output is not a
+/// terminal (indicatif draws on stderr only when it is one).
+struct Bars {
+    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        Bars {
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn step(&self, name: &str, done: u64, total: u64) {
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        let bar = bars.entry(name.to_string()).or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+            ) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_message(name.to_string());
+            b
+        });
+        bar.set_length(total);
+        bar.set_position(done);
+        if done >= total {
+            bar.finish();
+        }
+    }
+}
+
+/// Latencies of one measurement, in milliseconds.
+struct Timing {
+    requests: usize,
+    errors: u64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    per_second: f64,
+}
+
+fn timing(mut lat: Vec<Duration>, errors: u64, elapsed: f64) -> Timing {
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Timing {
+        requests: lat.len(),
+        errors,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        max: pct(1.0),
+        per_second: lat.len() as f64 / elapsed,
+    }
+}
+
+/// `readers` connections GET the paths (taken in turn) for `seconds`.
+async fn read_load(
+    addr: &str,
+    paths: Arc<Vec<String>>,
+    readers: usize,
+    seconds: u64,
+    cookie: &str,
+) -> Timing {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for r in 0..readers {
+        let (paths, stop, addr, cookie) = (
+            paths.clone(),
+            stop.clone(),
+            addr.to_string(),
+            cookie.to_string(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut conn = Conn::connect(&addr).await.ok();
+            let mut k = r;
+            while !stop.load(Ordering::Relaxed) {
+                let path = &paths[k % paths.len()];
+                k += readers;
+                let Some(c) = conn.as_mut() else {
+                    errors += 1;
+                    conn = Conn::connect(&addr).await.ok();
+                    continue;
+                };
+                let t0 = Instant::now();
+                match c
+                    .exchange("GET", path, "", &cookie, Duration::from_secs(30))
+                    .await
+                {
+                    Ok((200, _, _)) => lat.push(t0.elapsed()),
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        conn = Conn::connect(&addr).await.ok();
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            lat.extend(l);
+            errors += e;
+        }
+    }
+    timing(lat, errors, started.elapsed().as_secs_f64())
+}
+
+/// A process's resident memory now and at its peak, in MB (Linux).
+fn rss_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
+    let dir = std::env::temp_dir().join(format!("itas-bench-round-{}", std::process::id()));
+    let url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/round.sqlite3", dir.display()));
+    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let bars = Bars::new();
+    let progress = |s: &str, d: u64, t: u64| bars.step(s, d, t);
+    let t = Instant::now();
+    let spec = Spec {
+        agencies: a.agencies,
+        responses: a.responses,
+        framework_source: itas_core::framework::ITA_2569_SOURCE,
+        name: format!("bench round {}", itas_store::new_id()),
+        fiscal_year: 2569,
+        // Published today: the dashboards are public.
+        phases: vec![PhaseDates {
+            phase: Phase::Publication,
+            starts_on: today - time::Duration::days(1),
+            ends_on: today + time::Duration::days(30),
+        }],
+        seed: 2569,
+    };
+    let built = build(&db, &spec, &progress).await?;
+    let build_s = t.elapsed().as_secs_f64();
+    println!(
+        "bench round: {} agencies, {} answers, {} OIT decisions on {}; built in {build_s:.0} s",
+        built.agencies.len(),
+        built.responses,
+        built.decisions,
+        url.split("://").next().unwrap_or("")
+    );
+
+    let admin = itas_store::users::create(
+        &db,
+        None,
+        &itas_store::users::NewUser {
+            username: format!("bench-{}", &built.round.id[24..]),
+            display_name: "bench".into(),
+            password_hash: String::new(),
+            role: Role::CentralAdmin,
+            agency_id: None,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let token = uuid::Uuid::new_v4().to_string();
+    let now = itas_store::now_ms();
+    itas_store::sessions::create(
+        &db,
+        &itas_web::auth::token_hash(&token),
+        &admin.id,
+        now,
+        now + 86_400_000,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let cookie = format!("Cookie: {}={token}\r\n", itas_web::auth::SESSION_COOKIE);
+
+    // The server is `itas serve` in its own process, so its memory is its
+    // own and not the generator's.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server =
+        std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+            .args([
+                "serve",
+                "--database-url",
+                &url,
+                "--listen",
+                &addr,
+                "--link-rate-per-minute",
+                "100000000",
+                "--page-rate-per-minute",
+                "100000000",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the server: {e}"))?;
+    let pid = server.id();
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(mut c) = Conn::connect(&addr).await
+            && c.exchange("GET", "/healthz", "", "", Duration::from_secs(5))
+                .await
+                .is_ok_and(|r| r.0 == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !up {
+        let _ = server.kill();
+        return Err("the server did not start".into());
+    }
+
+    // The scoring run, as the central office starts it from the round page.
+    let mut compute = Vec::new();
+    let mut conn = Conn::connect(&addr).await.map_err(|e| e.to_string())?;
+    for _ in 0..a.runs.max(1) {
+        let t = Instant::now();
+        let (status, _, body) = conn
+            .exchange(
+                "POST",
+                &format!("/admin/rounds/{}/compute", built.round.id),
+                "",
+                &cookie,
+                Duration::from_secs(300),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if status != 200 {
+            let _ = server.kill();
+            return Err(format!(
+                "compute: status {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            ));
+        }
+        compute.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    compute.sort_by(f64::total_cmp);
+    let computed = itas_store::rounds::round_scores(&db, &built.round.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .len();
+    let round = built.round.id.clone();
+    let r = |s: &str| Arc::new(vec![s.to_string()]);
+    let dashboards = Arc::new(vec![
+        format!("/results/{round}"),
+        format!("/results/{round}?by=province"),
+        format!("/results/{round}?by=parent"),
+        format!("/results/{round}?by=kind&sort=name&dir=asc&page=3"),
+    ]);
+    let agencies: Arc<Vec<String>> = Arc::new(
+        built
+            .agencies
+            .iter()
+            .step_by((built.agencies.len() / 500).max(1))
+            .map(|(id, _)| format!("/agencies/{id}/results/{round}"))
+            .collect(),
+    );
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let ms = |x: f64| format!("{x:.0} ms");
+    rows.push((
+        "compute every agency's scores".into(),
+        format!(
+            "{} to {} over {} runs ({computed} agencies)",
+            ms(compute[0]),
+            ms(compute[compute.len() - 1]),
+            compute.len()
+        ),
+        "< 2 s".into(),
+    ));
+    let show = |t: &Timing| {
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.0} ms; {:.0} req/s, {} requests, {} errors",
+            t.p50, t.p99, t.max, t.per_second, t.requests, t.errors
+        )
+    };
+    let t = read_load(&addr, dashboards.clone(), a.readers, a.seconds, "").await;
+    rows.push((
+        format!("public dashboard and breakdowns, {} readers", a.readers),
+        show(&t),
+        "p99 < 100 ms".into(),
+    ));
+    let t = read_load(
+        &addr,
+        r(&format!("/admin/rounds/{round}")),
+        a.readers.min(8),
+        a.seconds,
+        &cookie,
+    )
+    .await;
+    rows.push((
+        format!("central round page, {} readers", a.readers.min(8)),
+        show(&t),
+        "p99 < 300 ms".into(),
+    ));
+    let t = read_load(&addr, agencies.clone(), a.readers, a.seconds, "").await;
+    rows.push((
+        format!("agency results page, {} readers", a.readers),
+        show(&t),
+        "p99 < 50 ms".into(),
+    ));
+    for (what, path) in [
+        ("CSV export", format!("/results/{round}/results.csv")),
+        ("XLSX export", format!("/results/{round}/results.xlsx")),
+        (
+            "open data (JSON)",
+            format!("/results/{round}/open-data.json"),
+        ),
+        (
+            "data-quality page",
+            format!("/admin/rounds/{round}/quality"),
+        ),
+    ] {
+        let mut conn = Conn::connect(&addr).await.map_err(|e| e.to_string())?;
+        let (rss_before, _) = rss_mb(pid);
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let (status, _, body) = conn
+                .exchange("GET", &path, "", &cookie, Duration::from_secs(120))
+                .await
+                .map_err(|e| e.to_string())?;
+            if status != 200 {
+                return Err(format!("{path}: status {status}"));
+            }
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            size = body.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let (rss_after, _) = rss_mb(pid);
+        rows.push((
+            what.into(),
+            format!(
+                "{} to {} ({:.1} MB); RSS {:.0} → {:.0} MB",
+                ms(times[0]),
+                ms(times[2]),
+                size as f64 / 1e6,
+                rss_before,
+                rss_after
+            ),
+            if what.starts_with("data") {
+                "< 2 s".into()
+            } else {
+                "flat memory".into()
+            },
+        ));
+    }
+
+    // Dashboards while submissions arrive at a steady rate, to an open round
+    // of the same agencies.
+    let live = itas_store::rounds::create(
+        &db,
+        None,
+        &format!("bench live {}", itas_store::new_id()),
+        Some(2570),
+        itas_core::framework::ITA_2569_SOURCE,
+        &[PhaseDates {
+            phase: Phase::Collection,
+            starts_on: today - time::Duration::days(1),
+            ends_on: today + time::Duration::days(1),
+        }],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let some: Vec<String> = built
+        .agencies
+        .iter()
+        .take(500)
+        .map(|x| x.0.clone())
+        .collect();
+    itas_store::rounds::join(&db, None, &live.id, &some)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut links = Vec::new();
+    for id in &some {
+        let l = itas_store::surveys::ensure_link(&db, None, &live.id, id, "EIT")
+            .await
+            .map_err(|e| e.to_string())?;
+        links.push(l.code);
+    }
+    let links = Arc::new(links);
+    let fw = itas_core::framework::embedded("ita-2569").ok_or("framework")?;
+    let bodies: Arc<Vec<String>> = Arc::new(
+        (0..32u64)
+            .map(|s| answers_body(&fw, "EIT", s * 7919 + 1))
+            .collect(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    // Enough senders that latency, not their number, sets the pace.
+    let senders = (a.submissions_per_second / 8).max(32);
+    let mut tasks = Vec::new();
+    for w in 0..senders {
+        let (links, bodies, stop, sent, failed, addr) = (
+            links.clone(),
+            bodies.clone(),
+            stop.clone(),
+            sent.clone(),
+            failed.clone(),
+            addr.clone(),
+        );
+        let every =
+            Duration::from_secs_f64(senders as f64 / a.submissions_per_second.max(1) as f64);
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::connect(&addr).await.ok();
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut k = w as usize;
+            let mut lat = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let body = format!("{}&sid={}", bodies[k % bodies.len()], uuid::Uuid::new_v4());
+                let code = &links[k % links.len()];
+                k += senders as usize;
+                let Some(c) = conn.as_mut() else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    conn = Conn::connect(&addr).await.ok();
+                    continue;
+                };
+                let t0 = Instant::now();
+                match c
+                    .post_form(&format!("/s/{code}/submit"), &body, Duration::from_secs(10))
+                    .await
+                {
+                    Ok(303) => {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                        lat.push(t0.elapsed());
+                    }
+                    Ok(_) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        conn = Conn::connect(&addr).await.ok();
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = sent.load(Ordering::Relaxed);
+    let t0 = Instant::now();
+    let dash = read_load(&addr, dashboards.clone(), a.readers, a.seconds, "").await;
+    let rate = (sent.load(Ordering::Relaxed) - before) as f64 / t0.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut sub_lat = Vec::new();
+    for t in tasks {
+        if let Ok(l) = t.await {
+            sub_lat.extend(l);
+        }
+    }
+    let subs = timing(sub_lat, failed.load(Ordering::Relaxed), 1.0);
+    rows.push((
+        format!(
+            "dashboards while {} submissions/s arrive",
+            a.submissions_per_second
+        ),
+        format!(
+            "dashboards {}; submissions {rate:.0}/s p50 {:.1} ms p99 {:.1} ms, {} errors",
+            show(&dash),
+            subs.p50,
+            subs.p99,
+            subs.errors
+        ),
+        "0 errors".into(),
+    ));
+    let (_, peak) = rss_mb(pid);
+    rows.push((
+        "peak RSS of the server (`itas serve`) through all of the above".into(),
+        format!("{peak:.0} MB"),
+        "< 200 MB".into(),
+    ));
+    let size = db.size_bytes().await.map_err(|e| e.to_string())? as f64;
+    rows.push((
+        "database size".into(),
+        format!("{:.0} MB", size / 1e6),
+        String::new(),
+    ));
+
+    println!();
+    println!("| what | measured | target |");
+    println!("|---|---|---|");
+    for (what, measured, target) in &rows {
+        println!("| {what} | {measured} | {target} |");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    db.close().await;
+    if a.database_url.is_none() && !a.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}
