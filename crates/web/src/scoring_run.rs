@@ -198,6 +198,15 @@ pub async fn compute_round(
     let read_and_scored = started.elapsed();
     report.computed = scores.len();
     rounds::set_round_scores(&state.db, Some(actor), &round.id, &scores, "computed").await?;
+    // The dashboards read the new table next: build it now, off this request.
+    {
+        let (state, round, fw) = (state.clone(), round.clone(), fw.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::published::round_rows(&state, &round, &fw).await {
+                tracing::warn!(round = %round.id, "results table after scoring: {e:?}");
+            }
+        });
+    }
     tracing::info!(
         round = %round.id,
         agencies = report.computed,

@@ -120,6 +120,7 @@ pub fn run(a: ReportsArgs) -> Result<ExitCode, String> {
     let bytes = std::sync::atomic::AtomicU64::new(0);
     let failure: Mutex<Option<String>> = Mutex::new(None);
     let all = Instant::now();
+    let bar = super::progress::Bar::new("reports", a.agencies as u64);
     std::thread::scope(|s| {
         for _ in 0..a.threads.max(1) {
             s.spawn(|| {
@@ -142,6 +143,7 @@ pub fn run(a: ReportsArgs) -> Result<ExitCode, String> {
                                 }
                             }
                             times.lock().unwrap_or_else(|p| p.into_inner()).push(took);
+                            bar.inc();
                         }
                         Err(e) => {
                             *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
@@ -152,6 +154,7 @@ pub fn run(a: ReportsArgs) -> Result<ExitCode, String> {
             });
         }
     });
+    bar.finish();
     if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }

@@ -11,10 +11,9 @@ use itas_store::Db;
 use itas_store::rounds::PhaseDates;
 use itas_web::loadgen::{Conn, answers_body};
 use itas_web::synthetic::{Spec, build};
-use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
@@ -50,39 +49,6 @@ pub fn run(a: RoundArgs) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?
         .block_on(bench(a))
-}
-
-/// Progress bars on a terminal, one per step; nothing when output is not a
-/// terminal (indicatif draws on stderr only when it is one).
-struct Bars {
-    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
-}
-
-impl Bars {
-    fn new() -> Bars {
-        Bars {
-            bars: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn step(&self, name: &str, done: u64, total: u64) {
-        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
-        let bar = bars.entry(name.to_string()).or_insert_with(|| {
-            let b = indicatif::ProgressBar::new(total);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{msg:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
-            ) {
-                b.set_style(style.progress_chars("=> "));
-            }
-            b.set_message(name.to_string());
-            b
-        });
-        bar.set_length(total);
-        bar.set_position(done);
-        if done >= total {
-            bar.finish();
-        }
-    }
 }
 
 /// Latencies of one measurement, in milliseconds.
@@ -194,7 +160,7 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
     let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let today = time::OffsetDateTime::now_utc().date();
-    let bars = Bars::new();
+    let bars = super::progress::Steps::new();
     let progress = |s: &str, d: u64, t: u64| bars.step(s, d, t);
     let t = Instant::now();
     let spec = Spec {

@@ -6,6 +6,7 @@ mod bench_reports;
 mod bench_round;
 mod check_report;
 mod framework_arg;
+mod progress;
 mod report;
 mod score;
 mod server;

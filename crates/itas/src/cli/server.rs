@@ -230,6 +230,7 @@ pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
         if agencies.is_empty() {
             return Err(format!("round {} has no such participant", a.round));
         }
+        let bar = super::progress::Bar::new("agencies", agencies.len() as u64);
         for p in agencies {
             let n = itas_web::evidence_check::check_agency(
                 &db,
@@ -245,24 +246,26 @@ pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let count = |l: &str| latest.values().filter(|c| c.light == l).count();
-            println!(
+            bar.say(&format!(
                 "{} {}: {n} URLs checked; green {}, amber {}, red {}",
                 p.code,
                 p.name_th,
                 count("green"),
                 count("amber"),
                 count("red")
-            );
+            ));
             for c in latest.values().filter(|c| c.light != "green") {
-                println!(
+                bar.say(&format!(
                     "  {} {} [{}] {}",
                     c.item,
                     c.url,
                     c.light,
                     c.findings.join(",")
-                );
+                ));
             }
+            bar.inc();
         }
+        bar.finish();
         db.close().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -319,9 +322,13 @@ pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("{}: {e}", a.file))?;
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
+        // One transaction: a spinner says it is working, not how far.
+        let bar = super::progress::Bar::spinner(&format!("{} rows", rows.len()));
         let report = itas_store::agencies::import(&db, None, rows)
             .await
-            .map_err(|e| format!("import failed: {e}"))?;
+            .map_err(|e| format!("import failed: {e}"));
+        bar.finish();
+        let report = report?;
         db.close().await;
         println!(
             "{} agencies imported, {} rows refused",

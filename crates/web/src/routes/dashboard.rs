@@ -50,7 +50,14 @@ async fn load(
     user: &MaybeUser,
     lang: crate::i18n::Lang,
     round_id: &str,
-) -> Result<(Round, Framework, std::sync::Arc<Vec<ResultRow>>), AppError> {
+) -> Result<
+    (
+        Round,
+        std::sync::Arc<Framework>,
+        std::sync::Arc<Vec<ResultRow>>,
+    ),
+    AppError,
+> {
     let lang = user.0.as_ref().map_or(lang, |u| u.lang);
     let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
     let round = rounds::get(&state.db, round_id)
@@ -60,7 +67,7 @@ async fn load(
     if !visible(state, user, &round).await? {
         return Err(not_found());
     }
-    let fw = round.framework()?;
+    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
     let rows = round_rows(state, &round, &fw).await?;
     Ok((round, fw, rows))
 }
@@ -617,7 +624,6 @@ async fn open_data(
         serde_json::to_string(&fw)
             .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
     );
-    let fw = std::sync::Arc::new(fw);
     let starts = (0..rows.len()).step_by(500);
     let pieces = std::iter::once(head)
         .chain(starts.map(move |start| {

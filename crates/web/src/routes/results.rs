@@ -52,7 +52,7 @@ impl ReportQuery {
 struct Loaded {
     agency: Agency,
     round: Round,
-    fw: Framework,
+    fw: std::sync::Arc<Framework>,
     card: Scorecard,
     previous: Option<(Round, Scorecard)>,
     plan: Option<itas_core::analysis::Plan>,
@@ -120,7 +120,7 @@ async fn load(
     let agency = itas_store::agencies::get(&state.db, agency_id)
         .await?
         .ok_or_else(not_found)?;
-    let fw = round.framework()?;
+    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
     let card = agency_card(state, &round, &fw, agency_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
