@@ -147,6 +147,49 @@ impl Conn {
     }
 }
 
+/// One respondent's path on a phone: the landing page, then each page shown
+/// and saved (the server keeps a draft between pages), then the thanks page.
+/// `body` holds every answer; each page's save reads its own part. Returns
+/// each request's latency, or the first unexpected status.
+pub async fn respondent_path(
+    conn: &mut Conn,
+    code: &str,
+    pages: usize,
+    body: &str,
+    timeout: Duration,
+) -> std::io::Result<Result<Vec<Duration>, u16>> {
+    let mut jar: Vec<(String, String)> = Vec::new();
+    let mut times = Vec::with_capacity(2 * pages + 2);
+    let mut steps: Vec<(&str, String, u16)> = vec![("GET", format!("/s/{code}"), 200)];
+    for p in 0..pages {
+        steps.push(("GET", format!("/s/{code}/q/{p}"), 200));
+        steps.push(("POST", format!("/s/{code}/q/{p}"), 303));
+    }
+    steps.push(("GET", format!("/s/{code}/thanks"), 200));
+    for (method, path, expected) in steps {
+        let cookie = if jar.is_empty() {
+            String::new()
+        } else {
+            let pairs: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("Cookie: {}\r\n", pairs.join("; "))
+        };
+        let sent = if method == "POST" { body } else { "" };
+        let t = std::time::Instant::now();
+        let (status, cookies) = conn.send(method, &path, sent, &cookie, timeout).await?;
+        times.push(t.elapsed());
+        if status != expected {
+            return Ok(Err(status));
+        }
+        for c in cookies {
+            if let Some((k, v)) = c.split_once('=') {
+                jar.retain(|(name, _)| name != k);
+                jar.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+    Ok(Ok(times))
+}
+
 /// Percent-encodes a form value.
 pub fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -10,7 +10,7 @@ use itas_core::directory::Phase;
 use itas_core::framework::ITA_2564_SOURCE;
 use itas_store::Db;
 use itas_store::rounds::PhaseDates;
-use itas_web::loadgen::{Conn, answers_body};
+use itas_web::loadgen::{Conn, answers_body, respondent_path};
 use itas_web::{AppState, Config};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,6 +51,17 @@ struct SubmissionArgs {
     /// Runtime threads for the server and the load (this machine has 2 cores).
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// `whole`: one POST of the whole questionnaire per respondent; `pages`:
+    /// the path on a phone (landing, each page shown and saved as a draft,
+    /// the thanks page: 12 requests for the IIT, 8 for the EIT).
+    #[arg(long, value_enum, default_value_t = Flow::Whole)]
+    flow: Flow,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Flow {
+    Whole,
+    Pages,
 }
 
 pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
@@ -176,8 +187,14 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     for w in 0..a.concurrency {
         let (links, bodies, stop, addr) =
             (links.clone(), bodies.clone(), stop.clone(), addr.clone());
+        let flow = a.flow;
+        let pages = Arc::new((
+            itas_core::survey::pages(&fw, "IIT").len(),
+            itas_core::survey::pages(&fw, "EIT").len(),
+        ));
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut requests = Vec::new();
             let mut errors = 0u64;
             let mut conn = Conn::connect(&addr).await.ok();
             let mut k = w;
@@ -196,28 +213,46 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
                     errors += 1;
                     continue;
                 };
-                match c
-                    .post_form(&format!("/s/{code}/submit"), &body, Duration::from_secs(10))
-                    .await
-                {
-                    Ok(303) => lat.push(t0.elapsed()),
-                    Ok(_) => errors += 1,
+                let outcome = match flow {
+                    Flow::Whole => c
+                        .post_form(&format!("/s/{code}/submit"), &body, Duration::from_secs(10))
+                        .await
+                        .map(|s| {
+                            if s == 303 {
+                                Ok(vec![t0.elapsed()])
+                            } else {
+                                Err(s)
+                            }
+                        }),
+                    Flow::Pages => {
+                        let n = if tool == "IIT" { pages.0 } else { pages.1 };
+                        respondent_path(c, code, n, &body, Duration::from_secs(10)).await
+                    }
+                };
+                match outcome {
+                    Ok(Ok(times)) => {
+                        lat.push(t0.elapsed());
+                        requests.extend(times);
+                    }
+                    Ok(Err(_)) => errors += 1,
                     Err(_) => {
                         errors += 1;
                         conn = Conn::connect(&addr).await.ok();
                     }
                 }
             }
-            (lat, errors)
+            (lat, requests, errors)
         }));
     }
     tokio::time::sleep(Duration::from_secs(a.seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let mut lat = Vec::new();
+    let mut requests = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        let (l, e) = t.await.map_err(|e| e.to_string())?;
+        let (l, r, e) = t.await.map_err(|e| e.to_string())?;
         lat.extend(l);
+        requests.extend(r);
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -246,11 +281,31 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         acked as f64 / elapsed
     );
     println!(
-        "latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {errors}",
+        "{} p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {errors}",
+        if a.flow == Flow::Pages {
+            "whole respondent path"
+        } else {
+            "latency"
+        },
         pct(0.50),
         pct(0.99),
         pct(1.0)
     );
+    if a.flow == Flow::Pages {
+        requests.sort();
+        let rp = |p: f64| {
+            requests
+                .get(((requests.len() as f64 * p) as usize).min(requests.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        println!(
+            "{} requests ({:.0}/s): each p50 {:.1} ms, p99 {:.1} ms",
+            requests.len(),
+            requests.len() as f64 / elapsed,
+            rp(0.50),
+            rp(0.99)
+        );
+    }
     println!(
         "stored {stored} (acknowledged {acked}): {}",
         if stored as usize == acked {

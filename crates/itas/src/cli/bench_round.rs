@@ -40,6 +40,10 @@ pub struct RoundArgs {
     /// Keep the database afterwards (a temporary SQLite file is removed).
     #[arg(long)]
     keep: bool,
+    /// Measure the newest round an earlier run built in `--database-url`
+    /// instead of building one (a national round at 10× takes half an hour).
+    #[arg(long, requires = "database_url")]
+    measure_only: bool,
 }
 
 pub fn run(a: RoundArgs) -> Result<ExitCode, String> {
@@ -49,6 +53,16 @@ pub fn run(a: RoundArgs) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?
         .block_on(bench(a))
+}
+
+/// The server process, stopped when the bench is done with it.
+struct StopOnDrop(std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Latencies of one measurement, in milliseconds.
@@ -177,21 +191,48 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         }],
         seed: 2569,
     };
-    let built = build(&db, &spec, &progress).await?;
+    let built = if a.measure_only {
+        let round = itas_store::rounds::list(&db)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|r| r.name.starts_with("bench round"))
+            .ok_or("no round built by an earlier `itas bench round` in this database")?;
+        let agencies = itas_store::rounds::participants(&db, &round.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|p| (p.agency_id, p.kind))
+            .collect();
+        let responses = itas_store::surveys::counts(&db, &round.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .values()
+            .sum::<i64>() as usize;
+        itas_web::synthetic::Built {
+            round,
+            agencies,
+            responses,
+            decisions: 0,
+        }
+    } else {
+        build(&db, &spec, &progress).await?
+    };
     let build_s = t.elapsed().as_secs_f64();
     println!(
-        "bench round: {} agencies, {} answers, {} OIT decisions on {}; built in {build_s:.0} s",
+        "bench round: {} agencies, {} answers, {} OIT decisions on {}; {} in {build_s:.0} s",
         built.agencies.len(),
         built.responses,
         built.decisions,
-        url.split("://").next().unwrap_or("")
+        url.split("://").next().unwrap_or(""),
+        if a.measure_only { "found" } else { "built" }
     );
 
     let admin = itas_store::users::create(
         &db,
         None,
         &itas_store::users::NewUser {
-            username: format!("bench-{}", &built.round.id[24..]),
+            username: format!("bench-{}", itas_store::new_id()),
             display_name: "bench".into(),
             password_hash: String::new(),
             role: Role::CentralAdmin,
@@ -220,25 +261,26 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut server =
-        std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-            .args([
-                "serve",
-                "--database-url",
-                &url,
-                "--listen",
-                &addr,
-                "--link-rate-per-minute",
-                "100000000",
-                "--page-rate-per-minute",
-                "100000000",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| format!("starting the server: {e}"))?;
+    let server = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--listen",
+            &addr,
+            "--link-rate-per-minute",
+            "100000000",
+            "--page-rate-per-minute",
+            "100000000",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting the server: {e}"))?;
     let pid = server.id();
+    // Stopped however the bench ends, an error included.
+    let _server = StopOnDrop(server);
     let mut up = false;
     for _ in 0..200 {
         if let Ok(mut c) = Conn::connect(&addr).await
@@ -252,7 +294,6 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if !up {
-        let _ = server.kill();
         return Err("the server did not start".into());
     }
 
@@ -272,7 +313,6 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| e.to_string())?;
         if status != 200 {
-            let _ = server.kill();
             return Err(format!(
                 "compute: status {status}: {}",
                 String::from_utf8_lossy(&body)
@@ -363,17 +403,31 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         let (rss_before, _) = rss_mb(pid);
         let mut times = Vec::new();
         let mut size = 0;
+        let mut failed = None;
         for _ in 0..3 {
             let t = Instant::now();
-            let (status, _, body) = conn
+            let (status, _, body) = match conn
                 .exchange("GET", &path, "", &cookie, Duration::from_secs(120))
                 .await
-                .map_err(|e| e.to_string())?;
+            {
+                Ok(r) => r,
+                Err(e) => (0, Vec::new(), e.to_string().into_bytes()),
+            };
             if status != 200 {
-                return Err(format!("{path}: status {status}"));
+                failed = Some(format!(
+                    "failed after {:.1} s: status {status}",
+                    t.elapsed().as_secs_f64()
+                ));
+                break;
             }
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             size = body.len();
+        }
+        if let Some(why) = failed {
+            rows.push((what.into(), why, String::new()));
+            conn = Conn::connect(&addr).await.map_err(|e| e.to_string())?;
+            drop(conn);
+            continue;
         }
         times.sort_by(f64::total_cmp);
         let (rss_after, _) = rss_mb(pid);
@@ -534,8 +588,6 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
     for (what, measured, target) in &rows {
         println!("| {what} | {measured} | {target} |");
     }
-    let _ = server.kill();
-    let _ = server.wait();
     db.close().await;
     if a.database_url.is_none() && !a.keep {
         let _ = std::fs::remove_dir_all(&dir);
