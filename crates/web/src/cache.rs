@@ -133,6 +133,8 @@ pub struct Caches {
     links: Mutex<HashMap<String, (Instant, Arc<crate::routes::survey::OpenLink>)>>,
     /// Each round's scored table (dashboards, exports, open data).
     pub results: Memo<Vec<crate::published::ResultRow>>,
+    /// A round beside its previous one, keyed "round>previous" (dashboards).
+    pub comparisons: Memo<crate::published::RoundComparison>,
     /// Each round's participants with counts and minimum samples (round page).
     pub(crate) participants: Memo<Vec<crate::routes::admin::ParticipantRow>>,
 }
@@ -143,6 +145,7 @@ impl Default for Caches {
             frameworks: Mutex::default(),
             links: Mutex::default(),
             results: Memo::new(RESULTS_TTL),
+            comparisons: Memo::new(RESULTS_TTL),
             participants: Memo::new(PARTICIPANTS_TTL),
         }
     }

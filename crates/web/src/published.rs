@@ -113,41 +113,24 @@ async fn score_table(
         })
         .collect();
     // The engine's exact arithmetic is the cost: spread it over the cores.
-    let fw = std::sync::Arc::new(fw.clone());
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = work.len().div_ceil(threads).max(1);
-    let mut rest = work;
-    let mut handles = Vec::new();
-    while !rest.is_empty() {
-        let tail = rest.split_off(per.min(rest.len()));
-        let part = std::mem::replace(&mut rest, tail);
-        let fw = fw.clone();
-        handles.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .filter_map(|(p, given)| {
-                    let card = scorecard(&fw, given)?;
-                    Some(ResultRow {
-                        agency_id: p.agency_id,
-                        code: p.code,
-                        name_th: p.name_th,
-                        kind: p.kind,
-                        province: p.province,
-                        parent_id: p.parent_id,
-                        card,
-                    })
-                })
-                .collect::<Vec<_>>()
-        }));
-    }
-    let mut rows = Vec::new();
-    for h in handles {
-        rows.extend(
-            h.await.map_err(|e| {
-                AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string())
-            })?,
-        );
-    }
-    Ok(rows)
+    let fw = fw.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        crate::scoring_run::on_every_core(work, |(p, given)| {
+            let card = scorecard(&fw, given)?;
+            Some(ResultRow {
+                agency_id: p.agency_id,
+                code: p.code,
+                name_th: p.name_th,
+                kind: p.kind,
+                province: p.province,
+                parent_id: p.parent_id,
+                card,
+            })
+        })
+    })
+    .await
+    .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+    Ok(rows.into_iter().flatten().collect())
 }
 
 /// Figures for a group of agencies (or the whole round).

@@ -229,32 +229,32 @@ fn score_slice(
         Replacements,
     )>,
 ) -> Vec<Result<Scored, AppError>> {
+    on_every_core(work, |(p, passed, texts, replaced)| {
+        let tallies = itas_store::surveys::parse_tallies(&texts).map_err(AppError::from)?;
+        score_agency(fw, p, passed, counted(fw, tallies, replaced))
+    })
+}
+
+/// `f` over `items` on every core, the results in the items' order. A
+/// panic in `f` is raised here, never dropped with its share of the work.
+pub fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = work.len().div_ceil(threads).max(1);
-    let mut parts: Vec<Vec<_>> = Vec::new();
-    let mut rest = work;
+    let per = items.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<T>> = Vec::new();
+    let mut rest = items;
     while !rest.is_empty() {
         let tail = rest.split_off(per.min(rest.len()));
         parts.push(std::mem::replace(&mut rest, tail));
     }
+    let f = &f;
     std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .into_iter()
-            .map(|part| {
-                s.spawn(move || {
-                    part.into_iter()
-                        .map(|(p, passed, texts, replaced)| {
-                            let tallies = itas_store::surveys::parse_tallies(&texts)
-                                .map_err(AppError::from)?;
-                            score_agency(fw, p, passed, counted(fw, tallies, replaced))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
 }

@@ -79,6 +79,45 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
     rt.block_on(submissions(a))
 }
 
+/// A bench's database: the one `--database-url` names, or a fresh SQLite
+/// file in a temporary folder of its own, migrated.
+pub(super) struct BenchDb {
+    pub db: Db,
+    pub url: String,
+    temp: Option<std::path::PathBuf>,
+}
+
+impl BenchDb {
+    pub async fn open(name: &str, given: Option<String>) -> Result<BenchDb, String> {
+        let (url, temp) = match given {
+            Some(url) => (url, None),
+            None => {
+                let dir =
+                    std::env::temp_dir().join(format!("itas-bench-{name}-{}", std::process::id()));
+                (
+                    format!("sqlite://{}/{name}.sqlite3", dir.display()),
+                    Some(dir),
+                )
+            }
+        };
+        let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
+        db.migrate().await.map_err(|e| e.to_string())?;
+        Ok(BenchDb { db, url, temp })
+    }
+
+    /// Closes it; a temporary one is removed unless `keep`.
+    pub async fn finish(self, keep: bool) {
+        self.db.close().await;
+        if let Some(dir) = self.temp {
+            if keep {
+                println!("database kept: {}", self.url);
+            } else {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+    }
+}
+
 async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String> {
     let today = time::OffsetDateTime::now_utc().date();
     let phases = vec![PhaseDates {
@@ -143,13 +182,8 @@ async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String
 }
 
 async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
-    let dir = std::env::temp_dir().join(format!("itas-bench-{}", std::process::id()));
-    let url = a
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/bench.sqlite3", dir.display()));
-    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let bench_db = BenchDb::open("submissions", a.database_url.clone()).await?;
+    let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let links = Arc::new(setup(&db, a.agencies).await?);
     let config = Config {
         link_rate_per_minute: u32::MAX,
@@ -315,10 +349,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         }
     );
     server.abort();
-    db.close().await;
-    if a.database_url.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    bench_db.finish(false).await;
     Ok(if stored as usize == acked {
         ExitCode::SUCCESS
     } else {

@@ -9,7 +9,6 @@
 use itas_core::directory::Phase;
 use itas_core::framework::ITA_2564_SOURCE;
 use itas_core::quality::{SpeedBucket, flags};
-use itas_store::Db;
 use itas_store::ingest::{Ingestor, Submission};
 use itas_store::rounds::PhaseDates;
 use std::collections::BTreeMap;
@@ -48,13 +47,8 @@ fn rng(x: &mut u64) -> u64 {
 }
 
 async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
-    let dir = std::env::temp_dir().join(format!("itas-bench-quality-{}", std::process::id()));
-    let url = a
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/quality.sqlite3", dir.display()));
-    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let bench_db = super::bench::BenchDb::open("quality", a.database_url.clone()).await?;
+    let db = bench_db.db.clone();
     let t = Instant::now();
     let today = time::OffsetDateTime::now_utc().date();
     let round = itas_store::rounds::create(
@@ -204,14 +198,8 @@ async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
         times.len(),
         times[times.len() / 2]
     );
-    if let Some(path) = url.strip_prefix("sqlite://")
-        && let Ok(m) = std::fs::metadata(path)
-    {
-        println!("database size: {:.0} MB", m.len() as f64 / 1e6);
-    }
-    db.close().await;
-    if a.database_url.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    let size = db.size_bytes().await.map_err(|e| e.to_string())?;
+    println!("database size: {:.0} MB", size as f64 / 1e6);
+    bench_db.finish(false).await;
     Ok(ExitCode::SUCCESS)
 }

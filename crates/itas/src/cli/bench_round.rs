@@ -7,7 +7,6 @@
 //! arrive at a steady rate. Prints one table.
 
 use itas_core::directory::{Phase, Role};
-use itas_store::Db;
 use itas_store::rounds::PhaseDates;
 use itas_web::loadgen::{Conn, answers_body};
 use itas_web::synthetic::{Spec, build};
@@ -166,13 +165,8 @@ fn rss_mb(pid: u32) -> (f64, f64) {
 }
 
 async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
-    let dir = std::env::temp_dir().join(format!("itas-bench-round-{}", std::process::id()));
-    let url = a
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/round.sqlite3", dir.display()));
-    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let bench_db = super::bench::BenchDb::open("round", a.database_url.clone()).await?;
+    let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let today = time::OffsetDateTime::now_utc().date();
     let bars = super::progress::Steps::new();
     let progress = |s: &str, d: u64, t: u64| bars.step(s, d, t);
@@ -588,9 +582,6 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
     for (what, measured, target) in &rows {
         println!("| {what} | {measured} | {target} |");
     }
-    db.close().await;
-    if a.database_url.is_none() && !a.keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    bench_db.finish(a.keep).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -143,3 +143,32 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_round_page_pages_a_large_round_and_counts_all_of_it,
+    |app| {
+        let built = build(&app.db, &spec("ITA สร้างขึ้น หลายหน้า"), &|_, _, _| {})
+            .await
+            .expect("generated round");
+        let mut admin = app.signed_in("admin").await;
+        let round = &built.round.id;
+        let first = admin.get(&format!("/admin/rounds/{round}")).await;
+        assert_eq!(first.status, StatusCode::OK);
+        // The heading counts every participant; the table shows one page.
+        assert!(first.body.contains("(๑๕๐)"), "{}", first.body);
+        assert!(first.body.contains("หน้า ๑ / ๒"));
+        assert!(
+            first
+                .body
+                .contains(&format!("/admin/rounds/{round}?page=2"))
+        );
+        let second = admin.get(&format!("/admin/rounds/{round}?page=2")).await;
+        assert!(second.body.contains("หน้า ๒ / ๒"));
+        let rows = |body: &str| body.matches("<tr><td>S").count();
+        assert_eq!(rows(&first.body), 100);
+        assert_eq!(rows(&second.body), 50);
+        // A page past the end shows the last one.
+        let past = admin.get(&format!("/admin/rounds/{round}?page=9")).await;
+        assert_eq!(rows(&past.body), 50);
+    }
+);

@@ -331,9 +331,25 @@ async fn dashboard(
         .collect();
     let comparison = match crate::published::previous_round(&state, &round).await? {
         Some(before) => {
-            let before_fw = before.framework()?;
-            let before_rows = round_rows(&state, &before, &before_fw).await?;
-            let c = crate::published::compare_rounds(&fw, &table, &before_fw, &before_rows);
+            let before_fw = crate::routes::survey::round_framework(&state, &before.id).await?;
+            // Kept like the tables it is made from: not redone on every view.
+            let c = state
+                .caches
+                .comparisons
+                .get_or_compute(
+                    &format!("{}>{}", round.id, before.id),
+                    itas_store::rounds::scores_generation(),
+                    || async {
+                        let before_rows = round_rows(&state, &before, &before_fw).await?;
+                        Ok::<_, AppError>(crate::published::compare_rounds(
+                            &fw,
+                            &table,
+                            &before_fw,
+                            &before_rows,
+                        ))
+                    },
+                )
+                .await?;
             (c.agencies > 0).then(|| comparison_view(&ctx, &before, &before_fw, &fw, &c))
         }
         None => None,
