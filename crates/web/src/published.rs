@@ -51,19 +51,20 @@ pub async fn agency_card(
     Ok(scorecard(fw, given))
 }
 
-/// The agency's latest earlier round with complete results, for comparison.
+/// The agency's latest earlier round with complete results, for
+/// comparison: the round, its framework and the agency's scorecard.
 pub async fn previous_card(
     state: &AppState,
     round: &Round,
     agency_id: &str,
-) -> Result<Option<(Round, Scorecard)>, AppError> {
+) -> Result<Option<(Round, std::sync::Arc<Framework>, Scorecard)>, AppError> {
     for r in rounds::rounds_of_agency(&state.db, agency_id).await? {
         if r.id == round.id || r.fiscal_year >= round.fiscal_year {
             continue;
         }
-        let fw = r.framework()?;
+        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
         if let Some(card) = agency_card(state, &r, &fw, agency_id).await? {
-            return Ok(Some((r, card)));
+            return Ok(Some((r, fw, card)));
         }
     }
     Ok(None)

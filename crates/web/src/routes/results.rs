@@ -54,7 +54,7 @@ struct Loaded {
     round: Round,
     fw: std::sync::Arc<Framework>,
     card: Scorecard,
-    previous: Option<(Round, Scorecard)>,
+    previous: Option<(Round, std::sync::Arc<Framework>, Scorecard)>,
     plan: Option<itas_core::analysis::Plan>,
     /// The OIT items passed in the final review, when known.
     passed: Option<BTreeSet<String>>,
@@ -180,12 +180,11 @@ async fn oit_plan(
 
 /// The earlier round lined up with this one, under each round's framework.
 fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
-    let (r, c) = l.previous.as_ref()?;
-    let before_fw = r.framework().ok()?;
+    let (r, before_fw, c) = l.previous.as_ref()?;
     Some(Previous {
         label: format!("ปี {}", digits.apply(&r.fiscal_year.to_string())),
         framework: before_fw.code.clone(),
-        comparison: itas_core::compare::compare_years(&l.fw, &l.card, &before_fw, c),
+        comparison: itas_core::compare::compare_years(&l.fw, &l.card, before_fw, c),
     })
 }
 
@@ -302,7 +301,7 @@ async fn results_page(
         (
             super::plan::summary(&state, &agency_id, &l.round).await?,
             match &l.previous {
-                Some((r, _)) => super::plan::summary(&state, &agency_id, r).await?,
+                Some((r, _, _)) => super::plan::summary(&state, &agency_id, r).await?,
                 None => None,
             },
         )
@@ -368,7 +367,7 @@ async fn results_page(
             _ => l
                 .previous
                 .as_ref()
-                .map(|(r, _)| format!("Compared with {}", r.name)),
+                .map(|(r, _, _)| format!("Compared with {}", r.name)),
         },
         below,
         may_download,
