@@ -257,8 +257,9 @@ async fn collection(
 }
 
 /// The fixed minimums that apply to an agency of this kind and size, one
-/// line per tool: "EIT: องค์การบริหารส่วนตำบล ขนาด M ต้องมีผู้ตอบอย่างน้อย 40 คน".
-pub fn min_basis_text(ctx: &PageCtx, fw: &Framework, kind: &str, size: &str) -> Vec<String> {
+/// line per tool ("EIT: เกณฑ์ของ องค์การบริหารส่วนตำบล ขนาด M ๔๐ คน …"), or
+/// why none applies when the framework has a table.
+fn min_basis_text(ctx: &PageCtx, fw: &Framework, kind: &str, size: &str) -> Vec<String> {
     let kind_name = ctx.kind_name(kind);
     let mut out = Vec::new();
     for t in &fw.tools {
@@ -324,12 +325,9 @@ async fn round_cards(
     state: &AppState,
     ctx: &PageCtx,
     base: &str,
-    agency_id: &str,
+    agency: &Agency,
 ) -> Result<Vec<RoundCard>, AppError> {
-    let kind = itas_store::agencies::get(&state.db, agency_id)
-        .await?
-        .map(|a| a.kind)
-        .unwrap_or_default();
+    let (agency_id, kind) = (agency.id.as_str(), agency.kind.clone());
     let mut out = Vec::new();
     for round in rounds::rounds_of_agency(&state.db, agency_id).await? {
         let fw = round.framework()?;
@@ -408,7 +406,7 @@ async fn page(
     };
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
-    let rounds = round_cards(state, &ctx, base, agency_id).await?;
+    let rounds = round_cards(state, &ctx, base, &agency).await?;
     let editable = user.role == Role::AgencyAdmin;
     let status = if errors.is_empty() {
         StatusCode::OK
