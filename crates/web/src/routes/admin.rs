@@ -785,7 +785,7 @@ fn parse_sizes(
             .map(|p| p.trim().trim_matches('"'))
             .filter(|p| !p.is_empty());
         let code = parts.next().unwrap_or_default();
-        let size = parts.next().unwrap_or_default().to_uppercase();
+        let typed = parts.next().unwrap_or_default();
         if i == 0
             && matches!(
                 code.to_lowercase().as_str(),
@@ -794,21 +794,32 @@ fn parse_sizes(
         {
             continue;
         }
+        let line_no = format!("{} {}", lang.pick("บรรทัด", "line"), i + 1);
+        // Sizes are matched whatever their case and stored as the framework spells them.
+        let size = known.iter().find(|k| k.eq_ignore_ascii_case(typed));
         if parts.next().is_some() {
             problems.push(format!(
-                "{} {}: {}",
-                lang.pick("บรรทัด", "line"),
-                i + 1,
+                "{line_no}: {}",
                 lang.pick(
                     "ใส่เพียงรหัสหน่วยงานและขนาด",
                     "give only the agency code and the size"
                 )
             ));
-        } else if !size.is_empty() && size != "-" && !known.contains(&size.as_str()) {
+        } else if typed.is_empty() {
             problems.push(format!(
-                "{} {}: {} '{size}' {} ({})",
-                lang.pick("บรรทัด", "line"),
-                i + 1,
+                "{line_no}: {}",
+                lang.pick(
+                    "ยังไม่ได้ใส่ขนาด (ใช้ - เพื่อล้างค่า)",
+                    "no size given (- clears it)"
+                )
+            ));
+        } else if typed == "-" {
+            out.push((code.to_string(), String::new()));
+        } else if let Some(size) = size {
+            out.push((code.to_string(), size.to_string()));
+        } else {
+            problems.push(format!(
+                "{line_no}: {} '{typed}' {} ({})",
                 lang.pick("ขนาด", "size"),
                 lang.pick(
                     "ไม่มีในกรอบการประเมินของรอบนี้ ใช้ได้",
@@ -816,9 +827,6 @@ fn parse_sizes(
                 ),
                 known.join(", ")
             ));
-        } else {
-            let size = if size == "-" { String::new() } else { size };
-            out.push((code.to_string(), size));
         }
     }
     if problems.is_empty() {
@@ -1408,4 +1416,29 @@ async fn audit_page(
         }
         .render()?,
     ))
+}
+
+#[cfg(test)]
+mod size_lines {
+    use super::parse_sizes;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn sizes_are_read_by_line_whatever_their_case() {
+        let known = ["S", "M", "L"];
+        let ok = parse_sizes("code,size\r\nA1,m\r\nA2\tL\r\nA3 -\r\n", &known, Lang::En).unwrap();
+        assert_eq!(
+            ok,
+            [
+                ("A1".to_string(), "M".to_string()),
+                ("A2".into(), "L".into()),
+                ("A3".into(), String::new())
+            ]
+        );
+        let bad = parse_sizes("A1\nA2,XL\nA3,S,extra", &known, Lang::En).unwrap_err();
+        assert_eq!(bad.len(), 3, "{bad:?}");
+        assert!(bad[0].starts_with("line 1: no size given"), "{bad:?}");
+        assert!(bad[1].starts_with("line 2: size 'XL'"), "{bad:?}");
+        assert!(bad[2].starts_with("line 3: give only"), "{bad:?}");
+    }
 }
