@@ -202,6 +202,11 @@ fn rng(x: &mut u64) -> u64 {
     *x
 }
 
+/// Where a kind stands in MIX.
+fn mix_index(kind: &str) -> usize {
+    MIX.iter().position(|m| m.0 == kind).unwrap_or(0)
+}
+
 /// The units of each kind for `n` agencies, in MIX order; rounding leftovers
 /// go to SAOs, the largest group.
 fn kind_counts(n: usize) -> Vec<usize> {
@@ -209,14 +214,15 @@ fn kind_counts(n: usize) -> Vec<usize> {
     let mut counts: Vec<usize> = MIX.iter().map(|m| m.1 * n / total).collect();
     // A tree needs a province to hang local government on, and a ministry
     // for central agencies.
-    if n >= 2 && counts[0] == 0 {
-        counts[0] = 1;
+    let province = mix_index("province");
+    if n >= 2 && counts[province] == 0 {
+        counts[province] = 1;
     }
-    let ministry = MIX.iter().position(|m| m.0 == "ministry").unwrap_or(0);
+    let ministry = mix_index("ministry");
     if n >= 3 && counts[ministry] == 0 {
         counts[ministry] = 1;
     }
-    let sao = MIX.iter().position(|m| m.0 == "sao").unwrap_or(0);
+    let sao = mix_index("sao");
     let sum: usize = counts.iter().sum();
     if sum < n {
         counts[sao] += n - sum;
@@ -246,8 +252,12 @@ pub async fn build(db: &Db, spec: &Spec, progress: Progress<'_>) -> Result<Built
     let counts = kind_counts(spec.agencies);
     let mut rows = Vec::new();
     let mut planned: Vec<(String, &'static str, i64, usize)> = Vec::new();
-    let provinces = counts[0].max(1);
-    let ministries = counts[6].max(1);
+    let (has_provinces, has_ministries) = (
+        counts[mix_index("province")] > 0,
+        counts[mix_index("ministry")] > 0,
+    );
+    let provinces = counts[mix_index("province")].max(1);
+    let ministries = counts[mix_index("ministry")].max(1);
     for (k, (kind, _, staff, answers)) in MIX.iter().enumerate() {
         let kind_th = kind
             .parse::<itas_core::directory::AgencyKind>()
@@ -292,9 +302,9 @@ pub async fn build(db: &Db, spec: &Spec, progress: Progress<'_>) -> Result<Built
                     province: prov,
                     parent_code: parent.filter(|p| {
                         if p.contains("-province-") {
-                            counts[0] > 0
+                            has_provinces
                         } else {
-                            counts[6] > 0
+                            has_ministries
                         }
                     }),
                     ..Default::default()
