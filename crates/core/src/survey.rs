@@ -58,6 +58,33 @@ pub fn field_name(item: &str, cell: usize) -> String {
     format!("{item}.{cell}")
 }
 
+/// The form fields of one page, with the item each belongs to.
+pub fn page_fields(fw: &Framework, indicator: u32) -> Vec<(String, String)> {
+    fw.items_of(indicator)
+        .filter_map(|it| match &it.kind {
+            ItemKind::Survey { cells, .. } => {
+                Some((0..cells.len()).map(|c| (it.code.clone(), field_name(&it.code, c))))
+            }
+            ItemKind::Checklist { .. } => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// The first page of `tool` with a question not yet in `answers` (the last
+/// page when every question is answered): where a returning respondent resumes.
+pub fn first_unanswered_page(fw: &Framework, tool: &str, answers: &Answers) -> usize {
+    let pages = pages(fw, tool);
+    pages
+        .iter()
+        .position(|&n| {
+            fw.items_of(n).any(|it| {
+                matches!(it.kind, ItemKind::Survey { .. }) && !answers.contains_key(&it.code)
+            })
+        })
+        .unwrap_or(pages.len().saturating_sub(1))
+}
+
 /// Reads the answers of one page from a submitted form. Items left blank or
 /// with an unknown option are listed as problems; answered ones are returned.
 pub fn read_page(
@@ -128,6 +155,33 @@ pub fn check_complete(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_respondent_resumes_at_the_first_page_with_an_unanswered_question() {
+        let fw = crate::framework::ita_2564();
+        let pages = pages(&fw, "IIT");
+        let mut answers = Answers::new();
+        assert_eq!(first_unanswered_page(&fw, "IIT", &answers), 0);
+        for (i, &n) in pages.iter().enumerate().take(2) {
+            let form: HashMap<String, String> = page_fields(&fw, n)
+                .into_iter()
+                .map(|(item, f)| {
+                    let ItemKind::Survey { scale, .. } = &fw.item(&item).unwrap().kind else {
+                        unreachable!()
+                    };
+                    (f, fw.scale(scale).unwrap().options[0].code.clone())
+                })
+                .collect();
+            let (a, problems) = read_page(&fw, n, &form);
+            assert!(problems.is_empty(), "page {i}: {problems:?}");
+            answers.extend(a);
+        }
+        assert_eq!(first_unanswered_page(&fw, "IIT", &answers), 2);
+        // One question missing on page 1 sends the respondent back there.
+        let first_item = fw.items_of(pages[1]).next().unwrap().code.clone();
+        answers.remove(&first_item);
+        assert_eq!(first_unanswered_page(&fw, "IIT", &answers), 1);
+    }
+
     use super::*;
     use crate::framework::ita_2564;
 

@@ -47,32 +47,40 @@ pub async fn load(db: &Db, token_hash: &str) -> Result<Option<Draft>> {
         .await?))
 }
 
-/// Saves a draft (new or not) as the most recently used one; a new draft that
-/// takes its link past the budget evicts that link's least recently used
-/// drafts, in the same transaction. Returns how many were evicted.
-pub async fn save(
-    db: &Db,
-    token_hash: &str,
-    d: &Draft,
-    day: &str,
-    budget: &DraftBudget,
-) -> Result<u64> {
-    let bytes = d.answers.len() as i64;
-    let mut evicted = 0;
-    write!(db, |p| {
-        let mut tx = p.begin().await?;
+/// A page save waiting for the response writer: drafts join the group
+/// commit of the responses, so a page costs a share of one fsync.
+#[derive(Debug, Clone)]
+pub struct DraftSave {
+    pub token_hash: String,
+    pub draft: Draft,
+    /// The day it was saved (drafts untouched for long are purged by day).
+    pub day: String,
+    pub budget: DraftBudget,
+}
+
+/// Saves a draft (new or not) as the most recently used one inside the
+/// transaction `$tx`; a new draft that takes its link past the budget evicts
+/// that link's least recently used drafts. Evaluates to how many were evicted.
+/// A macro, not a function, because the writer's transaction is a different
+/// type on each backend.
+macro_rules! save_in {
+    ($tx:expr, $save:expr) => {{
+        let save: &$crate::drafts::DraftSave = $save;
+        let d = &save.draft;
+        let bytes = d.answers.len() as i64;
+        let mut evicted: u64 = 0;
         let inserted = sqlx::query(
             "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day, touched, bytes) \
              VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(touched), 0) + 1 FROM drafts), $6) \
              ON CONFLICT (token_hash) DO NOTHING",
         )
-        .bind(token_hash)
+        .bind(&save.token_hash)
         .bind(&d.link_code)
         .bind(&d.submission_id)
         .bind(&d.answers)
-        .bind(day)
+        .bind(&save.day)
         .bind(bytes)
-        .execute(&mut *tx)
+        .execute(&mut *$tx)
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -81,48 +89,49 @@ pub async fn save(
                  touched = (SELECT COALESCE(MAX(touched), 0) + 1 FROM drafts) WHERE token_hash = $5",
             )
             .bind(&d.answers)
-            .bind(day)
+            .bind(&save.day)
             .bind(&d.link_code)
             .bind(bytes)
-            .bind(token_hash)
-            .execute(&mut *tx)
+            .bind(&save.token_hash)
+            .execute(&mut *$tx)
             .await?;
         } else {
             let (rows, used): (i64, i64) = sqlx::query_as(
                 "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts WHERE link_code = $1",
             )
             .bind(&d.link_code)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *$tx)
             .await?;
-            let excess = over_budget(rows, used, budget.per_link_rows, budget.per_link_bytes);
+            let b = &save.budget;
+            let excess = $crate::drafts::over_budget(rows, used, b.per_link_rows, b.per_link_bytes);
             if excess > 0 {
                 evicted = sqlx::query(
                     "DELETE FROM drafts WHERE token_hash IN \
                      (SELECT token_hash FROM drafts WHERE link_code = $1 AND token_hash <> $2 ORDER BY touched LIMIT $3)",
                 )
                 .bind(&d.link_code)
-                .bind(token_hash)
+                .bind(&save.token_hash)
                 .bind(excess)
-                .execute(&mut *tx)
+                .execute(&mut *$tx)
                 .await?
                 .rows_affected();
             }
         }
-        tx.commit().await?;
-    });
-    if evicted > 0 {
-        tracing::warn!(
-            link = d.link_code,
-            evicted,
-            "survey link over its draft budget; least recently used drafts evicted"
-        );
-    }
-    Ok(evicted)
+        if evicted > 0 {
+            tracing::warn!(
+                link = d.link_code,
+                evicted,
+                "survey link over its draft budget; least recently used drafts evicted"
+            );
+        }
+        evicted
+    }};
 }
+pub(crate) use save_in;
 
 /// How many of `rows` drafts using `used` bytes must go to fit both limits
 /// (by average size for the bytes).
-fn over_budget(rows: i64, used: i64, max_rows: i64, max_bytes: i64) -> i64 {
+pub(crate) fn over_budget(rows: i64, used: i64, max_rows: i64, max_bytes: i64) -> i64 {
     let by_rows = rows - max_rows;
     let by_bytes = if used > max_bytes && rows > 0 {
         let avg = (used / rows).max(1);
@@ -178,16 +187,6 @@ pub async fn usage(db: &Db, link_code: Option<&str>) -> Result<(i64, i64)> {
         .await?,
     }
     }))
-}
-
-pub async fn delete(db: &Db, token_hash: &str) -> Result<()> {
-    write!(db, |p| {
-        sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(p)
-            .await?;
-    });
-    Ok(())
 }
 
 /// Drafts untouched since before `day` are dropped (they hold no identity,

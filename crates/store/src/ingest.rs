@@ -7,7 +7,16 @@
 //! updates the per-agency tallies, in the same transaction, so scores and
 //! counts never need the raw responses. A retried submission (same random id)
 //! is stored once.
+//!
+//! Page saves of unfinished questionnaires (drafts) go through the same
+//! writer and join the same transactions, and a finished questionnaire's
+//! draft is deleted in the transaction that stores it: on a phone a
+//! respondent's five pages cost a share of a few group commits, not six
+//! fsyncs of their own. Work that needs no database (packing the answers,
+//! hashing them) is done by the request before it queues, on whichever core
+//! runs it, so the single writer spends its time in the database.
 
+use crate::drafts::{DraftSave, save_in};
 use crate::health::StorageHealth;
 use crate::{Db, StoreError, write};
 use itas_core::quality::{SpeedBucket, is_straight};
@@ -46,7 +55,45 @@ pub enum Outcome {
     CodeRejected,
 }
 
-type Job = (Submission, oneshot::Sender<Result<Outcome, StoreError>>);
+/// A submission with what the writer needs from it computed by the request.
+struct Prepared {
+    s: Submission,
+    /// The answers as stored.
+    packed: String,
+    /// SHA-256 of `packed`, for identical-set counts.
+    vector: String,
+    straight: bool,
+    /// The draft this submission finishes (its token hash), deleted with it.
+    finishes_draft: Option<String>,
+}
+
+impl Prepared {
+    fn of(s: Submission, finishes_draft: Option<String>) -> Prepared {
+        let packed = serde_json::to_string(&s.answers).unwrap_or_default();
+        Prepared {
+            vector: vector_hash(&packed),
+            straight: is_straight(s.answers.values().flatten()),
+            packed,
+            s,
+            finishes_draft,
+        }
+    }
+}
+
+enum Work {
+    Submit(Box<Prepared>),
+    SaveDraft(Box<DraftSave>),
+}
+
+/// What one piece of work came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Submitted(Outcome),
+    /// A draft saved; how many of its link's least recently used drafts went.
+    DraftSaved(u64),
+}
+
+type Job = (Work, oneshot::Sender<Result<Done, StoreError>>);
 
 /// Submissions at most per transaction; a full batch commits in a few milliseconds.
 pub const MAX_BATCH: usize = 512;
@@ -67,14 +114,41 @@ impl Ingestor {
 
     /// Queues a submission and waits until it is durable (or refused).
     pub async fn submit(&self, s: Submission) -> Result<Outcome, StoreError> {
+        self.submit_finishing_draft(s, None).await
+    }
+
+    /// Queues a submission that finishes the draft with token hash
+    /// `draft`: once stored (or found stored before), the draft is deleted in
+    /// the same transaction.
+    pub async fn submit_finishing_draft(
+        &self,
+        s: Submission,
+        draft: Option<String>,
+    ) -> Result<Outcome, StoreError> {
+        let work = Work::Submit(Box::new(Prepared::of(s, draft)));
+        match self.run(work).await? {
+            Done::Submitted(o) => Ok(o),
+            Done::DraftSaved(_) => Err(StoreError::Invalid("writer answered out of kind".into())),
+        }
+    }
+
+    /// Queues a page save and waits until it is durable. Returns how many of
+    /// the link's least recently used drafts were evicted to make room.
+    pub async fn save_draft(&self, save: DraftSave) -> Result<u64, StoreError> {
+        match self.run(Work::SaveDraft(Box::new(save))).await? {
+            Done::DraftSaved(n) => Ok(n),
+            Done::Submitted(_) => Err(StoreError::Invalid("writer answered out of kind".into())),
+        }
+    }
+
+    async fn run(&self, work: Work) -> Result<Done, StoreError> {
         let (ack, wait) = oneshot::channel();
         self.tx
-            .send((s, ack))
+            .send((work, ack))
             .await
             .map_err(|_| StoreError::Invalid("the writer has stopped".into()))?;
         match wait.await {
-            Ok(Ok(o)) => Ok(o),
-            Ok(Err(e)) => Err(e),
+            Ok(r) => r,
             Err(_) => Err(StoreError::Invalid("the writer has stopped".into())),
         }
     }
@@ -120,6 +194,14 @@ async fn writer(db: Db, health: Arc<StorageHealth>, mut rx: mpsc::Receiver<Job>)
 }
 
 type Key = (String, String, String);
+
+/// The submission at `i` of a batch (the caller knows it is one).
+fn submission(batch: &[Job], i: usize) -> &Prepared {
+    match &batch[i].0 {
+        Work::Submit(p) => p,
+        Work::SaveDraft(_) => unreachable!("index {i} is a draft, not a submission"),
+    }
+}
 
 /// What one batch adds for one (agency, round, tool).
 #[derive(Default)]
@@ -181,13 +263,23 @@ pub fn merge_counts(into: &mut Counts, from: &Counts) {
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
-async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError> {
-    let mut outcomes = vec![Outcome::Duplicate; batch.len()];
-    let mut candidates: Vec<usize> = Vec::with_capacity(batch.len());
-    let packed: Vec<String> = batch
+async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Done>, StoreError> {
+    let mut outcomes: Vec<Done> = batch
         .iter()
-        .map(|(s, _)| serde_json::to_string(&s.answers).unwrap_or_default())
+        .map(|(w, _)| match w {
+            Work::Submit(_) => Done::Submitted(Outcome::Duplicate),
+            Work::SaveDraft(_) => Done::DraftSaved(0),
+        })
         .collect();
+    let subs: Vec<(usize, &Prepared)> = batch
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (w, _))| match w {
+            Work::Submit(p) => Some((i, &**p)),
+            Work::SaveDraft(_) => None,
+        })
+        .collect();
+    let mut candidates: Vec<usize> = Vec::with_capacity(subs.len());
     write!(db, |p| {
         // Acknowledged means committed: the batch runs on a connection that is
         // outside any transaction, so BEGIN starts a real transaction and a
@@ -203,7 +295,8 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
         let result: Result<(), StoreError> = async {
             let mut tx = (*conn).begin().await?;
             // Submissions with a single-use code consume it first, one by one.
-            for (i, (s, _)) in batch.iter().enumerate() {
+            for (i, prepared) in subs.iter().copied() {
+                let s = &prepared.s;
                 let Some(h) = &s.code_hash else {
                     candidates.push(i);
                     continue;
@@ -231,7 +324,7 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
                 .execute(&mut *tx)
                 .await?;
                 if used.rows_affected() == 0 {
-                    outcomes[i] = Outcome::CodeRejected;
+                    outcomes[i] = Done::Submitted(Outcome::CodeRejected);
                 } else {
                     candidates.push(i);
                 }
@@ -245,13 +338,14 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
                     "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) ",
                 );
                 qb.push_values(chunk, |mut b, &i| {
-                    let s = &batch[i].0;
+                    let p = submission(batch, i);
+                    let s = &p.s;
                     b.push_bind(s.agency_id.clone())
                         .push_bind(s.round_id.clone())
                         .push_bind(s.id.clone())
                         .push_bind(s.tool.clone())
                         .push_bind(s.day.clone())
-                        .push_bind(packed[i].clone());
+                        .push_bind(p.packed.clone());
                 });
                 qb.push(" ON CONFLICT (agency_id, round_id, id) DO NOTHING RETURNING agency_id, round_id, id");
                 let rows: Vec<(String, String, String)> =
@@ -262,21 +356,22 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
             let mut aggs: BTreeMap<Key, Agg> = BTreeMap::new();
             let mut claimed = std::collections::HashSet::new();
             for &i in &candidates {
-                let s = &batch[i].0;
+                let p = submission(batch, i);
+                let s = &p.s;
                 let key = (s.agency_id.clone(), s.round_id.clone(), s.id.clone());
                 // A repeated id inside one batch is stored once.
                 if stored.contains(&key) && claimed.insert(key) {
-                    outcomes[i] = Outcome::Stored;
+                    outcomes[i] = Done::Submitted(Outcome::Stored);
                     let a = aggs
                         .entry((s.agency_id.clone(), s.round_id.clone(), s.tool.clone()))
                         .or_default();
                     a.n += 1;
                     add_answers(&mut a.counts, &s.answers);
-                    if is_straight(s.answers.values().flatten()) {
+                    if p.straight {
                         a.straight += 1;
                     }
                     *a.hours.entry(s.hour.clone()).or_default() += 1;
-                    *a.vectors.entry(vector_hash(&packed[i])).or_default() += 1;
+                    *a.vectors.entry(p.vector.clone()).or_default() += 1;
                     *a.speeds.entry(s.speed.code()).or_default() += 1;
                 }
             }
@@ -427,6 +522,26 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, StoreError>
                      peak_hour = CASE WHEN excluded.peak_hour > response_counts.peak_hour THEN excluded.peak_hour ELSE response_counts.peak_hour END",
                 );
                 qb.build().execute(&mut *tx).await?;
+            }
+            // Drafts, in the order their requests came: pages saved, and the
+            // drafts of questionnaires now stored (or stored before) deleted.
+            for (i, (w, _)) in batch.iter().enumerate() {
+                match w {
+                    Work::SaveDraft(save) => {
+                        outcomes[i] = Done::DraftSaved(save_in!(tx, save));
+                    }
+                    Work::Submit(p) => {
+                        let Some(token) = &p.finishes_draft else {
+                            continue;
+                        };
+                        if outcomes[i] != Done::Submitted(Outcome::CodeRejected) {
+                            sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
+                                .bind(token)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
             }
             tx.commit().await?;
             Ok(())

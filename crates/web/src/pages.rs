@@ -14,12 +14,23 @@ pub struct PageCtx {
     pub notice: Option<String>,
     /// A banner that stays until its cause is gone (the central office's storage alert).
     pub alert: Option<String>,
+    /// A respondent's page: a header without staff navigation or sign-in.
+    pub respondent: bool,
 }
 
 impl PageCtx {
     pub fn anonymous(lang: Lang) -> PageCtx {
         PageCtx {
             lang,
+            ..Default::default()
+        }
+    }
+
+    /// A page of a questionnaire: nothing in the header leads a respondent away.
+    pub fn respondent(lang: Lang) -> PageCtx {
+        PageCtx {
+            lang,
+            respondent: true,
             ..Default::default()
         }
     }
@@ -31,6 +42,7 @@ impl PageCtx {
             role: Some(u.role),
             notice: None,
             alert: u.storage_alert.clone(),
+            respondent: false,
         }
     }
 

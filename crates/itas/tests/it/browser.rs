@@ -401,20 +401,81 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
     assert!(b.source().await.contains("องค์การบริหารส่วนตำบลหัวหนอง"));
     let start = b.find_all("a.button").await;
     b.click_and_wait(&start[0]).await;
-    for page in 0..3 {
-        // Answer every cell with its first option, the way a thumb would: by tapping the label.
+    // Answer every cell with its first option, the way a thumb would: by tapping the label.
+    let tap_all = async |b: &Browser| {
         let choices = b.find_all(".choices label.choice:first-child").await;
-        assert!(!choices.is_empty(), "page {page} has questions");
         for c in &choices {
             b.click(c).await;
         }
-        b.screenshot(&format!("page-{page}")).await;
+        choices.len()
+    };
+    let next = async |b: &Browser| {
+        // Next is the form's first button, so the Enter key moves forward too.
         let submit = b.find_all("form button[type=submit]").await;
-        b.click_and_wait(submit.last().unwrap()).await;
+        b.click_and_wait(&submit[0]).await;
+    };
+    let checked = async |b: &Browser| b.find_all("input[type=radio]:checked").await.len();
+    let on_page0 = tap_all(&b).await;
+    assert!(on_page0 > 0, "page 0 has questions");
+    b.screenshot("page-0").await;
+    next(&b).await;
+    // Page 1: half the questions ticked, then Previous; what was ticked is kept.
+    let choices = b.find_all(".choices label.choice:first-child").await;
+    let half = choices.len() / 2;
+    for c in &choices[..half] {
+        b.click(c).await;
     }
+    let previous = b.find_all("button[name=go][value=back]").await;
+    assert_eq!(previous.len(), 1, "page 1 has a Previous button");
+    b.click_and_wait(&previous[0]).await;
+    assert!(b.url().await.ends_with("/q/0"), "Previous goes to page 0");
+    assert_eq!(checked(&b).await, on_page0, "page 0 keeps its answers");
+    next(&b).await;
+    assert_eq!(
+        checked(&b).await,
+        half,
+        "page 1 keeps the half ticked before Previous"
+    );
+    b.screenshot("page-1-kept").await;
+    tap_all(&b).await;
+    next(&b).await;
+    assert!(b.url().await.ends_with("/q/2"));
+    // Leave and come back through the link: resume opens the first page not yet answered.
+    b.go(&format!("http://127.0.0.1:{port}/s/{code}")).await;
+    assert!(b.source().await.contains("ทำต่อจากที่ค้างไว้"));
+    let resume = b.find_all("a.button").await;
+    b.click_and_wait(&resume[0]).await;
+    assert!(
+        b.url().await.ends_with("/q/2"),
+        "resume opened {} instead of page 2",
+        b.url().await
+    );
+    tap_all(&b).await;
+    b.screenshot("page-2").await;
+    next(&b).await;
     b.screenshot("thanks").await;
     let page = b.source().await;
     assert!(page.contains("ขอบคุณที่ตอบแบบวัด"), "thank-you page: {page}");
+    assert!(
+        !page.contains("เข้าสู่ระบบ"),
+        "a respondent's header has no staff sign-in"
+    );
+    // Back after sending: the browser asks again and is told the answers were sent.
+    b.cmd("POST", "/back", Some(json!({}))).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !b.source().await.contains("ส่งไปแล้ว") {
+        assert!(
+            Instant::now() < deadline,
+            "Back after sending: {}",
+            b.source().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        checked(&b).await,
+        0,
+        "no answer is shown ticked after sending"
+    );
     let _ = call(wd_port, "DELETE", &format!("/session/{}", b.session), None).await;
     let after = itas_store::surveys::count(&db, &round, &agency, "EIT")
         .await

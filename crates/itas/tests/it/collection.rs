@@ -120,6 +120,22 @@ both_backends!(
         let r = phone.get(&format!("/s/{code}/thanks")).await;
         assert!(r.body.contains("ขอบคุณที่ตอบแบบวัด"));
         assert_eq!(count(&app, "EIT").await, 1);
+        // The draft went in the transaction that stored the response.
+        assert_eq!(
+            itas_store::drafts::usage(&app.db, Some(&code))
+                .await
+                .unwrap()
+                .0,
+            0
+        );
+        // Back to a page after sending: never kept by the browser, and it says the answers went.
+        let r = phone.get(&format!("/s/{code}/q/2")).await;
+        assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
+        assert!(r.body.contains("ส่งไปแล้ว"), "{}", r.body);
+        assert!(
+            !r.body.contains(" checked"),
+            "nothing shown ticked after sending"
+        );
         // The stored response keeps the day and the answers, nothing else.
         let round = app.current_round().await;
         let agency = app.agency_id("KK-HUANONG").await;
@@ -192,6 +208,74 @@ both_backends!(a_dropped_connection_resumes_from_the_draft, |app| {
     assert_eq!(r.location(), format!("/s/{code}/q/1"));
     assert_eq!(count(&app, "EIT").await, 0);
 });
+
+both_backends!(
+    previous_keeps_every_tick_and_resume_opens_the_first_unanswered_page,
+    |app| {
+        crate::app::iit_without_codes(&app.db).await;
+        let code = link(&app, "IIT").await;
+        let fw = ita_2564();
+        let pages = itas_core::survey::pages(&fw, "IIT");
+        let fields = all_fields("IIT", |_, _, _| 1);
+        let on_page = |n: u32| -> Vec<(&str, &str)> {
+            fields
+                .iter()
+                .filter(|(k, _)| fw.item(k.split('.').next().unwrap()).unwrap().indicator == n)
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        };
+        let mut phone = app.client();
+        let r = phone
+            .post_form(&format!("/s/{code}/q/0"), &on_page(pages[0]))
+            .await;
+        assert_eq!(r.location(), format!("/s/{code}/q/1"));
+        // Page 1 half answered (one question with only some of its parts), then Previous.
+        let page1 = on_page(pages[1]);
+        let mut half: Vec<(&str, &str)> = page1[..page1.len() / 2].to_vec();
+        half.push(("go", "back"));
+        let r = phone.post_form(&format!("/s/{code}/q/1"), &half).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), format!("/s/{code}/q/0"));
+        let r = phone.get(&format!("/s/{code}/q/0")).await;
+        assert_eq!(r.body.matches(" checked").count(), on_page(pages[0]).len());
+        let r = phone.get(&format!("/s/{code}/q/1")).await;
+        for (field, value) in &half[..half.len() - 1] {
+            assert!(
+                r.body
+                    .contains(&format!("name=\"{field}\" value=\"{value}\" checked")),
+                "{field} kept after Previous"
+            );
+        }
+        assert_eq!(r.body.matches(" checked").count(), half.len() - 1);
+        // Back through the link later: resume opens page 1, the first not answered in full.
+        let r = phone.get(&format!("/s/{code}")).await;
+        assert!(
+            r.body.contains(&format!("href=\"/s/{code}/q/1\"")),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("ทำต่อจากที่ค้างไว้"));
+        // Previous from the first page of an untouched visit stores nothing.
+        let mut other = app.client();
+        let r = other
+            .post_form(&format!("/s/{code}/q/1"), &[("go", "back")])
+            .await;
+        assert_eq!(r.location(), format!("/s/{code}/q/0"));
+        assert_eq!(
+            itas_store::drafts::usage(&app.db, Some(&code))
+                .await
+                .unwrap()
+                .0,
+            1,
+            "one draft: the first phone's"
+        );
+        // The header of a respondent's page leads nowhere else.
+        assert!(!r.body.contains("/login"));
+        let r = phone.get(&format!("/s/{code}/q/1")).await;
+        assert!(!r.body.contains("href=\"/login\""), "{}", r.body);
+        assert_eq!(count(&app, "IIT").await, 0);
+    }
+);
 
 both_backends!(
     invalid_submissions_each_get_their_own_answer_and_store_nothing,

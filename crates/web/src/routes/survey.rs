@@ -20,11 +20,11 @@ use itas_core::directory::Phase;
 use itas_core::framework::{Framework, ItemKind};
 use itas_core::quality::SpeedBucket;
 use itas_core::survey::{self, AnswerProblem, Answers};
-use itas_store::drafts::{self, Draft};
+use itas_store::drafts::{self, Draft, DraftSave};
 use itas_store::ingest::{Outcome, Submission};
 use itas_store::rounds::RoundState;
 use itas_store::surveys::{self, Link};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub const DRAFT_COOKIE: &str = "itas_draft";
@@ -32,6 +32,9 @@ pub const DRAFT_COOKIE: &str = "itas_draft";
 /// browser only: the server counts the completion time as a bucket and never
 /// stores a time beside the answers.
 pub const STARTED_COOKIE: &str = "itas_started";
+/// The link whose questionnaire this browser sent last (browser only), so a
+/// page reached again with Back says the answers were already sent.
+pub const SENT_COOKIE: &str = "itas_sent";
 /// A questionnaire form is a few kilobytes; anything far larger is refused.
 pub const MAX_SURVEY_BODY: usize = 64 * 1024;
 
@@ -156,6 +159,35 @@ struct DraftBody {
     a: Answers,
     #[serde(default)]
     c: Option<String>,
+    /// Choices of questions not yet fully answered (field → option code),
+    /// kept when the respondent goes back a page before finishing them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    t: BTreeMap<String, String>,
+}
+
+impl DraftBody {
+    /// Takes a page's form into the draft: whole answers into `a`, the
+    /// choices of questions still incomplete into `t`.
+    fn take_page(
+        &mut self,
+        fw: &Framework,
+        indicator: u32,
+        answers: Answers,
+        form: &HashMap<String, String>,
+    ) {
+        let fields = survey::page_fields(fw, indicator);
+        self.t
+            .retain(|f, _| !fields.iter().any(|(_, field)| field == f));
+        for (item, f) in &fields {
+            if answers.contains_key(item) {
+                continue;
+            }
+            if let Some(v) = form.get(f).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                self.t.insert(f.clone(), v.to_string());
+            }
+        }
+        self.a.extend(answers);
+    }
 }
 
 struct DraftState {
@@ -199,14 +231,16 @@ async fn store_draft(state: &AppState, code: &str, d: &DraftState) -> Result<(),
         submission_id: d.submission_id.clone(),
         answers,
     };
-    drafts::save(
-        &state.db,
-        &auth::token_hash(&d.token),
-        &draft,
-        &today().to_string(),
-        &state.config.draft_budget,
-    )
-    .await?;
+    // Through the response writer: the page joins its group commit.
+    state
+        .ingest
+        .save_draft(DraftSave {
+            token_hash: auth::token_hash(&d.token),
+            draft,
+            day: today().to_string(),
+            budget: state.config.draft_budget,
+        })
+        .await?;
     Ok(())
 }
 
@@ -266,6 +300,10 @@ struct LandingPage {
     tool_code: String,
     require_code: bool,
     resume: bool,
+    /// The first page with a question not yet answered.
+    resume_page: usize,
+    /// This browser sent this questionnaire before.
+    sent: bool,
     error: String,
     typed: String,
 }
@@ -279,17 +317,19 @@ async fn landing(
     let open = open_link(&state, &code, lang).await?;
     let d = draft_of(&state, &headers, &code).await?;
     let page = LandingPage {
-        ctx: PageCtx::anonymous(lang),
+        ctx: PageCtx::respondent(lang),
+        resume: !d.is_new && !(d.body.a.is_empty() && d.body.t.is_empty()),
+        resume_page: survey::first_unanswered_page(&open.fw, &open.link.tool, &d.body.a),
+        sent: d.is_new && sent_here(&headers, &code),
         code,
         agency: open.agency_name,
         tool: open.tool_name,
         tool_code: open.link.tool,
         require_code: open.require_code && d.body.c.is_none(),
-        resume: !d.is_new && !d.body.a.is_empty(),
         error: String::new(),
         typed: String::new(),
     };
-    Ok(Html(page.render()?).into_response())
+    Ok(no_store(Html(page.render()?)))
 }
 
 #[derive(serde::Deserialize)]
@@ -321,13 +361,15 @@ async fn start(
         .await?
         {
             let page = LandingPage {
-                ctx: PageCtx::anonymous(lang),
+                ctx: PageCtx::respondent(lang),
                 code,
                 agency: open.agency_name,
                 tool: open.tool_name,
                 tool_code: open.link.tool,
                 require_code: true,
                 resume: false,
+                resume_page: 0,
+                sent: false,
                 error: lang
                     .pick(
                         "รหัสนี้ไม่ถูกต้องหรือถูกใช้ไปแล้ว กรุณาตรวจสอบรหัสที่ได้รับจากหน่วยงาน",
@@ -342,12 +384,13 @@ async fn start(
     }
     page_limited(&state, &code, lang)?;
     store_draft(&state, &code, &d).await?;
+    let resume = survey::first_unanswered_page(&open.fw, &open.link.tool, &d.body.a);
     Ok((
         AppendHeaders([
             draft_cookie(&state, &d.token, 7 * 24 * 3600),
             started_cookie(&state),
         ]),
-        Redirect::to(&format!("/s/{code}/q/0")),
+        Redirect::to(&format!("/s/{code}/q/{resume}")),
     )
         .into_response())
 }
@@ -384,6 +427,8 @@ struct QuestionPage {
     questions: Vec<QuestionView>,
     sid: String,
     has_errors: bool,
+    /// This browser sent this questionnaire before and holds no draft now.
+    sent: bool,
 }
 
 fn questions(
@@ -463,12 +508,21 @@ fn render_page(
     typed: &HashMap<String, String>,
     problems: &[(String, AnswerProblem)],
     alert: Option<String>,
+    sent: bool,
 ) -> Result<Html<String>, AppError> {
     let pages = survey::pages(&open.fw, &open.link.tool);
     let indicator = *pages.get(page_index).ok_or(ErrorCode::NotFound)?;
     let ind = open.fw.indicator(indicator).ok_or(ErrorCode::NotFound)?;
-    let mut ctx = PageCtx::anonymous(lang);
+    let mut ctx = PageCtx::respondent(lang);
     ctx.alert = alert;
+    // What the form just sent wins over what the draft kept.
+    let mut shown: HashMap<String, String> = d
+        .body
+        .t
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    shown.extend(typed.iter().map(|(k, v)| (k.clone(), v.clone())));
     let page = QuestionPage {
         ctx,
         code: code.to_string(),
@@ -477,9 +531,10 @@ fn render_page(
         page: page_index,
         pages: pages.len(),
         heading: lang.pick(&ind.name_th, &ind.name_en).to_string(),
-        questions: questions(&open.fw, indicator, lang, &d.body.a, typed, problems),
+        questions: questions(&open.fw, indicator, lang, &d.body.a, &shown, problems),
         sid: d.submission_id.clone(),
         has_errors: !problems.is_empty(),
+        sent,
     };
     Ok(Html(page.render()?))
 }
@@ -497,6 +552,7 @@ async fn page(
     }
     // A first visit stores nothing: the draft is created by the first page
     // saved, so merely opening a link (or a crawler following it) costs no row.
+    let sent = d.is_new && sent_here(&headers, &code);
     let html = render_page(
         &open,
         lang,
@@ -506,8 +562,9 @@ async fn page(
         &HashMap::new(),
         &[],
         None,
+        sent,
     )?;
-    Ok(html.into_response())
+    Ok(no_store(html))
 }
 
 fn form_error(e: FormRejection, lang: Lang) -> AppError {
@@ -555,8 +612,12 @@ async fn save_page(
     let pages = survey::pages(&open.fw, &open.link.tool);
     let indicator = *pages.get(page_index).ok_or(ErrorCode::NotFound)?;
     let (answers, problems) = survey::read_page(&open.fw, indicator, &f);
-    if !problems.is_empty() {
-        let html = render_page(&open, lang, &code, page_index, &d, &f, &problems, None)?;
+    // "Previous" keeps whatever is ticked, answered in full or not.
+    let back = f.get("go").is_some_and(|g| g == "back");
+    if !problems.is_empty() && !back {
+        let html = render_page(
+            &open, lang, &code, page_index, &d, &f, &problems, None, false,
+        )?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
     if d.is_new
@@ -570,7 +631,7 @@ async fn save_page(
         let Some((status, msg)) = page_refusal(&e, lang) else {
             return Err(e);
         };
-        let html = render_page(&open, lang, &code, page_index, d, &f, &[], Some(msg))?;
+        let html = render_page(&open, lang, &code, page_index, d, &f, &[], Some(msg), false)?;
         let mut resp = (status, html).into_response();
         if let Some(kind) = e.fault {
             resp.extensions_mut().insert(crate::error::StorageFaultSeen(
@@ -583,7 +644,7 @@ async fn save_page(
     if let Err(e) = page_limited(&state, &code, lang) {
         return refused(e, &d);
     }
-    d.body.a.extend(answers);
+    d.body.take_page(&open.fw, indicator, answers, &f);
     let cookie = draft_cookie(&state, &d.token, 7 * 24 * 3600);
     let started = match auth::cookie(&headers, STARTED_COOKIE) {
         Some(v) if !d.is_new => auth::set_cookie(
@@ -594,13 +655,23 @@ async fn save_page(
         ),
         _ => started_cookie(&state),
     };
-    if page_index + 1 < pages.len() {
-        if let Err(e) = store_draft(&state, &code, &d).await {
+    if back || page_index + 1 < pages.len() {
+        // Going back from an untouched first visit stores nothing.
+        let untouched = d.is_new && d.body.a.is_empty() && d.body.t.is_empty();
+        if !untouched && let Err(e) = store_draft(&state, &code, &d).await {
             return refused(e, &d);
+        }
+        let to = if back {
+            page_index.saturating_sub(1)
+        } else {
+            page_index + 1
+        };
+        if untouched {
+            return Ok(Redirect::to(&format!("/s/{code}/q/{to}")).into_response());
         }
         return Ok((
             AppendHeaders([cookie, started]),
-            Redirect::to(&format!("/s/{code}/q/{}", page_index + 1)),
+            Redirect::to(&format!("/s/{code}/q/{to}")),
         )
             .into_response());
     }
@@ -634,6 +705,7 @@ async fn save_page(
         d.body.a.clone(),
         d.body.c.clone(),
         speed,
+        Some(auth::token_hash(&d.token)),
         lang,
     )
     .await
@@ -645,11 +717,7 @@ async fn save_page(
             return refused(e, &d);
         }
     };
-    // The response is stored; a draft left behind by a failed delete is
-    // harmless (it is purged later) and must not turn success into an error.
-    if let Err(e) = drafts::delete(&state.db, &auth::token_hash(&d.token)).await {
-        tracing::warn!(error = %e, "draft of a stored response not deleted");
-    }
+    // The draft went in the transaction that stored the response.
     finish(&state, &code, outcome, lang)
 }
 
@@ -661,6 +729,7 @@ async fn ingest(
     answers: Answers,
     code_hash: Option<String>,
     speed: SpeedBucket,
+    finishes_draft: Option<String>,
     lang: Lang,
 ) -> Result<Outcome, AppError> {
     let clock = &state.config.clock;
@@ -675,17 +744,21 @@ async fn ingest(
         answers,
         code_hash,
     };
-    state.ingest.submit(s).await.map_err(|e| {
-        let fault = e.fault();
-        let code = if fault.is_some() {
-            ErrorCode::StorageFault
-        } else {
-            ErrorCode::Unavailable
-        };
-        AppError::new(code)
-            .in_lang(lang)
-            .fault(fault, e.to_string())
-    })
+    state
+        .ingest
+        .submit_finishing_draft(s, finishes_draft)
+        .await
+        .map_err(|e| {
+            let fault = e.fault();
+            let code = if fault.is_some() {
+                ErrorCode::StorageFault
+            } else {
+                ErrorCode::Unavailable
+            };
+            AppError::new(code)
+                .in_lang(lang)
+                .fault(fault, e.to_string())
+        })
 }
 
 fn finish(
@@ -696,9 +769,10 @@ fn finish(
 ) -> Result<Response, AppError> {
     let clear = draft_cookie(state, "", 0);
     let clear_started = auth::set_cookie(STARTED_COOKIE, "", 0, state.config.secure_cookies);
+    let sent = auth::set_cookie(SENT_COOKIE, code, 24 * 3600, state.config.secure_cookies);
     match outcome {
         Outcome::Stored | Outcome::Duplicate => Ok((
-            AppendHeaders([clear, clear_started]),
+            AppendHeaders([clear, clear_started, sent]),
             Redirect::to(&format!("/s/{code}/thanks")),
         )
             .into_response()),
@@ -759,6 +833,7 @@ async fn submit_all(
         answers,
         code_hash,
         SpeedBucket::OneShot,
+        None,
         lang,
     )
     .await?;
@@ -774,8 +849,19 @@ struct ThanksPage {
 async fn thanks(UserLang(lang): UserLang) -> Result<Html<String>, AppError> {
     Ok(Html(
         ThanksPage {
-            ctx: PageCtx::anonymous(lang),
+            ctx: PageCtx::respondent(lang),
         }
         .render()?,
     ))
+}
+
+/// Whether this browser sent this link's questionnaire before.
+fn sent_here(headers: &HeaderMap, code: &str) -> bool {
+    auth::cookie(headers, SENT_COOKIE).is_some_and(|c| c == code)
+}
+
+/// Survey pages are never kept by the browser: Back after sending asks the
+/// server again, which says the answers were sent instead of showing them.
+fn no_store(html: Html<String>) -> Response {
+    ([(axum::http::header::CACHE_CONTROL, "no-store")], html).into_response()
 }
