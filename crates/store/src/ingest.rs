@@ -23,6 +23,8 @@ use itas_core::quality::{SpeedBucket, is_straight};
 use sqlx::Connection as _;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// One complete, validated questionnaire.
@@ -101,6 +103,32 @@ pub const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub struct Ingestor {
     tx: mpsc::Sender<Job>,
+    stats: Arc<WriterStats>,
+}
+
+/// What the writer has done since it started: for `/healthz` and the
+/// benchmark, which reads how busy the single writer is at a plateau.
+#[derive(Default, Debug)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    /// Submissions and page saves written.
+    pub items: AtomicU64,
+    /// Time inside a batch's transaction, from BEGIN to the end of COMMIT.
+    pub busy_us: AtomicU64,
+    /// Of which in COMMIT (the fsync on SQLite).
+    pub commit_us: AtomicU64,
+}
+
+impl WriterStats {
+    /// `(batches, items, busy_us, commit_us)` now.
+    pub fn snapshot(&self) -> (u64, u64, u64, u64) {
+        (
+            self.batches.load(Ordering::Relaxed),
+            self.items.load(Ordering::Relaxed),
+            self.busy_us.load(Ordering::Relaxed),
+            self.commit_us.load(Ordering::Relaxed),
+        )
+    }
 }
 
 impl Ingestor {
@@ -108,8 +136,13 @@ impl Ingestor {
     /// outcome is recorded in `health`.
     pub fn spawn(db: Db, health: Arc<StorageHealth>) -> Ingestor {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
-        tokio::spawn(writer(db, health, rx));
-        Ingestor { tx }
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(writer(db, health, stats.clone(), rx));
+        Ingestor { tx, stats }
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     /// Queues a submission and waits until it is durable (or refused).
@@ -154,7 +187,12 @@ impl Ingestor {
     }
 }
 
-async fn writer(db: Db, health: Arc<StorageHealth>, mut rx: mpsc::Receiver<Job>) {
+async fn writer(
+    db: Db,
+    health: Arc<StorageHealth>,
+    stats: Arc<WriterStats>,
+    mut rx: mpsc::Receiver<Job>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -164,7 +202,8 @@ async fn writer(db: Db, health: Arc<StorageHealth>, mut rx: mpsc::Receiver<Job>)
                 Err(_) => break,
             }
         }
-        let mut result = write_batch(&db, &batch).await;
+        let t = Instant::now();
+        let mut result = write_batch(&db, &batch, &stats).await;
         // A transient failure (pool exhausted, a PostgreSQL restart) gets retries for about 6 s;
         // the batch is all-or-nothing, so retrying is safe.
         let mut tries = 0;
@@ -174,8 +213,13 @@ async fn writer(db: Db, health: Arc<StorageHealth>, mut rx: mpsc::Receiver<Job>)
             }
             tries += 1;
             tokio::time::sleep(std::time::Duration::from_millis(50 << tries)).await;
-            result = write_batch(&db, &batch).await;
+            result = write_batch(&db, &batch, &stats).await;
         }
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.items.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        stats
+            .busy_us
+            .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
         health.record(&result);
         match result {
             Ok(outcomes) => {
@@ -263,7 +307,7 @@ pub fn merge_counts(into: &mut Counts, from: &Counts) {
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
-async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Done>, StoreError> {
+async fn write_batch(db: &Db, batch: &[Job], stats: &WriterStats) -> Result<Vec<Done>, StoreError> {
     let mut outcomes: Vec<Done> = batch
         .iter()
         .map(|(w, _)| match w {
@@ -543,7 +587,11 @@ async fn write_batch(db: &Db, batch: &[Job]) -> Result<Vec<Done>, StoreError> {
                     }
                 }
             }
+            let t = Instant::now();
             tx.commit().await?;
+            stats
+                .commit_us
+                .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
             Ok(())
         }
         .await;

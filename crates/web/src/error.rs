@@ -34,7 +34,9 @@ error_codes! {
     LinkClosed = "link_closed", GONE, "ลิงก์แบบวัดนี้ใช้ตอบไม่ได้แล้ว", "This survey link can no longer take answers";
     CodeUsed = "code_used", CONFLICT, "รหัสสำหรับตอบแบบวัดนี้ไม่ถูกต้องหรือถูกใช้ไปแล้ว คำตอบจึงยังไม่ได้บันทึก", "This single-use code is wrong or already used; the answers were not stored";
     SlowDown = "slow_down", TOO_MANY_REQUESTS, "มีการส่งคำตอบผ่านลิงก์นี้มากเกินไปในขณะนี้ กรุณารอสักครู่แล้วกดส่งอีกครั้ง คำตอบของท่านยังอยู่", "Too many answers are arriving through this link right now; wait a moment and send again. Your answers are kept";
-    TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป", "The file or form is too large";
+    TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป ไฟล์ที่ส่งเข้าระบบได้ต้องไม่เกิน 8 MB (รายชื่อหน่วยงานทั้งประเทศพร้อมทุกคอลัมน์ราว 2.3 MB) ข้อมูลที่กรอกไว้ในหน้าเดิมยังอยู่ กดย้อนกลับได้", "The file or form is too large: an uploaded file may be at most 8 MB (a national agency list with every column is about 2.3 MB). What you entered is still on the previous page; go back";
+    TimedOut = "timed_out", REQUEST_TIMEOUT, "คำขอใช้เวลานานเกินไป กรุณาลองใหม่อีกครั้ง", "The request took too long; please try again";
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "หน้านี้ไม่รับคำขอแบบนี้ กรุณาเปิดจากเมนูของระบบ", "This page does not take this kind of request; open it from the system's menus";
     NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
     StorageFault = "storage_fault", SERVICE_UNAVAILABLE, "ระบบบันทึกไม่ได้ชั่วคราว กรุณาลองใหม่อีกครั้ง", "The system cannot store data right now; please try again";
@@ -174,6 +176,19 @@ impl AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_too_large_message_states_the_real_limit() {
+        let mb = crate::MAX_BODY_BYTES / (1024 * 1024);
+        assert_eq!(mb * 1024 * 1024, crate::MAX_BODY_BYTES);
+        for lang in [Lang::Th, Lang::En] {
+            assert!(
+                ErrorCode::TooLarge
+                    .message(lang)
+                    .contains(&format!("{mb} MB"))
+            );
+        }
+    }
 
     #[test]
     fn every_error_code_is_distinct_and_translated() {

@@ -95,12 +95,28 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
+    // Line numbers from the byte where each record starts: the csv crate's own
+    // line count drifts on CRLF files, which is what Excel saves.
+    let mut counted = (0usize, 1usize);
     for rec in reader.records() {
         let rec = rec.map_err(|e| format!("CSV: {e}"))?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        out.push((line, rec.iter().map(str::to_string).collect()));
+        let mut byte = rec
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(text.len());
+        // After a CR the record's position is the LF that ends the line before it.
+        while matches!(text.as_bytes().get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        counted.1 += bytecount_newlines(&text.as_bytes()[counted.0..byte]);
+        counted.0 = byte;
+        out.push((counted.1, rec.iter().map(str::to_string).collect()));
     }
     Ok(out)
+}
+
+fn bytecount_newlines(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'\n').count()
 }
 
 fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
@@ -136,6 +152,23 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_numbers_are_right_in_crlf_files_as_excel_saves_them() {
+        let lf = "code,name_th,kind\nC1,a,sao\nC2,x,sao\nC3,y,sao\n,z,sao\nC5,q,nokind\n";
+        let crlf = lf.replace('\n', "\r\n");
+        for text in [lf.to_string(), crlf] {
+            let rows = csv_rows(text.as_bytes()).unwrap();
+            let lines: Vec<usize> = rows.iter().map(|(l, _)| *l).collect();
+            assert_eq!(lines, vec![1, 2, 3, 4, 5, 6], "{text:?}");
+        }
+        // A quoted field across lines keeps the count right after it.
+        let rows = csv_rows(b"code,name_th\r\nC1,\"two\r\nlines\"\r\nC2,b\r\n").unwrap();
+        assert_eq!(
+            rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![1, 2, 4]
+        );
+    }
 
     #[test]
     fn csv_with_thai_headers_and_bom() {

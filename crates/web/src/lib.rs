@@ -156,6 +156,9 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// The whole application as one router (tests call it without a socket).
 pub fn app(state: AppState) -> Router {
     routes::router()
+        // Extractors (forms, uploads) take up to the same limit as the whole
+        // request; survey pages set their own smaller one.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_storage_faults,
@@ -166,13 +169,61 @@ pub fn app(state: AppState) -> Router {
                 error::AppError::new(error::ErrorCode::CrossSite).into_response()
             }),
         )
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // A backstop above the extractors' limit, so that a body past the limit
+        // meets the extractor first and is answered with the page that names it.
+        .layer(RequestBodyLimitLayer::new(2 * MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        .layer(axum::middleware::from_fn(
+            plain_errors_in_the_users_language,
+        ))
         .layer(security_headers())
         .with_state(state)
+}
+
+/// Errors that layers and the router answer in plain English text (a body
+/// over the limit, a timeout, a wrong method) become the same page, in the
+/// user's language, as every other error; JSON under `/api`.
+async fn plain_errors_in_the_users_language(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let lang = auth::lang_of(req.headers());
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let typed = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    if typed {
+        return resp;
+    }
+    use axum::http::StatusCode as S;
+    let code = match status {
+        S::PAYLOAD_TOO_LARGE => error::ErrorCode::TooLarge,
+        S::REQUEST_TIMEOUT => error::ErrorCode::TimedOut,
+        S::METHOD_NOT_ALLOWED => error::ErrorCode::MethodNotAllowed,
+        S::NOT_FOUND => error::ErrorCode::NotFound,
+        S::UNAUTHORIZED => error::ErrorCode::NotSignedIn,
+        S::FORBIDDEN => error::ErrorCode::Forbidden,
+        s if s.is_client_error() => error::ErrorCode::Invalid,
+        _ => error::ErrorCode::Internal,
+    };
+    tracing::debug!(%status, "plain error from a layer answered as a page");
+    let e = error::AppError::new(code).in_lang(lang);
+    if api {
+        e.as_json().into_response()
+    } else {
+        e.into_response()
+    }
 }
 
 fn security_headers() -> tower::layer::util::Stack<

@@ -11,7 +11,6 @@ use itas_core::framework::ITA_2564_SOURCE;
 use itas_store::Db;
 use itas_store::rounds::PhaseDates;
 use itas_web::loadgen::{Conn, answers_body, respondent_path};
-use itas_web::{AppState, Config};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,9 +47,12 @@ struct SubmissionArgs {
     concurrency: usize,
     #[arg(long, default_value_t = 20)]
     seconds: u64,
-    /// Runtime threads for the server and the load (this machine has 2 cores).
+    /// Runtime threads of the load generator (the server is its own process).
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Pins the server process to these CPUs (a `taskset -c` list, e.g. `0`).
+    #[arg(long)]
+    server_cpus: Option<String>,
     /// `whole`: one POST of the whole questionnaire per respondent; `pages`:
     /// the path on a phone (landing, each page shown and saved as a draft,
     /// the thanks page: 12 requests for the IIT, 8 for the EIT).
@@ -116,6 +118,111 @@ impl BenchDb {
             }
         }
     }
+}
+
+/// `itas serve` in a process of its own, stopped when dropped: the server's
+/// memory and CPU are its own, not the load generator's.
+pub(super) struct ServerProcess {
+    child: std::process::Child,
+    pub addr: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    /// Starts the server on `url` without flood limits and waits until
+    /// `/healthz` answers. `cpus` (a `taskset` list such as `0`) pins it.
+    pub async fn start(url: &str, cpus: Option<&str>) -> Result<ServerProcess, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut cmd = match cpus {
+            Some(list) => {
+                let mut c = std::process::Command::new("taskset");
+                c.args(["-c", list]).arg(exe);
+                c
+            }
+            None => std::process::Command::new(exe),
+        };
+        let child = cmd
+            .args([
+                "serve",
+                "--database-url",
+                url,
+                "--listen",
+                &addr,
+                "--link-rate-per-minute",
+                "100000000",
+                "--page-rate-per-minute",
+                "100000000",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the server: {e}"))?;
+        let server = ServerProcess { child, addr };
+        for _ in 0..200 {
+            if server.health().await.is_some() {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("the server did not start".into())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The `/healthz` body when it answers 200.
+    pub async fn health(&self) -> Option<String> {
+        let mut c = Conn::connect(&self.addr).await.ok()?;
+        let (status, _, body) = c
+            .exchange("GET", "/healthz", "", "", Duration::from_secs(5))
+            .await
+            .ok()?;
+        (status == 200).then(|| String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+/// CPU seconds (user + system) a process has used so far (Linux).
+pub(super) fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// The response writer's counters from a `/healthz` body.
+fn writer_counters(health: &str) -> [f64; 4] {
+    let get = |name: &str| {
+        health
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    [
+        get("writer_batches "),
+        get("writer_items "),
+        get("writer_busy_us "),
+        get("writer_commit_us "),
+    ]
 }
 
 async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String> {
@@ -185,18 +292,8 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     let bench_db = BenchDb::open("submissions", a.database_url.clone()).await?;
     let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let links = Arc::new(setup(&db, a.agencies).await?);
-    let config = Config {
-        link_rate_per_minute: u32::MAX,
-        ..Default::default()
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .to_string();
-    let server = tokio::spawn(itas_web::serve(listener, AppState::new(db.clone(), config)));
+    let server = ServerProcess::start(&url, a.server_cpus.as_deref()).await?;
+    let addr = server.addr.clone();
     let fw = itas_core::framework::ita_2564();
     let bodies = Arc::new(
         (0..64u64)
@@ -216,6 +313,9 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         url.split("://").next().unwrap_or("")
     );
     let stop = Arc::new(AtomicBool::new(false));
+    let server_pid = server.pid().to_string();
+    let (server_cpu0, load_cpu0) = (cpu_seconds(&server_pid), cpu_seconds("self"));
+    let writer0 = writer_counters(&server.health().await.unwrap_or_default());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..a.concurrency {
@@ -290,6 +390,12 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let (server_cpu, load_cpu) = (
+        cpu_seconds(&server_pid) - server_cpu0,
+        cpu_seconds("self") - load_cpu0,
+    );
+    let writer1 = writer_counters(&server.health().await.unwrap_or_default());
+    let [batches, items, busy_us, commit_us] = std::array::from_fn(|i| writer1[i] - writer0[i]);
     lat.sort();
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
@@ -348,7 +454,20 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
             "DIFFERENT"
         }
     );
-    server.abort();
+    println!(
+        "server process: {:.2} cores busy; load generator: {:.2} cores",
+        server_cpu / elapsed,
+        load_cpu / elapsed
+    );
+    println!(
+        "response writer: {batches:.0} transactions, {:.1} items each, busy {:.0} % of the time \
+         ({:.0} % in COMMIT), {:.2} ms a transaction",
+        items / batches.max(1.0),
+        busy_us / 1e4 / elapsed,
+        commit_us / 1e4 / elapsed,
+        busy_us / 1e3 / batches.max(1.0)
+    );
+    drop(server);
     bench_db.finish(false).await;
     Ok(if stored as usize == acked {
         ExitCode::SUCCESS

@@ -54,16 +54,6 @@ pub fn run(a: RoundArgs) -> Result<ExitCode, String> {
         .block_on(bench(a))
 }
 
-/// The server process, stopped when the bench is done with it.
-struct StopOnDrop(std::process::Child);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Latencies of one measurement, in milliseconds.
 struct Timing {
     requests: usize,
@@ -249,47 +239,9 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
     let cookie = format!("Cookie: {}={token}\r\n", itas_web::auth::SESSION_COOKIE);
 
     // The server is `itas serve` in its own process, so its memory is its
-    // own and not the generator's.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let server = std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-        .args([
-            "serve",
-            "--database-url",
-            &url,
-            "--listen",
-            &addr,
-            "--link-rate-per-minute",
-            "100000000",
-            "--page-rate-per-minute",
-            "100000000",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting the server: {e}"))?;
-    let pid = server.id();
-    // Stopped however the bench ends, an error included.
-    let _server = StopOnDrop(server);
-    let mut up = false;
-    for _ in 0..200 {
-        if let Ok(mut c) = Conn::connect(&addr).await
-            && c.exchange("GET", "/healthz", "", "", Duration::from_secs(5))
-                .await
-                .is_ok_and(|r| r.0 == 200)
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !up {
-        return Err("the server did not start".into());
-    }
+    // own and not the generator's; it is stopped however the bench ends.
+    let server = super::bench::ServerProcess::start(&url, None).await?;
+    let (addr, pid) = (server.addr.clone(), server.pid());
 
     // The scoring run, as the central office starts it from the round page.
     let mut compute = Vec::new();

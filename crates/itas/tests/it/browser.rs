@@ -510,13 +510,13 @@ async fn every_role_walks_its_journey_in_chromium() {
     let base = b.url("");
     let downloads = b.dir.join("downloads");
 
-    // Central office: import two agencies from a CSV, then look at the round.
+    // Central office: import a national list from a CSV as Excel saves it
+    // (8,302 rows, every column, CRLF, over 2 MB), then look at the round.
     let csv = b.dir.join("agencies.csv");
-    std::fs::write(
-        &csv,
-        "code,name_th,kind,province,parent_code,website\nKK-TEST1,องค์การบริหารส่วนตำบลทดสอบหนึ่ง,sao,ขอนแก่น,,https://test1.go.th\nKK-TEST2,เทศบาลตำบลทดสอบสอง,subdistrict_municipality,ขอนแก่น,,https://test2.go.th\n",
-    )
-    .unwrap();
+    let mut national = crate::app::national_agency_csv(8_300, "NAT");
+    national.push_str("KK-TEST1,องค์การบริหารส่วนตำบลทดสอบหนึ่ง,,sao,ขอนแก่น,,https://test1.go.th\r\nKK-TEST2,เทศบาลตำบลทดสอบสอง,,subdistrict_municipality,ขอนแก่น,,https://test2.go.th\r\n");
+    assert!(national.len() > 2 * 1024 * 1024);
+    std::fs::write(&csv, national).unwrap();
     b.b.sign_in(&base, "admin").await;
     b.b.go(&format!("{base}/admin/agencies/import")).await;
     let file = b.b.find_all("input[type=file]").await;
@@ -527,7 +527,8 @@ async fn every_role_walks_its_journey_in_chromium() {
     )
     .await;
     let submit = b.b.find_all("form button[type=submit]").await;
-    b.b.click_until(submit.last().unwrap(), "นำเข้าสำเร็จ").await;
+    b.b.click_until(submit.last().unwrap(), "นำเข้าสำเร็จ: ๘๓๐๒")
+        .await;
     b.b.screenshot("admin-import").await;
     assert!(
         itas_store::agencies::by_code(&b.db, "KK-TEST2")

@@ -78,6 +78,64 @@ both_backends!(import_lands_good_rows_and_reports_each_bad_one, |app| {
     );
 });
 
+both_backends!(a_national_agency_list_saved_by_excel_imports_whole, |app| {
+    let mut c = app.signed_in("admin").await;
+    // 8,300 rows with every column, CRLF as Excel saves it, two of them bad.
+    let mut csv = crate::app::national_agency_csv(8_300, "NAT");
+    csv = csv
+        .replace("NAT-04999,", ",")
+        .replace("number 7998,sao,", "number 7998,spaceport,");
+    assert!(csv.len() > 2_300_000, "{} bytes", csv.len());
+    let r = c
+        .post_file(
+            "/admin/agencies/import",
+            "file",
+            "national.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        &r.body[..r.body.len().min(2000)]
+    );
+    assert!(r.body.contains("นำเข้าสำเร็จ: ๘๒๙๘"), "{}", &r.body[..2000]);
+    // Header is line 1, so row i is line i + 2: right on CRLF files too.
+    for (line, reason) in [(5001, "รหัสหน่วยงานว่าง"), (8000, "ไม่รู้จักประเภทหน่วยงาน")]
+    {
+        let row = format!("<td class=\"num\">{line}</td><td>");
+        let at = r
+            .body
+            .find(&row)
+            .unwrap_or_else(|| panic!("line {line} reported"));
+        assert!(r.body[at..].split("</tr>").next().unwrap().contains(reason));
+    }
+    assert!(
+        itas_store::agencies::by_code(&app.db, "NAT-08299")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Past the limit: the user's language and the limit itself, as a page.
+    let big = vec![b'x'; 9 * 1024 * 1024];
+    let r = c
+        .post_file("/admin/agencies/import", "file", "huge.csv", &big)
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(
+        r.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        r.headers
+    );
+    assert!(r.body.contains("ไม่เกิน 8 MB"), "{}", r.body);
+});
+
 both_backends!(import_refuses_a_file_without_the_needed_columns, |app| {
     let mut c = app.signed_in("admin").await;
     let r = c

@@ -146,17 +146,19 @@ async fn new_round_page(user: CurrentUser) -> Result<Html<String>, AppError> {
 /// The `file` field of a multipart form: its name and bytes, if sent.
 async fn uploaded_file(multipart: &mut Multipart) -> Result<Option<(String, Vec<u8>)>, AppError> {
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Invalid).detail(e.to_string()))?
-    {
+    // A body past the limit can surface at either step; say so, not "invalid".
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        let code = if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::TooLarge
+        } else {
+            ErrorCode::Invalid
+        };
+        AppError::new(code).detail(e.body_text())
+    };
+    while let Some(field) = multipart.next_field().await.map_err(refused)? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("upload").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::new(ErrorCode::TooLarge).detail(e.to_string()))?;
+            let bytes = field.bytes().await.map_err(refused)?;
             file = Some((name, bytes.to_vec()));
         }
     }

@@ -56,6 +56,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
         .and_then(itas_store::health::free_bytes)
         .map(|b| format!("\nfree_bytes {b}"))
         .unwrap_or_default();
+    // How much the single response writer has done and how busy it is.
+    let (batches, items, busy_us, commit_us) = state.ingest.stats().snapshot();
+    let free = format!(
+        "{free}\nwriter_batches {batches}\nwriter_items {items}\nwriter_busy_us {busy_us}\nwriter_commit_us {commit_us}"
+    );
     if let Some(f) = state.health.fault() {
         let since = time::OffsetDateTime::from_unix_timestamp(f.since_ms / 1000)
             .ok()
