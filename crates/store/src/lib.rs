@@ -168,6 +168,25 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
+            // One plain connection first, within 10 s: the pool would retry a
+            // refused or failing connection silently until its timeout and
+            // then report only the timeout, not the reason.
+            match tokio::time::timeout(
+                Duration::from_secs(10),
+                sqlx::PgConnection::connect_with(&opts),
+            )
+            .await
+            {
+                Ok(Ok(c)) => {
+                    let _ = c.close().await;
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => {
+                    return Err(StoreError::Invalid(
+                        "PostgreSQL did not answer within 10 s".into(),
+                    ));
+                }
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -179,10 +198,20 @@ impl Db {
                 .await?;
             return Ok(Db::Postgres(pool));
         }
-        let path = url
+        let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        else {
+            // The scheme only: the rest may hold a password.
+            let what = match url.split_once("://") {
+                Some((scheme, _)) => format!("a {scheme}:// URL"),
+                None => "not a URL".to_string(),
+            };
+            return Err(StoreError::Invalid(format!(
+                "unsupported database URL ({what}); use sqlite://PATH (a file, created if \
+                 missing), postgres://USER@HOST:PORT/DATABASE or postgresql://…"
+            )));
+        };
         let path = path.split('?').next().unwrap_or(path);
         if path != ":memory:"
             && let Some(dir) = std::path::Path::new(path).parent()

@@ -273,7 +273,23 @@ pub async fn join(
         }
         tx.commit().await?;
     });
+    if added > 0 {
+        links_for_participants(db, actor, round_id).await?;
+    }
     Ok(added)
+}
+
+/// Gives every participant of a round its survey links (those it lacks).
+pub async fn links_for_participants(db: &Db, actor: Option<&str>, round_id: &str) -> Result<usize> {
+    let round = get(db, round_id).await?.ok_or(StoreError::NotFound)?;
+    let tools: Vec<String> = round
+        .framework()?
+        .tools
+        .iter()
+        .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
+        .map(|t| t.code.clone())
+        .collect();
+    crate::surveys::create_missing_links(db, actor, round_id, &tools).await
 }
 
 pub async fn participation(

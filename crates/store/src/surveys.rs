@@ -68,6 +68,62 @@ pub async fn ensure_link(
     rotate_link(db, actor, round_id, agency_id, tool).await
 }
 
+/// Creates the survey links the participants of a round still lack, one per
+/// survey tool, in one transaction with one audit entry: links exist from the
+/// moment an agency joins, so no page that only shows them writes anything.
+/// Returns how many were created.
+pub async fn create_missing_links(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    tools: &[String],
+) -> Result<usize> {
+    const Q: &str = "SELECT p.agency_id FROM participations p WHERE p.round_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM survey_links l WHERE l.agency_id = p.agency_id AND l.round_id = p.round_id \
+          AND l.tool = $2 AND l.revoked_at IS NULL) ORDER BY p.agency_id";
+    let mut missing: Vec<(String, String)> = Vec::new();
+    for tool in tools {
+        let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q)
+            .bind(round_id)
+            .bind(tool)
+            .fetch_all(p)
+            .await?);
+        missing.extend(rows.into_iter().map(|(a,)| (a, tool.clone())));
+    }
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let now = now_ms();
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        for chunk in missing.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO survey_links (code, agency_id, round_id, tool, created_at, revoked_at) ",
+            );
+            qb.push_values(chunk, |mut b, (agency, tool)| {
+                b.push_bind(random_code(8, LINK_ALPHABET))
+                    .push_bind(agency.clone())
+                    .push_bind(round_id.to_string())
+                    .push_bind(tool.clone())
+                    .push_bind(now)
+                    .push_bind(None::<i64>);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        audit!(
+            &mut *tx,
+            actor,
+            "create_links",
+            "round",
+            round_id,
+            None::<String>,
+            Some(format!("{} links", missing.len()))
+        )?;
+        tx.commit().await?;
+    });
+    Ok(missing.len())
+}
+
 /// Revokes the active link (if any) and issues a new one. Old links then
 /// show a clear message instead of the questionnaire.
 pub async fn rotate_link(
@@ -104,7 +160,11 @@ pub async fn rotate_link(
         audit!(
             &mut *tx,
             actor,
-            "rotate_link",
+            if old.is_some() {
+                "rotate_link"
+            } else {
+                "create_link"
+            },
             "survey_link",
             agency_id,
             old.map(|o| o.0),

@@ -74,13 +74,21 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn init_logs() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("ITAS_LOG").unwrap_or_else(|_| "info".into());
+    // Colour only on a terminal: a log redirected to a file stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(ansi)
         .try_init();
 }
 
 async fn open(url: &str) -> Result<Db, String> {
+    if url.starts_with("postgres") {
+        // Said before the wait, so an unreachable server is never silence.
+        eprintln!("connecting to {} …", redact(url));
+    }
     let db = Db::connect(url)
         .await
         .map_err(|e| format!("cannot open database {}: {e}", redact(url)))?;
@@ -130,6 +138,18 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             println!("Demo users (ผู้ใช้สาธิต):");
             for (u, role, pw) in &users {
                 println!("  {u:<10} {pw:<14} {} / {}", role.name_th(), role.name_en());
+            }
+        }
+        // Participants that joined before links were made at joining get theirs now.
+        for r in itas_store::rounds::list(&db)
+            .await
+            .map_err(|e| format!("rounds: {e}"))?
+        {
+            let made = itas_store::rounds::links_for_participants(&db, None, &r.id)
+                .await
+                .map_err(|e| format!("survey links of round {}: {e}", r.name))?;
+            if made > 0 {
+                tracing::info!(round = %r.name, made, "survey links created for participants without one");
             }
         }
         let listener = tokio::net::TcpListener::bind(&a.listen)

@@ -471,6 +471,17 @@ both_backends!(
 );
 
 both_backends!(the_agency_sees_its_links_qr_codes_and_poster, |app| {
+    // Links exist from joining the round, before any page shows them.
+    let (round, agency) = (app.current_round().await, app.agency_id("KK-HUANONG").await);
+    for tool in ["IIT", "EIT"] {
+        assert!(
+            itas_store::surveys::active_link(&app.db, &round, &agency, tool)
+                .await
+                .unwrap()
+                .is_some(),
+            "{tool} link made at joining"
+        );
+    }
     let mut c = app.signed_in("huanong").await;
     let page = c.get("/agency").await.body;
     let code = link(&app, "IIT").await;
@@ -479,9 +490,10 @@ both_backends!(the_agency_sees_its_links_qr_codes_and_poster, |app| {
         "link and QR code"
     );
     assert!(
-        page.contains("ผู้ตอบแล้ว ๐ / จำนวนผู้ตอบขั้นต่ำ"),
-        "count against the minimum"
+        page.contains("ผู้ตอบแล้ว ๐ · จำนวนผู้ตอบขั้นต่ำคำนวณได้เมื่อกรอกจำนวนประชากร"),
+        "no population yet: says what is needed, never 'minimum 0'"
     );
+    assert!(!page.contains("จำนวนผู้ตอบขั้นต่ำ ๐"));
     let round = app.current_round().await;
     let r = c
         .get(&format!("/agency/rounds/{round}/links/IIT/poster"))

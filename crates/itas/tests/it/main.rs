@@ -7,6 +7,7 @@ mod browser;
 mod cli_check_report;
 mod cli_report;
 mod cli_score;
+mod cli_serve;
 mod collection;
 mod crash;
 mod dashboard;

@@ -166,22 +166,29 @@ async fn collection(
         .iter()
         .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
     {
+        // Links are made when the agency joins the round; showing them writes nothing.
         let link =
-            itas_store::surveys::ensure_link(&state.db, None, round_id, agency_id, &tool.code)
-                .await?;
-        let url = format!("{base}/s/{}", link.code);
+            itas_store::surveys::active_link(&state.db, round_id, agency_id, &tool.code).await?;
+        let url = link
+            .map(|l| format!("{base}/s/{}", l.code))
+            .unwrap_or_default();
         let count = itas_store::surveys::count(&state.db, round_id, agency_id, &tool.code).await?;
         let population = if tool.code == "IIT" {
             p.iit_population
         } else {
             p.eit_population
         };
-        let min = fw.required_sample(
-            &tool.code,
-            kind,
-            &p.size,
-            u32::try_from(population).unwrap_or(0),
-        );
+        // No minimum until the population is stated: "0 needed" would read as "nothing to do".
+        let min = (population > 0)
+            .then(|| {
+                fw.required_sample(
+                    &tool.code,
+                    kind,
+                    &p.size,
+                    u32::try_from(population).unwrap_or(0),
+                )
+            })
+            .flatten();
         let (codes_issued, codes_used) =
             itas_store::surveys::access_code_counts(&state.db, round_id, agency_id, &tool.code)
                 .await?;
@@ -214,7 +221,11 @@ async fn collection(
             }
         }
         out.push(ToolCollection {
-            qr_svg: crate::qr::svg(&url, 180),
+            qr_svg: if url.is_empty() {
+                String::new()
+            } else {
+                crate::qr::svg(&url, 180)
+            },
             tool: tool.code.clone(),
             name: ctx.pick(&tool.name_th, &tool.name_en).to_string(),
             url,
@@ -790,9 +801,9 @@ async fn poster_data(
         .ok_or(ErrorCode::NotFound)?;
     let fw = r.framework()?;
     let t = fw.tool(tool).ok_or(ErrorCode::NotFound)?;
-    let link =
-        itas_store::surveys::ensure_link(&state.db, Some(user.id()), round, &agency_id, tool)
-            .await?;
+    let link = itas_store::surveys::active_link(&state.db, round, &agency_id, tool)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
     let url = format!("{}/s/{}", base_url(state, headers), link.code);
     let agency = itas_store::agencies::get(&state.db, &agency_id)
         .await?
