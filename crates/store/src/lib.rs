@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod rounds;
 pub mod sessions;
 pub mod surveys;
+pub mod trusted_devices;
 pub mod users;
 
 use sqlx::Connection as _;

@@ -26,7 +26,9 @@ error_codes! {
     Forbidden = "forbidden", FORBIDDEN, "ท่านไม่มีสิทธิ์เข้าถึงข้อมูลนี้", "You do not have access to this";
     NotFound = "not_found", NOT_FOUND, "ไม่พบข้อมูลที่ต้องการ", "Not found";
     BadLogin = "bad_login", UNAUTHORIZED, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong username or password";
-    TooManyAttempts = "too_many_attempts", TOO_MANY_REQUESTS, "พยายามเข้าสู่ระบบหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่", "Too many sign-in attempts; wait 15 minutes and try again";
+    TooManyAttempts = "too_many_attempts", TOO_MANY_REQUESTS, "มีการพยายามเข้าสู่ระบบจากที่อยู่นี้มากเกินไป กรุณารอ 15 นาทีแล้วลองใหม่", "Too many sign-in attempts from this address; wait 15 minutes and try again";
+    SignInBackOff = "sign_in_back_off", TOO_MANY_REQUESTS, "รหัสผ่านผิดหลายครั้งจากเครื่องนี้ กรุณารอสักครู่แล้วลองใหม่ ยิ่งผิดมากครั้งยิ่งต้องรอนานขึ้น (ไม่เกิน 15 นาที)", "Several wrong passwords from this device; wait a moment and try again. Each further mistake doubles the wait (at most 15 minutes)";
+    AccountUnderAttack = "account_under_attack", TOO_MANY_REQUESTS, "บัญชีนี้ถูกลองรหัสผ่านผิดจำนวนมากจากหลายแห่ง ขณะนี้เข้าสู่ระบบได้จากเครื่องที่เคยเข้าสู่ระบบด้วยบัญชีนี้สำเร็จแล้วเท่านั้น หรือรอ 15 นาที", "This account has had many wrong passwords from many places; for now it can sign in only from a browser that signed in as it before, or after 15 minutes";
     Invalid = "invalid", UNPROCESSABLE_ENTITY, "ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีข้อความแจ้ง", "Some fields are not valid; see the messages beside them";
     Conflict = "conflict", CONFLICT, "ข้อมูลนี้มีอยู่แล้วในระบบ", "This already exists";
     CrossSite = "cross_site", FORBIDDEN, "คำขอนี้มาจากเว็บไซต์อื่น จึงไม่ได้ดำเนินการ", "This request came from another site and was not carried out";

@@ -77,35 +77,135 @@ both_backends!(next_cannot_leave_the_site, |app| {
     assert_eq!(r.location(), "/admin");
 });
 
-both_backends!(sign_in_attempts_are_limited_per_username, |app| {
-    let mut c = app.client();
-    for _ in 0..10 {
-        let r = c
+/// The same app behind a proxy, so each client can come from its own address.
+fn behind_proxy(app: &crate::app::TestApp) -> crate::app::TestApp {
+    let config = itas_web::Config {
+        trust_proxy: true,
+        ..Default::default()
+    };
+    crate::app::TestApp {
+        db: app.db.clone(),
+        router: itas_web::app(itas_web::AppState::new(app.db.clone(), config)),
+    }
+}
+
+fn from(c: &mut crate::app::Client<'_>, addr: &str) {
+    c.extra_headers = vec![("x-forwarded-for".into(), addr.into())];
+}
+
+both_backends!(
+    guessing_from_one_address_backs_off_and_never_locks_the_user_out,
+    |app| {
+        let app = behind_proxy(&app);
+        let mut guesser = app.client();
+        from(&mut guesser, "203.0.113.7");
+        let attempt = async |c: &mut crate::app::Client<'_>, pw: &str| {
+            c.post_form("/login", &[("username", "admin"), ("password", pw)])
+                .await
+        };
+        for _ in 0..5 {
+            assert_eq!(
+                attempt(&mut guesser, "guess-guess").await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        // The sixth try at once is held back, even with the right password.
+        let r = attempt(&mut guesser, DEMO_PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("กรุณารอสักครู่"), "{}", r.body);
+        // The real admin, elsewhere, is not affected.
+        let mut real = app.client();
+        from(&mut real, "198.51.100.2");
+        assert_eq!(
+            attempt(&mut real, DEMO_PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        // After the wait (1 s) one more try; then the wait doubles.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(
+            attempt(&mut guesser, "guess-again").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            attempt(&mut guesser, "guess-more").await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(
+            attempt(&mut guesser, "guess-more").await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the second wait is 2 s"
+        );
+        // One address trying many usernames is stopped at 100 attempts in 15 minutes.
+        let mut sprayer = app.client();
+        from(&mut sprayer, "192.0.2.99");
+        let mut refused = 0;
+        for i in 0..105 {
+            let r = sprayer
+                .post_form(
+                    "/login",
+                    &[("username", &format!("user{i}")), ("password", "x")],
+                )
+                .await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 5);
+    }
+);
+
+both_backends!(
+    an_attack_from_many_addresses_leaves_trusted_browsers_open,
+    |app| {
+        let app = behind_proxy(&app);
+        // The central office's own browser signed in before.
+        let mut office = app.client();
+        from(&mut office, "10.1.1.1");
+        let r = office
             .post_form(
                 "/login",
-                &[("username", "huanong"), ("password", "guess-guess")],
+                &[("username", "admin"), ("password", DEMO_PASSWORD)],
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        // Fifty wrong passwords from fifty addresses.
+        for i in 0..50 {
+            let mut bot = app.client();
+            from(&mut bot, &format!("203.0.113.{i}"));
+            let r = bot
+                .post_form("/login", &[("username", "admin"), ("password", "guess")])
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        // A browser that never signed in as admin waits, even with the password...
+        let mut stranger = app.client();
+        from(&mut stranger, "198.51.100.9");
+        let r = stranger
+            .post_form(
+                "/login",
+                &[("username", "admin"), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("เครื่องที่เคยเข้าสู่ระบบ"), "{}", r.body);
+        // ...while the office's browser still signs in, and other users are untouched.
+        let r = office
+            .post_form(
+                "/login",
+                &[("username", "admin"), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = stranger
+            .post_form(
+                "/login",
+                &[("username", "banphai"), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
     }
-    // The 11th attempt is refused even with the right password.
-    let r = c
-        .post_form(
-            "/login",
-            &[("username", "huanong"), ("password", DEMO_PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.body.contains("15 นาที"));
-    // Another user is not affected.
-    let r = c
-        .post_form(
-            "/login",
-            &[("username", "banphai"), ("password", DEMO_PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-});
+);
 
 both_backends!(suspended_users_lose_their_sessions, |app| {
     let mut agency = app.signed_in("huanong").await;

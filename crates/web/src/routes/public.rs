@@ -7,7 +7,7 @@ use crate::pages::{HomePage, LoginPage, PageCtx};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use itas_core::directory::Role;
@@ -205,10 +205,28 @@ mod tests {
     }
 }
 
-/// Attempts per username, and per client address, in 15 minutes.
-const MAX_ATTEMPTS_PER_USER: i64 = 10;
+/// Sign-in limits. Brute force stays slow without letting anyone lock a user
+/// out: failures of one username from one address back off (free for the
+/// first few, then 1 s, 2 s, 4 s … up to 15 minutes between tries); one
+/// address may try any usernames 100 times in 15 minutes; and when a username
+/// fails from many places at once (an attack), it can still sign in from a
+/// browser that signed in as it before, while other browsers wait.
+const FREE_FAILURES_PER_PAIR: i64 = 5;
+const MAX_BACKOFF_MS: i64 = 15 * 60 * 1000;
 const MAX_ATTEMPTS_PER_ADDRESS: i64 = 100;
+const ATTACK_FAILURES_PER_USER: i64 = 50;
 const ATTEMPT_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// The cookie of a browser that has signed in successfully (see `trusted_devices`).
+pub const DEVICE_COOKIE: &str = "itas_device";
+
+/// How long a username+address pair with `failures` must wait after its last failure.
+fn backoff_ms(failures: i64) -> i64 {
+    if failures < FREE_FAILURES_PER_PAIR {
+        return 0;
+    }
+    let doublings = (failures - FREE_FAILURES_PER_PAIR).min(20) as u32;
+    (1000i64 << doublings).min(MAX_BACKOFF_MS)
+}
 
 fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
     if state.config.trust_proxy
@@ -239,13 +257,6 @@ async fn login(
     };
     let now = itas_store::now_ms();
     let addr = client_address(&state, &headers, peer);
-    let by_user = itas_store::rate_limit::hit(
-        &state.db,
-        &format!("login:user:{username}"),
-        ATTEMPT_WINDOW_MS,
-        now,
-    )
-    .await?;
     let by_addr = itas_store::rate_limit::hit(
         &state.db,
         &format!("login:addr:{addr}"),
@@ -253,11 +264,35 @@ async fn login(
         now,
     )
     .await?;
-    if by_user > MAX_ATTEMPTS_PER_USER || by_addr > MAX_ATTEMPTS_PER_ADDRESS {
-        tracing::warn!(%addr, "sign-in attempts limited");
+    if by_addr > MAX_ATTEMPTS_PER_ADDRESS {
+        tracing::warn!(%addr, "sign-in attempts from one address limited");
         return refuse(ErrorCode::TooManyAttempts);
     }
+    let pair = format!("login:pair:{username}:{addr}");
+    if let Some((last, failures)) =
+        itas_store::rate_limit::failures(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?
+        && now < last + backoff_ms(failures)
+    {
+        tracing::warn!(%addr, user = %username, failures, "sign-in backing off");
+        return refuse(ErrorCode::SignInBackOff);
+    }
+    let user_bucket = format!("login:user:{username}");
     let user = itas_store::users::by_username(&state.db, &username).await?;
+    let device = auth::cookie(&headers, DEVICE_COOKIE).filter(|t| t.len() == 64);
+    let trusted = match (&user, &device) {
+        (Some(u), Some(t)) => {
+            itas_store::trusted_devices::is_trusted(&state.db, &auth::token_hash(t), &u.id).await?
+        }
+        _ => false,
+    };
+    if !trusted
+        && itas_store::rate_limit::failures(&state.db, &user_bucket, ATTEMPT_WINDOW_MS, now)
+            .await?
+            .is_some_and(|(_, n)| n >= ATTACK_FAILURES_PER_USER)
+    {
+        tracing::warn!(%addr, user = %username, "account under attack: only trusted browsers may sign in");
+        return refuse(ErrorCode::AccountUnderAttack);
+    }
     // Verify against a real hash even for unknown users, so timing does not tell which exist.
     let (hash, user) = match user {
         Some(u) if u.active => (u.password_hash.clone(), Some(u)),
@@ -265,9 +300,21 @@ async fn login(
     };
     let ok = auth::verify_password(f.password.clone(), hash).await;
     let Some(user) = user.filter(|_| ok) else {
+        itas_store::rate_limit::record_failure(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?;
+        itas_store::rate_limit::record_failure(&state.db, &user_bucket, ATTEMPT_WINDOW_MS, now)
+            .await?;
         return refuse(ErrorCode::BadLogin);
     };
-    itas_store::rate_limit::clear(&state.db, &format!("login:user:{username}")).await?;
+    itas_store::rate_limit::clear(&state.db, &pair).await?;
+    // This browser is now trusted for this user (a new token unless it has one).
+    let device = device.unwrap_or_else(auth::random_token);
+    itas_store::trusted_devices::add(&state.db, &auth::token_hash(&device), &user.id, now).await?;
+    let device_cookie = auth::set_cookie(
+        DEVICE_COOKIE,
+        &device,
+        365 * 24 * 3600,
+        state.config.secure_cookies,
+    );
     let token = auth::random_token();
     itas_store::sessions::create(
         &state.db,
@@ -287,7 +334,11 @@ async fn login(
         auth::SESSION_TTL_MS / 1000,
         state.config.secure_cookies,
     );
-    Ok(([cookie], Redirect::to(&target)).into_response())
+    Ok((
+        AppendHeaders([cookie, device_cookie]),
+        Redirect::to(&target),
+    )
+        .into_response())
 }
 
 /// An argon2 hash of a random string, so unknown usernames cost the same as known ones.
