@@ -16,7 +16,7 @@
 //! hashing them) is done by the request before it queues, on whichever core
 //! runs it, so the single writer spends its time in the database.
 
-use crate::drafts::{DraftSave, save_in};
+use crate::drafts::DraftSave;
 use crate::health::StorageHealth;
 use crate::{Db, StoreError, write};
 use itas_core::quality::{SpeedBucket, is_straight};
@@ -567,25 +567,128 @@ async fn write_batch(db: &Db, batch: &[Job], stats: &WriterStats) -> Result<Vec<
                 );
                 qb.build().execute(&mut *tx).await?;
             }
-            // Drafts, in the order their requests came: pages saved, and the
-            // drafts of questionnaires now stored (or stored before) deleted.
+            // Drafts: every page save of the batch in a few statements (the
+            // last save of a draft wins), then the drafts of questionnaires
+            // now stored (or stored before) deleted.
+            let mut saves: BTreeMap<&str, (usize, &DraftSave)> = BTreeMap::new();
+            let mut finished: Vec<&str> = Vec::new();
             for (i, (w, _)) in batch.iter().enumerate() {
                 match w {
                     Work::SaveDraft(save) => {
-                        outcomes[i] = Done::DraftSaved(save_in!(tx, save));
+                        saves.insert(save.token_hash.as_str(), (i, &**save));
                     }
                     Work::Submit(p) => {
-                        let Some(token) = &p.finishes_draft else {
-                            continue;
-                        };
-                        if outcomes[i] != Done::Submitted(Outcome::CodeRejected) {
-                            sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
-                                .bind(token)
-                                .execute(&mut *tx)
-                                .await?;
+                        if let Some(token) = &p.finishes_draft
+                            && outcomes[i] != Done::Submitted(Outcome::CodeRejected)
+                        {
+                            finished.push(token);
                         }
                     }
                 }
+            }
+            if !saves.is_empty() {
+                let saves: Vec<(usize, &DraftSave)> = saves.into_values().collect();
+                let mut existing: std::collections::HashSet<String> =
+                    std::collections::HashSet::new();
+                for chunk in saves.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "SELECT token_hash FROM drafts WHERE token_hash IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for (_, d) in chunk {
+                        list.push_bind(d.token_hash.clone());
+                    }
+                    qb.push(")");
+                    let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    existing.extend(rows.into_iter().map(|r| r.0));
+                }
+                // Most recently used: after every draft saved before this batch.
+                let (base,): (i64,) =
+                    sqlx::query_as("SELECT CAST(COALESCE(MAX(touched), 0) AS BIGINT) FROM drafts")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                for (k, chunk) in saves.chunks(ROWS_PER_STATEMENT).enumerate() {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day, touched, bytes) ",
+                    );
+                    qb.push_values(chunk.iter().enumerate(), |mut b, (j, (_, d))| {
+                        b.push_bind(d.token_hash.clone())
+                            .push_bind(d.draft.link_code.clone())
+                            .push_bind(d.draft.submission_id.clone())
+                            .push_bind(d.draft.answers.clone())
+                            .push_bind(d.day.clone())
+                            .push_bind(base + 1 + (k * ROWS_PER_STATEMENT + j) as i64)
+                            .push_bind(d.draft.answers.len() as i64);
+                    });
+                    qb.push(
+                        " ON CONFLICT (token_hash) DO UPDATE SET answers = excluded.answers, \
+                         day = excluded.day, link_code = excluded.link_code, \
+                         bytes = excluded.bytes, touched = excluded.touched",
+                    );
+                    qb.build().execute(&mut *tx).await?;
+                }
+                // A link that new drafts take past its budget loses its least
+                // recently used drafts from before this batch.
+                let mut new_by_link: BTreeMap<&str, (usize, &DraftSave)> = BTreeMap::new();
+                for (i, d) in &saves {
+                    if !existing.contains(&d.token_hash) {
+                        new_by_link.entry(d.draft.link_code.as_str()).or_insert((*i, *d));
+                    }
+                }
+                let links: Vec<(&str, (usize, &DraftSave))> = new_by_link.into_iter().collect();
+                for chunk in links.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "SELECT link_code, COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts WHERE link_code IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for (link, _) in chunk {
+                        list.push_bind(link.to_string());
+                    }
+                    qb.push(") GROUP BY link_code");
+                    let usage: Vec<(String, i64, i64)> =
+                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                    for (link, rows, used) in usage {
+                        let Some((_, (i, d))) = chunk.iter().find(|(l, _)| *l == link) else {
+                            continue;
+                        };
+                        let b = &d.budget;
+                        let excess = crate::drafts::over_budget(
+                            rows,
+                            used,
+                            b.per_link_rows,
+                            b.per_link_bytes,
+                        );
+                        if excess == 0 {
+                            continue;
+                        }
+                        let evicted = sqlx::query(
+                            "DELETE FROM drafts WHERE token_hash IN \
+                             (SELECT token_hash FROM drafts WHERE link_code = $1 AND touched <= $2 \
+                              ORDER BY touched LIMIT $3)",
+                        )
+                        .bind(&link)
+                        .bind(base)
+                        .bind(excess)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        outcomes[*i] = Done::DraftSaved(evicted);
+                        tracing::warn!(
+                            link,
+                            evicted,
+                            "survey link over its draft budget; least recently used drafts evicted"
+                        );
+                    }
+                }
+            }
+            for chunk in finished.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new("DELETE FROM drafts WHERE token_hash IN (");
+                let mut list = qb.separated(", ");
+                for token in chunk {
+                    list.push_bind(token.to_string());
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await?;
             }
             let t = Instant::now();
             tx.commit().await?;

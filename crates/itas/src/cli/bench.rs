@@ -53,6 +53,10 @@ struct SubmissionArgs {
     /// Pins the server process to these CPUs (a `taskset -c` list, e.g. `0`).
     #[arg(long)]
     server_cpus: Option<String>,
+    /// Serves from inside the bench process (one runtime for server and load,
+    /// as earlier versions of this bench measured) instead of `itas serve`.
+    #[arg(long)]
+    in_process: bool,
     /// `whole`: one POST of the whole questionnaire per respondent; `pages`:
     /// the path on a phone (landing, each page shown and saved as a draft,
     /// the thanks page: 12 requests for the IIT, 8 for the EIT).
@@ -292,8 +296,42 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     let bench_db = BenchDb::open("submissions", a.database_url.clone()).await?;
     let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let links = Arc::new(setup(&db, a.agencies).await?);
-    let server = ServerProcess::start(&url, a.server_cpus.as_deref()).await?;
-    let addr = server.addr.clone();
+    let (server, in_process) = if a.in_process {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| e.to_string())?
+            .to_string();
+        let config = itas_web::Config {
+            link_rate_per_minute: u32::MAX,
+            page_rate_per_minute: u32::MAX,
+            ..Default::default()
+        };
+        let state = itas_web::AppState::new(db.clone(), config);
+        let stats = state.ingest.clone();
+        tokio::spawn(itas_web::serve(listener, state));
+        (None, Some((addr, stats)))
+    } else {
+        (
+            Some(ServerProcess::start(&url, a.server_cpus.as_deref()).await?),
+            None,
+        )
+    };
+    let addr = match (&server, &in_process) {
+        (Some(s), _) => s.addr.clone(),
+        (None, Some((a, _))) => a.clone(),
+        (None, None) => unreachable!(),
+    };
+    let writer_now = async || match (&server, &in_process) {
+        (Some(s), _) => writer_counters(&s.health().await.unwrap_or_default()),
+        (None, Some((_, ingest))) => {
+            let (b, i, busy, commit) = ingest.stats().snapshot();
+            [b as f64, i as f64, busy as f64, commit as f64]
+        }
+        (None, None) => unreachable!(),
+    };
     let fw = itas_core::framework::ita_2564();
     let bodies = Arc::new(
         (0..64u64)
@@ -313,9 +351,11 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         url.split("://").next().unwrap_or("")
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let server_pid = server.pid().to_string();
+    let server_pid = server
+        .as_ref()
+        .map_or_else(|| "self".to_string(), |s| s.pid().to_string());
     let (server_cpu0, load_cpu0) = (cpu_seconds(&server_pid), cpu_seconds("self"));
-    let writer0 = writer_counters(&server.health().await.unwrap_or_default());
+    let writer0 = writer_now().await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..a.concurrency {
@@ -394,7 +434,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         cpu_seconds(&server_pid) - server_cpu0,
         cpu_seconds("self") - load_cpu0,
     );
-    let writer1 = writer_counters(&server.health().await.unwrap_or_default());
+    let writer1 = writer_now().await;
     let [batches, items, busy_us, commit_us] = std::array::from_fn(|i| writer1[i] - writer0[i]);
     lat.sort();
     let pct = |p: f64| {
@@ -454,11 +494,18 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
             "DIFFERENT"
         }
     );
-    println!(
-        "server process: {:.2} cores busy; load generator: {:.2} cores",
-        server_cpu / elapsed,
-        load_cpu / elapsed
-    );
+    if server.is_some() {
+        println!(
+            "server process: {:.2} cores busy; load generator: {:.2} cores",
+            server_cpu / elapsed,
+            load_cpu / elapsed
+        );
+    } else {
+        println!(
+            "server and load generator in one process: {:.2} cores busy",
+            load_cpu / elapsed
+        );
+    }
     println!(
         "response writer: {batches:.0} transactions, {:.1} items each, busy {:.0} % of the time \
          ({:.0} % in COMMIT), {:.2} ms a transaction",

@@ -318,7 +318,7 @@ async fn landing(
     let d = draft_of(&state, &headers, &code).await?;
     let page = LandingPage {
         ctx: PageCtx::respondent(lang),
-        resume: !d.is_new && !(d.body.a.is_empty() && d.body.t.is_empty()),
+        resume: !d.is_new && (!d.body.a.is_empty() || !d.body.t.is_empty()),
         resume_page: survey::first_unanswered_page(&open.fw, &open.link.tool, &d.body.a),
         sent: d.is_new && sent_here(&headers, &code),
         code,
