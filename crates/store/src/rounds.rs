@@ -20,6 +20,9 @@ pub struct Round {
     #[serde(skip)]
     pub framework_source: String,
     pub created_at: i64,
+    /// When the central office published the results (0: before this was
+    /// recorded); none while unpublished or withdrawn.
+    pub published_at: Option<i64>,
 }
 
 impl Round {
@@ -153,7 +156,7 @@ pub async fn create(
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Round>> {
-    const Q: &str = "SELECT id, fiscal_year, name, framework_code, framework_source, created_at FROM rounds WHERE id = $1";
+    const Q: &str = "SELECT id, fiscal_year, name, framework_code, framework_source, created_at, published_at FROM rounds WHERE id = $1";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(id)
         .fetch_optional(p)
@@ -162,7 +165,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Round>> {
 
 /// Newest fiscal year first.
 pub async fn list(db: &Db) -> Result<Vec<Round>> {
-    const Q: &str = "SELECT id, fiscal_year, name, framework_code, framework_source, created_at FROM rounds ORDER BY fiscal_year DESC, created_at DESC";
+    const Q: &str = "SELECT id, fiscal_year, name, framework_code, framework_source, created_at, published_at FROM rounds ORDER BY fiscal_year DESC, created_at DESC";
     Ok(read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?))
 }
 
@@ -307,7 +310,7 @@ pub async fn participation(
 
 /// Rounds an agency takes part in, newest first.
 pub async fn rounds_of_agency(db: &Db, agency_id: &str) -> Result<Vec<Round>> {
-    const Q: &str = "SELECT r.id, r.fiscal_year, r.name, r.framework_code, r.framework_source, r.created_at FROM rounds r \
+    const Q: &str = "SELECT r.id, r.fiscal_year, r.name, r.framework_code, r.framework_source, r.created_at, r.published_at FROM rounds r \
         JOIN participations p ON p.round_id = r.id WHERE p.agency_id = $1 ORDER BY r.fiscal_year DESC, r.created_at DESC";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(agency_id)
@@ -656,4 +659,77 @@ pub async fn all_agency_ids(db: &Db) -> Result<Vec<String>> {
     const Q: &str = "SELECT id FROM agencies ORDER BY code";
     let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?);
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Publishes a round's results (public from its publication phase on); audited.
+pub async fn publish(db: &Db, actor: Option<&str>, round_id: &str, now: i64) -> Result<()> {
+    set_published(db, actor, round_id, Some(now)).await
+}
+
+/// Takes a round's results out of public view again; audited.
+pub async fn withdraw(db: &Db, actor: Option<&str>, round_id: &str) -> Result<()> {
+    set_published(db, actor, round_id, None).await
+}
+
+async fn set_published(
+    db: &Db,
+    actor: Option<&str>,
+    round_id: &str,
+    at: Option<i64>,
+) -> Result<()> {
+    write!(db, |p| {
+        let mut tx = p.begin().await?;
+        let before: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT published_at FROM rounds WHERE id = $1")
+                .bind(round_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((before,)) = before else {
+            return Err(StoreError::NotFound);
+        };
+        sqlx::query("UPDATE rounds SET published_at = $1, published_by = $2 WHERE id = $3")
+            .bind(at)
+            .bind(actor)
+            .bind(round_id)
+            .execute(&mut *tx)
+            .await?;
+        audit!(
+            &mut *tx,
+            actor,
+            if at.is_some() {
+                "publish_results"
+            } else {
+                "withdraw_results"
+            },
+            "round",
+            round_id,
+            before.map(|t| t.to_string()),
+            at.map(|t| t.to_string())
+        )?;
+        tx.commit().await?;
+    });
+    scores_changed();
+    Ok(())
+}
+
+/// Keeps the outcome of the last scoring run (JSON) for the review before publishing.
+pub async fn set_last_scoring(db: &Db, round_id: &str, json: &str) -> Result<()> {
+    write!(db, |p| {
+        sqlx::query("UPDATE rounds SET last_scoring = $1 WHERE id = $2")
+            .bind(json)
+            .bind(round_id)
+            .execute(p)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn last_scoring(db: &Db, round_id: &str) -> Result<String> {
+    let r: Option<(String,)> = read!(db, |p| sqlx::query_as(
+        "SELECT last_scoring FROM rounds WHERE id = $1"
+    )
+    .bind(round_id)
+    .fetch_optional(p)
+    .await?);
+    Ok(r.map(|r| r.0).unwrap_or_default())
 }

@@ -330,6 +330,7 @@ pub async fn load(
             )
             .await?;
             itas_store::rounds::set_populations(db, None, &round.id, &seed.id, staff, 1200).await?;
+            itas_store::rounds::publish(db, None, &round.id, itas_store::now_ms()).await?;
         }
         for (username, name, role, agency) in USERS {
             let agency_id = match agency {

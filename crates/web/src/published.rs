@@ -20,9 +20,21 @@ pub fn is_published(st: RoundState) -> bool {
     }
 }
 
+/// Results are public once the central office has published them (after
+/// computing and reviewing), and only from the publication phase on.
+pub fn results_public(round: &Round, st: RoundState) -> bool {
+    round.published_at.is_some() && is_published(st)
+}
+
 pub async fn round_is_published(state: &AppState, round_id: &str) -> Result<bool, AppError> {
+    let Some(round) = rounds::get(&state.db, round_id).await? else {
+        return Ok(false);
+    };
     let phases = rounds::phases(&state.db, round_id).await?;
-    Ok(is_published(rounds::state_on(&phases, crate::today())))
+    Ok(results_public(
+        &round,
+        rounds::state_on(&phases, crate::today()),
+    ))
 }
 
 /// The engine's scorecard for a complete set of stored indicator scores.

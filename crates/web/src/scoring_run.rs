@@ -16,7 +16,51 @@ use std::sync::Arc;
 pub struct RunReport {
     pub computed: usize,
     /// (agency code, why its scores were not computed).
-    pub skipped: Vec<(String, String)>,
+    pub skipped: Vec<(String, Skip)>,
+}
+
+/// Why an agency's scores were not computed, said in Thai and English.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Skip {
+    OitReviewIncomplete,
+    OverPopulation { responses: i64, population: i64 },
+    NoResponses(Vec<String>),
+}
+
+impl Skip {
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang;
+        match (self, lang) {
+            (Skip::OitReviewIncomplete, Lang::Th) => "ผู้ประเมินยังตรวจ OIT ไม่ครบทุกข้อ".into(),
+            (Skip::OitReviewIncomplete, Lang::En) => "the OIT review is incomplete".into(),
+            (
+                Skip::OverPopulation {
+                    responses,
+                    population,
+                },
+                Lang::Th,
+            ) => format!(
+                "คำตอบ IIT ({}) เกินจำนวนบุคลากร ({}) ต้องพิจารณาคุณภาพข้อมูลก่อน",
+                itas_core::thai::thai_digits(&responses.to_string()),
+                itas_core::thai::thai_digits(&population.to_string())
+            ),
+            (
+                Skip::OverPopulation {
+                    responses,
+                    population,
+                },
+                Lang::En,
+            ) => format!(
+                "IIT responses ({responses}) exceed the population ({population}): a data-quality decision is needed"
+            ),
+            (Skip::NoResponses(tools), Lang::Th) => {
+                format!("ยังไม่มีผู้ตอบแบบวัด {}", tools.join(" "))
+            }
+            (Skip::NoResponses(tools), Lang::En) => {
+                format!("no responses for {}", tools.join(", "))
+            }
+        }
+    }
 }
 
 /// The final OIT passes of an agency, or why they are not final yet. An
@@ -26,7 +70,7 @@ pub async fn final_passes(
     fw: &Framework,
     round_id: &str,
     agency_id: &str,
-) -> Result<Result<BTreeSet<String>, &'static str>, AppError> {
+) -> Result<Result<BTreeSet<String>, Skip>, AppError> {
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
@@ -43,13 +87,13 @@ fn passes_of(
     fw: &Framework,
     submitted: bool,
     decisions: &[oit::Decision],
-) -> Result<BTreeSet<String>, &'static str> {
+) -> Result<BTreeSet<String>, Skip> {
     if !submitted {
         return Ok(BTreeSet::new());
     }
     let finals = oit::final_results(decisions);
     if fw.checklist_items().any(|i| !finals.contains_key(&i.code)) {
-        return Err("OIT review incomplete");
+        return Err(Skip::OitReviewIncomplete);
     }
     Ok(oit::passed_items(decisions))
 }
@@ -77,17 +121,17 @@ pub async fn replacements(
     p: &rounds::Participant,
     counts: &std::collections::HashMap<(String, String), i64>,
     decisions: &std::collections::BTreeMap<(String, String), itas_store::quality::StoredDecision>,
-) -> Result<Result<Replacements, String>, AppError> {
+) -> Result<Result<Replacements, Skip>, AppError> {
     let iit = counts
         .get(&(p.agency_id.clone(), "IIT".to_string()))
         .copied()
         .unwrap_or(0);
     let key = |tool: &str| (p.agency_id.clone(), tool.to_string());
     if p.iit_population > 0 && iit > p.iit_population && !decisions.contains_key(&key("IIT")) {
-        return Ok(Err(format!(
-            "IIT responses ({iit}) exceed the population ({}): a data-quality decision is needed",
-            p.iit_population
-        )));
+        return Ok(Err(Skip::OverPopulation {
+            responses: iit,
+            population: p.iit_population,
+        }));
     }
     let mut out = Vec::new();
     for tool in ["IIT", "EIT"] {
@@ -171,7 +215,7 @@ pub async fn compute_round(
             let passed = match passes_of(&fw, submitted.contains(&p.agency_id), &stored) {
                 Ok(set) => set,
                 Err(why) => {
-                    report.skipped.push((p.code.clone(), why.to_string()));
+                    report.skipped.push((p.code.clone(), why));
                     continue;
                 }
             };
@@ -198,6 +242,9 @@ pub async fn compute_round(
     let read_and_scored = started.elapsed();
     report.computed = scores.len();
     rounds::set_round_scores(&state.db, Some(actor), &round.id, &scores, "computed").await?;
+    // Kept for the review before publishing.
+    let kept = serde_json::json!({ "computed": report.computed, "skipped": report.skipped });
+    rounds::set_last_scoring(&state.db, &round.id, &kept.to_string()).await?;
     // The dashboards read the new table next: build it now, off this request.
     {
         let (state, round, fw) = (state.clone(), round.clone(), fw.clone());
@@ -276,7 +323,7 @@ async fn collect(
     Ok(())
 }
 
-type Scored = Result<(String, BTreeMap<u32, itas_core::Score>), (String, String)>;
+type Scored = Result<(String, BTreeMap<u32, itas_core::Score>), (String, Skip)>;
 
 /// One agency's indicator scores, or (its code, why not).
 fn score_agency(
@@ -302,10 +349,7 @@ fn score_agency(
         .map(|t| t.code.clone())
         .collect();
     if !missing.is_empty() {
-        return Ok(Err((
-            p.code,
-            format!("no responses for {}", missing.join(", ")),
-        )));
+        return Ok(Err((p.code, Skip::NoResponses(missing))));
     }
     Ok(Ok((p.agency_id, part.indicators)))
 }

@@ -653,13 +653,67 @@ async fn every_role_walks_its_journey_in_chromium() {
     assert!(!decided[0].passed && decided[0].comment == "ไม่ระบุปีงบประมาณ");
     b.b.sign_out().await;
 
-    // Agency: its 2564 results and the analysis report as PDF.
+    // Central office: compute the 2564 round, review who has no result and
+    // why, withdraw the publication and publish again.
     let closed = itas_store::rounds::list(&b.db)
         .await
         .unwrap()
         .into_iter()
         .find(|r| r.name == "ITA 2564")
         .unwrap();
+    b.b.sign_in(&base, "admin").await;
+    b.b.go(&format!("{base}/admin/rounds/{}", closed.id)).await;
+    let compute =
+        b.b.find_all(&format!(
+            "form[action='/admin/rounds/{}/compute'] button",
+            closed.id
+        ))
+        .await;
+    b.b.click_until(&compute[0], "คำนวณคะแนนแล้ว").await;
+    let page = b.b.source().await;
+    assert!(
+        page.contains("เหตุที่ยังไม่มีผล") && page.contains("ยังไม่มีผู้ตอบแบบวัด"),
+        "the review lists agencies without results, in Thai"
+    );
+    b.b.screenshot("admin-publication-review").await;
+    let withdraw =
+        b.b.find_all(&format!(
+            "form[action='/admin/rounds/{}/withdraw'] button",
+            closed.id
+        ))
+        .await;
+    b.b.click_until(&withdraw[0], "ถอนการเผยแพร่ผลแล้ว").await;
+    let round_now = |id: String| {
+        let db = b.db.clone();
+        async move {
+            itas_store::rounds::get(&db, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .published_at
+        }
+    };
+    assert!(round_now(closed.id.clone()).await.is_none(), "withdrawn");
+    let publish =
+        b.b.find_all(&format!(
+            "form[action='/admin/rounds/{}/publish'] button",
+            closed.id
+        ))
+        .await;
+    b.b.click_until(&publish[0], "เผยแพร่ผลการประเมินแล้ว").await;
+    assert!(
+        round_now(closed.id.clone()).await.is_some(),
+        "published again"
+    );
+    b.b.sign_out().await;
+    // The public sees the published round.
+    b.b.go(&format!("{base}/results/{}", closed.id)).await;
+    assert!(
+        b.b.source().await.contains("ภาพรวม"),
+        "public dashboard after publishing"
+    );
+
+    // Agency: its 2564 results and the analysis report as PDF.
     b.b.sign_in(&base, "huanong").await;
     b.b.go(&format!("{base}/agencies/{agency}/results/{}", closed.id))
         .await;

@@ -234,6 +234,19 @@ async fn full_round(backend: crate::app::Backend) {
         .get(&format!("/agency/rounds/{round}/oit"))
         .await
         .body;
+    assert!(
+        !page.contains(&th(&oit)),
+        "the publication phase alone publishes nothing"
+    );
+    let mut central = app.signed_in("admin").await;
+    let r = central
+        .post_form(&format!("/admin/rounds/{round}/publish"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = agency_c
+        .get(&format!("/agency/rounds/{round}/oit"))
+        .await
+        .body;
     assert!(page.contains(&th(&oit)), "published OIT score {oit}");
 
     // Every decision is in the audit log.
@@ -293,7 +306,16 @@ both_backends!(
             .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("คำนวณคะแนนแล้ว (หน่วยงาน): 1"), "{}", r.body);
-        assert!(r.body.contains("KK-BANPHAI (no responses for IIT, EIT)"));
+        assert!(
+            r.body.contains("KK-BANPHAI (ยังไม่มีผู้ตอบแบบวัด IIT EIT)"),
+            "reasons in Thai"
+        );
+        // The review before publishing lists it with its reason, in Thai.
+        assert!(
+            r.body
+                .contains("<td>KK-BANPHAI</td><td>ยังไม่มีผู้ตอบแบบวัด IIT EIT</td>")
+        );
+        assert!(r.body.contains("ยังไม่เผยแพร่"));
 
         // Stored scores equal the engine on the same tallies and decisions.
         let tallies = itas_store::surveys::tallies(&app.db, &round, &agency)
@@ -316,12 +338,48 @@ both_backends!(
             .unwrap();
         assert_eq!(stored, expected.indicators);
         assert_eq!(stored[&9].hundredths(), 0);
-        // And the published results page shows them.
+        // Computed is not public: the results page asks the public to sign in...
+        let page = app
+            .client()
+            .get(&format!("/agencies/{agency}/results/{round}"))
+            .await;
+        assert_ne!(page.status, StatusCode::OK, "not public before publishing");
+        let dashboard = app.client().get(&format!("/results/{round}")).await;
+        assert_ne!(dashboard.status, StatusCode::OK);
+        // ...until the central office publishes, which is audited and can be withdrawn.
+        let r = admin
+            .post_form(&format!("/admin/rounds/{round}/publish"), &[])
+            .await;
+        assert!(r.body.contains("เผยแพร่แล้วเมื่อ"), "{}", r.body);
         let page = app
             .client()
             .get(&format!("/agencies/{agency}/results/{round}"))
             .await;
         assert_eq!(page.status, StatusCode::OK);
+        let dashboard = app.client().get(&format!("/results/{round}")).await;
+        assert_eq!(dashboard.status, StatusCode::OK);
+        assert!(
+            dashboard.body.contains("ยังไม่มีผลและไม่รวมอยู่ในตัวเลขนี้"),
+            "the dashboard says who is not included: {}",
+            dashboard.body
+        );
+        let log = admin.get("/admin/audit").await.body;
+        assert!(log.contains("publish_results"), "publishing is audited");
+        admin
+            .post_form(&format!("/admin/rounds/{round}/withdraw"), &[])
+            .await;
+        let gone = app
+            .client()
+            .get(&format!("/agencies/{agency}/results/{round}"))
+            .await;
+        assert_ne!(gone.status, StatusCode::OK, "withdrawn");
+        assert!(
+            admin
+                .get("/admin/audit")
+                .await
+                .body
+                .contains("withdraw_results")
+        );
         assert!(page.body.contains(&th(&expected.tools["IIT"].to_string())));
     }
 );

@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/rounds/{id}/{file}", get(round_framework_download))
         .route("/admin/rounds/{id}/phases", post(set_phases))
         .route("/admin/rounds/{id}/compute", post(compute_scores))
+        .route("/admin/rounds/{id}/publish", post(publish_results))
+        .route("/admin/rounds/{id}/withdraw", post(withdraw_results))
         .route("/admin/rounds/{id}/participants", post(add_participants))
         .route("/admin/rounds/{id}/sizes", post(set_sizes))
         .route("/admin/rounds/{id}/assignments", post(assign))
@@ -437,6 +439,19 @@ struct RoundPage {
     sizes: Vec<String>,
     /// What the user typed into a refused form, by field name.
     kept: Kept,
+    /// The review before publishing: the last scoring run's figures.
+    publication: Publication,
+}
+
+/// Where a round's results stand: computed, reviewed, published.
+struct Publication {
+    /// Agencies computed by the last scoring run (none: never run).
+    computed: Option<usize>,
+    /// (agency code, why not computed), in the user's language.
+    not_computed: Vec<(String, String)>,
+    published: Option<String>,
+    /// The publication phase has begun, so publishing makes results public now.
+    phase_reached: bool,
 }
 
 /// Text a refused form had, to put back.
@@ -602,7 +617,10 @@ async fn round_view_keeping(
     };
     let provisional = fw.provisional.values().cloned().collect();
     let sizes = fw.sizes().into_iter().map(str::to_string).collect();
+    let publication =
+        publication_of(state, &ctx, &round, rounds::state_on(&phases, today())).await?;
     let page = RoundPage {
+        publication,
         provisional,
         sizes,
         kept: Kept(kept),
@@ -647,6 +665,88 @@ async fn round_page(
     .await
 }
 
+async fn publication_of(
+    state: &AppState,
+    ctx: &PageCtx,
+    round: &Round,
+    st: rounds::RoundState,
+) -> Result<Publication, AppError> {
+    #[derive(serde::Deserialize)]
+    struct Last {
+        computed: usize,
+        skipped: Vec<(String, crate::scoring_run::Skip)>,
+    }
+    let last: Option<Last> =
+        serde_json::from_str(&rounds::last_scoring(&state.db, &round.id).await?).ok();
+    Ok(Publication {
+        computed: last.as_ref().map(|l| l.computed),
+        not_computed: last
+            .map(|l| {
+                l.skipped
+                    .into_iter()
+                    .map(|(code, why)| (code, why.text(ctx.lang)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        published: round.published_at.map(|at| {
+            if at == 0 {
+                ctx.pick(
+                    "ก่อนที่ระบบจะบันทึกเวลาเผยแพร่",
+                    "before publishing times were recorded",
+                )
+                .to_string()
+            } else {
+                ctx.date(&at)
+            }
+        }),
+        phase_reached: crate::published::is_published(st),
+    })
+}
+
+/// Publishes a round's results after the central office has reviewed them.
+async fn publish_results(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    rounds::publish(&state.db, Some(user.id()), &id, itas_store::now_ms()).await?;
+    let notice = user.lang.pick(
+        "เผยแพร่ผลการประเมินแล้ว ผู้ใช้ทั่วไปเห็นผลได้ตั้งแต่ขั้นตอนประมวลผลและประกาศผล",
+        "Results published: the public sees them from the publication phase on",
+    );
+    round_view(
+        &state,
+        &user,
+        &id,
+        Some(notice.into()),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// Takes published results out of public view again.
+async fn withdraw_results(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    rounds::withdraw(&state.db, Some(user.id()), &id).await?;
+    let notice = user.lang.pick(
+        "ถอนการเผยแพร่ผลแล้ว ผู้ใช้ทั่วไปจะไม่เห็นผลของรอบนี้จนกว่าจะเผยแพร่อีกครั้ง",
+        "Publication withdrawn: the public no longer sees this round's results",
+    );
+    round_view(
+        &state,
+        &user,
+        &id,
+        Some(notice.into()),
+        FieldErrors::default(),
+    )
+    .await
+}
+
 /// Computes every participant's indicator scores from tallies and OIT decisions.
 async fn compute_scores(
     State(state): State<AppState>,
@@ -668,7 +768,7 @@ async fn compute_scores(
         let list: Vec<String> = run
             .skipped
             .iter()
-            .map(|(code, why)| format!("{code} ({why})"))
+            .map(|(code, why)| format!("{code} ({})", why.text(lang)))
             .collect();
         notice.push_str(&format!(
             " · {} {}",

@@ -7,7 +7,7 @@
 use crate::auth::{MaybeUser, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::PageCtx;
-use crate::published::{GroupSummary, ResultRow, is_published, round_rows, summarise};
+use crate::published::{GroupSummary, ResultRow, round_rows, summarise};
 use crate::{AppState, today};
 use askama::Template;
 use axum::Router;
@@ -42,7 +42,10 @@ async fn visible(state: &AppState, user: &MaybeUser, round: &Round) -> Result<bo
         return Ok(true);
     }
     let phases = rounds::phases(&state.db, &round.id).await?;
-    Ok(is_published(rounds::state_on(&phases, today())))
+    Ok(crate::published::results_public(
+        round,
+        rounds::state_on(&phases, today()),
+    ))
 }
 
 async fn load(
@@ -94,7 +97,7 @@ async fn rounds_page(
     let mut out = Vec::new();
     for r in rounds::list(&state.db).await? {
         let phases = rounds::phases(&state.db, &r.id).await?;
-        let published = is_published(rounds::state_on(&phases, today()));
+        let published = crate::published::results_public(&r, rounds::state_on(&phases, today()));
         if published
             || user
                 .0
@@ -280,6 +283,8 @@ struct DashboardPage {
     pages: usize,
     /// Query string of the current grouping and sort, for page links.
     query: String,
+    /// Participants of the round without a result here (not computed), as text.
+    not_included: Option<String>,
 }
 
 fn line(ctx: &PageCtx, name: String, s: &GroupSummary, target_percent: u32) -> SummaryLine {
@@ -325,6 +330,20 @@ async fn dashboard(
     let by = GroupBy::parse(&q.by);
     let target = fw.national_target_percent;
     let all: Vec<&ResultRow> = rows.clone();
+    let participants = rounds::participant_count(&state.db, &round.id).await?;
+    let missing = (participants - all.len() as i64).max(0);
+    let not_included = (missing > 0).then(|| {
+        format!(
+            "{} {} {} {}",
+            ctx.pick("ผู้เข้าร่วมรอบนี้", "Of the round's"),
+            ctx.num(&participants.to_string()),
+            ctx.pick(
+                "หน่วยงาน ยังไม่มีผลและไม่รวมอยู่ในตัวเลขนี้",
+                "participants, these have no result and are not included:"
+            ),
+            ctx.num(&missing.to_string())
+        )
+    });
     let held_back = crate::published::held_back_counts(&fw, &all)
         .into_iter()
         .map(|(t, n)| (t, ctx.num(&n.to_string())))
@@ -427,6 +446,7 @@ async fn dashboard(
     let query = format!("by={}&sort={sort}&dir={dir}", by.code());
     Ok(Html(
         DashboardPage {
+            not_included,
             level_codes: fw
                 .levels
                 .iter()
