@@ -381,3 +381,60 @@ pub async fn load(
     }
     Ok(out)
 }
+
+/// What `itas serve --demo` prints after its passwords: who is who, the
+/// current round and its phase, and where the seed agency's survey links are.
+pub async fn guide(db: &Db, base: &str, today: Date) -> Result<String> {
+    let mut out = String::new();
+    out.push_str("Who is who (ใครเป็นใคร):\n");
+    for (username, name, role, agency) in USERS {
+        let of = match agency {
+            Some(code) => itas_store::agencies::by_code(db, code)
+                .await?
+                .map(|a| format!(" of {} ({code})", a.name_th))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        out.push_str(&format!("  {username:<10} {name}, {}{of}\n", role.name_en()));
+    }
+    let rounds = itas_store::rounds::list(db).await?;
+    if let Some(current) = rounds.iter().find(|r| r.name.contains("สาธิต")) {
+        let phases = itas_store::rounds::phases(db, &current.id).await?;
+        let phase = match itas_store::rounds::state_on(&phases, today) {
+            itas_store::rounds::RoundState::In(p) => {
+                let until = phases
+                    .iter()
+                    .find(|x| x.phase == p)
+                    .map(|x| format!(" until {}", x.ends_on))
+                    .unwrap_or_default();
+                format!("{} / {}{until}", p.name_th(), p.name_en())
+            }
+            other => format!("{other:?}"),
+        };
+        out.push_str(&format!("Current round: {}, phase: {phase}\n", current.name));
+        if let Some(seed) = itas_store::agencies::by_code(db, SEED_AGENCY).await? {
+            out.push_str(&format!("Survey links of {}:\n", seed.name_th));
+            for tool in ["IIT", "EIT"] {
+                if let Some(l) =
+                    itas_store::surveys::active_link(db, &current.id, &seed.id, tool).await?
+                {
+                    let note = if itas_store::surveys::require_code(db, &current.id, &seed.id, tool).await? {
+                        " (asks for a single-use code: sign in as huanong and issue codes on its page)"
+                    } else {
+                        ""
+                    };
+                    out.push_str(&format!("  {tool}: {base}/s/{}{note}\n", l.code));
+                }
+            }
+        }
+    }
+    out.push_str(&format!(
+        "Next: open {base}/login and sign in as admin (central office) or huanong (agency).\n"
+    ));
+    Ok(out)
+}
+
+/// Whether the demo was loaded into this database before (a restart).
+pub async fn is_loaded(db: &Db) -> Result<bool> {
+    Ok(itas_store::agencies::by_code(db, SEED_AGENCY).await?.is_some())
+}

@@ -130,6 +130,10 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
     init_logs();
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
+        let demo_again = a.demo
+            && itas_web::demo::is_loaded(&db)
+                .await
+                .map_err(|e| format!("demo: {e}"))?;
         if a.demo {
             let today = itas_web::today();
             let users = itas_web::demo::load(&db, a.demo_password.as_deref(), today)
@@ -138,6 +142,12 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             println!("Demo users (ผู้ใช้สาธิต):");
             for (u, role, pw) in &users {
                 println!("  {u:<10} {pw:<14} {} / {}", role.name_th(), role.name_en());
+            }
+            if demo_again && a.demo_password.is_none() {
+                println!(
+                    "  (the demo was already in this database: its data is kept, but these are new \
+                     passwords and the earlier ones no longer work; --demo-password keeps one fixed)"
+                );
             }
         }
         // Participants that joined before links were made at joining get theirs now.
@@ -160,6 +170,25 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             "itas is serving http://{addr}/ with {}",
             redact(&a.db.database_url)
         );
+        let base = a
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        if a.demo {
+            let guide = itas_web::demo::guide(&db, base.trim_end_matches('/'), itas_web::today())
+                .await
+                .map_err(|e| format!("demo: {e}"))?;
+            print!("{guide}");
+        }
+        if a.public_url.is_none() && !addr.ip().is_loopback() {
+            // Posters and code sheets would carry an address phones cannot use.
+            tracing::warn!(
+                %addr,
+                "listening beyond this machine without ITAS_PUBLIC_URL (--public-url): QR posters and \
+                 links take the address from each request's Host header; set the public address, \
+                 e.g. https://ita.example.go.th"
+            );
+        }
         tracing::info!(%addr, "listening");
         let config = Config {
             secure_cookies: a.secure_cookies,

@@ -62,3 +62,51 @@ fn an_unreachable_postgresql_is_said_at_once_and_fails_within_about_ten_seconds(
     assert!(took < Duration::from_secs(15), "took {took:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts `itas serve --demo` in `dir` and returns what it printed up to its "Next:" line.
+fn demo_start(dir: &std::path::Path) -> String {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_itas"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run itas");
+    let mut out = String::new();
+    let reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    for line in reader.lines() {
+        let line = line.unwrap();
+        out.push_str(&line);
+        out.push('\n');
+        if line.starts_with("Next:") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+#[test]
+fn the_demo_start_says_who_is_who_where_the_links_are_and_the_phase() {
+    let dir = std::env::temp_dir().join(format!("itas-tests/demo-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = demo_start(&dir);
+    for expected in [
+        "huanong",
+        "of องค์การบริหารส่วนตำบลหัวหนอง (KK-HUANONG)",
+        "Current round: ITA",
+        "phase: ",
+        "EIT: http://127.0.0.1:",
+        "IIT: http://127.0.0.1:",
+        "Next: open http://127.0.0.1:",
+    ] {
+        assert!(first.contains(expected), "{expected}: {first}");
+    }
+    assert!(!first.contains("already in this database"));
+    // A restart says the passwords changed instead of changing them silently.
+    let again = demo_start(&dir);
+    assert!(again.contains("already in this database"), "{again}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
