@@ -37,6 +37,33 @@ pub struct NewAgency {
     pub website: String,
 }
 
+/// Longest agency name: the longest real Thai agency names are about 150 characters.
+pub const MAX_NAME_CHARS: usize = 300;
+
+/// An agency website must be an http(s) address of a site (or empty): it is
+/// shown as a link, so `javascript:` and the like never get in.
+fn website_problem(w: &str) -> Option<String> {
+    if w.is_empty() {
+        return None;
+    }
+    let rest = w
+        .strip_prefix("https://")
+        .or_else(|| w.strip_prefix("http://"));
+    let host = rest
+        .and_then(|r| r.split(['/', '?', '#']).next())
+        .unwrap_or("");
+    let ok = w.len() <= 500
+        && !w.contains(char::is_whitespace)
+        && host.contains('.')
+        && !host.starts_with('.');
+    (!ok).then(|| {
+        format!(
+            "เว็บไซต์ '{}' ต้องเป็นที่อยู่ที่ขึ้นต้นด้วย https:// หรือ http:// ตามด้วยชื่อเว็บไซต์ ไม่เกิน ๕๐๐ ตัวอักษร (website must be an http(s) address of a site, at most 500 characters)",
+            w.chars().take(80).collect::<String>()
+        )
+    })
+}
+
 fn validate(a: &NewAgency) -> std::result::Result<(), String> {
     let code = a.code.trim();
     if code.is_empty() {
@@ -54,6 +81,26 @@ fn validate(a: &NewAgency) -> std::result::Result<(), String> {
     if a.name_th.trim().is_empty() {
         return Err("ชื่อหน่วยงานภาษาไทยว่าง (Thai name is empty)".into());
     }
+    for (value, max, th, en) in [
+        (&a.name_th, MAX_NAME_CHARS, "ชื่อหน่วยงานภาษาไทย", "Thai name"),
+        (
+            &a.name_en,
+            MAX_NAME_CHARS,
+            "ชื่อหน่วยงานภาษาอังกฤษ",
+            "English name",
+        ),
+        (&a.province, 100, "จังหวัด", "province"),
+    ] {
+        let n = value.trim().chars().count();
+        if n > max {
+            return Err(format!(
+                "{th}ยาว {n} ตัวอักษร เกิน {max} ตัวอักษร ({en} has {n} characters, at most {max})"
+            ));
+        }
+    }
+    if let Some(why) = website_problem(a.website.trim()) {
+        return Err(why);
+    }
     if a.kind.parse::<AgencyKind>().is_err() {
         return Err(format!(
             "ไม่รู้จักประเภทหน่วยงาน '{}' (unknown agency kind)",
@@ -61,6 +108,46 @@ fn validate(a: &NewAgency) -> std::result::Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency(name_th: &str, website: &str) -> NewAgency {
+        NewAgency {
+            code: "X1".into(),
+            name_th: name_th.into(),
+            kind: "sao".into(),
+            website: website.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn names_have_a_length_and_websites_are_http_addresses() {
+        assert!(validate(&agency("อบต.ทดสอบ", "https://www.test.go.th")).is_ok());
+        assert!(validate(&agency("อบต.ทดสอบ", "")).is_ok());
+        let long = "ก".repeat(MAX_NAME_CHARS + 1);
+        assert!(
+            validate(&agency(&long, ""))
+                .unwrap_err()
+                .contains("เกิน 300")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "www.test.go.th",
+            "https://intranet",
+            "https://a b.go.th",
+        ] {
+            assert!(
+                validate(&agency("อบต.ทดสอบ", bad))
+                    .unwrap_err()
+                    .contains("https://"),
+                "{bad}"
+            );
+        }
+    }
 }
 
 /// What an import did: rows inserted, and each refused row with its line and reason.

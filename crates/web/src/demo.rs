@@ -395,7 +395,10 @@ pub async fn guide(db: &Db, base: &str, today: Date) -> Result<String> {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        out.push_str(&format!("  {username:<10} {name}, {}{of}\n", role.name_en()));
+        out.push_str(&format!(
+            "  {username:<10} {name}, {}{of}\n",
+            role.name_en()
+        ));
     }
     let rounds = itas_store::rounds::list(db).await?;
     if let Some(current) = rounds.iter().find(|r| r.name.contains("สาธิต")) {
@@ -411,14 +414,19 @@ pub async fn guide(db: &Db, base: &str, today: Date) -> Result<String> {
             }
             other => format!("{other:?}"),
         };
-        out.push_str(&format!("Current round: {}, phase: {phase}\n", current.name));
+        out.push_str(&format!(
+            "Current round: {}, phase: {phase}\n",
+            current.name
+        ));
         if let Some(seed) = itas_store::agencies::by_code(db, SEED_AGENCY).await? {
             out.push_str(&format!("Survey links of {}:\n", seed.name_th));
             for tool in ["IIT", "EIT"] {
                 if let Some(l) =
                     itas_store::surveys::active_link(db, &current.id, &seed.id, tool).await?
                 {
-                    let note = if itas_store::surveys::require_code(db, &current.id, &seed.id, tool).await? {
+                    let note = if itas_store::surveys::require_code(db, &current.id, &seed.id, tool)
+                        .await?
+                    {
                         " (asks for a single-use code: sign in as huanong and issue codes on its page)"
                     } else {
                         ""
@@ -436,5 +444,7 @@ pub async fn guide(db: &Db, base: &str, today: Date) -> Result<String> {
 
 /// Whether the demo was loaded into this database before (a restart).
 pub async fn is_loaded(db: &Db) -> Result<bool> {
-    Ok(itas_store::agencies::by_code(db, SEED_AGENCY).await?.is_some())
+    Ok(itas_store::agencies::by_code(db, SEED_AGENCY)
+        .await?
+        .is_some())
 }

@@ -72,7 +72,10 @@ async fn full_round(backend: crate::app::Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("ftp://huanong.go.th/x") && r.body.contains("URL ไม่ถูกต้อง"));
+    assert!(
+        r.body.contains("ftp://huanong.go.th/x")
+            && r.body.contains("URL ต้องขึ้นต้นด้วย https:// หรือ http://")
+    );
 
     let mut fields: Vec<(String, String)> = Vec::new();
     for c in &codes {

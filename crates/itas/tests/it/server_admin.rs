@@ -170,6 +170,41 @@ both_backends!(a_refused_agency_form_keeps_what_was_typed, |app| {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("ซ้ำ"), "{}", r.body);
     assert!(r.body.contains("value=\"ชื่อที่พิมพ์ไว้\""), "typed name kept");
+    // A name of 5,000 characters and a javascript: website are refused, the text kept.
+    let long = "ก".repeat(5_000);
+    for (name, website, why) in [
+        (long.as_str(), "", "เกิน 300 ตัวอักษร"),
+        (
+            "อบต.ทดสอบ",
+            "javascript:alert(1)",
+            "ต้องเป็นที่อยู่ที่ขึ้นต้นด้วย https://",
+        ),
+    ] {
+        let r = c
+            .post_form(
+                "/admin/agencies",
+                &[
+                    ("code", "KK-NEW1"),
+                    ("name_th", name),
+                    ("kind", "sao"),
+                    ("website", website),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains(why),
+            "{why}: {}",
+            &r.body[..r.body.len().min(3000)]
+        );
+        assert!(r.body.contains("value=\"KK-NEW1\""), "typed code kept");
+    }
+    assert!(
+        itas_store::agencies::by_code(&app.db, "KK-NEW1")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let r = c.get("/admin/agencies?q=หัวหนอง").await;
     assert!(
         r.body.contains("KK-HUANONG") && !r.body.contains("KK-BANPHAI"),

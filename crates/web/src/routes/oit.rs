@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
 /// Most URLs one item takes, and the longest URL.
 const MAX_URLS: usize = 5;
 const MAX_URL_LEN: usize = 2_000;
+/// Longest assessor comment on a decision.
+const MAX_COMMENT_CHARS: usize = 2_000;
 const MAX_EXPLANATION: usize = 4_000;
 
 fn phase_today(phases: &[rounds::PhaseDates]) -> Option<Phase> {
@@ -323,25 +325,44 @@ fn check_urls(ctx: &PageCtx, raw: &str) -> Result<String, String> {
             .to_string());
     }
     for u in &urls {
-        let host = u
-            .strip_prefix("https://")
-            .or_else(|| u.strip_prefix("http://"))
-            .and_then(|rest| rest.split(['/', '?', '#']).next())
-            .unwrap_or("");
-        let ok = u.len() <= MAX_URL_LEN
-            && !u.contains(char::is_whitespace)
-            && (host.contains('.') || host.starts_with("localhost"));
-        if !ok {
-            return Err(format!(
-                "{} {u}",
-                ctx.pick(
-                    "URL ไม่ถูกต้อง (ต้องขึ้นต้นด้วย https:// หรือ http://):",
-                    "Not a valid URL (must start with https:// or http://):"
-                )
-            ));
+        if let Some((th, en)) = url_problem(u) {
+            return Err(format!("{} {u}", ctx.pick(th, en)));
         }
     }
     Ok(urls.join("\n"))
+}
+
+/// What is wrong with an evidence URL, said as the rule it breaks.
+pub fn url_problem(u: &str) -> Option<(&'static str, &'static str)> {
+    let Some(rest) = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+    else {
+        return Some((
+            "URL ต้องขึ้นต้นด้วย https:// หรือ http://:",
+            "A URL must start with https:// or http://:",
+        ));
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if u.len() > MAX_URL_LEN {
+        return Some((
+            "URL ยาวเกิน ๒,๐๐๐ ตัวอักษร:",
+            "The URL is longer than 2,000 characters:",
+        ));
+    }
+    if u.contains(char::is_whitespace) {
+        return Some((
+            "URL มีช่องว่างอยู่ภายใน (คัดลอกจากแถบที่อยู่ของเบราว์เซอร์อีกครั้ง):",
+            "The URL contains a space (copy it again from the browser's address bar):",
+        ));
+    }
+    if !(host.contains('.') || host.starts_with("localhost")) {
+        return Some((
+            "URL ไม่มีชื่อเว็บไซต์ที่ถูกต้องหลัง https:// (เช่น www.example.go.th):",
+            "The URL has no valid site name after https:// (such as www.example.go.th):",
+        ));
+    }
+    None
 }
 
 async fn agency_save(
@@ -561,6 +582,21 @@ async fn assessor_decide(
         }
     };
     let reason = f.reason.parse::<FailReason>().ok();
+    let comment_chars = f.comment.trim().chars().count();
+    if comment_chars > MAX_COMMENT_CHARS {
+        errors.add(
+            &item,
+            &format!(
+                "{} {} {}",
+                ctx.pick(
+                    "ความเห็นยาวเกินไป ใส่ได้ไม่เกิน",
+                    "The comment is too long; at most"
+                ),
+                ctx.num(&MAX_COMMENT_CHARS.to_string()),
+                ctx.pick("ตัวอักษร", "characters")
+            ),
+        );
+    }
     if passed == Some(false) {
         match reason {
             None => errors.add(
@@ -678,4 +714,21 @@ async fn snapshot(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_problem;
+
+    #[test]
+    fn a_url_is_refused_with_the_rule_it_breaks() {
+        assert_eq!(url_problem("https://www.example.go.th/ita"), None);
+        assert_eq!(url_problem("http://www.example.go.th/ita"), None);
+        let rule = |u: &str| url_problem(u).map(|(th, _)| th).unwrap_or("");
+        assert!(rule("www.example.go.th").contains("ต้องขึ้นต้นด้วย"));
+        // An http:// URL is never told to start with http://.
+        assert!(rule("http://www.example .go.th").contains("ช่องว่าง"));
+        assert!(rule("http://intranet/ita").contains("ชื่อเว็บไซต์"));
+        assert!(rule(&format!("https://a.go.th/{}", "x".repeat(2_000))).contains("ยาวเกิน"));
+    }
 }

@@ -37,6 +37,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// Longest text of a measure's description, weakness or follow-up.
+pub const MAX_MEASURE_CHARS: usize = 2_000;
+
 /// A measure's form as typed (kept when refused).
 #[derive(serde::Deserialize, Clone, Debug, Default)]
 pub struct MeasureForm {
@@ -98,6 +101,27 @@ impl MeasureForm {
                 &format!("{prefix}measure"),
                 ctx.pick("กรุณากรอกมาตรการ", "Describe the measure"),
             );
+        }
+        // Room for a real plan's text; far longer ran off the report's page.
+        for (field, value, max) in [
+            ("measure", &self.measure, MAX_MEASURE_CHARS),
+            ("weakness", &self.weakness, MAX_MEASURE_CHARS),
+            ("owner", &self.owner, 300),
+            ("follow_up", &self.follow_up, MAX_MEASURE_CHARS),
+        ] {
+            let n = value.trim().chars().count();
+            if n > max {
+                e.add(
+                    &format!("{prefix}{field}"),
+                    &format!(
+                        "{} {} {} {}",
+                        ctx.pick("ยาวเกินไป:", "Too long:"),
+                        ctx.num(&n.to_string()),
+                        ctx.pick("ตัวอักษร ใส่ได้ไม่เกิน", "characters; at most"),
+                        ctx.num(&max.to_string())
+                    ),
+                );
+            }
         }
         let starts = day(&self.starts_on);
         let ends = day(&self.ends_on);
