@@ -586,7 +586,7 @@ async fn assessor_decide(
     if comment_chars > MAX_COMMENT_CHARS {
         errors.add(
             &item,
-            &format!(
+            format!(
                 "{} {} {}",
                 ctx.pick(
                     "ความเห็นยาวเกินไป ใส่ได้ไม่เกิน",

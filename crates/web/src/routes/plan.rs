@@ -113,7 +113,7 @@ impl MeasureForm {
             if n > max {
                 e.add(
                     &format!("{prefix}{field}"),
-                    &format!(
+                    format!(
                         "{} {} {} {}",
                         ctx.pick("ยาวเกินไป:", "Too long:"),
                         ctx.num(&n.to_string()),
