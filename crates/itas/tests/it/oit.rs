@@ -121,6 +121,10 @@ async fn full_round(backend: crate::app::Backend) {
     let page = assessor.get(&base).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!("{site}/oit/O1")));
+    assert!(
+        !page.body.contains("เปิดให้บันทึกผล"),
+        "review 1 is open: no note"
+    );
     // A fail without a reason is refused.
     let r = assessor
         .post_form(&format!("{base}/O1"), &[("result", "fail")])
@@ -156,6 +160,12 @@ async fn full_round(backend: crate::app::Backend) {
 
     // Revision: only the failed items can change.
     move_to(&app, &round, Phase::Revision).await;
+    // Between the reviews the assessor is told when round 2 opens.
+    let page = assessor.get(&base).await.body;
+    assert!(
+        page.contains("การตรวจรอบที่ ๒ (เฉพาะข้อที่ไม่ผ่าน) เปิดให้บันทึกผล"),
+        "{page}"
+    );
     let r = agency_c
         .post_form(
             &format!("/agency/rounds/{round}/oit"),

@@ -445,6 +445,49 @@ struct AssessorOitPage {
     decided: usize,
     scores: Option<Vec<(String, String)>>,
     errors: FieldErrors,
+    /// Why no decision can be made today, and when one can.
+    review_note: Option<String>,
+}
+
+/// What an assessor is told when the review phases are not open today.
+fn review_note(ctx: &PageCtx, phases: &[rounds::PhaseDates], today: time::Date) -> Option<String> {
+    let date = |d: time::Date| itas_core::thai::format_date(d, itas_core::thai::Digits::Thai);
+    let of = |p: Phase| phases.iter().find(|x| x.phase == p);
+    let (r1, r2) = (of(Phase::Review1), of(Phase::Review2));
+    let open = |x: Option<&rounds::PhaseDates>| {
+        x.is_some_and(|x| x.starts_on <= today && today <= x.ends_on)
+    };
+    if open(r1) || open(r2) {
+        return None;
+    }
+    if let Some(r) = r1.filter(|r| today < r.starts_on) {
+        return Some(format!(
+            "{} {} – {}",
+            ctx.pick(
+                "ยังไม่ถึงช่วงตรวจ การตรวจรอบที่ ๑ เปิดให้บันทึกผล",
+                "Not a review phase yet: review round 1 opens"
+            ),
+            date(r.starts_on),
+            date(r.ends_on)
+        ));
+    }
+    if let Some(r) = r2.filter(|r| today < r.starts_on) {
+        return Some(format!(
+            "{} {} – {}",
+            ctx.pick(
+                "หน่วยงานกำลังแก้ไขข้อมูล การตรวจรอบที่ ๒ (เฉพาะข้อที่ไม่ผ่าน) เปิดให้บันทึกผล",
+                "The agency is revising: review round 2 (failed items only) opens"
+            ),
+            date(r.starts_on),
+            date(r.ends_on)
+        ));
+    }
+    let last = r2.or(r1)?;
+    Some(format!(
+        "{} {}",
+        ctx.pick("ช่วงตรวจ OIT สิ้นสุดแล้วเมื่อ", "The OIT review phases ended on"),
+        date(last.ends_on)
+    ))
 }
 
 struct AssessorScope {
@@ -452,6 +495,7 @@ struct AssessorScope {
     agency: Agency,
     fw: Framework,
     phase: Option<Phase>,
+    phases: Vec<rounds::PhaseDates>,
     submitted: bool,
     evidence: BTreeMap<String, Evidence>,
     decisions: Vec<StoredDecision>,
@@ -476,7 +520,8 @@ async fn assessor_scope(
         .await?
         .ok_or_else(not_found)?;
     let fw = round.framework()?;
-    let phase = phase_today(&rounds::phases(&state.db, round_id).await?);
+    let phases = rounds::phases(&state.db, round_id).await?;
+    let phase = phase_today(&phases);
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
@@ -488,6 +533,7 @@ async fn assessor_scope(
         agency,
         fw,
         phase,
+        phases,
         submitted,
     })
 }
@@ -514,6 +560,7 @@ async fn render_assessor(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = AssessorOitPage {
+        review_note: review_note(&ctx, &s.phases, today()),
         decided: list.iter().filter(|i| i.final_passed.is_some()).count(),
         scores: oit_scores(&s.fw, &s.decisions),
         reasons: FailReason::ALL
