@@ -168,6 +168,34 @@ both_backends!(
             "typed answers are kept"
         );
         assert!(r.body.contains("name=\"i2.0\" value=\"2\" checked"));
+        // Every radio group has a fieldset (and so a name) of its own.
+        let names: std::collections::BTreeSet<&str> = r
+            .body
+            .split("type=\"radio\" name=\"")
+            .skip(1)
+            .filter_map(|x| x.split('"').next())
+            .collect();
+        assert!(names.len() > 5);
+        assert_eq!(
+            r.body.matches("<fieldset").count(),
+            names.len(),
+            "one fieldset per radio group"
+        );
+        assert_eq!(
+            r.body.matches("<legend").count(),
+            names.len(),
+            "each with its legend"
+        );
+        // The error is tied to its question, the banner links to it, and the
+        // first unanswered part gets the focus without JavaScript.
+        assert!(r.body.contains("aria-describedby=\"qe-i3\"") && r.body.contains("id=\"qe-i3\""));
+        assert!(
+            r.body.contains("href=\"#q-i3\"")
+                && !r.body.contains("href=\"#q-i1\"")
+                && !r.body.contains("href=\"#q-i2\"")
+        );
+        assert_eq!(r.body.matches(" autofocus").count(), 1);
+        assert!(r.body.contains("aria-invalid=\"true\""));
         assert_eq!(count(&app, "IIT").await, 0);
     }
 );

@@ -429,6 +429,8 @@ struct QuestionPage {
     has_errors: bool,
     /// This browser sent this questionnaire before and holds no draft now.
     sent: bool,
+    /// The first unanswered field of a refused page: it gets the focus.
+    first_missing: String,
 }
 
 fn questions(
@@ -523,7 +525,16 @@ fn render_page(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     shown.extend(typed.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let questions = questions(&open.fw, indicator, lang, &d.body.a, &shown, problems);
+    let first_missing = questions
+        .iter()
+        .filter(|q| !q.error.is_empty())
+        .flat_map(|q| q.cells.iter())
+        .find(|c| c.chosen.is_empty())
+        .map(|c| c.field.clone())
+        .unwrap_or_default();
     let page = QuestionPage {
+        first_missing,
         ctx,
         code: code.to_string(),
         agency: open.agency_name.clone(),
@@ -531,7 +542,7 @@ fn render_page(
         page: page_index,
         pages: pages.len(),
         heading: lang.pick(&ind.name_th, &ind.name_en).to_string(),
-        questions: questions(&open.fw, indicator, lang, &d.body.a, &shown, problems),
+        questions,
         sid: d.submission_id.clone(),
         has_errors: !problems.is_empty(),
         sent,
