@@ -129,6 +129,24 @@ impl PageCtx {
         self.num(&s)
     }
 
+    /// A `YYYY-MM-DD` value as the Buddhist-era date a Thai reader expects,
+    /// shown beside a date field (browsers show Gregorian dates); empty when
+    /// the value is not a date.
+    pub fn be_date(&self, value: &str) -> String {
+        time::Date::parse(
+            value.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(|d| {
+            let digits = match self.lang {
+                Lang::Th => itas_core::thai::Digits::Thai,
+                Lang::En => itas_core::thai::Digits::Arabic,
+            };
+            itas_core::thai::format_date(d, digits)
+        })
+        .unwrap_or_default()
+    }
+
     pub fn role_label(&self, code: &str) -> &'static str {
         code.parse::<Role>()
             .map_or("", |r| self.lang.pick(r.name_th(), r.name_en()))

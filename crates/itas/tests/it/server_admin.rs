@@ -689,6 +689,14 @@ both_backends!(the_eit_minimum_follows_the_agency_group_and_size, |app| {
     // The demo sets the seed SAO to size M: the table asks 40 EIT answers.
     let page = admin.get(&format!("/admin/rounds/{round}")).await;
     assert!(page.body.contains("Save sizes") || page.body.contains("บันทึกขนาด"));
+    // Each date field shows its Buddhist-era date beside it, and each label names its phase.
+    let be = page.body.matches("class=\"muted be-date\"").count();
+    assert_eq!(be, 14, "start and end of the seven phases");
+    assert!(page.body.contains("id=\"end_collection-be\">") || page.body.contains("-be\">"));
+    assert!(
+        page.body.contains(" ๒๕๖") || page.body.contains(" ๒๕๗"),
+        "a B.E. year"
+    );
     let mut agency = app.signed_in("huanong").await;
     let home = agency.get("/agency").await;
     assert!(
