@@ -163,7 +163,10 @@ impl AppError {
             return (status, axum::Json(body)).into_response();
         }
         let page = crate::pages::ErrorPage {
-            ctx: crate::pages::PageCtx::anonymous(self.lang),
+            // The error knows nothing of who is signed in, so its header says
+            // nothing either way rather than show a signed-in user as signed out.
+            ctx: crate::pages::PageCtx::respondent(self.lang),
+            sign_in: self.code == ErrorCode::NotSignedIn,
             message,
             detail: shown_detail.unwrap_or_default(),
             status: status.as_u16(),

@@ -14,7 +14,8 @@ pub struct PageCtx {
     pub notice: Option<String>,
     /// A banner that stays until its cause is gone (the central office's storage alert).
     pub alert: Option<String>,
-    /// A respondent's page: a header without staff navigation or sign-in.
+    /// A header without navigation, sign-in or user: a respondent's page, or
+    /// an error page (which does not know who is signed in).
     pub respondent: bool,
 }
 
@@ -171,6 +172,8 @@ impl PageCtx {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub ctx: PageCtx,
+    /// Offer the sign-in page (the error is "please sign in").
+    pub sign_in: bool,
     pub message: &'static str,
     pub detail: String,
     pub status: u16,

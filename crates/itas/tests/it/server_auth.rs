@@ -294,3 +294,24 @@ both_backends!(sign_in_never_follows_next_off_the_site, |app| {
         assert_eq!(r.location(), "/agency", "{bad:?}");
     }
 });
+
+both_backends!(
+    an_error_page_never_shows_a_signed_in_user_as_signed_out,
+    |app| {
+        let mut agency = app.signed_in("huanong").await;
+        let r = agency.get("/admin/users").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("ท่านไม่มีสิทธิ์"), "{}", r.body);
+        assert!(
+            !r.body.contains("href=\"/login\""),
+            "no sign-in offered to a signed-in user"
+        );
+        // Someone signed out is asked to sign in, with the way to do it.
+        let r = app.client().get("/admin/users").await;
+        if r.status == StatusCode::UNAUTHORIZED {
+            assert!(r.body.contains("href=\"/login\""), "{}", r.body);
+        } else {
+            assert!(r.location().starts_with("/login"), "{:?}", r.status);
+        }
+    }
+);
