@@ -378,6 +378,15 @@ both_backends!(
         );
         let log = admin.get("/admin/audit").await.body;
         assert!(log.contains("publish_results"), "publishing is audited");
+        let round_name = itas_store::rounds::get(&app.db, &round)
+            .await
+            .unwrap()
+            .unwrap()
+            .name;
+        assert!(
+            log.contains(&round_name),
+            "the log names the round, not only its id"
+        );
         admin
             .post_form(&format!("/admin/rounds/{round}/withdraw"), &[])
             .await;

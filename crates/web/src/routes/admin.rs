@@ -1485,7 +1485,8 @@ async fn set_active(
 #[template(path = "admin_audit.html")]
 struct AuditPage {
     ctx: PageCtx,
-    entries: Vec<(itas_store::audit::AuditEntry, String)>,
+    /// (entry, who, the entity's name where known).
+    entries: Vec<(itas_store::audit::AuditEntry, String, String)>,
 }
 
 async fn audit_page(
@@ -1498,8 +1499,22 @@ async fn audit_page(
         .into_iter()
         .map(|u| (u.id, u.username))
         .collect();
-    let entries = itas_store::audit::recent(&state.db, None, 200)
+    let recent = itas_store::audit::recent(&state.db, None, 200).await?;
+    // Names where the log keeps ids: rounds, agencies and users.
+    let mut names: HashMap<String, String> = rounds::list(&state.db)
         .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    names.extend(users.iter().map(|(id, name)| (id.clone(), name.clone())));
+    for e in &recent {
+        if !names.contains_key(&e.entity_id)
+            && let Some(a) = itas_store::agencies::get(&state.db, &e.entity_id).await?
+        {
+            names.insert(e.entity_id.clone(), format!("{} ({})", a.name_th, a.code));
+        }
+    }
+    let entries = recent
         .into_iter()
         .map(|e| {
             let who = e
@@ -1508,7 +1523,8 @@ async fn audit_page(
                 .and_then(|a| users.get(a))
                 .cloned()
                 .unwrap_or_else(|| "system".into());
-            (e, who)
+            let what = names.get(&e.entity_id).cloned().unwrap_or_default();
+            (e, who, what)
         })
         .collect();
     Ok(Html(
