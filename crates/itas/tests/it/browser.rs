@@ -727,3 +727,153 @@ async fn every_role_walks_its_journey_in_chromium() {
     );
     b.finish().await;
 }
+
+/// axe-core, installed by `.ci/run` (`npm ci --prefix crates/itas/tests/axe`).
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/axe/node_modules/axe-core/axe.min.js"
+);
+
+impl Browser {
+    /// axe-core's serious and critical violations on the page now, one line each.
+    async fn axe_violations(&self, axe: &str) -> Vec<String> {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": format!("{axe}\nreturn 1;"), "args": []})),
+        )
+        .await;
+        let found = self
+            .cmd(
+                "POST",
+                "/execute/async",
+                Some(json!({
+                    "script": "const done = arguments[arguments.length - 1];
+                        axe.run(document, {resultTypes: ['violations']})
+                          .then(r => done(JSON.stringify(r.violations
+                            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                            .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + JSON.stringify(v.nodes.slice(0, 3).map(n => n.target))))))
+                          .catch(e => done(JSON.stringify(['axe failed: ' + e])));",
+                    "args": []
+                })),
+            )
+            .await;
+        serde_json::from_str(found.as_str().unwrap_or("[]")).unwrap_or_default()
+    }
+
+    /// Radio groups on the page that share their fieldset (and so their name) with another.
+    async fn unnamed_radio_groups(&self) -> usize {
+        let n = self
+            .cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({
+                    "script": "const groups = new Map();
+                        for (const r of document.querySelectorAll('input[type=radio]')) {
+                          const f = r.closest('fieldset');
+                          const legend = f && f.querySelector('legend');
+                          groups.set(r.name, legend && legend.textContent.trim() ? f : null);
+                        }
+                        const owners = [...groups.values()];
+                        const unnamed = owners.filter(f => f === null).length;
+                        return unnamed + (owners.length - unnamed - new Set(owners.filter(f => f)).size);",
+                    "args": []
+                })),
+            )
+            .await;
+        n.as_u64().unwrap_or(u64::MAX) as usize
+    }
+}
+
+/// WCAG 2.1 AA as axe-core checks it, on the main pages of every role, at a
+/// phone's width, a desktop's, and 200 % zoom (a 1280-pixel window at 200 %
+/// lays a page out as a 640-pixel one); and every radio group of the
+/// questionnaire has a name of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
+    let Ok(axe) = std::fs::read_to_string(AXE) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "axe-core is missing at {AXE}: run npm ci --prefix crates/itas/tests/axe"
+        );
+        eprintln!("*** SKIPPED: axe-core not installed (npm ci --prefix crates/itas/tests/axe)");
+        return;
+    };
+    let b = Harness::start(false).await;
+    let base = b.url("");
+    crate::app::iit_without_codes(&b.db).await;
+    let (round, agency, eit) = crate::app::demo_link(&b.db, "EIT").await;
+    let (_, _, iit) = crate::app::demo_link(&b.db, "IIT").await;
+    let closed = itas_store::rounds::list(&b.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "ITA 2564")
+        .unwrap()
+        .id;
+    let public = [
+        "/".to_string(),
+        "/login".into(),
+        format!("/s/{eit}"),
+        format!("/s/{iit}/q/0"),
+        "/results".into(),
+        format!("/results/{closed}"),
+        format!("/agencies/{agency}/results/{closed}"),
+    ];
+    let admin = [
+        "/admin".to_string(),
+        format!("/admin/rounds/{round}"),
+        "/admin/agencies".into(),
+    ];
+    let agency_pages = ["/agency".to_string(), format!("/agency/rounds/{round}/oit")];
+    let mut problems = Vec::new();
+    for (width, height, what) in [
+        (390, 844, "phone"),
+        (1280, 1000, "desktop"),
+        (640, 500, "200 % zoom"),
+    ] {
+        b.b.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+        for (who, pages) in [
+            (None, &public[..]),
+            (Some("admin"), &admin[..]),
+            (Some("huanong"), &agency_pages[..]),
+        ] {
+            if let Some(user) = who {
+                b.b.sign_in(&base, user).await;
+            }
+            for page in pages {
+                b.b.go(&format!("{base}{page}")).await;
+                for v in b.b.axe_violations(&axe).await {
+                    problems.push(format!("{what} {page}: {v}"));
+                }
+            }
+            if who.is_some() {
+                b.b.sign_out().await;
+            }
+        }
+    }
+    // A page refused for missing answers: the error state is checked too.
+    b.b.go(&format!("{base}/s/{iit}/q/0")).await;
+    assert_eq!(
+        b.b.unnamed_radio_groups().await,
+        0,
+        "every radio group has a name of its own"
+    );
+    let submit = b.b.find_all("form button[type=submit]").await;
+    b.b.click_until(&submit[0], "ยังตอบไม่ครบ").await;
+    for v in b.b.axe_violations(&axe).await {
+        problems.push(format!("refused page: {v}"));
+    }
+    assert_eq!(b.b.unnamed_radio_groups().await, 0);
+    assert!(
+        problems.is_empty(),
+        "axe-core found:\n{}",
+        problems.join("\n")
+    );
+    b.finish().await;
+}
