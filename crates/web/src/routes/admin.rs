@@ -709,20 +709,7 @@ async fn publish_results(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    central(&user)?;
-    rounds::publish(&state.db, Some(user.id()), &id, itas_store::now_ms()).await?;
-    let notice = user.lang.pick(
-        "เผยแพร่ผลการประเมินแล้ว ผู้ใช้ทั่วไปเห็นผลได้ตั้งแต่ขั้นตอนประมวลผลและประกาศผล",
-        "Results published: the public sees them from the publication phase on",
-    );
-    round_view(
-        &state,
-        &user,
-        &id,
-        Some(notice.into()),
-        FieldErrors::default(),
-    )
-    .await
+    set_publication(&state, &user, &id, true).await
 }
 
 /// Takes published results out of public view again.
@@ -731,20 +718,30 @@ async fn withdraw_results(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    central(&user)?;
-    rounds::withdraw(&state.db, Some(user.id()), &id).await?;
-    let notice = user.lang.pick(
-        "ถอนการเผยแพร่ผลแล้ว ผู้ใช้ทั่วไปจะไม่เห็นผลของรอบนี้จนกว่าจะเผยแพร่อีกครั้ง",
-        "Publication withdrawn: the public no longer sees this round's results",
-    );
-    round_view(
-        &state,
-        &user,
-        &id,
-        Some(notice.into()),
-        FieldErrors::default(),
-    )
-    .await
+    set_publication(&state, &user, &id, false).await
+}
+
+async fn set_publication(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    publish: bool,
+) -> Result<Response, AppError> {
+    central(user)?;
+    let notice = if publish {
+        rounds::publish(&state.db, Some(user.id()), id, itas_store::now_ms()).await?;
+        user.lang.pick(
+            "เผยแพร่ผลการประเมินแล้ว ผู้ใช้ทั่วไปเห็นผลได้ตั้งแต่ขั้นตอนประมวลผลและประกาศผล",
+            "Results published: the public sees them from the publication phase on",
+        )
+    } else {
+        rounds::withdraw(&state.db, Some(user.id()), id).await?;
+        user.lang.pick(
+            "ถอนการเผยแพร่ผลแล้ว ผู้ใช้ทั่วไปจะไม่เห็นผลของรอบนี้จนกว่าจะเผยแพร่อีกครั้ง",
+            "Publication withdrawn: the public no longer sees this round's results",
+        )
+    };
+    round_view(state, user, id, Some(notice.into()), FieldErrors::default()).await
 }
 
 /// Computes every participant's indicator scores from tallies and OIT decisions.
