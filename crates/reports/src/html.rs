@@ -20,7 +20,13 @@ pub fn table_html(t: &Table) -> String {
 }
 
 fn table(out: &mut String, t: &Table) {
-    out.push_str("<div class=\"table-wrap\"><table class=\"report\"><thead><tr>");
+    // A wrapper that scrolls on a phone must take keyboard focus and have a
+    // name; the column headings name it.
+    let _ = write!(
+        out,
+        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><table class=\"report\"><thead><tr>",
+        esc(&t.header.join(" · "))
+    );
     for h in &t.header {
         let _ = write!(out, "<th scope=\"col\">{}</th>", esc(h));
     }
