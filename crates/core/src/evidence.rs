@@ -14,6 +14,7 @@ closed_enum! {
         PrivateAddress = "private_address", "ที่อยู่นี้ไม่ใช่เว็บไซต์สาธารณะ (เครือข่ายภายใน) ระบบจึงไม่เปิด", "Not a public website (an internal address); not fetched";
         NoTls = "no_tls", "ไม่ได้ใช้ https", "Not served over https";
         OtherDomain = "other_domain", "ไม่ได้อยู่บนเว็บไซต์หลักของหน่วยงาน", "Not on the agency's registered website";
+        NotLinkedFromSite = "not_linked_from_site", "หน้าเผยแพร่ของ itas นี้ยังไม่มีลิงก์จากเว็บไซต์หลักของหน่วยงาน ผู้ตรวจจะนับว่าอยู่บนเว็บไซต์ของหน่วยงานเมื่อหน้าแรกหรือหน้าหลักฐานอื่นบนเว็บไซต์ลิงก์มาที่หน้านี้", "This itas page is not linked from the agency's website yet; it counts as the agency's own once the home page or another evidence page there links to it";
         OddType = "odd_type", "ไม่ใช่หน้าเว็บหรือเอกสาร (เช่น ไฟล์ zip)", "Neither a web page nor a document";
         Empty = "empty", "หน้าแทบไม่มีเนื้อหา", "The page is nearly empty";
         TooLarge = "too_large", "ไฟล์ใหญ่มาก ตรวจได้เฉพาะส่วนต้น", "Very large; only the start was checked";
@@ -92,6 +93,10 @@ pub struct Expectation<'a> {
     /// Buddhist-era fiscal year, e.g. 2564.
     pub fiscal_year_be: i32,
     pub key_terms: &'a [String],
+    /// The URL is the agency's own public page on itas: `Some(true)` when
+    /// the agency's website links to it (then it counts as on the website),
+    /// `Some(false)` when no link was found; `None` for any other page.
+    pub itas_page: Option<bool>,
 }
 
 /// The host of an http(s) URL, lower-cased, without port or "www.".
@@ -143,8 +148,14 @@ pub fn judge(url: &str, f: &Fetched, e: &Expectation<'_>) -> (Light, Vec<Finding
         if !final_url.starts_with("https://") {
             out.push(Finding::NoTls);
         }
-        if !e.website.is_empty() && !on_site(final_url, e.website) {
-            out.push(Finding::OtherDomain);
+        match e.itas_page {
+            Some(true) => {}
+            Some(false) => out.push(Finding::NotLinkedFromSite),
+            None => {
+                if !e.website.is_empty() && !on_site(final_url, e.website) {
+                    out.push(Finding::OtherDomain);
+                }
+            }
         }
         let ct = f.content_type.to_ascii_lowercase();
         let textual = ct.starts_with("text/html")
@@ -240,6 +251,7 @@ mod tests {
             website: "https://huanong.go.th",
             fiscal_year_be: 2564,
             key_terms: terms,
+            itas_page: None,
         }
     }
 
@@ -285,6 +297,42 @@ mod tests {
         assert_eq!(
             judge("ftp://huanong.go.th/x", &down, &expect(&terms)).1,
             vec![Finding::NotHttp]
+        );
+    }
+
+    #[test]
+    fn an_itas_page_counts_as_the_agencys_own_once_its_website_links_to_it() {
+        let terms = vec!["มาตรการ".to_string()];
+        let body = "<h1>ผลการประเมิน ITA ปีงบประมาณ พ.ศ. ๒๕๖๔</h1><p>มาตรการส่งเสริมคุณธรรมและความโปร่งใส สำหรับปีงบประมาณ พ.ศ. ๒๕๖๕</p>";
+        let mut itas = page(body);
+        itas.final_url = "https://ita.example.go.th/p/KK-HUANONG/ita/2564".into();
+        let url = itas.final_url.clone();
+        let linked = Expectation {
+            itas_page: Some(true),
+            ..expect(&terms)
+        };
+        assert_eq!(judge(&url, &itas, &linked), (Light::Green, vec![]));
+        let unlinked = Expectation {
+            itas_page: Some(false),
+            ..expect(&terms)
+        };
+        assert_eq!(
+            judge(&url, &itas, &unlinked),
+            (Light::Amber, vec![Finding::NotLinkedFromSite])
+        );
+        // The same rules as any page: the year and the key terms.
+        let other_year = Expectation {
+            fiscal_year_be: 2566,
+            ..linked
+        };
+        assert_eq!(
+            judge(&url, &itas, &other_year).1,
+            vec![Finding::NoFiscalYear]
+        );
+        // Any other page off the website stays "other domain".
+        assert_eq!(
+            judge(&url, &itas, &expect(&terms)).1,
+            vec![Finding::OtherDomain]
         );
     }
 

@@ -714,3 +714,22 @@ fn result_name(fw: &Framework, card: &Scorecard) -> String {
         ResultRule::Conditions => card.level_th.clone(),
     }
 }
+
+/// The report's results and analysis sections (2 and 3), without the memo,
+/// the framework description or the measures: what an agency's public ITA
+/// page shows, word for word as the report says it.
+pub fn results_and_analysis(report: &Document) -> Document {
+    let headings: Vec<usize> = report
+        .blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, Block::Heading(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let from = headings.get(1).copied().unwrap_or(report.blocks.len());
+    let to = headings.get(3).copied().unwrap_or(report.blocks.len());
+    Document {
+        title: report.title.clone(),
+        blocks: report.blocks[from..to.max(from)].to_vec(),
+    }
+}

@@ -95,6 +95,32 @@ fn the_seed_report_states_the_engine_numbers() {
 }
 
 #[test]
+fn the_public_summary_keeps_the_results_and_analysis_and_nothing_else() {
+    let doc = seed_report(Digits::Thai);
+    let summary = crate::analysis_report::results_and_analysis(&doc);
+    let text = squash(&summary.plain_text());
+    for claim in seed_claims(true) {
+        assert!(text.contains(&claim), "missing: {claim}");
+    }
+    // Not the memo, not the framework section, not the measures.
+    for absent in [
+        "บันทึกข้อความ",
+        "เรียน",
+        "กรอบการประเมินคุณธรรม",
+        "มาตรการและแนวทางการพัฒนา",
+    ] {
+        assert!(
+            !text.contains(&squash(absent)),
+            "{absent} is in the summary"
+        );
+    }
+    assert!(matches!(
+        summary.blocks.first(),
+        Some(crate::document::Block::Heading(_))
+    ));
+}
+
+#[test]
 fn prefilled_plan_has_a_row_per_weak_indicator() {
     let doc = seed_report(Digits::Thai);
     let text = doc.plain_text();

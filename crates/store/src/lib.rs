@@ -15,6 +15,7 @@ pub mod health;
 pub mod ingest;
 pub mod oit;
 pub mod plans;
+pub mod public_pages;
 pub mod quality;
 pub mod rate_limit;
 pub mod rounds;

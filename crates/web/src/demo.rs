@@ -448,3 +448,109 @@ pub async fn is_loaded(db: &Db) -> Result<bool> {
         .await?
         .is_some())
 }
+
+/// The seed agency's plan after its 2564 result, with its first months of
+/// progress, published as its public ITA page, and that page entered as the
+/// evidence of the current round's items it serves (O25/O26 on ita-2569).
+/// Done once, by `itas serve --demo`, where the page's address (`base`) is known.
+/// Returns the page's address.
+pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
+    use itas_store::plans::{self, MeasureFields, Status};
+    let seed = itas_store::agencies::by_code(db, SEED_AGENCY)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let rounds = itas_store::rounds::list(db).await?;
+    let closed = rounds
+        .iter()
+        .find(|r| r.name == "ITA 2564")
+        .ok_or(StoreError::NotFound)?;
+    let url = format!(
+        "{}{}",
+        base.trim_end_matches('/'),
+        crate::routes::public_page::path_of(SEED_AGENCY, closed.fiscal_year)
+    );
+    if itas_store::public_pages::get(db, &seed.id, &closed.id)
+        .await?
+        .is_some()
+    {
+        return Ok(url);
+    }
+    let admin = itas_store::users::by_username(db, "huanong")
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let actor = Some(admin.id.as_str());
+    if plans::measures(db, &seed.id, &closed.id).await?.is_empty() {
+        let fw = closed.framework()?;
+        let given = itas_store::rounds::indicator_scores(db, &closed.id, &seed.id).await?;
+        let card = crate::published::scorecard(&fw, given).ok_or(StoreError::NotFound)?;
+        let fy = FiscalYear(closed.fiscal_year as i32);
+        let next = FiscalYear(fy.be() + 1);
+        let fields: Vec<MeasureFields> = itas_reports::analysis_report::suggested_measures(
+            &fw,
+            &card,
+            fy,
+            itas_core::thai::Digits::Thai,
+        )
+        .into_iter()
+        .map(|m| MeasureFields {
+            tool: m.tool,
+            measure: m.measure,
+            weakness: m.weakness,
+            owner: m.owner,
+            starts_on: next.start(),
+            ends_on: next.end(),
+            follow_up: m.follow_up,
+            status: Status::Open,
+        })
+        .collect();
+        let ids = plans::add(db, actor, &seed.id, &closed.id, &fields).await?;
+        // The first quarter of fiscal year 2565, as the agency reported it.
+        let reports = [
+            (
+                "2021-10",
+                10,
+                "ประชุมชี้แจงผลการประเมินและมาตรการแก่บุคลากรทุกระดับ",
+            ),
+            ("2021-11", 30, "แต่งตั้งผู้รับผิดชอบและจัดทำแนวปฏิบัติ"),
+            ("2021-12", 50, "ดำเนินการตามแนวปฏิบัติและรายงานผู้บริหาร"),
+        ];
+        for id in ids.iter().take(3) {
+            for (month, percent, note) in reports {
+                plans::record_progress(db, actor, &seed.id, id, month, percent, note).await?;
+            }
+        }
+    }
+    itas_store::public_pages::publish(db, actor, &seed.id, &closed.id, itas_store::now_ms())
+        .await?;
+    // The current round's items that the page serves, if still empty.
+    if let Some(current) = rounds.iter().find(|r| r.name.contains("สาธิต")) {
+        let fw = current.framework()?;
+        let evidence = itas_store::oit::evidence(db, &seed.id, &current.id).await?;
+        let items: Vec<(String, String, String)> = fw
+            .checklist_items()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    itas_core::framework::ItemKind::Checklist {
+                        itas_page: true,
+                        ..
+                    }
+                ) && evidence
+                    .get(&i.code)
+                    .is_none_or(|e| e.urls.trim().is_empty())
+            })
+            .map(|i| {
+                (
+                    i.code.clone(),
+                    url.clone(),
+                    "หน้าเผยแพร่ผลการประเมิน การวิเคราะห์ มาตรการ และความคืบหน้าของหน่วยงานบน itas"
+                        .to_string(),
+                )
+            })
+            .collect();
+        if !items.is_empty() {
+            itas_store::oit::save_evidence(db, actor, &seed.id, &current.id, &items).await?;
+        }
+    }
+    Ok(url)
+}

@@ -39,6 +39,7 @@ error_codes! {
     TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป ไฟล์ที่ส่งเข้าระบบได้ต้องไม่เกิน 8 MB (รายชื่อหน่วยงานทั้งประเทศพร้อมทุกคอลัมน์ราว 2.3 MB) ข้อมูลที่กรอกไว้ในหน้าเดิมยังอยู่ กดย้อนกลับได้", "The file or form is too large: an uploaded file may be at most 8 MB (a national agency list with every column is about 2.3 MB). What you entered is still on the previous page; go back";
     TimedOut = "timed_out", REQUEST_TIMEOUT, "คำขอใช้เวลานานเกินไป กรุณาลองใหม่อีกครั้ง", "The request took too long; please try again";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "หน้านี้ไม่รับคำขอแบบนี้ กรุณาเปิดจากเมนูของระบบ", "This page does not take this kind of request; open it from the system's menus";
+    PageWithdrawn = "page_withdrawn", GONE, "หน่วยงานถอนหน้าเผยแพร่ผลการประเมินและมาตรการหน้านี้แล้ว จึงไม่แสดงข้อมูลอีก หากต้องการข้อมูล กรุณาติดต่อหน่วยงานโดยตรง", "The agency has withdrawn this page of its ITA result and measures; please ask the agency directly";
     NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
     StorageFault = "storage_fault", SERVICE_UNAVAILABLE, "ระบบบันทึกไม่ได้ชั่วคราว กรุณาลองใหม่อีกครั้ง", "The system cannot store data right now; please try again";

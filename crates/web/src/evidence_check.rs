@@ -251,6 +251,59 @@ fn key_terms(fw: &Framework, item: &str) -> Vec<String> {
     }
 }
 
+/// Renders one of the server's own public ITA pages: (agency code, fiscal
+/// year) to (HTTP status, HTML).
+pub type RenderOwnPage = Arc<
+    dyn Fn(
+            String,
+            i64,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = (u16, Vec<u8>)> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The server's own public ITA pages (`/p/{code}/ita/{year}`), judged as
+/// evidence: rendered in-process, so the snapshot is what the page showed at
+/// the check without the server having to reach itself over the network.
+#[derive(Clone)]
+pub struct OwnPages {
+    /// The server's public address (`ITAS_PUBLIC_URL`); without one, a page
+    /// address on any host is taken as this server's.
+    pub base: Option<String>,
+    pub render: Option<RenderOwnPage>,
+}
+
+impl OwnPages {
+    /// The fiscal year of `url` when it is this agency's page on this server.
+    fn year_of(&self, url: &str, agency_code: &str) -> Option<i64> {
+        let (code, year) = crate::routes::public_page::page_of_url(url)?;
+        let same_host = self
+            .base
+            .as_deref()
+            .is_none_or(|b| host_of(b).is_some() && host_of(b) == host_of(url));
+        (code.eq_ignore_ascii_case(agency_code) && same_host).then_some(year)
+    }
+}
+
+/// Whether a page's HTML links to the itas page at `path` (on `host`, when
+/// the server's public address is known).
+fn links_to(body: &[u8], path: &str, host: Option<&str>) -> bool {
+    let text = String::from_utf8_lossy(body).to_lowercase();
+    let wanted = match host {
+        Some(h) => format!("{}{}", h.to_lowercase(), path.to_lowercase()),
+        None => path.to_lowercase(),
+    };
+    text.match_indices(&wanted).any(|(i, _)| {
+        // The page itself, not a longer path such as its report.pdf.
+        let next = text[i + wanted.len()..].chars().next();
+        !matches!(next, Some(c) if c.is_alphanumeric() || c == '.' || c == '-' || c == '_')
+            && !text[i + wanted.len()..].starts_with("/r")
+    })
+}
+
+/// What came back for a URL, with the response headers.
+type FetchedWithHeaders = (Fetched, Vec<(String, String)>);
+
 /// One URL to check.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -265,21 +318,60 @@ pub async fn check_and_store(
     db: &Db,
     cfg: &CheckerConfig,
     fw: &Framework,
-    agency_id: &str,
+    agency: &itas_store::agencies::Agency,
     round_id: &str,
-    website: &str,
     fiscal_year_be: i32,
     purpose: &str,
     targets: Vec<Target>,
+    own: &OwnPages,
 ) -> Result<usize, itas_store::StoreError> {
-    // One queue per host: polite to every agency's server.
+    let agency_id = agency.id.as_str();
+    let website = agency.website.as_str();
+    // The agency's own itas pages: rendered here when this server can, and
+    // judged by whether the agency's website links to them.
+    let mut own_pages: Vec<(Target, i64)> = Vec::new();
+    let mut fetched_here: Vec<(Target, FetchedWithHeaders)> = Vec::new();
     let mut by_host: BTreeMap<String, Vec<Target>> = BTreeMap::new();
     for t in targets {
+        if let Some(year) = own.year_of(&t.url, &agency.code) {
+            own_pages.push((t.clone(), year));
+            if let Some(render) = &own.render {
+                let (status, body) = render(agency.code.clone(), year).await;
+                fetched_here.push((
+                    t,
+                    (
+                        Fetched {
+                            final_url: String::new(),
+                            status: Some(status),
+                            content_type: "text/html; charset=utf-8".into(),
+                            body,
+                            ..Default::default()
+                        },
+                        vec![("x-itas-rendered".into(), "in-process".into())],
+                    ),
+                ));
+                continue;
+            }
+        }
         by_host
             .entry(host_of(&t.url).unwrap_or_default())
             .or_default()
             .push(t);
     }
+    // The website's home page, read only to look for links to those pages.
+    let home = if own_pages.is_empty() || website.trim().is_empty() {
+        None
+    } else {
+        let c = cfg.clone();
+        let url = if website.contains("://") {
+            website.to_string()
+        } else {
+            format!("https://{website}")
+        };
+        tokio::task::spawn_blocking(move || fetch(&c, &url).0)
+            .await
+            .ok()
+    };
     let limit = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (_, queue) in by_host {
@@ -310,9 +402,45 @@ pub async fn check_and_store(
             out
         });
     }
-    let mut n = 0;
+    let mut results = fetched_here;
     while let Some(done) = tasks.join_next().await {
-        for (t, (f, headers)) in done.unwrap_or_default() {
+        results.extend(done.unwrap_or_default());
+    }
+    // Linked when the home page, or any other evidence page on the website
+    // fetched now, links to the itas page.
+    let base_host = own.base.as_deref().and_then(host_of);
+    let linked = |path: &str| {
+        home.iter()
+            .filter(|f| f.error.is_none())
+            .map(|f| &f.body)
+            .chain(
+                results
+                    .iter()
+                    .filter(|(t, (f, _))| {
+                        f.error.is_none()
+                            && itas_core::evidence::on_site(
+                                if f.final_url.is_empty() {
+                                    &t.url
+                                } else {
+                                    &f.final_url
+                                },
+                                website,
+                            )
+                    })
+                    .map(|(_, (f, _))| &f.body),
+            )
+            .any(|body| links_to(body, path, base_host.as_deref()))
+    };
+    let own_linked: BTreeMap<String, bool> = own_pages
+        .iter()
+        .map(|(t, year)| {
+            let path = crate::routes::public_page::path_of(&agency.code, *year);
+            (t.url.clone(), linked(&path))
+        })
+        .collect();
+    let mut n = 0;
+    {
+        for (t, (f, headers)) in results {
             let terms = key_terms(fw, &t.item);
             // "Report" items show the year before the round's.
             let year = match fw.item(&t.item).map(|i| &i.kind) {
@@ -326,6 +454,7 @@ pub async fn check_and_store(
                     website,
                     fiscal_year_be: year,
                     key_terms: &terms,
+                    itas_page: own_linked.get(&t.url).copied(),
                 },
             );
             let check = NewCheck {
@@ -358,6 +487,7 @@ pub async fn check_agency(
     round_id: &str,
     item: Option<&str>,
     purpose: &str,
+    own: &OwnPages,
 ) -> Result<usize, itas_store::StoreError> {
     let round = itas_store::rounds::get(db, round_id)
         .await?
@@ -381,27 +511,67 @@ pub async fn check_agency(
         db,
         cfg,
         &fw,
-        agency_id,
+        &agency,
         round_id,
-        &agency.website,
         round.fiscal_year as i32,
         purpose,
         targets,
+        own,
     )
     .await
 }
 
+/// This server's public ITA pages, rendered through its own page code.
+pub fn own_pages(state: &crate::AppState) -> OwnPages {
+    let st = state.clone();
+    OwnPages {
+        base: state.config.public_url.clone(),
+        render: Some(Arc::new(move |code: String, year: i64| {
+            let st = st.clone();
+            Box::pin(async move {
+                // Thai, as a reader of the agency's website sees it first.
+                match crate::routes::public_page::render(
+                    &st,
+                    &code,
+                    &year.to_string(),
+                    crate::i18n::Lang::Th,
+                )
+                .await
+                {
+                    Ok(html) => (200, html.into_bytes()),
+                    Err(e) => (
+                        e.code.status().as_u16(),
+                        e.code.message(crate::i18n::Lang::Th).as_bytes().to_vec(),
+                    ),
+                }
+            })
+        })),
+    }
+}
+
 /// Runs a check in the background; failures go to the log.
 pub fn spawn_check(
-    db: Db,
-    cfg: CheckerConfig,
+    state: &crate::AppState,
     agency_id: String,
     round_id: String,
     item: Option<String>,
     purpose: &'static str,
 ) {
+    let db = state.db.clone();
+    let cfg = state.config.evidence.clone();
+    let own = own_pages(state);
     tokio::spawn(async move {
-        match check_agency(&db, &cfg, &agency_id, &round_id, item.as_deref(), purpose).await {
+        match check_agency(
+            &db,
+            &cfg,
+            &agency_id,
+            &round_id,
+            item.as_deref(),
+            purpose,
+            &own,
+        )
+        .await
+        {
             Ok(n) => tracing::info!(agency = %agency_id, checked = n, purpose, "evidence checked"),
             Err(e) => tracing::error!(agency = %agency_id, error = %e, "evidence check failed"),
         }

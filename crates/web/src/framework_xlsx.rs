@@ -54,6 +54,7 @@ pub const SHEETS: &[(&str, &[&str])] = &[
             "requirement_th",
             "keywords",
             "year",
+            "itas_page",
         ],
     ),
     ("cells", &["item", "th", "en", "reverse"]),
@@ -62,6 +63,8 @@ pub const SHEETS: &[(&str, &[&str])] = &[
 
 /// Sheets a workbook may leave out (an older export, a round with no table).
 const OPTIONAL_SHEETS: &[&str] = &["provisional", "min_samples"];
+/// Columns added after workbooks were in use: a workbook without them still loads.
+const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("items", "itas_page")];
 
 const README_TH: &[(&str, &str)] = &[
     (
@@ -85,7 +88,7 @@ const README_TH: &[(&str, &str)] = &[
     ("subindicators", "ตัวชี้วัดย่อยของแบบตรวจ"),
     (
         "items",
-        "ข้อคำถาม/ข้อตรวจ: ข้อคำถามใส่ answer; ข้อตรวจใส่ requirement_th keywords (คั่นด้วย |) และ year (current | previous)",
+        "ข้อคำถาม/ข้อตรวจ: ข้อคำถามใส่ answer; ข้อตรวจใส่ requirement_th keywords (คั่นด้วย |) และ year (current | previous); itas_page = TRUE เมื่อหน้าเผยแพร่ผล ITA และมาตรการของหน่วยงานบน itas ใช้เป็นหลักฐานของข้อนั้นได้",
     ),
     (
         "cells",
@@ -258,7 +261,7 @@ pub fn sheets_of(fw: &Framework) -> Vec<(&'static str, Vec<Vec<String>>)> {
     let mut items = Vec::new();
     let mut cells = Vec::new();
     for it in &fw.items {
-        let (answer, req, keywords, year) = match &it.kind {
+        let (answer, req, keywords, year, itas_page) = match &it.kind {
             ItemKind::Survey { scale, cells: cs } => {
                 for c in cs {
                     cells.push(vec![
@@ -268,12 +271,19 @@ pub fn sheets_of(fw: &Framework) -> Vec<(&'static str, Vec<Vec<String>>)> {
                         if c.reverse { s("TRUE") } else { s("FALSE") },
                     ]);
                 }
-                (scale.clone(), String::new(), String::new(), String::new())
+                (
+                    scale.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                )
             }
             ItemKind::Checklist {
                 requirement_th,
                 keywords,
                 year,
+                itas_page,
             } => (
                 String::new(),
                 requirement_th.clone(),
@@ -282,6 +292,7 @@ pub fn sheets_of(fw: &Framework) -> Vec<(&'static str, Vec<Vec<String>>)> {
                     YearRef::Current => "current",
                     YearRef::Previous => "previous",
                 }),
+                if *itas_page { s("TRUE") } else { String::new() },
             ),
         };
         items.push(vec![
@@ -298,6 +309,7 @@ pub fn sheets_of(fw: &Framework) -> Vec<(&'static str, Vec<Vec<String>>)> {
             req,
             keywords,
             year,
+            itas_page,
         ]);
     }
     out.push(("items", items));
@@ -462,7 +474,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
             .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
             .unwrap_or_default();
         for col in *columns {
-            if !header.iter().any(|h| h == col) {
+            if !header.iter().any(|h| h == col) && !OPTIONAL_COLUMNS.contains(&(*name, *col)) {
                 problems.push(SheetProblem {
                     sheet: name.to_string(),
                     row: first + 1,
@@ -754,6 +766,10 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
             let year = get(&m, "year");
             if !year.is_empty() {
                 o.line(format!("year = {}", quote(&year)), t, row, "year");
+            }
+            let itas_page = get(&m, "itas_page").to_ascii_lowercase();
+            if matches!(itas_page.as_str(), "true" | "1" | "yes" | "ใช่") {
+                o.line("itas_page = true".into(), t, row, "itas_page");
             }
         }
     }

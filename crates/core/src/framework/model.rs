@@ -204,6 +204,10 @@ pub enum ItemKind {
         /// Which fiscal year the evidence belongs to: the round's own ("plan"
         /// items) or the one before it ("report" items).
         year: YearRef,
+        /// The agency's published itas page (its analysis of the last ITA
+        /// result, its measures and their progress) can serve as this item's
+        /// evidence: the OIT page offers it in one click.
+        itas_page: bool,
     },
 }
 

@@ -249,6 +249,9 @@ struct RawItem {
     keywords: Vec<String>,
     /// Checklist items: "current" (default) or "previous" fiscal year.
     year: Option<String>,
+    /// Checklist items: the agency's published itas page is evidence for it.
+    #[serde(default)]
+    itas_page: bool,
 }
 
 #[derive(Deserialize)]
@@ -924,6 +927,7 @@ fn build_items(
                     requirement_th: r.requirement_th.clone().unwrap_or_default(),
                     keywords: r.keywords.clone(),
                     year,
+                    itas_page: r.itas_page,
                 }
             }
             _ => {
@@ -931,6 +935,12 @@ fn build_items(
                     c.at(
                         at,
                         format!("item {}: requirement_th is for checklist items", r.code),
+                    );
+                }
+                if r.itas_page {
+                    c.at(
+                        at,
+                        format!("item {}: itas_page is for checklist items", r.code),
                     );
                 }
                 let scale = match &r.answer {

@@ -564,3 +564,36 @@ fn the_current_frameworks_carry_the_known_eit_minimums() {
         assert_eq!(fw.required_sample("EIT", "department", "", 1000), Some(100));
     }
 }
+
+#[test]
+fn itas_page_marks_the_items_a_published_itas_page_serves() {
+    let itas_items = |name: &str| -> Vec<String> {
+        super::embedded(name)
+            .unwrap()
+            .checklist_items()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    super::ItemKind::Checklist {
+                        itas_page: true,
+                        ..
+                    }
+                )
+            })
+            .map(|i| i.code.clone())
+            .collect()
+    };
+    assert_eq!(itas_items("ita-2564"), ["o42", "o43"]);
+    assert_eq!(itas_items("ita-2569"), ["O25", "O26"]);
+    assert!(itas_items("ita-2568").is_empty());
+    // Written back and read again, the mark stays.
+    let fw = super::embedded("ita-2564").unwrap();
+    let again = parse("again.toml", &super::write::to_toml(&fw)).unwrap();
+    assert_eq!(again, fw);
+    refuses(
+        "th = \"ข้อหนึ่ง\"",
+        "th = \"ข้อหนึ่ง\"\nitas_page = true",
+        "item s1: itas_page is for checklist items",
+        "code = \"s1\"",
+    );
+}

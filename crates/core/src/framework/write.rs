@@ -173,6 +173,7 @@ pub fn to_toml(fw: &Framework) -> String {
                 requirement_th,
                 keywords,
                 year,
+                itas_page,
             } => {
                 let _ = writeln!(w, "requirement_th = {}", quote(requirement_th));
                 let k: Vec<String> = keywords.iter().map(|k| quote(k)).collect();
@@ -182,6 +183,9 @@ pub fn to_toml(fw: &Framework) -> String {
                     YearRef::Previous => "previous",
                 };
                 let _ = writeln!(w, "year = {}", quote(y));
+                if *itas_page {
+                    let _ = writeln!(w, "itas_page = true");
+                }
             }
         }
     }

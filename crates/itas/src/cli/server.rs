@@ -175,10 +175,16 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         if a.demo {
+            let page = itas_web::demo::publish_seed_page(&db, &base)
+                .await
+                .map_err(|e| format!("demo: {e}"))?;
             let guide = itas_web::demo::guide(&db, base.trim_end_matches('/'), itas_web::today())
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
             print!("{guide}");
+            println!(
+                "Huanong's public ITA page of 2564 (its plan and progress; the current round's O25/O26 evidence): {page}"
+            );
         }
         if a.public_url.is_none() && !addr.ip().is_loopback() {
             // Posters and code sheets would carry an address phones cannot use.
@@ -288,6 +294,12 @@ pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
                 &a.round,
                 None,
                 "check",
+                // From the command line, an itas page is fetched like any
+                // other page; it is still judged by the links to it.
+                &itas_web::evidence_check::OwnPages {
+                    base: std::env::var("ITAS_PUBLIC_URL").ok(),
+                    render: None,
+                },
             )
             .await
             .map_err(|e| e.to_string())?;

@@ -20,6 +20,7 @@ mod national;
 mod oit;
 mod plan;
 mod procs;
+mod public_page;
 mod results;
 mod server_admin;
 mod server_auth;

@@ -1504,11 +1504,14 @@ async fn audit_page(
         .map(|r| (r.id, r.name))
         .collect();
     names.extend(users.iter().map(|(id, name)| (id.clone(), name.clone())));
+    // Some entities are keyed by agency and round ("agency/round").
     for e in &recent {
-        if !names.contains_key(&e.entity_id)
-            && let Some(a) = itas_store::agencies::get(&state.db, &e.entity_id).await?
-        {
-            names.insert(e.entity_id.clone(), format!("{} ({})", a.name_th, a.code));
+        for id in e.entity_id.split('/') {
+            if !names.contains_key(id)
+                && let Some(a) = itas_store::agencies::get(&state.db, id).await?
+            {
+                names.insert(id.to_string(), format!("{} ({})", a.name_th, a.code));
+            }
         }
     }
     let entries = recent
@@ -1520,7 +1523,12 @@ async fn audit_page(
                 .and_then(|a| users.get(a))
                 .cloned()
                 .unwrap_or_else(|| "system".into());
-            let what = names.get(&e.entity_id).cloned().unwrap_or_default();
+            let what = e
+                .entity_id
+                .split('/')
+                .filter_map(|id| names.get(id).cloned())
+                .collect::<Vec<_>>()
+                .join(" · ");
             (e, who, what)
         })
         .collect();

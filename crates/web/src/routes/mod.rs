@@ -1,15 +1,16 @@
 //! Routes by audience: the public, the central office, agencies, assessors, the API.
 
 pub(crate) mod admin;
-mod agency;
+pub(crate) mod agency;
 mod api;
 mod assessor;
 mod dashboard;
-mod oit;
+pub(crate) mod oit;
 mod plan;
 mod public;
+pub(crate) mod public_page;
 mod quality;
-mod results;
+pub(crate) mod results;
 pub(crate) mod survey;
 
 use crate::AppState;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(results::routes())
         .merge(dashboard::routes())
         .merge(plan::routes())
+        .merge(public_page::routes())
         .merge(oit::routes())
         .merge(api::routes())
         .merge(quality::routes())

@@ -84,7 +84,14 @@ pub struct ItemView {
     /// For the assessor: which round they may decide now.
     pub decide: Option<i64>,
     pub final_passed: Option<bool>,
+    /// The agency's published itas page can be this item's evidence.
+    pub itas_page: bool,
 }
+
+/// What the requirement adds for items an itas page can serve: what the
+/// assessor will see.
+pub const ITAS_PAGE_NOTE_TH: &str = "ข้อนี้ใช้หน้าเผยแพร่ผลการประเมินและมาตรการของหน่วยงานบน itas เป็นหลักฐานได้ ผู้ตรวจจะเห็นผลการประเมินของปีก่อน การวิเคราะห์ มาตรการพร้อมหน่วยงานผู้รับผิดชอบ ระยะเวลา และความคืบหน้ารายเดือน ตามที่แสดงอยู่ ณ เวลาที่ตรวจ (บันทึกพร้อมรหัส SHA-256) หน้านั้นนับว่าอยู่บนเว็บไซต์ของหน่วยงานเมื่อเว็บไซต์ของหน่วยงานมีลิงก์ไปยังหน้านั้น";
+pub const ITAS_PAGE_NOTE_EN: &str = "The agency's published itas page of its result and measures can be this item's evidence. The assessor sees last year's result, the analysis, the measures with their responsible units, periods and monthly progress as they stand at the check (kept with a SHA-256), and it counts as on the agency's website once the website links to it";
 
 type Checks = BTreeMap<(String, String), itas_store::evidence_checks::Check>;
 
@@ -155,6 +162,13 @@ fn items(
                 second: find(Review::Second),
                 decide: None,
                 final_passed: finals.get(&i.code).copied(),
+                itas_page: matches!(
+                    i.kind,
+                    ItemKind::Checklist {
+                        itas_page: true,
+                        ..
+                    }
+                ),
             }
         })
         .collect()
@@ -199,6 +213,37 @@ struct AgencyOitPage {
     empty: usize,
     errors: FieldErrors,
     scores: Option<Vec<(String, String)>>,
+    /// The agency's newest public itas page of an earlier year: (URL, year).
+    itas_offer: Option<(String, String)>,
+    /// Where to publish one when there is none: the plan of its latest earlier round.
+    itas_plan_link: Option<String>,
+}
+
+/// The newest public itas page the agency published for an earlier round:
+/// its full address and fiscal year.
+async fn itas_offer(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    agency_id: &str,
+    round: &Round,
+) -> Result<Option<(String, i64)>, AppError> {
+    let Some(found) =
+        itas_store::public_pages::latest_published_before(&state.db, agency_id, round.fiscal_year)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let Some(agency) = itas_store::agencies::get(&state.db, agency_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        format!(
+            "{}{}",
+            crate::routes::agency::base_url(state, headers),
+            crate::routes::public_page::path_of(&agency.code, found.fiscal_year)
+        ),
+        found.fiscal_year,
+    )))
 }
 
 fn own_agency(user: &CurrentUser) -> Result<String, AppError> {
@@ -256,6 +301,7 @@ async fn agency_scope(
 async fn render_agency(
     state: &AppState,
     user: &CurrentUser,
+    headers: &axum::http::HeaderMap,
     s: AgencyScope,
     typed: Option<&BTreeMap<String, String>>,
     errors: FieldErrors,
@@ -284,7 +330,20 @@ async fn render_agency(
         None
     };
     let phase = phase_text(&ctx, s.phase);
+    let offer = itas_offer(state, headers, &s.agency_id, &s.round).await?;
+    let itas_plan_link = if offer.is_none() && list.iter().any(|i| i.itas_page) {
+        rounds::rounds_of_agency(&state.db, &s.agency_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.fiscal_year < s.round.fiscal_year)
+            .max_by_key(|r| r.fiscal_year)
+            .map(|r| format!("/agencies/{}/plan/{}#public-page", s.agency_id, r.id))
+    } else {
+        None
+    };
     let page = AgencyOitPage {
+        itas_offer: offer.map(|(u, y)| (u, ctx.num(&y.to_string()))),
+        itas_plan_link,
         empty: list.iter().filter(|i| i.url_list.is_empty()).count(),
         can_submit: !s.submitted && matches!(s.phase, Some(Phase::Setup | Phase::Collection)),
         submitted: s.submitted,
@@ -306,10 +365,20 @@ async fn render_agency(
 async fn agency_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path(round_id): Path<String>,
 ) -> Result<Response, AppError> {
     let s = agency_scope(&state, &user, &round_id).await?;
-    render_agency(&state, &user, s, None, FieldErrors::default(), None).await
+    render_agency(
+        &state,
+        &user,
+        &headers,
+        s,
+        None,
+        FieldErrors::default(),
+        None,
+    )
+    .await
 }
 
 /// Checks one item's URLs; returns the cleaned list or a Thai message.
@@ -368,12 +437,53 @@ pub fn url_problem(u: &str) -> Option<(&'static str, &'static str)> {
 async fn agency_save(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path(round_id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let s = agency_scope(&state, &user, &round_id).await?;
     let ctx = PageCtx::for_user(&user);
-    let typed: BTreeMap<String, String> = form.into_iter().collect();
+    let mut typed: BTreeMap<String, String> = form.into_iter().collect();
+    // "Use my published itas page": the item's URLs gain the page's address,
+    // and everything else typed is saved with it.
+    let mut anchor = String::new();
+    if let Some(code) = typed.get("itas_page").cloned() {
+        let serves = s.fw.item(&code).is_some_and(|i| {
+            matches!(
+                i.kind,
+                ItemKind::Checklist {
+                    itas_page: true,
+                    ..
+                }
+            )
+        });
+        let offer = itas_offer(&state, &headers, &s.agency_id, &s.round).await?;
+        if let (true, Some((url, _))) = (serves, offer) {
+            let key = format!("{code}.urls");
+            let current = typed
+                .get(&key)
+                .cloned()
+                .or_else(|| s.evidence.get(&code).map(|e| e.urls.clone()))
+                .unwrap_or_default();
+            if !current.lines().any(|l| l.trim() == url) {
+                let joined = if current.trim().is_empty() {
+                    url
+                } else {
+                    format!("{}\n{url}", current.trim_end())
+                };
+                typed.insert(key, joined);
+            }
+            typed
+                .entry(format!("{code}.explanation"))
+                .or_insert_with(|| {
+                    s.evidence
+                        .get(&code)
+                        .map(|e| e.explanation.clone())
+                        .unwrap_or_default()
+                });
+            anchor = format!("#{code}");
+        }
+    }
     let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
     let mut errors = FieldErrors::default();
     let mut changes = Vec::new();
@@ -404,7 +514,7 @@ async fn agency_save(
         return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
     }
     if !errors.is_empty() {
-        return render_agency(&state, &user, s, Some(&typed), errors, None).await;
+        return render_agency(&state, &user, &headers, s, Some(&typed), errors, None).await;
     }
     itas_store::oit::save_evidence(
         &state.db,
@@ -421,15 +531,14 @@ async fn agency_save(
         itas_store::oit::submit(&state.db, Some(user.id()), &s.agency_id, &round_id).await?;
         // The snapshot of what was there when the agency submitted.
         crate::evidence_check::spawn_check(
-            state.db.clone(),
-            state.config.evidence.clone(),
+            &state,
             s.agency_id.clone(),
             round_id.clone(),
             None,
             "submit",
         );
     }
-    Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?saved=1")).into_response())
+    Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?saved=1{anchor}")).into_response())
 }
 
 #[derive(Template)]
@@ -676,8 +785,7 @@ async fn assessor_decide(
             .await?;
             // The snapshot of what the assessor judged.
             crate::evidence_check::spawn_check(
-                state.db.clone(),
-                state.config.evidence.clone(),
+                &state,
                 agency_id.clone(),
                 round_id.clone(),
                 Some(item.clone()),
@@ -706,14 +814,7 @@ async fn agency_check(
     Path(round_id): Path<String>,
 ) -> Result<Response, AppError> {
     let s = agency_scope(&state, &user, &round_id).await?;
-    crate::evidence_check::spawn_check(
-        state.db.clone(),
-        state.config.evidence.clone(),
-        s.agency_id,
-        round_id.clone(),
-        None,
-        "check",
-    );
+    crate::evidence_check::spawn_check(&state, s.agency_id, round_id.clone(), None, "check");
     Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?checking=1")).into_response())
 }
 

@@ -9,7 +9,7 @@ use crate::pages::{FieldErrors, PageCtx};
 use crate::published::agency_card;
 use crate::{AppState, today};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -201,6 +201,16 @@ struct PlanPage {
     done: usize,
     new_form: MeasureForm,
     errors: FieldErrors,
+    public_page: PublicPageView,
+}
+
+/// The agency's public ITA page for this round, as the plan page shows it.
+pub struct PublicPageView {
+    /// "none", "published" or "withdrawn".
+    pub state: &'static str,
+    pub url: String,
+    /// OIT items of later rounds this page serves as evidence for, e.g. "o42, o43".
+    pub serves: String,
 }
 
 struct Scope {
@@ -267,6 +277,7 @@ struct Kept {
 async fn render(
     state: &AppState,
     user: &CurrentUser,
+    headers: &axum::http::HeaderMap,
     s: Scope,
     kept: Kept,
     errors: FieldErrors,
@@ -322,7 +333,21 @@ async fn render(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let public_page = PublicPageView {
+        state: match itas_store::public_pages::get(&state.db, &s.agency.id, &s.round.id).await? {
+            None => "none",
+            Some(itas_store::public_pages::PageState::Published(_)) => "published",
+            Some(itas_store::public_pages::PageState::Withdrawn(_)) => "withdrawn",
+        },
+        url: format!(
+            "{}{}",
+            crate::routes::agency::base_url(state, headers),
+            crate::routes::public_page::path_of(&s.agency.code, s.round.fiscal_year)
+        ),
+        serves: itas_page_items(state).await?,
+    };
     let page = PlanPage {
+        public_page,
         overdue: measures.iter().filter(|m| m.overdue).count(),
         done: measures.iter().filter(|m| m.done).count(),
         tools: fw
@@ -342,6 +367,28 @@ async fn render(
     Ok((status, Html(page.render()?)).into_response())
 }
 
+/// The OIT items, in the frameworks of the rounds on record, that an itas
+/// public page can serve as evidence for ("o42, o43, O25, O26").
+async fn itas_page_items(state: &AppState) -> Result<String, AppError> {
+    let mut codes: Vec<String> = Vec::new();
+    for r in itas_store::rounds::list(&state.db).await? {
+        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
+        for i in fw.checklist_items() {
+            if matches!(
+                i.kind,
+                itas_core::framework::ItemKind::Checklist {
+                    itas_page: true,
+                    ..
+                }
+            ) && !codes.contains(&i.code)
+            {
+                codes.push(i.code.clone());
+            }
+        }
+    }
+    Ok(codes.join(", "))
+}
+
 fn nothing_kept() -> Kept {
     Kept {
         new_form: MeasureForm::default(),
@@ -353,18 +400,40 @@ fn nothing_kept() -> Kept {
 async fn plan_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path((agency_id, round_id)): Path<(String, String)>,
+    Query(q): Query<PlanQuery>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, false).await?;
+    let ctx = PageCtx::for_user(&user);
+    let notice = match q.page.as_deref() {
+        Some("published") => Some(ctx.pick(
+            "เผยแพร่หน้าผลการประเมินและมาตรการแล้ว นำที่อยู่ของหน้าไปใส่ในเว็บไซต์ของหน่วยงานได้ทันที",
+            "The page of the result and measures is published; link to it from the agency's website",
+        )),
+        Some("withdrawn") => Some(ctx.pick(
+            "ถอนหน้าเผยแพร่แล้ว ผู้ที่เปิดที่อยู่เดิมจะเห็นว่าหน้านี้ถูกถอน",
+            "The page is withdrawn; its address now says so",
+        )),
+        _ => None,
+    };
     render(
         &state,
         &user,
+        &headers,
         s,
         nothing_kept(),
         FieldErrors::default(),
-        None,
+        notice.map(str::to_string),
     )
     .await
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct PlanQuery {
+    /// After publishing or withdrawing the public page.
+    #[serde(default)]
+    page: Option<String>,
 }
 
 fn back(agency_id: &str, round_id: &str) -> Response {
@@ -411,6 +480,7 @@ async fn prefill(
 async fn add_measure(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path((agency_id, round_id)): Path<(String, String)>,
     Form(f): Form<MeasureForm>,
 ) -> Result<Response, AppError> {
@@ -427,7 +497,7 @@ async fn add_measure(
                 edit: None,
                 progress: None,
             };
-            render(&state, &user, s, kept, errors, None).await
+            render(&state, &user, &headers, s, kept, errors, None).await
         }
     }
 }
@@ -435,6 +505,7 @@ async fn add_measure(
 async fn update_measure(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path((agency_id, round_id, measure)): Path<(String, String, String)>,
     Form(f): Form<MeasureForm>,
 ) -> Result<Response, AppError> {
@@ -452,7 +523,7 @@ async fn update_measure(
                 edit: Some((measure, f)),
                 progress: None,
             };
-            render(&state, &user, s, kept, errors, None).await
+            render(&state, &user, &headers, s, kept, errors, None).await
         }
     }
 }
@@ -460,6 +531,7 @@ async fn update_measure(
 async fn record_progress(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path((agency_id, round_id, measure)): Path<(String, String, String)>,
     Form(f): Form<ProgressForm>,
 ) -> Result<Response, AppError> {
@@ -510,7 +582,7 @@ async fn record_progress(
                 edit: None,
                 progress: Some((measure, f)),
             };
-            render(&state, &user, s, kept, errors, None).await
+            render(&state, &user, &headers, s, kept, errors, None).await
         }
     }
 }

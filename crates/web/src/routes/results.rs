@@ -49,11 +49,11 @@ impl ReportQuery {
     }
 }
 
-struct Loaded {
-    agency: Agency,
-    round: Round,
-    fw: std::sync::Arc<Framework>,
-    card: Scorecard,
+pub(crate) struct Loaded {
+    pub(crate) agency: Agency,
+    pub(crate) round: Round,
+    pub(crate) fw: std::sync::Arc<Framework>,
+    pub(crate) card: Scorecard,
     previous: Option<(Round, std::sync::Arc<Framework>, Scorecard)>,
     plan: Option<itas_core::analysis::Plan>,
     /// The OIT items passed in the final review, when known.
@@ -110,6 +110,16 @@ async fn load(
             Some(_) => Refusal::Error(AppError::new(ErrorCode::Forbidden).in_lang(lang)),
         });
     }
+    Ok(load_unchecked(state, lang, agency_id, round_id).await?)
+}
+
+/// An agency's results in a round, for whoever the caller has already allowed.
+pub(crate) async fn load_unchecked(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    agency_id: &str,
+    round_id: &str,
+) -> Result<Loaded, AppError> {
     let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
     let round = itas_store::rounds::get(&state.db, round_id)
         .await?
@@ -188,7 +198,11 @@ fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
     })
 }
 
-fn report_document(l: &Loaded, digits: Digits, stored: &[itas_store::plans::Measure]) -> Document {
+pub(crate) fn report_document(
+    l: &Loaded,
+    digits: Digits,
+    stored: &[itas_store::plans::Measure],
+) -> Document {
     let kind = l.agency.kind().unwrap_or(AgencyKind::Other);
     let province = l.agency.province.trim();
     let location = if province.is_empty() {
@@ -228,7 +242,7 @@ fn report_document(l: &Loaded, digits: Digits, stored: &[itas_store::plans::Meas
     })
 }
 
-async fn stored_plan(
+pub(crate) async fn stored_plan(
     state: &AppState,
     l: &Loaded,
 ) -> Result<Vec<itas_store::plans::Measure>, AppError> {
@@ -256,7 +270,7 @@ struct ResultsPage {
     below: usize,
     may_download: bool,
     /// OIT items to pass to reach the pass mark: (item, text, gain).
-    oit_steps: Vec<(String, String, String)>,
+    oit_steps: Vec<(String, String, String, bool)>,
     oit_plan_text: Option<String>,
     /// This round's plan, for insiders.
     plan: Option<super::plan::PlanSummary>,
@@ -319,6 +333,15 @@ async fn results_page(
                     .map(|i| i.th.clone())
                     .unwrap_or_default(),
                 ctx.num(&format!("+{}", st.gain)),
+                l.fw.item(&st.item).is_some_and(|i| {
+                    matches!(
+                        i.kind,
+                        itas_core::framework::ItemKind::Checklist {
+                            itas_page: true,
+                            ..
+                        }
+                    )
+                }),
             )
         })
         .collect();
@@ -378,7 +401,7 @@ async fn results_page(
     Ok(Html(page.render()?).into_response())
 }
 
-fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
+pub(crate) fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -394,7 +417,7 @@ fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Respo
 }
 
 /// File names stay ASCII: the agency code and the fiscal year say enough.
-fn file_name(l: &Loaded, ext: &str) -> String {
+pub(crate) fn file_name(l: &Loaded, ext: &str) -> String {
     let code: String = l
         .agency
         .code

@@ -1,0 +1,368 @@
+//! The agency's public ITA page: its result and the engine's analysis, its
+//! measures with owners and periods, and their monthly progress, at a stable
+//! address (`/p/{agency code}/ita/{fiscal year}`). The agency publishes it when
+//! it chooses; it is what o42/o43 (2564) and O25/O26 (2569) ask an agency to
+//! put on its website, kept true through the year as progress is recorded.
+//!
+//! The page never names a person the agency did not type, and never shows a
+//! response count.
+
+use crate::auth::{CurrentUser, UserLang};
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::Lang;
+use crate::pages::PageCtx;
+use crate::routes::results::{Loaded, attachment, file_name, load_unchecked, report_document};
+use crate::{AppState, today};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use itas_core::directory::Role;
+use itas_core::framework::ResultRule;
+use itas_core::thai::{Digits, MONTHS_ABBR, format_date};
+use itas_reports::analysis_report::{period_text, results_and_analysis};
+use itas_store::agencies::Agency;
+use itas_store::public_pages::{self, FoundPage, PageState};
+use itas_store::rounds::Round;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/p/{code}/ita/{year}", get(page))
+        .route("/p/{code}/ita/{year}/report.pdf", get(report_pdf))
+        .route("/p/{code}/ita/{year}/report.docx", get(report_docx))
+        .route(
+            "/agencies/{id}/plan/{round}/public-page",
+            post(publish_or_withdraw),
+        )
+}
+
+/// The page's path for an agency and a fiscal year (Buddhist era).
+pub fn path_of(agency_code: &str, fiscal_year: i64) -> String {
+    format!("/p/{agency_code}/ita/{fiscal_year}")
+}
+
+/// Reads `/p/{code}/ita/{year}` (with or without a trailing slash) from a
+/// URL: the agency code and fiscal year of an itas public page.
+pub fn page_of_url(url: &str) -> Option<(String, i64)> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let path = rest.find('/').map(|i| &rest[i..])?;
+    let path = path.split(['?', '#']).next()?.trim_end_matches('/');
+    let mut parts = path.strip_prefix("/p/")?.split('/');
+    let (code, ita, year) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || ita != "ita" || code.is_empty() {
+        return None;
+    }
+    Some((code.to_string(), year.parse().ok()?))
+}
+
+#[derive(Template)]
+#[template(path = "public_page.html")]
+struct PublicPage {
+    ctx: PageCtx,
+    title: String,
+    agency: Agency,
+    round: Round,
+    framework_name: String,
+    fiscal_year: String,
+    next_fiscal_year: String,
+    as_of: String,
+    published_on: String,
+    base_path: String,
+    result: Option<ResultView>,
+    measures: Vec<MeasureView>,
+    measure_count: String,
+    done_count: String,
+}
+
+struct ResultView {
+    overall: String,
+    result: String,
+    analysis_html: String,
+}
+
+struct MeasureView {
+    number: String,
+    tool: String,
+    status: String,
+    measure: String,
+    weakness: String,
+    owner: String,
+    period: String,
+    follow_up: String,
+    percent: String,
+    progress: Vec<(String, String, String)>,
+}
+
+/// "ต.ค. ๒๕๖๔" for "2021-10".
+fn month_text(ym: &str, digits: Digits) -> String {
+    let mut it = ym.split('-');
+    match (
+        it.next().and_then(|y| y.parse::<i32>().ok()),
+        it.next().and_then(|m| m.parse::<usize>().ok()),
+    ) {
+        (Some(y), Some(m)) if (1..=12).contains(&m) => {
+            digits.apply(&format!("{} {}", MONTHS_ABBR[m - 1], y + 543))
+        }
+        _ => ym.to_string(),
+    }
+}
+
+/// Finds the agency and the page its address names.
+async fn find(
+    state: &AppState,
+    code: &str,
+    year: &str,
+    lang: Lang,
+) -> Result<(Agency, FoundPage), AppError> {
+    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
+    let year: i64 = year.parse().map_err(|_| not_found())?;
+    let agency = itas_store::agencies::by_code(&state.db, code)
+        .await?
+        .ok_or_else(not_found)?;
+    let found = public_pages::for_year(&state.db, &agency.id, year)
+        .await?
+        .ok_or_else(not_found)?;
+    if let PageState::Withdrawn(_) = found.state {
+        return Err(AppError::new(ErrorCode::PageWithdrawn).in_lang(lang));
+    }
+    Ok((agency, found))
+}
+
+/// The page's HTML as anyone sees it now. The context is anonymous even for
+/// a signed-in reader, so no user's name can appear on it.
+pub async fn render(
+    state: &AppState,
+    code: &str,
+    year: &str,
+    lang: Lang,
+) -> Result<String, AppError> {
+    let (agency, found) = find(state, code, year, lang).await?;
+    let ctx = PageCtx::respondent(lang);
+    let digits = if lang == Lang::En {
+        Digits::Arabic
+    } else {
+        Digits::Thai
+    };
+    let round = itas_store::rounds::get(&state.db, &found.round_id)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
+    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let result = if crate::published::round_is_published(state, &round.id).await? {
+        match load_unchecked(state, lang, &agency.id, &round.id).await {
+            Ok(l) => Some(result_view(state, &l, digits).await?),
+            Err(e) if e.code == ErrorCode::NoResults => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let stored = itas_store::plans::measures(&state.db, &agency.id, &round.id).await?;
+    let status_text = |s: itas_store::plans::Status| match s {
+        itas_store::plans::Status::Open => ctx.pick("กำลังดำเนินการ", "In progress"),
+        itas_store::plans::Status::Done => ctx.pick("ดำเนินการแล้วเสร็จ", "Done"),
+        itas_store::plans::Status::Dropped => ctx.pick("ยกเลิก", "Dropped"),
+    };
+    let measures: Vec<MeasureView> = stored
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MeasureView {
+            number: ctx.num(&(i + 1).to_string()),
+            tool: m.fields.tool.clone(),
+            status: status_text(m.fields.status).to_string(),
+            measure: m.fields.measure.clone(),
+            weakness: m.fields.weakness.clone(),
+            owner: m.fields.owner.clone(),
+            period: period_text(m.fields.starts_on, m.fields.ends_on, digits),
+            follow_up: m.fields.follow_up.clone(),
+            percent: ctx.num(&m.latest_percent().to_string()),
+            progress: m
+                .progress
+                .iter()
+                .map(|p| {
+                    (
+                        month_text(&p.month, digits),
+                        ctx.num(&p.percent.to_string()),
+                        p.note.clone(),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let done = stored
+        .iter()
+        .filter(|m| m.fields.status == itas_store::plans::Status::Done)
+        .count();
+    let published_on = match found.state {
+        PageState::Published(ms) | PageState::Withdrawn(ms) => {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                .map(|t| format_date(t.to_offset(time::macros::offset!(+7)).date(), digits))
+                .unwrap_or_default()
+        }
+    };
+    let fiscal_year = ctx.num(&round.fiscal_year.to_string());
+    let page = PublicPage {
+        title: format!(
+            "{} {} {}",
+            ctx.pick(
+                "การนำผลการประเมิน ITA ไปพัฒนาหน่วยงาน: ผล การวิเคราะห์ และมาตรการ ปีงบประมาณ พ.ศ.",
+                "Using the ITA result: result, analysis and measures, fiscal year"
+            ),
+            fiscal_year,
+            ctx.pick(&agency.name_th, &agency.name_en)
+        ),
+        framework_name: fw.name_th.clone(),
+        next_fiscal_year: ctx.num(&(round.fiscal_year + 1).to_string()),
+        fiscal_year,
+        as_of: format_date(today(), digits),
+        published_on,
+        base_path: path_of(&agency.code, round.fiscal_year),
+        result,
+        measure_count: ctx.num(&measures.len().to_string()),
+        done_count: ctx.num(&done.to_string()),
+        measures,
+        agency,
+        round,
+        ctx,
+    };
+    Ok(page.render()?)
+}
+
+async fn result_view(state: &AppState, l: &Loaded, digits: Digits) -> Result<ResultView, AppError> {
+    let stored = crate::routes::results::stored_plan(state, l).await?;
+    let doc = report_document(l, digits, &stored);
+    let summary = results_and_analysis(&doc);
+    let pass = l.fw.pass_mark.hundredths();
+    Ok(ResultView {
+        overall: digits.apply(&l.card.overall.to_string()),
+        result: match l.fw.result_rule {
+            ResultRule::Bands => format!("{} ({})", l.card.level, l.card.level_th),
+            ResultRule::Conditions => l.card.level_th.clone(),
+        },
+        analysis_html: itas_reports::html::fragment(&summary, pass),
+    })
+}
+
+async fn page(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path((code, year)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let html = render(&state, &code, &year, lang).await?;
+    Ok((
+        StatusCode::OK,
+        // Progress shows at once: no shared cache keeps an old copy.
+        [(axum::http::header::CACHE_CONTROL, "no-cache")],
+        Html(html),
+    )
+        .into_response())
+}
+
+/// The published page's round, once the round's results are public too.
+async fn report_source(
+    state: &AppState,
+    code: &str,
+    year: &str,
+    lang: Lang,
+) -> Result<Loaded, AppError> {
+    let (agency, found) = find(state, code, year, lang).await?;
+    if !crate::published::round_is_published(state, &found.round_id).await? {
+        return Err(AppError::new(ErrorCode::NoResults).in_lang(lang));
+    }
+    load_unchecked(state, lang, &agency.id, &found.round_id).await
+}
+
+async fn report_pdf(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path((code, year)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let l = report_source(&state, &code, &year, lang).await?;
+    let stored = crate::routes::results::stored_plan(&state, &l).await?;
+    let doc = report_document(&l, Digits::Thai, &stored);
+    let pdf = tokio::task::spawn_blocking(move || itas_reports::pdf::render(&doc, true))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    Ok(attachment("application/pdf", file_name(&l, "pdf"), pdf))
+}
+
+async fn report_docx(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path((code, year)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let l = report_source(&state, &code, &year, lang).await?;
+    let stored = crate::routes::results::stored_plan(&state, &l).await?;
+    let doc = report_document(&l, Digits::Thai, &stored);
+    let docx = itas_reports::docx::render(&doc, &Default::default())
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        file_name(&l, "docx"),
+        docx,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct PublishForm {
+    action: String,
+}
+
+/// The agency's own admin publishes or withdraws its page; both are audited.
+async fn publish_or_withdraw(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((agency_id, round_id)): Path<(String, String)>,
+    Form(f): Form<PublishForm>,
+) -> Result<Response, AppError> {
+    if user.role != Role::AgencyAdmin || user.user.agency_id.as_deref() != Some(&agency_id) {
+        return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
+    }
+    let now = itas_store::now_ms();
+    let done = match f.action.as_str() {
+        "publish" => {
+            public_pages::publish(&state.db, Some(user.id()), &agency_id, &round_id, now).await?;
+            "published"
+        }
+        "withdraw" => {
+            public_pages::withdraw(&state.db, Some(user.id()), &agency_id, &round_id, now).await?;
+            "withdrawn"
+        }
+        _ => return Err(AppError::new(ErrorCode::Invalid).in_lang(user.lang)),
+    };
+    Ok(Redirect::to(&format!(
+        "/agencies/{agency_id}/plan/{round_id}?page={done}#public-page"
+    ))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_of_url;
+
+    #[test]
+    fn a_page_address_is_read_back_and_nothing_else_is() {
+        assert_eq!(
+            page_of_url("https://ita.example.go.th/p/KK-HUANONG/ita/2564"),
+            Some(("KK-HUANONG".into(), 2564))
+        );
+        assert_eq!(
+            page_of_url("http://127.0.0.1:8080/p/KK-HUANONG/ita/2564/?x=1#m"),
+            Some(("KK-HUANONG".into(), 2564))
+        );
+        for other in [
+            "https://a.go.th/p/KK/ita/2564/report.pdf",
+            "https://a.go.th/p/KK/oit/2564",
+            "https://a.go.th/p//ita/2564",
+            "https://a.go.th/p/KK/ita/year",
+            "https://a.go.th/x/p/KK/ita/2564",
+            "ftp://a.go.th/p/KK/ita/2564",
+        ] {
+            assert_eq!(page_of_url(other), None, "{other}");
+        }
+    }
+}
