@@ -60,10 +60,20 @@ fn table(out: &mut String, t: &Table) {
 
 /// A bar chart as inline SVG: label, bar, value, and the pass-mark line.
 pub fn bars_svg(bars: &[crate::document::Bar], pass_mark_hundredths: i64) -> String {
+    bars_svg_named(bars, pass_mark_hundredths, "คะแนนรายตัวชี้วัด")
+}
+
+/// [`bars_svg`] with the chart's accessible name.
+pub fn bars_svg_named(
+    bars: &[crate::document::Bar],
+    pass_mark_hundredths: i64,
+    name: &str,
+) -> String {
     let row = 26;
     let h = bars.len() * row + 8;
     let mut s = format!(
-        "<svg class=\"bars\" viewBox=\"0 0 640 {h}\" role=\"img\" aria-label=\"คะแนนรายตัวชี้วัด\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<svg class=\"bars\" viewBox=\"0 0 640 {h}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        esc(name)
     );
     // 250 px of label, 320 px of bar (100 points), 70 px of value.
     for (i, b) in bars.iter().enumerate() {

@@ -5,9 +5,11 @@
 //! DOCX (editable in Word) or HTML. One content, three layouts.
 
 pub mod analysis_report;
+pub mod charts;
 pub mod document;
 pub mod docx;
 pub mod html;
+pub mod infographic;
 pub mod pdf;
 pub mod poster;
 

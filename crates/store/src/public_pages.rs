@@ -30,16 +30,15 @@ fn state_of(published_at: Option<i64>, withdrawn_at: Option<i64>) -> Option<Page
 
 /// The page of one agency and round; `None` when it was never published.
 pub async fn get(db: &Db, agency_id: &str, round_id: &str) -> Result<Option<PageState>> {
-    let row: Option<(Option<i64>, Option<i64>)> =
-        read!(db, |p| {
-            sqlx::query_as(
+    let row: Option<(Option<i64>, Option<i64>)> = read!(db, |p| {
+        sqlx::query_as(
         "SELECT published_at, withdrawn_at FROM public_pages WHERE agency_id = $1 AND round_id = $2"
     )
     .bind(agency_id)
     .bind(round_id)
     .fetch_optional(p)
     .await?
-        });
+    });
     Ok(row.and_then(|(p, w)| state_of(p, w)))
 }
 

@@ -13,6 +13,7 @@ pub mod framework_xlsx;
 pub mod i18n;
 pub mod import;
 pub mod loadgen;
+pub mod overview;
 pub mod pages;
 pub mod published;
 pub mod qr;
@@ -154,6 +155,8 @@ pub fn today() -> time::Date {
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The whole application as one router (tests call it without a socket).
+pub use routes::dashboard::infographic_of;
+
 pub fn app(state: AppState) -> Router {
     routes::router()
         // Extractors (forms, uploads) take up to the same limit as the whole

@@ -32,7 +32,7 @@ enum Command {
     /// List every figure in a text report that disagrees with the engine.
     CheckReport(check_report::CheckReportArgs),
     /// Write the agency's analysis report and improvement plan (PDF, DOCX or HTML).
-    Report(report::ReportArgs),
+    Report(Box<report::ReportArgs>),
     /// Validate a framework file and print a summary (or the whole model as JSON).
     Framework(framework_arg::FrameworkArgs),
     /// Run the web server (SQLite at data/itas.sqlite3 unless --database-url says otherwise).
@@ -61,7 +61,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Score(a) => score::run(a),
         Command::CheckReport(a) => check_report::run(a),
         Command::Framework(a) => framework_arg::run(a),
-        Command::Report(a) => report::run(a),
+        Command::Report(a) => report::run(*a),
         Command::Serve(a) => server::serve(a),
         Command::Migrate(a) => server::migrate(a),
         Command::Backup(a) => server::backup(a),

@@ -2,6 +2,10 @@
 //! indicator scores, as PDF, DOCX or HTML.
 //!
 //! `itas report --framework ita-2564 --indicators V1,…,V10 --agency "NAME" --format pdf -o FILE`
+//!
+//! `itas report --infographic ROUND [--province NAME | --parent CODE] -o FILE`:
+//! the one-page A4 infographic of a round in the database, the same PDF the
+//! dashboard offers.
 
 use itas_core::Score;
 use itas_core::analysis::plan_to_target;
@@ -25,8 +29,8 @@ pub struct ReportArgs {
     #[arg(long)]
     target: Option<String>,
     /// The agency's Thai name.
-    #[arg(long)]
-    agency: String,
+    #[arg(long, required_unless_present = "infographic")]
+    agency: Option<String>,
     /// The line under the name on the cover (district, province).
     #[arg(long, default_value = "")]
     location: String,
@@ -48,14 +52,36 @@ pub struct ReportArgs {
     /// DOCX font for every script slot.
     #[arg(long, default_value = "TH SarabunPSK")]
     font: String,
-    #[arg(long, value_enum)]
-    format: Format,
+    #[arg(long, value_enum, required_unless_present = "infographic")]
+    format: Option<Format>,
+    /// Instead of a report: the one-page infographic (PDF) of this round in
+    /// the database (its id or its name).
+    #[arg(long, value_name = "ROUND")]
+    infographic: Option<String>,
+    /// With --infographic: one province (its Thai name, e.g. ขอนแก่น).
+    #[arg(long, requires = "infographic", conflicts_with = "parent")]
+    province: Option<String>,
+    /// With --infographic: a parent agency (its code) and the agencies under it.
+    #[arg(long, requires = "infographic")]
+    parent: Option<String>,
+    #[command(flatten)]
+    db: super::server::DbArgs,
     /// Output file.
     #[arg(short, long)]
     output: std::path::PathBuf,
 }
 
 pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
+    if let Some(round) = &a.infographic {
+        let pdf =
+            super::server::infographic(&a.db, round, a.province.as_deref(), a.parent.as_deref())?;
+        std::fs::write(&a.output, &pdf)
+            .map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
+        eprintln!("wrote {} ({} bytes)", a.output.display(), pdf.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let agency = a.agency.clone().unwrap_or_default();
+    let format = a.format.ok_or("--format is required")?;
     let (fw, card, passed) = a.inputs.compute()?;
     let target = match a.target.as_deref() {
         Some(t) => t.parse::<Score>().map_err(|e| format!("--target: {e}"))?,
@@ -76,7 +102,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
             })?,
         None => itas_web::today(),
     };
-    let kind = AgencyKind::from_name_th(&a.agency).unwrap_or(AgencyKind::Other);
+    let kind = AgencyKind::from_name_th(&agency).unwrap_or(AgencyKind::Other);
     let fy = a
         .fiscal_year
         .map(FiscalYear)
@@ -85,10 +111,10 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         framework: &fw,
         card: &card,
         agency: Agency {
-            name: a.agency.trim().to_string(),
+            name: agency.trim().to_string(),
             location: a.location,
-            addressee: a.addressee.unwrap_or_else(|| kind.head_of_th(&a.agency)),
-            unit: a.unit.unwrap_or_else(|| kind.report_unit_th(&a.agency)),
+            addressee: a.addressee.unwrap_or_else(|| kind.head_of_th(&agency)),
+            unit: a.unit.unwrap_or_else(|| kind.report_unit_th(&agency)),
         },
         fiscal_year: fy,
         date,
@@ -98,7 +124,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         measures: vec![],
     };
     let doc = analysis_report(&input);
-    let bytes = match a.format {
+    let bytes = match format {
         Format::Pdf => {
             itas_reports::pdf::render(&doc, digits == Digits::Thai).map_err(|e| e.to_string())?
         }

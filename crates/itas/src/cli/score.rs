@@ -22,7 +22,7 @@ pub struct ScoreInputs {
     framework: String,
     /// Indicator scores in order, comma-separated; '-' for an indicator computed from --oit-pass.
     #[arg(long)]
-    indicators: String,
+    indicators: Option<String>,
     /// Checklist (OIT) items that passed, comma-separated; every other item failed.
     #[arg(long)]
     oit_pass: Option<String>,
@@ -39,7 +39,11 @@ impl ScoreInputs {
             .as_deref()
             .map(|s| parse_pass_list(&fw, s))
             .transpose()?;
-        let given = parse_indicators(&fw, &self.indicators, passed.is_some())?;
+        let indicators = self
+            .indicators
+            .as_deref()
+            .ok_or("--indicators is required (the indicator scores, comma-separated)")?;
+        let given = parse_indicators(&fw, indicators, passed.is_some())?;
         let inputs = Inputs {
             given,
             passed: passed.clone(),

@@ -64,6 +64,45 @@ pub struct ServeArgs {
     evidence_max_kb: usize,
 }
 
+/// The infographic of a round (by id or name) in the database, as a PDF.
+pub fn infographic(
+    db: &DbArgs,
+    round: &str,
+    province: Option<&str>,
+    parent_code: Option<&str>,
+) -> Result<Vec<u8>, String> {
+    runtime()?.block_on(async {
+        let db = open(&db.database_url).await?;
+        let rounds = itas_store::rounds::list(&db)
+            .await
+            .map_err(|e| format!("rounds: {e}"))?;
+        let found = rounds
+            .iter()
+            .find(|r| r.id == round)
+            .or_else(|| rounds.iter().find(|r| r.name == round))
+            .ok_or_else(|| {
+                let names: Vec<&str> = rounds.iter().map(|r| r.name.as_str()).collect();
+                format!("no round '{round}' (rounds: {})", names.join(", "))
+            })?
+            .clone();
+        let parent = match parent_code {
+            Some(code) => Some(
+                itas_store::agencies::by_code(&db, code)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no agency with code {code}"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let scope = itas_web::overview::Scope::of(province, parent.as_deref());
+        let state = itas_web::AppState::new(db, itas_web::Config::default());
+        itas_web::infographic_of(&state, &found, &scope)
+            .await
+            .map_err(|e| format!("{}: {}", e.code.code(), e.detail.unwrap_or_default()))
+    })
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -826,7 +826,7 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
         eprintln!("*** SKIPPED: axe-core not installed (npm ci --prefix crates/itas/tests/axe)");
         return;
     };
-    let b = Harness::start(false).await;
+    let mut b = Harness::start(false).await;
     let base = b.url("");
     crate::app::iit_without_codes(&b.db).await;
     let (round, agency, eit) = crate::app::demo_link(&b.db, "EIT").await;
@@ -838,6 +838,13 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
         .find(|r| r.name == "ITA 2564")
         .unwrap()
         .id;
+    let closed_2568 = itas_store::rounds::list(&b.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "ITA 2568")
+        .unwrap()
+        .id;
     let public = [
         "/".to_string(),
         "/login".into(),
@@ -846,6 +853,8 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
         "/results".into(),
         format!("/results/{closed}"),
         format!("/agencies/{agency}/results/{closed}"),
+        format!("/agencies/{agency}/results/{closed_2568}"),
+        format!("/results/{closed_2568}"),
         "/p/KK-HUANONG/ita/2564".into(),
     ];
     let admin = [
@@ -890,6 +899,11 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
                 b.b.go(&format!("{base}{page}")).await;
                 for v in b.b.axe_violations(&axe).await {
                     problems.push(format!("{what} {page}: {v}"));
+                }
+                // The dashboard's charts and map, as a reviewer looks at them.
+                if page.starts_with("/results/") {
+                    let name = format!("dashboard-{}px", width);
+                    b.b.screenshot(&name).await;
                 }
             }
             if who.is_some() {

@@ -4,6 +4,7 @@
 mod app;
 mod authz;
 mod browser;
+mod charts;
 mod cli_check_report;
 mod cli_report;
 mod cli_score;

@@ -6,6 +6,9 @@
 
 use crate::auth::{MaybeUser, UserLang};
 use crate::error::{AppError, ErrorCode};
+use crate::overview::{
+    Drawn, Scope, TrendPoint, draw, draw_trend, infographic, overview, province_figures,
+};
 use crate::pages::PageCtx;
 use crate::published::{GroupSummary, ResultRow, round_rows, summarise};
 use crate::{AppState, today};
@@ -28,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/results/{round}/results.csv", get(export_csv))
         .route("/results/{round}/results.xlsx", get(export_xlsx))
         .route("/results/{round}/open-data.json", get(open_data))
+        .route("/results/{round}/infographic.pdf", get(infographic_pdf))
 }
 
 /// Agencies per page of the table: a national round has about 8,300.
@@ -127,6 +131,12 @@ pub struct DashboardQuery {
     dir: String,
     #[serde(default)]
     page: Option<usize>,
+    /// One province of the round (its dashboard, from the map).
+    #[serde(default)]
+    province: Option<String>,
+    /// One parent agency (its id) and the agencies under it.
+    #[serde(default)]
+    parent: Option<String>,
 }
 
 /// How agencies are grouped.
@@ -285,6 +295,154 @@ struct DashboardPage {
     query: String,
     /// Participants of the round without a result here (not computed), as text.
     not_included: Option<String>,
+    drawn: Drawn,
+    /// The scope over the rounds it took part in: (chart, round heads, rows).
+    trend: Option<crate::overview::DrawnTrend>,
+    /// A province's or a parent agency's name when the page shows only it.
+    scope_name: Option<String>,
+    /// "&province=…" or "&parent=…" for links that keep the scope.
+    scope_query: String,
+    infographic_href: String,
+}
+
+/// The scope's name as a heading: "จังหวัดขอนแก่น", a parent agency's name.
+async fn scope_name(
+    state: &AppState,
+    ctx: &PageCtx,
+    scope: &Scope,
+) -> Result<Option<String>, AppError> {
+    Ok(match scope {
+        Scope::Nation => None,
+        Scope::Province(p) if p.starts_with("จังหวัด") || p.is_empty() => {
+            Some(p.clone())
+        }
+        Scope::Province(p) => Some(format!("{}{p}", ctx.pick("จังหวัด", "Province "))),
+        Scope::Parent(id) => Some(
+            itas_store::agencies::get(&state.db, id)
+                .await?
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.name_th,
+                        ctx.pick("และหน่วยงานในสังกัด", "and the agencies under it")
+                    )
+                })
+                .unwrap_or_else(|| id.clone()),
+        ),
+    })
+}
+
+/// The scope in every round this reader may see, up to this round's year,
+/// oldest first; rounds where the scope has no result are left out.
+async fn trend_points(
+    state: &AppState,
+    user: &MaybeUser,
+    round: &Round,
+    scope: &Scope,
+) -> Result<Vec<TrendPoint>, AppError> {
+    let mut rounds_seen: Vec<Round> = Vec::new();
+    for r in rounds::list(&state.db).await? {
+        if r.fiscal_year <= round.fiscal_year && visible(state, user, &r).await? {
+            rounds_seen.push(r);
+        }
+    }
+    rounds_seen.sort_by_key(|r| (r.fiscal_year, r.created_at));
+    let mut points = Vec::new();
+    for r in rounds_seen {
+        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
+        let table = round_rows(state, &r, &fw).await?;
+        let rows: Vec<&ResultRow> = table.iter().filter(|x| scope.keeps(x)).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        points.push(TrendPoint {
+            label: r.name.clone(),
+            round_id: r.id.clone(),
+            overview: overview(&fw, &rows),
+        });
+    }
+    Ok(points)
+}
+
+/// The one-page infographic of a round, a province or a parent agency (A4 PDF).
+async fn infographic_pdf(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    UserLang(lang): UserLang,
+    Path(round_id): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Response, AppError> {
+    let (round, _, _) = load(&state, &user, lang, &round_id).await?;
+    let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
+    let pdf = infographic_of(&state, &round, &scope).await?;
+    let name = match &scope {
+        Scope::Nation => format!("ita-{}-infographic.pdf", round.fiscal_year),
+        Scope::Province(_) => format!("ita-{}-infographic-province.pdf", round.fiscal_year),
+        Scope::Parent(_) => format!("ita-{}-infographic-parent.pdf", round.fiscal_year),
+    };
+    Ok(download("application/pdf", name, Body::from(pdf)))
+}
+
+/// The infographic's PDF, in Thai, from the same figures as the dashboard.
+pub async fn infographic_of(
+    state: &AppState,
+    round: &Round,
+    scope: &Scope,
+) -> Result<Vec<u8>, AppError> {
+    let ctx = PageCtx::anonymous(crate::i18n::Lang::Th);
+    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let table = round_rows(state, round, &fw).await?;
+    let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
+    if rows.is_empty() {
+        return Err(AppError::new(ErrorCode::NoResults));
+    }
+    let figures = overview(&fw, &rows);
+    let by = if *scope == Scope::Nation {
+        GroupBy::Province
+    } else {
+        GroupBy::Kind
+    };
+    let groups: Vec<(String, crate::published::GroupSummary)> = group_rows(&rows, by)
+        .into_iter()
+        .map(|(key, members)| {
+            let name = key
+                .parse::<AgencyKind>()
+                .map(|k| k.name_th().to_string())
+                .unwrap_or(key.clone());
+            (name, summarise(&fw, key, &members))
+        })
+        .collect();
+    let level_codes: Vec<String> = fw
+        .levels
+        .iter()
+        .map(|l| level_head(&ctx, &fw, &l.code))
+        .collect();
+    let map = (*scope == Scope::Nation)
+        .then(|| province_figures(&ctx, &round.id, &crate::overview::by_province(&fw, &rows)));
+    let name = scope_name(state, &ctx, scope)
+        .await?
+        .unwrap_or_else(|| "ทุกหน่วยงานที่มีผลในรอบนี้".to_string());
+    let footer = format!(
+        "ที่มา: ระบบ itas · {} · กรอบการประเมิน {} · ข้อมูล ณ วันที่ {}",
+        round.name,
+        fw.name_th,
+        itas_core::thai::format_date(today(), itas_core::thai::Digits::Thai)
+    );
+    let g = infographic(
+        &ctx,
+        &fw,
+        round.fiscal_year,
+        &name,
+        &level_codes,
+        &figures,
+        &groups,
+        map,
+        footer,
+    );
+    tokio::task::spawn_blocking(move || itas_reports::infographic::render(&g))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))
 }
 
 fn line(ctx: &PageCtx, name: String, s: &GroupSummary, target_percent: u32) -> SummaryLine {
@@ -304,9 +462,9 @@ fn line(ctx: &PageCtx, name: String, s: &GroupSummary, target_percent: u32) -> S
 
 /// Groups rows by the chosen dimension; the group's display name is resolved
 /// afterwards (a parent agency by name, a kind by its Thai name).
-fn group_rows(rows: &[ResultRow], by: GroupBy) -> BTreeMap<String, Vec<&ResultRow>> {
+fn group_rows<'a>(rows: &[&'a ResultRow], by: GroupBy) -> BTreeMap<String, Vec<&'a ResultRow>> {
     let mut groups: BTreeMap<String, Vec<&ResultRow>> = BTreeMap::new();
-    for r in rows {
+    for r in rows.iter().copied() {
         let key = match by {
             GroupBy::Kind => r.kind.clone(),
             GroupBy::Province => r.province.clone(),
@@ -325,14 +483,15 @@ async fn dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
     let (round, fw, table) = load(&state, &user, lang, &round_id).await?;
-    let mut rows: Vec<&ResultRow> = table.iter().collect();
+    let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
+    let mut rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
     let ctx = ctx_of(&user, lang);
     let by = GroupBy::parse(&q.by);
     let target = fw.national_target_percent;
     let all: Vec<&ResultRow> = rows.clone();
     let participants = rounds::participant_count(&state.db, &round.id).await?;
-    let missing = (participants - all.len() as i64).max(0);
-    let not_included = (missing > 0).then(|| {
+    let missing = (participants - table.len() as i64).max(0);
+    let not_included = (missing > 0 && scope == Scope::Nation).then(|| {
         format!(
             "{} {} {} {}",
             ctx.pick("ผู้เข้าร่วมรอบนี้", "Of the round's"),
@@ -348,7 +507,12 @@ async fn dashboard(
         .into_iter()
         .map(|(t, n)| (t, ctx.num(&n.to_string())))
         .collect();
-    let comparison = match crate::published::previous_round(&state, &round).await? {
+    let previous = if scope == Scope::Nation {
+        crate::published::previous_round(&state, &round).await?
+    } else {
+        None
+    };
+    let comparison = match previous {
         Some(before) => {
             let before_fw = crate::routes::survey::round_framework(&state, &before.id).await?;
             // Kept like the tables it is made from: not redone on every view.
@@ -380,11 +544,12 @@ async fn dashboard(
         target,
     );
     let mut groups = Vec::new();
+    let mut group_summaries: Vec<(String, crate::published::GroupSummary)> = Vec::new();
     let names: std::collections::HashMap<&str, &str> = table
         .iter()
         .map(|r| (r.agency_id.as_str(), r.name_th.as_str()))
         .collect();
-    for (key, members) in group_rows(&table, by) {
+    for (key, members) in group_rows(&all, by) {
         let name = match by {
             GroupBy::Kind => key
                 .parse::<AgencyKind>()
@@ -405,8 +570,28 @@ async fn dashboard(
             },
         };
         let s = summarise(&fw, key, &members);
-        groups.push(line(&ctx, name, &s, target));
+        groups.push(line(&ctx, name.clone(), &s, target));
+        group_summaries.push((name, s));
     }
+    let level_codes: Vec<String> = fw
+        .levels
+        .iter()
+        .map(|l| level_head(&ctx, &fw, &l.code))
+        .collect();
+    let figures = overview(&fw, &all);
+    let map_figures = (scope == Scope::Nation)
+        .then(|| province_figures(&ctx, &round.id, &crate::overview::by_province(&fw, &all)));
+    let drawn = draw(
+        &ctx,
+        &fw,
+        &level_codes,
+        &figures,
+        &group_summaries,
+        map_figures.as_deref(),
+    );
+    let points = trend_points(&state, &user, &round, &scope).await?;
+    let trend = (points.len() > 1).then(|| draw_trend(&ctx, &points));
+    let scope_name = scope_name(&state, &ctx, &scope).await?;
 
     let desc = q.dir != "asc";
     match q.sort.as_str() {
@@ -443,15 +628,23 @@ async fn dashboard(
         })
         .collect();
     let dir = if desc { "desc" } else { "asc" }.to_string();
-    let query = format!("by={}&sort={sort}&dir={dir}", by.code());
+    let scope_query = match scope.query() {
+        q if q.is_empty() => String::new(),
+        q => format!("&{q}"),
+    };
+    let query = format!("by={}&sort={sort}&dir={dir}{scope_query}", by.code());
     Ok(Html(
         DashboardPage {
             not_included,
-            level_codes: fw
-                .levels
-                .iter()
-                .map(|l| level_head(&ctx, &fw, &l.code))
-                .collect(),
+            drawn,
+            trend,
+            scope_name,
+            infographic_href: match scope.query() {
+                q if q.is_empty() => format!("/results/{}/infographic.pdf", round.id),
+                q => format!("/results/{}/infographic.pdf?{q}", round.id),
+            },
+            scope_query,
+            level_codes,
             held_back,
             comparison,
             target: ctx.num(&target.to_string()),

@@ -4,7 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod agency;
 mod api;
 mod assessor;
-mod dashboard;
+pub(crate) mod dashboard;
 pub(crate) mod oit;
 mod plan;
 mod public;

@@ -271,6 +271,9 @@ struct ResultsPage {
     may_download: bool,
     /// OIT items to pass to reach the pass mark: (item, text, gain).
     oit_steps: Vec<(String, String, String, bool)>,
+    /// The agency over the rounds it took part in, when more than one has
+    /// results this reader may see: (chart, round heads, rows).
+    trend: Option<crate::overview::DrawnTrend>,
     oit_plan_text: Option<String>,
     /// This round's plan, for insiders.
     plan: Option<super::plan::PlanSummary>,
@@ -365,7 +368,9 @@ async fn results_page(
             )
         }
     });
+    let trend = agency_trend(&state, &user, &ctx, &l).await?;
     let page = ResultsPage {
+        trend,
         oit_steps,
         oit_plan_text,
         plan,
@@ -563,4 +568,32 @@ pub fn outlook_lines(
         ));
     }
     out
+}
+
+/// The agency's results in every round it took part in that this reader may
+/// see (published, or the agency's own insiders), up to this round, oldest first.
+async fn agency_trend(
+    state: &AppState,
+    user: &MaybeUser,
+    ctx: &PageCtx,
+    l: &Loaded,
+) -> Result<Option<crate::overview::DrawnTrend>, AppError> {
+    let insider = match &user.0 {
+        Some(u) => may_see_agency(state, u, &l.agency.id).await?,
+        None => false,
+    };
+    let mut points = Vec::new();
+    for r in itas_store::rounds::rounds_of_agency(&state.db, &l.agency.id).await? {
+        if r.fiscal_year > l.round.fiscal_year
+            || !(insider || round_is_published(state, &r.id).await?)
+        {
+            continue;
+        }
+        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
+        if let Some(card) = agency_card(state, &r, &fw, &l.agency.id).await? {
+            points.push((r.name.clone(), card));
+        }
+    }
+    points.reverse();
+    Ok((points.len() > 1).then(|| crate::overview::draw_agency_trend(ctx, &points)))
 }

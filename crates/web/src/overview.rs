@@ -1,0 +1,553 @@
+//! What a dashboard draws and an infographic prints, for a whole round or one
+//! province or parent agency in it: the share at the pass mark against the
+//! national target, the levels, the average per tool and per indicator, each
+//! province for the map, and the same figures over the rounds taken part in.
+//! Every figure is a mean or a count of the engine's published scores, kept
+//! exact and rounded half up once.
+
+use crate::pages::PageCtx;
+use crate::published::{GroupSummary, ResultRow, summarise};
+use itas_core::framework::Framework;
+use itas_core::{Exact, Score};
+use itas_reports::charts::ProvinceFigure;
+use itas_reports::document::Bar;
+use std::collections::BTreeMap;
+
+/// Which agencies of a round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Nation,
+    Province(String),
+    /// A parent agency (its id) and the agencies under it.
+    Parent(String),
+}
+
+impl Scope {
+    pub fn of(province: Option<&str>, parent: Option<&str>) -> Scope {
+        match (
+            province.filter(|p| !p.is_empty()),
+            parent.filter(|p| !p.is_empty()),
+        ) {
+            (Some(p), _) => Scope::Province(p.to_string()),
+            (None, Some(p)) => Scope::Parent(p.to_string()),
+            _ => Scope::Nation,
+        }
+    }
+
+    pub fn keeps(&self, r: &ResultRow) -> bool {
+        match self {
+            Scope::Nation => true,
+            Scope::Province(p) => r.province == *p,
+            Scope::Parent(id) => r.parent_id.as_deref() == Some(id) || r.agency_id == *id,
+        }
+    }
+
+    /// The query string that selects it (URL-encoded), empty for the nation.
+    pub fn query(&self) -> String {
+        let enc = |s: &str| url_encode(s);
+        match self {
+            Scope::Nation => String::new(),
+            Scope::Province(p) => format!("province={}", enc(p)),
+            Scope::Parent(id) => format!("parent={}", enc(id)),
+        }
+    }
+}
+
+/// Percent-encoding for a query value (Thai province names are UTF-8).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The mean of published scores, rounded half up once.
+pub fn mean(scores: impl Iterator<Item = Score>) -> Option<Score> {
+    let (mut sum, mut n) = (0i128, 0i128);
+    for s in scores {
+        sum += i128::from(s.hundredths());
+        n += 1;
+    }
+    (n > 0).then(|| Score::round_half_up(Exact::new(sum, 100 * n)))
+}
+
+/// The figures of a scope.
+#[derive(Clone, Debug)]
+pub struct Overview {
+    pub summary: GroupSummary,
+    /// (tool code, Thai name, mean), in framework order.
+    pub tools: Vec<(String, String, Score)>,
+    /// (indicator number, Thai name, mean), in framework order.
+    pub indicators: Vec<(u32, String, Score)>,
+}
+
+pub fn overview(fw: &Framework, rows: &[&ResultRow]) -> Overview {
+    let tools = fw
+        .tools
+        .iter()
+        .filter_map(|t| {
+            mean(
+                rows.iter()
+                    .filter_map(|r| r.card.tools.get(&t.code).copied()),
+            )
+            .map(|m| (t.code.clone(), t.name_th.clone(), m))
+        })
+        .collect();
+    let indicators = fw
+        .indicators
+        .iter()
+        .filter_map(|i| {
+            mean(
+                rows.iter()
+                    .filter_map(|r| r.card.indicators.get(&i.number).copied()),
+            )
+            .map(|m| (i.number, i.name_th.clone(), m))
+        })
+        .collect();
+    Overview {
+        summary: summarise(fw, String::new(), rows),
+        tools,
+        indicators,
+    }
+}
+
+/// Each province's summary, for the map.
+pub fn by_province(fw: &Framework, rows: &[&ResultRow]) -> BTreeMap<String, GroupSummary> {
+    let mut groups: BTreeMap<String, Vec<&ResultRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(r.province.clone()).or_default().push(r);
+    }
+    groups
+        .into_iter()
+        .map(|(p, members)| {
+            let s = summarise(fw, p.clone(), &members);
+            (p, s)
+        })
+        .collect()
+}
+
+/// An indicator's number, Thai name and mean.
+pub type IndicatorMean = (u32, String, Score);
+
+/// A trend drawn: the chart, the round heads and the table's rows.
+pub struct DrawnTrend {
+    pub svg: String,
+    pub heads: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+/// The best and the weakest indicators by mean: (number, name, mean), up to `n` each.
+pub fn best_and_weakest(o: &Overview, n: usize) -> (Vec<IndicatorMean>, Vec<IndicatorMean>) {
+    let mut sorted = o.indicators.clone();
+    sorted.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let best: Vec<_> = sorted.iter().take(n).cloned().collect();
+    let weakest: Vec<_> = sorted.iter().rev().take(n).cloned().collect();
+    (best, weakest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mean_is_exact_and_rounded_once() {
+        let s = |h: i64| Score::from_hundredths(h);
+        // (84.99 + 85.00 + 85.00) / 3 = 84.99666… → 85.00
+        assert_eq!(
+            mean([s(8_499), s(8_500), s(8_500)].into_iter()),
+            Some(s(8_500))
+        );
+        assert_eq!(mean(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn scopes_select_by_query_value() {
+        assert_eq!(
+            Scope::of(Some("ขอนแก่น"), None),
+            Scope::Province("ขอนแก่น".into())
+        );
+        assert_eq!(Scope::of(Some(""), Some("P1")), Scope::Parent("P1".into()));
+        assert_eq!(Scope::of(None, None), Scope::Nation);
+        assert_eq!(
+            Scope::Province("ตาก".into()).query(),
+            "province=%E0%B8%95%E0%B8%B2%E0%B8%81"
+        );
+    }
+}
+
+/// The page's charts, as SVG.
+pub struct Drawn {
+    pub gauge: String,
+    pub levels: String,
+    pub tools: String,
+    pub groups: String,
+    pub map: Option<String>,
+}
+
+/// The words of the map legend.
+pub fn map_legend(ctx: &PageCtx, target_percent: u32) -> Vec<String> {
+    let t = i64::from(target_percent);
+    let step = |k: i64| ctx.num(&(t * k / 4).to_string());
+    vec![
+        format!("{} {}%", ctx.pick("ต่ำกว่า", "below"), step(1)),
+        format!("{}–{}%", step(1), step(2)),
+        format!("{}–{}%", step(2), step(3)),
+        format!("{}–{}%", step(3), step(4)),
+        format!(
+            "{}% {}",
+            step(4),
+            ctx.pick("ขึ้นไป (ถึงเป้าหมาย)", "or more (the target)")
+        ),
+        format!(
+            "{} {} {}",
+            ctx.pick("น้อยกว่า", "fewer than"),
+            ctx.num(&itas_reports::charts::MAP_MIN_AGENCIES.to_string()),
+            ctx.pick("หน่วยงาน (ไม่แสดงร้อยละ)", "agencies (no share shown)")
+        ),
+        ctx.pick("ไม่มีหน่วยงานในรอบนี้", "no agency in this round")
+            .to_string(),
+    ]
+}
+
+/// Provinces as map figures, each linking to its own dashboard.
+pub fn province_figures(
+    ctx: &PageCtx,
+    round_id: &str,
+    provinces: &BTreeMap<String, GroupSummary>,
+) -> Vec<ProvinceFigure> {
+    provinces
+        .iter()
+        .map(|(p, s)| ProvinceFigure {
+            province: p.clone(),
+            agencies: s.agencies,
+            share_hundredths: s.share_at_pass.hundredths(),
+            share_text: ctx.num(&s.share_at_pass.to_string()),
+            href: format!("/results/{round_id}?province={}", url_encode(p)),
+        })
+        .collect()
+}
+
+fn bar(ctx: &PageCtx, label: String, value: Score, pass: Score) -> Bar {
+    Bar {
+        label,
+        text: ctx.num(&value.to_string()),
+        value,
+        below: value < pass,
+    }
+}
+
+/// Draws the overview, the groups (sorted by average, best first) and, for
+/// a whole round, the map.
+pub fn draw(
+    ctx: &PageCtx,
+    fw: &Framework,
+    level_heads: &[String],
+    o: &Overview,
+    groups: &[(String, GroupSummary)],
+    map: Option<&[ProvinceFigure]>,
+) -> Drawn {
+    let target = fw.national_target_percent;
+    let gauge = itas_reports::charts::target_gauge_svg(
+        o.summary.share_at_pass.hundredths(),
+        &ctx.num(&o.summary.share_at_pass.to_string()),
+        target,
+        &format!(
+            "{} {}%",
+            ctx.pick("เป้าหมาย", "target"),
+            ctx.num(&target.to_string())
+        ),
+        &format!(
+            "{} {}",
+            ctx.pick("ร้อยละของหน่วยงานที่ได้", "Share of agencies at"),
+            ctx.num(&format!(
+                "{} {}",
+                fw.pass_mark.to_string().trim_end_matches(".00"),
+                ctx.pick("คะแนนขึ้นไป", "or more")
+            ))
+        ),
+    );
+    let columns: Vec<(String, usize, String)> = o
+        .summary
+        .levels
+        .iter()
+        .zip(level_heads)
+        .map(|((_, n), head)| (head.clone(), *n, ctx.num(&n.to_string())))
+        .collect();
+    let levels = itas_reports::charts::distribution_svg(
+        &columns,
+        ctx.pick("จำนวนหน่วยงานตามผลการประเมิน", "Agencies by result"),
+    );
+    let tool_bars: Vec<Bar> = o
+        .tools
+        .iter()
+        .map(|(code, _, m)| bar(ctx, code.clone(), *m, fw.pass_mark))
+        .collect();
+    let tools = itas_reports::html::bars_svg_named(
+        &tool_bars,
+        fw.pass_mark.hundredths(),
+        ctx.pick("คะแนนเฉลี่ยรายเครื่องมือ", "Average per tool"),
+    );
+    let mut sorted: Vec<&(String, GroupSummary)> = groups.iter().collect();
+    sorted.sort_by(|a, b| b.1.average.cmp(&a.1.average).then(a.0.cmp(&b.0)));
+    let group_bars: Vec<Bar> = sorted
+        .iter()
+        .map(|(name, s)| bar(ctx, name.clone(), s.average, fw.pass_mark))
+        .collect();
+    let groups = itas_reports::html::bars_svg_named(
+        &group_bars,
+        fw.pass_mark.hundredths(),
+        ctx.pick("คะแนนเฉลี่ยรายกลุ่ม", "Average per group"),
+    );
+    let map = map.map(|figures| {
+        let legend = map_legend(ctx, target);
+        let [a, b, c, d, e, few, none]: [String; 7] = legend
+            .try_into()
+            .unwrap_or_else(|_| std::array::from_fn(|_| String::new()));
+        itas_reports::charts::province_map_svg(
+            figures,
+            target,
+            &itas_reports::charts::MapWords {
+                title: ctx.pick(
+                    "แผนที่ร้อยละของหน่วยงานที่ได้ ๘๕ คะแนนขึ้นไปรายจังหวัด",
+                    "Map: share of agencies at 85 or more by province",
+                ),
+                classes: [a, b, c, d, e],
+                too_few: few,
+                none,
+            },
+        )
+    });
+    Drawn {
+        gauge,
+        levels,
+        tools,
+        groups,
+        map,
+    }
+}
+
+/// One round of a trend: its name and the scope's figures in it.
+pub struct TrendPoint {
+    pub round_id: String,
+    pub label: String,
+    pub overview: Overview,
+}
+
+/// The trend as a chart and a table: (svg, header, rows).
+pub fn draw_trend(ctx: &PageCtx, points: &[TrendPoint]) -> DrawnTrend {
+    let mut tools: Vec<String> = Vec::new();
+    for p in points {
+        for (code, _, _) in &p.overview.tools {
+            if !tools.contains(code) {
+                tools.push(code.clone());
+            }
+        }
+    }
+    let fmt = |s: Score| (s.hundredths(), ctx.num(&s.to_string()));
+    let mut series: Vec<itas_reports::charts::Series> = vec![
+        (
+            ctx.pick("คะแนนเฉลี่ยภาพรวม", "Average overall").to_string(),
+            points
+                .iter()
+                .map(|p| Some(fmt(p.overview.summary.average)))
+                .collect(),
+        ),
+        (
+            ctx.pick("ร้อยละที่ได้ ๘๕ ขึ้นไป", "% at 85 or more").to_string(),
+            points
+                .iter()
+                .map(|p| Some(fmt(p.overview.summary.share_at_pass)))
+                .collect(),
+        ),
+    ];
+    for t in &tools {
+        series.push((
+            format!("{t} {}", ctx.pick("เฉลี่ย", "average")),
+            points
+                .iter()
+                .map(|p| {
+                    p.overview
+                        .tools
+                        .iter()
+                        .find(|x| &x.0 == t)
+                        .map(|x| fmt(x.2))
+                })
+                .collect(),
+        ));
+    }
+    let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
+    let svg =
+        itas_reports::charts::trend_svg(&labels, &series, ctx.pick("แนวโน้มรายปี", "Trend by year"));
+    let header = labels.clone();
+    let rows = series
+        .into_iter()
+        .map(|(name, values)| {
+            (
+                name,
+                values
+                    .into_iter()
+                    .map(|v| v.map(|(_, t)| t).unwrap_or_else(|| "–".into()))
+                    .collect(),
+            )
+        })
+        .collect();
+    DrawnTrend {
+        svg,
+        heads: header,
+        rows,
+    }
+}
+
+/// The one-page infographic of a scope (Thai).
+#[allow(clippy::too_many_arguments)]
+pub fn infographic(
+    ctx: &PageCtx,
+    fw: &Framework,
+    fiscal_year: i64,
+    scope_name: &str,
+    level_heads: &[String],
+    o: &Overview,
+    groups: &[(String, GroupSummary)],
+    map: Option<Vec<ProvinceFigure>>,
+    footer: String,
+) -> itas_reports::infographic::Infographic {
+    let line = |label: String, s: Score| (label, s.hundredths(), ctx.num(&s.to_string()));
+    let (best, weakest) = best_and_weakest(o, 3);
+    let ind = |v: Vec<IndicatorMean>| {
+        v.into_iter()
+            .map(|(n, name, m)| line(format!("{}. {name}", ctx.num(&n.to_string())), m))
+            .collect()
+    };
+    let mut sorted: Vec<&(String, GroupSummary)> = groups.iter().collect();
+    sorted.sort_by(|a, b| b.1.average.cmp(&a.1.average).then(a.0.cmp(&b.0)));
+    let target = fw.national_target_percent;
+    itas_reports::infographic::Infographic {
+        title: format!(
+            "{} {}",
+            ctx.pick(
+                "ผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ.",
+                "ITA results, fiscal year"
+            ),
+            ctx.num(&fiscal_year.to_string())
+        ),
+        scope: scope_name.to_string(),
+        headline: vec![
+            (
+                ctx.pick("หน่วยงานที่มีผลการประเมิน", "agencies with results")
+                    .to_string(),
+                ctx.num(&o.summary.agencies.to_string()),
+            ),
+            (
+                ctx.pick("คะแนนเฉลี่ยภาพรวม", "average overall").to_string(),
+                ctx.num(&o.summary.average.to_string()),
+            ),
+            (
+                ctx.pick("ร้อยละที่ได้ ๘๕ คะแนนขึ้นไป", "% at 85 or more")
+                    .to_string(),
+                format!("{}%", ctx.num(&o.summary.share_at_pass.to_string())),
+            ),
+        ],
+        share_hundredths: o.summary.share_at_pass.hundredths(),
+        share_text: ctx.num(&o.summary.share_at_pass.to_string()),
+        target_percent: target,
+        target_text: format!(
+            "{} {} {}",
+            ctx.pick("เป้าหมายระดับชาติ: ร้อยละ", "National target:"),
+            ctx.num(&target.to_string()),
+            ctx.pick("ของหน่วยงานได้ ๘๕ คะแนนขึ้นไป", "% of agencies at 85 or more")
+        ),
+        map_legend: map_legend(ctx, target).into_iter().take(6).collect(),
+        map,
+        groups: sorted
+            .iter()
+            .take(14)
+            .map(|(name, s)| line(name.clone(), s.average))
+            .collect(),
+        groups_title: ctx
+            .pick("คะแนนเฉลี่ยตามประเภทหน่วยงาน", "Average by agency kind")
+            .to_string(),
+        levels: o
+            .summary
+            .levels
+            .iter()
+            .zip(level_heads)
+            .map(|((_, n), head)| (head.clone(), ctx.num(&n.to_string())))
+            .collect(),
+        // The code alone: the tools' full names wrap on a third of a page.
+        tools: o
+            .tools
+            .iter()
+            .map(|(code, _, m)| line(code.clone(), *m))
+            .collect(),
+        best: ind(best),
+        weakest: ind(weakest),
+        headings: [
+            ctx.pick("จำนวนหน่วยงานตามผลการประเมิน", "Agencies by result")
+                .to_string(),
+            ctx.pick("คะแนนเฉลี่ยรายเครื่องมือ", "Average per tool")
+                .to_string(),
+            ctx.pick("ตัวชี้วัดที่คะแนนเฉลี่ยสูงสุด", "Best indicators")
+                .to_string(),
+            ctx.pick("ตัวชี้วัดที่คะแนนเฉลี่ยต่ำสุด", "Weakest indicators")
+                .to_string(),
+            ctx.pick(
+                "ร้อยละของหน่วยงานที่ได้ ๘๕ คะแนนขึ้นไป รายจังหวัด",
+                "Share at 85 or more, by province",
+            )
+            .to_string(),
+        ],
+        footer,
+    }
+}
+
+/// One agency over the rounds it took part in: its overall and each tool,
+/// side by side (the share at 85 means nothing for one agency).
+pub fn draw_agency_trend(ctx: &PageCtx, points: &[(String, itas_core::Scorecard)]) -> DrawnTrend {
+    let mut tools: Vec<String> = Vec::new();
+    for (_, c) in points {
+        for t in c.tools.keys() {
+            if !tools.contains(t) {
+                tools.push(t.clone());
+            }
+        }
+    }
+    let fmt = |s: Score| (s.hundredths(), ctx.num(&s.to_string()));
+    let mut series: Vec<itas_reports::charts::Series> = vec![(
+        ctx.pick("คะแนนภาพรวม", "Overall").to_string(),
+        points.iter().map(|(_, c)| Some(fmt(c.overall))).collect(),
+    )];
+    for t in &tools {
+        series.push((
+            t.clone(),
+            points
+                .iter()
+                .map(|(_, c)| c.tools.get(t).map(|s| fmt(*s)))
+                .collect(),
+        ));
+    }
+    let labels: Vec<String> = points.iter().map(|(l, _)| l.clone()).collect();
+    let svg =
+        itas_reports::charts::trend_svg(&labels, &series, ctx.pick("คะแนนรายปี", "Scores by year"));
+    let rows = series
+        .into_iter()
+        .map(|(name, values)| {
+            (
+                name,
+                values
+                    .into_iter()
+                    .map(|v| v.map(|(_, t)| t).unwrap_or_else(|| "–".into()))
+                    .collect(),
+            )
+        })
+        .collect();
+    DrawnTrend {
+        svg,
+        heads: labels,
+        rows,
+    }
+}
