@@ -7,6 +7,7 @@
 //! lock upgrade; reads use a separate pool and see WAL snapshots.
 
 pub mod agencies;
+pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
 pub mod drafts;

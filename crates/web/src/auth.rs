@@ -128,10 +128,15 @@ pub struct SignInRedirect {
     api: bool,
     next: String,
     lang: Lang,
+    /// A bearer token that was refused, and why (answered as JSON).
+    refused: Option<AppError>,
 }
 
 impl IntoResponse for SignInRedirect {
     fn into_response(self) -> Response {
+        if let Some(e) = self.refused {
+            return e.into_response();
+        }
         if self.api {
             return AppError::new(ErrorCode::NotSignedIn)
                 .in_lang(self.lang)
@@ -154,8 +159,78 @@ pub fn sign_in_redirect(next: &str, lang: Lang) -> Response {
         api: false,
         next: next.to_string(),
         lang,
+        refused: None,
     }
     .into_response()
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The scope of the request's bearer token, if it carries a usable one.
+pub async fn bearer_scope(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Option<itas_store::api_tokens::Scope> {
+    let token = bearer_token(headers)?;
+    let t = itas_store::api_tokens::by_hash(&state.db, &token_hash(&token))
+        .await
+        .ok()
+        .flatten()?;
+    t.usable(itas_store::now_ms()).then_some(t.scope)
+}
+
+/// API calls per token per minute (per server).
+pub const TOKEN_CALLS_PER_MINUTE: u32 = 600;
+
+/// The user behind a bearer token: refused when unknown, expired, revoked,
+/// too frequent, or a read-only token asked to change something. Every
+/// accepted use is audited.
+async fn token_user(
+    parts: &Parts,
+    state: &AppState,
+    token: &str,
+    lang: Lang,
+) -> Result<User, AppError> {
+    let now = itas_store::now_ms();
+    let refused = |code: ErrorCode| AppError::new(code).in_lang(lang).as_json();
+    let t = itas_store::api_tokens::by_hash(&state.db, &token_hash(token))
+        .await
+        .map_err(|e| AppError::from(e).as_json())?
+        .filter(|t| t.usable(now))
+        .ok_or_else(|| refused(ErrorCode::BadToken))?;
+    if !state.token_limiter.allow(&t.id, now) {
+        return Err(refused(ErrorCode::ApiSlowDown));
+    }
+    let reads = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if t.scope == itas_store::api_tokens::Scope::Read && !reads {
+        return Err(
+            refused(ErrorCode::Forbidden).detail("a read-only token cannot change anything")
+        );
+    }
+    let user = itas_store::users::get(&state.db, &t.user_id)
+        .await
+        .map_err(|e| AppError::from(e).as_json())?
+        .filter(|u| u.active)
+        .ok_or_else(|| refused(ErrorCode::BadToken))?;
+    let request = format!("{} {}", parts.method, parts.uri.path());
+    itas_store::api_tokens::record_use(&state.db, &t, &request, now)
+        .await
+        .map_err(|e| AppError::from(e).as_json())?;
+    Ok(user)
 }
 
 async fn session_user(parts: &Parts, state: &AppState) -> Option<User> {
@@ -174,7 +249,21 @@ impl FromRequestParts<AppState> for CurrentUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(&parts.headers);
-        let user = session_user(parts, state).await;
+        let api = parts.uri.path().starts_with("/api/");
+        let user = match bearer_token(&parts.headers).filter(|_| api) {
+            Some(token) => match token_user(parts, state, &token, lang).await {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    return Err(SignInRedirect {
+                        api,
+                        next: String::new(),
+                        lang,
+                        refused: Some(e),
+                    });
+                }
+            },
+            None => session_user(parts, state).await,
+        };
         match user.and_then(|u| u.role().map(|r| (u, r))) {
             Some((user, role)) => {
                 let storage_alert = match role {
@@ -189,13 +278,14 @@ impl FromRequestParts<AppState> for CurrentUser {
                 })
             }
             None => Err(SignInRedirect {
-                api: parts.uri.path().starts_with("/api/"),
+                api,
                 next: parts
                     .uri
                     .path_and_query()
                     .map_or("/", |p| p.as_str())
                     .to_string(),
                 lang,
+                refused: None,
             }),
         }
     }

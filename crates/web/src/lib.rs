@@ -117,6 +117,8 @@ pub struct AppState {
     pub link_limiter: std::sync::Arc<rate::WindowLimiter>,
     /// Page saves (drafts) per link, limited like submissions.
     pub page_limiter: std::sync::Arc<rate::WindowLimiter>,
+    /// API calls per token.
+    pub token_limiter: std::sync::Arc<rate::WindowLimiter>,
     pub caches: std::sync::Arc<cache::Caches>,
     /// Whether the database takes writes now (see `itas_store::health`).
     pub health: std::sync::Arc<itas_store::health::StorageHealth>,
@@ -135,6 +137,10 @@ impl AppState {
             )),
             page_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
                 config.page_rate_per_minute,
+                60_000,
+            )),
+            token_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                auth::TOKEN_CALLS_PER_MINUTE,
                 60_000,
             )),
             caches: std::sync::Arc::new(cache::Caches::default()),

@@ -82,14 +82,18 @@ impl PageCtx {
                 ("/admin/users", self.t("users")),
                 ("/admin/audit", self.t("audit_log")),
                 ("/results", self.t("results")),
+                ("/account/tokens", self.pick("API", "API")),
             ],
             Some(Role::Assessor) => vec![
                 ("/assessor", self.t("assigned_agencies")),
                 ("/results", self.t("results")),
+                ("/account/tokens", self.pick("API", "API")),
             ],
-            Some(Role::AgencyAdmin) => {
-                vec![("/agency", self.t("home")), ("/results", self.t("results"))]
-            }
+            Some(Role::AgencyAdmin) => vec![
+                ("/agency", self.t("home")),
+                ("/results", self.t("results")),
+                ("/account/tokens", self.pick("API", "API")),
+            ],
             None => vec![("/results", self.t("results"))],
         }
     }

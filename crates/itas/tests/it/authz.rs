@@ -74,7 +74,15 @@ async fn send(c: &mut Client<'_>, case: &Case) -> Reply {
             c.post_form(&case.path, &fields).await
         }
         Body::File => c.post_file(&case.path, "file", "empty.csv", b"").await,
-        Body::Json(v) => c.post_json(&case.path, v).await,
+        Body::Json(v) => {
+            c.request(
+                case.method.clone(),
+                &case.path,
+                Some("application/json"),
+                serde_json::to_vec(v).unwrap(),
+            )
+            .await
+        }
     }
 }
 
@@ -302,6 +310,41 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             format!("/api/v1/rounds/{closed}/agencies/{city}/scores"),
             CENTRAL,
         ),
+        get(format!("/results/{closed}/infographic.pdf"), EVERYONE),
+        get(s("/p/KK-HUANONG/ita/2564"), EVERYONE),
+        post(
+            format!("/agencies/{huanong}/plan/{closed}/public-page"),
+            vec![("action", s("nope"))],
+            &[Who::Agency],
+        ),
+        get(s("/account/tokens"), SIGNED_IN),
+        post(s("/account/tokens"), vec![("name", s(""))], SIGNED_IN),
+        get(s("/api/v1/tokens"), SIGNED_IN),
+        Case {
+            method: Method::POST,
+            path: s("/api/v1/tokens"),
+            body: Body::Json(serde_json::json!({"name": ""})),
+            allowed: SIGNED_IN,
+        },
+        Case {
+            method: Method::DELETE,
+            path: s("/api/v1/tokens/nope"),
+            body: Body::None,
+            allowed: SIGNED_IN,
+        },
+        get(format!("/api/v1/rounds/{current}/oit"), &[Who::Agency]),
+        Case {
+            method: Method::PUT,
+            path: format!("/api/v1/rounds/{current}/oit/items/O1"),
+            body: Body::Json(serde_json::json!({"urls": ["ftp://x"]})),
+            allowed: &[Who::Agency],
+        },
+        Case {
+            method: Method::POST,
+            path: format!("/api/v1/rounds/{current}/oit/check"),
+            body: Body::Json(serde_json::json!({})),
+            allowed: &[Who::Agency],
+        },
     ]
 }
 

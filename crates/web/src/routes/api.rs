@@ -63,6 +63,48 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/tokens",
+        "The caller's API tokens (never the tokens themselves)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/tokens",
+        "Create a token for the caller: {\"name\", \"scope\": \"read\"|\"write\", \"days\": 1–365}; the answer holds the token, shown this once",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/tokens/{id}",
+        "Revoke one of the caller's tokens",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/rounds/{round}/oit",
+        "The agency admin's OIT checklist: each item's requirement, URLs, explanation, whether it may be edited now, the automatic check of each URL (traffic light and findings) and the final decision",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/rounds/{round}/oit/items/{item}",
+        "Set one item's URLs (at most 5, http or https) and explanation, as a draft until submitted",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/rounds/{round}/oit/submit",
+        "Submit the agency's OIT evidence to the assessors (no changes after) and check every URL",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/rounds/{round}/oit/check",
+        "Check every URL now, in the background (202); the lights appear on GET …/oit",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/rounds/{round}/quality",
         "Data-quality flags of a round's IIT/EIT answers, from aggregates only (central office): {\"agencies\":[{\"agency_id\",\"code\",\"flags\":[{\"kind\",\"tool\",\"detail\"}]}]}",
         true,
@@ -87,7 +129,24 @@ pub fn openapi_document() -> Value {
         }
         let mut op = json!({"summary": summary, "parameters": params, "responses": responses});
         if *auth {
-            op["security"] = json!([{"session": []}]);
+            op["security"] = json!([{"session": []}, {"bearer": []}]);
+        }
+        match (*method, *path) {
+            ("put", "/api/v1/rounds/{round}/oit/items/{item}") => {
+                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OitItem"}}}});
+            }
+            ("post", "/api/v1/tokens") => {
+                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewToken"}}}});
+                op["responses"]["201"] = json!({"description": "Created; the token is in the answer, once", "content": {"application/json": {}}});
+            }
+            ("delete", _) => {
+                op["responses"]["204"] = json!({"description": "Revoked"});
+            }
+            ("post", "/api/v1/rounds/{round}/oit/check") => {
+                op["responses"]["202"] =
+                    json!({"description": "Checking", "content": {"application/json": {}}});
+            }
+            _ => {}
         }
         if *path == "/api/v1/score" {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreRequest"}}}});
@@ -101,8 +160,18 @@ pub fn openapi_document() -> Value {
         "info": {"title": "itas API", "version": env!("CARGO_PKG_VERSION"), "description": "Integrity and Transparency Assessment System"},
         "paths": paths,
         "components": {
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE}},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE},
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token made at /account/tokens or POST /api/v1/tokens; a read token may only GET"}
+            },
             "schemas": {
+                "OitItem": {"type": "object", "properties": {
+                    "urls": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 2000}},
+                    "explanation": {"type": "string", "maxLength": 4000}}},
+                "NewToken": {"type": "object", "required": ["name"], "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "scope": {"type": "string", "enum": ["read", "write"], "default": "read"},
+                    "days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 90}}},
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {
                     "error": {"type": "string", "description": "Stable error code"},
                     "message": {"type": "string", "description": "Message in the caller's language (Thai by default)"},

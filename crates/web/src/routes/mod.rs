@@ -12,6 +12,7 @@ pub(crate) mod public_page;
 mod quality;
 pub(crate) mod results;
 pub(crate) mod survey;
+mod tokens;
 
 use crate::AppState;
 use axum::Router;
@@ -30,4 +31,5 @@ pub fn router() -> Router<AppState> {
         .merge(api::routes())
         .merge(quality::routes())
         .merge(survey::routes())
+        .merge(tokens::routes())
 }

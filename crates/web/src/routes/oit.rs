@@ -41,6 +41,13 @@ pub fn routes() -> Router<AppState> {
             "/assessor/rounds/{round}/agencies/{agency}/oit/{item}",
             post(assessor_decide),
         )
+        .route("/api/v1/rounds/{round}/oit", get(api_items))
+        .route(
+            "/api/v1/rounds/{round}/oit/items/{item}",
+            axum::routing::put(api_put_item),
+        )
+        .route("/api/v1/rounds/{round}/oit/submit", post(api_submit))
+        .route("/api/v1/rounds/{round}/oit/check", post(api_check))
 }
 
 /// Most URLs one item takes, and the longest URL.
@@ -879,4 +886,173 @@ mod tests {
         assert!(rule("http://intranet/ita").contains("ชื่อเว็บไซต์"));
         assert!(rule(&format!("https://a.go.th/{}", "x".repeat(2_000))).contains("ยาวเกิน"));
     }
+}
+
+// The same workflow as JSON, for an agency's own systems (a CMS pushing its
+// OIT URLs). The same rules as the page: the agency admin of the agency, the
+// same phases, the same URL checks; errors as JSON in the caller's language.
+
+fn json_err(e: impl Into<AppError>) -> AppError {
+    e.into().as_json()
+}
+
+/// The round's checklist for the caller's agency: each item with its
+/// requirement, the URLs and explanation entered, whether it may be edited
+/// now, the latest automatic check of each URL, and the final decision.
+async fn api_items(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(round_id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    let s = agency_scope(&state, &user, &round_id)
+        .await
+        .map_err(json_err)?;
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let list = items(&s.fw, &s.evidence, &s.decisions, &s.checks);
+    let items: Vec<serde_json::Value> = list
+        .iter()
+        .map(|it| {
+            serde_json::json!({
+                "item": it.code,
+                "indicator": it.indicator,
+                "title_th": it.text,
+                "requirement_th": it.requirement,
+                "itas_page": it.itas_page,
+                "urls": it.url_list,
+                "explanation": it.explanation,
+                "editable": oit::agency_may_edit(s.phase, s.submitted, &it.code, &plain),
+                "checks": it.checks.iter().map(|(url, light, _, _, _)| {
+                    let check = s.checks.get(&(it.code.clone(), url.clone()));
+                    serde_json::json!({
+                        "url": url,
+                        "light": light,
+                        "findings": check.map(|c| c.findings.clone()).unwrap_or_default(),
+                    })
+                }).collect::<Vec<_>>(),
+                "passed": it.final_passed,
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "round": s.round.id,
+        "agency": s.agency_id,
+        "phase": s.phase.map(|p| p.code()),
+        "submitted": s.submitted,
+        "items": items,
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct ItemBody {
+    #[serde(default)]
+    urls: Vec<String>,
+    #[serde(default)]
+    explanation: String,
+}
+
+/// Sets one item's URLs and explanation (a draft until submitted).
+async fn api_put_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((round_id, item)): Path<(String, String)>,
+    axum::Json(b): axum::Json<ItemBody>,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    let s = agency_scope(&state, &user, &round_id)
+        .await
+        .map_err(json_err)?;
+    let ctx = PageCtx::for_user(&user);
+    if s.fw
+        .item(&item)
+        .is_none_or(|i| !matches!(i.kind, ItemKind::Checklist { .. }))
+    {
+        return Err(json_err(
+            AppError::new(ErrorCode::NotFound).in_lang(user.lang),
+        ));
+    }
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    if !oit::agency_may_edit(s.phase, s.submitted, &item, &plain) {
+        return Err(json_err(
+            AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang),
+        ));
+    }
+    let invalid = |m: String| {
+        json_err(
+            AppError::new(ErrorCode::Invalid)
+                .in_lang(user.lang)
+                .detail(m),
+        )
+    };
+    if b.urls.iter().any(|u| u.contains('\n')) {
+        return Err(invalid("one URL per array element".into()));
+    }
+    let clean = check_urls(&ctx, &b.urls.join("\n")).map_err(invalid)?;
+    if b.explanation.chars().count() > MAX_EXPLANATION {
+        return Err(invalid(format!(
+            "the explanation is longer than {MAX_EXPLANATION} characters"
+        )));
+    }
+    itas_store::oit::save_evidence(
+        &state.db,
+        Some(user.id()),
+        &s.agency_id,
+        &round_id,
+        &[(
+            item.clone(),
+            clean.clone(),
+            b.explanation.trim().to_string(),
+        )],
+    )
+    .await
+    .map_err(json_err)?;
+    Ok(axum::Json(serde_json::json!({
+        "item": item,
+        "urls": clean.lines().collect::<Vec<_>>(),
+        "explanation": b.explanation.trim(),
+    })))
+}
+
+/// Submits the agency's OIT evidence to the assessors (no changes after),
+/// and checks every URL in the background.
+async fn api_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(round_id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    let s = agency_scope(&state, &user, &round_id)
+        .await
+        .map_err(json_err)?;
+    if !matches!(s.phase, Some(Phase::Setup | Phase::Collection)) || s.submitted {
+        return Err(json_err(
+            AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang),
+        ));
+    }
+    itas_store::oit::submit(&state.db, Some(user.id()), &s.agency_id, &round_id)
+        .await
+        .map_err(json_err)?;
+    crate::evidence_check::spawn_check(
+        &state,
+        s.agency_id.clone(),
+        round_id.clone(),
+        None,
+        "submit",
+    );
+    Ok(axum::Json(
+        serde_json::json!({ "submitted": true, "checking": true }),
+    ))
+}
+
+/// Checks every URL now, in the background; the lights appear on GET …/oit.
+async fn api_check(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(round_id): Path<String>,
+) -> Result<(StatusCode, axum::Json<serde_json::Value>), AppError> {
+    let s = agency_scope(&state, &user, &round_id)
+        .await
+        .map_err(json_err)?;
+    crate::evidence_check::spawn_check(&state, s.agency_id, round_id, None, "check");
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({ "checking": true })),
+    ))
 }

@@ -1,0 +1,292 @@
+//! API tokens: made, listed and revoked by their user; only hashes stored;
+//! never wider than the user; read tokens only read; rate-limited and
+//! audited; and the curl example of docs/api.md, run as written against a
+//! real server.
+
+use crate::app::{Backend, Client, DEMO_PASSWORD, TestApp};
+use crate::both_backends;
+use axum::http::{Method, StatusCode};
+use sha2::Digest;
+
+/// Makes a token on the page as the signed-in client; returns it.
+async fn token_from_page(c: &mut Client<'_>, name: &str, scope: &str) -> String {
+    let r = c
+        .post_form(
+            "/account/tokens",
+            &[("name", name), ("scope", scope), ("days", "30")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let start = r
+        .body
+        .find("<code class=\"token\">")
+        .expect("the token, once")
+        + 20;
+    let end = start + r.body[start..].find("</code>").unwrap();
+    r.body[start..end].to_string()
+}
+
+fn bearer<'a>(app: &'a TestApp, token: &str) -> Client<'a> {
+    let mut c = app.client();
+    c.extra_headers
+        .push(("authorization".into(), format!("Bearer {token}")));
+    c
+}
+
+async fn put_item(c: &mut Client<'_>, round: &str, item: &str, url: &str) -> crate::app::Reply {
+    c.request(
+        Method::PUT,
+        &format!("/api/v1/rounds/{round}/oit/items/{item}"),
+        Some("application/json"),
+        serde_json::to_vec(&serde_json::json!({"urls": [url], "explanation": "จาก API"})).unwrap(),
+    )
+    .await
+}
+
+both_backends!(a_token_is_its_user_and_no_more, |app| {
+    let round = app.current_round().await;
+    crate::oit::move_to(&app, &round, itas_core::directory::Phase::Collection).await;
+    let mut page = app.signed_in("huanong").await;
+    let read = token_from_page(&mut page, "แดชบอร์ดกระทรวง", "read").await;
+    let write = token_from_page(&mut page, "เว็บไซต์ อบต.", "write").await;
+    assert!(read.starts_with("itas_") && read.len() > 60);
+    // A refused form keeps what was typed.
+    let r = page
+        .post_form(
+            "/account/tokens",
+            &[("name", "ชื่อที่พิมพ์ไว้"), ("scope", "read"), ("days", "999")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ชื่อที่พิมพ์ไว้") && r.body.contains("อายุต้องเป็นจำนวนวัน"));
+
+    // Only the hashes are kept.
+    let huanong = itas_store::users::by_username(&app.db, "huanong")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = itas_store::api_tokens::of_user(&app.db, &huanong.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    let hash = hex::encode(sha2::Sha256::digest(read.as_bytes()));
+    let found = itas_store::api_tokens::by_hash(&app.db, &hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.name, "แดชบอร์ดกระทรวง");
+    assert!(
+        !serde_json::to_string(&stored).unwrap().contains(&read[5..]),
+        "no token in storage"
+    );
+
+    // A read token reads what its user may, and changes nothing.
+    let mut r_client = bearer(&app, &read);
+    let me = r_client.get("/api/v1/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("huanong"));
+    let city = app.agency_id("KK-CITY").await;
+    assert_eq!(
+        r_client
+            .get(&format!("/api/v1/agencies/{city}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "no wider than the user"
+    );
+    let r = put_item(&mut r_client, &round, "O1", "https://huanong.go.th/a").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"], "forbidden");
+    // Nor can it make a write token.
+    let r = r_client
+        .post_json(
+            "/api/v1/tokens",
+            &serde_json::json!({"name": "x", "scope": "write"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Pages take sessions, not tokens.
+    let r = r_client.get("/agency").await;
+    assert!(r.location().starts_with("/login"));
+
+    // A write token does what the page does, with the same checks.
+    let mut w = bearer(&app, &write);
+    let r = put_item(&mut w, &round, "O1", "https://huanong.go.th/structure").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = put_item(&mut w, &round, "O2", "javascript:alert(1)").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"], "invalid");
+    let items = w.get(&format!("/api/v1/rounds/{round}/oit")).await.json();
+    let o1 = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == "O1")
+        .unwrap();
+    assert_eq!(o1["urls"][0], "https://huanong.go.th/structure");
+    assert_eq!(o1["editable"], true);
+    // Another agency's admin with the same call reaches only its own agency.
+    let mut banphai = app.signed_in("banphai").await;
+    let theirs = banphai
+        .get(&format!("/api/v1/rounds/{round}/oit"))
+        .await
+        .json();
+    assert_ne!(theirs["agency"], items["agency"]);
+
+    // Every use is audited.
+    let log = itas_store::audit::recent(&app.db, Some(&found.id), 50)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e.action == "create_api_token"));
+    assert!(log.iter().any(|e| {
+        e.action == "api_token_use"
+            && e.after_json
+                .as_deref()
+                .is_some_and(|a| a.contains("GET /api/v1/me"))
+    }));
+
+    // Listed without the token; revoked, it stops working.
+    let list = page.get("/api/v1/tokens").await.json();
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 2);
+    assert!(!list.to_string().contains(&write));
+    let r = page
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{}", found.id),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = r_client.get("/api/v1/me").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"], "bad_token");
+    assert_eq!(
+        bearer(&app, "itas_not-a-token")
+            .get("/api/v1/me")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // An expired token too.
+    let old = "itas_expired-token-for-the-test";
+    itas_store::api_tokens::create(
+        &app.db,
+        &huanong.id,
+        "old",
+        &hex::encode(sha2::Sha256::digest(old.as_bytes())),
+        itas_store::api_tokens::Scope::Read,
+        1,
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bearer(&app, old).get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The page lists them with their state.
+    let p = page.get("/account/tokens").await.body;
+    assert!(p.contains("เพิกถอนแล้ว") && p.contains("หมดอายุ") && p.contains("ใช้ได้"));
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_token_is_rate_limited() {
+    let app = crate::app::spawn_app(Backend::Sqlite).await;
+    let mut page = app.signed_in("huanong").await;
+    let token = token_from_page(&mut page, "loop", "read").await;
+    let mut c = bearer(&app, &token);
+    let limit = itas_web::auth::TOKEN_CALLS_PER_MINUTE as usize;
+    for k in 0..limit {
+        let r = c.get("/api/v1/me").await;
+        assert_eq!(r.status, StatusCode::OK, "call {k}");
+    }
+    let r = c.get("/api/v1/me").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.json()["error"], "api_slow_down");
+    // Another token of the same user is not held back by this one.
+    let other = token_from_page(&mut page, "other", "read").await;
+    assert_eq!(
+        bearer(&app, &other).get("/api/v1/me").await.status,
+        StatusCode::OK
+    );
+}
+
+/// The `sh` block of docs/api.md, as written.
+fn push_oit_script() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
+        .expect("docs/api.md");
+    let start = doc.find("```sh\n").expect("a sh block") + 6;
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_string()
+}
+
+/// docs/api.md's example, run by `sh` with curl and jq against a real
+/// server on a socket: a token from a session, URLs from a CSV, submitted,
+/// and the lights read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_curl_example_in_docs_api_md_works() {
+    let app = crate::app::spawn_app_with(Backend::Sqlite, crate::evidence::quick()).await;
+    let round = app.current_round().await;
+    crate::oit::move_to(&app, &round, itas_core::directory::Phase::Collection).await;
+    let fy = itas_store::rounds::get(&app.db, &round)
+        .await
+        .unwrap()
+        .unwrap()
+        .fiscal_year as i32;
+    let site_port = crate::evidence::evidence_site(fy).await;
+    let site = format!("http://localhost:{site_port}");
+    crate::evidence::set_website(&app.db, "KK-HUANONG", &site).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let dir = std::env::temp_dir().join(format!("itas-api-example-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("push-oit.sh");
+    std::fs::write(&script, push_oit_script()).unwrap();
+    let csv = dir.join("oit.csv");
+    std::fs::write(
+        &csv,
+        format!("item,url\nO1,{site}/ok\nO2,{site}/notfound\n"),
+    )
+    .unwrap();
+    let (s, c, r) = (script.clone(), csv.clone(), round.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg(&s)
+            .arg(&r)
+            .arg(&c)
+            .env("ITAS_URL", format!("http://127.0.0.1:{port}"))
+            .env("ITAS_USER", "huanong")
+            .env("ITAS_PASSWORD", DEMO_PASSWORD)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("O1 amber {site}/ok no_tls")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("O2 red {site}/notfound http_error")),
+        "{stdout}"
+    );
+    let agency = app.agency_id("KK-HUANONG").await;
+    assert!(
+        itas_store::oit::submitted_at(&app.db, &agency, &round)
+            .await
+            .unwrap()
+            .is_some(),
+        "submitted"
+    );
+}
