@@ -37,6 +37,8 @@ pub struct Config {
     /// The address respondents use, for links and QR codes (e.g. https://ita.example.go.th).
     /// Without it, links are built from the request's Host header.
     pub public_url: Option<String>,
+    /// Who publishes the results (open-data catalogs name it).
+    pub publisher: String,
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
@@ -97,6 +99,7 @@ impl Default for Config {
         Config {
             link_rate_per_minute: 1200,
             public_url: None,
+            publisher: DEFAULT_PUBLISHER.to_string(),
             secure_cookies: false,
             trust_proxy: false,
             evidence: evidence_check::CheckerConfig::default(),
@@ -156,6 +159,11 @@ pub fn today() -> time::Date {
         .to_offset(time::macros::offset!(+7))
         .date()
 }
+
+/// The publisher open-data catalogs name unless the server is told otherwise
+/// (a ministry running its own rounds sets ITAS_PUBLISHER).
+pub const DEFAULT_PUBLISHER: &str =
+    "สำนักงานคณะกรรมการป้องกันและปราบปรามการทุจริตแห่งชาติ (สำนักงาน ป.ป.ช.)";
 
 /// Largest request body: imports of a national agency list fit comfortably.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

@@ -54,6 +54,9 @@ pub struct ServeArgs {
     /// The public address respondents use, for survey links and QR codes.
     #[arg(long, env = "ITAS_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Who publishes the results, as open-data catalogs name it.
+    #[arg(long, env = "ITAS_PUBLISHER", default_value = itas_web::DEFAULT_PUBLISHER)]
+    publisher: String,
     /// Let OIT evidence checks fetch internal addresses (an intranet whose
     /// agency sites are on private networks). Off: such URLs are refused.
     #[arg(long, env = "ITAS_EVIDENCE_ALLOW_INTERNAL")]
@@ -240,6 +243,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             trust_proxy: a.trust_proxy,
             link_rate_per_minute: a.link_rate_per_minute,
             public_url: a.public_url.clone(),
+            publisher: a.publisher.clone(),
             evidence: itas_web::evidence_check::CheckerConfig {
                 allow_internal: a.evidence_allow_internal,
                 max_bytes: a.evidence_max_kb.max(16) * 1024,

@@ -311,6 +311,8 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             CENTRAL,
         ),
         get(format!("/results/{closed}/infographic.pdf"), EVERYONE),
+        get(s("/open-data/data.json"), EVERYONE),
+        get(format!("/results/{closed}/metadata.json"), EVERYONE),
         get(s("/p/KK-HUANONG/ita/2564"), EVERYONE),
         post(
             format!("/agencies/{huanong}/plan/{closed}/public-page"),

@@ -20,6 +20,7 @@ mod integrity;
 mod multi;
 mod national;
 mod oit;
+mod open_data;
 mod plan;
 mod procs;
 mod public_page;

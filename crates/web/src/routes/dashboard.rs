@@ -37,7 +37,11 @@ pub fn routes() -> Router<AppState> {
 /// Agencies per page of the table: a national round has about 8,300.
 const PAGE_SIZE: usize = 100;
 
-async fn visible(state: &AppState, user: &MaybeUser, round: &Round) -> Result<bool, AppError> {
+pub(crate) async fn visible(
+    state: &AppState,
+    user: &MaybeUser,
+    round: &Round,
+) -> Result<bool, AppError> {
     if user
         .0
         .as_ref()
@@ -666,7 +670,7 @@ async fn dashboard(
 }
 
 /// Column heads of the exports, Thai then English.
-fn export_header(fw: &Framework) -> Vec<String> {
+pub(crate) fn export_header(fw: &Framework) -> Vec<String> {
     let mut h: Vec<String> = [
         "รหัสหน่วยงาน (code)",
         "ชื่อหน่วยงาน (name)",

@@ -6,6 +6,7 @@ mod api;
 mod assessor;
 pub(crate) mod dashboard;
 pub(crate) mod oit;
+mod open_data;
 mod plan;
 mod public;
 pub(crate) mod public_page;
@@ -32,4 +33,5 @@ pub fn router() -> Router<AppState> {
         .merge(quality::routes())
         .merge(survey::routes())
         .merge(tokens::routes())
+        .merge(open_data::routes())
 }
