@@ -294,10 +294,29 @@ pub fn draw(
     );
     let mut sorted: Vec<&(String, GroupSummary)> = groups.iter().collect();
     sorted.sort_by(|a, b| b.1.average.cmp(&a.1.average).then(a.0.cmp(&b.0)));
-    let group_bars: Vec<Bar> = sorted
+    let mut group_bars: Vec<Bar> = sorted
         .iter()
         .map(|(name, s)| bar(ctx, name.clone(), s.average, fw.pass_mark))
         .collect();
+    // Hundreds of parent agencies make a chart no one reads: the best and
+    // the weakest 40 are drawn, every group stays in the table.
+    const DRAWN: usize = 40;
+    if group_bars.len() > 2 * DRAWN {
+        let hidden = group_bars.len() - 2 * DRAWN;
+        let tail = group_bars.split_off(group_bars.len() - DRAWN);
+        group_bars.truncate(DRAWN);
+        group_bars.push(Bar {
+            label: format!(
+                "… {} {}",
+                ctx.num(&hidden.to_string()),
+                ctx.pick("กลุ่มอยู่ในตาราง", "more groups in the table")
+            ),
+            text: String::new(),
+            value: Score::ZERO,
+            below: false,
+        });
+        group_bars.extend(tail);
+    }
     let groups = itas_reports::html::bars_svg_named(
         &group_bars,
         fw.pass_mark.hundredths(),
@@ -549,5 +568,43 @@ pub fn draw_agency_trend(ctx: &PageCtx, points: &[(String, itas_core::Scorecard)
         svg,
         heads: labels,
         rows,
+    }
+}
+
+#[cfg(test)]
+mod drawing {
+    use super::*;
+
+    fn summary(average: i64) -> GroupSummary {
+        GroupSummary {
+            key: String::new(),
+            agencies: 5,
+            average: Score::from_hundredths(average),
+            levels: Vec::new(),
+            at_pass: 0,
+            share_at_pass: Score::ZERO,
+        }
+    }
+
+    #[test]
+    fn hundreds_of_groups_draw_the_best_and_weakest_forty() {
+        let fw = itas_core::framework::ita_2564();
+        let ctx = PageCtx::anonymous(crate::i18n::Lang::En);
+        let groups: Vec<(String, GroupSummary)> = (0..300)
+            .map(|i| (format!("G{i:03}"), summary(5_000 + i * 10)))
+            .collect();
+        let o = Overview {
+            summary: summary(7_000),
+            tools: Vec::new(),
+            indicators: Vec::new(),
+        };
+        let d = draw(&ctx, &fw, &[], &o, &groups, None);
+        assert_eq!(
+            d.groups.matches("<rect x=\"250\"").count(),
+            2 * (2 * 40 + 1)
+        );
+        assert!(d.groups.contains("G299") && d.groups.contains("G000"));
+        assert!(!d.groups.contains("G150"));
+        assert!(d.groups.contains("220 more groups in the table"));
     }
 }

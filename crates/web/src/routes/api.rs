@@ -171,7 +171,7 @@ pub fn openapi_document() -> Value {
                 "NewToken": {"type": "object", "required": ["name"], "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 100},
                     "scope": {"type": "string", "enum": ["read", "write"], "default": "read"},
-                    "days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 90}}},
+                    "days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365, "default": 90, "description": "null or absent: 90"}}},
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {
                     "error": {"type": "string", "description": "Stable error code"},
                     "message": {"type": "string", "description": "Message in the caller's language (Thai by default)"},
