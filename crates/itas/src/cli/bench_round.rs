@@ -270,6 +270,27 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         compute.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     compute.sort_by(f64::total_cmp);
+    // Then published, as the central office does after reviewing the run:
+    // only a published round's dashboards and results pages are public.
+    let (status, _, body) = conn
+        .exchange(
+            "POST",
+            &format!("/admin/rounds/{}/publish", built.round.id),
+            "",
+            &cookie,
+            Duration::from_secs(60),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if !matches!(status, 200 | 303) {
+        return Err(format!(
+            "publish: status {status}: {}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        ));
+    }
     let computed = itas_store::rounds::round_scores(&db, &built.round.id)
         .await
         .map_err(|e| e.to_string())?

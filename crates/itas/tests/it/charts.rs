@@ -313,3 +313,43 @@ async fn itas_report_infographic_on_the_command_line() {
     assert!(!out.status.success());
     assert!(crate::support::stderr(&out).contains("no round 'ITA 2499'"));
 }
+
+/// The generated national round (as `itas bench round` builds it, smaller):
+/// its dashboards, with charts, map and trend, and its agencies' pages answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_round_draws_its_dashboards() {
+    let app = crate::app::spawn_app(Backend::Sqlite).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let spec = itas_web::synthetic::Spec {
+        agencies: 150,
+        responses: 3_000,
+        framework_source: itas_core::framework::ITA_2569_SOURCE,
+        name: "ITA สร้างขึ้น".into(),
+        fiscal_year: 2569,
+        phases: vec![itas_store::rounds::PhaseDates {
+            phase: Phase::Collection,
+            starts_on: today - time::Duration::days(30),
+            ends_on: today,
+        }],
+        seed: 7,
+    };
+    let built = itas_web::synthetic::build(&app.db, &spec, &|_, _, _| {})
+        .await
+        .unwrap();
+    let mut admin = app.signed_in("admin").await;
+    let r = admin
+        .post_form(&format!("/admin/rounds/{}/compute", built.round.id), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let round = built.round.id.clone();
+    for url in [
+        format!("/results/{round}"),
+        format!("/results/{round}?by=province"),
+        format!("/results/{round}?by=parent"),
+        format!("/results/{round}?by=kind&sort=name&dir=asc&page=3"),
+        format!("/agencies/{}/results/{round}", built.agencies[0].0),
+    ] {
+        let r = admin.get(&url).await;
+        assert_eq!(r.status, StatusCode::OK, "{url}: {}", &r.body[..r.body.len().min(400)]);
+    }
+}
