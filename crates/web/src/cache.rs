@@ -137,6 +137,11 @@ pub struct Caches {
     pub comparisons: Memo<crate::published::RoundComparison>,
     /// Each round's participants with counts and minimum samples (round page).
     pub(crate) participants: Memo<Vec<crate::routes::admin::ParticipantRow>>,
+    /// A round's (or one province's or parent's) figures, keyed "round|scope"
+    /// (dashboard charts, trends, infographics).
+    pub overviews: Memo<crate::overview::Overview>,
+    /// Each round's provinces for the map.
+    pub provinces: Memo<std::collections::BTreeMap<String, crate::published::GroupSummary>>,
 }
 
 impl Default for Caches {
@@ -147,6 +152,8 @@ impl Default for Caches {
             results: Memo::new(RESULTS_TTL),
             comparisons: Memo::new(RESULTS_TTL),
             participants: Memo::new(PARTICIPANTS_TTL),
+            overviews: Memo::new(RESULTS_TTL),
+            provinces: Memo::new(RESULTS_TTL),
         }
     }
 }

@@ -608,3 +608,44 @@ mod drawing {
         assert!(d.groups.contains("220 more groups in the table"));
     }
 }
+
+/// The scope's figures in a round, kept like the score table they come from.
+pub async fn cached_overview(
+    state: &crate::AppState,
+    round_id: &str,
+    fw: &Framework,
+    table: &[ResultRow],
+    scope: &Scope,
+) -> Result<std::sync::Arc<Overview>, crate::error::AppError> {
+    let generation = itas_store::rounds::scores_generation();
+    state
+        .caches
+        .overviews
+        .get_or_compute(
+            &format!("{round_id}|{}", scope.query()),
+            generation,
+            || async {
+                let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
+                Ok::<_, crate::error::AppError>(overview(fw, &rows))
+            },
+        )
+        .await
+}
+
+/// A round's provinces for the map, kept like the score table.
+pub async fn cached_provinces(
+    state: &crate::AppState,
+    round_id: &str,
+    fw: &Framework,
+    table: &[ResultRow],
+) -> Result<std::sync::Arc<BTreeMap<String, GroupSummary>>, crate::error::AppError> {
+    let generation = itas_store::rounds::scores_generation();
+    state
+        .caches
+        .provinces
+        .get_or_compute(round_id, generation, || async {
+            let rows: Vec<&ResultRow> = table.iter().collect();
+            Ok::<_, crate::error::AppError>(by_province(fw, &rows))
+        })
+        .await
+}

@@ -350,6 +350,11 @@ async fn a_generated_round_draws_its_dashboards() {
         format!("/agencies/{}/results/{round}", built.agencies[0].0),
     ] {
         let r = admin.get(&url).await;
-        assert_eq!(r.status, StatusCode::OK, "{url}: {}", &r.body[..r.body.len().min(400)]);
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{url}: {}",
+            &r.body[..r.body.len().min(400)]
+        );
     }
 }

@@ -7,7 +7,8 @@
 use crate::auth::{MaybeUser, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::overview::{
-    Drawn, Scope, TrendPoint, draw, draw_trend, infographic, overview, province_figures,
+    Drawn, Scope, TrendPoint, cached_overview, cached_provinces, draw, draw_trend, infographic,
+    overview, province_figures,
 };
 use crate::pages::PageCtx;
 use crate::published::{GroupSummary, ResultRow, round_rows, summarise};
@@ -355,14 +356,14 @@ async fn trend_points(
     for r in rounds_seen {
         let fw = crate::routes::survey::round_framework(state, &r.id).await?;
         let table = round_rows(state, &r, &fw).await?;
-        let rows: Vec<&ResultRow> = table.iter().filter(|x| scope.keeps(x)).collect();
-        if rows.is_empty() {
+        let figures = cached_overview(state, &r.id, &fw, &table, scope).await?;
+        if figures.summary.agencies == 0 {
             continue;
         }
         points.push(TrendPoint {
             label: r.name.clone(),
             round_id: r.id.clone(),
-            overview: overview(&fw, &rows),
+            overview: (*figures).clone(),
         });
     }
     Ok(points)
@@ -582,9 +583,13 @@ async fn dashboard(
         .iter()
         .map(|l| level_head(&ctx, &fw, &l.code))
         .collect();
-    let figures = overview(&fw, &all);
-    let map_figures = (scope == Scope::Nation)
-        .then(|| province_figures(&ctx, &round.id, &crate::overview::by_province(&fw, &all)));
+    let figures = cached_overview(&state, &round.id, &fw, &table, &scope).await?;
+    let map_figures = if scope == Scope::Nation {
+        let provinces = cached_provinces(&state, &round.id, &fw, &table).await?;
+        Some(province_figures(&ctx, &round.id, &provinces))
+    } else {
+        None
+    };
     let drawn = draw(
         &ctx,
         &fw,
