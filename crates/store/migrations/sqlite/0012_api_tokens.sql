@@ -4,7 +4,7 @@ CREATE TABLE api_tokens (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL,
     -- "read" (GET only) or "write" (everything the user may do)
     scope TEXT NOT NULL,
     created_at BIGINT NOT NULL,
@@ -12,4 +12,5 @@ CREATE TABLE api_tokens (
     last_used_at BIGINT,
     revoked_at BIGINT
 );
+CREATE UNIQUE INDEX api_tokens_token_hash ON api_tokens (token_hash);
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
