@@ -455,7 +455,7 @@ pub async fn is_loaded(db: &Db) -> Result<bool> {
 /// Done once, by `itas serve --demo`, where the page's address (`base`) is known.
 /// Returns the page's address.
 pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
-    use itas_store::plans::{self, MeasureFields, Status};
+    use itas_store::plans;
     let seed = itas_store::agencies::by_code(db, SEED_AGENCY)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -483,26 +483,7 @@ pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
         let fw = closed.framework()?;
         let given = itas_store::rounds::indicator_scores(db, &closed.id, &seed.id).await?;
         let card = crate::published::scorecard(&fw, given).ok_or(StoreError::NotFound)?;
-        let fy = FiscalYear(closed.fiscal_year as i32);
-        let next = FiscalYear(fy.be() + 1);
-        let fields: Vec<MeasureFields> = itas_reports::analysis_report::suggested_measures(
-            &fw,
-            &card,
-            fy,
-            itas_core::thai::Digits::Thai,
-        )
-        .into_iter()
-        .map(|m| MeasureFields {
-            tool: m.tool,
-            measure: m.measure,
-            weakness: m.weakness,
-            owner: m.owner,
-            starts_on: next.start(),
-            ends_on: next.end(),
-            follow_up: m.follow_up,
-            status: Status::Open,
-        })
-        .collect();
+        let fields = crate::routes::plan::prefilled(&fw, &card, closed.fiscal_year);
         let ids = plans::add(db, actor, &seed.id, &closed.id, &fields).await?;
         // The first quarter of fiscal year 2565, as the agency reported it.
         let reports = [

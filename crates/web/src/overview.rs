@@ -403,18 +403,7 @@ pub fn draw_trend(ctx: &PageCtx, points: &[TrendPoint]) -> DrawnTrend {
     let svg =
         itas_reports::charts::trend_svg(&labels, &series, ctx.pick("แนวโน้มรายปี", "Trend by year"));
     let header = labels.clone();
-    let rows = series
-        .into_iter()
-        .map(|(name, values)| {
-            (
-                name,
-                values
-                    .into_iter()
-                    .map(|v| v.map(|(_, t)| t).unwrap_or_else(|| "–".into()))
-                    .collect(),
-            )
-        })
-        .collect();
+    let rows = table_rows(series);
     DrawnTrend {
         svg,
         heads: header,
@@ -524,6 +513,22 @@ pub fn infographic(
     }
 }
 
+/// A trend's series as table rows, "–" where a round has no value.
+fn table_rows(series: Vec<itas_reports::charts::Series>) -> Vec<(String, Vec<String>)> {
+    series
+        .into_iter()
+        .map(|(name, values)| {
+            (
+                name,
+                values
+                    .into_iter()
+                    .map(|v| v.map(|(_, t)| t).unwrap_or_else(|| "–".into()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 /// One agency over the rounds it took part in: its overall and each tool,
 /// side by side (the share at 85 means nothing for one agency).
 pub fn draw_agency_trend(ctx: &PageCtx, points: &[(String, itas_core::Scorecard)]) -> DrawnTrend {
@@ -552,18 +557,7 @@ pub fn draw_agency_trend(ctx: &PageCtx, points: &[(String, itas_core::Scorecard)
     let labels: Vec<String> = points.iter().map(|(l, _)| l.clone()).collect();
     let svg =
         itas_reports::charts::trend_svg(&labels, &series, ctx.pick("คะแนนรายปี", "Scores by year"));
-    let rows = series
-        .into_iter()
-        .map(|(name, values)| {
-            (
-                name,
-                values
-                    .into_iter()
-                    .map(|v| v.map(|(_, t)| t).unwrap_or_else(|| "–".into()))
-                    .collect(),
-            )
-        })
-        .collect();
+    let rows = table_rows(series);
     DrawnTrend {
         svg,
         heads: labels,

@@ -7,7 +7,7 @@ mod assessor;
 pub(crate) mod dashboard;
 pub(crate) mod oit;
 mod open_data;
-mod plan;
+pub(crate) mod plan;
 mod public;
 pub(crate) mod public_page;
 mod quality;

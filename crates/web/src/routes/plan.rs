@@ -440,6 +440,29 @@ fn back(agency_id: &str, round_id: &str) -> Response {
     Redirect::to(&format!("/agencies/{agency_id}/plan/{round_id}")).into_response()
 }
 
+/// The engine's measures for a round's weaknesses, over the next fiscal year.
+pub fn prefilled(
+    fw: &itas_core::Framework,
+    card: &itas_core::Scorecard,
+    fiscal_year: i64,
+) -> Vec<MeasureFields> {
+    let fy = FiscalYear(fiscal_year as i32);
+    let next = FiscalYear(fy.be() + 1);
+    suggested_measures(fw, card, fy, Digits::Thai)
+        .into_iter()
+        .map(|m| MeasureFields {
+            tool: m.tool,
+            measure: m.measure,
+            weakness: m.weakness,
+            owner: m.owner,
+            starts_on: next.start(),
+            ends_on: next.end(),
+            follow_up: m.follow_up,
+            status: Status::Open,
+        })
+        .collect()
+}
+
 /// Starts the plan from the engine's weaknesses: one measure per indicator
 /// below the pass mark (or the weakest of each tool), over the next fiscal year.
 async fn prefill(
@@ -458,21 +481,7 @@ async fn prefill(
     let card = agency_card(&state, &s.round, &fw, &agency_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(user.lang))?;
-    let fy = FiscalYear(s.round.fiscal_year as i32);
-    let next = FiscalYear(fy.be() + 1);
-    let new: Vec<MeasureFields> = suggested_measures(&fw, &card, fy, Digits::Thai)
-        .into_iter()
-        .map(|m| MeasureFields {
-            tool: m.tool,
-            measure: m.measure,
-            weakness: m.weakness,
-            owner: m.owner,
-            starts_on: next.start(),
-            ends_on: next.end(),
-            follow_up: m.follow_up,
-            status: Status::Open,
-        })
-        .collect();
+    let new = prefilled(&fw, &card, s.round.fiscal_year);
     plans::add(&state.db, Some(user.id()), &agency_id, &round_id, &new).await?;
     Ok(back(&agency_id, &round_id))
 }
