@@ -82,7 +82,9 @@ both_backends!(
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.headers["content-type"], "application/pdf");
         assert!(r.bytes.starts_with(b"%PDF-"));
-        let file = out_dir("web").join(format!("seed-{}.pdf", std::process::id()));
+        // Both backends run at once in this process: one file each, or one
+        // test reads the PDF the other is writing.
+        let file = out_dir("web").join(format!("seed-{}-{round}.pdf", std::process::id()));
         std::fs::write(&file, &r.bytes).expect("write");
         let text = squash(&pdftotext(&file, false));
         for claim in claims(true) {
