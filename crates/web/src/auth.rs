@@ -107,6 +107,8 @@ pub struct CurrentUser {
     pub lang: Lang,
     /// For the central office: the storage fault in force, as a banner line.
     pub storage_alert: Option<String>,
+    /// The scope of the API token this request came with; none for a session.
+    pub token_scope: Option<itas_store::api_tokens::Scope>,
 }
 
 impl CurrentUser {
@@ -177,19 +179,6 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The scope of the request's bearer token, if it carries a usable one.
-pub async fn bearer_scope(
-    headers: &HeaderMap,
-    state: &AppState,
-) -> Option<itas_store::api_tokens::Scope> {
-    let token = bearer_token(headers)?;
-    let t = itas_store::api_tokens::by_hash(&state.db, &token_hash(&token))
-        .await
-        .ok()
-        .flatten()?;
-    t.usable(itas_store::now_ms()).then_some(t.scope)
-}
-
 /// API calls per token per minute (per server).
 pub const TOKEN_CALLS_PER_MINUTE: u32 = 600;
 
@@ -201,7 +190,7 @@ async fn token_user(
     state: &AppState,
     token: &str,
     lang: Lang,
-) -> Result<User, AppError> {
+) -> Result<(User, itas_store::api_tokens::Scope), AppError> {
     let now = itas_store::now_ms();
     let refused = |code: ErrorCode| AppError::new(code).in_lang(lang).as_json();
     let t = itas_store::api_tokens::by_hash(&state.db, &token_hash(token))
@@ -230,7 +219,7 @@ async fn token_user(
     itas_store::api_tokens::record_use(&state.db, &t, &request, now)
         .await
         .map_err(|e| AppError::from(e).as_json())?;
-    Ok(user)
+    Ok((user, t.scope))
 }
 
 async fn session_user(parts: &Parts, state: &AppState) -> Option<User> {
@@ -250,9 +239,13 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(&parts.headers);
         let api = parts.uri.path().starts_with("/api/");
+        let mut token_scope = None;
         let user = match bearer_token(&parts.headers).filter(|_| api) {
             Some(token) => match token_user(parts, state, &token, lang).await {
-                Ok(u) => Some(u),
+                Ok((u, scope)) => {
+                    token_scope = Some(scope);
+                    Some(u)
+                }
                 Err(e) => {
                     return Err(SignInRedirect {
                         api,
@@ -275,6 +268,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                     role,
                     lang,
                     storage_alert,
+                    token_scope,
                 })
             }
             None => Err(SignInRedirect {

@@ -30,6 +30,8 @@ error_codes! {
     SignInBackOff = "sign_in_back_off", TOO_MANY_REQUESTS, "รหัสผ่านผิดหลายครั้งจากเครื่องนี้ กรุณารอสักครู่แล้วลองใหม่ ยิ่งผิดมากครั้งยิ่งต้องรอนานขึ้น (ไม่เกิน 15 นาที)", "Several wrong passwords from this device; wait a moment and try again. Each further mistake doubles the wait (at most 15 minutes)";
     AccountUnderAttack = "account_under_attack", TOO_MANY_REQUESTS, "บัญชีนี้ถูกลองรหัสผ่านผิดจำนวนมากจากหลายแห่ง ขณะนี้เข้าสู่ระบบได้จากเครื่องที่เคยเข้าสู่ระบบด้วยบัญชีนี้สำเร็จแล้วเท่านั้น หรือรอ 15 นาที", "This account has had many wrong passwords from many places; for now it can sign in only from a browser that signed in as it before, or after 15 minutes";
     Invalid = "invalid", UNPROCESSABLE_ENTITY, "ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีข้อความแจ้ง", "Some fields are not valid; see the messages beside them";
+    BadJson = "bad_json", BAD_REQUEST, "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่อ่านได้", "The body is not readable JSON";
+    NotJson = "not_json", UNSUPPORTED_MEDIA_TYPE, "ต้องส่งข้อมูลเป็น JSON พร้อมส่วนหัว Content-Type: application/json", "Send the body as JSON with Content-Type: application/json";
     Conflict = "conflict", CONFLICT, "ข้อมูลนี้มีอยู่แล้วในระบบ", "This already exists";
     CrossSite = "cross_site", FORBIDDEN, "คำขอนี้มาจากเว็บไซต์อื่น จึงไม่ได้ดำเนินการ", "This request came from another site and was not carried out";
     PhaseClosed = "phase_closed", CONFLICT, "ขั้นตอนนี้ปิดแล้ว จึงแก้ไขข้อมูลไม่ได้", "This phase is closed; the data can no longer be changed";
@@ -158,11 +160,18 @@ impl AppError {
         let message = self.code.message(self.lang);
         // Validation details are safe and useful to show; internal ones are not.
         let shown_detail = match self.code {
-            ErrorCode::Invalid | ErrorCode::Conflict | ErrorCode::LinkClosed => self.detail.clone(),
+            ErrorCode::Invalid
+            | ErrorCode::BadJson
+            | ErrorCode::Conflict
+            | ErrorCode::LinkClosed => self.detail.clone(),
             _ => None,
         };
         if self.json {
-            let body = serde_json::json!({"error": self.code.code(), "message": message, "detail": shown_detail});
+            let body = ApiErrorBody {
+                error: self.code.code(),
+                message,
+                detail: shown_detail,
+            };
             return (status, axum::Json(body)).into_response();
         }
         let page = crate::pages::ErrorPage {
@@ -177,6 +186,49 @@ impl AppError {
         match askama::Template::render(&page) {
             Ok(html) => (status, axum::response::Html(html)).into_response(),
             Err(_) => (status, message.to_string()).into_response(),
+        }
+    }
+}
+
+/// The body of every JSON error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ApiErrorBody {
+    /// Stable error code (see the responses of each operation).
+    pub error: &'static str,
+    /// The message in the caller's language (Thai by default; `Accept-Language: en` for English).
+    pub message: &'static str,
+    /// What exactly was wrong, for input errors; otherwise null.
+    pub detail: Option<String>,
+}
+
+/// A JSON request body whose rejections are the API's own JSON errors (in
+/// the caller's language) rather than axum's plain-text ones.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        use axum::extract::rejection::JsonRejection as R;
+        let lang = crate::auth::lang_of(req.headers());
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => {
+                let code = match &e {
+                    R::MissingJsonContentType(_) => ErrorCode::NotJson,
+                    R::JsonDataError(_) => ErrorCode::Invalid,
+                    _ => ErrorCode::BadJson,
+                };
+                Err(AppError::new(code)
+                    .in_lang(lang)
+                    .detail(e.body_text())
+                    .as_json())
+            }
         }
     }
 }

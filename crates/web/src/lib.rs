@@ -13,6 +13,7 @@ pub mod framework_xlsx;
 pub mod i18n;
 pub mod import;
 pub mod loadgen;
+pub mod openapi;
 pub mod overview;
 pub mod pages;
 pub mod published;

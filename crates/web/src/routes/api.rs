@@ -1,18 +1,22 @@
-//! The JSON API under `/api/v1`, described by the OpenAPI document it serves.
-//! Signed-in calls use the same session cookie as the pages.
+//! The JSON API under `/api/v1`: who am I, rounds, agencies, scores, and the
+//! stateless scorer. Signed-in calls use the session cookie of the pages or
+//! an API token (`Authorization: Bearer`). The document describing every
+//! operation is made from these handlers and types (`crate::openapi`).
 
 use crate::AppState;
 use crate::auth::{CurrentUser, may_see_agency};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{ApiJson, AppError, ErrorCode};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use itas_core::Score;
 use itas_core::directory::Role;
-use itas_core::framework;
-use itas_core::scoring::{Inputs, score};
-use serde_json::{Value, json};
+use itas_core::framework::{self, Framework};
+use itas_core::scoring::{Inputs, Scorecard, score};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use utoipa::ToSchema;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,7 +32,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn api(e: impl Into<AppError>, user: Option<&CurrentUser>) -> AppError {
+pub(crate) fn api(e: impl Into<AppError>, user: Option<&CurrentUser>) -> AppError {
     let e: AppError = e.into();
     let e = e.as_json();
     match user {
@@ -37,170 +41,21 @@ fn api(e: impl Into<AppError>, user: Option<&CurrentUser>) -> AppError {
     }
 }
 
-/// Every documented operation: (method, path, summary, needs sign-in).
-pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
-    ("get", "/api/v1/openapi.json", "This document", false),
-    (
-        "post",
-        "/api/v1/score",
-        "Score indicator values or OIT decisions with a framework (stateless)",
-        false,
-    ),
-    ("get", "/api/v1/me", "The signed-in user", true),
-    ("get", "/api/v1/rounds", "Assessment rounds", true),
-    (
-        "get",
-        "/api/v1/agencies",
-        "Agencies the caller may see (search with q)",
-        true,
-    ),
-    ("get", "/api/v1/agencies/{id}", "One agency", true),
-    (
-        "get",
-        "/api/v1/rounds/{round}/agencies/{agency}/scores",
-        "An agency's scores in a round, computed by the engine",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/tokens",
-        "The caller's API tokens (never the tokens themselves)",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/tokens",
-        "Create a token for the caller: {\"name\", \"scope\": \"read\"|\"write\", \"days\": 1–365}; the answer holds the token, shown this once",
-        true,
-    ),
-    (
-        "delete",
-        "/api/v1/tokens/{id}",
-        "Revoke one of the caller's tokens",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/rounds/{round}/oit",
-        "The agency admin's OIT checklist: each item's requirement, URLs, explanation, whether it may be edited now, the automatic check of each URL (traffic light and findings) and the final decision",
-        true,
-    ),
-    (
-        "put",
-        "/api/v1/rounds/{round}/oit/items/{item}",
-        "Set one item's URLs (at most 5, http or https) and explanation, as a draft until submitted",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/rounds/{round}/oit/submit",
-        "Submit the agency's OIT evidence to the assessors (no changes after) and check every URL",
-        true,
-    ),
-    (
-        "post",
-        "/api/v1/rounds/{round}/oit/check",
-        "Check every URL now, in the background (202); the lights appear on GET …/oit",
-        true,
-    ),
-    (
-        "get",
-        "/api/v1/rounds/{round}/quality",
-        "Data-quality flags of a round's IIT/EIT answers, from aggregates only (central office): {\"agencies\":[{\"agency_id\",\"code\",\"flags\":[{\"kind\",\"tool\",\"detail\"}]}]}",
-        true,
-    ),
-];
-
-pub fn openapi_document() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path, summary, auth) in OPERATIONS {
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut responses = json!({
-            "200": {"description": "OK", "content": {"application/json": {}}},
-            "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        });
-        if *auth {
-            responses["401"] = json!({"description": "Not signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-            responses["403"] = json!({"description": "Not allowed for this user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-        }
-        let mut op = json!({"summary": summary, "parameters": params, "responses": responses});
-        if *auth {
-            op["security"] = json!([{"session": []}, {"bearer": []}]);
-        }
-        match (*method, *path) {
-            ("put", "/api/v1/rounds/{round}/oit/items/{item}") => {
-                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OitItem"}}}});
-            }
-            ("post", "/api/v1/tokens") => {
-                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewToken"}}}});
-                op["responses"]["201"] = json!({"description": "Created; the token is in the answer, once", "content": {"application/json": {}}});
-            }
-            ("delete", _) => {
-                op["responses"]["204"] = json!({"description": "Revoked"});
-            }
-            ("post", "/api/v1/rounds/{round}/oit/check") => {
-                op["responses"]["202"] =
-                    json!({"description": "Checking", "content": {"application/json": {}}});
-            }
-            _ => {}
-        }
-        if *path == "/api/v1/score" {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreRequest"}}}});
-            op["responses"]["200"] = json!({"description": "Scores", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoreResult"}}}});
-        }
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[*method] = op;
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "itas API", "version": env!("CARGO_PKG_VERSION"), "description": "Integrity and Transparency Assessment System"},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE},
-                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token made at /account/tokens or POST /api/v1/tokens; a read token may only GET"}
-            },
-            "schemas": {
-                "OitItem": {"type": "object", "properties": {
-                    "urls": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 2000}},
-                    "explanation": {"type": "string", "maxLength": 4000}}},
-                "NewToken": {"type": "object", "required": ["name"], "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
-                    "scope": {"type": "string", "enum": ["read", "write"], "default": "read"},
-                    "days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365, "default": 90, "description": "null or absent: 90"}}},
-                "Error": {"type": "object", "required": ["error", "message"], "properties": {
-                    "error": {"type": "string", "description": "Stable error code"},
-                    "message": {"type": "string", "description": "Message in the caller's language (Thai by default)"},
-                    "detail": {"type": ["string", "null"]}}},
-                "ScoreRequest": {"type": "object", "required": ["indicators"], "properties": {
-                    "framework": {"type": "string", "default": "ita-2564"},
-                    "indicators": {"type": "object", "description": "Indicator number → score (number or decimal string, at most two decimals)",
-                        "additionalProperties": {"type": ["number", "string"]}},
-                    "oit_pass": {"type": "array", "items": {"type": "string"}, "description": "Checklist items that passed; checklist indicators missing from 'indicators' are computed from it"}}},
-                "ScoreResult": {"type": "object", "required": ["framework", "indicators", "tools", "overall", "level", "below_pass"], "properties": {
-                    "framework": {"type": "string"},
-                    "indicators": {"type": "object", "additionalProperties": {"type": "number"}},
-                    "tools": {"type": "object", "additionalProperties": {"type": "number"}},
-                    "overall": {"type": "number"}, "level": {"type": "string"},
-                    "below_pass": {"type": "array", "items": {"type": "integer"}}}}
-            }
-        }
-    })
+/// The OpenAPI 3.1 document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
+pub(crate) async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document().clone())
 }
 
-async fn openapi() -> Json<Value> {
-    Json(openapi_document())
-}
-
-#[derive(serde::Deserialize)]
-struct ScoreRequest {
+/// A score request. Its schema is made from the embedded frameworks (which
+/// indicators and checklist items each has), in `crate::openapi`.
+#[derive(serde::Deserialize, ToSchema)]
+pub(crate) struct ScoreRequest {
     #[serde(default = "default_framework")]
     framework: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     indicators: BTreeMap<String, Value>,
     oit_pass: Option<Vec<String>>,
 }
@@ -209,7 +64,123 @@ fn default_framework() -> String {
     "ita-2564".into()
 }
 
-async fn score_endpoint(Json(req): Json<ScoreRequest>) -> Result<Json<Value>, AppError> {
+/// A framework's scores, as the engine computes them: every level rounded by
+/// the framework's policy.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ScoreResult {
+    /// The framework's code.
+    framework: String,
+    /// Indicator number → score (0–100, two decimals).
+    #[schema(value_type = BTreeMap<String, f64>)]
+    indicators: InOrder,
+    /// Tool code → score.
+    #[schema(value_type = BTreeMap<String, f64>)]
+    tools: InOrder,
+    /// The overall score (0–100, two decimals).
+    #[schema(value_type = f64)]
+    overall: Score,
+    /// The result: a level code (ita-2564: AA…F) or a pass label code.
+    level: String,
+    /// The result in Thai.
+    level_th: String,
+    /// Frameworks with tool floors: the tools that held the result below the
+    /// next better one (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_back_by: Option<Vec<String>>,
+    /// Indicators below the framework's pass mark.
+    below_pass: Vec<u32>,
+}
+
+/// A JSON object whose keys keep the framework's order (indicator 10 after
+/// 9, tools as the framework lists them), which a sorted map would not.
+pub(crate) struct InOrder(Vec<(String, Score)>);
+
+impl Serialize for InOrder {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl ScoreResult {
+    pub(crate) fn new(card: &Scorecard, fw: &Framework) -> ScoreResult {
+        ScoreResult {
+            framework: card.framework.clone(),
+            indicators: InOrder(
+                card.indicators
+                    .iter()
+                    .map(|(n, s)| (n.to_string(), *s))
+                    .collect(),
+            ),
+            tools: InOrder(
+                fw.tools
+                    .iter()
+                    .filter_map(|t| card.tools.get(&t.code).map(|s| (t.code.clone(), *s)))
+                    .collect(),
+            ),
+            overall: card.overall,
+            level: card.level.clone(),
+            level_th: card.level_th.clone(),
+            held_back_by: (fw.result_rule == framework::ResultRule::Conditions)
+                .then(|| card.held_back_by.clone()),
+            below_pass: card
+                .indicators
+                .iter()
+                .filter(|(_, s)| **s < fw.pass_mark)
+                .map(|(n, _)| *n)
+                .collect(),
+        }
+    }
+}
+
+/// A score written in the API: two decimals at most, 0 to 100, as a JSON
+/// number or as a string of digits ("85", "85.5", "85.04").
+fn api_score(v: &Value) -> Result<Score, String> {
+    let text = match v {
+        // A JSON number is read through its decimal text, never as a float value.
+        Value::Number(x) => x.to_string(),
+        Value::String(s) => {
+            if !is_score_text(s) {
+                return Err(format!(
+                    "'{s}' is not a score written as digits with at most two decimals, 0 to 100"
+                ));
+            }
+            s.clone()
+        }
+        _ => return Err("give a number".into()),
+    };
+    text.parse::<Score>().map_err(|e| e.to_string())
+}
+
+/// The string form of a score: `SCORE_TEXT_PATTERN`, checked without a regex.
+fn is_score_text(s: &str) -> bool {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) || s.ends_with('.') {
+        return false;
+    }
+    match (int.len(), frac.len()) {
+        (1 | 2, 0..=2) => true,
+        (3, 0..=2) => int == "100" && frac.bytes().all(|b| b == b'0'),
+        _ => false,
+    }
+}
+
+/// The schema pattern of a score written as a string (see `is_score_text`).
+pub(crate) const SCORE_TEXT_PATTERN: &str = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$";
+
+/// Scores indicator values, or OIT decisions, with an embedded framework.
+/// Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/score", tag = "scoring",
+    request_body = ScoreRequest,
+    responses((status = 200, description = "The scores", body = ScoreResult)))]
+pub(crate) async fn score_endpoint(
+    ApiJson(req): ApiJson<ScoreRequest>,
+) -> Result<Json<ScoreResult>, AppError> {
     let invalid = |m: String| api(AppError::new(ErrorCode::Invalid).detail(m), None);
     let fw = framework::embedded(&req.framework)
         .ok_or_else(|| invalid(format!("unknown framework '{}'", req.framework)))?;
@@ -217,21 +188,22 @@ async fn score_endpoint(Json(req): Json<ScoreRequest>) -> Result<Json<Value>, Ap
     for (k, v) in &req.indicators {
         let n: u32 = k
             .parse()
-            .map_err(|_| invalid(format!("indicator '{k}' is not a number")))?;
-        // A JSON number is read through its decimal text, never as a float value.
-        let text = match v {
-            Value::Number(x) => x.to_string(),
-            Value::String(s) => s.clone(),
-            _ => return Err(invalid(format!("indicator {n}: give a number"))),
-        };
-        let s: Score = text
-            .parse()
-            .map_err(|e| invalid(format!("indicator {n}: {e}")))?;
+            .ok()
+            .filter(|_| k.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| invalid(format!("indicator '{k}' is not a number")))?;
+        let s = api_score(v).map_err(|e| invalid(format!("indicator {n}: {e}")))?;
         given.insert(n, s);
     }
-    let passed = req
-        .oit_pass
-        .map(|v| v.into_iter().collect::<BTreeSet<String>>());
+    let passed = match req.oit_pass {
+        Some(list) => {
+            let set: BTreeSet<String> = list.iter().cloned().collect();
+            if set.len() != list.len() {
+                return Err(invalid("oit_pass names an item twice".into()));
+            }
+            Some(set)
+        }
+        None => None,
+    };
     let card = score(
         &fw,
         &Inputs {
@@ -241,73 +213,224 @@ async fn score_endpoint(Json(req): Json<ScoreRequest>) -> Result<Json<Value>, Ap
         },
     )
     .map_err(|e| invalid(e.to_string()))?;
-    Ok(Json(card.contract_json(&fw)))
+    Ok(Json(ScoreResult::new(&card, &fw)))
 }
 
-async fn me(user: CurrentUser) -> Json<Value> {
-    Json(
-        json!({"id": user.user.id, "username": user.user.username, "display_name": user.user.display_name, "role": user.role.code(), "agency_id": user.user.agency_id}),
-    )
+/// The caller.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    id: String,
+    username: String,
+    display_name: String,
+    /// central_admin, agency_admin or assessor.
+    role: String,
+    /// The agency of an agency admin.
+    agency_id: Option<String>,
+    /// The scope of the token this call came with (`read` or `write`); null
+    /// for a browser session.
+    token_scope: Option<String>,
 }
 
-async fn rounds(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, AppError> {
+/// The signed-in user, or the user whose token this is.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, description = "The caller", body = Me)))]
+pub(crate) async fn me(user: CurrentUser) -> Json<Me> {
+    Json(Me {
+        id: user.user.id.clone(),
+        username: user.user.username.clone(),
+        display_name: user.user.display_name.clone(),
+        role: user.role.code().to_string(),
+        agency_id: user.user.agency_id.clone(),
+        token_scope: user.token_scope.map(|s| s.code().to_string()),
+    })
+}
+
+/// An assessment round.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RoundView {
+    id: String,
+    /// Buddhist-era fiscal year, e.g. 2569.
+    fiscal_year: i64,
+    name: String,
+    /// The framework's code, e.g. ita-2569.
+    framework_code: String,
+    /// Milliseconds since 1970 (UTC).
+    created_at: i64,
+    /// When the central office published the results; null while unpublished.
+    published_at: Option<i64>,
+}
+
+impl From<itas_store::rounds::Round> for RoundView {
+    fn from(r: itas_store::rounds::Round) -> RoundView {
+        RoundView {
+            id: r.id,
+            fiscal_year: r.fiscal_year,
+            name: r.name,
+            framework_code: r.framework_code,
+            created_at: r.created_at,
+            published_at: r.published_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RoundList {
+    rounds: Vec<RoundView>,
+}
+
+/// Every assessment round, newest first.
+#[utoipa::path(get, path = "/api/v1/rounds", tag = "rounds",
+    responses((status = 200, description = "The rounds", body = RoundList)))]
+pub(crate) async fn rounds(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<RoundList>, AppError> {
     let list = itas_store::rounds::list(&state.db)
         .await
         .map_err(|e| api(e, Some(&user)))?;
-    Ok(Json(json!({"rounds": list})))
+    Ok(Json(RoundList {
+        rounds: list.into_iter().map(RoundView::from).collect(),
+    }))
 }
 
-#[derive(serde::Deserialize, Default)]
-struct SearchQuery {
+/// An agency in the directory.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AgencyView {
+    id: String,
+    /// The agency's code, unique in the directory.
+    code: String,
+    name_th: String,
+    name_en: String,
+    /// The kind's code (e.g. sao, provincial_office).
+    kind: String,
+    province: String,
+    parent_id: Option<String>,
+    website: String,
+    /// Milliseconds since 1970 (UTC).
+    created_at: i64,
+}
+
+impl From<itas_store::agencies::Agency> for AgencyView {
+    fn from(a: itas_store::agencies::Agency) -> AgencyView {
+        AgencyView {
+            id: a.id,
+            code: a.code,
+            name_th: a.name_th,
+            name_en: a.name_en,
+            kind: a.kind,
+            province: a.province,
+            parent_id: a.parent_id,
+            website: a.website,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AgencyList {
+    /// How many agencies match in all.
+    total: i64,
+    /// This page of them, by code.
+    agencies: Vec<AgencyView>,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AgencyQuery {
+    /// Search code, names and province.
     #[serde(default)]
+    #[param(max_length = 200)]
     q: String,
+    /// At most this many (1–1000, 100 if absent).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Skip this many first.
+    #[param(minimum = 0)]
+    offset: Option<i64>,
 }
 
-async fn agencies(
+/// The agencies the caller may see, by code, a page at a time: the central
+/// office every agency, an agency admin their own, an assessor those assigned.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "agencies", params(AgencyQuery),
+    responses((status = 200, description = "A page of agencies", body = AgencyList)))]
+pub(crate) async fn agencies(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<SearchQuery>,
-) -> Result<Json<Value>, AppError> {
-    let list = match user.role {
-        Role::CentralAdmin => {
-            itas_store::agencies::search(&state.db, &q.q, 500, 0)
-                .await
-                .map_err(|e| api(e, Some(&user)))?
-                .0
-        }
-        Role::AgencyAdmin => match &user.user.agency_id {
-            Some(id) => itas_store::agencies::get(&state.db, id)
-                .await
-                .map_err(|e| api(e, Some(&user)))?
-                .into_iter()
-                .collect(),
-            None => vec![],
-        },
-        Role::Assessor => {
-            let mut out = Vec::new();
-            for r in itas_store::rounds::list(&state.db)
-                .await
-                .map_err(|e| api(e, Some(&user)))?
-            {
-                out.extend(
-                    itas_store::assignments::agencies_of(&state.db, &r.id, user.id())
+    Query(q): Query<AgencyQuery>,
+) -> Result<Json<AgencyList>, AppError> {
+    let limit = q.limit.unwrap_or(100);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=1000).contains(&limit) || offset < 0 || q.q.chars().count() > 200 {
+        return Err(api(
+            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0, q ≤ 200 characters"),
+            Some(&user),
+        ));
+    }
+    let (list, total) = match user.role {
+        Role::CentralAdmin => itas_store::agencies::search(&state.db, &q.q, limit, offset)
+            .await
+            .map_err(|e| api(e, Some(&user)))?,
+        role => {
+            let mut all = match (role, &user.user.agency_id) {
+                (Role::AgencyAdmin, Some(id)) => itas_store::agencies::get(&state.db, id)
+                    .await
+                    .map_err(|e| api(e, Some(&user)))?
+                    .into_iter()
+                    .collect(),
+                (Role::Assessor, _) => {
+                    let mut out = Vec::new();
+                    for r in itas_store::rounds::list(&state.db)
                         .await
-                        .map_err(|e| api(e, Some(&user)))?,
-                );
-            }
-            out.sort_by(|a, b| a.code.cmp(&b.code));
-            out.dedup_by(|a, b| a.id == b.id);
-            out
+                        .map_err(|e| api(e, Some(&user)))?
+                    {
+                        out.extend(
+                            itas_store::assignments::agencies_of(&state.db, &r.id, user.id())
+                                .await
+                                .map_err(|e| api(e, Some(&user)))?,
+                        );
+                    }
+                    out.sort_by(|a, b| a.code.cmp(&b.code));
+                    out.dedup_by(|a, b| a.id == b.id);
+                    out
+                }
+                _ => vec![],
+            };
+            let needle = q.q.to_lowercase();
+            all.retain(|a| {
+                needle.is_empty()
+                    || [&a.code, &a.name_th, &a.name_en, &a.province]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+            });
+            let total = all.len() as i64;
+            let page = all
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect();
+            (page, total)
         }
     };
-    Ok(Json(json!({"agencies": list})))
+    Ok(Json(AgencyList {
+        total,
+        agencies: list.into_iter().map(AgencyView::from).collect(),
+    }))
 }
 
-async fn agency(
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AgencyOne {
+    agency: AgencyView,
+}
+
+/// One agency the caller may see.
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "agencies",
+    params(("id" = String, Path, description = "The agency's id")),
+    responses((status = 200, description = "The agency", body = AgencyOne)))]
+pub(crate) async fn agency(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<AgencyOne>, AppError> {
     if !may_see_agency(&state, &user, &id)
         .await
         .map_err(|e| api(e, Some(&user)))?
@@ -318,14 +441,20 @@ async fn agency(
         .await
         .map_err(|e| api(e, Some(&user)))?
         .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
-    Ok(Json(json!({"agency": a})))
+    Ok(Json(AgencyOne { agency: a.into() }))
 }
 
-async fn agency_scores(
+/// An agency's scores in a round, computed by the engine from what the round
+/// holds (before publication only for those who may see the agency).
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/agencies/{agency}/scores", tag = "results",
+    params(("round" = String, Path, description = "The round's id"),
+           ("agency" = String, Path, description = "The agency's id")),
+    responses((status = 200, description = "The scores", body = ScoreResult)))]
+pub(crate) async fn agency_scores(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((round, agency)): Path<(String, String)>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ScoreResult>, AppError> {
     if !may_see_agency(&state, &user, &agency)
         .await
         .map_err(|e| api(e, Some(&user)))?
@@ -342,5 +471,58 @@ async fn agency_scores(
         .map_err(|e| api(e, Some(&user)))?;
     let card = crate::published::scorecard(&fw, given)
         .ok_or_else(|| api(ErrorCode::NoResults, Some(&user)))?;
-    Ok(Json(card.contract_json(&fw)))
+    Ok(Json(ScoreResult::new(&card, &fw)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_result_is_the_engines_contract_json() {
+        for (name, _) in framework::EMBEDDED {
+            let fw = framework::embedded(name).unwrap();
+            let given = fw
+                .indicators
+                .iter()
+                .enumerate()
+                .map(|(i, ind)| (ind.number, Score::from_hundredths(7_000 + 271 * i as i64)))
+                .collect();
+            let card = score(
+                &fw,
+                &Inputs {
+                    given,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            // The same text, key order included.
+            assert_eq!(
+                serde_json::to_string(&ScoreResult::new(&card, &fw)).unwrap(),
+                card.contract_json(&fw).to_string(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn score_text_is_two_decimals_zero_to_one_hundred() {
+        let pattern = regex_lite_like(SCORE_TEXT_PATTERN);
+        for ok in ["0", "5", "85", "85.5", "85.04", "100", "100.0", "100.00", "09"] {
+            assert!(is_score_text(ok), "{ok}");
+            assert!(pattern(ok), "{ok}");
+        }
+        for bad in [
+            "", ".5", "5.", "100.01", "101", "1000", "5.123", "+5", "-1", " 5", "1e2", "5/2",
+        ] {
+            assert!(!is_score_text(bad), "{bad}");
+            assert!(!pattern(bad), "{bad}");
+        }
+    }
+
+    /// The pattern, tried with the regex crate the workspace already has.
+    fn regex_lite_like(p: &str) -> impl Fn(&str) -> bool {
+        let re = regex::Regex::new(p).unwrap();
+        move |s| re.is_match(s)
+    }
 }

@@ -2,7 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod agency;
-mod api;
+pub(crate) mod api;
 mod assessor;
 pub(crate) mod dashboard;
 pub(crate) mod oit;
@@ -10,10 +10,10 @@ mod open_data;
 pub(crate) mod plan;
 mod public;
 pub(crate) mod public_page;
-mod quality;
+pub(crate) mod quality;
 pub(crate) mod results;
 pub(crate) mod survey;
-mod tokens;
+pub(crate) mod tokens;
 
 use crate::AppState;
 use axum::Router;

@@ -4,7 +4,7 @@
 //! decides them again (round 2). Scores come from the final decisions.
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{ApiJson, AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::{AppState, today};
 use askama::Template;
@@ -420,7 +420,7 @@ pub fn url_problem(u: &str) -> Option<(&'static str, &'static str)> {
         ));
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if u.len() > MAX_URL_LEN {
+    if u.chars().count() > MAX_URL_LEN {
         return Some((
             "URL ยาวเกิน ๒,๐๐๐ ตัวอักษร:",
             "The URL is longer than 2,000 characters:",
@@ -896,67 +896,146 @@ fn json_err(e: impl Into<AppError>) -> AppError {
     e.into().as_json()
 }
 
+/// The latest automatic check of one URL.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct UrlCheck {
+    url: String,
+    /// green, yellow, red, or unchecked.
+    light: String,
+    /// What the check found, in Thai.
+    findings: Vec<String>,
+}
+
+/// One checklist item of the agency's OIT evidence.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct OitItem {
+    /// The item's code in the framework (e.g. o1, O25).
+    item: String,
+    indicator: u32,
+    title_th: String,
+    requirement_th: String,
+    /// The agency's published itas page can be this item's evidence.
+    itas_page: bool,
+    urls: Vec<String>,
+    explanation: String,
+    /// Whether the agency may change it now.
+    editable: bool,
+    checks: Vec<UrlCheck>,
+    /// The assessors' final decision; null until there is one.
+    passed: Option<bool>,
+}
+
+/// The agency's OIT checklist in a round.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct OitChecklist {
+    round: String,
+    agency: String,
+    /// The round's phase today; null outside every phase.
+    phase: Option<String>,
+    /// Whether the agency has submitted its evidence to the assessors.
+    submitted: bool,
+    items: Vec<OitItem>,
+}
+
 /// The round's checklist for the caller's agency: each item with its
 /// requirement, the URLs and explanation entered, whether it may be edited
 /// now, the latest automatic check of each URL, and the final decision.
-async fn api_items(
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/oit", tag = "oit",
+    params(("round" = String, Path, description = "The round's id")),
+    responses((status = 200, description = "The checklist", body = OitChecklist)))]
+pub(crate) async fn api_items(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(round_id): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, AppError> {
+) -> Result<axum::Json<OitChecklist>, AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
         .map_err(json_err)?;
     let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
     let list = items(&s.fw, &s.evidence, &s.decisions, &s.checks);
-    let items: Vec<serde_json::Value> = list
-        .iter()
-        .map(|it| {
-            serde_json::json!({
-                "item": it.code,
-                "indicator": it.indicator,
-                "title_th": it.text,
-                "requirement_th": it.requirement,
-                "itas_page": it.itas_page,
-                "urls": it.url_list,
-                "explanation": it.explanation,
-                "editable": oit::agency_may_edit(s.phase, s.submitted, &it.code, &plain),
-                "checks": it.checks.iter().map(|(url, light, _, _, _)| {
-                    let check = s.checks.get(&(it.code.clone(), url.clone()));
-                    serde_json::json!({
-                        "url": url,
-                        "light": light,
-                        "findings": check.map(|c| c.findings.clone()).unwrap_or_default(),
-                    })
-                }).collect::<Vec<_>>(),
-                "passed": it.final_passed,
-            })
+    let items = list
+        .into_iter()
+        .map(|it| OitItem {
+            editable: oit::agency_may_edit(s.phase, s.submitted, &it.code, &plain),
+            checks: it
+                .checks
+                .iter()
+                .map(|(url, light, _, _, _)| UrlCheck {
+                    url: url.clone(),
+                    light: light.clone(),
+                    findings: s
+                        .checks
+                        .get(&(it.code.clone(), url.clone()))
+                        .map(|c| c.findings.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            item: it.code,
+            indicator: it.indicator,
+            title_th: it.text,
+            requirement_th: it.requirement,
+            itas_page: it.itas_page,
+            urls: it.url_list,
+            explanation: it.explanation,
+            passed: it.final_passed,
         })
         .collect();
-    Ok(axum::Json(serde_json::json!({
-        "round": s.round.id,
-        "agency": s.agency_id,
-        "phase": s.phase.map(|p| p.code()),
-        "submitted": s.submitted,
-        "items": items,
-    })))
+    Ok(axum::Json(OitChecklist {
+        round: s.round.id,
+        agency: s.agency_id,
+        phase: s.phase.map(|p| p.code().to_string()),
+        submitted: s.submitted,
+        items,
+    }))
 }
 
-#[derive(serde::Deserialize)]
-struct ItemBody {
+/// One item's evidence: at most five http(s) URLs and an explanation.
+#[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ItemEvidence {
     #[serde(default)]
-    urls: Vec<String>,
+    #[schema(max_items = 5)]
+    urls: Vec<UrlText>,
+    /// At most 4,000 characters.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     explanation: String,
 }
 
+/// An http or https URL of at most 2,000 characters, without spaces, with a
+/// site name (the rules of `url_problem`).
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub(crate) struct UrlText(String);
+
+impl utoipa::PartialSchema for UrlText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        utoipa::openapi::RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(MAX_URL_LEN))
+                .pattern(Some(
+                    r"^https?://([^\s/?#]*\.[^\s/?#]*|localhost[^\s/?#]*)([/?#]\S*)?$",
+                ))
+                .build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for UrlText {}
+
 /// Sets one item's URLs and explanation (a draft until submitted).
-async fn api_put_item(
+#[utoipa::path(put, path = "/api/v1/rounds/{round}/oit/items/{item}", tag = "oit",
+    params(("round" = String, Path, description = "The round's id"),
+           ("item" = String, Path, description = "The checklist item's code")),
+    request_body = ItemEvidence,
+    responses((status = 200, description = "Saved, as the server keeps it (trimmed)", body = ItemEvidence)))]
+pub(crate) async fn api_put_item(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((round_id, item)): Path<(String, String)>,
-    axum::Json(b): axum::Json<ItemBody>,
-) -> Result<axum::Json<serde_json::Value>, AppError> {
+    ApiJson(b): ApiJson<ItemEvidence>,
+) -> Result<axum::Json<ItemEvidence>, AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
         .map_err(json_err)?;
@@ -982,42 +1061,58 @@ async fn api_put_item(
                 .detail(m),
         )
     };
-    if b.urls.iter().any(|u| u.contains('\n')) {
-        return Err(invalid("one URL per array element".into()));
+    // Each element is one URL exactly as the schema says: no blanks to skip,
+    // no spaces to trim.
+    if b.urls.len() > MAX_URLS {
+        return Err(invalid(ctx.pick("ใส่ได้ไม่เกิน 5 URL ต่อข้อ", "At most 5 URLs per item").into()));
     }
-    let clean = check_urls(&ctx, &b.urls.join("\n")).map_err(invalid)?;
+    for u in &b.urls {
+        if let Some((th, en)) = url_problem(&u.0) {
+            return Err(invalid(format!("{} {}", ctx.pick(th, en), u.0)));
+        }
+    }
+    let clean = b.urls.iter().map(|u| u.0.as_str()).collect::<Vec<_>>().join("\n");
     if b.explanation.chars().count() > MAX_EXPLANATION {
         return Err(invalid(format!(
             "the explanation is longer than {MAX_EXPLANATION} characters"
         )));
     }
+    let explanation = b.explanation.trim().to_string();
     itas_store::oit::save_evidence(
         &state.db,
         Some(user.id()),
         &s.agency_id,
         &round_id,
-        &[(
-            item.clone(),
-            clean.clone(),
-            b.explanation.trim().to_string(),
-        )],
+        &[(item.clone(), clean.clone(), explanation.clone())],
     )
     .await
     .map_err(json_err)?;
-    Ok(axum::Json(serde_json::json!({
-        "item": item,
-        "urls": clean.lines().collect::<Vec<_>>(),
-        "explanation": b.explanation.trim(),
-    })))
+    Ok(axum::Json(ItemEvidence {
+        urls: clean.lines().map(|u| UrlText(u.to_string())).collect(),
+        explanation,
+    }))
+}
+
+/// What a submit or a check started.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CheckStarted {
+    /// The evidence is with the assessors (no changes after).
+    submitted: bool,
+    /// Every URL is being checked in the background; the lights appear on
+    /// GET …/oit.
+    checking: bool,
 }
 
 /// Submits the agency's OIT evidence to the assessors (no changes after),
 /// and checks every URL in the background.
-async fn api_submit(
+#[utoipa::path(post, path = "/api/v1/rounds/{round}/oit/submit", tag = "oit",
+    params(("round" = String, Path, description = "The round's id")),
+    responses((status = 200, description = "Submitted", body = CheckStarted)))]
+pub(crate) async fn api_submit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(round_id): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, AppError> {
+) -> Result<axum::Json<CheckStarted>, AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
         .map_err(json_err)?;
@@ -1036,23 +1131,30 @@ async fn api_submit(
         None,
         "submit",
     );
-    Ok(axum::Json(
-        serde_json::json!({ "submitted": true, "checking": true }),
-    ))
+    Ok(axum::Json(CheckStarted {
+        submitted: true,
+        checking: true,
+    }))
 }
 
 /// Checks every URL now, in the background; the lights appear on GET …/oit.
-async fn api_check(
+#[utoipa::path(post, path = "/api/v1/rounds/{round}/oit/check", tag = "oit",
+    params(("round" = String, Path, description = "The round's id")),
+    responses((status = 202, description = "Checking", body = CheckStarted)))]
+pub(crate) async fn api_check(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(round_id): Path<String>,
-) -> Result<(StatusCode, axum::Json<serde_json::Value>), AppError> {
+) -> Result<(StatusCode, axum::Json<CheckStarted>), AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
         .map_err(json_err)?;
     crate::evidence_check::spawn_check(&state, s.agency_id, round_id, None, "check");
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({ "checking": true })),
+        axum::Json(CheckStarted {
+            submitted: s.submitted,
+            checking: true,
+        }),
     ))
 }

@@ -18,7 +18,7 @@ use axum::{Form, Json, Router};
 use itas_core::directory::Role;
 use itas_core::quality::{Flag, flags};
 use itas_store::quality::{self, Decision};
-use serde_json::json;
+
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -214,12 +214,41 @@ async fn decide(
     Ok(Redirect::to(&format!("/admin/rounds/{id}/quality")).into_response())
 }
 
-/// `GET /api/v1/rounds/{id}/quality`: every agency with at least one flag.
-async fn api(
+/// One data-quality flag.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct FlagView {
+    /// The flag's code (e.g. straight_lining, burst).
+    kind: String,
+    /// IIT or EIT.
+    tool: String,
+    /// What was seen, from aggregates only.
+    detail: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct FlaggedAgency {
+    agency_id: String,
+    code: String,
+    flags: Vec<FlagView>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct QualityReport {
+    round_id: String,
+    /// Every agency with at least one flag, by code.
+    agencies: Vec<FlaggedAgency>,
+}
+
+/// Data-quality flags of a round's IIT/EIT answers, from aggregates only
+/// (central office): every agency with at least one flag.
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/quality", tag = "quality",
+    params(("round" = String, Path, description = "The round's id")),
+    responses((status = 200, description = "The flags", body = QualityReport)))]
+pub(crate) async fn api(
     State(state): State<AppState>,
     user: Result<CurrentUser, crate::auth::SignInRedirect>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<QualityReport>, AppError> {
     let user = user.map_err(|_| AppError::new(ErrorCode::NotSignedIn).as_json())?;
     user.require(Role::CentralAdmin)
         .map_err(|e| e.as_json().in_lang(user.lang))?;
@@ -228,21 +257,27 @@ async fn api(
         .map_err(|e| AppError::from(e).as_json())?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).as_json())?;
     let rows = flagged(&state, &id).await.map_err(AppError::as_json)?;
-    let mut agencies: Vec<serde_json::Value> = Vec::new();
+    let mut agencies: Vec<FlaggedAgency> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (a, f) in rows.into_iter().filter(|(_, f)| !f.is_empty()) {
         let i = *index.entry(a.agency_id.clone()).or_insert_with(|| {
-            agencies.push(json!({"agency_id": a.agency_id, "code": a.code, "flags": []}));
+            agencies.push(FlaggedAgency {
+                agency_id: a.agency_id.clone(),
+                code: a.code.clone(),
+                flags: vec![],
+            });
             agencies.len() - 1
         });
-        let list = agencies[i]["flags"].as_array_mut().expect("an array");
         for flag in f {
-            list.push(json!({
-                "kind": flag.kind.code(),
-                "tool": a.tool,
-                "detail": flag.detail,
-            }));
+            agencies[i].flags.push(FlagView {
+                kind: flag.kind.code().to_string(),
+                tool: a.tool.clone(),
+                detail: flag.detail,
+            });
         }
     }
-    Ok(Json(json!({"round_id": id, "agencies": agencies})))
+    Ok(Json(QualityReport {
+        round_id: id,
+        agencies,
+    }))
 }

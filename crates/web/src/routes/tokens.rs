@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, random_token, token_hash};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{ApiJson, AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use itas_store::api_tokens::{self, Scope, Token};
-use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -232,46 +231,100 @@ async fn revoke_on_page(
     Ok(Redirect::to("/account/tokens").into_response())
 }
 
-fn view(t: &Token) -> serde_json::Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "scope": t.scope.code(),
-        "created_at": t.created_at,
-        "expires_at": t.expires_at,
-        "last_used_at": t.last_used_at,
-        "revoked": t.revoked_at.is_some(),
-    })
+/// An API token as its owner sees it later: never the token itself.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenView {
+    id: String,
+    name: String,
+    /// read (GET only) or write.
+    scope: String,
+    /// Milliseconds since 1970 (UTC).
+    created_at: i64,
+    expires_at: i64,
+    last_used_at: Option<i64>,
+    revoked: bool,
 }
 
-async fn list_api(
+impl From<&Token> for TokenView {
+    fn from(t: &Token) -> TokenView {
+        TokenView {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            scope: t.scope.code().to_string(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            revoked: t.revoked_at.is_some(),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenList {
+    tokens: Vec<TokenView>,
+}
+
+/// The caller's API tokens, newest first (never the tokens themselves).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
+    responses((status = 200, description = "The caller's tokens", body = TokenList)))]
+pub(crate) async fn list_api(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<TokenList>, AppError> {
     let tokens = api_tokens::of_user(&state.db, user.id())
         .await
         .map_err(|e| AppError::from(e).as_json())?;
-    Ok(Json(
-        json!({ "tokens": tokens.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(TokenList {
+        tokens: tokens.iter().map(TokenView::from).collect(),
+    }))
 }
 
-#[derive(serde::Deserialize)]
-struct CreateBody {
+/// A token to make.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewToken {
+    /// What it is for, 1–100 characters (not only spaces).
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
-    #[serde(default = "read")]
-    scope: String,
+    /// read (GET only, the default) or write.
+    #[serde(default = "read_scope")]
+    #[schema(inline)]
+    scope: ScopeName,
+    /// Days until it expires, 1–365 (90 if absent or null).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
     days: Option<i64>,
 }
 
-/// Makes a token through the API. A token cannot make another token wider
-/// than itself: a "read" token makes only "read" tokens.
-async fn create_api(
+#[derive(serde::Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ScopeName {
+    Read,
+    Write,
+}
+
+fn read_scope() -> ScopeName {
+    ScopeName::Read
+}
+
+/// A token just made: the only time the token itself is shown.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CreatedToken {
+    id: String,
+    /// Send it as `Authorization: Bearer <token>`. Keep it secret; it is not shown again.
+    token: String,
+    scope: String,
+    days: i64,
+}
+
+/// Makes a token for the caller, no wider than the caller. A token cannot
+/// make another token wider than itself: a read token makes only read tokens.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "account",
+    request_body = NewToken,
+    responses((status = 201, description = "Made; the token is in the answer, this once", body = CreatedToken)))]
+pub(crate) async fn create_api(
     State(state): State<AppState>,
     user: CurrentUser,
-    headers: axum::http::HeaderMap,
-    Json(b): Json<CreateBody>,
+    ApiJson(b): ApiJson<NewToken>,
 ) -> Result<Response, AppError> {
     let bad = || {
         AppError::new(ErrorCode::Invalid)
@@ -279,14 +332,15 @@ async fn create_api(
             .as_json()
     };
     let name = b.name.trim();
-    let scope = Scope::parse(&b.scope).ok_or_else(bad)?;
+    let scope = match b.scope {
+        ScopeName::Read => Scope::Read,
+        ScopeName::Write => Scope::Write,
+    };
     let days = b.days.unwrap_or(90);
-    if name.is_empty() || name.chars().count() > 100 || !(1..=MAX_DAYS).contains(&days) {
+    if name.is_empty() || b.name.chars().count() > 100 || !(1..=MAX_DAYS).contains(&days) {
         return Err(bad().detail("name 1–100 characters, days 1–365"));
     }
-    if scope == Scope::Write
-        && crate::auth::bearer_scope(&headers, &state).await == Some(Scope::Read)
-    {
+    if scope == Scope::Write && user.token_scope == Some(Scope::Read) {
         return Err(AppError::new(ErrorCode::Forbidden)
             .in_lang(user.lang)
             .as_json());
@@ -295,12 +349,21 @@ async fn create_api(
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
-        Json(json!({ "id": id, "token": token, "scope": scope.code(), "days": days })),
+        Json(CreatedToken {
+            id,
+            token,
+            scope: scope.code().to_string(),
+            days,
+        }),
     )
         .into_response())
 }
 
-async fn revoke_api(
+/// Revokes one of the caller's tokens at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked")))]
+pub(crate) async fn revoke_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
