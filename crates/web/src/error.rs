@@ -43,7 +43,7 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "หน้านี้ไม่รับคำขอแบบนี้ กรุณาเปิดจากเมนูของระบบ", "This page does not take this kind of request; open it from the system's menus";
     PageWithdrawn = "page_withdrawn", GONE, "หน่วยงานถอนหน้าเผยแพร่ผลการประเมินและมาตรการหน้านี้แล้ว จึงไม่แสดงข้อมูลอีก หากต้องการข้อมูล กรุณาติดต่อหน่วยงานโดยตรง", "The agency has withdrawn this page of its ITA result and measures; please ask the agency directly";
     BadToken = "bad_token", UNAUTHORIZED, "โทเคนไม่ถูกต้อง หมดอายุ หรือถูกเพิกถอนแล้ว สร้างโทเคนใหม่ได้ที่หน้าโทเคนสำหรับ API", "The token is wrong, expired or revoked; make a new one on the API tokens page";
-    ApiSlowDown = "api_slow_down", TOO_MANY_REQUESTS, "เรียก API ด้วยโทเคนนี้ถี่เกินไป กรุณารอสักครู่แล้วลองใหม่ (ไม่เกิน ๖๐๐ ครั้งต่อนาที)", "Too many calls with this token; wait a moment and try again (at most 600 a minute)";
+    ApiSlowDown = "api_slow_down", TOO_MANY_REQUESTS, "เรียก API ด้วยโทเคนนี้ถี่เกินไป กรุณารอสักครู่แล้วลองใหม่ (โดยปกติไม่เกิน ๖๐๐ ครั้งต่อนาที)", "Too many calls with this token; wait a moment and try again (by default at most 600 a minute)";
     NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
     StorageFault = "storage_fault", SERVICE_UNAVAILABLE, "ระบบบันทึกไม่ได้ชั่วคราว กรุณาลองใหม่อีกครั้ง", "The system cannot store data right now; please try again";

@@ -49,6 +49,8 @@ pub struct Config {
     /// Questionnaire pages saved per survey link per minute (per server): a
     /// respondent saves one per page, so this is several times the submission limit.
     pub page_rate_per_minute: u32,
+    /// API calls per token per minute (per server).
+    pub api_calls_per_minute: u32,
     /// How many unfinished questionnaires may wait, per link and in total.
     pub draft_budget: itas_store::drafts::DraftBudget,
     /// The folder whose free space `/healthz` reports (the SQLite database's).
@@ -105,6 +107,7 @@ impl Default for Config {
             trust_proxy: false,
             evidence: evidence_check::CheckerConfig::default(),
             page_rate_per_minute: 7200,
+            api_calls_per_minute: auth::TOKEN_CALLS_PER_MINUTE,
             draft_budget: itas_store::drafts::DraftBudget::default(),
             data_dir: None,
             clock: Clock::default(),
@@ -144,7 +147,7 @@ impl AppState {
                 60_000,
             )),
             token_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
-                auth::TOKEN_CALLS_PER_MINUTE,
+                config.api_calls_per_minute,
                 60_000,
             )),
             caches: std::sync::Arc::new(cache::Caches::default()),

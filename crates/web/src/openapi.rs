@@ -211,7 +211,10 @@ fn score_request_schema() -> Value {
                 "required": if default { json!(["indicators"]) } else { json!(["framework", "indicators"]) }
             });
             if with_items {
-                v["required"].as_array_mut().unwrap().push("oit_pass".into());
+                v["required"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push("oit_pass".into());
             }
             v
         };

@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// may create a draft, so a flood of them is stopped like one of submissions.
     #[arg(long, env = "ITAS_PAGE_RATE_PER_MINUTE", default_value_t = 7200)]
     page_rate_per_minute: u32,
+    /// API calls accepted per token per minute (per server).
+    #[arg(long, env = "ITAS_API_CALLS_PER_MINUTE", default_value_t = itas_web::auth::TOKEN_CALLS_PER_MINUTE)]
+    api_calls_per_minute: u32,
     /// Unfinished questionnaires kept per survey link; past it, the least
     /// recently used go first.
     #[arg(long, env = "ITAS_DRAFTS_PER_LINK", default_value_t = 5000)]
@@ -250,6 +253,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
                 ..Default::default()
             },
             page_rate_per_minute: a.page_rate_per_minute,
+            api_calls_per_minute: a.api_calls_per_minute,
             draft_budget: itas_store::drafts::DraftBudget {
                 per_link_rows: a.drafts_per_link.max(1),
                 per_link_bytes: (a.drafts_total_mb.max(1) << 20) / 64,

@@ -290,3 +290,93 @@ async fn the_curl_example_in_docs_api_md_works() {
         "submitted"
     );
 }
+
+both_backends!(api_bodies_and_pages_answer_as_the_document_says, |app| {
+    let mut anon = app.client();
+    // No Content-Type, unreadable JSON, JSON of the wrong shape: each its own
+    // JSON error, in the caller's language.
+    let r = anon
+        .request(Method::POST, "/api/v1/score", None, b"{}".to_vec())
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(r.json()["error"], "not_json");
+    let r = anon
+        .request(
+            Method::POST,
+            "/api/v1/score",
+            Some("application/json"),
+            b"{\"indicators\":".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"], "bad_json");
+    assert!(r.json()["message"].as_str().unwrap().contains("JSON"));
+    let r = anon
+        .post_json("/api/v1/score", &serde_json::json!({"indicators": []}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"], "invalid");
+    // A score as a string is digits with two decimals at most, as the schema says.
+    let r = anon
+        .post_json(
+            "/api/v1/score",
+            &serde_json::json!({"indicators": {"1": "5/2"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("two decimals")
+    );
+
+    // A token made through the API: 30.0 days is the integer 30 to JSON Schema.
+    let mut admin = app.signed_in("admin").await;
+    let r = admin
+        .post_json(
+            "/api/v1/tokens",
+            &serde_json::json!({"name": "พอร์ทัลข้อมูลเปิด", "days": 30.0}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["days"], 30);
+    assert_eq!(r.json()["scope"], "read");
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    let r = admin
+        .post_json(
+            "/api/v1/tokens",
+            &serde_json::json!({"name": "x", "days": 30.5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut portal = bearer(&app, &token);
+    let me = portal.get("/api/v1/me").await.json();
+    assert_eq!(me["token_scope"], "read");
+    assert_eq!(
+        admin.get("/api/v1/me").await.json()["token_scope"],
+        serde_json::Value::Null
+    );
+
+    // Agencies a page at a time, with the total.
+    let all = portal.get("/api/v1/agencies?limit=1000").await.json();
+    let total = all["total"].as_i64().unwrap();
+    assert!(total >= 3);
+    assert_eq!(all["agencies"].as_array().unwrap().len() as i64, total);
+    let page = portal.get("/api/v1/agencies?limit=2&offset=1").await.json();
+    assert_eq!(page["total"], total);
+    assert_eq!(page["agencies"][0]["code"], all["agencies"][1]["code"]);
+    assert_eq!(page["agencies"].as_array().unwrap().len(), 2);
+    let r = portal.get("/api/v1/agencies?limit=0").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The agency admin sees its own agency, searched and paged the same way.
+    let mut huanong = app.signed_in("huanong").await;
+    let own = huanong.get("/api/v1/agencies?q=huanong").await.json();
+    assert_eq!(own["total"], 1);
+    assert_eq!(own["agencies"][0]["code"], "KK-HUANONG");
+    assert_eq!(
+        huanong.get("/api/v1/agencies?q=city").await.json()["total"],
+        0
+    );
+});

@@ -362,7 +362,8 @@ pub(crate) async fn agencies(
     let offset = q.offset.unwrap_or(0);
     if !(1..=1000).contains(&limit) || offset < 0 || q.q.chars().count() > 200 {
         return Err(api(
-            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0, q ≤ 200 characters"),
+            AppError::new(ErrorCode::Invalid)
+                .detail("limit 1–1000, offset ≥ 0, q ≤ 200 characters"),
             Some(&user),
         ));
     }
@@ -508,7 +509,9 @@ mod tests {
     #[test]
     fn score_text_is_two_decimals_zero_to_one_hundred() {
         let pattern = regex_lite_like(SCORE_TEXT_PATTERN);
-        for ok in ["0", "5", "85", "85.5", "85.04", "100", "100.0", "100.00", "09"] {
+        for ok in [
+            "0", "5", "85", "85.5", "85.04", "100", "100.0", "100.00", "09",
+        ] {
             assert!(is_score_text(ok), "{ok}");
             assert!(pattern(ok), "{ok}");
         }

@@ -900,10 +900,31 @@ fn json_err(e: impl Into<AppError>) -> AppError {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct UrlCheck {
     url: String,
-    /// green, yellow, red, or unchecked.
-    light: String,
-    /// What the check found, in Thai.
+    #[schema(inline)]
+    light: LightCode,
+    /// What the check found, as finding codes (e.g. `unreachable`, `no_tls`, `other_domain`).
     findings: Vec<String>,
+}
+
+/// The traffic light of a URL check: green (looks right), amber (look at it),
+/// red (the assessor will not find the evidence there).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LightCode {
+    Green,
+    Amber,
+    Red,
+}
+
+impl From<itas_core::evidence::Light> for LightCode {
+    fn from(l: itas_core::evidence::Light) -> LightCode {
+        use itas_core::evidence::Light;
+        match l {
+            Light::Green => LightCode::Green,
+            Light::Amber => LightCode::Amber,
+            Light::Red => LightCode::Red,
+        }
+    }
 }
 
 /// One checklist item of the agency's OIT evidence.
@@ -962,7 +983,9 @@ pub(crate) async fn api_items(
                 .iter()
                 .map(|(url, light, _, _, _)| UrlCheck {
                     url: url.clone(),
-                    light: light.clone(),
+                    light: itas_core::evidence::Light::parse(light)
+                        .unwrap_or(itas_core::evidence::Light::Amber)
+                        .into(),
                     findings: s
                         .checks
                         .get(&(it.code.clone(), url.clone()))
@@ -1064,14 +1087,22 @@ pub(crate) async fn api_put_item(
     // Each element is one URL exactly as the schema says: no blanks to skip,
     // no spaces to trim.
     if b.urls.len() > MAX_URLS {
-        return Err(invalid(ctx.pick("ใส่ได้ไม่เกิน 5 URL ต่อข้อ", "At most 5 URLs per item").into()));
+        return Err(invalid(
+            ctx.pick("ใส่ได้ไม่เกิน 5 URL ต่อข้อ", "At most 5 URLs per item")
+                .into(),
+        ));
     }
     for u in &b.urls {
         if let Some((th, en)) = url_problem(&u.0) {
             return Err(invalid(format!("{} {}", ctx.pick(th, en), u.0)));
         }
     }
-    let clean = b.urls.iter().map(|u| u.0.as_str()).collect::<Vec<_>>().join("\n");
+    let clean = b
+        .urls
+        .iter()
+        .map(|u| u.0.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     if b.explanation.chars().count() > MAX_EXPLANATION {
         return Err(invalid(format!(
             "the explanation is longer than {MAX_EXPLANATION} characters"

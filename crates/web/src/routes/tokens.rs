@@ -290,9 +290,10 @@ pub(crate) struct NewToken {
     #[schema(inline)]
     scope: ScopeName,
     /// Days until it expires, 1–365 (90 if absent or null).
+    /// (A JSON number: 30 and 30.0 are the same integer to JSON Schema.)
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 365)]
-    days: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
+    days: Option<serde_json::Number>,
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema, Clone, Copy)]
@@ -336,7 +337,15 @@ pub(crate) async fn create_api(
         ScopeName::Read => Scope::Read,
         ScopeName::Write => Scope::Write,
     };
-    let days = b.days.unwrap_or(90);
+    let days = match &b.days {
+        None => Some(90),
+        Some(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (1.0..=MAX_DAYS as f64).contains(f))
+                .map(|f| f as i64)
+        }),
+    }
+    .unwrap_or(0);
     if name.is_empty() || b.name.chars().count() > 100 || !(1..=MAX_DAYS).contains(&days) {
         return Err(bad().detail("name 1–100 characters, days 1–365"));
     }
