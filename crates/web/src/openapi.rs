@@ -4,7 +4,7 @@
 //! score request's shape per embedded framework (frameworks are data).
 
 use crate::error::{ApiErrorBody, ErrorCode};
-use crate::routes::{api, oit, quality, tokens};
+use crate::routes::{api, api_rounds, oit, quality, tokens};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -25,6 +25,10 @@ use utoipa::OpenApi;
         api::agencies,
         api::agency,
         api::agency_scores,
+        api_rounds::participants,
+        api_rounds::compute,
+        api_rounds::publish,
+        api_rounds::withdraw,
         tokens::list_api,
         tokens::create_api,
         tokens::revoke_api,
@@ -55,6 +59,11 @@ const PUBLIC: &[&str] = &["/api/v1/openapi.json", "/api/v1/score"];
 /// `errors_of`).
 const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
     ("get", "/api/v1/agencies", &[ErrorCode::Invalid]),
+    (
+        "get",
+        "/api/v1/rounds/{round}/participants",
+        &[ErrorCode::Invalid],
+    ),
     (
         "get",
         "/api/v1/rounds/{round}/agencies/{agency}/scores",
@@ -255,7 +264,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 15);
+        assert_eq!(n, 19);
     }
 
     #[test]

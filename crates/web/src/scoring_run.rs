@@ -28,6 +28,15 @@ pub enum Skip {
 }
 
 impl Skip {
+    /// A stable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Skip::OitReviewIncomplete => "oit_review_incomplete",
+            Skip::OverPopulation { .. } => "over_population",
+            Skip::NoResponses(_) => "no_responses",
+        }
+    }
+
     pub fn text(&self, lang: crate::i18n::Lang) -> String {
         use crate::i18n::Lang;
         match (self, lang) {

@@ -347,6 +347,27 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             body: Body::Json(serde_json::json!({})),
             allowed: &[Who::Agency],
         },
+        // Each role sees its own part of the list (tested in api_rounds).
+        get(format!("/api/v1/rounds/{current}/participants"), SIGNED_IN),
+        Case {
+            method: Method::POST,
+            path: format!("/api/v1/rounds/{current}/compute"),
+            body: Body::Json(serde_json::json!({})),
+            allowed: CENTRAL,
+        },
+        // Withdrawn, then published again, so later cases see the round as before.
+        Case {
+            method: Method::POST,
+            path: format!("/api/v1/rounds/{closed}/withdraw"),
+            body: Body::Json(serde_json::json!({})),
+            allowed: CENTRAL,
+        },
+        Case {
+            method: Method::POST,
+            path: format!("/api/v1/rounds/{closed}/publish"),
+            body: Body::Json(serde_json::json!({})),
+            allowed: CENTRAL,
+        },
     ]
 }
 

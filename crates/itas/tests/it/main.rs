@@ -1,6 +1,7 @@
 //! The integration tests of itas: one binary, one module per area.
 //! Server tests run once per backend (SQLite and PostgreSQL); see `app.rs`.
 
+mod api_rounds;
 mod api_tokens;
 mod app;
 mod authz;

@@ -467,13 +467,13 @@ impl Kept {
 /// A participant with its responses against the minimum, per survey tool.
 #[derive(Clone)]
 pub(crate) struct ParticipantRow {
-    p: Participant,
+    pub(crate) p: Participant,
     /// (tool, responses, minimum, behind)
-    tools: Vec<(String, i64, u32, bool)>,
+    pub(crate) tools: Vec<(String, i64, u32, bool)>,
 }
 
 /// Every participant of a round with its counts against the minimums.
-async fn participant_rows(
+pub(crate) async fn participant_rows(
     state: &AppState,
     id: &str,
     fw: &itas_core::Framework,

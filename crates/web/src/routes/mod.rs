@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod agency;
 pub(crate) mod api;
+pub(crate) mod api_rounds;
 mod assessor;
 pub(crate) mod dashboard;
 pub(crate) mod oit;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(public_page::routes())
         .merge(oit::routes())
         .merge(api::routes())
+        .merge(api_rounds::routes())
         .merge(quality::routes())
         .merge(survey::routes())
         .merge(tokens::routes())
