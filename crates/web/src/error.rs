@@ -32,6 +32,7 @@ error_codes! {
     Invalid = "invalid", UNPROCESSABLE_ENTITY, "ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีข้อความแจ้ง", "Some fields are not valid; see the messages beside them";
     BadJson = "bad_json", BAD_REQUEST, "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่อ่านได้", "The body is not readable JSON";
     NotJson = "not_json", UNSUPPORTED_MEDIA_TYPE, "ต้องส่งข้อมูลเป็น JSON พร้อมส่วนหัว Content-Type: application/json", "Send the body as JSON with Content-Type: application/json";
+    BadContentType = "bad_content_type", UNSUPPORTED_MEDIA_TYPE, "ส่งรายชื่อหน่วยงานเป็น JSON (application/json) CSV (text/csv) หรือไฟล์ Excel (XLSX)", "Send the agency list as JSON (application/json), CSV (text/csv) or an Excel workbook (XLSX)";
     Conflict = "conflict", CONFLICT, "ข้อมูลนี้มีอยู่แล้วในระบบ", "This already exists";
     CrossSite = "cross_site", FORBIDDEN, "คำขอนี้มาจากเว็บไซต์อื่น จึงไม่ได้ดำเนินการ", "This request came from another site and was not carried out";
     PhaseClosed = "phase_closed", CONFLICT, "ขั้นตอนนี้ปิดแล้ว จึงแก้ไขข้อมูลไม่ได้", "This phase is closed; the data can no longer be changed";

@@ -1,6 +1,7 @@
-//! The round workflow as JSON: participants with their counts against the
-//! minimum samples (each role sees what its pages show), computing, and
-//! publishing and withdrawing, with the rights of the round page.
+//! The central office's workflow as JSON: importing agencies, participants
+//! with their counts against the minimum samples (each role sees what its
+//! pages show), computing, and publishing and withdrawing, with the rights
+//! of their pages.
 
 use crate::both_backends;
 use axum::http::StatusCode;
@@ -159,4 +160,115 @@ both_backends!(participants_compute_and_publish_through_the_api, |app| {
     let r = admin.get("/api/v1/rounds/no-such-round/participants").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["error"], "not_found");
+});
+
+both_backends!(agencies_are_imported_as_json_csv_or_xlsx, |app| {
+    let mut admin = app.signed_in("admin").await;
+    // JSON rows: the good ones land, each bad one is reported by position.
+    let r = admin
+        .post_json(
+            "/api/v1/agencies/import",
+            &serde_json::json!({"agencies": [
+                {"code": "KK-API1", "name_th": "องค์การบริหารส่วนตำบลเอพีไอหนึ่ง", "kind": "sao", "province": "ขอนแก่น", "parent_code": "KK"},
+                {"code": "KK-API2", "name_th": "", "kind": "sao"},
+                {"code": "KK-API3", "name_th": "เทศบาลตำบลเอพีไอสาม", "kind": "no_such_kind"},
+                {"code": "KK-API4", "name_th": "องค์การบริหารส่วนตำบลเอพีไอสี่", "kind": "sao", "parent_code": "KK-API1"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let report = r.json();
+    assert_eq!(report["inserted"], 2, "{report}");
+    let lines: Vec<u64> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3]);
+    let child = itas_store::agencies::by_code(&app.db, "KK-API4")
+        .await
+        .unwrap()
+        .unwrap();
+    let parent = itas_store::agencies::by_code(&app.db, "KK-API1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(child.parent_id.as_deref(), Some(parent.id.as_str()));
+
+    // The page's CSV, as Excel saves it (Thai headers, CRLF): lines as in the file.
+    let csv = "\u{feff}รหัส,ชื่อหน่วยงาน,ประเภท,จังหวัด\r\nKK-API5,องค์การบริหารส่วนตำบลเอพีไอห้า,sao,ขอนแก่น\r\nKK-API1,ซ้ำ,sao,ขอนแก่น\r\n";
+    let r = admin
+        .request(
+            axum::http::Method::POST,
+            "/api/v1/agencies/import",
+            Some("text/csv; charset=utf-8"),
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["inserted"], 1);
+    assert_eq!(r.json()["errors"][0]["line"], 3);
+
+    // An XLSX workbook goes the same way.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["code", "name_th", "kind"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["KK-API6", "องค์การบริหารส่วนตำบลเอพีไอหก", "sao"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(1, c as u16, *v).unwrap();
+    }
+    let r = admin
+        .request(
+            axum::http::Method::POST,
+            "/api/v1/agencies/import",
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            book.save_to_buffer().unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["inserted"], 1);
+
+    // A file without the needed columns adds nothing and says why on line 1;
+    // another type is refused.
+    let r = admin
+        .request(
+            axum::http::Method::POST,
+            "/api/v1/agencies/import",
+            Some("text/csv"),
+            b"a,b\n1,2\n".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["inserted"], 0);
+    assert_eq!(r.json()["errors"][0]["line"], 1);
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing column")
+    );
+    let r = admin
+        .request(
+            axum::http::Method::POST,
+            "/api/v1/agencies/import",
+            Some("text/plain"),
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(r.json()["error"], "bad_content_type");
+    // Only the central office imports.
+    let mut huanong = app.signed_in("huanong").await;
+    let r = huanong
+        .post_json(
+            "/api/v1/agencies/import",
+            &serde_json::json!({"agencies": []}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 });

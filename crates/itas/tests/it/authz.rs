@@ -347,6 +347,12 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             body: Body::Json(serde_json::json!({})),
             allowed: &[Who::Agency],
         },
+        Case {
+            method: Method::POST,
+            path: s("/api/v1/agencies/import"),
+            body: Body::Json(serde_json::json!({"agencies": []})),
+            allowed: CENTRAL,
+        },
         // Each role sees its own part of the list (tested in api_rounds).
         get(format!("/api/v1/rounds/{current}/participants"), SIGNED_IN),
         Case {

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/rounds", get(rounds))
         .route("/api/v1/agencies", get(agencies))
+        .route("/api/v1/agencies/import", post(import_agencies))
         .route("/api/v1/agencies/{id}", get(agency))
         .route(
             "/api/v1/rounds/{round}/agencies/{agency}/scores",
@@ -415,6 +416,166 @@ pub(crate) async fn agencies(
     Ok(Json(AgencyList {
         total,
         agencies: list.into_iter().map(AgencyView::from).collect(),
+    }))
+}
+
+/// One agency to add, as a row of the import file.
+#[derive(serde::Deserialize, ToSchema)]
+pub(crate) struct AgencyRow {
+    /// Unique in the directory.
+    code: String,
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+    /// The kind's code (sao, subdistrict_municipality, province, …).
+    kind: String,
+    #[serde(default)]
+    province: String,
+    /// The parent's code: an agency already in the directory or an earlier row.
+    #[serde(default)]
+    parent_code: Option<String>,
+    #[serde(default)]
+    website: String,
+}
+
+/// Agencies to add to the directory.
+#[derive(serde::Deserialize, ToSchema)]
+pub(crate) struct AgencyImport {
+    agencies: Vec<AgencyRow>,
+}
+
+/// A row that was not added, and why.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RowProblem {
+    /// The file's line (the header is line 1), or the row's position in
+    /// `agencies` (from 1).
+    line: usize,
+    message: String,
+}
+
+/// What an import did: every good row is added, each bad one reported.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImportReport {
+    inserted: usize,
+    errors: Vec<RowProblem>,
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An XLSX workbook, as bytes.
+pub(crate) struct Workbook;
+
+impl utoipa::PartialSchema for Workbook {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+        utoipa::openapi::RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build(),
+        ))
+    }
+}
+
+impl ToSchema for Workbook {}
+
+/// Adds agencies to the directory, as the import page does (central office):
+/// JSON rows, or the same CSV or XLSX file the page takes. Every good row is
+/// added in one transaction and each bad row reported with its line; a
+/// parent may be an agency already there or an earlier row.
+#[utoipa::path(post, path = "/api/v1/agencies/import", tag = "agencies",
+    request_body(content(
+        (AgencyImport = "application/json"),
+        (String = "text/csv"),
+        (Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), description = "JSON rows; or a CSV file (UTF-8, header first: code, name_th, name_en, kind, province, parent_code, website, in English or Thai); or an XLSX workbook with the same columns"),
+    responses((status = 200, description = "What was added and what was not", body = ImportReport)))]
+pub(crate) async fn import_agencies(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportReport>, AppError> {
+    user.require(Role::CentralAdmin)
+        .map_err(|e| e.as_json().in_lang(user.lang))?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let rows = match content_type.as_str() {
+        "application/json" => {
+            let import: AgencyImport = serde_json::from_slice(&body).map_err(|e| {
+                let code = if e.is_data() {
+                    ErrorCode::Invalid
+                } else {
+                    ErrorCode::BadJson
+                };
+                api(AppError::new(code).detail(e.to_string()), Some(&user))
+            })?;
+            import
+                .agencies
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    (
+                        i + 1,
+                        itas_store::agencies::NewAgency {
+                            code: a.code,
+                            name_th: a.name_th,
+                            name_en: a.name_en,
+                            kind: a.kind,
+                            province: a.province,
+                            parent_code: a.parent_code.filter(|p| !p.trim().is_empty()),
+                            website: a.website,
+                        },
+                    )
+                })
+                .collect()
+        }
+        "text/csv" | XLSX => {
+            let name = if content_type == XLSX {
+                "agencies.xlsx"
+            } else {
+                "agencies.csv"
+            };
+            match crate::import::parse_agencies(&body, name) {
+                Ok(rows) => rows,
+                // A file that is no agency list (empty, no header, not a
+                // workbook) gets the same report, its problem on line 1:
+                // any text is a CSV to the document, so none is refused.
+                Err(problem) => {
+                    return Ok(Json(ImportReport {
+                        inserted: 0,
+                        errors: vec![RowProblem {
+                            line: 1,
+                            message: problem,
+                        }],
+                    }));
+                }
+            }
+        }
+        _ => return Err(api(ErrorCode::BadContentType, Some(&user))),
+    };
+    let report = itas_store::agencies::import(&state.db, Some(user.id()), rows)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    tracing::info!(
+        inserted = report.inserted,
+        rejected = report.errors.len(),
+        "agency import (API)"
+    );
+    Ok(Json(ImportReport {
+        inserted: report.inserted,
+        errors: report
+            .errors
+            .into_iter()
+            .map(|(line, message)| RowProblem { line, message })
+            .collect(),
     }))
 }
 
