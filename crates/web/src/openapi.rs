@@ -27,6 +27,7 @@ use utoipa::OpenApi;
         api::agency,
         api::agency_scores,
         api_rounds::participants,
+        api_rounds::links,
         api_rounds::compute,
         api_rounds::publish,
         api_rounds::withdraw,
@@ -274,7 +275,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 20);
+        assert_eq!(n, 21);
     }
 
     #[test]

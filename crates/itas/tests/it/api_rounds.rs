@@ -272,3 +272,48 @@ both_backends!(agencies_are_imported_as_json_csv_or_xlsx, |app| {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 });
+
+both_backends!(an_agency_reads_its_survey_links_and_counts, |app| {
+    let round = app.current_round().await;
+    let mut huanong = app.signed_in("huanong").await;
+    let r = huanong.get(&format!("/api/v1/rounds/{round}/links")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let links = r.json();
+    let tools: Vec<&str> = links["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["IIT", "EIT"]);
+    // The link is the one respondents open, and the counts are the page's.
+    let (_, _, code) = crate::app::demo_link(&app.db, "EIT").await;
+    let eit = &links["links"][1];
+    assert!(
+        eit["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/s/{code}")),
+        "{eit}"
+    );
+    let page = huanong.get("/agency").await.body;
+    assert!(page.contains(eit["url"].as_str().unwrap()));
+    // Provisional scores appear only with enough responses to hide everyone.
+    for l in links["links"].as_array().unwrap() {
+        if l["responses"].as_i64().unwrap() < 5 {
+            assert!(l["provisional"].as_array().unwrap().is_empty(), "{l}");
+            assert_eq!(l["tool_score"], serde_json::Value::Null);
+        }
+    }
+    // The agency admin's own links only: no one else has any.
+    for who in ["admin", "assessor1"] {
+        let mut c = app.signed_in(who).await;
+        let r = c.get(&format!("/api/v1/rounds/{round}/links")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    // A closed round has no links left to share.
+    let closed = app.round_id("ITA 2564").await;
+    let r = huanong.get(&format!("/api/v1/rounds/{closed}/links")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["links"].as_array().unwrap().is_empty());
+});

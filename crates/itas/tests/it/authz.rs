@@ -353,6 +353,7 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             body: Body::Json(serde_json::json!({"agencies": []})),
             allowed: CENTRAL,
         },
+        get(format!("/api/v1/rounds/{current}/links"), &[Who::Agency]),
         // Each role sees its own part of the list (tested in api_rounds).
         get(format!("/api/v1/rounds/{current}/participants"), SIGNED_IN),
         Case {

@@ -150,7 +150,7 @@ pub fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-async fn collection(
+pub(crate) async fn collection(
     state: &AppState,
     ctx: &PageCtx,
     base: &str,

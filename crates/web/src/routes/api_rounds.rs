@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/rounds/{round}/participants", get(participants))
+        .route("/api/v1/rounds/{round}/links", get(links))
         .route("/api/v1/rounds/{round}/compute", post(compute))
         .route("/api/v1/rounds/{round}/publish", post(publish))
         .route("/api/v1/rounds/{round}/withdraw", post(withdraw))
@@ -175,6 +176,123 @@ pub(crate) async fn participants(
         total,
         behind,
         participants,
+    }))
+}
+
+/// A provisional indicator score from the answers so far.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ProvisionalScore {
+    indicator: u32,
+    name: String,
+    /// As the page shows it (two decimals).
+    score: String,
+}
+
+/// One survey's link and how far it has come.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SurveyLink {
+    /// IIT or EIT.
+    tool: String,
+    name: String,
+    /// The address respondents open (also behind the QR poster).
+    url: String,
+    responses: i64,
+    /// The minimum sample; null until the population is given.
+    minimum: Option<u32>,
+    behind: bool,
+    /// Respondents need a single-use code.
+    require_code: bool,
+    codes_issued: i64,
+    codes_used: i64,
+    /// More IIT responses than the stated staff: not counted until the
+    /// central office decides.
+    over_population: bool,
+    /// Scores so far, only once enough responses exist that no one can be
+    /// singled out (otherwise empty and null).
+    provisional: Vec<ProvisionalScore>,
+    tool_score: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SurveyLinks {
+    round: String,
+    agency: String,
+    links: Vec<SurveyLink>,
+}
+
+/// The caller's agency's survey links in a round, with responses against
+/// the minimum samples, single-use codes, and provisional scores once enough
+/// answers protect everyone's anonymity (agency admin). A closed round has none.
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/links", tag = "rounds",
+    params(("round" = String, Path, description = "The round's id")),
+    responses((status = 200, description = "The links", body = SurveyLinks)))]
+pub(crate) async fn links(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<SurveyLinks>, AppError> {
+    user.require(Role::AgencyAdmin)
+        .map_err(|e| e.as_json().in_lang(user.lang))?;
+    let agency_id = user
+        .user
+        .agency_id
+        .clone()
+        .ok_or_else(|| api(ErrorCode::Forbidden, Some(&user)))?;
+    let round = round_of(&state, &user, &id).await?;
+    let agency = itas_store::agencies::get(&state.db, &agency_id)
+        .await
+        .map_err(|e| api(e, Some(&user)))?
+        .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
+    let participation = rounds::participation(&state.db, &id, &agency_id)
+        .await
+        .map_err(|e| api(e, Some(&user)))?
+        .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
+    let phases = rounds::phases(&state.db, &id)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    let closed = matches!(
+        rounds::state_on(&phases, crate::today()),
+        rounds::RoundState::Closed
+    );
+    let fw = round.framework().map_err(|e| api(e, Some(&user)))?;
+    let ctx = crate::pages::PageCtx::for_user(&user);
+    let base = crate::routes::agency::base_url(&state, &headers);
+    let tools = if closed {
+        Vec::new()
+    } else {
+        crate::routes::agency::collection(&state, &ctx, &base, &fw, &agency.kind, &participation)
+            .await
+            .map_err(|e| api(e, Some(&user)))?
+    };
+    Ok(Json(SurveyLinks {
+        round: round.id,
+        agency: agency_id,
+        links: tools
+            .into_iter()
+            .map(|t| SurveyLink {
+                tool: t.tool,
+                name: t.name,
+                url: t.url,
+                responses: t.count,
+                minimum: t.min,
+                behind: t.behind,
+                require_code: t.require_code,
+                codes_issued: t.codes_issued,
+                codes_used: t.codes_used,
+                over_population: t.over_population,
+                provisional: t
+                    .provisional
+                    .into_iter()
+                    .map(|(indicator, name, score)| ProvisionalScore {
+                        indicator,
+                        name,
+                        score,
+                    })
+                    .collect(),
+                tool_score: t.tool_score,
+            })
+            .collect(),
     }))
 }
 
