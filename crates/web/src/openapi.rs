@@ -38,6 +38,8 @@ use utoipa::OpenApi;
         oit::api_put_item,
         oit::api_submit,
         oit::api_check,
+        oit::api_review_items,
+        oit::api_decide,
         quality::api,
     ),
     components(schemas(ApiErrorBody)),
@@ -84,6 +86,11 @@ const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
     (
         "post",
         "/api/v1/rounds/{round}/oit/submit",
+        &[ErrorCode::PhaseClosed],
+    ),
+    (
+        "put",
+        "/api/v1/rounds/{round}/agencies/{agency}/oit/items/{item}/decision",
         &[ErrorCode::PhaseClosed],
     ),
 ];
@@ -275,7 +282,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 21);
+        assert_eq!(n, 23);
     }
 
     #[test]

@@ -317,3 +317,126 @@ both_backends!(an_agency_reads_its_survey_links_and_counts, |app| {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.json()["links"].as_array().unwrap().is_empty());
 });
+
+both_backends!(an_assessor_reviews_oit_through_the_api, |app| {
+    use itas_core::directory::Phase;
+    let round = app.current_round().await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    crate::oit::move_to(&app, &round, Phase::Collection).await;
+    let mut huanong = app.signed_in("huanong").await;
+    let put = |item: &str| {
+        (
+            format!("/api/v1/rounds/{round}/oit/items/{item}"),
+            serde_json::to_vec(
+                &serde_json::json!({"urls": [format!("https://huanong.go.th/{item}")]}),
+            )
+            .unwrap(),
+        )
+    };
+    for item in ["O1", "O2"] {
+        let (path, body) = put(item);
+        let r = huanong
+            .request(
+                axum::http::Method::PUT,
+                &path,
+                Some("application/json"),
+                body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let base = format!("/api/v1/rounds/{round}/agencies/{agency}/oit");
+    let decide = |item: &str| format!("{base}/items/{item}/decision");
+    let mut assessor = app.signed_in("assessor1").await;
+    // Nothing to decide before the agency submits.
+    let r = assessor
+        .request(
+            axum::http::Method::PUT,
+            &decide("O1"),
+            Some("application/json"),
+            br#"{"passed": true}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "phase_closed");
+    let r = huanong
+        .post_json(
+            &format!("/api/v1/rounds/{round}/oit/submit"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    crate::oit::move_to(&app, &round, Phase::Review1).await;
+
+    let list = assessor.get(&base).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let list = list.json();
+    assert_eq!(list["submitted"], true);
+    let o1 = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == "O1")
+        .unwrap();
+    assert_eq!(o1["urls"][0], "https://huanong.go.th/O1");
+    assert_eq!(o1["decide"], 1);
+    // The page's rules: a fail needs a reason, "other" a comment.
+    for (body, why) in [
+        (r#"{"passed": false}"#, "reason"),
+        (
+            r#"{"passed": false, "reason": "other", "comment": "  "}"#,
+            "comment",
+        ),
+    ] {
+        let r = assessor
+            .request(
+                axum::http::Method::PUT,
+                &decide("O1"),
+                Some("application/json"),
+                body.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(r.json()["detail"].as_str().unwrap().contains(why));
+    }
+    let r = assessor
+        .request(
+            axum::http::Method::PUT,
+            &decide("O1"),
+            Some("application/json"),
+            r#"{"passed": false, "reason": "wrong_year", "comment": "เป็นข้อมูลปี 2563"}"#
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["review"], 1);
+    assert_eq!(r.json()["reason"], "wrong_year");
+    // Stored as the page stores it, and shown to both.
+    let stored = itas_store::oit::decisions(&app.db, &agency, &round)
+        .await
+        .unwrap();
+    let d = stored.iter().find(|d| d.item == "O1").unwrap();
+    assert!(!d.passed && d.comment == "เป็นข้อมูลปี 2563");
+    let after = assessor.get(&base).await.json();
+    let o1 = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == "O1")
+        .unwrap()
+        .clone();
+    assert_eq!(o1["first"]["reason"], "wrong_year");
+    // Only the assigned assessor; the agency reads its decision on its own list.
+    let mut other = app.signed_in("assessor2").await;
+    assert_eq!(other.get(&base).await.status, StatusCode::FORBIDDEN);
+    let r = huanong
+        .request(
+            axum::http::Method::PUT,
+            &decide("O2"),
+            Some("application/json"),
+            br#"{"passed": true}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});

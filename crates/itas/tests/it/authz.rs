@@ -354,6 +354,16 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             allowed: CENTRAL,
         },
         get(format!("/api/v1/rounds/{current}/links"), &[Who::Agency]),
+        get(
+            format!("/api/v1/rounds/{current}/agencies/{huanong}/oit"),
+            &[Who::Assessor],
+        ),
+        Case {
+            method: Method::PUT,
+            path: format!("/api/v1/rounds/{current}/agencies/{huanong}/oit/items/O1/decision"),
+            body: Body::Json(serde_json::json!({"passed": true})),
+            allowed: &[Who::Assessor],
+        },
         // Each role sees its own part of the list (tested in api_rounds).
         get(format!("/api/v1/rounds/{current}/participants"), SIGNED_IN),
         Case {

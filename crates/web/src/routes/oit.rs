@@ -48,6 +48,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/rounds/{round}/oit/submit", post(api_submit))
         .route("/api/v1/rounds/{round}/oit/check", post(api_check))
+        .route(
+            "/api/v1/rounds/{round}/agencies/{agency}/oit",
+            get(api_review_items),
+        )
+        .route(
+            "/api/v1/rounds/{round}/agencies/{agency}/oit/items/{item}/decision",
+            axum::routing::put(api_decide),
+        )
 }
 
 /// Most URLs one item takes, and the longest URL.
@@ -1188,4 +1196,219 @@ pub(crate) async fn api_check(
             checking: true,
         }),
     ))
+}
+
+// The assessor's review as JSON: the same scope (assigned agencies only), the
+// same phases and the same rules as the review page.
+
+/// One review's decision on an item.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct DecisionView {
+    /// 1 (first review) or 2 (after the agency's one revision).
+    review: i64,
+    passed: bool,
+    /// Why it failed (a code of FailReason); null when it passed.
+    reason: Option<String>,
+    comment: String,
+}
+
+impl From<&StoredDecision> for DecisionView {
+    fn from(d: &StoredDecision) -> DecisionView {
+        DecisionView {
+            review: d.review.number(),
+            passed: d.passed,
+            reason: d.reason.map(|r| r.code().to_string()),
+            comment: d.comment.clone(),
+        }
+    }
+}
+
+/// One checklist item as the assessor reviews it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ReviewItem {
+    item: String,
+    indicator: u32,
+    title_th: String,
+    requirement_th: String,
+    urls: Vec<String>,
+    explanation: String,
+    checks: Vec<UrlCheck>,
+    first: Option<DecisionView>,
+    second: Option<DecisionView>,
+    /// The review the caller may decide now (1 or 2); null when none.
+    decide: Option<i64>,
+    /// The final decision; null until there is one.
+    passed: Option<bool>,
+}
+
+/// An agency's OIT evidence as its assessor reviews it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ReviewChecklist {
+    round: String,
+    agency: String,
+    phase: Option<String>,
+    /// Whether the agency has submitted; nothing can be decided before.
+    submitted: bool,
+    items: Vec<ReviewItem>,
+}
+
+/// An assigned agency's checklist with its evidence, the automatic checks,
+/// both reviews' decisions and which review may be decided now (assessor).
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/agencies/{agency}/oit", tag = "oit",
+    params(("round" = String, Path, description = "The round's id"),
+           ("agency" = String, Path, description = "The agency's id")),
+    responses((status = 200, description = "The checklist under review", body = ReviewChecklist)))]
+pub(crate) async fn api_review_items(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((round_id, agency_id)): Path<(String, String)>,
+) -> Result<axum::Json<ReviewChecklist>, AppError> {
+    let s = assessor_scope(&state, &user, &round_id, &agency_id)
+        .await
+        .map_err(|e| json_err(e).in_lang(user.lang))?;
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let items = items(&s.fw, &s.evidence, &s.decisions, &s.checks)
+        .into_iter()
+        .map(|it| ReviewItem {
+            decide: oit::assessor_may_decide(s.phase, &it.code, &plain)
+                .filter(|_| s.submitted)
+                .map(Review::number),
+            checks: it
+                .checks
+                .iter()
+                .map(|(url, light, _, _, _)| UrlCheck {
+                    url: url.clone(),
+                    light: itas_core::evidence::Light::parse(light)
+                        .unwrap_or(itas_core::evidence::Light::Amber)
+                        .into(),
+                    findings: s
+                        .checks
+                        .get(&(it.code.clone(), url.clone()))
+                        .map(|c| c.findings.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            first: it.first.as_ref().map(DecisionView::from),
+            second: it.second.as_ref().map(DecisionView::from),
+            item: it.code,
+            indicator: it.indicator,
+            title_th: it.text,
+            requirement_th: it.requirement,
+            urls: it.url_list,
+            explanation: it.explanation,
+            passed: it.final_passed,
+        })
+        .collect();
+    Ok(axum::Json(ReviewChecklist {
+        round: s.round.id,
+        agency: s.agency.id,
+        phase: s.phase.map(|p| p.code().to_string()),
+        submitted: s.submitted,
+        items,
+    }))
+}
+
+/// Why an item fails.
+#[derive(serde::Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FailReasonCode {
+    NoUrl,
+    Unreachable,
+    NotOwnSite,
+    WrongContent,
+    Incomplete,
+    WrongYear,
+    Other,
+}
+
+impl From<FailReasonCode> for FailReason {
+    fn from(r: FailReasonCode) -> FailReason {
+        match r {
+            FailReasonCode::NoUrl => FailReason::NoUrl,
+            FailReasonCode::Unreachable => FailReason::Unreachable,
+            FailReasonCode::NotOwnSite => FailReason::NotOwnSite,
+            FailReasonCode::WrongContent => FailReason::WrongContent,
+            FailReasonCode::Incomplete => FailReason::Incomplete,
+            FailReasonCode::WrongYear => FailReason::WrongYear,
+            FailReasonCode::Other => FailReason::Other,
+        }
+    }
+}
+
+/// A decision on one item: a fail needs its reason, and "other" a comment.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct DecisionBody {
+    passed: bool,
+    #[serde(default)]
+    #[schema(inline)]
+    reason: Option<FailReasonCode>,
+    /// At most 2,000 characters; required (not blank) when the reason is "other".
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    comment: String,
+}
+
+/// Decides one item in the review that is open now (assessor, after the
+/// agency submitted): the first review, or the second after the agency's
+/// one revision. The decision is audited and a snapshot of the evidence kept.
+#[utoipa::path(put, path = "/api/v1/rounds/{round}/agencies/{agency}/oit/items/{item}/decision", tag = "oit",
+    params(("round" = String, Path, description = "The round's id"),
+           ("agency" = String, Path, description = "The agency's id"),
+           ("item" = String, Path, description = "The checklist item's code")),
+    request_body = DecisionBody,
+    responses((status = 200, description = "Decided", body = DecisionView)))]
+pub(crate) async fn api_decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((round_id, agency_id, item)): Path<(String, String, String)>,
+    ApiJson(b): ApiJson<DecisionBody>,
+) -> Result<axum::Json<DecisionView>, AppError> {
+    let lang = user.lang;
+    let err = |c: ErrorCode| json_err(AppError::new(c).in_lang(lang));
+    let s = assessor_scope(&state, &user, &round_id, &agency_id)
+        .await
+        .map_err(|e| json_err(e).in_lang(lang))?;
+    if s.fw
+        .item(&item)
+        .is_none_or(|i| !matches!(i.kind, ItemKind::Checklist { .. }))
+    {
+        return Err(err(ErrorCode::NotFound));
+    }
+    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
+    let Some(review) = oit::assessor_may_decide(s.phase, &item, &plain).filter(|_| s.submitted)
+    else {
+        return Err(err(ErrorCode::PhaseClosed));
+    };
+    let invalid = |m: &str| json_err(AppError::new(ErrorCode::Invalid).in_lang(lang).detail(m));
+    if b.comment.chars().count() > MAX_COMMENT_CHARS {
+        return Err(invalid("the comment is longer than 2,000 characters"));
+    }
+    let reason = match (b.passed, b.reason) {
+        (true, _) => None,
+        (false, None) => return Err(invalid("a fail needs its reason")),
+        (false, Some(FailReasonCode::Other)) if b.comment.trim().is_empty() => {
+            return Err(invalid("the reason \"other\" needs a comment"));
+        }
+        (false, Some(r)) => Some(FailReason::from(r)),
+    };
+    itas_store::oit::decide(
+        &state.db,
+        user.id(),
+        &agency_id,
+        &round_id,
+        &item,
+        review,
+        b.passed,
+        reason,
+        &b.comment,
+    )
+    .await
+    .map_err(json_err)?;
+    crate::evidence_check::spawn_check(&state, agency_id, round_id, Some(item.clone()), "review");
+    Ok(axum::Json(DecisionView {
+        review: review.number(),
+        passed: b.passed,
+        reason: reason.map(|r| r.code().to_string()),
+        comment: b.comment,
+    }))
 }
