@@ -914,6 +914,23 @@ pub(crate) struct UrlCheck {
     findings: Vec<String>,
 }
 
+/// The latest check of each of an item's URLs, for the API.
+fn url_checks(it: &ItemView, checks: &Checks) -> Vec<UrlCheck> {
+    it.checks
+        .iter()
+        .map(|(url, light, _, _, _)| UrlCheck {
+            url: url.clone(),
+            light: itas_core::evidence::Light::parse(light)
+                .unwrap_or(itas_core::evidence::Light::Amber)
+                .into(),
+            findings: checks
+                .get(&(it.code.clone(), url.clone()))
+                .map(|c| c.findings.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// The traffic light of a URL check: green (looks right), amber (look at it),
 /// red (the assessor will not find the evidence there).
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -986,21 +1003,7 @@ pub(crate) async fn api_items(
         .into_iter()
         .map(|it| OitItem {
             editable: oit::agency_may_edit(s.phase, s.submitted, &it.code, &plain),
-            checks: it
-                .checks
-                .iter()
-                .map(|(url, light, _, _, _)| UrlCheck {
-                    url: url.clone(),
-                    light: itas_core::evidence::Light::parse(light)
-                        .unwrap_or(itas_core::evidence::Light::Amber)
-                        .into(),
-                    findings: s
-                        .checks
-                        .get(&(it.code.clone(), url.clone()))
-                        .map(|c| c.findings.clone())
-                        .unwrap_or_default(),
-                })
-                .collect(),
+            checks: url_checks(&it, &s.checks),
             item: it.code,
             indicator: it.indicator,
             title_th: it.text,
@@ -1273,21 +1276,7 @@ pub(crate) async fn api_review_items(
             decide: oit::assessor_may_decide(s.phase, &it.code, &plain)
                 .filter(|_| s.submitted)
                 .map(Review::number),
-            checks: it
-                .checks
-                .iter()
-                .map(|(url, light, _, _, _)| UrlCheck {
-                    url: url.clone(),
-                    light: itas_core::evidence::Light::parse(light)
-                        .unwrap_or(itas_core::evidence::Light::Amber)
-                        .into(),
-                    findings: s
-                        .checks
-                        .get(&(it.code.clone(), url.clone()))
-                        .map(|c| c.findings.clone())
-                        .unwrap_or_default(),
-                })
-                .collect(),
+            checks: url_checks(&it, &s.checks),
             first: it.first.as_ref().map(DecisionView::from),
             second: it.second.as_ref().map(DecisionView::from),
             item: it.code,
