@@ -132,8 +132,20 @@ fn errors_of(method: &str, path: &str, op: &Value) -> Vec<ErrorCode> {
     if out.contains(&ErrorCode::BadContentType) {
         out.retain(|c| *c != ErrorCode::NotJson);
     }
-    out.dedup();
+    // Each code once, in the order above (the responses list them so).
+    let mut seen = Vec::with_capacity(out.len());
+    out.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(*c);
+        new
+    });
     out
+}
+
+/// The document as served, serialised once (it is 160 KB).
+pub fn document_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| serde_json::to_string(document()).expect("the document serialises"))
 }
 
 /// The document, made once.

@@ -472,6 +472,13 @@ pub(crate) struct ParticipantRow {
     pub(crate) tools: Vec<(String, i64, u32, bool)>,
 }
 
+impl ParticipantRow {
+    /// Short of a minimum sample (or without a population) on any survey.
+    pub(crate) fn behind(&self) -> bool {
+        self.tools.iter().any(|t| t.3)
+    }
+}
+
 /// Every participant of a round with its counts against the minimums.
 pub(crate) async fn participant_rows(
     state: &AppState,
@@ -568,10 +575,7 @@ async fn round_view_keeping(
             participant_rows(state, id, &fw)
         })
         .await?;
-    let behind = participants
-        .iter()
-        .filter(|r| r.tools.iter().any(|t| t.3))
-        .count();
+    let behind = participants.iter().filter(|r| r.behind()).count();
     let participant_total = participants.len();
     let pages = participant_total.div_ceil(PARTICIPANTS_PER_PAGE).max(1);
     let page = page.clamp(1, pages);

@@ -45,8 +45,11 @@ pub(crate) fn api(e: impl Into<AppError>, user: Option<&CurrentUser>) -> AppErro
 /// The OpenAPI 3.1 document of this API.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
     responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
-pub(crate) async fn openapi() -> Json<Value> {
-    Json(crate::openapi::document().clone())
+pub(crate) async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document_text(),
+    )
 }
 
 /// A score request. Its schema is made from the embedded frameworks (which

@@ -139,11 +139,10 @@ pub(crate) async fn participants(
         .iter()
         .filter(|r| visible.as_ref().is_none_or(|v| v.contains(&r.p.agency_id)))
         .collect();
-    let is_behind = |r: &crate::routes::admin::ParticipantRow| r.tools.iter().any(|t| t.3);
-    let behind = mine.iter().filter(|r| is_behind(r)).count();
+    let behind = mine.iter().filter(|r| r.behind()).count();
     let chosen: Vec<_> = mine
         .into_iter()
-        .filter(|r| q.behind.is_none_or(|b| is_behind(r) == b))
+        .filter(|r| q.behind.is_none_or(|b| r.behind() == b))
         .collect();
     let total = chosen.len();
     let participants = chosen
