@@ -152,6 +152,7 @@ pub async fn create(
         )?;
         tx.commit().await?;
     });
+    rounds_changed();
     get(db, &id).await?.ok_or(StoreError::NotFound)
 }
 
@@ -225,6 +226,7 @@ pub async fn set_phases(
         )?;
         tx.commit().await?;
     });
+    rounds_changed();
     Ok(())
 }
 
@@ -430,6 +432,23 @@ pub fn participants_generation() -> u64 {
 
 fn participants_changed() {
     PARTICIPANTS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+/// Counts changes to rounds themselves (created, phases, published or
+/// withdrawn) made by this process: what the public may see depends on them.
+static ROUNDS_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn rounds_changed() {
+    ROUNDS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+/// Moves whenever anything a published results page shows may have changed
+/// in this process: scores, participants or the rounds themselves. (The sum
+/// of counters that only grow changes whenever one of them does.)
+pub fn public_generation() -> u64 {
+    scores_generation()
+        .wrapping_add(participants_generation())
+        .wrapping_add(ROUNDS_GENERATION.load(std::sync::atomic::Ordering::Acquire))
 }
 
 fn scores_changed() {

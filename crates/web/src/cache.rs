@@ -20,6 +20,10 @@ pub const RESULTS_TTL: Duration = Duration::from_secs(30);
 /// How long the round page's participant counts are reused.
 pub const PARTICIPANTS_TTL: Duration = Duration::from_secs(5);
 
+/// How many rendered public pages are kept at most (a dashboard of a
+/// national round is 100 to 400 KB).
+pub const PUBLIC_PAGES_KEPT: usize = 96;
+
 struct Entry<V> {
     at: Instant,
     generation: u64,
@@ -36,15 +40,28 @@ struct Entry<V> {
 /// request computes and the others wait for it rather than all computing.
 pub struct Memo<V> {
     ttl: Duration,
+    /// Past this many keys, expired ones are dropped, then the oldest.
+    capacity: usize,
     entries: Mutex<HashMap<String, Entry<V>>>,
 }
 
 impl<V> Memo<V> {
     pub fn new(ttl: Duration) -> Memo<V> {
+        Memo::bounded(ttl, 64)
+    }
+
+    /// A memo whose keys come from the request (any reader can make a new
+    /// one), so its size must not follow them.
+    pub fn bounded(ttl: Duration, capacity: usize) -> Memo<V> {
         Memo {
             ttl,
+            capacity,
             entries: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn kept(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     pub async fn get_or_compute<E, Fut>(
@@ -114,9 +131,21 @@ impl<V> Memo<V> {
         }
         let v = Arc::new(compute().await?);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > 64 {
+        if entries.len() > self.capacity {
             let ttl = self.ttl;
             entries.retain(|k, e| k == key || e.at.elapsed() < ttl);
+        }
+        while entries.len() > self.capacity {
+            // Waiters on an evicted key's gate compute for themselves.
+            let oldest = entries
+                .iter()
+                .filter(|(k, _)| k.as_str() != key)
+                .min_by_key(|(_, e)| e.at)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => entries.remove(&k),
+                None => break,
+            };
         }
         if let Some(e) = entries.get_mut(key) {
             e.value = Some(v.clone());
@@ -142,6 +171,10 @@ pub struct Caches {
     pub overviews: Memo<crate::overview::Overview>,
     /// Each round's provinces for the map.
     pub provinces: Memo<std::collections::BTreeMap<String, crate::published::GroupSummary>>,
+    /// Public dashboards as the public sees them (no one signed in), keyed by
+    /// round, language and the view asked for: on results day thousands of
+    /// readers ask for the same few views.
+    pub public_pages: Memo<axum::body::Bytes>,
 }
 
 impl Default for Caches {
@@ -154,6 +187,7 @@ impl Default for Caches {
             participants: Memo::new(PARTICIPANTS_TTL),
             overviews: Memo::new(RESULTS_TTL),
             provinces: Memo::new(RESULTS_TTL),
+            public_pages: Memo::bounded(RESULTS_TTL, PUBLIC_PAGES_KEPT),
         }
     }
 }
@@ -193,5 +227,49 @@ impl Caches {
     /// Forgets every cached link (after a rotation or a settings change).
     pub fn forget_links(&self) {
         self.links.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(memo: &Memo<String>, key: &str, made: &mut u32) -> String {
+        let v = memo
+            .get_or_compute(key, 0, || async {
+                *made += 1;
+                Ok::<_, ()>(key.to_uppercase())
+            })
+            .await
+            .unwrap();
+        (*v).clone()
+    }
+
+    #[tokio::test]
+    async fn a_bounded_memo_keeps_its_newest_keys_only() {
+        let memo = Memo::bounded(Duration::from_secs(600), 2);
+        let mut made = 0;
+        for key in ["a", "b", "c"] {
+            assert_eq!(get(&memo, key, &mut made).await, key.to_uppercase());
+        }
+        assert_eq!(memo.kept(), 2, "the oldest key went");
+        assert_eq!(made, 3);
+        get(&memo, "c", &mut made).await;
+        assert_eq!(made, 3, "a kept key is not made again");
+        get(&memo, "a", &mut made).await;
+        assert_eq!(made, 4, "an evicted key is made again");
+        assert_eq!(memo.kept(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_new_generation_makes_the_value_again() {
+        let memo: Memo<u64> = Memo::new(Duration::from_secs(600));
+        for g in [1, 1, 2] {
+            let v = memo
+                .get_or_compute("k", g, || async move { Ok::<_, ()>(g * 10) })
+                .await
+                .unwrap();
+            assert_eq!(*v, g * 10);
+        }
     }
 }

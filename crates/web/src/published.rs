@@ -94,6 +94,22 @@ pub struct ResultRow {
     pub card: Scorecard,
 }
 
+/// Publishes a round's results (audited) and makes the public's default
+/// dashboard at once, so the first readers on results day do not all wait
+/// while it is computed.
+pub async fn publish(
+    state: &AppState,
+    actor: &str,
+    round_id: &str,
+) -> Result<(), itas_store::StoreError> {
+    rounds::publish(&state.db, Some(actor), round_id, itas_store::now_ms()).await?;
+    // Published is published; a page not made here is made by its first reader.
+    if let Err(e) = crate::routes::dashboard::prepare_public_dashboard(state, round_id).await {
+        tracing::warn!(round = round_id, error = ?e.code, "public dashboard not prepared");
+    }
+    Ok(())
+}
+
 /// Every participant with complete results, scored by the engine; kept for
 /// a while, since every dashboard view and export of a round reads it all.
 pub async fn round_rows(

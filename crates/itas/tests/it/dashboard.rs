@@ -258,3 +258,58 @@ both_backends!(
         assert!(!r.body.contains("<h2>เทียบกับ"));
     }
 );
+
+both_backends!(
+    the_public_dashboard_is_kept_only_while_nothing_it_shows_changes,
+    |app| {
+        let r64 = app.round_id("ITA 2564").await;
+        let path = format!("/results/{r64}");
+        let mut anon = app.client();
+        let first = anon.get(&path).await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(!first.body.contains("๙๙.๙๙"), "no agency has 99.99 yet");
+        // A score stored after the page was made shows on the next view.
+        let agency = itas_store::rounds::participants(&app.db, &r64)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .expect("a participant")
+            .agency_id;
+        let fw = itas_store::rounds::get(&app.db, &r64)
+            .await
+            .unwrap()
+            .unwrap()
+            .framework()
+            .unwrap();
+        let top: BTreeMap<u32, Score> = fw
+            .indicators
+            .iter()
+            .map(|i| (i.number, Score::from_hundredths(9_999)))
+            .collect();
+        itas_store::rounds::set_indicator_scores(&app.db, None, &r64, &agency, &top, "test")
+            .await
+            .unwrap();
+        let again = anon.get(&path).await;
+        assert!(again.body.contains("๙๙.๙๙"), "the new score is shown");
+        // A reader in English gets English, not the Thai page kept for others.
+        let mut english = app.client();
+        english.get("/lang/en").await;
+        let en = english.get(&path).await;
+        assert!(en.body.contains("<html lang=\"en\">"), "{}", en.body);
+        assert!(en.body.contains("99.99"));
+        assert!(anon.get(&path).await.body.contains("<html lang=\"th\">"));
+        // Withdrawn, the kept page is gone with it; published again, it is back.
+        let mut admin = app.signed_in("admin").await;
+        admin
+            .post_form(&format!("/admin/rounds/{r64}/withdraw"), &[])
+            .await;
+        assert_eq!(anon.get(&path).await.status, StatusCode::NOT_FOUND);
+        admin
+            .post_form(&format!("/admin/rounds/{r64}/publish"), &[])
+            .await;
+        let back = anon.get(&path).await;
+        assert_eq!(back.status, StatusCode::OK);
+        assert!(back.body.contains("๙๙.๙๙"));
+    }
+);

@@ -733,7 +733,7 @@ async fn set_publication(
 ) -> Result<Response, AppError> {
     central(user)?;
     let notice = if publish {
-        rounds::publish(&state.db, Some(user.id()), id, itas_store::now_ms()).await?;
+        crate::published::publish(state, user.id(), id).await?;
         user.lang.pick(
             "เผยแพร่ผลการประเมินแล้ว ผู้ใช้ทั่วไปเห็นผลได้ตั้งแต่ขั้นตอนประมวลผลและประกาศผล",
             "Results published: the public sees them from the publication phase on",

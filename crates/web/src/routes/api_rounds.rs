@@ -359,7 +359,7 @@ async fn set_publication(
     central(user)?;
     round_of(state, user, id).await?;
     let result = if publish {
-        rounds::publish(&state.db, Some(user.id()), id, itas_store::now_ms()).await
+        crate::published::publish(state, user.id(), id).await
     } else {
         rounds::withdraw(&state.db, Some(user.id()), id).await
     };

@@ -70,18 +70,29 @@ async fn load(
     ),
     AppError,
 > {
+    let round = visible_round(state, user, lang, round_id).await?;
+    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let rows = round_rows(state, &round, &fw).await?;
+    Ok((round, fw, rows))
+}
+
+/// The round, if this reader may see its results (otherwise not found:
+/// an unpublished round does not exist for the public).
+async fn visible_round(
+    state: &AppState,
+    user: &MaybeUser,
+    lang: crate::i18n::Lang,
+    round_id: &str,
+) -> Result<Round, AppError> {
     let lang = user.0.as_ref().map_or(lang, |u| u.lang);
     let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
     let round = rounds::get(&state.db, round_id)
         .await?
         .ok_or_else(not_found)?;
-    // An unpublished round does not exist for the public.
     if !visible(state, user, &round).await? {
         return Err(not_found());
     }
-    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
-    let rows = round_rows(state, &round, &fw).await?;
-    Ok((round, fw, rows))
+    Ok(round)
 }
 
 fn ctx_of(user: &MaybeUser, lang: crate::i18n::Lang) -> PageCtx {
@@ -142,6 +153,25 @@ pub struct DashboardQuery {
     /// One parent agency (its id) and the agencies under it.
     #[serde(default)]
     parent: Option<String>,
+}
+
+impl DashboardQuery {
+    /// The view asked for, as one key: what the page does not tell apart
+    /// (an unknown sort, say) is one view.
+    fn cache_key(&self, round_id: &str, lang: crate::i18n::Lang) -> String {
+        let sort = match self.sort.as_str() {
+            s @ ("name" | "code") => s,
+            _ => "score",
+        };
+        let dir = if self.dir == "asc" { "asc" } else { "desc" };
+        format!(
+            "dashboard|{round_id}|{}|{}|{sort}|{dir}|{}|{}",
+            lang.code(),
+            GroupBy::parse(&self.by).code(),
+            self.page.unwrap_or(1).max(1),
+            Scope::of(self.province.as_deref(), self.parent.as_deref()).query()
+        )
+    }
 }
 
 /// How agencies are grouped.
@@ -487,7 +517,66 @@ async fn dashboard(
     Path(round_id): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
-    let (round, fw, table) = load(&state, &user, lang, &round_id).await?;
+    let round = visible_round(&state, &user, lang, &round_id).await?;
+    if user.0.is_some() {
+        let page = dashboard_page(&state, &user, lang, round, &q).await?;
+        return Ok(Html(page).into_response());
+    }
+    // The public's view is the same for every reader in one language: made
+    // once per view and kept until anything it shows changes.
+    let key = q.cache_key(&round.id, lang);
+    let page = state
+        .caches
+        .public_pages
+        .get_or_compute(&key, itas_store::rounds::public_generation(), || async {
+            dashboard_page(&state, &user, lang, round, &q)
+                .await
+                .map(axum::body::Bytes::from)
+        })
+        .await?;
+    Ok(Html((*page).clone()).into_response())
+}
+
+/// Makes the public's default dashboard of a round just published, so the
+/// first readers on results day do not wait together while it is computed.
+pub(crate) async fn prepare_public_dashboard(
+    state: &AppState,
+    round_id: &str,
+) -> Result<(), AppError> {
+    let anonymous = MaybeUser(None);
+    let lang = crate::i18n::Lang::Th;
+    let round = match visible_round(state, &anonymous, lang, round_id).await {
+        Ok(r) => r,
+        // Not yet in its publication phase: nothing the public can see.
+        Err(e) if e.code == ErrorCode::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let q = DashboardQuery::default();
+    state
+        .caches
+        .public_pages
+        .get_or_compute(
+            &q.cache_key(&round.id, lang),
+            itas_store::rounds::public_generation(),
+            || async {
+                dashboard_page(state, &anonymous, lang, round, &q)
+                    .await
+                    .map(axum::body::Bytes::from)
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+async fn dashboard_page(
+    state: &AppState,
+    user: &MaybeUser,
+    lang: crate::i18n::Lang,
+    round: Round,
+    q: &DashboardQuery,
+) -> Result<String, AppError> {
+    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let table = round_rows(state, &round, &fw).await?;
     let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
     let mut rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
     let ctx = ctx_of(&user, lang);
@@ -642,36 +731,33 @@ async fn dashboard(
         q => format!("&{q}"),
     };
     let query = format!("by={}&sort={sort}&dir={dir}{scope_query}", by.code());
-    Ok(Html(
-        DashboardPage {
-            not_included,
-            drawn,
-            trend,
-            scope_name,
-            infographic_href: match scope.query() {
-                q if q.is_empty() => format!("/results/{}/infographic.pdf", round.id),
-                q => format!("/results/{}/infographic.pdf?{q}", round.id),
-            },
-            scope_query,
-            level_codes,
-            held_back,
-            comparison,
-            target: ctx.num(&target.to_string()),
-            by: by.code(),
-            sort,
-            dir,
-            total,
-            groups,
-            agencies,
-            page,
-            pages,
-            query,
-            round,
-            ctx,
-        }
-        .render()?,
-    )
-    .into_response())
+    Ok(DashboardPage {
+        not_included,
+        drawn,
+        trend,
+        scope_name,
+        infographic_href: match scope.query() {
+            q if q.is_empty() => format!("/results/{}/infographic.pdf", round.id),
+            q => format!("/results/{}/infographic.pdf?{q}", round.id),
+        },
+        scope_query,
+        level_codes,
+        held_back,
+        comparison,
+        target: ctx.num(&target.to_string()),
+        by: by.code(),
+        sort,
+        dir,
+        total,
+        groups,
+        agencies,
+        page,
+        pages,
+        query,
+        round,
+        ctx,
+    }
+    .render()?)
 }
 
 /// Column heads of the exports, Thai then English.
