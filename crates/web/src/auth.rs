@@ -323,6 +323,27 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
+/// The caller of an operation anyone may call: signed in, or no one. Unlike
+/// `MaybeUser`, a bearer token that is refused (unknown, expired, over its
+/// rate) is answered as such: an integrator must not silently get the
+/// public's view instead of their own.
+pub struct ApiCaller(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = SignInRedirect;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(u) => Ok(ApiCaller(Some(u))),
+            Err(r) if r.refused.is_some() => Err(r),
+            Err(_) => Ok(ApiCaller(None)),
+        }
+    }
+}
+
 /// The TCP peer's address when the server runs on a socket (absent in
 /// in-process tests).
 pub struct PeerAddr(pub Option<std::net::SocketAddr>);

@@ -4,7 +4,7 @@
 //! score request's shape per embedded framework (frameworks are data).
 
 use crate::error::{ApiErrorBody, ErrorCode};
-use crate::routes::{api, api_rounds, oit, quality, tokens};
+use crate::routes::{api, api_rounds, dashboard, oit, quality, tokens};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -41,6 +41,8 @@ use utoipa::OpenApi;
         oit::api_review_items,
         oit::api_decide,
         quality::api,
+        dashboard::api_figures,
+        dashboard::api_results,
     ),
     components(schemas(ApiErrorBody)),
     tags(
@@ -59,6 +61,13 @@ struct ApiDoc;
 /// Operations anyone may call; every other one needs a session or a token.
 const PUBLIC: &[&str] = &["/api/v1/openapi.json", "/api/v1/score"];
 
+/// Operations anyone may call, whose answer a session or a token widens
+/// (the central office sees a round before it is published).
+const SIGN_IN_OPTIONAL: &[&str] = &[
+    "/api/v1/rounds/{round}/dashboard",
+    "/api/v1/rounds/{round}/results",
+];
+
 /// Errors particular to one operation, beyond those its shape implies (see
 /// `errors_of`).
 const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
@@ -71,6 +80,16 @@ const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
     (
         "get",
         "/api/v1/rounds/{round}/participants",
+        &[ErrorCode::Invalid],
+    ),
+    (
+        "get",
+        "/api/v1/rounds/{round}/dashboard",
+        &[ErrorCode::Invalid],
+    ),
+    (
+        "get",
+        "/api/v1/rounds/{round}/results",
         &[ErrorCode::Invalid],
     ),
     (
@@ -104,7 +123,10 @@ fn errors_of(method: &str, path: &str, op: &Value) -> Vec<ErrorCode> {
         ErrorCode::Unavailable,
         ErrorCode::StorageFault,
     ];
-    if !PUBLIC.contains(&path) {
+    if SIGN_IN_OPTIONAL.contains(&path) {
+        // A token given is checked: refused, or over its rate.
+        out.extend([ErrorCode::BadToken, ErrorCode::ApiSlowDown]);
+    } else if !PUBLIC.contains(&path) {
         out.extend([
             ErrorCode::NotSignedIn,
             ErrorCode::BadToken,
@@ -163,7 +185,9 @@ fn complete(doc: &mut Value) {
     let paths = doc["paths"].as_object_mut().expect("paths");
     for (path, item) in paths.iter_mut() {
         for (method, op) in item.as_object_mut().expect("a path item") {
-            if !PUBLIC.contains(&path.as_str()) {
+            if SIGN_IN_OPTIONAL.contains(&path.as_str()) {
+                op["security"] = json!([{}, {"session": []}, {"bearer": []}]);
+            } else if !PUBLIC.contains(&path.as_str()) {
                 op["security"] = json!([{"session": []}, {"bearer": []}]);
             }
             let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
@@ -286,7 +310,12 @@ mod tests {
                 assert!(responses.contains_key("500"), "{method} {path}");
                 let secured = op.get("security").is_some();
                 assert_eq!(secured, !PUBLIC.contains(&path.as_str()), "{method} {path}");
+                // Every secured operation may be refused a token (401).
                 assert_eq!(responses.contains_key("401"), secured, "{method} {path}");
+                if SIGN_IN_OPTIONAL.contains(&path.as_str()) {
+                    assert_eq!(op["security"][0], json!({}), "{method} {path}");
+                    assert!(!responses.contains_key("403"), "{method} {path}");
+                }
                 if op.get("requestBody").is_some() {
                     for s in ["400", "415", "422"] {
                         assert!(responses.contains_key(s), "{method} {path} {s}");
@@ -294,7 +323,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 23);
+        assert_eq!(n, 25);
     }
 
     #[test]

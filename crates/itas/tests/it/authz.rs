@@ -270,6 +270,10 @@ async fn cases(app: &TestApp) -> Vec<Case> {
         get(format!("/results/{closed}/results.csv"), EVERYONE),
         get(format!("/results/{closed}/results.xlsx"), EVERYONE),
         get(format!("/results/{closed}/open-data.json"), EVERYONE),
+        get(format!("/api/v1/rounds/{closed}/dashboard"), EVERYONE),
+        get(format!("/api/v1/rounds/{closed}/results"), EVERYONE),
+        // An unpublished round's figures do not exist for anyone but the
+        // central office (404, like its dashboard): dashboard.rs tests them.
         // Published results are public; the report and unpublished results are not.
         get(format!("/agencies/{huanong}/results/{closed}"), EVERYONE),
         get(

@@ -313,3 +313,141 @@ both_backends!(
         assert!(back.body.contains("๙๙.๙๙"));
     }
 );
+
+both_backends!(
+    dashboard_figures_as_json_equal_a_direct_recomputation,
+    |app| {
+        let round = app.round_id("ITA 2564").await;
+        let cards = fill_round(&app, &round).await;
+        let participants = itas_store::rounds::participants(&app.db, &round)
+            .await
+            .unwrap();
+        let mean = |codes: &[&String]| {
+            let sum: i128 = codes
+                .iter()
+                .map(|c| i128::from(cards[*c].overall.hundredths()))
+                .sum();
+            Score::round_half_up(Exact::new(sum, 100 * codes.len() as i128)).to_json_number()
+        };
+        let mut anon = app.client();
+        let r = anon
+            .get(&format!("/api/v1/rounds/{round}/dashboard?by=province"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["round"]["id"], round.as_str());
+        assert_eq!(j["participants"], participants.len());
+        let all: Vec<&String> = cards.keys().collect();
+        assert_eq!(j["all"]["agencies"], cards.len());
+        assert_eq!(j["all"]["average"].to_string(), mean(&all));
+        let aa = cards.values().filter(|c| c.level == "AA").count();
+        assert_eq!(j["all"]["levels"][0]["code"], "AA");
+        assert_eq!(j["all"]["levels"][0]["agencies"], aa);
+        // Each province's group is the mean of its own agencies.
+        let groups = j["groups"].as_array().unwrap();
+        let mut seen = 0;
+        for g in groups {
+            let province = g["key"].as_str().unwrap();
+            let members: Vec<&String> = participants
+                .iter()
+                .filter(|p| p.province == province && cards.contains_key(&p.code))
+                .map(|p| &p.code)
+                .collect();
+            assert_eq!(g["agencies"], members.len(), "{province}");
+            assert_eq!(g["average"].to_string(), mean(&members), "{province}");
+            seen += members.len();
+        }
+        assert_eq!(seen, cards.len(), "every agency in one group");
+        // One province alone, grouped by kind; the IIT mean over its agencies.
+        let province = groups[0]["key"].as_str().unwrap().to_string();
+        let one = anon
+            .get(&format!(
+                "/api/v1/rounds/{round}/dashboard?by=kind&province={}",
+                itas_web::overview::url_encode(&province)
+            ))
+            .await
+            .json();
+        assert_eq!(one["province"], province.as_str());
+        assert_eq!(one["all"]["agencies"], groups[0]["agencies"]);
+        let theirs: Vec<&String> = participants
+            .iter()
+            .filter(|p| p.province == province && cards.contains_key(&p.code))
+            .map(|p| &p.code)
+            .collect();
+        let iit: i128 = theirs
+            .iter()
+            .map(|c| i128::from(cards[*c].tools["IIT"].hundredths()))
+            .sum();
+        let iit = Score::round_half_up(Exact::new(iit, 100 * theirs.len() as i128));
+        assert_eq!(one["tools"][0]["code"], "IIT");
+        assert_eq!(one["tools"][0]["mean"].to_string(), iit.to_json_number());
+        // What the page refuses, the API refuses in JSON.
+        let bad = anon
+            .get(&format!("/api/v1/rounds/{round}/dashboard?by=colour"))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["error"], "invalid");
+        // An unpublished round: not found for the public, figures for the office.
+        let current = app.current_round().await;
+        let path = format!("/api/v1/rounds/{current}/dashboard");
+        let hidden = anon.get(&path).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        assert_eq!(hidden.json()["error"], "not_found");
+        let mut admin = app.signed_in("admin").await;
+        assert_eq!(admin.get(&path).await.status, StatusCode::OK);
+        // A refused token is told so, not served the public's view.
+        let mut stranger = app.client();
+        stranger
+            .extra_headers
+            .push(("authorization".into(), "Bearer itas_nope".into()));
+        let refused = stranger
+            .get(&format!("/api/v1/rounds/{round}/dashboard"))
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    }
+);
+
+both_backends!(a_rounds_results_page_through_the_api, |app| {
+    let round = app.round_id("ITA 2564").await;
+    let cards = fill_round(&app, &round).await;
+    let mut anon = app.client();
+    let mut offset = 0;
+    let mut seen = Vec::new();
+    loop {
+        let r = anon
+            .get(&format!(
+                "/api/v1/rounds/{round}/results?limit=3&offset={offset}"
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["total"], cards.len());
+        let page = j["agencies"].as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 3);
+        seen.extend(page);
+        offset += 3;
+    }
+    // Every agency once, in code order, with the engine's scores.
+    let codes: Vec<&str> = seen.iter().map(|a| a["code"].as_str().unwrap()).collect();
+    let want: Vec<&str> = cards.keys().map(String::as_str).collect();
+    assert_eq!(codes, want);
+    for a in &seen {
+        let card = &cards[a["code"].as_str().unwrap()];
+        assert_eq!(a["overall"].to_string(), card.overall.to_json_number());
+        assert_eq!(a["level"], card.level.as_str());
+        assert_eq!(
+            a["indicators"]["10"].to_string(),
+            card.indicators[&10].to_json_number()
+        );
+    }
+    let bad = anon
+        .get(&format!("/api/v1/rounds/{round}/results?limit=0"))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let current = app.current_round().await;
+    let hidden = anon.get(&format!("/api/v1/rounds/{current}/results")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+});

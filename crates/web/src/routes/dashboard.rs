@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/results/{round}/results.xlsx", get(export_xlsx))
         .route("/results/{round}/open-data.json", get(open_data))
         .route("/results/{round}/infographic.pdf", get(infographic_pdf))
+        .route("/api/v1/rounds/{round}/dashboard", get(api_figures))
+        .route("/api/v1/rounds/{round}/results", get(api_results))
 }
 
 /// Agencies per page of the table: a national round has about 8,300.
@@ -510,6 +512,35 @@ fn group_rows<'a>(rows: &[&'a ResultRow], by: GroupBy) -> BTreeMap<String, Vec<&
     groups
 }
 
+/// A group's name for the reader: a kind by its name, a parent agency by its
+/// name (mostly a participant itself; the store is asked for the rest).
+async fn group_name(
+    state: &AppState,
+    ctx: &PageCtx,
+    by: GroupBy,
+    key: &str,
+    names: &std::collections::HashMap<&str, &str>,
+) -> Result<String, AppError> {
+    Ok(match by {
+        GroupBy::Kind => key
+            .parse::<AgencyKind>()
+            .map(|k| ctx.pick(k.name_th(), k.name_en()).to_string())
+            .unwrap_or(key.to_string()),
+        GroupBy::Province if key.is_empty() => ctx.pick("(ไม่ระบุ)", "(none)").to_string(),
+        GroupBy::Province => key.to_string(),
+        GroupBy::Parent if key.is_empty() => {
+            ctx.pick("(ไม่มีหน่วยงานต้นสังกัด)", "(no parent)").to_string()
+        }
+        GroupBy::Parent => match names.get(key) {
+            Some(n) => n.to_string(),
+            None => itas_store::agencies::get(&state.db, key)
+                .await?
+                .map(|a| a.name_th)
+                .unwrap_or(key.to_string()),
+        },
+    })
+}
+
 async fn dashboard(
     State(state): State<AppState>,
     user: MaybeUser,
@@ -579,7 +610,7 @@ async fn dashboard_page(
     let table = round_rows(state, &round, &fw).await?;
     let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
     let mut rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
-    let ctx = ctx_of(&user, lang);
+    let ctx = ctx_of(user, lang);
     let by = GroupBy::parse(&q.by);
     let target = fw.national_target_percent;
     let all: Vec<&ResultRow> = rows.clone();
@@ -602,13 +633,13 @@ async fn dashboard_page(
         .map(|(t, n)| (t, ctx.num(&n.to_string())))
         .collect();
     let previous = if scope == Scope::Nation {
-        crate::published::previous_round(&state, &round).await?
+        crate::published::previous_round(state, &round).await?
     } else {
         None
     };
     let comparison = match previous {
         Some(before) => {
-            let before_fw = crate::routes::survey::round_framework(&state, &before.id).await?;
+            let before_fw = crate::routes::survey::round_framework(state, &before.id).await?;
             // Kept like the tables it is made from: not redone on every view.
             let c = state
                 .caches
@@ -617,7 +648,7 @@ async fn dashboard_page(
                     &format!("{}>{}", round.id, before.id),
                     itas_store::rounds::scores_generation(),
                     || async {
-                        let before_rows = round_rows(&state, &before, &before_fw).await?;
+                        let before_rows = round_rows(state, &before, &before_fw).await?;
                         Ok::<_, AppError>(crate::published::compare_rounds(
                             &fw,
                             &table,
@@ -644,25 +675,7 @@ async fn dashboard_page(
         .map(|r| (r.agency_id.as_str(), r.name_th.as_str()))
         .collect();
     for (key, members) in group_rows(&all, by) {
-        let name = match by {
-            GroupBy::Kind => key
-                .parse::<AgencyKind>()
-                .map(|k| ctx.pick(k.name_th(), k.name_en()).to_string())
-                .unwrap_or(key.clone()),
-            GroupBy::Province if key.is_empty() => ctx.pick("(ไม่ระบุ)", "(none)").to_string(),
-            GroupBy::Province => key.clone(),
-            GroupBy::Parent if key.is_empty() => {
-                ctx.pick("(ไม่มีหน่วยงานต้นสังกัด)", "(no parent)").to_string()
-            }
-            // Parents are mostly participants themselves; ask the store for the rest.
-            GroupBy::Parent => match names.get(key.as_str()) {
-                Some(n) => n.to_string(),
-                None => itas_store::agencies::get(&state.db, &key)
-                    .await?
-                    .map(|a| a.name_th)
-                    .unwrap_or(key.clone()),
-            },
-        };
+        let name = group_name(state, &ctx, by, &key, &names).await?;
         let s = summarise(&fw, key, &members);
         groups.push(line(&ctx, name.clone(), &s, target));
         group_summaries.push((name, s));
@@ -672,9 +685,9 @@ async fn dashboard_page(
         .iter()
         .map(|l| level_head(&ctx, &fw, &l.code))
         .collect();
-    let figures = cached_overview(&state, &round.id, &fw, &table, &scope).await?;
+    let figures = cached_overview(state, &round.id, &fw, &table, &scope).await?;
     let map_figures = if scope == Scope::Nation {
-        let provinces = cached_provinces(&state, &round.id, &fw, &table).await?;
+        let provinces = cached_provinces(state, &round.id, &fw, &table).await?;
         Some(province_figures(&ctx, &round.id, &provinces))
     } else {
         None
@@ -687,9 +700,9 @@ async fn dashboard_page(
         &group_summaries,
         map_figures.as_deref(),
     );
-    let points = trend_points(&state, &user, &round, &scope).await?;
+    let points = trend_points(state, user, &round, &scope).await?;
     let trend = (points.len() > 1).then(|| draw_trend(&ctx, &points));
-    let scope_name = scope_name(&state, &ctx, &scope).await?;
+    let scope_name = scope_name(state, &ctx, &scope).await?;
 
     let desc = q.dir != "asc";
     match q.sort.as_str() {
@@ -1005,4 +1018,281 @@ mod tests {
             "a,\"b,c\",\"d\"\"e\"\r\n"
         );
     }
+}
+
+/// How the API's dashboard figures are asked for.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FiguresQuery {
+    /// How agencies are grouped: `kind` (the default), `province` or `parent`.
+    #[param(pattern = "^(kind|province|parent)$")]
+    by: Option<String>,
+    /// Only this province's agencies (its Thai name, as in the directory).
+    province: Option<String>,
+    /// Only this parent agency (its id) and the agencies under it.
+    parent: Option<String>,
+}
+
+/// Agencies at one result.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct LevelCount {
+    /// The level or pass label's code, as in the framework.
+    code: String,
+    name_th: String,
+    agencies: usize,
+}
+
+/// One group's figures, or the whole scope's.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct GroupFigures {
+    /// A kind's code, a province, a parent agency's id; empty for agencies
+    /// with none, and for the whole scope.
+    key: String,
+    name_th: String,
+    /// Agencies with complete results in the group.
+    agencies: usize,
+    /// Mean of their overall scores, two decimals, half up.
+    #[schema(value_type = f64)]
+    average: itas_core::Score,
+    /// How many are at the framework's pass mark or above.
+    at_pass: usize,
+    /// Their share in percent, two decimals, half up.
+    #[schema(value_type = f64)]
+    share_at_pass: itas_core::Score,
+    /// In the framework's level order, zeros included.
+    levels: Vec<LevelCount>,
+}
+
+/// A tool's or an indicator's mean over the scope's agencies.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct MeanFigure {
+    /// A tool's code (IIT, EIT, OIT) or an indicator's number.
+    code: String,
+    name_th: String,
+    #[schema(value_type = f64)]
+    mean: itas_core::Score,
+}
+
+/// A round's dashboard as figures: what the public dashboard shows, for a
+/// ministry's or a province's own.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct DashboardFigures {
+    round: crate::routes::api::RoundView,
+    /// How the groups are made: kind, province or parent.
+    by: String,
+    province: Option<String>,
+    parent: Option<String>,
+    /// The round's participants, with results or not (the whole round).
+    participants: i64,
+    /// The framework's pass mark and the national target (percent of
+    /// agencies at the pass mark or above).
+    #[schema(value_type = f64)]
+    pass_mark: itas_core::Score,
+    national_target_percent: u32,
+    /// Every agency of the scope with complete results.
+    all: GroupFigures,
+    tools: Vec<MeanFigure>,
+    indicators: Vec<MeanFigure>,
+    /// By `by`, in key order.
+    groups: Vec<GroupFigures>,
+}
+
+fn group_figures(fw: &Framework, name_th: String, s: &GroupSummary) -> GroupFigures {
+    GroupFigures {
+        key: s.key.clone(),
+        name_th,
+        agencies: s.agencies,
+        average: s.average,
+        at_pass: s.at_pass,
+        share_at_pass: s.share_at_pass,
+        levels: s
+            .levels
+            .iter()
+            .map(|(code, n)| LevelCount {
+                code: code.clone(),
+                name_th: fw
+                    .levels
+                    .iter()
+                    .find(|l| &l.code == code)
+                    .map_or_else(|| code.clone(), |l| l.name_th.clone()),
+                agencies: *n,
+            })
+            .collect(),
+    }
+}
+
+/// A round's dashboard figures, whole or for a province or a parent agency,
+/// grouped by kind, province or parent: anyone once the round is published,
+/// the central office before. Each figure is the engine's, as on the page.
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/dashboard", tag = "results",
+    params(("round" = String, Path, description = "The round's id"), FiguresQuery),
+    responses((status = 200, description = "The figures", body = DashboardFigures)))]
+pub(crate) async fn api_figures(
+    State(state): State<AppState>,
+    crate::auth::ApiCaller(caller): crate::auth::ApiCaller,
+    Path(round_id): Path<String>,
+    Query(q): Query<FiguresQuery>,
+) -> Result<axum::Json<DashboardFigures>, AppError> {
+    let lang = caller.as_ref().map_or(crate::i18n::Lang::Th, |u| u.lang);
+    let fail = |e: AppError| e.as_json().in_lang(lang);
+    let by = match q.by.as_deref().unwrap_or("kind") {
+        b @ ("kind" | "province" | "parent") => GroupBy::parse(b),
+        _ => {
+            return Err(fail(
+                AppError::new(ErrorCode::Invalid).detail("by: kind, province or parent"),
+            ));
+        }
+    };
+    let user = MaybeUser(caller);
+    let round = visible_round(&state, &user, lang, &round_id)
+        .await
+        .map_err(fail)?;
+    let fw = crate::routes::survey::round_framework(&state, &round.id)
+        .await
+        .map_err(fail)?;
+    let table = round_rows(&state, &round, &fw).await.map_err(fail)?;
+    let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
+    let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
+    let figures = cached_overview(&state, &round.id, &fw, &table, &scope)
+        .await
+        .map_err(fail)?;
+    let participants = rounds::participant_count(&state.db, &round.id)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let thai = PageCtx::anonymous(crate::i18n::Lang::Th);
+    let names: std::collections::HashMap<&str, &str> = table
+        .iter()
+        .map(|r| (r.agency_id.as_str(), r.name_th.as_str()))
+        .collect();
+    let mut groups = Vec::new();
+    for (key, members) in group_rows(&rows, by) {
+        let name = group_name(&state, &thai, by, &key, &names)
+            .await
+            .map_err(fail)?;
+        groups.push(group_figures(&fw, name, &summarise(&fw, key, &members)));
+    }
+    let (province, parent) = match &scope {
+        Scope::Nation => (None, None),
+        Scope::Province(p) => (Some(p.clone()), None),
+        Scope::Parent(p) => (None, Some(p.clone())),
+    };
+    Ok(axum::Json(DashboardFigures {
+        by: by.code().to_string(),
+        province,
+        parent,
+        participants,
+        pass_mark: fw.pass_mark,
+        national_target_percent: fw.national_target_percent,
+        all: group_figures(&fw, "ทั้งหมด".to_string(), &figures.summary),
+        tools: figures
+            .tools
+            .iter()
+            .map(|(code, name, mean)| MeanFigure {
+                code: code.clone(),
+                name_th: name.clone(),
+                mean: *mean,
+            })
+            .collect(),
+        indicators: figures
+            .indicators
+            .iter()
+            .map(|(n, name, mean)| MeanFigure {
+                code: n.to_string(),
+                name_th: name.clone(),
+                mean: *mean,
+            })
+            .collect(),
+        groups,
+        round: round.into(),
+    }))
+}
+
+/// A page of a round's results.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ResultsQuery {
+    /// At most this many (1–1000, 100 if absent).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Skip this many first (in agency code order).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+/// One agency's published results.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AgencyResult {
+    agency_id: String,
+    code: String,
+    name_th: String,
+    /// The kind's code (e.g. sao, provincial_office).
+    kind: String,
+    province: String,
+    parent_id: Option<String>,
+    #[serde(flatten)]
+    scores: crate::routes::api::ScoreResult,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ResultsPage {
+    /// Agencies with complete results in the round, in all.
+    total: usize,
+    limit: i64,
+    offset: i64,
+    /// This page of them, by agency code.
+    agencies: Vec<AgencyResult>,
+}
+
+/// A round's results, every agency with complete results, a page at a time
+/// in agency code order: the open-data export (`/results/{round}/open-data.json`
+/// streams all of it at once) for scripts that page. Anyone once the round
+/// is published, the central office before.
+#[utoipa::path(get, path = "/api/v1/rounds/{round}/results", tag = "results",
+    params(("round" = String, Path, description = "The round's id"), ResultsQuery),
+    responses((status = 200, description = "A page of results", body = ResultsPage)))]
+pub(crate) async fn api_results(
+    State(state): State<AppState>,
+    crate::auth::ApiCaller(caller): crate::auth::ApiCaller,
+    Path(round_id): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<axum::Json<ResultsPage>, AppError> {
+    let lang = caller.as_ref().map_or(crate::i18n::Lang::Th, |u| u.lang);
+    let fail = |e: AppError| e.as_json().in_lang(lang);
+    let limit = q.limit.unwrap_or(100);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=1000).contains(&limit) || offset < 0 {
+        return Err(fail(
+            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0"),
+        ));
+    }
+    let user = MaybeUser(caller);
+    let round = visible_round(&state, &user, lang, &round_id)
+        .await
+        .map_err(fail)?;
+    let fw = crate::routes::survey::round_framework(&state, &round.id)
+        .await
+        .map_err(fail)?;
+    let table = round_rows(&state, &round, &fw).await.map_err(fail)?;
+    let mut rows: Vec<&ResultRow> = table.iter().collect();
+    rows.sort_by(|a, b| a.code.cmp(&b.code));
+    let agencies = rows
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(limit as usize)
+        .map(|r| AgencyResult {
+            agency_id: r.agency_id.clone(),
+            code: r.code.clone(),
+            name_th: r.name_th.clone(),
+            kind: r.kind.clone(),
+            province: r.province.clone(),
+            parent_id: r.parent_id.clone(),
+            scores: crate::routes::api::ScoreResult::new(&r.card, &fw),
+        })
+        .collect();
+    Ok(axum::Json(ResultsPage {
+        total: rows.len(),
+        limit,
+        offset,
+        agencies,
+    }))
 }

@@ -183,28 +183,6 @@ fn safe_next(next: &str) -> Option<&str> {
     .then_some(next)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_same_site_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next("/agency"), Some("/agency"));
-        assert_eq!(safe_next("/results?round=1"), Some("/results?round=1"));
-        for bad in [
-            "//evil.example/x",
-            "/\\evil",
-            "/\t/evil.example/x",
-            "/\n/x",
-            "https://x",
-            "x",
-            "/ /x",
-        ] {
-            assert_eq!(safe_next(bad), None, "{bad:?}");
-        }
-    }
-}
-
 /// Sign-in limits. Brute force stays slow without letting anyone lock a user
 /// out: failures of one username from one address back off (free for the
 /// first few, then 1 s, 2 s, 4 s … up to 15 minutes between tries); one
@@ -379,4 +357,26 @@ async fn set_lang(
         state.config.secure_cookies,
     );
     ([cookie], Redirect::to(&back)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/agency"), Some("/agency"));
+        assert_eq!(safe_next("/results?round=1"), Some("/results?round=1"));
+        for bad in [
+            "//evil.example/x",
+            "/\\evil",
+            "/\t/evil.example/x",
+            "/\n/x",
+            "https://x",
+            "x",
+            "/ /x",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
 }
