@@ -26,7 +26,12 @@ use utoipa::OpenApi;
         api::import_agencies,
         api::agency,
         api::agency_scores,
+        api_rounds::create_round,
+        api_rounds::round,
+        api_rounds::set_phases,
         api_rounds::participants,
+        api_rounds::add_participants,
+        api_rounds::set_populations,
         api_rounds::links,
         api_rounds::compute,
         api_rounds::publish,
@@ -81,6 +86,12 @@ const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
         "get",
         "/api/v1/rounds/{round}/participants",
         &[ErrorCode::Invalid],
+    ),
+    ("post", "/api/v1/rounds", &[ErrorCode::Conflict]),
+    (
+        "put",
+        "/api/v1/rounds/{round}/populations",
+        &[ErrorCode::PhaseClosed],
     ),
     (
         "get",
@@ -323,7 +334,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 25);
+        assert_eq!(n, 30);
     }
 
     #[test]

@@ -367,7 +367,14 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
     ));
     // Signed in, every view is made for its reader (the central office sees
     // more than the public): what a view costs when it is not kept.
-    let t = read_load(&addr, dashboards.clone(), a.readers.min(8), a.seconds, &cookie).await;
+    let t = read_load(
+        &addr,
+        dashboards.clone(),
+        a.readers.min(8),
+        a.seconds,
+        &cookie,
+    )
+    .await;
     rows.push((
         format!(
             "the same dashboards for the central office (made on every request), {} readers",

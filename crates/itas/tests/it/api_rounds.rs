@@ -440,3 +440,196 @@ both_backends!(an_assessor_reviews_oit_through_the_api, |app| {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 });
+
+async fn put_json(
+    c: &mut crate::app::Client<'_>,
+    path: &str,
+    v: &serde_json::Value,
+) -> crate::app::Reply {
+    c.request(
+        axum::http::Method::PUT,
+        path,
+        Some("application/json"),
+        serde_json::to_vec(v).unwrap(),
+    )
+    .await
+}
+
+fn day(offset: i64) -> String {
+    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(offset);
+    d.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap()
+}
+
+both_backends!(a_round_is_set_up_through_the_api, |app| {
+    let mut admin = app.signed_in("admin").await;
+    let mut agency = app.signed_in("huanong").await;
+    let phases = serde_json::json!([
+        {"phase": "setup", "starts_on": day(-30), "ends_on": day(-11)},
+        {"phase": "collection", "starts_on": day(-10), "ends_on": day(10)},
+        {"phase": "review1", "starts_on": day(11), "ends_on": day(20)},
+    ]);
+    let new = serde_json::json!({"name": "ITA 2570 ทดลอง API", "framework": "ita-2569", "fiscal_year": 2570, "phases": phases});
+    // Only the central office opens rounds.
+    assert_eq!(
+        agency.post_json("/api/v1/rounds", &new).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = admin.post_json("/api/v1/rounds", &new).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let made = r.json();
+    let id = made["round"]["id"].as_str().unwrap().to_string();
+    assert_eq!(made["round"]["framework_code"], "ita-2569");
+    assert_eq!(made["round"]["fiscal_year"], 2570);
+    assert_eq!(made["state"], "in");
+    assert_eq!(made["phase"], "collection");
+    assert_eq!(made["phases"].as_array().unwrap().len(), 3);
+    // The same as the round page and the round list show.
+    let got = agency.get(&format!("/api/v1/rounds/{id}")).await.json();
+    assert_eq!(got["phases"], made["phases"]);
+    assert!(
+        admin
+            .get(&format!("/admin/rounds/{id}"))
+            .await
+            .body
+            .contains("ITA 2570 ทดลอง API")
+    );
+    // What the new-round page refuses, the API refuses, naming why.
+    let again = admin.post_json("/api/v1/rounds", &new).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    for (body, why) in [
+        (
+            serde_json::json!({"name": "x", "framework": "ita-1999"}),
+            "ita-1999",
+        ),
+        (serde_json::json!({"name": "x"}), "framework"),
+        (
+            serde_json::json!({"name": "x", "framework": "ita-2569", "phases": [{"phase": "lunch", "starts_on": day(0), "ends_on": day(1)}]}),
+            "lunch",
+        ),
+        (
+            serde_json::json!({"name": "x", "framework": "ita-2569", "phases": [{"phase": "review1", "starts_on": day(0), "ends_on": day(1)}, {"phase": "setup", "starts_on": day(2), "ends_on": day(3)}]}),
+            "must start after",
+        ),
+        (
+            serde_json::json!({"name": "x", "framework": "ita-2569", "fiscal_year": 70}),
+            "fiscal_year",
+        ),
+    ] {
+        let r = admin.post_json("/api/v1/rounds", &body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(r.json()["error"], "invalid");
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains(why),
+            "{body}: {}",
+            r.body
+        );
+    }
+    // Participants: an unknown code adds nothing and is named.
+    let path = format!("/api/v1/rounds/{id}/participants");
+    let r = admin
+        .post_json(
+            &path,
+            &serde_json::json!({"codes": ["KK-HUANONG", "NOPE-1"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["detail"].as_str().unwrap().contains("NOPE-1"));
+    assert_eq!(
+        itas_store::rounds::participant_count(&app.db, &id)
+            .await
+            .unwrap(),
+        0
+    );
+    let r = admin
+        .post_json(
+            &path,
+            &serde_json::json!({"codes": ["KK-HUANONG", "KK-CITY"]}),
+        )
+        .await
+        .json();
+    assert_eq!(r["added"], 2);
+    assert_eq!(r["participants"], 2);
+    let r = admin
+        .post_json(&path, &serde_json::json!({"codes": ["KK-HUANONG"]}))
+        .await
+        .json();
+    assert_eq!(r["added"], 0, "already taking part");
+    assert_eq!(
+        agency
+            .post_json(&path, &serde_json::json!({"codes": ["KK-BANPHAI"]}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The agency gives its populations; its minimum samples follow.
+    let pops = format!("/api/v1/rounds/{id}/populations");
+    let r = put_json(
+        &mut agency,
+        &pops,
+        &serde_json::json!({"iit_population": 40, "eit_population": 900}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mine = agency.get(&format!("{path}?limit=10")).await.json();
+    assert_eq!(mine["participants"][0]["iit_population"], 40);
+    assert_eq!(mine["participants"][0]["eit_population"], 900);
+    assert_eq!(
+        put_json(
+            &mut admin,
+            &pops,
+            &serde_json::json!({"iit_population": 1, "eit_population": 1})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN,
+        "the central office has no agency of its own"
+    );
+    // Phases moved: collection over, so populations are closed.
+    let r = put_json(
+        &mut admin,
+        &format!("/api/v1/rounds/{id}/phases"),
+        &serde_json::json!({"phases": [
+            {"phase": "collection", "starts_on": day(-20), "ends_on": day(-5)},
+            {"phase": "review1", "starts_on": day(-4), "ends_on": day(5)},
+        ]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["phase"], "review1");
+    assert_eq!(r.json()["phases"].as_array().unwrap().len(), 2);
+    let r = put_json(
+        &mut agency,
+        &pops,
+        &serde_json::json!({"iit_population": 41, "eit_population": 900}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["error"], "phase_closed");
+    // Every change was audited, under the name of whoever made it.
+    let admin_id = itas_store::users::by_username(&app.db, "admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let round_log = itas_store::audit::recent(&app.db, Some(&id), 20)
+        .await
+        .unwrap();
+    for action in ["create", "set_phases"] {
+        assert!(
+            round_log
+                .iter()
+                .any(|e| e.action == action && e.actor_id.as_deref() == Some(admin_id.as_str())),
+            "{action}: {round_log:?}"
+        );
+    }
+    let log = itas_store::audit::recent(&app.db, None, 50).await.unwrap();
+    for action in ["join", "set_populations"] {
+        assert!(log.iter().any(|e| e.action == action), "{action}");
+    }
+});

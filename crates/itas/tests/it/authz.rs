@@ -377,6 +377,33 @@ async fn cases(app: &TestApp) -> Vec<Case> {
             allowed: CENTRAL,
         },
         // Withdrawn, then published again, so later cases see the round as before.
+        get(format!("/api/v1/rounds/{closed}"), SIGNED_IN),
+        Case {
+            method: Method::POST,
+            path: s("/api/v1/rounds"),
+            body: Body::Json(serde_json::json!({"name": ""})),
+            allowed: CENTRAL,
+        },
+        Case {
+            method: Method::PUT,
+            path: format!("/api/v1/rounds/{current}/phases"),
+            body: Body::Json(
+                serde_json::json!({"phases": [{"phase": "x", "starts_on": "", "ends_on": ""}]}),
+            ),
+            allowed: CENTRAL,
+        },
+        Case {
+            method: Method::POST,
+            path: format!("/api/v1/rounds/{current}/participants"),
+            body: Body::Json(serde_json::json!({"codes": ["NOPE"]})),
+            allowed: CENTRAL,
+        },
+        Case {
+            method: Method::PUT,
+            path: format!("/api/v1/rounds/{current}/populations"),
+            body: Body::Json(serde_json::json!({"iit_population": -1, "eit_population": 0})),
+            allowed: &[Who::Agency],
+        },
         Case {
             method: Method::POST,
             path: format!("/api/v1/rounds/{closed}/withdraw"),

@@ -492,7 +492,12 @@ struct PopulationForm {
 }
 
 /// The round must be one the agency takes part in, with collection still open.
-async fn open_round(state: &AppState, user: &CurrentUser, round: &str) -> Result<String, AppError> {
+/// The caller's agency, if it takes part in the round and collection is open.
+pub(crate) async fn open_round(
+    state: &AppState,
+    user: &CurrentUser,
+    round: &str,
+) -> Result<String, AppError> {
     let agency_id = own_agency(user)?;
     rounds::participation(&state.db, round, &agency_id)
         .await?

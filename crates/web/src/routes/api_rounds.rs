@@ -8,7 +8,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorCode};
 use crate::routes::api::api;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use itas_core::directory::Role;
 use itas_store::rounds;
@@ -17,7 +17,14 @@ use utoipa::ToSchema;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/rounds/{round}/participants", get(participants))
+        .route("/api/v1/rounds", post(create_round))
+        .route("/api/v1/rounds/{round}", get(round))
+        .route("/api/v1/rounds/{round}/phases", put(set_phases))
+        .route(
+            "/api/v1/rounds/{round}/participants",
+            get(participants).post(add_participants),
+        )
+        .route("/api/v1/rounds/{round}/populations", put(set_populations))
         .route("/api/v1/rounds/{round}/links", get(links))
         .route("/api/v1/rounds/{round}/compute", post(compute))
         .route("/api/v1/rounds/{round}/publish", post(publish))
@@ -394,4 +401,319 @@ pub(crate) async fn withdraw(
     Path(id): Path<String>,
 ) -> Result<Json<Publication>, AppError> {
     set_publication(&state, &user, &id, false).await
+}
+
+/// One phase's dates (both days included, Bangkok calendar).
+#[derive(Serialize, serde::Deserialize, ToSchema)]
+pub(crate) struct PhaseBody {
+    /// setup, collection, review1, revision, review2, publication or follow_up.
+    #[schema(pattern = "^(setup|collection|review1|revision|review2|publication|follow_up)$")]
+    phase: String,
+    /// YYYY-MM-DD (Gregorian).
+    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    starts_on: String,
+    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    ends_on: String,
+}
+
+/// A round with its phases and where it stands today.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RoundDetail {
+    round: crate::routes::api::RoundView,
+    /// not_started, in, between (after `phase`, before the next) or closed.
+    state: String,
+    /// The phase it is in, or the last one it finished when between two.
+    phase: Option<String>,
+    phases: Vec<PhaseBody>,
+}
+
+async fn round_detail(
+    state: &AppState,
+    user: &CurrentUser,
+    round: rounds::Round,
+) -> Result<RoundDetail, AppError> {
+    let phases = rounds::phases(&state.db, &round.id)
+        .await
+        .map_err(|e| api(e, Some(user)))?;
+    let (st, phase) = match rounds::state_on(&phases, crate::today()) {
+        rounds::RoundState::NotStarted => ("not_started", None),
+        rounds::RoundState::In(p) => ("in", Some(p.code().to_string())),
+        rounds::RoundState::Between(p) => ("between", Some(p.code().to_string())),
+        rounds::RoundState::Closed => ("closed", None),
+    };
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let day = |d: time::Date| d.format(fmt).unwrap_or_default();
+    Ok(RoundDetail {
+        round: round.into(),
+        state: st.to_string(),
+        phase,
+        phases: phases
+            .into_iter()
+            .map(|p| PhaseBody {
+                phase: p.phase.code().to_string(),
+                starts_on: day(p.starts_on),
+                ends_on: day(p.ends_on),
+            })
+            .collect(),
+    })
+}
+
+/// Reads phase dates as the round page does; every problem in one message.
+fn phase_dates(
+    body: &[PhaseBody],
+    user: &CurrentUser,
+) -> Result<Vec<rounds::PhaseDates>, AppError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for p in body {
+        let phase = p.phase.parse::<itas_core::directory::Phase>();
+        let starts = time::Date::parse(&p.starts_on, fmt);
+        let ends = time::Date::parse(&p.ends_on, fmt);
+        match (phase, starts, ends) {
+            (Ok(phase), Ok(starts_on), Ok(ends_on)) => out.push(rounds::PhaseDates {
+                phase,
+                starts_on,
+                ends_on,
+            }),
+            (Err(_), _, _) => problems.push(format!("unknown phase '{}'", p.phase)),
+            _ => problems.push(format!("{}: dates are YYYY-MM-DD", p.phase)),
+        }
+    }
+    if problems.is_empty() {
+        // The store checks order and overlaps (a phase after the one before).
+        Ok(out)
+    } else {
+        Err(api(
+            AppError::new(ErrorCode::Invalid).detail(problems.join("; ")),
+            Some(user),
+        ))
+    }
+}
+
+/// One round with its phases (anyone signed in, as the round list).
+#[utoipa::path(get, path = "/api/v1/rounds/{round}", tag = "rounds",
+    params(("round" = String, Path, description = "The round's id")),
+    responses((status = 200, description = "The round", body = RoundDetail)))]
+pub(crate) async fn round(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<RoundDetail>, AppError> {
+    let round = round_of(&state, &user, &id).await?;
+    Ok(Json(round_detail(&state, &user, round).await?))
+}
+
+/// A new round.
+#[derive(serde::Deserialize, ToSchema)]
+pub(crate) struct NewRound {
+    /// Unique among rounds, e.g. "ITA 2570".
+    #[schema(min_length = 1)]
+    name: String,
+    /// Buddhist era (2400–2800); the framework's own year if absent.
+    #[schema(minimum = 2400, maximum = 2800)]
+    fiscal_year: Option<i64>,
+    /// An embedded framework's code (ita-2564 … ita-2569), unless
+    /// `framework_toml` is given.
+    framework: Option<String>,
+    /// A framework file's text (TOML), as on the new-round page.
+    framework_toml: Option<String>,
+    #[serde(default)]
+    phases: Vec<PhaseBody>,
+}
+
+/// Opens a round from a framework (central office; audited), as the
+/// new-round page does.
+#[utoipa::path(post, path = "/api/v1/rounds", tag = "rounds",
+    request_body = NewRound,
+    responses((status = 201, description = "The round", body = RoundDetail)))]
+pub(crate) async fn create_round(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::error::ApiJson(b): crate::error::ApiJson<NewRound>,
+) -> Result<(axum::http::StatusCode, Json<RoundDetail>), AppError> {
+    central(&user)?;
+    let invalid = |m: &str| api(AppError::new(ErrorCode::Invalid).detail(m), Some(&user));
+    if b.fiscal_year.is_some_and(|y| !(2400..=2800).contains(&y)) {
+        return Err(invalid("fiscal_year: a Buddhist-era year, 2400 to 2800"));
+    }
+    let source = match (b.framework_toml.as_deref(), b.framework.as_deref()) {
+        (Some(toml), _) if !toml.trim().is_empty() => toml.to_string(),
+        (_, Some(code)) => itas_core::framework::EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == code)
+            .map(|(_, src)| src.to_string())
+            .ok_or_else(|| invalid(&format!("framework: no embedded framework '{code}'")))?,
+        _ => {
+            return Err(invalid(
+                "give framework (an embedded code) or framework_toml",
+            ));
+        }
+    };
+    let phases = phase_dates(&b.phases, &user)?;
+    let round = rounds::create(
+        &state.db,
+        Some(user.id()),
+        &b.name,
+        b.fiscal_year,
+        &source,
+        &phases,
+    )
+    .await
+    .map_err(|e| api(e, Some(&user)))?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(round_detail(&state, &user, round).await?),
+    ))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+pub(crate) struct Phases {
+    /// Every phase the round has, in order; those left out are removed.
+    phases: Vec<PhaseBody>,
+}
+
+/// Sets a round's phase dates (central office; audited), as the round page does.
+#[utoipa::path(put, path = "/api/v1/rounds/{round}/phases", tag = "rounds",
+    params(("round" = String, Path, description = "The round's id")),
+    request_body = Phases,
+    responses((status = 200, description = "The round", body = RoundDetail)))]
+pub(crate) async fn set_phases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    crate::error::ApiJson(b): crate::error::ApiJson<Phases>,
+) -> Result<Json<RoundDetail>, AppError> {
+    central(&user)?;
+    round_of(&state, &user, &id).await?;
+    let phases = phase_dates(&b.phases, &user)?;
+    rounds::set_phases(&state.db, Some(user.id()), &id, &phases)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    let round = round_of(&state, &user, &id).await?;
+    Ok(Json(round_detail(&state, &user, round).await?))
+}
+
+/// Agencies to add to a round.
+#[derive(serde::Deserialize, ToSchema)]
+pub(crate) struct Joining {
+    /// Agency codes from the directory.
+    #[serde(default)]
+    codes: Vec<String>,
+    /// Every agency in the directory instead.
+    #[serde(default)]
+    all: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Joined {
+    /// Agencies added now (those already taking part are not counted).
+    added: usize,
+    /// The round's participants after it.
+    participants: i64,
+}
+
+/// Adds agencies to a round (central office; audited). An unknown code adds
+/// nothing and is named in the error, as on the round page.
+#[utoipa::path(post, path = "/api/v1/rounds/{round}/participants", tag = "rounds",
+    params(("round" = String, Path, description = "The round's id")),
+    request_body = Joining,
+    responses((status = 200, description = "Added", body = Joined)))]
+pub(crate) async fn add_participants(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    crate::error::ApiJson(b): crate::error::ApiJson<Joining>,
+) -> Result<Json<Joined>, AppError> {
+    central(&user)?;
+    round_of(&state, &user, &id).await?;
+    let fail = |e: itas_store::StoreError| api(e, Some(&user));
+    let ids = if b.all {
+        rounds::all_agency_ids(&state.db).await.map_err(fail)?
+    } else {
+        let mut ids = Vec::new();
+        let mut unknown = Vec::new();
+        for code in b.codes.iter().map(|c| c.trim()) {
+            match itas_store::agencies::by_code(&state.db, code)
+                .await
+                .map_err(fail)?
+            {
+                Some(a) => ids.push(a.id),
+                None => unknown.push(code.to_string()),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(api(
+                AppError::new(ErrorCode::Invalid)
+                    .detail(format!("unknown agency codes: {}", unknown.join(", "))),
+                Some(&user),
+            ));
+        }
+        ids
+    };
+    let added = rounds::join(&state.db, Some(user.id()), &id, &ids)
+        .await
+        .map_err(fail)?;
+    Ok(Json(Joined {
+        added,
+        participants: rounds::participant_count(&state.db, &id)
+            .await
+            .map_err(fail)?,
+    }))
+}
+
+/// An agency's populations, which set its minimum samples.
+#[derive(Serialize, serde::Deserialize, ToSchema)]
+pub(crate) struct Populations {
+    /// Staff (the IIT's population).
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    iit_population: i64,
+    /// People served in the fiscal year (the EIT's).
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    eit_population: i64,
+}
+
+/// Sets the caller's agency's populations for a round (agency admin, during
+/// setup and collection; audited), as the agency page does.
+#[utoipa::path(put, path = "/api/v1/rounds/{round}/populations", tag = "rounds",
+    params(("round" = String, Path, description = "The round's id")),
+    request_body = Populations,
+    responses((status = 200, description = "Saved", body = Populations)))]
+pub(crate) async fn set_populations(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    crate::error::ApiJson(b): crate::error::ApiJson<Populations>,
+) -> Result<Json<Populations>, AppError> {
+    let agency_id = crate::routes::agency::open_round(&state, &user, &id)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    rounds::set_populations(
+        &state.db,
+        Some(user.id()),
+        &id,
+        &agency_id,
+        b.iit_population,
+        b.eit_population,
+    )
+    .await
+    .map_err(|e| api(e, Some(&user)))?;
+    Ok(Json(b))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_phase_pattern_names_every_phase() {
+        let codes: Vec<&str> = itas_core::directory::Phase::ALL
+            .iter()
+            .map(|p| p.code())
+            .collect();
+        // The pattern of `PhaseBody::phase` (a literal in its attribute).
+        assert_eq!(
+            "^(setup|collection|review1|revision|review2|publication|follow_up)$",
+            format!("^({})$", codes.join("|")),
+            "the schema's pattern lists the phases in order"
+        );
+    }
 }
