@@ -204,7 +204,9 @@ pub struct ApiErrorBody {
 }
 
 /// A JSON request body whose rejections are the API's own JSON errors (in
-/// the caller's language) rather than axum's plain-text ones.
+/// the caller's language) rather than axum's plain-text ones. Every body of
+/// the API is a JSON object, and only an object is read as one: serde would
+/// otherwise take `[]` for a struct whose fields all have defaults.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
@@ -217,26 +219,141 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
         use axum::extract::rejection::JsonRejection as R;
         let lang = crate::auth::lang_of(req.headers());
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        let refuse = |code: ErrorCode, detail: String| {
+            AppError::new(code).in_lang(lang).detail(detail).as_json()
+        };
+        // Read as raw JSON first: the content type and the syntax are
+        // checked as axum checks them, the shape below.
+        let raw = match axum::Json::<Box<serde_json::value::RawValue>>::from_request(req, state)
+            .await
+        {
+            Ok(axum::Json(raw)) => raw,
             Err(e) => {
                 let code = match &e {
                     R::MissingJsonContentType(_) => ErrorCode::NotJson,
                     R::JsonDataError(_) => ErrorCode::Invalid,
                     _ => ErrorCode::BadJson,
                 };
-                Err(AppError::new(code)
-                    .in_lang(lang)
-                    .detail(e.body_text())
-                    .as_json())
+                return Err(refuse(code, e.body_text()));
             }
-        }
+        };
+        json_object(raw.get().as_bytes())
+            .map(ApiJson)
+            .map_err(|(code, detail)| refuse(code, detail))
+    }
+}
+
+/// Reads a JSON object into `T`: `400 bad_json` for text that is no JSON,
+/// `422 invalid` for JSON of the wrong shape, a top level that is not an
+/// object included.
+pub fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (ErrorCode, String)> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        let parses = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        return Err(if parses {
+            (ErrorCode::Invalid, "the body must be a JSON object".into())
+        } else {
+            (ErrorCode::BadJson, "the body is not JSON".into())
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let code = if e.is_data() {
+            ErrorCode::Invalid
+        } else {
+            ErrorCode::BadJson
+        };
+        (code, e.to_string())
+    })
+}
+
+/// For a field holding a list of JSON objects: each element must be an
+/// object (serde alone would also take an array for a struct).
+pub fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize as _;
+    Vec::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?
+        .into_iter()
+        .map(|m| serde_json::from_value(serde_json::Value::Object(m)))
+        .collect::<Result<_, _>>()
+        .map_err(serde::de::Error::custom)
+}
+
+/// An integer in a JSON body as JSON Schema reads it: `42` and `42.0` are
+/// the same integer there, while serde's `i64` refuses the second. Fields of
+/// this type are documented with `#[schema(value_type = i64)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonInteger(pub i64);
+
+impl<'de> serde::Deserialize<'de> for JsonInteger {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        // Beyond 2^53 a float no longer holds every integer, so such a
+        // float is refused rather than read as a neighbouring value.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        n.as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() <= EXACT)
+                    .map(|f| f as i64)
+            })
+            .map(JsonInteger)
+            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number")))
+    }
+}
+
+impl serde::Serialize for JsonInteger {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.0)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_json_object_is_read_as_a_body() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Body {
+            #[serde(default)]
+            all: bool,
+            #[serde(default, deserialize_with = "objects")]
+            rows: Vec<Row>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct Row {
+            #[allow(dead_code)]
+            code: String,
+        }
+        let read = |t: &str| json_object::<Body>(t.as_bytes()).map_err(|e| e.0);
+        assert!(read(r#"{"all": true}"#).unwrap().all);
+        assert_eq!(read(r#" {"rows": [{"code": "X"}]}"#).unwrap().rows.len(), 1);
+        // serde alone takes these for the struct: an array at the top, an array for a row.
+        assert_eq!(read("[]").unwrap_err(), ErrorCode::Invalid);
+        assert_eq!(read("[true]").unwrap_err(), ErrorCode::Invalid);
+        assert_eq!(read(r#"{"rows": [["X"]]}"#).unwrap_err(), ErrorCode::Invalid);
+        assert_eq!(read("7").unwrap_err(), ErrorCode::Invalid);
+        assert_eq!(read("[1,").unwrap_err(), ErrorCode::BadJson);
+        assert_eq!(read("{\"all\": tru").unwrap_err(), ErrorCode::BadJson);
+        assert_eq!(read(r#"{"all": 1}"#).unwrap_err(), ErrorCode::Invalid);
+    }
+
+    #[test]
+    fn a_json_integer_is_any_whole_number_json_schema_accepts() {
+        let read = |t: &str| serde_json::from_str::<JsonInteger>(t).map(|n| n.0);
+        assert_eq!(read("42").unwrap(), 42);
+        assert_eq!(read("-7").unwrap(), -7);
+        assert_eq!(read("210.0").unwrap(), 210);
+        assert_eq!(read("1e3").unwrap(), 1000);
+        assert!(read("30.5").is_err());
+        assert!(read("1e300").is_err());
+        assert!(read("18446744073709551615").is_err());
+        assert!(read("\"42\"").is_err());
+        assert_eq!(serde_json::to_string(&JsonInteger(210)).unwrap(), "210");
+    }
 
     #[test]
     fn the_too_large_message_states_the_real_limit() {

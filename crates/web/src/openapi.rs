@@ -237,6 +237,13 @@ fn complete(doc: &mut Value) {
         }),
     );
     components["schemas"]["ScoreRequest"] = score_request_schema();
+    // Frameworks are data, so the embedded ones are named here, not in the type.
+    let mut embedded: Vec<Value> = itas_core::framework::EMBEDDED
+        .iter()
+        .map(|(name, _)| json!(name))
+        .collect();
+    embedded.push(Value::Null);
+    components["schemas"]["NewRound"]["properties"]["framework"]["enum"] = Value::Array(embedded);
 }
 
 /// A score request per embedded framework: that framework's indicators, and

@@ -444,6 +444,7 @@ pub(crate) struct AgencyRow {
 /// Agencies to add to the directory.
 #[derive(serde::Deserialize, ToSchema)]
 pub(crate) struct AgencyImport {
+    #[serde(deserialize_with = "crate::error::objects")]
     agencies: Vec<AgencyRow>,
 }
 
@@ -512,13 +513,8 @@ pub(crate) async fn import_agencies(
         .to_ascii_lowercase();
     let rows = match content_type.as_str() {
         "application/json" => {
-            let import: AgencyImport = serde_json::from_slice(&body).map_err(|e| {
-                let code = if e.is_data() {
-                    ErrorCode::Invalid
-                } else {
-                    ErrorCode::BadJson
-                };
-                api(AppError::new(code).detail(e.to_string()), Some(&user))
+            let import: AgencyImport = crate::error::json_object(&body).map_err(|(code, e)| {
+                api(AppError::new(code).detail(e), Some(&user))
             })?;
             import
                 .agencies

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, ErrorCode, JsonInteger};
 use crate::routes::api::api;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
@@ -410,9 +410,9 @@ pub(crate) struct PhaseBody {
     #[schema(pattern = "^(setup|collection|review1|revision|review2|publication|follow_up)$")]
     phase: String,
     /// YYYY-MM-DD (Gregorian).
-    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    #[schema(format = Date)]
     starts_on: String,
-    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    #[schema(format = Date)]
     ends_on: String,
 }
 
@@ -511,14 +511,14 @@ pub(crate) struct NewRound {
     #[schema(min_length = 1)]
     name: String,
     /// Buddhist era (2400–2800); the framework's own year if absent.
-    #[schema(minimum = 2400, maximum = 2800)]
-    fiscal_year: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 2400, maximum = 2800)]
+    fiscal_year: Option<JsonInteger>,
     /// An embedded framework's code (ita-2564 … ita-2569), unless
     /// `framework_toml` is given.
     framework: Option<String>,
     /// A framework file's text (TOML), as on the new-round page.
     framework_toml: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::error::objects")]
     phases: Vec<PhaseBody>,
 }
 
@@ -534,7 +534,8 @@ pub(crate) async fn create_round(
 ) -> Result<(axum::http::StatusCode, Json<RoundDetail>), AppError> {
     central(&user)?;
     let invalid = |m: &str| api(AppError::new(ErrorCode::Invalid).detail(m), Some(&user));
-    if b.fiscal_year.is_some_and(|y| !(2400..=2800).contains(&y)) {
+    let fiscal_year = b.fiscal_year.map(|y| y.0);
+    if fiscal_year.is_some_and(|y| !(2400..=2800).contains(&y)) {
         return Err(invalid("fiscal_year: a Buddhist-era year, 2400 to 2800"));
     }
     let source = match (b.framework_toml.as_deref(), b.framework.as_deref()) {
@@ -555,7 +556,7 @@ pub(crate) async fn create_round(
         &state.db,
         Some(user.id()),
         &b.name,
-        b.fiscal_year,
+        fiscal_year,
         &source,
         &phases,
     )
@@ -570,6 +571,7 @@ pub(crate) async fn create_round(
 #[derive(serde::Deserialize, ToSchema)]
 pub(crate) struct Phases {
     /// Every phase the round has, in order; those left out are removed.
+    #[serde(deserialize_with = "crate::error::objects")]
     phases: Vec<PhaseBody>,
 }
 
@@ -666,11 +668,11 @@ pub(crate) async fn add_participants(
 #[derive(Serialize, serde::Deserialize, ToSchema)]
 pub(crate) struct Populations {
     /// Staff (the IIT's population).
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    iit_population: i64,
+    #[schema(value_type = i64, minimum = 0, maximum = 10_000_000)]
+    iit_population: JsonInteger,
     /// People served in the fiscal year (the EIT's).
-    #[schema(minimum = 0, maximum = 100_000_000)]
-    eit_population: i64,
+    #[schema(value_type = i64, minimum = 0, maximum = 100_000_000)]
+    eit_population: JsonInteger,
 }
 
 /// Sets the caller's agency's populations for a round (agency admin, during
@@ -688,16 +690,17 @@ pub(crate) async fn set_populations(
     let agency_id = crate::routes::agency::open_round(&state, &user, &id)
         .await
         .map_err(|e| api(e, Some(&user)))?;
-    rounds::set_populations(
-        &state.db,
-        Some(user.id()),
-        &id,
-        &agency_id,
-        b.iit_population,
-        b.eit_population,
-    )
-    .await
-    .map_err(|e| api(e, Some(&user)))?;
+    let (iit, eit) = (b.iit_population.0, b.eit_population.0);
+    if !(0..=10_000_000).contains(&iit) || !(0..=100_000_000).contains(&eit) {
+        return Err(api(
+            AppError::new(ErrorCode::Invalid)
+                .detail("iit_population 0–10,000,000, eit_population 0–100,000,000"),
+            Some(&user),
+        ));
+    }
+    rounds::set_populations(&state.db, Some(user.id()), &id, &agency_id, iit, eit)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(b))
 }
 

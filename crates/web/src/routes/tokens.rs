@@ -293,7 +293,7 @@ pub(crate) struct NewToken {
     /// (A JSON number: 30 and 30.0 are the same integer to JSON Schema.)
     #[serde(default)]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
-    days: Option<serde_json::Number>,
+    days: Option<crate::error::JsonInteger>,
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema, Clone, Copy)]
@@ -337,15 +337,7 @@ pub(crate) async fn create_api(
         ScopeName::Read => Scope::Read,
         ScopeName::Write => Scope::Write,
     };
-    let days = match &b.days {
-        None => Some(90),
-        Some(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && (1.0..=MAX_DAYS as f64).contains(f))
-                .map(|f| f as i64)
-        }),
-    }
-    .unwrap_or(0);
+    let days = b.days.map_or(90, |d| d.0);
     if name.is_empty() || b.name.chars().count() > 100 || !(1..=MAX_DAYS).contains(&days) {
         return Err(bad().detail("name 1–100 characters, days 1–365"));
     }
