@@ -15,6 +15,17 @@
 //! fsyncs of their own. Work that needs no database (packing the answers,
 //! hashing them) is done by the request before it queues, on whichever core
 //! runs it, so the single writer spends its time in the database.
+//!
+//! On SQLite the fsync that makes a batch durable is taken out of the
+//! writer's path: the batch commits with `synchronous = NORMAL` (its frames
+//! are in the write-ahead log, not yet on the device), a second task syncs
+//! the log file, and only then are the batch's submissions acknowledged.
+//! The writer meanwhile runs the next batch, so the core it needs is no
+//! longer idle for the length of an fsync per batch. An acknowledgement still
+//! means the answer is on the device: the sync covers every frame written
+//! before it started, and each batch is handed to the syncer after its
+//! COMMIT returned. Every other write of the server keeps `synchronous =
+//! FULL`, which the writer's connection is given back after each batch.
 
 use crate::drafts::DraftSave;
 use crate::health::StorageHealth;
@@ -115,8 +126,16 @@ pub struct WriterStats {
     pub items: AtomicU64,
     /// Time inside a batch's transaction, from BEGIN to the end of COMMIT.
     pub busy_us: AtomicU64,
-    /// Of which in COMMIT (the fsync on SQLite).
+    /// Of which in COMMIT (on PostgreSQL its flush; on SQLite writing the
+    /// log, whose fsync is the syncer's).
     pub commit_us: AtomicU64,
+    /// SQLite: fsyncs of the log by the syncer, and the time they took
+    /// (outside the writer's transactions, beside them).
+    pub syncs: AtomicU64,
+    pub sync_us: AtomicU64,
+    /// Submissions and page saves whose batch the syncer has made durable,
+    /// counted before any of them is acknowledged.
+    pub synced_items: AtomicU64,
 }
 
 impl WriterStats {
@@ -129,6 +148,14 @@ impl WriterStats {
             self.commit_us.load(Ordering::Relaxed),
         )
     }
+
+    /// `(syncs, sync_us)` now.
+    pub fn syncs(&self) -> (u64, u64) {
+        (
+            self.syncs.load(Ordering::Relaxed),
+            self.sync_us.load(Ordering::Relaxed),
+        )
+    }
 }
 
 impl Ingestor {
@@ -137,7 +164,32 @@ impl Ingestor {
     pub fn spawn(db: Db, health: Arc<StorageHealth>) -> Ingestor {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(writer(db, health, stats.clone(), rx));
+        match db.sqlite_wal() {
+            Some(wal) => {
+                let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+                tokio::spawn(syncer(wal, health.clone(), stats.clone(), sync_rx));
+                let durable = Durable::AfterSync(sync_tx);
+                // A thread of its own: the writer's many short awaits on
+                // SQLite's worker thread are answered at once instead of
+                // queueing behind request handlers for a runtime thread.
+                // (A SQLite connection is a thread and channels, so it
+                // serves any runtime; PostgreSQL's sockets stay on theirs.)
+                let st = stats.clone();
+                std::thread::Builder::new()
+                    .name("itas-writer".into())
+                    .spawn(move || {
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("the response writer's runtime");
+                        rt.block_on(writer(db, health, st, rx, durable));
+                    })
+                    .expect("the response writer's thread");
+            }
+            None => {
+                tokio::spawn(writer(db, health, stats.clone(), rx, Durable::AtCommit));
+            }
+        }
         Ingestor { tx, stats }
     }
 
@@ -187,12 +239,25 @@ impl Ingestor {
     }
 }
 
+/// A committed batch's answers, each with the one who waits for it.
+type Acks = Vec<(oneshot::Sender<Result<Done, StoreError>>, Done)>;
+
+/// When a committed batch is durable.
+enum Durable {
+    /// At COMMIT (PostgreSQL; SQLite in memory).
+    AtCommit,
+    /// Once the syncer has synced SQLite's log after it.
+    AfterSync(mpsc::UnboundedSender<Acks>),
+}
+
 async fn writer(
     db: Db,
     health: Arc<StorageHealth>,
     stats: Arc<WriterStats>,
     mut rx: mpsc::Receiver<Job>,
+    durable: Durable,
 ) {
+    let log_synced_later = matches!(durable, Durable::AfterSync(_));
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -203,7 +268,7 @@ async fn writer(
             }
         }
         let t = Instant::now();
-        let mut result = write_batch(&db, &batch, &stats).await;
+        let mut result = write_batch(&db, &batch, &stats, log_synced_later).await;
         // A transient failure (pool exhausted, a PostgreSQL restart) gets retries for about 6 s;
         // the batch is all-or-nothing, so retrying is safe.
         let mut tries = 0;
@@ -213,27 +278,95 @@ async fn writer(
             }
             tries += 1;
             tokio::time::sleep(std::time::Duration::from_millis(50 << tries)).await;
-            result = write_batch(&db, &batch, &stats).await;
+            result = write_batch(&db, &batch, &stats, log_synced_later).await;
         }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.items.fetch_add(batch.len() as u64, Ordering::Relaxed);
         stats
             .busy_us
             .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
-        health.record(&result);
-        match result {
-            Ok(outcomes) => {
+        match (result, &durable) {
+            (Ok(outcomes), Durable::AtCommit) => {
+                health.record_ok();
                 for ((_, ack), o) in batch.drain(..).zip(outcomes) {
                     let _ = ack.send(Ok(o));
                 }
             }
-            Err(e) => {
+            (Ok(outcomes), Durable::AfterSync(syncer)) => {
+                // The syncer records the health: committed is not yet durable.
+                let acks: Acks = batch.drain(..).map(|(_, ack)| ack).zip(outcomes).collect();
+                if let Err(mpsc::error::SendError(acks)) = syncer.send(acks) {
+                    for (ack, _) in acks {
+                        let _ = ack.send(Err(StoreError::Invalid("the syncer has stopped".into())));
+                    }
+                }
+            }
+            (Err(e), _) => {
+                health.record_error(&e);
                 tracing::error!(error = %e, size = batch.len(), "batch of responses not stored");
                 for (_, ack) in batch.drain(..) {
                     let _ = ack.send(Err(e.same_kind()));
                 }
             }
         }
+    }
+}
+
+/// Makes committed batches durable: syncs SQLite's write-ahead log, then
+/// acknowledges every batch that had committed before the sync began. Batches
+/// that commit while a sync runs wait for the next one, which covers them all.
+async fn syncer(
+    wal: Arc<std::path::Path>,
+    health: Arc<StorageHealth>,
+    stats: Arc<WriterStats>,
+    mut rx: mpsc::UnboundedReceiver<Acks>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut groups = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            groups.push(more);
+        }
+        let t = Instant::now();
+        let path = wal.clone();
+        let synced = tokio::task::spawn_blocking(move || sync_log(&path))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        stats.syncs.fetch_add(1, Ordering::Relaxed);
+        stats
+            .sync_us
+            .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let result: Result<(), StoreError> = synced.map_err(|e| {
+            let kind = if e.raw_os_error() == Some(28) {
+                crate::health::FaultKind::DiskFull // ENOSPC
+            } else {
+                crate::health::FaultKind::Io
+            };
+            StoreError::Fault(kind, format!("syncing the write-ahead log: {e}"))
+        });
+        health.record(&result);
+        let n: usize = groups.iter().map(Vec::len).sum();
+        if result.is_ok() {
+            stats.synced_items.fetch_add(n as u64, Ordering::Relaxed);
+        } else if let Err(e) = &result {
+            tracing::error!(error = %e, size = n, "committed responses not known to be durable; refused");
+        }
+        for (ack, done) in groups.into_iter().flatten() {
+            let _ = ack.send(match &result {
+                Ok(()) => Ok(done),
+                Err(e) => Err(e.same_kind()),
+            });
+        }
+    }
+}
+
+/// fdatasync of the log file, as SQLite's own FULL commit does. A log that
+/// is gone was checkpointed into the database file and synced by the last
+/// connection that closed, so what it held is durable already.
+fn sync_log(path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::File::open(path) {
+        Ok(f) => f.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -307,7 +440,15 @@ pub fn merge_counts(into: &mut Counts, from: &Counts) {
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
-async fn write_batch(db: &Db, batch: &[Job], stats: &WriterStats) -> Result<Vec<Done>, StoreError> {
+/// Writes one batch in one transaction. With `log_synced_later` (SQLite on
+/// disk) the COMMIT does not wait for the device; the caller acknowledges
+/// only after the syncer has synced the log.
+async fn write_batch(
+    db: &Db,
+    batch: &[Job],
+    stats: &WriterStats,
+    log_synced_later: bool,
+) -> Result<Vec<Done>, StoreError> {
     let mut outcomes: Vec<Done> = batch
         .iter()
         .map(|(w, _)| match w {
@@ -337,6 +478,11 @@ async fn write_batch(db: &Db, batch: &[Job], stats: &WriterStats) -> Result<Vec<
             ));
         }
         let result: Result<(), StoreError> = async {
+            if log_synced_later {
+                sqlx::query("PRAGMA synchronous = NORMAL")
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let mut tx = (*conn).begin().await?;
             // Submissions with a single-use code consume it first, one by one.
             for (i, prepared) in subs.iter().copied() {
@@ -695,6 +841,13 @@ async fn write_batch(db: &Db, batch: &[Job], stats: &WriterStats) -> Result<Vec<
             stats
                 .commit_us
                 .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+            if log_synced_later {
+                // The connection serves every other write of the server next,
+                // and those are durable at their own COMMIT.
+                sqlx::query("PRAGMA synchronous = FULL")
+                    .execute(&mut *conn)
+                    .await?;
+            }
             Ok(())
         }
         .await;

@@ -39,6 +39,9 @@ pub enum Db {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        /// The write-ahead log beside the file (none in memory): the response
+        /// writer makes its batches durable by syncing it (see `ingest`).
+        wal: Option<std::sync::Arc<std::path::Path>>,
     },
     Postgres(PgPool),
 }
@@ -246,7 +249,21 @@ impl Db {
             .max_connections(8)
             .connect_with(opts.synchronous(SqliteSynchronous::Normal).read_only(true))
             .await?;
-        Ok(Db::Sqlite { writer, reader })
+        let wal = (path != ":memory:" && !path.is_empty())
+            .then(|| std::path::PathBuf::from(format!("{path}-wal")).into());
+        Ok(Db::Sqlite {
+            writer,
+            reader,
+            wal,
+        })
+    }
+
+    /// SQLite's write-ahead log file, for a database on disk.
+    pub fn sqlite_wal(&self) -> Option<std::sync::Arc<std::path::Path>> {
+        match self {
+            Db::Sqlite { wal, .. } => wal.clone(),
+            Db::Postgres(_) => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -350,7 +367,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

@@ -224,19 +224,18 @@ where
         };
         // Read as raw JSON first: the content type and the syntax are
         // checked as axum checks them, the shape below.
-        let raw = match axum::Json::<Box<serde_json::value::RawValue>>::from_request(req, state)
-            .await
-        {
-            Ok(axum::Json(raw)) => raw,
-            Err(e) => {
-                let code = match &e {
-                    R::MissingJsonContentType(_) => ErrorCode::NotJson,
-                    R::JsonDataError(_) => ErrorCode::Invalid,
-                    _ => ErrorCode::BadJson,
-                };
-                return Err(refuse(code, e.body_text()));
-            }
-        };
+        let raw =
+            match axum::Json::<Box<serde_json::value::RawValue>>::from_request(req, state).await {
+                Ok(axum::Json(raw)) => raw,
+                Err(e) => {
+                    let code = match &e {
+                        R::MissingJsonContentType(_) => ErrorCode::NotJson,
+                        R::JsonDataError(_) => ErrorCode::Invalid,
+                        _ => ErrorCode::BadJson,
+                    };
+                    return Err(refuse(code, e.body_text()));
+                }
+            };
         json_object(raw.get().as_bytes())
             .map(ApiJson)
             .map_err(|(code, detail)| refuse(code, detail))
@@ -334,7 +333,10 @@ mod tests {
         // serde alone takes these for the struct: an array at the top, an array for a row.
         assert_eq!(read("[]").unwrap_err(), ErrorCode::Invalid);
         assert_eq!(read("[true]").unwrap_err(), ErrorCode::Invalid);
-        assert_eq!(read(r#"{"rows": [["X"]]}"#).unwrap_err(), ErrorCode::Invalid);
+        assert_eq!(
+            read(r#"{"rows": [["X"]]}"#).unwrap_err(),
+            ErrorCode::Invalid
+        );
         assert_eq!(read("7").unwrap_err(), ErrorCode::Invalid);
         assert_eq!(read("[1,").unwrap_err(), ErrorCode::BadJson);
         assert_eq!(read("{\"all\": tru").unwrap_err(), ErrorCode::BadJson);

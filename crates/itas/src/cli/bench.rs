@@ -213,7 +213,7 @@ pub(super) fn cpu_seconds(pid: &str) -> f64 {
 }
 
 /// The response writer's counters from a `/healthz` body.
-fn writer_counters(health: &str) -> [f64; 4] {
+fn writer_counters(health: &str) -> [f64; 6] {
     let get = |name: &str| {
         health
             .lines()
@@ -226,6 +226,8 @@ fn writer_counters(health: &str) -> [f64; 4] {
         get("writer_items "),
         get("writer_busy_us "),
         get("writer_commit_us "),
+        get("writer_syncs "),
+        get("writer_sync_us "),
     ]
 }
 
@@ -328,7 +330,8 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         (Some(s), _) => writer_counters(&s.health().await.unwrap_or_default()),
         (None, Some((_, ingest))) => {
             let (b, i, busy, commit) = ingest.stats().snapshot();
-            [b as f64, i as f64, busy as f64, commit as f64]
+            let (syncs, sync) = ingest.stats().syncs();
+            [b, i, busy, commit, syncs, sync].map(|n| n as f64)
         }
         (None, None) => unreachable!(),
     };
@@ -435,7 +438,8 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         cpu_seconds("self") - load_cpu0,
     );
     let writer1 = writer_now().await;
-    let [batches, items, busy_us, commit_us] = std::array::from_fn(|i| writer1[i] - writer0[i]);
+    let [batches, items, busy_us, commit_us, syncs, sync_us] =
+        std::array::from_fn(|i| writer1[i] - writer0[i]);
     lat.sort();
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
@@ -514,6 +518,14 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         commit_us / 1e4 / elapsed,
         busy_us / 1e3 / batches.max(1.0)
     );
+    if syncs > 0.0 {
+        println!(
+            "log syncs beside it: {syncs:.0}, {:.1} transactions each, {:.2} ms a sync, syncing {:.0} % of the time",
+            batches / syncs,
+            sync_us / 1e3 / syncs,
+            sync_us / 1e4 / elapsed
+        );
+    }
     drop(server);
     bench_db.finish(false).await;
     Ok(if stored as usize == acked {

@@ -124,3 +124,87 @@ crate::both_backends!(every_batch_merges_into_one_tally_row, |app| {
         40
     );
 });
+
+crate::both_backends!(
+    an_answer_is_acknowledged_only_once_its_batch_is_durable,
+    |app| {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let round = app.current_round().await;
+        let agency = app.agency_id("KK-HUANONG").await;
+        let ingest = itas_store::ingest::Ingestor::spawn(app.db.clone(), Default::default());
+        let fw = itas_core::framework::ita_2564();
+        let acked = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        // 64 respondents at a time, so batches commit while earlier ones sync.
+        for k in 0..256u64 {
+            let mut answers = std::collections::BTreeMap::new();
+            for (it, scale, cells) in itas_core::survey::items(&fw, "EIT") {
+                answers.insert(
+                    it.code.clone(),
+                    (0..cells)
+                        .map(|c| ((k as usize) + c) % scale.options.len())
+                        .collect::<Vec<_>>(),
+                );
+            }
+            let s = itas_store::ingest::Submission {
+                agency_id: agency.clone(),
+                round_id: round.clone(),
+                tool: "EIT".into(),
+                id: format!("00000000-0000-4000-9000-{k:012}"),
+                day: "2026-11-24".into(),
+                hour: "2026-11-24T10".into(),
+                speed: itas_core::quality::SpeedBucket::Under10Min,
+                answers,
+                code_hash: None,
+            };
+            let (ingest, acked) = (ingest.clone(), acked.clone());
+            let sqlite = app.db.backend() == itas_store::Backend::Sqlite;
+            tasks.push(tokio::spawn(async move {
+                assert_eq!(
+                    ingest.submit(s).await.unwrap(),
+                    itas_store::ingest::Outcome::Stored
+                );
+                let now = acked.fetch_add(1, Ordering::SeqCst) + 1;
+                if sqlite {
+                    // Every acknowledgement so far came after the sync that covered it.
+                    let synced = ingest.stats().synced_items.load(Ordering::SeqCst);
+                    assert!(synced >= now, "{now} acknowledged, only {synced} synced");
+                }
+            }));
+            if k % 64 == 63 {
+                for t in tasks.drain(..) {
+                    t.await.unwrap();
+                }
+            }
+        }
+        let (batches, items, _, _) = ingest.stats().snapshot();
+        let (syncs, _) = ingest.stats().syncs();
+        assert_eq!(items, 256);
+        match app.db.backend() {
+            itas_store::Backend::Sqlite => {
+                assert!(
+                    syncs >= 1 && syncs <= batches,
+                    "{syncs} syncs, {batches} batches"
+                );
+                assert_eq!(ingest.stats().synced_items.load(Ordering::SeqCst), 256);
+                // The writer's connection is given back in FULL for every other write.
+                let itas_store::Db::Sqlite { writer, .. } = &app.db else {
+                    unreachable!()
+                };
+                let (mode,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                    .fetch_one(writer)
+                    .await
+                    .unwrap();
+                assert_eq!(mode, 2, "synchronous = FULL");
+            }
+            itas_store::Backend::Postgres => assert_eq!(syncs, 0, "durable at COMMIT"),
+        }
+        assert_eq!(
+            itas_store::surveys::count(&app.db, &round, &agency, "EIT")
+                .await
+                .unwrap(),
+            256
+        );
+    }
+);

@@ -513,9 +513,8 @@ pub(crate) async fn import_agencies(
         .to_ascii_lowercase();
     let rows = match content_type.as_str() {
         "application/json" => {
-            let import: AgencyImport = crate::error::json_object(&body).map_err(|(code, e)| {
-                api(AppError::new(code).detail(e), Some(&user))
-            })?;
+            let import: AgencyImport = crate::error::json_object(&body)
+                .map_err(|(code, e)| api(AppError::new(code).detail(e), Some(&user)))?;
             import
                 .agencies
                 .into_iter()

@@ -58,8 +58,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
         .unwrap_or_default();
     // How much the single response writer has done and how busy it is.
     let (batches, items, busy_us, commit_us) = state.ingest.stats().snapshot();
+    let (syncs, sync_us) = state.ingest.stats().syncs();
     let free = format!(
-        "{free}\nwriter_batches {batches}\nwriter_items {items}\nwriter_busy_us {busy_us}\nwriter_commit_us {commit_us}"
+        "{free}\nwriter_batches {batches}\nwriter_items {items}\nwriter_busy_us {busy_us}\nwriter_commit_us {commit_us}\nwriter_syncs {syncs}\nwriter_sync_us {sync_us}"
     );
     if let Some(f) = state.health.fault() {
         let since = time::OffsetDateTime::from_unix_timestamp(f.since_ms / 1000)
