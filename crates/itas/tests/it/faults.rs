@@ -757,7 +757,7 @@ async fn power_loss_on_sqlite_keeps_every_acknowledged_answer() {
     let stored = check_answers(&db, &round, &agency, &acked, &[], &attempted).await;
     db.close().await;
     println!(
-        "power loss (SQLite, synchronous=FULL): {} acknowledged, {stored} stored after the cut, 0 lost",
+        "power loss (SQLite, answers acknowledged after the log sync): {} acknowledged, {stored} stored after the cut, 0 lost",
         acked.len()
     );
 }
