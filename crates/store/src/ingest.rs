@@ -345,10 +345,13 @@ async fn syncer(
         });
         health.record(&result);
         let n: usize = groups.iter().map(Vec::len).sum();
-        if result.is_ok() {
-            stats.synced_items.fetch_add(n as u64, Ordering::Relaxed);
-        } else if let Err(e) = &result {
-            tracing::error!(error = %e, size = n, "committed responses not known to be durable; refused");
+        match &result {
+            Ok(()) => {
+                stats.synced_items.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, size = n, "committed responses not known to be durable; refused");
+            }
         }
         for (ack, done) in groups.into_iter().flatten() {
             let _ = ack.send(match &result {

@@ -339,7 +339,9 @@ pub async fn set_populations(
     eit: i64,
 ) -> Result<()> {
     if !(0..=10_000_000).contains(&iit) || !(0..=100_000_000).contains(&eit) {
-        return Err(StoreError::Invalid("population out of range".into()));
+        return Err(StoreError::Invalid(
+            "population out of range: staff (IIT) 0 to 10,000,000, people served (EIT) 0 to 100,000,000".into(),
+        ));
     }
     let before = participation(db, round_id, agency_id)
         .await?

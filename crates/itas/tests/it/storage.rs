@@ -54,6 +54,37 @@ async fn backup_of_a_live_sqlite_database_is_complete() {
     std::fs::remove_file(&target).ok();
 }
 
+/// The `k`-th EIT questionnaire of a test: its answers vary with `k`; its id
+/// is `series` (4 hex digits) and `k`.
+fn eit_submission(
+    fw: &itas_core::Framework,
+    agency: &str,
+    round: &str,
+    series: &str,
+    k: u64,
+) -> itas_store::ingest::Submission {
+    let mut answers = std::collections::BTreeMap::new();
+    for (it, scale, cells) in itas_core::survey::items(fw, "EIT") {
+        answers.insert(
+            it.code.clone(),
+            (0..cells)
+                .map(|c| ((k as usize) + c) % scale.options.len())
+                .collect::<Vec<_>>(),
+        );
+    }
+    itas_store::ingest::Submission {
+        agency_id: agency.to_string(),
+        round_id: round.to_string(),
+        tool: "EIT".into(),
+        id: format!("00000000-0000-4000-{series}-{k:012}"),
+        day: "2026-11-24".into(),
+        hour: "2026-11-24T10".into(),
+        speed: itas_core::quality::SpeedBucket::Under10Min,
+        answers,
+        code_hash: None,
+    }
+}
+
 crate::both_backends!(every_batch_merges_into_one_tally_row, |app| {
     let round = app.current_round().await;
     let agency = app.agency_id("KK-HUANONG").await;
@@ -62,27 +93,8 @@ crate::both_backends!(every_batch_merges_into_one_tally_row, |app| {
     let mut expected = itas_store::ingest::Counts::new();
     // One submission per batch: each merges into the agency's one total row.
     for k in 0..40u64 {
-        let mut answers = std::collections::BTreeMap::new();
-        for (it, scale, cells) in itas_core::survey::items(&fw, "EIT") {
-            answers.insert(
-                it.code.clone(),
-                (0..cells)
-                    .map(|c| ((k as usize) + c) % scale.options.len())
-                    .collect::<Vec<_>>(),
-            );
-        }
-        itas_store::ingest::add_answers(&mut expected, &answers);
-        let s = itas_store::ingest::Submission {
-            agency_id: agency.clone(),
-            round_id: round.clone(),
-            tool: "EIT".into(),
-            id: format!("00000000-0000-4000-8000-{k:012}"),
-            day: "2026-11-24".into(),
-            hour: "2026-11-24T10".into(),
-            speed: itas_core::quality::SpeedBucket::Under10Min,
-            answers,
-            code_hash: None,
-        };
+        let s = eit_submission(&fw, &agency, &round, "8000", k);
+        itas_store::ingest::add_answers(&mut expected, &s.answers);
         assert_eq!(
             ingest.submit(s).await.unwrap(),
             itas_store::ingest::Outcome::Stored
@@ -138,26 +150,7 @@ crate::both_backends!(
         let mut tasks = Vec::new();
         // 64 respondents at a time, so batches commit while earlier ones sync.
         for k in 0..256u64 {
-            let mut answers = std::collections::BTreeMap::new();
-            for (it, scale, cells) in itas_core::survey::items(&fw, "EIT") {
-                answers.insert(
-                    it.code.clone(),
-                    (0..cells)
-                        .map(|c| ((k as usize) + c) % scale.options.len())
-                        .collect::<Vec<_>>(),
-                );
-            }
-            let s = itas_store::ingest::Submission {
-                agency_id: agency.clone(),
-                round_id: round.clone(),
-                tool: "EIT".into(),
-                id: format!("00000000-0000-4000-9000-{k:012}"),
-                day: "2026-11-24".into(),
-                hour: "2026-11-24T10".into(),
-                speed: itas_core::quality::SpeedBucket::Under10Min,
-                answers,
-                code_hash: None,
-            };
+            let s = eit_submission(&fw, &agency, &round, "9000", k);
             let (ingest, acked) = (ingest.clone(), acked.clone());
             let sqlite = app.db.backend() == itas_store::Backend::Sqlite;
             tasks.push(tokio::spawn(async move {
