@@ -64,6 +64,10 @@ impl<V> Memo<V> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// The kept value of `key`, or it computed now. A value stale by age is
+    /// recomputed by the request that finds it so while the others are
+    /// served the old one; see [`Caches::kept_or_refreshed`] for values whose
+    /// refresh should not hold up any request.
     pub async fn get_or_compute<E, Fut>(
         &self,
         key: &str,
@@ -73,50 +77,76 @@ impl<V> Memo<V> {
     where
         Fut: std::future::Future<Output = Result<V, E>>,
     {
-        let gate = {
-            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            let e = entries.entry(key.to_string()).or_insert_with(|| Entry {
-                at: Instant::now(),
-                generation,
-                value: None,
-                refreshing: false,
-                gate: Arc::new(tokio::sync::Mutex::new(())),
-            });
-            match &e.value {
-                Some(v) if e.generation == generation && e.at.elapsed() < self.ttl => {
-                    return Ok(v.clone());
-                }
-                // Stale by age only: someone is refreshing it, keep serving it.
-                Some(v) if e.generation == generation && e.refreshing => return Ok(v.clone()),
-                Some(_) if e.generation == generation => {
-                    e.refreshing = true;
-                    None
-                }
-                _ => Some(e.gate.clone()),
+        match self.lookup(key, generation) {
+            Lookup::Kept(v) => Ok(v),
+            Lookup::Refresh(_) => {
+                let result = compute().await.map(Arc::new);
+                self.refreshed(key, result.as_ref().ok().cloned());
+                result
             }
-        };
-        let Some(gate) = gate else {
-            // This request refreshes the aged value.
-            let result = compute().await;
-            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            let e = entries.get_mut(key);
-            return match (result, e) {
-                (Ok(v), Some(e)) => {
-                    let v = Arc::new(v);
-                    e.value = Some(v.clone());
-                    e.at = Instant::now();
-                    e.refreshing = false;
-                    Ok(v)
-                }
-                (Ok(v), None) => Ok(Arc::new(v)),
-                (Err(err), e) => {
-                    if let Some(e) = e {
-                        e.refreshing = false;
-                    }
-                    Err(err)
-                }
-            };
-        };
+            Lookup::Wait(gate) => self.compute_in_turn(key, generation, gate, compute).await,
+        }
+    }
+
+    /// The value kept under `key` when it is current and within its age:
+    /// lets a caller skip preparing a computation it will not need.
+    pub fn fresh(&self, key: &str, generation: u64) -> Option<Arc<V>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = entries.get(key)?;
+        (e.generation == generation && e.at.elapsed() < self.ttl)
+            .then(|| e.value.clone())
+            .flatten()
+    }
+
+    /// What is kept under `key` and what the caller must do about it.
+    fn lookup(&self, key: &str, generation: u64) -> Lookup<V> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = entries.entry(key.to_string()).or_insert_with(|| Entry {
+            at: Instant::now(),
+            generation,
+            value: None,
+            refreshing: false,
+            gate: Arc::new(tokio::sync::Mutex::new(())),
+        });
+        match &e.value {
+            Some(v) if e.generation == generation && e.at.elapsed() < self.ttl => {
+                Lookup::Kept(v.clone())
+            }
+            // Stale by age only: someone is refreshing it, keep serving it.
+            Some(v) if e.generation == generation && e.refreshing => Lookup::Kept(v.clone()),
+            Some(v) if e.generation == generation => {
+                e.refreshing = true;
+                Lookup::Refresh(v.clone())
+            }
+            _ => Lookup::Wait(e.gate.clone()),
+        }
+    }
+
+    /// Ends a refresh: the new value is kept, or (when it failed) the old
+    /// one stays and the next reader past its age tries again.
+    fn refreshed(&self, key: &str, value: Option<Arc<V>>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = entries.get_mut(key) {
+            if let Some(v) = value {
+                e.value = Some(v);
+                e.at = Instant::now();
+            }
+            e.refreshing = false;
+        }
+    }
+
+    /// Nothing usable is kept: one caller at a time computes, the others
+    /// wait for it and take its value.
+    async fn compute_in_turn<E, Fut>(
+        &self,
+        key: &str,
+        generation: u64,
+        gate: Arc<tokio::sync::Mutex<()>>,
+        compute: impl FnOnce() -> Fut,
+    ) -> Result<Arc<V>, E>
+    where
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
         let _turn = gate.lock().await;
         // Whoever held the gate may have computed it meanwhile.
         {
@@ -157,6 +187,16 @@ impl<V> Memo<V> {
     }
 }
 
+/// What a memo holds for a key, from the asking request's side.
+enum Lookup<V> {
+    /// Serve this.
+    Kept(Arc<V>),
+    /// Stale by age: serve this, and the asker refreshes it.
+    Refresh(Arc<V>),
+    /// Nothing usable: take a turn at the gate and compute.
+    Wait(Arc<tokio::sync::Mutex<()>>),
+}
+
 pub struct Caches {
     frameworks: Mutex<HashMap<String, Arc<Framework>>>,
     links: Mutex<HashMap<String, (Instant, Arc<crate::routes::survey::OpenLink>)>>,
@@ -193,6 +233,46 @@ impl Default for Caches {
 }
 
 impl Caches {
+    /// Like [`Memo::get_or_compute`], but a value stale by age only is
+    /// refreshed by a task of its own: every request, the one that found it
+    /// stale included, is served the kept value meanwhile. For values a
+    /// request would otherwise wait on for long (a national round's tables
+    /// and pages); `memo` picks the memo out of the caches, so the task can
+    /// reach it after the request is gone.
+    pub async fn kept_or_refreshed<V, E, F, Fut>(
+        self: &Arc<Self>,
+        memo: fn(&Caches) -> &Memo<V>,
+        key: &str,
+        generation: u64,
+        compute: F,
+    ) -> Result<Arc<V>, E>
+    where
+        V: Send + Sync + 'static,
+        E: std::fmt::Debug + Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<V, E>> + Send + 'static,
+    {
+        match memo(self).lookup(key, generation) {
+            Lookup::Kept(v) => Ok(v),
+            Lookup::Refresh(old) => {
+                let (caches, key) = (self.clone(), key.to_string());
+                tokio::spawn(async move {
+                    let result = compute().await;
+                    if let Err(e) = &result {
+                        tracing::warn!(key, "refreshing a kept value: {e:?}");
+                    }
+                    memo(&caches).refreshed(&key, result.ok().map(Arc::new));
+                });
+                Ok(old)
+            }
+            Lookup::Wait(gate) => {
+                memo(self)
+                    .compute_in_turn(key, generation, gate, compute)
+                    .await
+            }
+        }
+    }
+
     pub fn framework(&self, round_id: &str) -> Option<Arc<Framework>> {
         self.frameworks
             .lock()
@@ -259,6 +339,97 @@ mod tests {
         get(&memo, "a", &mut made).await;
         assert_eq!(made, 4, "an evicted key is made again");
         assert_eq!(memo.kept(), 2);
+    }
+
+    fn caches_kept_for(ttl: Duration) -> Arc<Caches> {
+        Arc::new(Caches {
+            public_pages: Memo::bounded(ttl, 4),
+            ..Caches::default()
+        })
+    }
+
+    async fn page(caches: &Arc<Caches>, text: &'static str) -> String {
+        let v = caches
+            .kept_or_refreshed(|c| &c.public_pages, "k", 0, move || async move {
+                Ok::<_, String>(axum::body::Bytes::from(text))
+            })
+            .await
+            .unwrap();
+        String::from_utf8(v.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_value_past_its_age_is_served_while_a_task_of_its_own_makes_the_new_one() {
+        let caches = caches_kept_for(Duration::from_millis(300));
+        assert_eq!(page(&caches, "one").await, "one", "nothing kept: made now");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // The refresh cannot finish until released: the reader must not wait for it.
+        let release = Arc::new(tokio::sync::Notify::new());
+        let made = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (r, m) = (release.clone(), made.clone());
+        let served = tokio::time::timeout(
+            Duration::from_secs(5),
+            caches.kept_or_refreshed(|c| &c.public_pages, "k", 0, move || async move {
+                r.notified().await;
+                m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, String>(axum::body::Bytes::from("two"))
+            }),
+        )
+        .await
+        .expect("the reader that found the value old waited for its refresh")
+        .unwrap();
+        assert_eq!(&served[..], b"one");
+        assert_eq!(page(&caches, "three").await, "one", "one refresh at a time");
+        release.notify_one();
+        let mut now = String::new();
+        for _ in 0..200 {
+            now = String::from_utf8(caches.public_pages.fresh("k", 0).unwrap_or_default().to_vec())
+                .unwrap();
+            if now == "two" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(now, "two", "the refreshed value is kept");
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_old_value_and_the_next_reader_tries_again() {
+        let caches = caches_kept_for(Duration::from_millis(300));
+        page(&caches, "one").await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let served = caches
+            .kept_or_refreshed(|c| &c.public_pages, "k", 0, || async {
+                Err::<axum::body::Bytes, _>("the database is away".to_string())
+            })
+            .await
+            .unwrap();
+        assert_eq!(&served[..], b"one");
+        // The failed task clears the refresh mark; a later reader starts another.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            assert!(tries < 200, "no new refresh after a failed one");
+            page(&caches, "two").await;
+            if caches.public_pages.fresh("k", 0).is_some_and(|v| &v[..] == b"two") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_generation_is_waited_for_never_served_old() {
+        let caches = caches_kept_for(Duration::from_secs(600));
+        page(&caches, "one").await;
+        let v = caches
+            .kept_or_refreshed(|c| &c.public_pages, "k", 1, || async {
+                Ok::<_, String>(axum::body::Bytes::from("two"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(&v[..], b"two", "a write made the kept value wrong: it is not served");
     }
 
     #[tokio::test]

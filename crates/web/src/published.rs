@@ -120,10 +120,20 @@ pub async fn round_rows(
     // The generation before reading: a write during the read makes the
     // table stale at once rather than kept as fresh.
     let generation = itas_store::rounds::scores_generation();
+    // Past its age the table is read again off the request: every view and
+    // export meanwhile uses the kept one.
+    if let Some(kept) = state.caches.results.fresh(&round.id, generation) {
+        return Ok(kept);
+    }
+    let (owned_state, owned_round, owned_fw) = (state.clone(), round.clone(), fw.clone());
     state
         .caches
-        .results
-        .get_or_compute(&round.id, generation, || score_table(state, round, fw))
+        .kept_or_refreshed(
+            |c| &c.results,
+            &round.id,
+            generation,
+            move || async move { score_table(&owned_state, &owned_round, &owned_fw).await },
+        )
         .await
 }
 

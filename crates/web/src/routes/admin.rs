@@ -480,6 +480,30 @@ impl ParticipantRow {
 }
 
 /// Every participant of a round with its counts against the minimums.
+/// The round's participant rows as kept: counts change with every answer,
+/// so the table is reused for a few seconds and, past that, read again off
+/// the request (a national round has thousands of rows).
+pub(crate) async fn kept_participant_rows(
+    state: &AppState,
+    id: &str,
+    fw: &itas_core::Framework,
+) -> Result<std::sync::Arc<Vec<ParticipantRow>>, AppError> {
+    let generation = rounds::participants_generation();
+    if let Some(kept) = state.caches.participants.fresh(id, generation) {
+        return Ok(kept);
+    }
+    let (owned_state, owned_id, owned_fw) = (state.clone(), id.to_string(), fw.clone());
+    state
+        .caches
+        .kept_or_refreshed(
+            |c| &c.participants,
+            id,
+            generation,
+            move || async move { participant_rows(&owned_state, &owned_id, &owned_fw).await },
+        )
+        .await
+}
+
 pub(crate) async fn participant_rows(
     state: &AppState,
     id: &str,
@@ -566,15 +590,7 @@ async fn round_view_keeping(
         })
         .collect();
     let fw = round.framework()?;
-    // Counts change with every answer: the table is reused for a few
-    // seconds (a national round has thousands of rows).
-    let participants = state
-        .caches
-        .participants
-        .get_or_compute(id, rounds::participants_generation(), || {
-            participant_rows(state, id, &fw)
-        })
-        .await?;
+    let participants = kept_participant_rows(state, id, &fw).await?;
     let behind = participants.iter().filter(|r| r.behind()).count();
     let participant_total = participants.len();
     let pages = participant_total.div_ceil(PARTICIPANTS_PER_PAGE).max(1);

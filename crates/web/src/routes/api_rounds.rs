@@ -122,12 +122,7 @@ pub(crate) async fn participants(
     }
     let round = round_of(&state, &user, &id).await?;
     let fw = round.framework().map_err(|e| api(e, Some(&user)))?;
-    let rows = state
-        .caches
-        .participants
-        .get_or_compute(&id, rounds::participants_generation(), || {
-            crate::routes::admin::participant_rows(&state, &id, &fw)
-        })
+    let rows = crate::routes::admin::kept_participant_rows(&state, &id, &fw)
         .await
         .map_err(|e| api(e, Some(&user)))?;
     let visible: Option<std::collections::HashSet<String>> = match user.role {

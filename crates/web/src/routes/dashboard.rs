@@ -555,15 +555,21 @@ async fn dashboard(
     }
     // The public's view is the same for every reader in one language: made
     // once per view and kept until anything it shows changes.
+    // Past its age a view is made again off the request: no reader waits
+    // for a national round's page to be remade.
     let key = q.cache_key(&round.id, lang);
-    let page = state
-        .caches
-        .public_pages
-        .get_or_compute(&key, itas_store::rounds::public_generation(), || async {
-            dashboard_page(&state, &user, lang, round, &q)
-                .await
-                .map(axum::body::Bytes::from)
-        })
+    let caches = state.caches.clone();
+    let page = caches
+        .kept_or_refreshed(
+            |c| &c.public_pages,
+            &key,
+            itas_store::rounds::public_generation(),
+            move || async move {
+                dashboard_page(&state, &user, lang, round, &q)
+                    .await
+                    .map(axum::body::Bytes::from)
+            },
+        )
         .await?;
     Ok(Html((*page).clone()).into_response())
 }
