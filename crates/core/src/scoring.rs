@@ -8,6 +8,7 @@
 
 use crate::exact::{Exact, Score, mean};
 use crate::framework::{Framework, ItemKind, Rounding, Stage, ToolKind};
+use num_integer::Integer;
 use num_traits::Zero;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,6 +63,8 @@ pub enum ScoringError {
     },
     #[error("indicator {0} is not in the framework")]
     UnknownIndicator(u32),
+    #[error("item {0}: its option scores and answer counts are too large to compute exactly")]
+    TooLarge(String),
 }
 
 /// The computed result. Published values are two-decimal [`Score`]s.
@@ -129,12 +132,21 @@ pub fn survey_item_exact(
     let it = fw
         .item(item)
         .ok_or_else(|| ScoringError::UnknownItem(item.to_string()))?;
+    survey_item_value(fw, it, tally)
+}
+
+/// [`survey_item_exact`] of an item already found in the framework.
+fn survey_item_value(
+    fw: &Framework,
+    it: &crate::framework::Item,
+    tally: &ItemTally,
+) -> Result<Option<Exact>, ScoringError> {
     let ItemKind::Survey { scale, cells } = &it.kind else {
-        return Err(ScoringError::UnknownItem(item.to_string()));
+        return Err(ScoringError::UnknownItem(it.code.clone()));
     };
     if tally.counts.len() != cells.len() {
         return Err(ScoringError::TallyShape {
-            item: item.to_string(),
+            item: it.code.clone(),
             got: tally.counts.len(),
             expected: cells.len(),
         });
@@ -144,20 +156,42 @@ pub fn survey_item_exact(
     };
     let mut cell_means = Vec::with_capacity(cells.len());
     for (cell, counts) in cells.iter().zip(&tally.counts) {
-        let n: u64 = counts.iter().sum();
-        if n == 0 {
+        if counts.iter().all(|c| *c == 0) {
             return Ok(None);
         }
-        let mut sum = Exact::zero();
-        for (i, &c) in counts.iter().enumerate() {
-            if c > 0 {
-                let s = scale.option_score(i, cell.reverse).unwrap_or_default();
-                sum += s * Exact::from_integer(i128::from(c));
-            }
-        }
-        cell_means.push(sum / Exact::from_integer(i128::from(n)));
+        let m = cell_mean(counts, |i| {
+            scale.option_score(i, cell.reverse).unwrap_or_default()
+        })
+        .ok_or_else(|| ScoringError::TooLarge(it.code.clone()))?;
+        cell_means.push(m);
     }
     Ok(mean(cell_means))
+}
+
+/// The mean option score of one cell's answers, which must be some: the sum
+/// of count × score over the options is taken over the scores' common
+/// denominator, in whole numbers, and made a fraction once. (Adding the
+/// fractions one by one reduced every partial sum, which took a national
+/// round's scoring longer than reading it.) `None` only where the whole
+/// numbers would overflow: no ITA scale comes near it, and fractions added
+/// one by one would overflow there too.
+fn cell_mean(counts: &[u64], score_of: impl Fn(usize) -> Exact) -> Option<Exact> {
+    let n: u64 = counts.iter().sum();
+    let scores: Vec<(i128, Exact)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > 0)
+        .map(|(i, c)| (i128::from(*c), score_of(i)))
+        .collect();
+    let den = scores.iter().try_fold(1i128, |l, (_, s)| {
+        l.checked_mul(s.denom() / l.gcd(s.denom()))
+    })?;
+    let mut num: i128 = 0;
+    for (c, s) in &scores {
+        let term = c.checked_mul(*s.numer())?.checked_mul(den / s.denom())?;
+        num = num.checked_add(term)?;
+    }
+    Some(Exact::new(num, den.checked_mul(i128::from(n))?))
 }
 
 /// Computes the scorecard of one agency.
@@ -244,7 +278,7 @@ fn indicator_value(
                 let Some(t) = inputs.tallies.get(&it.code) else {
                     continue;
                 };
-                if let Some(x) = survey_item_exact(fw, &it.code, t)? {
+                if let Some(x) = survey_item_value(fw, it, t)? {
                     let st = Staged::new(x);
                     items.insert(it.code.clone(), st.published);
                     values.push(st.carried(policy, Stage::Item));
@@ -356,6 +390,53 @@ mod tests {
             .enumerate()
             .map(|(i, h)| (i as u32 + 1, Score::from_hundredths(*h)))
             .collect()
+    }
+
+    /// The mean as it was taken before: fractions added one by one.
+    fn cell_mean_term_by_term(counts: &[u64], score_of: impl Fn(usize) -> Exact) -> Option<Exact> {
+        let n: u64 = counts.iter().sum();
+        (n > 0).then(|| {
+            let sum = counts
+                .iter()
+                .enumerate()
+                .fold(Exact::zero(), |sum, (i, c)| {
+                    sum + score_of(i) * Exact::from_integer(i128::from(*c))
+                });
+            sum / Exact::from_integer(i128::from(n))
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_cell_mean_in_whole_numbers_equals_the_fractions_added_one_by_one(
+            counts in proptest::collection::vec(0u64..2_000_000, 1..12),
+            reverse: bool,
+        ) {
+            for (code, _) in crate::framework::EMBEDDED {
+                let fw = crate::framework::embedded(code).unwrap();
+                for scale in &fw.scales {
+                    let counts = &counts[..counts.len().min(scale.options.len())];
+                    if counts.iter().all(|c| *c == 0) {
+                        continue;
+                    }
+                    let score_of = |i| scale.option_score(i, reverse).unwrap_or_default();
+                    proptest::prop_assert_eq!(
+                        cell_mean(counts, score_of),
+                        cell_mean_term_by_term(counts, score_of),
+                        "{} scale {}", code, scale.code
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn a_cell_mean_too_large_for_whole_numbers_is_refused_never_wrapped(
+            counts in proptest::collection::vec(1u64 << 40..1u64 << 50, 2..6),
+        ) {
+            // Denominators near 10^30 that share no factor: their common one overflows.
+            let score_of = |i: usize| Exact::new(1, 10i128.pow(30) + 2 * i as i128 + 1);
+            proptest::prop_assert_eq!(cell_mean(&counts, score_of), None);
+        }
     }
 
     #[test]

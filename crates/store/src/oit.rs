@@ -165,8 +165,10 @@ pub async fn round_submitted(db: &Db, round_id: &str) -> Result<std::collections
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// Many agencies' review decisions in a round (item, review, result only),
-/// in review then item order: one query, for the scoring run's slices.
+/// Many agencies' review decisions in a round (item, review, result only):
+/// one query, for the scoring run's slices. Each agency's decisions come as
+/// one JSON row built by the database: a national round holds some 260,000
+/// decisions, and handing them over one row each cost more than the scoring.
 pub async fn decisions_of(
     db: &Db,
     round_id: &str,
@@ -176,27 +178,42 @@ pub async fn decisions_of(
     if agency_ids.is_empty() {
         return Ok(out);
     }
-    let rows: Vec<(String, String, i64, bool)> = read!(db, |p| {
-        let mut qb = sqlx::QueryBuilder::new(
-            "SELECT agency_id, item, review, passed FROM oit_decisions WHERE round_id = ",
-        );
+    let per_agency = match db.backend() {
+        crate::Backend::Sqlite => {
+            "json_group_array(json_array(item, review, CASE WHEN passed THEN 1 ELSE 0 END))"
+        }
+        crate::Backend::Postgres => {
+            "json_agg(json_build_array(item, review, CASE WHEN passed THEN 1 ELSE 0 END))::text"
+        }
+    };
+    let rows: Vec<(String, String)> = read!(db, |p| {
+        let mut qb = sqlx::QueryBuilder::new(format!(
+            "SELECT agency_id, {per_agency} FROM oit_decisions WHERE round_id = "
+        ));
         qb.push_bind(round_id).push(" AND agency_id IN (");
         let mut list = qb.separated(", ");
         for a in agency_ids {
             list.push_bind(a);
         }
-        qb.push(") ORDER BY agency_id, review, item");
+        qb.push(") GROUP BY agency_id");
         qb.build_query_as().fetch_all(p).await?
     });
-    for (agency, item, review, passed) in rows {
-        let Some(review) = Review::from_number(review) else {
-            continue;
-        };
-        out.entry(agency).or_default().push(Decision {
-            item,
-            review,
-            passed,
-        });
+    for (agency, packed) in rows {
+        let decided: Vec<(String, i64, i64)> = serde_json::from_str(&packed)
+            .map_err(|e| StoreError::Invalid(format!("OIT decisions: {e}")))?;
+        let mut list: Vec<Decision> = decided
+            .into_iter()
+            .filter_map(|(item, review, passed)| {
+                Some(Decision {
+                    item,
+                    review: Review::from_number(review)?,
+                    passed: passed != 0,
+                })
+            })
+            .collect();
+        // In review then item order, as the per-agency read gives them.
+        list.sort_by(|a, b| (a.review, &a.item).cmp(&(b.review, &b.item)));
+        out.insert(agency, list);
     }
     Ok(out)
 }

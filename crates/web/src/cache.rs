@@ -350,9 +350,12 @@ mod tests {
 
     async fn page(caches: &Arc<Caches>, text: &'static str) -> String {
         let v = caches
-            .kept_or_refreshed(|c| &c.public_pages, "k", 0, move || async move {
-                Ok::<_, String>(axum::body::Bytes::from(text))
-            })
+            .kept_or_refreshed(
+                |c| &c.public_pages,
+                "k",
+                0,
+                move || async move { Ok::<_, String>(axum::body::Bytes::from(text)) },
+            )
             .await
             .unwrap();
         String::from_utf8(v.to_vec()).unwrap()
@@ -369,11 +372,16 @@ mod tests {
         let (r, m) = (release.clone(), made.clone());
         let served = tokio::time::timeout(
             Duration::from_secs(5),
-            caches.kept_or_refreshed(|c| &c.public_pages, "k", 0, move || async move {
-                r.notified().await;
-                m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Ok::<_, String>(axum::body::Bytes::from("two"))
-            }),
+            caches.kept_or_refreshed(
+                |c| &c.public_pages,
+                "k",
+                0,
+                move || async move {
+                    r.notified().await;
+                    m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok::<_, String>(axum::body::Bytes::from("two"))
+                },
+            ),
         )
         .await
         .expect("the reader that found the value old waited for its refresh")
@@ -383,8 +391,14 @@ mod tests {
         release.notify_one();
         let mut now = String::new();
         for _ in 0..200 {
-            now = String::from_utf8(caches.public_pages.fresh("k", 0).unwrap_or_default().to_vec())
-                .unwrap();
+            now = String::from_utf8(
+                caches
+                    .public_pages
+                    .fresh("k", 0)
+                    .unwrap_or_default()
+                    .to_vec(),
+            )
+            .unwrap();
             if now == "two" {
                 break;
             }
@@ -400,9 +414,12 @@ mod tests {
         page(&caches, "one").await;
         tokio::time::sleep(Duration::from_millis(400)).await;
         let served = caches
-            .kept_or_refreshed(|c| &c.public_pages, "k", 0, || async {
-                Err::<axum::body::Bytes, _>("the database is away".to_string())
-            })
+            .kept_or_refreshed(
+                |c| &c.public_pages,
+                "k",
+                0,
+                || async { Err::<axum::body::Bytes, _>("the database is away".to_string()) },
+            )
             .await
             .unwrap();
         assert_eq!(&served[..], b"one");
@@ -412,7 +429,11 @@ mod tests {
             tries += 1;
             assert!(tries < 200, "no new refresh after a failed one");
             page(&caches, "two").await;
-            if caches.public_pages.fresh("k", 0).is_some_and(|v| &v[..] == b"two") {
+            if caches
+                .public_pages
+                .fresh("k", 0)
+                .is_some_and(|v| &v[..] == b"two")
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -424,12 +445,19 @@ mod tests {
         let caches = caches_kept_for(Duration::from_secs(600));
         page(&caches, "one").await;
         let v = caches
-            .kept_or_refreshed(|c| &c.public_pages, "k", 1, || async {
-                Ok::<_, String>(axum::body::Bytes::from("two"))
-            })
+            .kept_or_refreshed(
+                |c| &c.public_pages,
+                "k",
+                1,
+                || async { Ok::<_, String>(axum::body::Bytes::from("two")) },
+            )
             .await
             .unwrap();
-        assert_eq!(&v[..], b"two", "a write made the kept value wrong: it is not served");
+        assert_eq!(
+            &v[..],
+            b"two",
+            "a write made the kept value wrong: it is not served"
+        );
     }
 
     #[tokio::test]

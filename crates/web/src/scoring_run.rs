@@ -210,13 +210,17 @@ pub async fn compute_round(
     let decisions = itas_store::quality::decisions(&state.db, &round.id).await?;
     let submitted = itas_store::oit::round_submitted(&state.db, &round.id).await?;
     let participants = rounds::participants(&state.db, &round.id).await?;
+    let round_wide = started.elapsed();
+    let mut reading_slices = std::time::Duration::ZERO;
     let mut scores = Vec::new();
     let mut scoring: Option<tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>> = None;
     for slice in participants.chunks(SLICE) {
+        let reading = std::time::Instant::now();
         let ids: Vec<String> = slice.iter().map(|p| p.agency_id.clone()).collect();
         // Tallies stay as stored text here; the scoring threads parse them.
         let mut tallies = itas_store::surveys::tally_texts_of(&state.db, &round.id, &ids).await?;
         let mut reviews = itas_store::oit::decisions_of(&state.db, &round.id, &ids).await?;
+        reading_slices += reading.elapsed();
         // What each agency is scored from, or why it is not scored.
         let mut work = Vec::new();
         for p in slice {
@@ -267,6 +271,8 @@ pub async fn compute_round(
         round = %round.id,
         agencies = report.computed,
         skipped = report.skipped.len(),
+        round_wide_reads_ms = round_wide.as_millis() as u64,
+        slice_reads_ms = reading_slices.as_millis() as u64,
         read_and_scored_ms = read_and_scored.as_millis() as u64,
         waited_for_scoring_ms = waited_for_scoring.as_millis() as u64,
         written_ms = (started.elapsed() - read_and_scored).as_millis() as u64,

@@ -156,6 +156,21 @@ impl ServerProcess {
             }
             None => std::process::Command::new(exe),
         };
+        // ITAS_BENCH_SERVER_LOG=FILE keeps the server's log (at info, e.g.
+        // each scoring run's split between reading and writing).
+        let (level, out, err) = match std::env::var_os("ITAS_BENCH_SERVER_LOG") {
+            Some(path) => {
+                let file = std::fs::File::create(&path)
+                    .map_err(|e| format!("the server log {}: {e}", path.to_string_lossy()))?;
+                let copy = file.try_clone().map_err(|e| e.to_string())?;
+                ("info", file.into(), copy.into())
+            }
+            None => (
+                "warn",
+                std::process::Stdio::null(),
+                std::process::Stdio::null(),
+            ),
+        };
         let child = cmd
             .args([
                 "serve",
@@ -168,9 +183,9 @@ impl ServerProcess {
                 "--page-rate-per-minute",
                 "100000000",
             ])
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .env("ITAS_LOG", level)
+            .stdout(out)
+            .stderr(err)
             .spawn()
             .map_err(|e| format!("starting the server: {e}"))?;
         let server = ServerProcess { child, addr };

@@ -214,6 +214,24 @@ async fn stuffing_is_flagged(backend: Backend) {
             .body
             .contains("การตัดคำตอบออกต้องระบุเหตุผล")
     );
+    assert!(
+        exclude_without_reason
+            .body
+            .contains(r#"value="exclude" checked"#),
+        "the refused form keeps the choice made"
+    );
+    let too_long = "ก".repeat(2001);
+    let refused = admin
+        .post_form(
+            &format!("/admin/rounds/{round}/quality/{huanong}/IIT"),
+            &[("decision", "exclude"), ("reason", too_long.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains(&too_long),
+        "the refused form keeps the reason typed"
+    );
     let r = admin
         .post_form(
             &format!("/admin/rounds/{round}/quality/{huanong}/IIT"),

@@ -45,6 +45,11 @@ pub struct Row {
     pub reason: String,
 }
 
+/// Flagged agency tools shown per page: each shows its score with the
+/// flagged part left out, read from that agency's answers, and a national
+/// round can flag a thousand (the counts above the list cover all).
+const FLAGGED_PER_PAGE: usize = 50;
+
 #[derive(Template)]
 #[template(path = "admin_quality.html")]
 struct QualityPage {
@@ -52,10 +57,25 @@ struct QualityPage {
     round_id: String,
     round_name: String,
     rows: Vec<Row>,
+    flagged_total: usize,
+    page: usize,
+    pages: usize,
     clean: usize,
     codes_off: Vec<(String, String)>,
     error_for: String,
     error: String,
+    /// The refused form's choice and reason, put back where they were typed.
+    kept_decision: String,
+    kept_reason: String,
+}
+
+/// A decision form refused, with what was typed in it.
+struct Refused {
+    /// "agency/tool" of the form.
+    key: String,
+    message: String,
+    decision: String,
+    reason: String,
 }
 
 /// Every participant's tool with its flags, flagged ones first.
@@ -84,18 +104,38 @@ async fn view(
     state: &AppState,
     user: &CurrentUser,
     round_id: &str,
-    error: Option<(String, String)>,
+    refused: Option<Refused>,
+    page: usize,
 ) -> Result<Response, AppError> {
     user.require(Role::CentralAdmin)?;
     let round = itas_store::rounds::get(&state.db, round_id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
     let fw = round.framework()?;
+    let started = std::time::Instant::now();
     let decisions = quality::decisions(&state.db, round_id).await?;
     let all = flagged(state, round_id).await?;
+    let flagged_ms = started.elapsed().as_millis() as u64;
     let clean = all.iter().filter(|(_, f)| f.is_empty()).count();
+    let flagged: Vec<_> = all.into_iter().filter(|(_, f)| !f.is_empty()).collect();
+    let flagged_total = flagged.len();
+    let pages = flagged_total.div_ceil(FLAGGED_PER_PAGE).max(1);
+    // A refused form is shown on the page that holds it.
+    let page = refused
+        .as_ref()
+        .and_then(|r| {
+            flagged
+                .iter()
+                .position(|(a, _)| format!("{}/{}", a.agency_id, a.tool) == r.key)
+        })
+        .map_or(page, |i| i / FLAGGED_PER_PAGE + 1)
+        .clamp(1, pages);
     let mut rows = Vec::new();
-    for (a, f) in all.into_iter().filter(|(_, f)| !f.is_empty()) {
+    for (a, f) in flagged
+        .into_iter()
+        .skip((page - 1) * FLAGGED_PER_PAGE)
+        .take(FLAGGED_PER_PAGE)
+    {
         let plain = itas_store::surveys::tallies(&state.db, round_id, &a.agency_id).await?;
         let (kept, remaining) =
             quality::tallies_without_flagged(&state.db, round_id, &a.agency_id, &a.tool).await?;
@@ -122,6 +162,13 @@ async fn view(
             flags: f,
         });
     }
+    tracing::info!(
+        round = round_id,
+        flagged = flagged_total,
+        flags_ms = flagged_ms,
+        page_ms = started.elapsed().as_millis() as u64,
+        "data-quality page"
+    );
     let participants: HashMap<String, (String, String)> =
         itas_store::rounds::participants(&state.db, round_id)
             .await?
@@ -135,7 +182,9 @@ async fn view(
             .filter_map(|id| participants.get(&id).cloned())
             .collect();
     codes_off.sort();
-    let (error_for, error) = error.unwrap_or_default();
+    let (error_for, error, kept_decision, kept_reason) = refused
+        .map(|r| (r.key, r.message, r.decision, r.reason))
+        .unwrap_or_default();
     let status = if error.is_empty() {
         StatusCode::OK
     } else {
@@ -146,10 +195,15 @@ async fn view(
         round_id: round.id,
         round_name: round.name,
         rows,
+        flagged_total,
+        page,
+        pages,
         clean,
         codes_off,
         error_for,
         error,
+        kept_decision,
+        kept_reason,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -161,12 +215,19 @@ fn user_num(user: &CurrentUser, s: &str) -> String {
     }
 }
 
+#[derive(serde::Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    page: Option<usize>,
+}
+
 async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    view(&state, &user, &id, None).await
+    view(&state, &user, &id, None, q.page.unwrap_or(1)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -175,6 +236,9 @@ struct DecisionForm {
     decision: String,
     #[serde(default)]
     reason: String,
+    /// The list page the form was on, to return to.
+    #[serde(default)]
+    page: Option<usize>,
 }
 
 async fn decide(
@@ -190,10 +254,16 @@ async fn decide(
     itas_store::rounds::participation(&state.db, &id, &agency)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let key = format!("{agency}/{tool}");
+    let refuse = |message: &str| Refused {
+        key: format!("{agency}/{tool}"),
+        message: message.to_string(),
+        decision: f.decision.clone(),
+        reason: f.reason.clone(),
+    };
+    let page = f.page.unwrap_or(1);
     let Some(decision) = Decision::parse(&f.decision) else {
         let msg = user.lang.pick("กรุณาเลือกผลการพิจารณา", "Choose a decision");
-        return view(&state, &user, &id, Some((key, msg.into()))).await;
+        return view(&state, &user, &id, Some(refuse(msg)), page).await;
     };
     let reason = f.reason.trim();
     if decision == Decision::Exclude && reason.is_empty() {
@@ -201,17 +271,17 @@ async fn decide(
             "การตัดคำตอบออกต้องระบุเหตุผล",
             "Leaving answers out needs a reason",
         );
-        return view(&state, &user, &id, Some((key, msg.into()))).await;
+        return view(&state, &user, &id, Some(refuse(msg)), page).await;
     }
     if reason.chars().count() > 2000 {
         let msg = user.lang.pick(
             "เหตุผลยาวเกิน ๒,๐๐๐ ตัวอักษร",
             "The reason is longer than 2,000 characters",
         );
-        return view(&state, &user, &id, Some((key, msg.into()))).await;
+        return view(&state, &user, &id, Some(refuse(msg)), page).await;
     }
     quality::decide(&state.db, user.id(), &agency, &id, &tool, decision, reason).await?;
-    Ok(Redirect::to(&format!("/admin/rounds/{id}/quality")).into_response())
+    Ok(Redirect::to(&format!("/admin/rounds/{id}/quality?page={page}")).into_response())
 }
 
 /// One data-quality flag.
