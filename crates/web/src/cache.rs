@@ -238,24 +238,27 @@ impl Caches {
     /// stale included, is served the kept value meanwhile. For values a
     /// request would otherwise wait on for long (a national round's tables
     /// and pages); `memo` picks the memo out of the caches, so the task can
-    /// reach it after the request is gone.
-    pub async fn kept_or_refreshed<V, E, F, Fut>(
+    /// reach it after the request is gone. `prepare` makes the computation
+    /// (owning what it reads) only when one is needed: a kept value costs
+    /// the caller no copies.
+    pub async fn kept_or_refreshed<V, E, P, F, Fut>(
         self: &Arc<Self>,
         memo: fn(&Caches) -> &Memo<V>,
         key: &str,
         generation: u64,
-        compute: F,
+        prepare: P,
     ) -> Result<Arc<V>, E>
     where
         V: Send + Sync + 'static,
         E: std::fmt::Debug + Send + 'static,
+        P: FnOnce() -> F,
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<V, E>> + Send + 'static,
     {
         match memo(self).lookup(key, generation) {
             Lookup::Kept(v) => Ok(v),
             Lookup::Refresh(old) => {
-                let (caches, key) = (self.clone(), key.to_string());
+                let (caches, key, compute) = (self.clone(), key.to_string(), prepare());
                 tokio::spawn(async move {
                     let result = compute().await;
                     if let Err(e) = &result {
@@ -267,7 +270,7 @@ impl Caches {
             }
             Lookup::Wait(gate) => {
                 memo(self)
-                    .compute_in_turn(key, generation, gate, compute)
+                    .compute_in_turn(key, generation, gate, prepare())
                     .await
             }
         }
@@ -354,7 +357,7 @@ mod tests {
                 |c| &c.public_pages,
                 "k",
                 0,
-                move || async move { Ok::<_, String>(axum::body::Bytes::from(text)) },
+                move || move || async move { Ok::<_, String>(axum::body::Bytes::from(text)) },
             )
             .await
             .unwrap();
@@ -376,10 +379,12 @@ mod tests {
                 |c| &c.public_pages,
                 "k",
                 0,
-                move || async move {
-                    r.notified().await;
-                    m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Ok::<_, String>(axum::body::Bytes::from("two"))
+                move || {
+                    move || async move {
+                        r.notified().await;
+                        m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok::<_, String>(axum::body::Bytes::from("two"))
+                    }
                 },
             ),
         )
@@ -418,7 +423,7 @@ mod tests {
                 |c| &c.public_pages,
                 "k",
                 0,
-                || async { Err::<axum::body::Bytes, _>("the database is away".to_string()) },
+                || || async { Err::<axum::body::Bytes, _>("the database is away".to_string()) },
             )
             .await
             .unwrap();
@@ -449,7 +454,7 @@ mod tests {
                 |c| &c.public_pages,
                 "k",
                 1,
-                || async { Ok::<_, String>(axum::body::Bytes::from("two")) },
+                || || async { Ok::<_, String>(axum::body::Bytes::from("two")) },
             )
             .await
             .unwrap();

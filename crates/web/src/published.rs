@@ -122,17 +122,16 @@ pub async fn round_rows(
     let generation = itas_store::rounds::scores_generation();
     // Past its age the table is read again off the request: every view and
     // export meanwhile uses the kept one.
-    if let Some(kept) = state.caches.results.fresh(&round.id, generation) {
-        return Ok(kept);
-    }
-    let (owned_state, owned_round, owned_fw) = (state.clone(), round.clone(), fw.clone());
     state
         .caches
         .kept_or_refreshed(
             |c| &c.results,
             &round.id,
             generation,
-            move || async move { score_table(&owned_state, &owned_round, &owned_fw).await },
+            || {
+                let (state, round, fw) = (state.clone(), round.clone(), fw.clone());
+                move || async move { score_table(&state, &round, &fw).await }
+            },
         )
         .await
 }

@@ -489,17 +489,16 @@ pub(crate) async fn kept_participant_rows(
     fw: &itas_core::Framework,
 ) -> Result<std::sync::Arc<Vec<ParticipantRow>>, AppError> {
     let generation = rounds::participants_generation();
-    if let Some(kept) = state.caches.participants.fresh(id, generation) {
-        return Ok(kept);
-    }
-    let (owned_state, owned_id, owned_fw) = (state.clone(), id.to_string(), fw.clone());
     state
         .caches
         .kept_or_refreshed(
             |c| &c.participants,
             id,
             generation,
-            move || async move { participant_rows(&owned_state, &owned_id, &owned_fw).await },
+            || {
+                let (state, id, fw) = (state.clone(), id.to_string(), fw.clone());
+                move || async move { participant_rows(&state, &id, &fw).await }
+            },
         )
         .await
 }

@@ -564,10 +564,12 @@ async fn dashboard(
             |c| &c.public_pages,
             &key,
             itas_store::rounds::public_generation(),
-            move || async move {
-                dashboard_page(&state, &user, lang, round, &q)
-                    .await
-                    .map(axum::body::Bytes::from)
+            move || {
+                move || async move {
+                    dashboard_page(&state, &user, lang, round, &q)
+                        .await
+                        .map(axum::body::Bytes::from)
+                }
             },
         )
         .await?;
