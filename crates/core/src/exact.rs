@@ -19,14 +19,45 @@ pub fn exact(n: i128) -> Exact {
 }
 
 /// The mean of exact values; `None` for an empty list.
+///
+/// The sum is kept in whole numbers over the values' common denominator and
+/// made a fraction once (adding reduced fractions one by one costs a national
+/// scoring run more than its reads); where the whole numbers would overflow,
+/// the rest is added as fractions, as before.
 pub fn mean<I: IntoIterator<Item = Exact>>(values: I) -> Option<Exact> {
-    let mut sum = Exact::zero();
-    let mut count: i128 = 0;
+    let (mut num, mut den, mut count) = (0i128, 1i128, 0i128);
+    let mut as_fractions: Option<Exact> = None;
     for v in values {
-        sum += v;
         count += 1;
+        if let Some(sum) = as_fractions.as_mut() {
+            *sum += v;
+        } else if let Some((n, d)) = add_whole(num, den, &v) {
+            (num, den) = (n, d);
+        } else {
+            as_fractions = Some(Ratio::new(num, den) + v);
+        }
     }
-    (count > 0).then(|| sum / count)
+    if count == 0 {
+        return None;
+    }
+    Some(match (as_fractions, den.checked_mul(count)) {
+        (None, Some(d)) => Ratio::new(num, d),
+        (sum, _) => sum.unwrap_or_else(|| Ratio::new(num, den)) / count,
+    })
+}
+
+/// `num/den + v` as whole numbers over their least common denominator;
+/// `None` where that would overflow.
+fn add_whole(num: i128, den: i128, v: &Exact) -> Option<(i128, i128)> {
+    let d = *v.denom();
+    if d == den {
+        return Some((num.checked_add(*v.numer())?, den));
+    }
+    let lcm = den.checked_mul(d / den.gcd(&d))?;
+    let n = num
+        .checked_mul(lcm / den)?
+        .checked_add(v.numer().checked_mul(lcm / d)?)?;
+    Some((n, lcm))
 }
 
 /// A published score: hundredths of a point, 0.00 to 100.00 in ITA frameworks.
@@ -50,8 +81,15 @@ impl Score {
     /// Rounds an exact value to hundredths, half away from zero
     /// (half up for the non-negative values scores are).
     pub fn round_half_up(x: Exact) -> Score {
-        let scaled = x * Exact::from_integer(100);
-        let (n, d) = (*scaled.numer(), *scaled.denom());
+        // n·100 / d without reducing it first (the remainder test is the
+        // same either way); reduced only where n·100 would overflow.
+        let (n, d) = match x.numer().checked_mul(100) {
+            Some(n) => (n, *x.denom()),
+            None => {
+                let scaled = x * Exact::from_integer(100);
+                (*scaled.numer(), *scaled.denom())
+            }
+        };
         // d > 0 always for a normalised Ratio.
         let (q, r) = n.abs().div_rem(&d);
         let q = if r * 2 >= d { q + 1 } else { q };
@@ -171,6 +209,60 @@ pub fn parse_decimal(s: &str) -> Option<Exact> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mean as it was taken before: reduced fractions added one by one.
+    fn mean_fraction_by_fraction(values: &[Exact]) -> Option<Exact> {
+        let mut sum = Exact::zero();
+        for v in values {
+            sum += *v;
+        }
+        (!values.is_empty()).then(|| sum / values.len() as i128)
+    }
+
+    /// Rounding as it was before: the value times 100 reduced first.
+    fn round_reduced_first(x: Exact) -> Score {
+        let scaled = x * Exact::from_integer(100);
+        let (n, d) = (*scaled.numer(), *scaled.denom());
+        let (q, r) = n.abs().div_rem(&d);
+        let q = if r * 2 >= d { q + 1 } else { q };
+        Score(if n.is_negative() { -q } else { q } as i64)
+    }
+
+    #[test]
+    fn a_mean_past_whole_numbers_goes_on_in_fractions() {
+        // 1/p + (p-1)/p is 1 as a fraction, but p over whole numbers; with
+        // k/q next, p·q overflows while 1 + k/q does not.
+        let (p, q) = (3i128.pow(70), 5i128.pow(50));
+        assert!(p.checked_mul(q).is_none());
+        for k in [1, 2, 7, q - 1] {
+            let values = [Ratio::new(1, p), Ratio::new(p - 1, p), Ratio::new(k, q)];
+            assert_eq!(mean(values), mean_fraction_by_fraction(&values), "k = {k}");
+            assert_eq!(
+                mean(values),
+                Some((Exact::from_integer(1) + Ratio::new(k, q)) / 3)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_mean_in_whole_numbers_equals_the_fractions_added_one_by_one(
+            // Denominators up to 60: their common one stays within i128,
+            // as the engine's hundredths, thirds and cell counts do.
+            values in proptest::collection::vec((0i128..1_000_000, 1i128..60), 0..40),
+        ) {
+            let values: Vec<Exact> = values.into_iter().map(|(n, d)| Ratio::new(n, d)).collect();
+            proptest::prop_assert_eq!(mean(values.clone()), mean_fraction_by_fraction(&values));
+        }
+
+        #[test]
+        fn rounding_without_reducing_first_gives_the_same_hundredths(
+            n in 0i128..10_000_000_000, d in 1i128..1_000_000_000,
+        ) {
+            let x = Ratio::new(n, d);
+            proptest::prop_assert_eq!(Score::round_half_up(x), round_reduced_first(x));
+        }
+    }
 
     #[test]
     fn rounds_half_up_at_the_third_decimal() {

@@ -177,17 +177,18 @@ fn survey_item_value(
 /// one by one would overflow there too.
 fn cell_mean(counts: &[u64], score_of: impl Fn(usize) -> Exact) -> Option<Exact> {
     let n: u64 = counts.iter().sum();
-    let scores: Vec<(i128, Exact)> = counts
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c > 0)
-        .map(|(i, c)| (i128::from(*c), score_of(i)))
-        .collect();
-    let den = scores.iter().try_fold(1i128, |l, (_, s)| {
+    let chosen = || {
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, c)| (i128::from(*c), score_of(i)))
+    };
+    let den = chosen().try_fold(1i128, |l, (_, s)| {
         l.checked_mul(s.denom() / l.gcd(s.denom()))
     })?;
     let mut num: i128 = 0;
-    for (c, s) in &scores {
+    for (c, s) in chosen() {
         let term = c.checked_mul(*s.numer())?.checked_mul(den / s.denom())?;
         num = num.checked_add(term)?;
     }

@@ -169,14 +169,14 @@ pub async fn round_submitted(db: &Db, round_id: &str) -> Result<std::collections
 /// one query, for the scoring run's slices. Each agency's decisions come as
 /// one JSON row built by the database: a national round holds some 260,000
 /// decisions, and handing them over one row each cost more than the scoring.
+/// They stay packed here; the scoring threads unpack them.
 pub async fn decisions_of(
     db: &Db,
     round_id: &str,
     agency_ids: &[String],
-) -> Result<std::collections::HashMap<String, Vec<Decision>>> {
-    let mut out: std::collections::HashMap<String, Vec<Decision>> = Default::default();
+) -> Result<std::collections::HashMap<String, PackedDecisions>> {
     if agency_ids.is_empty() {
-        return Ok(out);
+        return Ok(Default::default());
     }
     let per_agency = match db.backend() {
         crate::Backend::Sqlite => {
@@ -198,8 +198,23 @@ pub async fn decisions_of(
         qb.push(") GROUP BY agency_id");
         qb.build_query_as().fetch_all(p).await?
     });
-    for (agency, packed) in rows {
-        let decided: Vec<(String, i64, i64)> = serde_json::from_str(&packed)
+    Ok(rows
+        .into_iter()
+        .map(|(agency, packed)| (agency, PackedDecisions(packed)))
+        .collect())
+}
+
+/// One agency's decisions as [`decisions_of`] read them, still packed.
+#[derive(Debug, Clone, Default)]
+pub struct PackedDecisions(String);
+
+impl PackedDecisions {
+    /// The decisions, in review then item order as the per-agency read gives them.
+    pub fn unpack(&self) -> Result<Vec<Decision>> {
+        if self.0.is_empty() {
+            return Ok(Vec::new());
+        }
+        let decided: Vec<(String, i64, i64)> = serde_json::from_str(&self.0)
             .map_err(|e| StoreError::Invalid(format!("OIT decisions: {e}")))?;
         let mut list: Vec<Decision> = decided
             .into_iter()
@@ -211,11 +226,9 @@ pub async fn decisions_of(
                 })
             })
             .collect();
-        // In review then item order, as the per-agency read gives them.
         list.sort_by(|a, b| (a.review, &a.item).cmp(&(b.review, &b.item)));
-        out.insert(agency, list);
+        Ok(list)
     }
-    Ok(out)
 }
 
 pub async fn decisions(db: &Db, agency_id: &str, round_id: &str) -> Result<Vec<StoredDecision>> {

@@ -457,40 +457,66 @@ fn scores_changed() {
     SCORES_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
-/// Stores a scoring run's indicator scores for many agencies at once: one
-/// transaction, multi-row statements, and one audit entry for the run.
-pub async fn set_round_scores(
+/// A scoring run's scores as the engine hands them over, slice by slice.
+#[derive(Debug)]
+pub enum ScoresPart {
+    /// (agency id, indicator scores) of agencies just scored.
+    Scored(Vec<(String, BTreeMap<u32, Score>)>),
+    /// Every slice was sent: the run may be committed.
+    Done,
+}
+
+/// Writes a scoring run's scores while the run goes on, so that writing
+/// overlaps reading and scoring: all of them in one transaction with one
+/// audit entry, committed only on [`ScoresPart::Done`]. A run that stops
+/// before it (its sender dropped on an error) leaves every stored score as
+/// it was. The transaction begins with the first scores, so the writer is
+/// held no longer than the run takes from there. Returns the agencies written.
+pub async fn write_round_scores(
     db: &Db,
     actor: Option<&str>,
     round_id: &str,
-    scores: &[(String, BTreeMap<u32, Score>)],
     source: &str,
-) -> Result<()> {
+    mut parts: tokio::sync::mpsc::Receiver<ScoresPart>,
+) -> Result<usize> {
     const ROWS: usize = 1000;
+    let stopped = || {
+        StoreError::Invalid(
+            "the scoring run stopped before it was done; no score was changed".into(),
+        )
+    };
     let now = now_ms();
-    let rows: Vec<(&str, u32, Score)> = scores
-        .iter()
-        .flat_map(|(a, s)| s.iter().map(move |(n, v)| (a.as_str(), *n, *v)))
-        .collect();
+    let (mut agencies, mut written) = (0usize, 0usize);
+    let mut part = parts.recv().await.ok_or_else(stopped)?;
     write!(db, |p| {
         let mut tx = p.begin().await?;
-        for chunk in rows.chunks(ROWS) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO indicator_scores (agency_id, round_id, indicator, hundredths, source, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, (agency, n, s)| {
-                b.push_bind(*agency)
-                    .push_bind(round_id)
-                    .push_bind(i64::from(*n))
-                    .push_bind(s.hundredths())
-                    .push_bind(source)
-                    .push_bind(now);
-            });
-            qb.push(
-                " ON CONFLICT (agency_id, round_id, indicator) DO UPDATE SET hundredths = excluded.hundredths, \
-                 source = excluded.source, updated_at = excluded.updated_at",
-            );
-            qb.build().execute(&mut *tx).await?;
+        while let ScoresPart::Scored(scores) = part {
+            agencies += scores.len();
+            let rows: Vec<(&str, u32, Score)> = scores
+                .iter()
+                .flat_map(|(a, s)| s.iter().map(move |(n, v)| (a.as_str(), *n, *v)))
+                .collect();
+            for chunk in rows.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO indicator_scores (agency_id, round_id, indicator, hundredths, source, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, (agency, n, s)| {
+                    b.push_bind(*agency)
+                        .push_bind(round_id)
+                        .push_bind(i64::from(*n))
+                        .push_bind(s.hundredths())
+                        .push_bind(source)
+                        .push_bind(now);
+                });
+                qb.push(
+                    " ON CONFLICT (agency_id, round_id, indicator) DO UPDATE SET hundredths = excluded.hundredths, \
+                     source = excluded.source, updated_at = excluded.updated_at",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+            written += rows.len();
+            // Dropping `tx` on the way out rolls the run back.
+            part = parts.recv().await.ok_or_else(stopped)?;
         }
         audit!(
             &mut *tx,
@@ -499,12 +525,15 @@ pub async fn set_round_scores(
             "round",
             round_id,
             None::<String>,
-            Some(serde_json::json!({"agencies": scores.len(), "scores": rows.len(), "source": source}).to_string())
+            Some(
+                serde_json::json!({"agencies": agencies, "scores": written, "source": source})
+                    .to_string()
+            )
         )?;
         tx.commit().await?;
     });
     scores_changed();
-    Ok(())
+    Ok(agencies)
 }
 
 pub async fn indicator_scores(

@@ -196,7 +196,8 @@ const SLICE: usize = 500;
 /// Computes and stores every participant's indicator scores in one run: the
 /// round is read in slices of agencies (one query per slice for tallies and
 /// for OIT decisions), each slice is scored on every core while the next is
-/// read, and the scores are written in one transaction with one audit entry.
+/// read, and each slice's scores are written while the next is scored, all
+/// in one transaction with one audit entry, committed once the last slice is.
 pub async fn compute_round(
     state: &AppState,
     actor: &str,
@@ -206,55 +207,68 @@ pub async fn compute_round(
     let mut report = RunReport::default();
     let started = std::time::Instant::now();
     let mut waited_for_scoring = std::time::Duration::ZERO;
-    let counts = itas_store::surveys::counts(&state.db, &round.id).await?;
-    let decisions = itas_store::quality::decisions(&state.db, &round.id).await?;
-    let submitted = itas_store::oit::round_submitted(&state.db, &round.id).await?;
     let participants = rounds::participants(&state.db, &round.id).await?;
+    let mut slices = participants.chunks(SLICE);
+    // The next slice is read while this one is handed over: reading is the
+    // run's longest path, so it never waits for the rest. The first is read
+    // while the round-wide figures are.
+    let mut next = slices.next().map(|s| (s, read_slice(state, &round.id, s)));
+    let (counts, decisions, submitted) = tokio::try_join!(
+        itas_store::surveys::counts(&state.db, &round.id),
+        itas_store::quality::decisions(&state.db, &round.id),
+        itas_store::oit::round_submitted(&state.db, &round.id),
+    )?;
     let round_wide = started.elapsed();
-    let mut reading_slices = std::time::Duration::ZERO;
-    let mut scores = Vec::new();
+    // Two slices may wait for the writer: memory stays bounded if it lags.
+    let (to_writer, parts) = tokio::sync::mpsc::channel(2);
+    let writer = {
+        let (db, actor, round_id) = (state.db.clone(), actor.to_string(), round.id.clone());
+        tokio::spawn(async move {
+            rounds::write_round_scores(&db, Some(&actor), &round_id, "computed", parts).await
+        })
+    };
+    let mut to_writer = Writer {
+        parts: to_writer,
+        task: writer,
+    };
+    let mut waited_for_reads = std::time::Duration::ZERO;
     let mut scoring: Option<tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>> = None;
-    for slice in participants.chunks(SLICE) {
-        let reading = std::time::Instant::now();
-        let ids: Vec<String> = slice.iter().map(|p| p.agency_id.clone()).collect();
-        // Tallies stay as stored text here; the scoring threads parse them.
-        let mut tallies = itas_store::surveys::tally_texts_of(&state.db, &round.id, &ids).await?;
-        let mut reviews = itas_store::oit::decisions_of(&state.db, &round.id, &ids).await?;
-        reading_slices += reading.elapsed();
-        // What each agency is scored from, or why it is not scored.
-        let mut work = Vec::new();
+    while let Some((slice, reading)) = next.take() {
+        next = slices.next().map(|s| (s, read_slice(state, &round.id, s)));
+        let t = std::time::Instant::now();
+        let (mut tallies, mut reviews) = reading.await.map_err(|e| {
+            AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string())
+        })??;
+        waited_for_reads += t.elapsed();
+        // What each agency is scored from; the scoring threads unpack it.
+        let mut work = Vec::with_capacity(slice.len());
         for p in slice {
-            let stored = reviews.remove(&p.agency_id).unwrap_or_default();
-            let passed = match passes_of(&fw, submitted.contains(&p.agency_id), &stored) {
-                Ok(set) => set,
-                Err(why) => {
-                    report.skipped.push((p.code.clone(), why));
-                    continue;
-                }
-            };
-            let own = tallies.remove(&p.agency_id).unwrap_or_default();
-            match replacements(state, &round.id, p, &counts, &decisions).await? {
-                Ok(r) => work.push((p.clone(), passed, own, r)),
-                Err(why) => report.skipped.push((p.code.clone(), why)),
-            }
+            work.push(AgencyWork {
+                submitted: submitted.contains(&p.agency_id),
+                decisions: reviews.remove(&p.agency_id).unwrap_or_default(),
+                tallies: tallies.remove(&p.agency_id).unwrap_or_default(),
+                replaced: replacements(state, &round.id, p, &counts, &decisions).await?,
+                participant: p.clone(),
+            });
         }
-        // Score the previous slice's results in while this one was read.
+        // The previous slice was scored while this one was read.
         if let Some(h) = scoring.take() {
             let t = std::time::Instant::now();
-            collect(h, &mut scores, &mut report).await?;
+            let scored = collect(h, &mut report).await?;
             waited_for_scoring += t.elapsed();
+            to_writer.send(scored).await?;
         }
         let fw = fw.clone();
         scoring = Some(tokio::task::spawn_blocking(move || score_slice(&fw, work)));
     }
     if let Some(h) = scoring.take() {
         let t = std::time::Instant::now();
-        collect(h, &mut scores, &mut report).await?;
+        let scored = collect(h, &mut report).await?;
         waited_for_scoring += t.elapsed();
+        to_writer.send(scored).await?;
     }
     let read_and_scored = started.elapsed();
-    report.computed = scores.len();
-    rounds::set_round_scores(&state.db, Some(actor), &round.id, &scores, "computed").await?;
+    report.computed = to_writer.finish().await?;
     // Kept for the review before publishing.
     let kept = serde_json::json!({ "computed": report.computed, "skipped": report.skipped });
     rounds::set_last_scoring(&state.db, &round.id, &kept.to_string()).await?;
@@ -272,27 +286,112 @@ pub async fn compute_round(
         agencies = report.computed,
         skipped = report.skipped.len(),
         round_wide_reads_ms = round_wide.as_millis() as u64,
-        slice_reads_ms = reading_slices.as_millis() as u64,
+        waited_for_reads_ms = waited_for_reads.as_millis() as u64,
         read_and_scored_ms = read_and_scored.as_millis() as u64,
         waited_for_scoring_ms = waited_for_scoring.as_millis() as u64,
-        written_ms = (started.elapsed() - read_and_scored).as_millis() as u64,
+        waited_for_writer_ms = (started.elapsed() - read_and_scored).as_millis() as u64,
         "scoring run"
     );
     Ok(report)
 }
 
-/// One slice's agencies scored on every core.
-fn score_slice(
-    fw: &Framework,
-    work: Vec<(
-        rounds::Participant,
-        BTreeSet<String>,
-        Vec<String>,
-        Replacements,
-    )>,
-) -> Vec<Result<Scored, AppError>> {
-    on_every_core(work, |(p, passed, texts, replaced)| {
-        let tallies = itas_store::surveys::parse_tallies(&texts).map_err(AppError::from)?;
+/// The task writing a run's scores, and the way its slices reach it.
+struct Writer {
+    parts: tokio::sync::mpsc::Sender<rounds::ScoresPart>,
+    task: tokio::task::JoinHandle<itas_store::Result<usize>>,
+}
+
+impl Writer {
+    /// Hands a slice's scores over. When the writer has stopped (a
+    /// database error), its own error is the run's.
+    async fn send(
+        &mut self,
+        scored: Vec<(String, BTreeMap<u32, itas_core::Score>)>,
+    ) -> Result<(), AppError> {
+        if scored.is_empty() {
+            return Ok(());
+        }
+        if self
+            .parts
+            .send(rounds::ScoresPart::Scored(scored))
+            .await
+            .is_err()
+        {
+            return Err(writer_outcome((&mut self.task).await)
+                .err()
+                .unwrap_or_else(|| {
+                    AppError::new(crate::error::ErrorCode::Internal)
+                        .detail("the score writer stopped early")
+                }));
+        }
+        Ok(())
+    }
+
+    /// Commits the run; the number of agencies written.
+    async fn finish(self) -> Result<usize, AppError> {
+        // A writer that already stopped has its error waiting in the task.
+        let _ = self.parts.send(rounds::ScoresPart::Done).await;
+        drop(self.parts);
+        writer_outcome(self.task.await)
+    }
+}
+
+fn writer_outcome(
+    joined: Result<itas_store::Result<usize>, tokio::task::JoinError>,
+) -> Result<usize, AppError> {
+    joined
+        .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?
+        .map_err(AppError::from)
+}
+
+/// A slice's stored tallies and packed OIT decisions, by agency.
+type SliceRead = (
+    std::collections::HashMap<String, Vec<String>>,
+    std::collections::HashMap<String, itas_store::oit::PackedDecisions>,
+);
+
+/// Starts reading a slice's tallies and decisions, both at once, on a task
+/// of its own.
+fn read_slice(
+    state: &AppState,
+    round_id: &str,
+    slice: &[rounds::Participant],
+) -> tokio::task::JoinHandle<Result<SliceRead, AppError>> {
+    let (db, round_id) = (state.db.clone(), round_id.to_string());
+    let ids: Vec<String> = slice.iter().map(|p| p.agency_id.clone()).collect();
+    tokio::spawn(async move {
+        Ok(tokio::try_join!(
+            itas_store::surveys::tally_texts_of(&db, &round_id, &ids),
+            itas_store::oit::decisions_of(&db, &round_id, &ids),
+        )?)
+    })
+}
+
+/// What one agency is scored from, as read.
+struct AgencyWork {
+    participant: rounds::Participant,
+    submitted: bool,
+    decisions: itas_store::oit::PackedDecisions,
+    /// Stored tally texts, parsed on the scoring threads.
+    tallies: Vec<String>,
+    replaced: Result<Replacements, Skip>,
+}
+
+/// One slice's agencies scored on every core. An agency whose OIT review is
+/// incomplete is skipped for that before any data-quality reason.
+fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, AppError>> {
+    on_every_core(work, |w| {
+        let decisions = w.decisions.unpack().map_err(AppError::from)?;
+        let p = w.participant;
+        let passed = match passes_of(fw, w.submitted, &decisions) {
+            Ok(set) => set,
+            Err(why) => return Ok(Err((p.code, why))),
+        };
+        let replaced = match w.replaced {
+            Ok(r) => r,
+            Err(why) => return Ok(Err((p.code, why))),
+        };
+        let tallies = itas_store::surveys::parse_tallies(&w.tallies).map_err(AppError::from)?;
         score_agency(fw, p, passed, counted(fw, tallies, replaced))
     })
 }
@@ -321,21 +420,22 @@ pub fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync)
     })
 }
 
+/// A scored slice: its agencies' scores, and the skipped noted in `report`.
 async fn collect(
     h: tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>,
-    scores: &mut Vec<(String, BTreeMap<u32, itas_core::Score>)>,
     report: &mut RunReport,
-) -> Result<(), AppError> {
+) -> Result<Vec<(String, BTreeMap<u32, itas_core::Score>)>, AppError> {
     let done = h
         .await
         .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+    let mut scores = Vec::with_capacity(done.len());
     for r in done {
         match r? {
             Ok(s) => scores.push(s),
             Err(skip) => report.skipped.push(skip),
         }
     }
-    Ok(())
+    Ok(scores)
 }
 
 type Scored = Result<(String, BTreeMap<u32, itas_core::Score>), (String, Skip)>;

@@ -172,3 +172,78 @@ both_backends!(
         assert_eq!(rows(&past.body), 50);
     }
 );
+
+both_backends!(a_scoring_run_that_stops_midway_changes_no_score, |app| {
+    let built = build(&app.db, &spec("ITA สร้างขึ้น หยุดกลางทาง"), &|_, _, _| {})
+        .await
+        .expect("generated round");
+    let round = &built.round.id;
+    let mut admin = app.signed_in("admin").await;
+    let r = admin
+        .post_form(&format!("/admin/rounds/{round}/compute"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let before = itas_store::rounds::round_scores(&app.db, round)
+        .await
+        .unwrap();
+    let (agency, scores) = before.iter().next().expect("a scored agency");
+    let changed: std::collections::BTreeMap<u32, itas_core::Score> = scores
+        .keys()
+        .map(|n| (*n, itas_core::Score::from_hundredths(1)))
+        .collect();
+
+    // One slice reaches the writer, then the run fails: its sender is
+    // dropped before the run is done.
+    use itas_store::rounds::{ScoresPart, write_round_scores};
+    let (send, parts) = tokio::sync::mpsc::channel(2);
+    let writer = tokio::spawn({
+        let (db, round) = (app.db.clone(), round.clone());
+        async move { write_round_scores(&db, Some("admin"), &round, "computed", parts).await }
+    });
+    send.send(ScoresPart::Scored(vec![(agency.clone(), changed.clone())]))
+        .await
+        .unwrap();
+    drop(send);
+    let stopped = writer.await.unwrap();
+    assert!(
+        stopped
+            .unwrap_err()
+            .to_string()
+            .contains("no score was changed"),
+        "the writer says why"
+    );
+    assert_eq!(
+        itas_store::rounds::round_scores(&app.db, round)
+            .await
+            .unwrap(),
+        before,
+        "a run that stopped midway leaves every score as it was"
+    );
+
+    // The same slice followed by the end of the run is stored, and the
+    // writer is free for the next run.
+    let (send, parts) = tokio::sync::mpsc::channel(2);
+    send.send(ScoresPart::Scored(vec![(agency.clone(), changed.clone())]))
+        .await
+        .unwrap();
+    send.send(ScoresPart::Done).await.unwrap();
+    let written = write_round_scores(&app.db, Some("admin"), round, "computed", parts)
+        .await
+        .unwrap();
+    assert_eq!(written, 1);
+    let after = itas_store::rounds::round_scores(&app.db, round)
+        .await
+        .unwrap();
+    assert_eq!(after.get(agency), Some(&changed));
+    let r = admin
+        .post_form(&format!("/admin/rounds/{round}/compute"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        itas_store::rounds::round_scores(&app.db, round)
+            .await
+            .unwrap(),
+        before,
+        "computing again restores the engine's scores"
+    );
+});
