@@ -396,28 +396,13 @@ fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, AppE
     })
 }
 
-/// `f` over `items` on every core, the results in the items' order. A
-/// panic in `f` is raised here, never dropped with its share of the work.
-pub fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = items.len().div_ceil(threads).max(1);
-    let mut parts: Vec<Vec<T>> = Vec::new();
-    let mut rest = items;
-    while !rest.is_empty() {
-        let tail = rest.split_off(per.min(rest.len()));
-        parts.push(std::mem::replace(&mut rest, tail));
-    }
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+/// `f` over `items` on every core, the results in the items' order, on
+/// rayon's threads: they live as long as the server, so a national run does
+/// not start two threads (and two allocator heaps) for every slice. A panic
+/// in `f` is raised here, never dropped with its share of the work.
+pub fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    items.into_par_iter().map(f).collect()
 }
 
 /// A scored slice: its agencies' scores, and the skipped noted in `report`.
