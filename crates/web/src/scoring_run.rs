@@ -253,19 +253,13 @@ pub async fn compute_round(
         }
         // The previous slice was scored while this one was read.
         if let Some(h) = scoring.take() {
-            let t = std::time::Instant::now();
-            let scored = collect(h, &mut report).await?;
-            waited_for_scoring += t.elapsed();
-            to_writer.send(scored).await?;
+            waited_for_scoring += to_writer.hand_over(h, &mut report).await?;
         }
         let fw = fw.clone();
         scoring = Some(tokio::task::spawn_blocking(move || score_slice(&fw, work)));
     }
     if let Some(h) = scoring.take() {
-        let t = std::time::Instant::now();
-        let scored = collect(h, &mut report).await?;
-        waited_for_scoring += t.elapsed();
-        to_writer.send(scored).await?;
+        waited_for_scoring += to_writer.hand_over(h, &mut report).await?;
     }
     let read_and_scored = started.elapsed();
     report.computed = to_writer.finish().await?;
@@ -302,6 +296,20 @@ struct Writer {
 }
 
 impl Writer {
+    /// Waits for a slice being scored, notes its skipped agencies in
+    /// `report` and hands its scores over; the time spent waiting for it.
+    async fn hand_over(
+        &mut self,
+        scoring: tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>,
+        report: &mut RunReport,
+    ) -> Result<std::time::Duration, AppError> {
+        let t = std::time::Instant::now();
+        let scored = collect(scoring, report).await?;
+        let waited = t.elapsed();
+        self.send(scored).await?;
+        Ok(waited)
+    }
+
     /// Hands a slice's scores over. When the writer has stopped (a
     /// database error), its own error is the run's.
     async fn send(

@@ -183,9 +183,12 @@ both_backends!(a_scoring_run_that_stops_midway_changes_no_score, |app| {
         .post_form(&format!("/admin/rounds/{round}/compute"), &[])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let before = itas_store::rounds::round_scores(&app.db, round)
-        .await
-        .unwrap();
+    let stored = || async {
+        itas_store::rounds::round_scores(&app.db, round)
+            .await
+            .unwrap()
+    };
+    let before = stored().await;
     let (agency, scores) = before.iter().next().expect("a scored agency");
     let changed: std::collections::BTreeMap<u32, itas_core::Score> = scores
         .keys()
@@ -213,9 +216,7 @@ both_backends!(a_scoring_run_that_stops_midway_changes_no_score, |app| {
         "the writer says why"
     );
     assert_eq!(
-        itas_store::rounds::round_scores(&app.db, round)
-            .await
-            .unwrap(),
+        stored().await,
         before,
         "a run that stopped midway leaves every score as it was"
     );
@@ -231,18 +232,13 @@ both_backends!(a_scoring_run_that_stops_midway_changes_no_score, |app| {
         .await
         .unwrap();
     assert_eq!(written, 1);
-    let after = itas_store::rounds::round_scores(&app.db, round)
-        .await
-        .unwrap();
-    assert_eq!(after.get(agency), Some(&changed));
+    assert_eq!(stored().await.get(agency), Some(&changed));
     let r = admin
         .post_form(&format!("/admin/rounds/{round}/compute"), &[])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
-        itas_store::rounds::round_scores(&app.db, round)
-            .await
-            .unwrap(),
+        stored().await,
         before,
         "computing again restores the engine's scores"
     );
