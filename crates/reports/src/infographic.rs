@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 /// A value on a 0–100 bar: (label, value in hundredths, value as printed).
 pub type BarLine = (String, i64, String);
 
+#[derive(Debug)]
 pub struct Infographic {
     /// e.g. "ผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ. ๒๕๖๔".
     pub title: String,

@@ -157,9 +157,10 @@ pub struct ImportReport {
     pub errors: Vec<(usize, String)>,
 }
 
-/// Inserts every valid row in one transaction; each invalid row is reported
+/// Inserts every valid row, a slice per transaction; each invalid row is reported
 /// with its line. A parent may be an existing agency or an earlier good row.
-/// Either all good rows land or (on a database failure) none do.
+/// A database failure before the first slice lands stores nothing; one later
+/// stops the import, and the rows not stored are listed with the reason.
 pub async fn import(
     db: &Db,
     actor: Option<&str>,
@@ -171,7 +172,7 @@ pub async fn import(
         .collect();
     let existing = existing_codes(db, &codes, &rows).await?;
     let mut report = ImportReport::default();
-    let mut accepted: Vec<(String, NewAgency, Option<String>)> = Vec::new();
+    let mut accepted: Vec<(usize, String, NewAgency, Option<String>)> = Vec::new();
     let mut new_ids: BTreeMap<String, String> = BTreeMap::new();
     for (line, a) in rows {
         let mut a = a;
@@ -207,15 +208,52 @@ pub async fn import(
         };
         let id = new_id();
         new_ids.insert(a.code.clone(), id.clone());
-        accepted.push((id, a, parent_id));
-    }
-    if accepted.is_empty() {
-        return Ok(report);
+        accepted.push((line, id, a, parent_id));
     }
     let now = now_ms();
+    // A transaction per slice, not one for the file: on SQLite a transaction
+    // holds the single writer, and survey answers must not wait behind a
+    // national list (60,000 rows held them up to 2.5 s). Parents come before
+    // their children in the file (a later parent is refused above), so each
+    // slice finds its parents stored. A slice that fails stops the import:
+    // the rows before it are stored and counted, the rest are listed as not
+    // stored, and importing the same file again adds just those.
+    for (i, slice) in accepted.chunks(IMPORT_ROWS_PER_TRANSACTION).enumerate() {
+        if i > 0 {
+            tokio::task::yield_now().await;
+        }
+        match insert_slice(db, actor, slice, now).await {
+            Ok(()) => report.inserted += slice.len(),
+            Err(e) if report.inserted == 0 => return Err(e),
+            Err(e) => {
+                tracing::error!(error = %e, stored = report.inserted, "agency import stopped midway");
+                let stored = i * IMPORT_ROWS_PER_TRANSACTION;
+                for (line, ..) in &accepted[stored..] {
+                    report.errors.push((
+                        *line,
+                        format!("ไม่ได้บันทึก: การนำเข้าหยุดกลางคัน นำเข้าไฟล์เดิมอีกครั้งเพื่อเพิ่มแถวที่เหลือ (not stored: the import stopped midway; import the same file again to add the rest): {e}"),
+                    ));
+                }
+                break;
+            }
+        }
+    }
+    report.errors.sort_by_key(|(line, _)| *line);
+    Ok(report)
+}
+
+/// Rows of an agency import written in one transaction.
+pub const IMPORT_ROWS_PER_TRANSACTION: usize = 250;
+
+async fn insert_slice(
+    db: &Db,
+    actor: Option<&str>,
+    slice: &[(usize, String, NewAgency, Option<String>)],
+    now: i64,
+) -> Result<()> {
     write!(db, |p| {
         let mut tx = p.begin().await?;
-        for (id, a, parent_id) in &accepted {
+        for (_, id, a, parent_id) in slice {
             sqlx::query(
                 "INSERT INTO agencies (id, code, name_th, name_en, kind, province, parent_id, website, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -244,8 +282,7 @@ pub async fn import(
         }
         tx.commit().await?;
     });
-    report.inserted = accepted.len();
-    Ok(report)
+    Ok(())
 }
 
 /// Ids of the codes (and parent codes) of `rows` that already exist.

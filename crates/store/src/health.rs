@@ -18,6 +18,9 @@ pub enum FaultKind {
     Io,
     /// The database server cannot be reached or is restarting.
     Unreachable,
+    /// The response writer stopped (a bug met a batch) and is being started
+    /// again; answers are refused for the moment it takes.
+    WriterRestarting,
 }
 
 impl FaultKind {
@@ -26,6 +29,7 @@ impl FaultKind {
             FaultKind::DiskFull => "disk_full",
             FaultKind::Io => "io_error",
             FaultKind::Unreachable => "database_unreachable",
+            FaultKind::WriterRestarting => "writer_restarting",
         }
     }
 
@@ -34,6 +38,7 @@ impl FaultKind {
             FaultKind::DiskFull => "พื้นที่จัดเก็บข้อมูลเต็ม ระบบบันทึกข้อมูลใหม่ไม่ได้",
             FaultKind::Io => "อุปกรณ์จัดเก็บข้อมูลขัดข้อง ระบบบันทึกข้อมูลใหม่ไม่ได้",
             FaultKind::Unreachable => "ติดต่อฐานข้อมูลไม่ได้ ระบบบันทึกข้อมูลใหม่ไม่ได้",
+            FaultKind::WriterRestarting => "ระบบบันทึกคำตอบกำลังเริ่มทำงานใหม่ กรุณาลองอีกครั้งในไม่กี่วินาที",
         }
     }
 
@@ -42,6 +47,9 @@ impl FaultKind {
             FaultKind::DiskFull => "The database disk is full; new data cannot be stored",
             FaultKind::Io => "The database storage is failing; new data cannot be stored",
             FaultKind::Unreachable => "The database cannot be reached; new data cannot be stored",
+            FaultKind::WriterRestarting => {
+                "The response writer is restarting; answers are refused for a few seconds"
+            }
         }
     }
 }
@@ -99,12 +107,36 @@ pub fn classify(e: &StoreError) -> Option<FaultKind> {
 #[derive(Debug, Default)]
 pub struct StorageHealth {
     fault: Mutex<Option<Fault>>,
+    /// Set by the response writer's supervisor alone, from the moment the
+    /// writer stops until it runs again: other writes committing meanwhile
+    /// say nothing about it.
+    writer_down: Mutex<Option<Fault>>,
 }
 
 impl StorageHealth {
-    /// The fault in force, if any.
+    /// The fault in force, if any: the storage's, else the writer's.
     pub fn fault(&self) -> Option<Fault> {
-        self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let storage = self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        storage.or_else(|| {
+            self.writer_down
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        })
+    }
+
+    /// The response writer stopped; answers are refused until [`Self::writer_running`].
+    pub fn writer_stopped(&self, detail: &str) {
+        *self.writer_down.lock().unwrap_or_else(|p| p.into_inner()) = Some(Fault {
+            kind: FaultKind::WriterRestarting,
+            since_ms: crate::now_ms(),
+            detail: detail.to_string(),
+        });
+    }
+
+    /// The response writer runs again.
+    pub fn writer_running(&self) {
+        *self.writer_down.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Records a failed write; returns true when it was a storage fault.
@@ -112,6 +144,10 @@ impl StorageHealth {
         let Some(kind) = classify(e) else {
             return false;
         };
+        if kind == FaultKind::WriterRestarting {
+            // The supervisor keeps that state; a refused request only echoes it.
+            return true;
+        }
         let mut f = self.fault.lock().unwrap_or_else(|p| p.into_inner());
         match f.as_mut() {
             Some(f) if f.kind == kind => f.detail = e.to_string(),

@@ -115,7 +115,18 @@ pub const MAX_BATCH: usize = 512;
 pub struct Ingestor {
     tx: mpsc::Sender<Job>,
     stats: Arc<WriterStats>,
+    hooks: Arc<Hooks>,
 }
+
+/// Faults a test can cause in the writer (never set by the server itself).
+#[derive(Default)]
+struct Hooks {
+    panic_in_next_batch: std::sync::atomic::AtomicBool,
+}
+
+/// How long a writer that stopped waits before it runs again: a bug that
+/// meets every batch costs one batch a second, not a loop that eats a core.
+pub const RESTART_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// What the writer has done since it started: for `/healthz` and the
 /// benchmark, which reads how busy the single writer is at a plateau.
@@ -136,6 +147,8 @@ pub struct WriterStats {
     /// Submissions and page saves whose batch the syncer has made durable,
     /// counted before any of them is acknowledged.
     pub synced_items: AtomicU64,
+    /// Times the writer stopped (a panic) and was started again.
+    pub restarts: AtomicU64,
 }
 
 impl WriterStats {
@@ -164,6 +177,8 @@ impl Ingestor {
     pub fn spawn(db: Db, health: Arc<StorageHealth>) -> Ingestor {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
         let stats = Arc::new(WriterStats::default());
+        let hooks = Arc::new(Hooks::default());
+        let h = hooks.clone();
         match db.sqlite_wal() {
             Some(wal) => {
                 let (sync_tx, sync_rx) = mpsc::unbounded_channel();
@@ -182,15 +197,29 @@ impl Ingestor {
                             .enable_all()
                             .build()
                             .expect("the response writer's runtime");
-                        rt.block_on(writer(db, health, st, rx, durable));
+                        rt.block_on(supervised(db, health, st, h, rx, durable));
                     })
                     .expect("the response writer's thread");
             }
             None => {
-                tokio::spawn(writer(db, health, stats.clone(), rx, Durable::AtCommit));
+                tokio::spawn(supervised(
+                    db,
+                    health,
+                    stats.clone(),
+                    h,
+                    rx,
+                    Durable::AtCommit,
+                ));
             }
         }
-        Ingestor { tx, stats }
+        Ingestor { tx, stats, hooks }
+    }
+
+    /// Makes the writer panic in the next batch it takes, as a bug would:
+    /// for the tests of its supervision, never called by the server.
+    #[doc(hidden)]
+    pub fn panic_in_next_batch_for_tests(&self) {
+        self.hooks.panic_in_next_batch.store(true, Ordering::SeqCst);
     }
 
     pub fn stats(&self) -> &WriterStats {
@@ -228,14 +257,16 @@ impl Ingestor {
 
     async fn run(&self, work: Work) -> Result<Done, StoreError> {
         let (ack, wait) = oneshot::channel();
-        self.tx
-            .send((work, ack))
-            .await
-            .map_err(|_| StoreError::Invalid("the writer has stopped".into()))?;
-        match wait.await {
-            Ok(r) => r,
-            Err(_) => Err(StoreError::Invalid("the writer has stopped".into())),
-        }
+        let stopped = || {
+            StoreError::Fault(
+                crate::health::FaultKind::WriterRestarting,
+                "the response writer stopped before this was stored".into(),
+            )
+        };
+        self.tx.send((work, ack)).await.map_err(|_| stopped())?;
+        // A batch the writer dropped (it panicked) answers here as refused:
+        // nothing of it was committed, so a retry is safe.
+        wait.await.unwrap_or_else(|_| Err(stopped()))
     }
 }
 
@@ -250,15 +281,66 @@ enum Durable {
     AfterSync(mpsc::UnboundedSender<Acks>),
 }
 
-async fn writer(
+/// Runs the writer, and runs it again whenever it stops by a panic: the
+/// batch it held is refused (its waiters are told so, and nothing of it was
+/// committed), `health` says `writer_restarting` for [`RESTART_DELAY`], and
+/// the queue, with everything waiting in it, is served again. It ends only
+/// when every sender is gone (the server stopped).
+async fn supervised(
     db: Db,
     health: Arc<StorageHealth>,
     stats: Arc<WriterStats>,
+    hooks: Arc<Hooks>,
     mut rx: mpsc::Receiver<Job>,
     durable: Durable,
 ) {
+    use futures_util::FutureExt as _;
+    loop {
+        let run = writer(&db, &health, &stats, &hooks, &mut rx, &durable);
+        match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+            Ok(()) => return,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                health.writer_stopped(&what);
+                tracing::error!(panic = %what, "the response writer stopped; its batch was refused; starting it again");
+                tokio::time::sleep(RESTART_DELAY).await;
+                stats.restarts.fetch_add(1, Ordering::Relaxed);
+                health.writer_running();
+                tracing::warn!("the response writer runs again");
+            }
+        }
+    }
+}
+
+/// Marks the writer down when dropped by a panic's unwinding.
+struct DownOnPanic<'a>(&'a StorageHealth);
+
+impl Drop for DownOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.writer_stopped("the response writer panicked");
+        }
+    }
+}
+
+async fn writer(
+    db: &Db,
+    health: &StorageHealth,
+    stats: &WriterStats,
+    hooks: &Hooks,
+    rx: &mut mpsc::Receiver<Job>,
+    durable: &Durable,
+) {
     let log_synced_later = matches!(durable, Durable::AfterSync(_));
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // Declared after the batch, so dropped before it when a panic unwinds:
+    // `/healthz` says the writer is down before anyone waiting on the batch
+    // is told it was refused.
+    let _down_on_panic = DownOnPanic(health);
     while let Some(first) = rx.recv().await {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -267,8 +349,11 @@ async fn writer(
                 Err(_) => break,
             }
         }
+        if hooks.panic_in_next_batch.swap(false, Ordering::SeqCst) {
+            panic!("the response writer panics (a test asked it to)");
+        }
         let t = Instant::now();
-        let mut result = write_batch(&db, &batch, &stats, log_synced_later).await;
+        let mut result = write_batch(db, &batch, stats, log_synced_later).await;
         // A transient failure (pool exhausted, a PostgreSQL restart) gets retries for about 6 s;
         // the batch is all-or-nothing, so retrying is safe.
         let mut tries = 0;
@@ -278,14 +363,14 @@ async fn writer(
             }
             tries += 1;
             tokio::time::sleep(std::time::Duration::from_millis(50 << tries)).await;
-            result = write_batch(&db, &batch, &stats, log_synced_later).await;
+            result = write_batch(db, &batch, stats, log_synced_later).await;
         }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.items.fetch_add(batch.len() as u64, Ordering::Relaxed);
         stats
             .busy_us
             .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
-        match (result, &durable) {
+        match (result, durable) {
             (Ok(outcomes), Durable::AtCommit) => {
                 health.record_ok();
                 for ((_, ack), o) in batch.drain(..).zip(outcomes) {

@@ -255,7 +255,44 @@ pub fn normalise_access_code(typed: &str) -> String {
         .collect()
 }
 
+/// Unused codes an agency may hold beyond its stated population: slips
+/// spoiled or lost when handed out (10 %, at least 10).
+pub fn spare_codes(population: i64) -> i64 {
+    (population / 10).max(10)
+}
+
+/// The stated population of a tool and the codes of it not yet used.
+fn code_room_query(tool: &str) -> &'static str {
+    if tool == "IIT" {
+        "SELECT COALESCE((SELECT iit_population FROM participations WHERE agency_id = $1 AND round_id = $2), 0), \
+         (SELECT COUNT(*) FROM access_codes WHERE agency_id = $1 AND round_id = $2 AND tool = $3 AND used = $4)"
+    } else {
+        "SELECT COALESCE((SELECT eit_population FROM participations WHERE agency_id = $1 AND round_id = $2), 0), \
+         (SELECT COUNT(*) FROM access_codes WHERE agency_id = $1 AND round_id = $2 AND tool = $3 AND used = $4)"
+    }
+}
+
+/// (stated population, codes issued and not yet used) for a tool of an agency.
+pub async fn access_code_room(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+    tool: &str,
+) -> Result<(i64, i64)> {
+    let q = code_room_query(tool);
+    Ok(read!(db, |p| sqlx::query_as::<_, (i64, i64)>(q)
+        .bind(agency_id)
+        .bind(round_id)
+        .bind(tool)
+        .bind(false)
+        .fetch_one(p)
+        .await?))
+}
+
 /// Stores the hashes of new codes (the codes themselves are shown once).
+/// Refused when the agency would then hold more unused codes than its stated
+/// population and [`spare_codes`]: codes are for the people counted, and an
+/// unbounded number of them would let one account grow the database at will.
 pub async fn add_access_codes(
     db: &Db,
     actor: Option<&str>,
@@ -265,8 +302,26 @@ pub async fn add_access_codes(
     hashes: &[String],
 ) -> Result<()> {
     let now = now_ms();
+    let room = code_room_query(tool);
     write!(db, |p| {
         let mut tx = p.begin().await?;
+        // Counted inside the transaction that adds them: two requests at
+        // once cannot both fit in the room that is left for one.
+        let (population, unused): (i64, i64) = sqlx::query_as(room)
+            .bind(agency_id)
+            .bind(round_id)
+            .bind(tool)
+            .bind(false)
+            .fetch_one(&mut *tx)
+            .await?;
+        let allowed = population + spare_codes(population);
+        if unused + hashes.len() as i64 > allowed {
+            return Err(StoreError::Invalid(format!(
+                "{tool} codes: {unused} unused codes are held and {} more were asked for; \
+                 the stated population of {population} allows {allowed} unused codes at most",
+                hashes.len()
+            )));
+        }
         for h in hashes {
             sqlx::query(
                 "INSERT INTO access_codes (agency_id, round_id, tool, code_hash, used, created_at) VALUES ($1, $2, $3, $4, $5, $6) \

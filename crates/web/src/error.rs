@@ -46,6 +46,8 @@ error_codes! {
     BadToken = "bad_token", UNAUTHORIZED, "โทเคนไม่ถูกต้อง หมดอายุ หรือถูกเพิกถอนแล้ว สร้างโทเคนใหม่ได้ที่หน้าโทเคนสำหรับ API", "The token is wrong, expired or revoked; make a new one on the API tokens page";
     ApiSlowDown = "api_slow_down", TOO_MANY_REQUESTS, "เรียก API ด้วยโทเคนนี้ถี่เกินไป กรุณารอสักครู่แล้วลองใหม่ (โดยปกติไม่เกิน ๖๐๐ ครั้งต่อนาที)", "Too many calls with this token; wait a moment and try again (by default at most 600 a minute)";
     NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
+    AnswersTooLarge = "answers_too_large", PAYLOAD_TOO_LARGE, "คำตอบที่ส่งมามีขนาดใหญ่เกินกว่าที่แบบวัดรับได้ คำตอบที่เลือกไว้ในหน้าเดิมยังอยู่ กรุณากดย้อนกลับ ตรวจคำตอบ แล้วส่งอีกครั้ง", "The answers sent are larger than a questionnaire takes. What you ticked is still on the previous page; go back, check it and send again";
+    Busy = "busy", SERVICE_UNAVAILABLE, "ขณะนี้มีผู้ขอเอกสารจำนวนมาก กรุณาลองใหม่ในอีกสักครู่", "Many documents are being prepared right now; please try again in a few seconds";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
     StorageFault = "storage_fault", SERVICE_UNAVAILABLE, "ระบบบันทึกไม่ได้ชั่วคราว กรุณาลองใหม่อีกครั้ง", "The system cannot store data right now; please try again";
     Internal = "internal", INTERNAL_SERVER_ERROR, "เกิดข้อผิดพลาดภายในระบบ ข้อมูลของท่านยังไม่ได้บันทึก กรุณาลองใหม่", "Something went wrong; nothing was saved. Please try again";
@@ -164,6 +166,7 @@ impl AppError {
             ErrorCode::Invalid
             | ErrorCode::BadJson
             | ErrorCode::Conflict
+            | ErrorCode::TooLarge
             | ErrorCode::LinkClosed => self.detail.clone(),
             _ => None,
         };
@@ -228,6 +231,9 @@ where
             match axum::Json::<Box<serde_json::value::RawValue>>::from_request(req, state).await {
                 Ok(axum::Json(raw)) => raw,
                 Err(e) => {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        return Err(refuse(ErrorCode::TooLarge, body_limit_detail()));
+                    }
                     let code = match &e {
                         R::MissingJsonContentType(_) => ErrorCode::NotJson,
                         R::JsonDataError(_) => ErrorCode::Invalid,
@@ -240,6 +246,15 @@ where
             .map(ApiJson)
             .map_err(|(code, detail)| refuse(code, detail))
     }
+}
+
+/// What a body past the limit is told, naming the limit.
+pub fn body_limit_detail() -> String {
+    format!(
+        "the body is larger than the limit of {} MB ({} bytes)",
+        crate::MAX_BODY_BYTES >> 20,
+        crate::MAX_BODY_BYTES
+    )
 }
 
 /// Reads a JSON object into `T`: `400 bad_json` for text that is no JSON,
@@ -383,6 +398,15 @@ mod tests {
                 c.code()
             );
             assert!(c.status().is_client_error() || c.status().is_server_error());
+        }
+    }
+}
+
+impl From<crate::renders::RenderError> for AppError {
+    fn from(e: crate::renders::RenderError) -> AppError {
+        match e {
+            crate::renders::RenderError::Busy => AppError::new(ErrorCode::Busy),
+            crate::renders::RenderError::Failed(d) => AppError::new(ErrorCode::Internal).detail(d),
         }
     }
 }

@@ -438,7 +438,7 @@ impl Out {
 /// Reads a workbook written by [`export`] (or by a person in the same shape)
 /// into framework TOML; every problem is named by sheet, row and column.
 pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::Data;
     let whole = |m: String| {
         vec![SheetProblem {
             sheet: "-".into(),
@@ -447,15 +447,16 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
             message: m,
         }]
     };
-    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
-        .map_err(|e| whole(format!("ไม่ใช่ไฟล์ XLSX / not an XLSX file: {e}")))?;
+    let mut book = crate::spreadsheet::open_xlsx(bytes, crate::spreadsheet::LIMITS)
+        .map_err(|e| whole(e.to_string()))?;
     let mut problems = Vec::new();
     // sheet -> rows (Excel row number, column name -> value)
     let mut data: HashMap<&str, Rows> = HashMap::new();
     for (name, columns) in SHEETS {
-        let range = match book.worksheet_range(name) {
-            Ok(r) => r,
-            Err(_) => {
+        let range = match book.sheet(name) {
+            Ok(Some(r)) => r,
+            Err(e) => return Err(whole(e.to_string())),
+            Ok(None) => {
                 if !OPTIONAL_SHEETS.contains(name) {
                     problems.push(SheetProblem {
                         sheet: name.to_string(),

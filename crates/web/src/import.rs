@@ -87,6 +87,18 @@ pub fn parse_agencies(bytes: &[u8], filename: &str) -> Result<Vec<(usize, NewAge
     rows_to_agencies(rows)
 }
 
+/// [`parse_agencies`] on a blocking thread: reading a national workbook is
+/// CPU work that would otherwise hold a runtime thread, and with it the
+/// survey answers that thread should be serving.
+pub async fn parse_agencies_off_the_runtime(
+    bytes: impl AsRef<[u8]> + Send + 'static,
+    filename: String,
+) -> Result<Vec<(usize, NewAgency)>, String> {
+    tokio::task::spawn_blocking(move || parse_agencies(bytes.as_ref(), &filename))
+        .await
+        .map_err(|e| format!("the file could not be read: {e}"))?
+}
+
 fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "the CSV file is not UTF-8 text (save it as \"CSV UTF-8\")".to_string())?;
@@ -100,6 +112,8 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     let mut counted = (0usize, 1usize);
     for rec in reader.records() {
         let rec = rec.map_err(|e| format!("CSV: {e}"))?;
+        crate::spreadsheet::check_csv_record(out.len() + 1, &rec, crate::spreadsheet::LIMITS)
+            .map_err(|e| e.to_string())?;
         let mut byte = rec
             .position()
             .map_or(0, |p| p.byte() as usize)
@@ -120,17 +134,18 @@ fn bytecount_newlines(b: &[u8]) -> usize {
 }
 
 fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book: Xlsx<_> =
-        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|e| format!("XLSX: {e}"))?;
+    use calamine::Data;
+    let mut book = crate::spreadsheet::open_xlsx(bytes, crate::spreadsheet::LIMITS)
+        .map_err(|e| e.to_string())?;
     let sheet = book
         .sheet_names()
         .first()
         .cloned()
         .ok_or("the workbook has no sheet")?;
     let range = book
-        .worksheet_range(&sheet)
-        .map_err(|e| format!("XLSX: {e}"))?;
+        .sheet(&sheet)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     Ok(range
         .rows()

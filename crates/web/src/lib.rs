@@ -13,14 +13,17 @@ pub mod framework_xlsx;
 pub mod i18n;
 pub mod import;
 pub mod loadgen;
+pub mod log_sink;
 pub mod openapi;
 pub mod overview;
 pub mod pages;
 pub mod published;
 pub mod qr;
 pub mod rate;
+pub mod renders;
 pub(crate) mod routes;
 pub mod scoring_run;
+pub mod spreadsheet;
 pub mod synthetic;
 
 use axum::Router;
@@ -126,7 +129,18 @@ pub struct AppState {
     pub page_limiter: std::sync::Arc<rate::WindowLimiter>,
     /// API calls per token.
     pub token_limiter: std::sync::Arc<rate::WindowLimiter>,
+    /// One client's share of a link's submissions (per link and address).
+    pub client_limiter: std::sync::Arc<rate::WindowLimiter>,
+    /// One client's share of a link's page saves (per link and address, and
+    /// per link and draft cookie).
+    pub client_page_limiter: std::sync::Arc<rate::WindowLimiter>,
+    /// New drafts one address may start on a link a minute.
+    pub new_draft_limiter: std::sync::Arc<rate::WindowLimiter>,
+    /// Batches of single-use codes issued per user.
+    pub codes_limiter: std::sync::Arc<rate::WindowLimiter>,
     pub caches: std::sync::Arc<cache::Caches>,
+    /// Report PDFs, DOCX and infographics: made a few at a time, kept once made.
+    pub renders: std::sync::Arc<renders::Renders>,
     /// Whether the database takes writes now (see `itas_store::health`).
     pub health: std::sync::Arc<itas_store::health::StorageHealth>,
 }
@@ -150,7 +164,24 @@ impl AppState {
                 config.api_calls_per_minute,
                 60_000,
             )),
+            client_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                client_share(config.link_rate_per_minute),
+                60_000,
+            )),
+            client_page_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                client_share(config.page_rate_per_minute),
+                60_000,
+            )),
+            new_draft_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                new_drafts_per_client(config.draft_budget.per_link_rows),
+                60_000,
+            )),
+            codes_limiter: std::sync::Arc::new(rate::WindowLimiter::new(
+                CODE_BATCHES_PER_MINUTE,
+                60_000,
+            )),
             caches: std::sync::Arc::new(cache::Caches::default()),
+            renders: std::sync::Arc::new(renders::Renders::default()),
             db,
             config,
         }
@@ -168,6 +199,25 @@ pub fn today() -> time::Date {
 /// (a ministry running its own rounds sets ITAS_PUBLISHER).
 pub const DEFAULT_PUBLISHER: &str =
     "สำนักงานคณะกรรมการป้องกันและปราบปรามการทุจริตแห่งชาติ (สำนักงาน ป.ป.ช.)";
+
+/// One client's share of a link's minute: a quarter, so one address (or one
+/// browser) can never take the whole of it from the respondents around it,
+/// while an office of hundreds behind one shared address still fits.
+pub fn client_share(per_link: u32) -> u32 {
+    (per_link / 4).max(1)
+}
+
+/// New drafts one address may start on a link a minute: a fiftieth of the
+/// link's draft budget (100 by default), so one client needs most of an hour
+/// to cycle the budget, while a respondent in the middle of the questionnaire
+/// saves a page every few minutes and is never the least recently used.
+pub fn new_drafts_per_client(per_link_rows: i64) -> u32 {
+    (per_link_rows / 50).clamp(10, u32::MAX as i64) as u32
+}
+
+/// Batches of single-use codes one user may issue a minute: enough to
+/// print slips for several offices, not to fill a disk.
+pub const CODE_BATCHES_PER_MINUTE: u32 = 6;
 
 /// Largest request body: imports of a national agency list fit comfortably.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -197,6 +247,9 @@ pub fn app(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        // A bug that panics in a handler answers 500 (then the page below),
+        // never a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(
             plain_errors_in_the_users_language,
         ))
@@ -214,6 +267,7 @@ async fn plain_errors_in_the_users_language(
     use axum::response::IntoResponse;
     let lang = auth::lang_of(req.headers());
     let api = req.uri().path().starts_with("/api/");
+    let survey = req.uri().path().starts_with("/s/");
     // Monitoring reads /healthz as plain text, faults included.
     if req.uri().path() == "/healthz" {
         return next.run(req).await;
@@ -233,6 +287,7 @@ async fn plain_errors_in_the_users_language(
     }
     use axum::http::StatusCode as S;
     let code = match status {
+        S::PAYLOAD_TOO_LARGE if survey => error::ErrorCode::AnswersTooLarge,
         S::PAYLOAD_TOO_LARGE => error::ErrorCode::TooLarge,
         S::REQUEST_TIMEOUT => error::ErrorCode::TimedOut,
         S::METHOD_NOT_ALLOWED => error::ErrorCode::MethodNotAllowed,
@@ -243,7 +298,10 @@ async fn plain_errors_in_the_users_language(
         _ => error::ErrorCode::Internal,
     };
     tracing::debug!(%status, "plain error from a layer answered as a page");
-    let e = error::AppError::new(code).in_lang(lang);
+    let mut e = error::AppError::new(code).in_lang(lang);
+    if api && status == S::PAYLOAD_TOO_LARGE {
+        e = e.detail(error::body_limit_detail());
+    }
     if api {
         e.as_json().into_response()
     } else {
@@ -334,15 +392,44 @@ pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// How long requests in flight may take to finish after SIGTERM by default.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM. Then it takes no new
+/// connection, lets requests in flight finish for at most `grace`, and
+/// returns, whatever connections remain (one that sent half a request and
+/// went quiet would otherwise keep the process alive). Nothing acknowledged
+/// is lost by that: an answer is acknowledged only once it is durable.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    grace: Duration,
+) -> std::io::Result<()> {
     let purge = spawn_housekeeping(&state);
-    let r = axum::serve(
+    let (stopping, mut stop_seen) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "stopping: finishing requests in flight"
+        );
+        let _ = stopping.send(true);
+    });
+    let deadline = async move {
+        let _ = stop_seen.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    let r = tokio::select! {
+        r = server.into_future() => r,
+        () = deadline => {
+            tracing::warn!("connections still open after the grace period are closed");
+            Ok(())
+        }
+    };
     purge.abort();
     r
 }

@@ -22,6 +22,23 @@ impl Conn {
         })
     }
 
+    /// Connects from a chosen local address of this machine (127.0.0.2 and
+    /// the rest of 127/8 are all this machine): a second client, as the
+    /// server sees it, for tests of per-client budgets.
+    pub async fn connect_from(addr: &str, local: std::net::IpAddr) -> std::io::Result<Conn> {
+        let target: std::net::SocketAddr = addr
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::new(local, 0))?;
+        let stream = socket.connect(target).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            host: addr.to_string(),
+            stream: BufReader::new(stream),
+        })
+    }
+
     /// POSTs a form and returns the status code (the body is read and dropped).
     pub async fn post_form(
         &mut self,
@@ -62,6 +79,30 @@ impl Conn {
         );
         tokio::time::timeout(timeout, async {
             self.stream.get_mut().write_all(req.as_bytes()).await?;
+            self.read_response().await
+        })
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "response timed out"))?
+    }
+
+    /// A request with a body of any bytes and its own content type.
+    pub async fn exchange_bytes(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        extra: &str,
+        timeout: Duration,
+    ) -> std::io::Result<(u16, Vec<String>, Vec<u8>)> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}\r\n",
+            self.host,
+            body.len()
+        );
+        tokio::time::timeout(timeout, async {
+            self.stream.get_mut().write_all(head.as_bytes()).await?;
+            self.stream.get_mut().write_all(body).await?;
             self.read_response().await
         })
         .await

@@ -33,6 +33,9 @@ enum BenchWhat {
     /// The central office's work on a national round: scoring, dashboards,
     /// round page, results pages, exports, memory.
     Round(super::bench_round::RoundArgs),
+    /// Server memory while many download reports at once, and what hostile
+    /// uploads (a sparse sheet, a zip bomb) cost.
+    Downloads(super::bench_downloads::DownloadsArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +65,11 @@ struct SubmissionArgs {
     /// the thanks page: 12 requests for the IIT, 8 for the EIT).
     #[arg(long, value_enum, default_value_t = Flow::Whole)]
     flow: Flow,
+    /// One second in, the central office imports an agency list of this many
+    /// rows through the API; the latency of the answers sent meanwhile is
+    /// reported on its own line.
+    #[arg(long)]
+    during_import: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,6 +84,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
         BenchWhat::Reports(r) => return super::bench_reports::run(r),
         BenchWhat::Quality(q) => return super::bench_quality::run(q),
         BenchWhat::Round(r) => return super::bench_round::run(r),
+        BenchWhat::Downloads(d) => return super::bench_downloads::run(d),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads)
@@ -116,7 +125,7 @@ impl BenchDb {
         self.db.close().await;
         if let Some(dir) = self.temp {
             if keep {
-                println!("database kept: {}", self.url);
+                out!("database kept: {}", self.url);
             } else {
                 let _ = std::fs::remove_dir_all(&dir);
             }
@@ -328,7 +337,11 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         };
         let state = itas_web::AppState::new(db.clone(), config);
         let stats = state.ingest.clone();
-        tokio::spawn(itas_web::serve(listener, state));
+        tokio::spawn(itas_web::serve(
+            listener,
+            state,
+            itas_web::DEFAULT_SHUTDOWN_GRACE,
+        ));
         (None, Some((addr, stats)))
     } else {
         (
@@ -361,7 +374,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
             })
             .collect::<Vec<_>>(),
     );
-    println!(
+    out!(
         "bench: {} agencies, {} connections, {} s, server at {addr} on {}",
         a.agencies,
         a.concurrency,
@@ -369,6 +382,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         url.split("://").next().unwrap_or("")
     );
     let stop = Arc::new(AtomicBool::new(false));
+    let importing = Arc::new(AtomicBool::new(false));
     let server_pid = server
         .as_ref()
         .map_or_else(|| "self".to_string(), |s| s.pid().to_string());
@@ -377,8 +391,13 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..a.concurrency {
-        let (links, bodies, stop, addr) =
-            (links.clone(), bodies.clone(), stop.clone(), addr.clone());
+        let (links, bodies, stop, addr, importing) = (
+            links.clone(),
+            bodies.clone(),
+            stop.clone(),
+            addr.clone(),
+            importing.clone(),
+        );
         let flow = a.flow;
         let pages = Arc::new((
             itas_core::survey::pages(&fw, "IIT").len(),
@@ -386,6 +405,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         ));
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut lat_during = Vec::new();
             let mut requests = Vec::new();
             let mut errors = 0u64;
             let mut conn = Conn::connect(&addr).await.ok();
@@ -400,6 +420,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
                 );
                 k += a_stride(links.len());
                 let t0 = Instant::now();
+                let during = importing.load(Ordering::Relaxed);
                 let Some(c) = conn.as_mut() else {
                     conn = Conn::connect(&addr).await.ok();
                     errors += 1;
@@ -424,6 +445,9 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
                 match outcome {
                     Ok(Ok(times)) => {
                         lat.push(t0.elapsed());
+                        if during {
+                            lat_during.push(t0.elapsed());
+                        }
                         requests.extend(times);
                     }
                     Ok(Err(_)) => errors += 1,
@@ -433,19 +457,50 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
                     }
                 }
             }
-            (lat, requests, errors)
+            (lat, lat_during, requests, errors)
         }));
     }
+    let import = match a.during_import {
+        Some(rows) => {
+            let (db, addr, importing) = (db.clone(), addr.clone(), importing.clone());
+            Some(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                import_agencies(&db, &addr, rows, &importing).await
+            }))
+        }
+        None => None,
+    };
     tokio::time::sleep(Duration::from_secs(a.seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let mut lat = Vec::new();
+    let mut lat_during = Vec::new();
     let mut requests = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        let (l, r, e) = t.await.map_err(|e| e.to_string())?;
+        let (l, d, r, e) = t.await.map_err(|e| e.to_string())?;
         lat.extend(l);
+        lat_during.extend(d);
         requests.extend(r);
         errors += e;
+    }
+    if let Some(import) = import {
+        let line = import.await.map_err(|e| e.to_string())??;
+        lat_during.sort();
+        let p = |q: f64| {
+            lat_during
+                .get(
+                    ((lat_during.len() as f64 * q) as usize)
+                        .min(lat_during.len().saturating_sub(1)),
+                )
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        out!(
+            "{line}; {} answers acknowledged meanwhile: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            lat_during.len(),
+            p(0.5),
+            p(0.99),
+            p(1.0)
+        );
     }
     let elapsed = started.elapsed().as_secs_f64();
     let (server_cpu, load_cpu) = (
@@ -475,11 +530,11 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     {
         stored += n;
     }
-    println!(
+    out!(
         "acknowledged {acked} submissions in {elapsed:.1} s: {:.0} submissions/s",
         acked as f64 / elapsed
     );
-    println!(
+    out!(
         "{} p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {errors}",
         if a.flow == Flow::Pages {
             "whole respondent path"
@@ -497,7 +552,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
                 .get(((requests.len() as f64 * p) as usize).min(requests.len().saturating_sub(1)))
                 .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
         };
-        println!(
+        out!(
             "{} requests ({:.0}/s): each p50 {:.1} ms, p99 {:.1} ms",
             requests.len(),
             requests.len() as f64 / elapsed,
@@ -505,7 +560,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
             rp(0.99)
         );
     }
-    println!(
+    out!(
         "stored {stored} (acknowledged {acked}): {}",
         if stored as usize == acked {
             "equal"
@@ -514,18 +569,18 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         }
     );
     if server.is_some() {
-        println!(
+        out!(
             "server process: {:.2} cores busy; load generator: {:.2} cores",
             server_cpu / elapsed,
             load_cpu / elapsed
         );
     } else {
-        println!(
+        out!(
             "server and load generator in one process: {:.2} cores busy",
             load_cpu / elapsed
         );
     }
-    println!(
+    out!(
         "response writer: {batches:.0} transactions, {:.1} items each, busy {:.0} % of the time \
          ({:.0} % in COMMIT), {:.2} ms a transaction",
         items / batches.max(1.0),
@@ -534,7 +589,7 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         busy_us / 1e3 / batches.max(1.0)
     );
     if syncs > 0.0 {
-        println!(
+        out!(
             "log syncs beside it: {syncs:.0}, {:.1} transactions each, {:.2} ms a sync, syncing {:.0} % of the time",
             batches / syncs,
             sync_us / 1e3 / syncs,
@@ -548,6 +603,69 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Imports `rows` new agencies through the API as a central administrator,
+/// with `importing` set while it runs; what it came to, as a line.
+async fn import_agencies(
+    db: &Db,
+    addr: &str,
+    rows: usize,
+    importing: &AtomicBool,
+) -> Result<String, String> {
+    let admin = itas_store::users::create(
+        db,
+        None,
+        &itas_store::users::NewUser {
+            username: format!("bench-{}", itas_store::new_id()),
+            display_name: "bench".into(),
+            password_hash: String::new(),
+            role: itas_core::directory::Role::CentralAdmin,
+            agency_id: None,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let token = uuid::Uuid::new_v4().to_string();
+    let now = itas_store::now_ms();
+    itas_store::sessions::create(
+        db,
+        &itas_web::auth::token_hash(&token),
+        &admin.id,
+        now,
+        now + 3_600_000,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let prefix = &itas_store::new_id()[..8];
+    let mut csv = String::from("code,name_th,name_en,kind,province,parent_code,website\r\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "IMP-{prefix}-{i:06},องค์การบริหารส่วนตำบลนำเข้าลำดับที่ {i},Imported SAO {i},sao,ขอนแก่น,,https://imp-{i}.example.go.th\r\n"
+        ));
+    }
+    let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    importing.store(true, Ordering::Relaxed);
+    let t = Instant::now();
+    let answer = conn
+        .exchange_bytes(
+            "POST",
+            "/api/v1/agencies/import",
+            "text/csv",
+            csv.as_bytes(),
+            &format!("Cookie: {}={token}\r\n", itas_web::auth::SESSION_COOKIE),
+            Duration::from_secs(600),
+        )
+        .await;
+    importing.store(false, Ordering::Relaxed);
+    let (status, _, body) = answer.map_err(|e| e.to_string())?;
+    let report: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    Ok(format!(
+        "import of {rows} agencies ({} KB): status {status}, {} inserted, in {:.2} s",
+        csv.len() / 1024,
+        report["inserted"],
+        t.elapsed().as_secs_f64()
+    ))
 }
 
 /// Spreads consecutive submissions of one connection over the links.

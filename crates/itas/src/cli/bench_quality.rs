@@ -101,7 +101,7 @@ async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    println!(
+    out!(
         "bench quality: {} agencies, {} answers to write, setup {:.1} s",
         ids.len(),
         per_agency * ids.len(),
@@ -170,7 +170,7 @@ async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
         t.await.map_err(|e| e.to_string())??;
     }
     let written = ids.len() * per_agency;
-    println!(
+    out!(
         "wrote {written} answers through the response writer in {:.1} s ({:.0}/s)",
         t.elapsed().as_secs_f64(),
         written as f64 / t.elapsed().as_secs_f64()
@@ -190,7 +190,7 @@ async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);
-    println!(
+    out!(
         "flags of the whole round ({} agency tools, {flagged} flagged): {:.0} to {:.0} ms over {} runs (median {:.0} ms)",
         ids.len() * 2,
         times[0],
@@ -199,7 +199,7 @@ async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
         times[times.len() / 2]
     );
     let size = db.size_bytes().await.map_err(|e| e.to_string())?;
-    println!("database size: {:.0} MB", size as f64 / 1e6);
+    out!("database size: {:.0} MB", size as f64 / 1e6);
     bench_db.finish(false).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -109,7 +109,7 @@ pub fn run(a: ReportsArgs) -> Result<ExitCode, String> {
     let t = Instant::now();
     let first = render_one(0, a.format)?;
     let cold = t.elapsed();
-    println!(
+    out!(
         "first report (cold start): {:.0} ms, {} bytes",
         cold.as_secs_f64() * 1000.0,
         first.len()
@@ -162,7 +162,7 @@ pub fn run(a: ReportsArgs) -> Result<ExitCode, String> {
     let mut times = times.into_inner().unwrap_or_else(|p| p.into_inner());
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
+    out!(
         "{} {ext} reports on {} threads: {:.1} s in all ({:.1} reports/s), {:.1} MB written",
         times.len(),
         a.threads,
@@ -170,14 +170,14 @@ pub fn run(a: ReportsArgs) -> Result<ExitCode, String> {
         times.len() as f64 / wall.as_secs_f64(),
         bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6
     );
-    println!(
+    out!(
         "one report: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
         ms(percentile(&times, 50)),
         ms(percentile(&times, 99)),
         ms(times.last().copied().unwrap_or_default())
     );
     if let Some(mb) = peak_rss_mb() {
-        println!("peak memory: {mb} MB");
+        out!("peak memory: {mb} MB");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -141,7 +141,7 @@ async fn read_load(
 }
 
 /// A process's resident memory now and at its peak, in MB (Linux).
-fn rss_mb(pid: u32) -> (f64, f64) {
+pub(super) fn rss_mb(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -203,7 +203,7 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         build(&db, &spec, &progress).await?
     };
     let build_s = t.elapsed().as_secs_f64();
-    println!(
+    out!(
         "bench round: {} agencies, {} answers, {} OIT decisions on {}; {} in {build_s:.0} s",
         built.agencies.len(),
         built.responses,
@@ -597,11 +597,11 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         String::new(),
     ));
 
-    println!();
-    println!("| what | measured | target |");
-    println!("|---|---|---|");
+    out!();
+    out!("| what | measured | target |");
+    out!("|---|---|---|");
     for (what, measured, target) in &rows {
-        println!("| {what} | {measured} | {target} |");
+        out!("| {what} | {measured} | {target} |");
     }
     bench_db.finish(a.keep).await;
     Ok(ExitCode::SUCCESS)

@@ -21,12 +21,12 @@ pub fn run(a: CheckReportArgs) -> Result<ExitCode, String> {
     let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", a.file))?;
     let r = check_report(&fw, &text);
     if a.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        out!(
             "{}: {} figures read, {} disagree with the engine",
             a.file,
             r.claims.len(),
@@ -38,7 +38,7 @@ pub fn run(a: CheckReportArgs) -> Result<ExitCode, String> {
                 .iter()
                 .map(|t| format!("{} {}", t.code, card.tools[&t.code]))
                 .collect();
-            println!(
+            out!(
                 "engine: {}; overall {}, level {}",
                 tools.join(", "),
                 card.overall,
@@ -47,9 +47,9 @@ pub fn run(a: CheckReportArgs) -> Result<ExitCode, String> {
         }
         for f in &r.findings {
             if f.line > 0 {
-                println!("line {}: {}", f.line, f.message);
+                out!("line {}: {}", f.line, f.message);
             } else {
-                println!("{}", f.message);
+                out!("{}", f.message);
             }
         }
     }

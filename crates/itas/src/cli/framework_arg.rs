@@ -8,8 +8,7 @@ pub fn load(spec: &str) -> Result<Framework, String> {
         return Ok(fw);
     }
     if spec.ends_with(".xlsx") {
-        let bytes = std::fs::read(spec)
-            .map_err(|e| format!("cannot read framework workbook {spec}: {e}"))?;
+        let bytes = super::server::read_upload(spec)?;
         let toml = itas_web::framework_xlsx::import(&bytes).map_err(|problems| {
             problems
                 .iter()
@@ -69,12 +68,11 @@ pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
             let bytes = itas_web::framework_xlsx::export(&fw).map_err(|e| e.to_string())?;
             std::fs::write(&output, bytes)
                 .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-            println!("wrote {} ({})", output.display(), fw.code);
+            out!("wrote {} ({})", output.display(), fw.code);
             return Ok(std::process::ExitCode::SUCCESS);
         }
         Some(FrameworkAction::Import { file, output }) => {
-            let bytes =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let bytes = super::server::read_upload(&file.to_string_lossy())?;
             let toml = itas_web::framework_xlsx::import(&bytes).map_err(|problems| {
                 problems
                     .iter()
@@ -84,21 +82,23 @@ pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
             })?;
             std::fs::write(&output, &toml)
                 .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-            println!("wrote {} (valid)", output.display());
+            out!("wrote {} (valid)", output.display());
             return Ok(std::process::ExitCode::SUCCESS);
         }
         None => {}
     }
     let fw = load(&a.framework)?;
     if a.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&fw).map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        out!(
             "{}: {} (fiscal year {})",
-            fw.code, fw.name_th, fw.fiscal_year
+            fw.code,
+            fw.name_th,
+            fw.fiscal_year
         );
         for t in &fw.tools {
             let inds: Vec<String> = fw
@@ -109,14 +109,14 @@ pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
                 .indicators_of(&t.code)
                 .map(|i| fw.items_of(i.number).count())
                 .sum();
-            println!(
+            out!(
                 "  {} ({:?}): indicators {}, {items} items",
                 t.code,
                 t.kind,
                 inds.join(", ")
             );
         }
-        println!(
+        out!(
             "  levels: {}",
             fw.levels
                 .iter()
@@ -124,7 +124,7 @@ pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        println!("  rounding: {:?}, pass mark {}", fw.rounding, fw.pass_mark);
+        out!("  rounding: {:?}, pass mark {}", fw.rounding, fw.pass_mark);
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -1,6 +1,25 @@
 //! Subcommands. Each module is one command; they share framework loading.
 
+/// Prints a line on standard output. A closed pipe (`itas … | head`) or a
+/// full disk ends the output quietly instead of panicking as `println!`
+/// does; the command still finishes its work and its exit code.
+macro_rules! out {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// [`out!`] without the line end.
+macro_rules! out_raw {
+    ($($t:tt)*) => { $crate::cli::write_stdout(format_args!($($t)*)) };
+}
+
+/// A line on standard error that, like [`out!`], never panics.
+macro_rules! say_err {
+    ($($t:tt)*) => { $crate::cli::write_stderr(format_args!("{}\n", format_args!($($t)*))) };
+}
+
 mod bench;
+mod bench_downloads;
 mod bench_quality;
 mod bench_reports;
 mod bench_round;
@@ -53,6 +72,26 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Writes to standard output; once it fails (a reader that went away), the
+/// rest of the output is not attempted.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+    if CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if out.write_fmt(args).and_then(|()| out.flush()).is_err() {
+        CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 /// Exit code for bad input: the contract scripts rely on.
 pub const BAD_INPUT: u8 = 2;
 
@@ -74,7 +113,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("itas: {message}");
+            say_err!("itas: {message}");
             ExitCode::from(BAD_INPUT)
         }
     }

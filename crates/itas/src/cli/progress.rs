@@ -38,7 +38,7 @@ impl Bar {
 
     /// Prints a line of the command's own output above the bar.
     pub fn say(&self, line: &str) {
-        self.0.suspend(|| println!("{line}"));
+        self.0.suspend(|| out!("{line}"));
     }
 
     pub fn finish(&self) {

@@ -77,7 +77,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
             super::server::infographic(&a.db, round, a.province.as_deref(), a.parent.as_deref())?;
         std::fs::write(&a.output, &pdf)
             .map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
-        eprintln!("wrote {} ({} bytes)", a.output.display(), pdf.len());
+        say_err!("wrote {} ({} bytes)", a.output.display(), pdf.len());
         return Ok(ExitCode::SUCCESS);
     }
     let agency = a.agency.clone().unwrap_or_default();
@@ -142,6 +142,6 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
     };
     std::fs::write(&a.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
-    eprintln!("wrote {} ({} bytes)", a.output.display(), bytes.len());
+    say_err!("wrote {} ({} bytes)", a.output.display(), bytes.len());
     Ok(ExitCode::SUCCESS)
 }

@@ -90,11 +90,11 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
                 serde_json::to_value(p).map_err(|e| e.to_string())?,
             );
         }
-        println!("{out}");
+        out!("{out}");
     } else {
-        print!("{}", thai_table(&fw, &card, &analysis.below_pass));
+        out_raw!("{}", thai_table(&fw, &card, &analysis.below_pass));
         if let Some(p) = &plan {
-            print!("{}", plan_text(&fw, p));
+            out_raw!("{}", plan_text(&fw, p));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// the database: lower it for a national round, see docs/operations.md).
     #[arg(long, env = "ITAS_EVIDENCE_MAX_KB", default_value_t = 2048)]
     evidence_max_kb: usize,
+    /// Seconds requests in flight may take to finish after SIGTERM or Ctrl-C;
+    /// then the server exits, whatever connections remain open.
+    #[arg(long, env = "ITAS_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    shutdown_grace_secs: u64,
 }
 
 /// The infographic of a round (by id or name) in the database, as a PDF.
@@ -105,6 +109,7 @@ pub fn infographic(
         let state = itas_web::AppState::new(db, itas_web::Config::default());
         itas_web::infographic_of(&state, &found, &scope)
             .await
+            .map(|pdf| pdf.to_vec())
             .map_err(|e| format!("{}: {}", e.code.code(), e.detail.unwrap_or_default()))
     })
 }
@@ -116,23 +121,43 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-fn init_logs() {
+/// Logs to standard output through a queue a thread of its own drains, so
+/// a slow or full log device never holds up a request; a line the queue has
+/// no room for, or the device refuses, is dropped and counted
+/// (`itas_web::log_sink`, reported by `/healthz`). The returned guard flushes
+/// what is queued when the server stops.
+fn init_logs() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("ITAS_LOG").unwrap_or_else(|_| "info".into());
     // Colour only on a terminal: a log redirected to a file stays plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout())
         && std::env::var_os("NO_COLOR").is_none();
-    let _ = tracing_subscriber::fmt()
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("itas-log")
+        .finish(itas_web::log_sink::Lossy(std::io::stdout()));
+    let queue_drops = writer.error_counter();
+    itas_web::log_sink::count_queue_drops(move || queue_drops.dropped_lines() as u64);
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(ansi)
-        .try_init();
+        .with_writer(writer)
+        // Never print a failed write with eprintln!: on a full disk that panics.
+        .log_internal_errors(false)
+        .try_init()
+        .ok()
+        .map(|()| guard)
 }
+
+/// Log lines waiting for the log device at most; past it they are dropped.
+const LOG_QUEUE_LINES: usize = 64 * 1024;
 
 async fn open(url: &str) -> Result<Db, String> {
     if url.starts_with("postgres") {
         // Said before the wait, so an unreachable server is never silence.
-        eprintln!("connecting to {} …", redact(url));
+        say_err!("connecting to {} …", redact(url));
     }
     let db = Db::connect(url)
         .await
@@ -172,7 +197,7 @@ fn redact(url: &str) -> String {
 }
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
-    init_logs();
+    let _log_flushed_at_exit = init_logs();
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
         let demo_again = a.demo
@@ -184,12 +209,12 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             let users = itas_web::demo::load(&db, a.demo_password.as_deref(), today)
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
-            println!("Demo users (ผู้ใช้สาธิต):");
+            out!("Demo users (ผู้ใช้สาธิต):");
             for (u, role, pw) in &users {
-                println!("  {u:<10} {pw:<14} {} / {}", role.name_th(), role.name_en());
+                out!("  {u:<10} {pw:<14} {} / {}", role.name_th(), role.name_en());
             }
             if demo_again && a.demo_password.is_none() {
-                println!(
+                out!(
                     "  (the demo was already in this database: its data is kept, but these are new \
                      passwords and the earlier ones no longer work; --demo-password keeps one fixed)"
                 );
@@ -211,7 +236,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        println!(
+        out!(
             "itas is serving http://{addr}/ with {}",
             redact(&a.db.database_url)
         );
@@ -226,8 +251,8 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             let guide = itas_web::demo::guide(&db, base.trim_end_matches('/'), itas_web::today())
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
-            print!("{guide}");
-            println!(
+            out_raw!("{guide}");
+            out!(
                 "Huanong's public ITA page of 2564 (its plan and progress; the current round's O25/O26 evidence): {page}"
             );
         }
@@ -264,7 +289,11 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             clock: Default::default(),
         };
         let state = AppState::new(db.clone(), config);
-        itas_web::serve(listener, state)
+        itas_web::serve(
+            listener,
+            state,
+            std::time::Duration::from_secs(a.shutdown_grace_secs),
+        )
             .await
             .map_err(|e| format!("server: {e}"))?;
         db.close().await;
@@ -282,7 +311,7 @@ pub fn migrate(a: MigrateArgs) -> Result<ExitCode, String> {
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
         db.close().await;
-        println!("migrations applied to {}", redact(&a.db.database_url));
+        out!("migrations applied to {}", redact(&a.db.database_url));
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -396,7 +425,7 @@ pub fn backup(a: BackupArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("backup failed: {e}"))?;
         db.close().await;
-        println!("consistent copy written to {}", a.file);
+        out!("consistent copy written to {}", a.file);
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -410,7 +439,7 @@ pub fn privacy_maintenance(a: MigrateArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("privacy maintenance failed: {e}"))?;
         db.close().await;
         for line in done {
-            println!("{line}");
+            out!("{line}");
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -425,12 +454,12 @@ pub struct ImportArgs {
 }
 
 pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
-    let bytes = std::fs::read(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file))?;
+    let bytes = read_upload(&a.file)?;
     let rows = itas_web::import::parse_agencies(&bytes, &a.file)
         .map_err(|e| format!("{}: {e}", a.file))?;
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
-        // One transaction: a spinner says it is working, not how far.
+        // A spinner says it is working, not how far.
         let bar = super::progress::Bar::spinner(&format!("{} rows", rows.len()));
         let report = itas_store::agencies::import(&db, None, rows)
             .await
@@ -438,13 +467,13 @@ pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
         bar.finish();
         let report = report?;
         db.close().await;
-        println!(
+        out!(
             "{} agencies imported, {} rows refused",
             report.inserted,
             report.errors.len()
         );
         for (line, reason) in &report.errors {
-            println!("  line {line}: {reason}");
+            out!("  line {line}: {reason}");
         }
         Ok(if report.errors.is_empty() {
             ExitCode::SUCCESS
@@ -453,6 +482,24 @@ pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
         })
     })
 }
+
+/// Reads a file to import, refusing one larger than the server would take
+/// (the spreadsheet reader bounds what it unpacks; this bounds what is read).
+pub fn read_upload(path: &str) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {path}: {e}"))?
+        .len();
+    if size > MAX_UPLOAD_BYTES {
+        return Err(format!(
+            "{path} is {size} bytes; files of at most {} MB are imported",
+            MAX_UPLOAD_BYTES >> 20
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// The largest file the CLI imports: the server's body limit, with room.
+const MAX_UPLOAD_BYTES: u64 = 4 * itas_web::MAX_BODY_BYTES as u64;
 
 #[derive(clap::Args)]
 pub struct CreateUserArgs {
@@ -508,7 +555,7 @@ pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| e.to_string())?;
         db.close().await;
-        println!("user {} created ({})", a.username, role.name_en());
+        out!("user {} created ({})", a.username, role.name_en());
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -1261,7 +1261,7 @@ async fn import_agencies(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return refuse(ctx, user.lang.pick("กรุณาเลือกไฟล์", "Choose a file").into());
     };
-    let rows = match crate::import::parse_agencies(&bytes, &name) {
+    let rows = match crate::import::parse_agencies_off_the_runtime(bytes, name.clone()).await {
         Ok(r) => r,
         Err(e) => return refuse(ctx, e),
     };

@@ -650,25 +650,60 @@ async fn make_codes(
     survey_tool(&tool)?;
     let agency_id = open_round(&state, &user, &round).await?;
     let lang = user.lang;
+    let refuse = async |message: String| {
+        let mut errors = FieldErrors::default();
+        errors.add(&format!("codes_{tool}"), message);
+        page(
+            &state,
+            &user,
+            &base_url(&state, &headers),
+            &agency_id,
+            None,
+            errors,
+        )
+        .await
+    };
     let n: usize = match itas_core::thai::arabic_digits(f.count.trim()).parse() {
         Ok(n) if (1..=5000).contains(&n) => n,
         _ => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                &format!("codes_{tool}"),
-                lang.pick("กรุณากรอกจำนวน 1 ถึง 5,000", "Enter a number from 1 to 5,000"),
-            );
-            return page(
-                &state,
-                &user,
-                &base_url(&state, &headers),
-                &agency_id,
-                None,
-                errors,
+            return refuse(
+                lang.pick("กรุณากรอกจำนวน 1 ถึง 5,000", "Enter a number from 1 to 5,000")
+                    .into(),
             )
             .await;
         }
     };
+    if !state.codes_limiter.allow(user.id(), itas_store::now_ms()) {
+        return refuse(
+            lang.pick(
+                "ออกรหัสบ่อยเกินไป กรุณารอหนึ่งนาทีแล้วลองใหม่",
+                "Codes were issued too often; wait a minute and try again",
+            )
+            .into(),
+        )
+        .await;
+    }
+    // The store refuses past the room too (inside its transaction); asked
+    // first here so the message can say how many are left.
+    let (population, unused) =
+        itas_store::surveys::access_code_room(&state.db, &round, &agency_id, &tool).await?;
+    let allowed = population + itas_store::surveys::spare_codes(population);
+    if unused + n as i64 > allowed {
+        let left = (allowed - unused).max(0);
+        return refuse(match lang {
+            crate::i18n::Lang::Th => format!(
+                "ออกรหัสได้อีกไม่เกิน {left} รหัส: มีรหัสที่ยังไม่ถูกใช้ {unused} รหัส จากจำนวนประชากร {population} คน (สำรองได้อีก {} รหัสสำหรับใบที่เสียหรือหาย){}",
+                itas_store::surveys::spare_codes(population),
+                if population == 0 { " กรุณาระบุจำนวนประชากรของแบบวัดนี้ก่อน" } else { "" }
+            ),
+            crate::i18n::Lang::En => format!(
+                "At most {left} more codes: {unused} unused codes are held for a population of {population} (plus {} spare for spoiled or lost slips){}",
+                itas_store::surveys::spare_codes(population),
+                if population == 0 { "; state this survey's population first" } else { "" }
+            ),
+        })
+        .await;
+    }
     let codes: Vec<String> = (0..n)
         .map(|_| itas_store::surveys::new_access_code())
         .collect();

@@ -541,7 +541,7 @@ pub(crate) async fn import_agencies(
             } else {
                 "agencies.csv"
             };
-            match crate::import::parse_agencies(&body, name) {
+            match crate::import::parse_agencies_off_the_runtime(body.to_vec(), name.into()).await {
                 Ok(rows) => rows,
                 // A file that is no agency list (empty, no header, not a
                 // workbook) gets the same report, its problem on line 1:

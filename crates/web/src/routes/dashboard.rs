@@ -425,7 +425,7 @@ pub async fn infographic_of(
     state: &AppState,
     round: &Round,
     scope: &Scope,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<axum::body::Bytes, AppError> {
     let ctx = PageCtx::anonymous(crate::i18n::Lang::Th);
     let fw = crate::routes::survey::round_framework(state, &round.id).await?;
     let table = round_rows(state, round, &fw).await?;
@@ -476,10 +476,14 @@ pub async fn infographic_of(
         map,
         footer,
     );
-    tokio::task::spawn_blocking(move || itas_reports::infographic::render(&g))
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
-        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))
+    let key = crate::renders::Renders::key("infographic.pdf", &g);
+    let pdf = state
+        .renders
+        .get_or_make(key, move || {
+            itas_reports::infographic::render(&g).map_err(|e| e.to_string())
+        })
+        .await?;
+    Ok(pdf)
 }
 
 fn line(ctx: &PageCtx, name: String, s: &GroupSummary, target_percent: u32) -> SummaryLine {

@@ -59,8 +59,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
     // How much the single response writer has done and how busy it is.
     let (batches, items, busy_us, commit_us) = state.ingest.stats().snapshot();
     let (syncs, sync_us) = state.ingest.stats().syncs();
+    let restarts = state
+        .ingest
+        .stats()
+        .restarts
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let dropped = crate::log_sink::dropped_lines();
     let free = format!(
-        "{free}\nwriter_batches {batches}\nwriter_items {items}\nwriter_busy_us {busy_us}\nwriter_commit_us {commit_us}\nwriter_syncs {syncs}\nwriter_sync_us {sync_us}"
+        "{free}\nwriter_batches {batches}\nwriter_items {items}\nwriter_busy_us {busy_us}\nwriter_commit_us {commit_us}\nwriter_syncs {syncs}\nwriter_sync_us {sync_us}\nwriter_restarts {restarts}\nlog_lines_dropped {dropped}"
     );
     if let Some(f) = state.health.fault() {
         let since = time::OffsetDateTime::from_unix_timestamp(f.since_ms / 1000)
@@ -207,7 +213,11 @@ fn backoff_ms(failures: i64) -> i64 {
     (1000i64 << doublings).min(MAX_BACKOFF_MS)
 }
 
-fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+pub(crate) fn client_address(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> String {
     if state.config.trust_proxy
         && let Some(f) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
         && let Some(first) = f.split(',').next()

@@ -283,10 +283,13 @@ async fn report_pdf(
     let l = report_source(&state, &code, &year, lang).await?;
     let stored = crate::routes::results::stored_plan(&state, &l).await?;
     let doc = report_document(&l, Digits::Thai, &stored);
-    let pdf = tokio::task::spawn_blocking(move || itas_reports::pdf::render(&doc, true))
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
-        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    let key = crate::renders::Renders::key("report.pdf:thai", &doc);
+    let pdf = state
+        .renders
+        .get_or_make(key, move || {
+            itas_reports::pdf::render(&doc, true).map_err(|e| e.to_string())
+        })
+        .await?;
     Ok(attachment("application/pdf", file_name(&l, "pdf"), pdf))
 }
 
@@ -298,8 +301,13 @@ async fn report_docx(
     let l = report_source(&state, &code, &year, lang).await?;
     let stored = crate::routes::results::stored_plan(&state, &l).await?;
     let doc = report_document(&l, Digits::Thai, &stored);
-    let docx = itas_reports::docx::render(&doc, &Default::default())
-        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    let key = crate::renders::Renders::key("report.docx", &doc);
+    let docx = state
+        .renders
+        .get_or_make(key, move || {
+            itas_reports::docx::render(&doc, &Default::default()).map_err(|e| e.to_string())
+        })
+        .await?;
     Ok(attachment(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         file_name(&l, "docx"),

@@ -406,7 +406,11 @@ async fn results_page(
     Ok(Html(page.render()?).into_response())
 }
 
-pub(crate) fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
+pub(crate) fn attachment(
+    content_type: &'static str,
+    name: String,
+    bytes: impl Into<axum::body::Body>,
+) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -416,7 +420,7 @@ pub(crate) fn attachment(content_type: &'static str, name: String, bytes: Vec<u8
             ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
-        bytes,
+        bytes.into(),
     )
         .into_response()
 }
@@ -442,13 +446,16 @@ async fn report_pdf(
     let l = load(&state, &user, lang, &agency_id, &round_id, true).await?;
     let digits = q.digits();
     let doc = report_document(&l, digits, &stored_plan(&state, &l).await?);
-    // Typesetting is CPU work: keep it off the async workers.
-    let pdf = tokio::task::spawn_blocking(move || {
-        itas_reports::pdf::render(&doc, digits == Digits::Thai)
-    })
-    .await
-    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
-    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    let thai_numbers = digits == Digits::Thai;
+    let key = crate::renders::Renders::key(&format!("report.pdf:{thai_numbers}"), &doc);
+    // Typesetting is CPU work: done off the async workers, a few at a time.
+    let pdf = state
+        .renders
+        .get_or_make(key, move || {
+            itas_reports::pdf::render(&doc, thai_numbers).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(AppError::from)?;
     Ok(attachment("application/pdf", file_name(&l, "pdf"), pdf))
 }
 
@@ -461,8 +468,14 @@ async fn report_docx(
 ) -> Result<Response, Refusal> {
     let l = load(&state, &user, lang, &agency_id, &round_id, true).await?;
     let doc = report_document(&l, q.digits(), &stored_plan(&state, &l).await?);
-    let docx = itas_reports::docx::render(&doc, &Default::default())
-        .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
+    let key = crate::renders::Renders::key("report.docx", &doc);
+    let docx = state
+        .renders
+        .get_or_make(key, move || {
+            itas_reports::docx::render(&doc, &Default::default()).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(AppError::from)?;
     Ok(attachment(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         file_name(&l, "docx"),

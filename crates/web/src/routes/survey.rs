@@ -4,7 +4,7 @@
 //! random cookie, so a dropped connection loses nothing and the respondent
 //! resumes where they were. Nothing stored links an answer to a person.
 
-use crate::auth::{self, UserLang};
+use crate::auth::{self, PeerAddr, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
@@ -343,6 +343,7 @@ async fn start(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
     Path(code): Path<String>,
     form: Result<Form<StartForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -382,7 +383,13 @@ async fn start(
         }
         d.body.c = Some(hash);
     }
-    page_limited(&state, &code, lang)?;
+    page_limited(
+        &state,
+        &code,
+        &Client::of(&state, &headers, peer),
+        d.is_new,
+        lang,
+    )?;
     store_draft(&state, &code, &d).await?;
     let resume = survey::first_unanswered_page(&open.fw, &open.link.tool, &d.body.a);
     Ok((
@@ -580,7 +587,7 @@ async fn page(
 
 fn form_error(e: FormRejection, lang: Lang) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::new(ErrorCode::TooLarge).in_lang(lang)
+        AppError::new(ErrorCode::AnswersTooLarge).in_lang(lang)
     } else {
         AppError::new(ErrorCode::Invalid)
             .in_lang(lang)
@@ -588,29 +595,83 @@ fn form_error(e: FormRejection, lang: Lang) -> AppError {
     }
 }
 
-fn limited(state: &AppState, code: &str, lang: Lang) -> Result<(), AppError> {
-    if state.link_limiter.allow(code, itas_store::now_ms()) {
-        Ok(())
-    } else {
-        tracing::warn!(link = code, "survey link rate limited");
-        Err(AppError::new(ErrorCode::SlowDown).in_lang(lang))
+/// Who is asking, for their share of a link's budget: the address (a
+/// socket always has one; in-process tests have none and share no budget),
+/// and the browser's own draft cookie.
+pub(crate) struct Client {
+    address: Option<String>,
+    draft: Option<String>,
+}
+
+impl Client {
+    fn of(state: &AppState, headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Client {
+        Client {
+            address: peer.map(|p| crate::routes::public::client_address(state, headers, Some(p))),
+            draft: auth::cookie(headers, DRAFT_COOKIE).map(|t| auth::token_hash(&t)),
+        }
+    }
+
+    /// The keys this client is counted under on link `code`.
+    fn keys(&self, code: &str) -> impl Iterator<Item = String> {
+        let address = self.address.as_ref().map(|a| format!("{code}|a|{a}"));
+        let draft = self.draft.as_ref().map(|d| format!("{code}|d|{d}"));
+        address.into_iter().chain(draft)
     }
 }
 
-/// The flood limit on page saves (each may create or rewrite a draft).
-fn page_limited(state: &AppState, code: &str, lang: Lang) -> Result<(), AppError> {
-    if state.page_limiter.allow(code, itas_store::now_ms()) {
-        Ok(())
-    } else {
-        tracing::warn!(link = code, "survey link page saves rate limited");
-        Err(AppError::new(ErrorCode::SlowDown).in_lang(lang))
+fn slowed(code: &str, what: &str, lang: Lang) -> AppError {
+    tracing::warn!(link = code, what, "survey link rate limited");
+    AppError::new(ErrorCode::SlowDown).in_lang(lang)
+}
+
+/// The flood limits on submissions: the link's, and one client's share of it.
+fn limited(state: &AppState, code: &str, client: &Client, lang: Lang) -> Result<(), AppError> {
+    let now = itas_store::now_ms();
+    if client
+        .keys(code)
+        .any(|k| !state.client_limiter.allow(&k, now))
+    {
+        return Err(slowed(code, "one client's share of submissions", lang));
     }
+    if !state.link_limiter.allow(code, now) {
+        return Err(slowed(code, "submissions", lang));
+    }
+    Ok(())
+}
+
+/// The flood limits on page saves (each may create or rewrite a draft): the
+/// link's, one client's share of it, and the drafts one address may start.
+fn page_limited(
+    state: &AppState,
+    code: &str,
+    client: &Client,
+    new_draft: bool,
+    lang: Lang,
+) -> Result<(), AppError> {
+    let now = itas_store::now_ms();
+    if client
+        .keys(code)
+        .any(|k| !state.client_page_limiter.allow(&k, now))
+    {
+        return Err(slowed(code, "one client's share of page saves", lang));
+    }
+    if new_draft
+        && let Some(a) = &client.address
+        && !state.new_draft_limiter.allow(&format!("{code}|{a}"), now)
+    {
+        return Err(slowed(code, "new drafts from one address", lang));
+    }
+    if !state.page_limiter.allow(code, now) {
+        return Err(slowed(code, "page saves", lang));
+    }
+    Ok(())
 }
 
 async fn save_page(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
     Path((code, page_index)): Path<(String, usize)>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -652,7 +713,8 @@ async fn save_page(
         }
         Ok(resp)
     };
-    if let Err(e) = page_limited(&state, &code, lang) {
+    let client = Client::of(&state, &headers, peer);
+    if let Err(e) = page_limited(&state, &code, &client, d.is_new, lang) {
         return refused(e, &d);
     }
     d.body.take_page(&open.fw, indicator, answers, &f);
@@ -697,7 +759,7 @@ async fn save_page(
             .unwrap_or(0);
         return Ok(([cookie], Redirect::to(&format!("/s/{code}/q/{back}"))).into_response());
     }
-    if let Err(e) = limited(&state, &code, lang) {
+    if let Err(e) = limited(&state, &code, &client, lang) {
         return refused(e, &d);
     }
     let sid = f
@@ -797,6 +859,8 @@ fn finish(
 async fn submit_all(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
+    headers: HeaderMap,
+    PeerAddr(peer): PeerAddr,
     Path(code): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -836,7 +900,7 @@ async fn submit_all(
             Some(auth::token_hash(&typed))
         }
     };
-    limited(&state, &code, lang)?;
+    limited(&state, &code, &Client::of(&state, &headers, peer), lang)?;
     let outcome = ingest(
         &state,
         &open,
