@@ -340,7 +340,8 @@ both_backends!(
         huge.push(("padding".into(), big));
         let r = submit_all(&mut c, &code, &sid(), &huge, &[]).await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(r.body.contains("ใหญ่เกินไป"));
+        // Said as the respondent's answers, not as a file upload.
+        assert!(r.body.contains("คำตอบที่ส่งมามีขนาดใหญ่เกิน"), "{}", r.body);
         // Unknown link.
         let r = submit_all(&mut c, "nosuchlk", &sid(), &good, &[]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);

@@ -180,6 +180,35 @@ fn serve(url: &str, port: u16, log: &Path) -> Child {
         .expect("start itas serve")
 }
 
+/// `itas serve --demo` as an office runs it: `itas serve > itas.log 2>&1`,
+/// at log level `level`.
+fn serve_logging_to(url: &str, port: u16, log: &Path, level: &str) -> Child {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let err = out.try_clone().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_itas"))
+        .args([
+            "serve",
+            "--demo",
+            "--demo-password",
+            PASSWORD,
+            "--database-url",
+            url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("ITAS_LINK_RATE_PER_MINUTE", "100000000")
+        .env("ITAS_PAGE_RATE_PER_MINUTE", "100000000")
+        .env("ITAS_LOG", level)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start itas serve")
+}
+
 fn terminate(mut child: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -236,6 +265,8 @@ struct Load {
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Vec<String>>>,
     refused: Arc<Mutex<Vec<(String, u16)>>>,
+    /// Requests that got no HTTP answer at all (the connection dropped).
+    dropped: Arc<std::sync::atomic::AtomicUsize>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -247,14 +278,16 @@ impl Load {
             stop: Arc::default(),
             acked: Arc::default(),
             refused: Arc::default(),
+            dropped: Arc::default(),
             tasks: Vec::new(),
         };
         let mut tasks = Vec::new();
         for _ in 0..clients {
-            let (stop, acked, refused, body, addr, code) = (
+            let (stop, acked, refused, dropped, body, addr, code) = (
                 load.stop.clone(),
                 load.acked.clone(),
                 load.refused.clone(),
+                load.dropped.clone(),
                 body.clone(),
                 addr.to_string(),
                 code.to_string(),
@@ -286,7 +319,10 @@ impl Load {
                             tokio::time::sleep(Duration::from_millis(20)).await;
                         }
                         // No answer at all: neither acknowledged nor refused.
-                        Err(_) => conn = None,
+                        Err(_) => {
+                            dropped.fetch_add(1, Ordering::Relaxed);
+                            conn = None;
+                        }
                     }
                 }
             }));
@@ -300,6 +336,10 @@ impl Load {
 
     fn refused(&self) -> Vec<(String, u16)> {
         self.refused.lock().unwrap().clone()
+    }
+
+    fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     async fn stop(mut self) -> (Vec<String>, Vec<(String, u16)>) {
@@ -923,4 +963,128 @@ async fn postgresql_restarted_and_connections_killed_mid_batch_lose_nothing_ackn
         acked.len(),
         refused.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_and_log_on_one_full_disk_answer_every_request_and_recover() {
+    if !can_mount("data and log on one full disk") {
+        return;
+    }
+    let mount = Mount::tmpfs(48);
+    let url = mount.db_url();
+    // The log in the data folder, as `itas serve > itas.log 2>&1` puts it.
+    let log = mount.dir.join("itas.log");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let server = serve_logging_to(&url, port, &log, "info");
+    wait_ready(port).await;
+    let db = Db::connect(&url).await.unwrap();
+    let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
+
+    let filler = mount.dir.join("filler");
+    let room = free(&mount.dir).saturating_sub(400 * 1024);
+    std::fs::write(&filler, vec![7u8; room as usize]).unwrap();
+    let load = Load::start(&addr, &code, 8);
+    wait_until("the disk is full and answers are refused", T, async || {
+        load.refused().len() >= 20
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, body) = get(&addr, "/healthz", "").await;
+    assert_eq!(status, 503, "health while the disk is full: {body}");
+    // Sign-ins while the log cannot be written: an answer each, never a drop.
+    let mut signed = 0;
+    for _ in 0..10 {
+        if sign_in(&addr, "huanong").await.is_ok() {
+            signed += 1;
+        }
+    }
+    std::fs::remove_file(&filler).unwrap();
+    wait_until("the server recovers without a restart", T, async || {
+        get(&addr, "/healthz", "").await.0 == 200
+    })
+    .await;
+    let acked_before = load.acked().len();
+    wait_until("answers are acknowledged again", T, async || {
+        load.acked().len() >= acked_before + 200
+    })
+    .await;
+    let dropped = load.dropped();
+    let (acked, refused) = load.stop().await;
+    assert_eq!(dropped, 0, "every submission got an HTTP answer");
+    let (_, body) = get(&addr, "/healthz", "").await;
+    assert!(body.contains("writer_restarts 0"), "{body}");
+    terminate(server);
+    db.close().await;
+    let db = Db::connect(&url).await.unwrap();
+    sqlite_integrity(&db).await;
+    let attempted: HashSet<String> = acked
+        .iter()
+        .cloned()
+        .chain(refused.iter().map(|r| r.0.clone()))
+        .collect();
+    let refused_ids: Vec<String> = refused.iter().map(|r| r.0.clone()).collect();
+    let stored = check_answers(&db, &round, &agency, &acked, &refused_ids, &attempted).await;
+    println!(
+        "data and log on one full disk: {} acknowledged, {} refused, {stored} stored, 0 lost, 0 dropped; \
+         {signed} of 10 sign-ins while full",
+        acked.len(),
+        refused.len()
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_log_disk_full_costs_log_lines_never_answers() {
+    if !can_mount("only the log disk full") {
+        return;
+    }
+    let logs = Mount::tmpfs(1);
+    let data = scratch("data");
+    let url = format!("sqlite://{}/itas.sqlite3", data.display());
+    let log = logs.dir.join("itas.log");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    // Debug: a line or more for every request.
+    let server = serve_logging_to(&url, port, &log, "debug");
+    wait_ready(port).await;
+    let filler = logs.dir.join("filler");
+    let _ = std::fs::write(&filler, vec![7u8; 2 << 20]);
+    let db = Db::connect(&url).await.unwrap();
+    let (round, agency, code) = crate::app::demo_link(&db, "EIT").await;
+    let mut signed = 0;
+    for _ in 0..60 {
+        signed += usize::from(sign_in(&addr, "banphai").await.is_ok());
+    }
+    assert_eq!(signed, 60, "every sign-in answered and accepted");
+    let load = Load::start(&addr, &code, 8);
+    wait_until("answers are acknowledged", T, async || {
+        load.acked().len() >= 64
+    })
+    .await;
+    let dropped = load.dropped();
+    let (acked, refused) = load.stop().await;
+    assert_eq!(dropped, 0, "no dropped connection");
+    assert!(refused.is_empty(), "{refused:?}");
+    let (status, body) = get(&addr, "/healthz", "").await;
+    assert_eq!(status, 200, "{body}");
+    let dropped_lines: u64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("log_lines_dropped "))
+        .and_then(|n| n.parse().ok())
+        .expect("log_lines_dropped in /healthz");
+    assert!(dropped_lines > 0, "{body}");
+    terminate(server);
+    let stored: HashSet<String> = itas_store::surveys::response_ids(&db, &round, &agency)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert!(acked.iter().all(|s| stored.contains(s)));
+    println!(
+        "only the log full: 60 sign-ins, {} answers acknowledged, {dropped_lines} log lines dropped",
+        acked.len()
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&data);
 }

@@ -5,6 +5,7 @@ mod api_rounds;
 mod api_tokens;
 mod app;
 mod authz;
+mod bounds;
 mod browser;
 mod charts;
 mod cli_check_report;

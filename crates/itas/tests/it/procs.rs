@@ -13,23 +13,44 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_itas"))
-        .args([
-            "serve",
-            "--demo",
-            "--demo-password",
-            "crash-test-password",
-            "--database-url",
-            url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("ITAS_LINK_RATE_PER_MINUTE", "100000000")
-        .env("ITAS_LOG", "warn")
-        .stdout(Stdio::null())
+    start_with(url, port, &[], &[])
+}
+
+/// `itas serve --demo` with more arguments and environment (later entries
+/// win over the defaults here).
+pub fn start_with(url: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_itas"));
+    cmd.args([
+        "serve",
+        "--demo",
+        "--demo-password",
+        "crash-test-password",
+        "--database-url",
+        url,
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .args(args)
+    .env("ITAS_LINK_RATE_PER_MINUTE", "100000000")
+    .env("ITAS_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start itas serve")
+}
+
+/// The most memory the process `pid` has held (VmHWM), in MB.
+pub fn peak_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb / 1024)
+        .expect("VmHWM")
 }
 
 pub async fn wait_ready(port: u16) {
