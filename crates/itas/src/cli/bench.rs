@@ -641,7 +641,7 @@ async fn import_agencies(
     let mut csv = String::from("code,name_th,name_en,kind,province,parent_code,website\r\n");
     for i in 0..rows {
         csv.push_str(&format!(
-            "IMP-{prefix}-{i:06},องค์การบริหารส่วนตำบลนำเข้าลำดับที่ {i},Imported SAO {i},sao,ขอนแก่น,,https://imp-{i}.example.go.th\r\n"
+            "IMP-{prefix}-{i:06},อบต.นำเข้า {i},SAO {i},sao,ขอนแก่น,,https://imp-{i}.go.th\r\n"
         ));
     }
     let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;

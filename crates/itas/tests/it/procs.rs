@@ -122,3 +122,59 @@ pub fn random_uuid() -> String {
         &h[20..32]
     )
 }
+
+/// A memory cgroup (the v1 hierarchy this machine mounts at
+/// /sys/fs/cgroup/memory) holding one process under a hard limit: past it the
+/// kernel reclaims, and then kills the process. Removed when dropped (once
+/// the process has exited).
+pub struct MemoryCgroup {
+    dir: std::path::PathBuf,
+}
+
+impl MemoryCgroup {
+    /// Puts `pid` under a limit of `mb`; `None` where cgroups cannot be made
+    /// here (not root, or no v1 memory hierarchy).
+    pub fn limit(pid: u32, mb: u64) -> Option<MemoryCgroup> {
+        let root = std::path::Path::new("/sys/fs/cgroup/memory");
+        if !root.join("cgroup.procs").exists() {
+            return None;
+        }
+        let dir = root.join(format!("itas-test-{}-{pid}", std::process::id()));
+        std::fs::create_dir(&dir).ok()?;
+        let group = MemoryCgroup { dir };
+        std::fs::write(
+            group.dir.join("memory.limit_in_bytes"),
+            (mb << 20).to_string(),
+        )
+        .ok()?;
+        std::fs::write(group.dir.join("cgroup.procs"), pid.to_string()).ok()?;
+        Some(group)
+    }
+
+    /// The most memory the group has used (page cache included), in MB.
+    pub fn peak_mb(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("memory.max_usage_in_bytes"))
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map_or(0, |b| b >> 20)
+    }
+
+    /// Times the group hit its limit.
+    pub fn failcnt(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("memory.failcnt"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
