@@ -439,13 +439,15 @@ both_backends!(single_use_codes_allow_one_response_each, |app| {
 });
 
 both_backends!(
-    scores_move_once_five_have_answered_and_equal_the_engine,
+    the_agency_reads_counts_never_scores_while_answers_arrive,
     |app| {
+        // The differencing attack of issue 30: the agency reads its page and
+        // the links API before and after each single answer. A provisional
+        // score read twice gives that one respondent's answers; so no reading
+        // holds a score, only the count.
         let code = link(&app, "EIT").await;
         let mut c = app.client();
         let mut tallies = std::collections::BTreeMap::new();
-        // The current round's own framework (its questions are the 2564 ones;
-        // its rounding policy is its own).
         let round = app.current_round().await;
         let fw = itas_store::rounds::get(&app.db, &round)
             .await
@@ -453,7 +455,10 @@ both_backends!(
             .unwrap()
             .framework()
             .unwrap();
-        for k in 0..6usize {
+        let mut agency = app.signed_in("huanong").await;
+        let before = count(&app, "EIT").await;
+        let mut readings = Vec::new();
+        for k in 0..12usize {
             let fields = all_fields("EIT", |item, cell, n| (item.len() + cell + k) % n);
             for (key, v) in &fields {
                 let (item, cell) = key.split_once('.').unwrap();
@@ -470,32 +475,48 @@ both_backends!(
             }
             let r = submit_all(&mut c, &code, &sid(), &fields, &[]).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER);
-            let mut agency = app.signed_in("huanong").await;
             let page = agency.get("/agency").await.body;
-            if k < 4 {
-                assert!(
-                    page.contains("จะแสดงผลเบื้องต้นเมื่อมีผู้ตอบอย่างน้อย ๕ คน"),
-                    "no breakdown under 5"
-                );
-            } else {
-                let expected = itas_core::scoring::score_available(
-                    &fw,
-                    &itas_core::Inputs {
-                        tallies: tallies.clone(),
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
-                let eit = itas_core::thai::thai_digits(&expected.tools["EIT"].to_string());
-                assert!(
-                    page.contains(&format!(
-                        "ผลเบื้องต้น (ยังไม่ใช่ผลที่ประกาศ): <strong>{eit}</strong>"
-                    )),
-                    "EIT {eit} in page"
-                );
+            let api = agency.get(&format!("/api/v1/rounds/{round}/links")).await;
+            assert_eq!(api.status, StatusCode::OK);
+            let api = api.json();
+            let eit = api["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["tool"] == "EIT")
+                .unwrap()
+                .clone();
+            assert_eq!(eit["responses"], before + k as i64 + 1, "the count moves");
+            assert!(
+                eit.get("tool_score").is_none() && eit.get("provisional").is_none(),
+                "no score in the API: {eit}"
+            );
+            // The score these answers make, in the page's Thai digits and in
+            // Arabic ones: in no reading.
+            let expected = itas_core::scoring::score_available(
+                &fw,
+                &itas_core::Inputs {
+                    tallies: tallies.clone(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let score = expected.tools["EIT"].to_string();
+            for shown in [itas_core::thai::thai_digits(&score), score.clone()] {
+                assert!(!page.contains(&shown), "EIT {score} on the page after {k}");
             }
+            assert!(!page.contains("ผลเบื้องต้น (ยังไม่ใช่ผลที่ประกาศ)"));
+            assert!(page.contains("ไม่เห็นคะแนน"), "the page says why");
+            readings.push(eit);
         }
-        assert_eq!(count(&app, "EIT").await, 6);
+        // Two readings differ by their count alone.
+        for pair in readings.windows(2) {
+            let mut a = pair[0].clone();
+            let mut b = pair[1].clone();
+            a["responses"] = 0.into();
+            b["responses"] = 0.into();
+            assert_eq!(a, b, "nothing but the count changes between readings");
+        }
     }
 );
 

@@ -15,7 +15,6 @@ use axum::{Form, Router};
 use itas_core::analysis::analyse;
 use itas_core::directory::{Phase, Role};
 use itas_core::framework::Framework;
-use itas_core::scoring::Inputs;
 use itas_store::agencies::Agency;
 use itas_store::rounds::{self, Participation, Round, RoundState};
 
@@ -105,9 +104,6 @@ fn collection_open(st: RoundState) -> bool {
     )
 }
 
-/// Fewer responses than this are never broken down for the agency.
-pub const MIN_BREAKDOWN: i64 = 5;
-
 /// One survey tool of an agency during collection.
 pub struct ToolCollection {
     pub tool: String,
@@ -120,9 +116,6 @@ pub struct ToolCollection {
     pub require_code: bool,
     pub codes_issued: i64,
     pub codes_used: i64,
-    /// (indicator number, name, score) once at least [`MIN_BREAKDOWN`] responses exist.
-    pub provisional: Vec<(u32, String, String)>,
-    pub tool_score: Option<String>,
     /// Codes still to issue to cover the population (the form's default).
     pub codes_to_population: i64,
     /// More responses than the stated population (IIT): not counted until the
@@ -159,7 +152,6 @@ pub(crate) async fn collection(
     p: &Participation,
 ) -> Result<Vec<ToolCollection>, AppError> {
     let (round_id, agency_id) = (p.round_id.as_str(), p.agency_id.as_str());
-    let tallies = itas_store::surveys::tallies(&state.db, round_id, agency_id).await?;
     let mut out = Vec::new();
     for tool in fw
         .tools
@@ -192,34 +184,6 @@ pub(crate) async fn collection(
         let (codes_issued, codes_used) =
             itas_store::surveys::access_code_counts(&state.db, round_id, agency_id, &tool.code)
                 .await?;
-        let mut provisional = Vec::new();
-        let mut tool_score = None;
-        if count >= MIN_BREAKDOWN {
-            let inputs = Inputs {
-                tallies: tallies
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            itas_core::scoring::ItemTally { counts: v.clone() },
-                        )
-                    })
-                    .collect(),
-                ..Default::default()
-            };
-            if let Ok(part) = itas_core::scoring::score_available(fw, &inputs) {
-                for ind in fw.indicators_of(&tool.code) {
-                    if let Some(s) = part.indicators.get(&ind.number) {
-                        provisional.push((
-                            ind.number,
-                            ctx.pick(&ind.name_th, &ind.name_en).to_string(),
-                            ctx.num(&s.to_string()),
-                        ));
-                    }
-                }
-                tool_score = part.tools.get(&tool.code).map(|s| ctx.num(&s.to_string()));
-            }
-        }
         out.push(ToolCollection {
             qr_svg: if url.is_empty() {
                 String::new()
@@ -260,8 +224,6 @@ pub(crate) async fn collection(
             }),
             codes_issued,
             codes_used,
-            provisional,
-            tool_score,
         });
     }
     Ok(out)
@@ -328,7 +290,7 @@ pub struct RoundCard {
     /// Which table rows set the minimums (agency group and size), in words.
     pub min_basis: Vec<String>,
     pub scores: Option<ScoreView>,
-    /// Links, counts and provisional scores, while collection is open.
+    /// Links and counts (never scores), while collection is open.
     pub collection: Vec<ToolCollection>,
 }
 

@@ -180,15 +180,6 @@ pub(crate) async fn participants(
     }))
 }
 
-/// A provisional indicator score from the answers so far.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ProvisionalScore {
-    indicator: u32,
-    name: String,
-    /// As the page shows it (two decimals).
-    score: String,
-}
-
 /// One survey's link and how far it has come.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SurveyLink {
@@ -208,10 +199,6 @@ pub(crate) struct SurveyLink {
     /// More IIT responses than the stated staff: not counted until the
     /// central office decides.
     over_population: bool,
-    /// Scores so far, only once enough responses exist that no one can be
-    /// singled out (otherwise empty and null).
-    provisional: Vec<ProvisionalScore>,
-    tool_score: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -222,8 +209,9 @@ pub(crate) struct SurveyLinks {
 }
 
 /// The caller's agency's survey links in a round, with responses against
-/// the minimum samples, single-use codes, and provisional scores once enough
-/// answers protect everyone's anonymity (agency admin). A closed round has none.
+/// the minimum samples and single-use codes (agency admin); never a score,
+/// which the agency sees only once published (docs/privacy.md). A closed
+/// round has none.
 #[utoipa::path(get, path = "/api/v1/rounds/{round}/links", tag = "rounds",
     params(("round" = String, Path, description = "The round's id")),
     responses((status = 200, description = "The links", body = SurveyLinks)))]
@@ -282,16 +270,6 @@ pub(crate) async fn links(
                 codes_issued: t.codes_issued,
                 codes_used: t.codes_used,
                 over_population: t.over_population,
-                provisional: t
-                    .provisional
-                    .into_iter()
-                    .map(|(indicator, name, score)| ProvisionalScore {
-                        indicator,
-                        name,
-                        score,
-                    })
-                    .collect(),
-                tool_score: t.tool_score,
             })
             .collect(),
     }))
