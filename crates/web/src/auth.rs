@@ -399,6 +399,26 @@ pub async fn may_see_agency(
     })
 }
 
+/// Whether this reader may see an agency's computed scores in a round.
+/// Once the round is published, anyone. Before, the central office and the
+/// agency's assessors, and never the agency itself: its own scores would
+/// tell its admin, answer by answer, what staff and clients said
+/// (docs/privacy.md, "What the agency can and cannot learn").
+pub async fn may_see_results(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    agency_id: &str,
+    round_id: &str,
+) -> Result<bool, AppError> {
+    if crate::published::round_is_published(state, round_id).await? {
+        return Ok(true);
+    }
+    Ok(match user {
+        Some(u) if u.role != Role::AgencyAdmin => may_see_agency(state, u, agency_id).await?,
+        _ => false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

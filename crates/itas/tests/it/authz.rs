@@ -30,6 +30,9 @@ const EVERYONE: &[Who] = &[
 const SIGNED_IN: &[Who] = &[Who::Central, Who::Assessor, Who::OtherAssessor, Who::Agency];
 const CENTRAL: &[Who] = &[Who::Central];
 const SEES_HUANONG: &[Who] = &[Who::Central, Who::Assessor, Who::Agency];
+/// An agency's computed scores before publication: never the agency's own
+/// (docs/privacy.md, "What the agency can and cannot learn").
+const SCORES_BEFORE_PUBLICATION: &[Who] = &[Who::Central, Who::Assessor];
 
 enum Body {
     None,
@@ -274,11 +277,12 @@ async fn cases(app: &TestApp) -> Vec<Case> {
         get(format!("/api/v1/rounds/{closed}/results"), EVERYONE),
         // An unpublished round's figures do not exist for anyone but the
         // central office (404, like its dashboard): dashboard.rs tests them.
-        // Published results are public; the report and unpublished results are not.
+        // Published results are public; the report and unpublished results are
+        // not, and unpublished results are not the agency's own either.
         get(format!("/agencies/{huanong}/results/{closed}"), EVERYONE),
         get(
             format!("/agencies/{huanong}/results/{current}"),
-            SEES_HUANONG,
+            SCORES_BEFORE_PUBLICATION,
         ),
         get(format!("/agencies/{city}/results/{current}"), CENTRAL),
         get(
@@ -306,13 +310,19 @@ async fn cases(app: &TestApp) -> Vec<Case> {
         get(s("/api/v1/agencies"), SIGNED_IN),
         get(format!("/api/v1/agencies/{huanong}"), SEES_HUANONG),
         get(format!("/api/v1/agencies/{city}"), CENTRAL),
+        // Published scores: the API as the results page (anyone signed in;
+        // the page is public); before publication as the page.
         get(
             format!("/api/v1/rounds/{closed}/agencies/{huanong}/scores"),
-            SEES_HUANONG,
+            SIGNED_IN,
         ),
         get(
             format!("/api/v1/rounds/{closed}/agencies/{city}/scores"),
-            CENTRAL,
+            SIGNED_IN,
+        ),
+        get(
+            format!("/api/v1/rounds/{current}/agencies/{huanong}/scores"),
+            SCORES_BEFORE_PUBLICATION,
         ),
         get(format!("/results/{closed}/infographic.pdf"), EVERYONE),
         get(s("/open-data/data.json"), EVERYONE),

@@ -151,11 +151,36 @@ both_backends!(
         );
         assert!(!r.body.contains("๙๕.๐๐"));
 
-        let mut c = app.signed_in("huanong").await;
+        // Nor the agency's own before publication: its scores would tell
+        // its admin what staff and clients answered (docs/privacy.md).
+        let mut own = app.signed_in("huanong").await;
+        for path in [
+            format!("/agencies/{agency}/results/{current}"),
+            format!("/agencies/{agency}/results/{current}/report.pdf"),
+            format!("/api/v1/rounds/{current}/agencies/{agency}/scores"),
+        ] {
+            let r = own.get(&path).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+            assert!(!r.body.contains("๗๘.๙๙") && !r.body.contains("78.99"));
+        }
+        // Its published results of earlier rounds stay its to read.
+        let published = app.round_id("ITA 2564").await;
+        let r = own
+            .get(&format!("/agencies/{agency}/results/{published}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+
+        let mut c = app.signed_in("admin").await;
         let r = c
             .get(&format!("/agencies/{agency}/results/{current}"))
             .await;
         assert_eq!(r.status, StatusCode::OK);
+        let api = c
+            .get(&format!(
+                "/api/v1/rounds/{current}/agencies/{agency}/scores"
+            ))
+            .await;
+        assert_eq!(api.status, StatusCode::OK, "the central office reads them");
         // Beside the previous round's (2568, another framework) 96.40 for
         // indicator 1: +1.80; indicators compare where their names match.
         assert!(r.body.contains("ปี ๒๕๖๘"), "previous round column");

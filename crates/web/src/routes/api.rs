@@ -605,7 +605,9 @@ pub(crate) async fn agency(
 }
 
 /// An agency's scores in a round, computed by the engine from what the round
-/// holds (before publication only for those who may see the agency).
+/// holds: to anyone signed in once the round is published, as the results
+/// page; before, to the central office and the agency's assessors, never to
+/// the agency itself (docs/privacy.md).
 #[utoipa::path(get, path = "/api/v1/rounds/{round}/agencies/{agency}/scores", tag = "results",
     params(("round" = String, Path, description = "The round's id"),
            ("agency" = String, Path, description = "The agency's id")),
@@ -615,7 +617,7 @@ pub(crate) async fn agency_scores(
     user: CurrentUser,
     Path((round, agency)): Path<(String, String)>,
 ) -> Result<Json<ScoreResult>, AppError> {
-    if !may_see_agency(&state, &user, &agency)
+    if !crate::auth::may_see_results(&state, Some(&user), &agency, &round)
         .await
         .map_err(|e| api(e, Some(&user)))?
     {

@@ -1,10 +1,10 @@
 //! An agency's results in a round: the seed's table, a bar chart, the
 //! comparison with its previous round, and the analysis report to download.
 
-use crate::auth::{MaybeUser, UserLang, may_see_agency, sign_in_redirect};
+use crate::auth::{MaybeUser, UserLang, may_see_agency, may_see_results, sign_in_redirect};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::PageCtx;
-use crate::published::{agency_card, previous_card, round_is_published};
+use crate::published::{agency_card, previous_card};
 use crate::{AppState, today};
 use askama::Template;
 use axum::Router;
@@ -100,7 +100,10 @@ async fn load(
         Some(u) => may_see_agency(state, u, agency_id).await?,
         None => false,
     };
-    let allowed = insider || (!for_report && round_is_published(state, round_id).await?);
+    // The report (with the plan) is the insiders'; the scores anyone's once
+    // published; before that, never the agency's own (docs/privacy.md).
+    let results = may_see_results(state, user.0.as_ref(), agency_id, round_id).await?;
+    let allowed = results && (insider || !for_report);
     if !allowed {
         return Err(match user.0 {
             None => Refusal::SignIn {
@@ -292,6 +295,7 @@ async fn results_page(
         Some(u) => PageCtx::for_user(u),
         None => PageCtx::anonymous(lang),
     };
+    // `load` let this reader see the results, so an insider may download.
     let may_download = match &user.0 {
         Some(u) => may_see_agency(&state, u, &agency_id).await?,
         None => false,
@@ -591,14 +595,10 @@ async fn agency_trend(
     ctx: &PageCtx,
     l: &Loaded,
 ) -> Result<Option<crate::overview::DrawnTrend>, AppError> {
-    let insider = match &user.0 {
-        Some(u) => may_see_agency(state, u, &l.agency.id).await?,
-        None => false,
-    };
     let mut points = Vec::new();
     for r in itas_store::rounds::rounds_of_agency(&state.db, &l.agency.id).await? {
         if r.fiscal_year > l.round.fiscal_year
-            || !(insider || round_is_published(state, &r.id).await?)
+            || !may_see_results(state, user.0.as_ref(), &l.agency.id, &r.id).await?
         {
             continue;
         }
