@@ -436,6 +436,34 @@ both_backends!(single_use_codes_allow_one_response_each, |app| {
             .unwrap(),
         (3, 1)
     );
+    // On page 1, a used code, an unknown one and a mistyped one get one
+    // answer: the agency typing a slip's code learns nothing from the words.
+    let mistyped = {
+        let mut c: Vec<char> = codes[1].chars().collect();
+        c[0] = if c[0] == 'A' { 'B' } else { 'A' };
+        c.into_iter().collect::<String>()
+    };
+    let mut answers_to = Vec::new();
+    for typed in [codes[0].as_str(), "ZZZZZ-ZZZZZ", mistyped.as_str()] {
+        let mut fresh = app.client();
+        let r = fresh
+            .post_form(&format!("/s/{code}"), &[("access_code", typed)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        answers_to.push(r.body.replace(typed, ""));
+    }
+    assert!(
+        answers_to.windows(2).all(|w| w[0] == w[1]),
+        "used, unknown and mistyped codes answered alike"
+    );
+    // The printout says to hand the slips out by random draw.
+    let r = admin
+        .post_form(
+            &format!("/agency/rounds/{round}/links/IIT/codes"),
+            &[("count", "2"), ("format", "print")],
+        )
+        .await;
+    assert!(r.body.contains("จับสลาก"), "{}", r.body);
 });
 
 both_backends!(
