@@ -77,6 +77,32 @@ async fn full_round(backend: crate::app::Backend) {
             && r.body.contains("URL ต้องขึ้นต้นด้วย https:// หรือ http://")
     );
 
+    // A draft, saved and not submitted, is the agency's own: the assigned
+    // assessor does not see it.
+    let r = agency_c
+        .post_form(
+            &format!("/agency/rounds/{round}/oit"),
+            &[
+                ("O1.urls", &format!("{site}/draft/O1")),
+                ("O1.explanation", "ร่าง"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let mut early = app.signed_in("assessor1").await;
+    let page = early
+        .get(&format!("/assessor/rounds/{round}/agencies/{agency}/oit"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains(&format!("{site}/draft/O1")),
+        "an unsubmitted draft is not shown to the assessor"
+    );
+
     let mut fields: Vec<(String, String)> = Vec::new();
     for c in &codes {
         fields.push((format!("{c}.urls"), format!("{site}/oit/{c}")));

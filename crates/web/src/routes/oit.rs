@@ -649,9 +649,19 @@ async fn assessor_scope(
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
+    // An agency's drafts are its own until it submits: the assessor sees
+    // the evidence (and its checks) only from then on (docs/privacy.md).
+    let (checks, evidence) = if submitted {
+        (
+            itas_store::evidence_checks::latest(&state.db, agency_id, round_id).await?,
+            itas_store::oit::evidence(&state.db, agency_id, round_id).await?,
+        )
+    } else {
+        Default::default()
+    };
     Ok(AssessorScope {
-        checks: itas_store::evidence_checks::latest(&state.db, agency_id, round_id).await?,
-        evidence: itas_store::oit::evidence(&state.db, agency_id, round_id).await?,
+        checks,
+        evidence,
         decisions: itas_store::oit::decisions(&state.db, agency_id, round_id).await?,
         round,
         agency,
