@@ -289,6 +289,48 @@ pub fn check_csv_record(
     Ok(())
 }
 
+/// The hostile workbooks the limits are tested and measured with (the
+/// bounds tests, `itas bench downloads`): real files, as an attacker would
+/// send them.
+pub mod hostile {
+    /// A workbook of a few KB with values at A1:C1 of sheet `sheet_name`
+    /// and at its last cell, XFD1048576: a reader that makes a grid of it
+    /// asks for 17 billion cells.
+    pub fn sparse_workbook(sheet_name: &str) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let _ = sheet.set_name(sheet_name);
+        for (col, v) in ["code", "name_th", "kind"].iter().enumerate() {
+            let _ = sheet.write_string(0, col as u16, *v);
+        }
+        let _ = sheet.write_string(1_048_575, 16_383, "z");
+        book.save_to_buffer().unwrap_or_default()
+    }
+
+    /// A real workbook with one more part: 300 MB of zeros, which deflate
+    /// to about 300 KB.
+    pub fn zip_bomb() -> Vec<u8> {
+        use std::io::Write;
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let _ = book.add_worksheet().write_string(0, 0, "code");
+        let bytes = book.save_to_buffer().unwrap_or_default();
+        let Ok(mut z) = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)) else {
+            return Vec::new();
+        };
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        if z.start_file("xl/media/filler.bin", options).is_err() {
+            return Vec::new();
+        }
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..300 {
+            let _ = z.write_all(&zeros);
+        }
+        z.finish().map(|c| c.into_inner()).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -605,14 +605,9 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
     })
 }
 
-/// Imports `rows` new agencies through the API as a central administrator,
-/// with `importing` set while it runs; what it came to, as a line.
-async fn import_agencies(
-    db: &Db,
-    addr: &str,
-    rows: usize,
-    importing: &AtomicBool,
-) -> Result<String, String> {
+/// A session of a new central-office user, as the `Cookie:` header line a
+/// bench sends (the benches act as the central office through its pages).
+pub(super) async fn central_office_cookie(db: &Db) -> Result<String, String> {
     let admin = itas_store::users::create(
         db,
         None,
@@ -633,10 +628,25 @@ async fn import_agencies(
         &itas_web::auth::token_hash(&token),
         &admin.id,
         now,
-        now + 3_600_000,
+        now + 86_400_000,
     )
     .await
     .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Cookie: {}={token}\r\n",
+        itas_web::auth::SESSION_COOKIE
+    ))
+}
+
+/// Imports `rows` new agencies through the API as a central administrator,
+/// with `importing` set while it runs; what it came to, as a line.
+async fn import_agencies(
+    db: &Db,
+    addr: &str,
+    rows: usize,
+    importing: &AtomicBool,
+) -> Result<String, String> {
+    let cookie = central_office_cookie(db).await?;
     let prefix = &itas_store::new_id()[..8];
     let mut csv = String::from("code,name_th,name_en,kind,province,parent_code,website\r\n");
     for i in 0..rows {
@@ -653,7 +663,7 @@ async fn import_agencies(
             "/api/v1/agencies/import",
             "text/csv",
             csv.as_bytes(),
-            &format!("Cookie: {}={token}\r\n", itas_web::auth::SESSION_COOKIE),
+            &cookie,
             Duration::from_secs(600),
         )
         .await;

@@ -7,7 +7,7 @@
 //! how fast); `--concurrency` people download the same report at once, then
 //! again; and as many download as many different reports at once.
 
-use itas_core::directory::{Phase, Role};
+use itas_core::directory::Phase;
 use itas_store::rounds::PhaseDates;
 use itas_web::loadgen::Conn;
 use std::process::ExitCode;
@@ -98,31 +98,7 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
         seed: 2570,
     };
     let built = itas_web::synthetic::build(&db, &spec, &progress).await?;
-    let admin = itas_store::users::create(
-        &db,
-        None,
-        &itas_store::users::NewUser {
-            username: format!("bench-{}", itas_store::new_id()),
-            display_name: "bench".into(),
-            password_hash: String::new(),
-            role: Role::CentralAdmin,
-            agency_id: None,
-        },
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let token = uuid::Uuid::new_v4().to_string();
-    let now = itas_store::now_ms();
-    itas_store::sessions::create(
-        &db,
-        &itas_web::auth::token_hash(&token),
-        &admin.id,
-        now,
-        now + 86_400_000,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let cookie = format!("Cookie: {}={token}\r\n", itas_web::auth::SESSION_COOKIE);
+    let cookie = super::bench::central_office_cookie(&db).await?;
 
     let server = super::bench::ServerProcess::start(&url, None).await?;
     let (addr, pid) = (server.addr.clone(), server.pid());
@@ -156,8 +132,14 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
 
     // Hostile uploads, before any document is made: their cost stands alone.
     for (what, file) in [
-        ("sparse workbook (A1:C1 and XFD1048576)", sparse_workbook()),
-        ("zip bomb (300 MB of zeros)", zip_bomb()),
+        (
+            "sparse workbook (A1:C1 and XFD1048576)",
+            itas_web::spreadsheet::hostile::sparse_workbook("agencies"),
+        ),
+        (
+            "zip bomb (300 MB of zeros)",
+            itas_web::spreadsheet::hostile::zip_bomb(),
+        ),
     ] {
         let (before, _) = super::bench_round::rss_mb(pid);
         let t = Instant::now();
@@ -204,37 +186,4 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
     drop(server);
     bench_db.finish(false).await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A workbook whose cells reach A1:C1 and the last cell of a sheet.
-fn sparse_workbook() -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (col, v) in ["code", "name_th", "kind"].iter().enumerate() {
-        let _ = sheet.write_string(0, col as u16, *v);
-    }
-    let _ = sheet.write_string(1_048_575, 16_383, "z");
-    book.save_to_buffer().unwrap_or_default()
-}
-
-/// A workbook with one more part of 300 MB of zeros, deflated.
-fn zip_bomb() -> Vec<u8> {
-    use std::io::Write;
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let _ = book.add_worksheet().write_string(0, 0, "code");
-    let bytes = book.save_to_buffer().unwrap_or_default();
-    let Ok(mut z) = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)) else {
-        return Vec::new();
-    };
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
-    if z.start_file("xl/media/filler.bin", options).is_err() {
-        return Vec::new();
-    }
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..300 {
-        let _ = z.write_all(&zeros);
-    }
-    z.finish().map(|c| c.into_inner()).unwrap_or_default()
 }

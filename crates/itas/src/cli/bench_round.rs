@@ -6,7 +6,7 @@
 //! and the server's peak memory, and the dashboards again while submissions
 //! arrive at a steady rate. Prints one table.
 
-use itas_core::directory::{Phase, Role};
+use itas_core::directory::Phase;
 use itas_store::rounds::PhaseDates;
 use itas_web::loadgen::{Conn, answers_body};
 use itas_web::synthetic::{Spec, build};
@@ -212,31 +212,7 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
         if a.measure_only { "found" } else { "built" }
     );
 
-    let admin = itas_store::users::create(
-        &db,
-        None,
-        &itas_store::users::NewUser {
-            username: format!("bench-{}", itas_store::new_id()),
-            display_name: "bench".into(),
-            password_hash: String::new(),
-            role: Role::CentralAdmin,
-            agency_id: None,
-        },
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let token = uuid::Uuid::new_v4().to_string();
-    let now = itas_store::now_ms();
-    itas_store::sessions::create(
-        &db,
-        &itas_web::auth::token_hash(&token),
-        &admin.id,
-        now,
-        now + 86_400_000,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let cookie = format!("Cookie: {}={token}\r\n", itas_web::auth::SESSION_COOKIE);
+    let cookie = super::bench::central_office_cookie(&db).await?;
 
     // The server is `itas serve` in its own process, so its memory is its
     // own and not the generator's; it is stopped however the bench ends.

@@ -163,40 +163,7 @@ async fn single_use_codes_stop_at_the_population_postgres() {
     codes_are_bounded(Backend::Postgres).await;
 }
 
-/// A 1.6 KB workbook with a value at A1, B1, C1 and at the sheet's last
-/// cell, XFD1048576: a reader that makes a grid of it asks for 17 billion cells.
-pub fn sparse_workbook(sheet_name: &str) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name).unwrap();
-    for (col, v) in ["code", "name_th", "kind"].iter().enumerate() {
-        sheet.write_string(0, col as u16, *v).unwrap();
-    }
-    sheet.write_string(1_048_575, 16_383, "z").unwrap();
-    book.save_to_buffer().unwrap()
-}
-
-/// A real workbook with one more part: 300 MB of zeros that deflate to a
-/// few hundred kilobytes.
-pub fn zip_bomb() -> Vec<u8> {
-    use std::io::Write;
-    let mut book = rust_xlsxwriter::Workbook::new();
-    book.add_worksheet().write_string(0, 0, "code").unwrap();
-    let bytes = book.save_to_buffer().unwrap();
-    let mut z = zip::ZipWriter::new_append(std::io::Cursor::new(bytes)).unwrap();
-    z.start_file(
-        "xl/media/filler.bin",
-        zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .large_file(true),
-    )
-    .unwrap();
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..300 {
-        z.write_all(&zeros).unwrap();
-    }
-    z.finish().unwrap().into_inner()
-}
+use itas_web::spreadsheet::hostile::{sparse_workbook, zip_bomb};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

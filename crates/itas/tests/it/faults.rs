@@ -153,42 +153,17 @@ fn scratch(what: &str) -> PathBuf {
     dir
 }
 
-/// `itas serve --demo` on `url`, logging to `log`.
+/// `itas serve --demo` on `url`, its log (standard error) to `log`.
 fn serve(url: &str, port: u16, log: &Path) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_itas"))
-        .args([
-            "serve",
-            "--demo",
-            "--demo-password",
-            PASSWORD,
-            "--database-url",
-            url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("ITAS_LINK_RATE_PER_MINUTE", "100000000")
-        .env("ITAS_PAGE_RATE_PER_MINUTE", "100000000")
-        .env("ITAS_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start itas serve")
+    serve_with_output(url, port, "warn", Stdio::null(), log.into())
 }
 
-/// `itas serve --demo` as an office runs it: `itas serve > itas.log 2>&1`,
-/// at log level `level`.
-fn serve_logging_to(url: &str, port: u16, log: &Path, level: &str) -> Child {
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    let err = out.try_clone().unwrap();
+fn serve_with_output(url: &str, port: u16, level: &str, out: Stdio, err: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_itas"))
         .args([
             "serve",
@@ -207,6 +182,18 @@ fn serve_logging_to(url: &str, port: u16, log: &Path, level: &str) -> Child {
         .stderr(err)
         .spawn()
         .expect("start itas serve")
+}
+
+/// `itas serve --demo` as an office runs it: `itas serve > itas.log 2>&1`,
+/// at log level `level`.
+fn serve_logging_to(url: &str, port: u16, log: &Path, level: &str) -> Child {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let err = out.try_clone().unwrap();
+    serve_with_output(url, port, level, out.into(), err.into())
 }
 
 fn terminate(mut child: Child) {
