@@ -35,7 +35,7 @@ pub enum RenderError {
 type Flight = Arc<tokio::sync::OnceCell<Bytes>>;
 
 pub struct Renders {
-    permits: Arc<tokio::sync::Semaphore>,
+    permits: tokio::sync::Semaphore,
     permit_count: usize,
     /// Requests holding or waiting for a permit.
     in_line: AtomicUsize,
@@ -62,7 +62,7 @@ impl Default for Renders {
 impl Renders {
     pub fn new(permits: usize) -> Renders {
         Renders {
-            permits: Arc::new(tokio::sync::Semaphore::new(permits)),
+            permits: tokio::sync::Semaphore::new(permits),
             permit_count: permits,
             in_line: AtomicUsize::new(0),
             kept: Mutex::default(),

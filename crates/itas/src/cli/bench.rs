@@ -638,6 +638,37 @@ pub(super) async fn central_office_cookie(db: &Db) -> Result<String, String> {
     ))
 }
 
+/// The central office's action on a round (`compute`, `publish`) from its
+/// round page, over `conn`; an answer other than 200 or 303 is an error
+/// naming the step and the start of the body.
+pub(super) async fn round_action(
+    conn: &mut Conn,
+    cookie: &str,
+    round_id: &str,
+    step: &str,
+) -> Result<(), String> {
+    let (status, _, body) = conn
+        .exchange(
+            "POST",
+            &format!("/admin/rounds/{round_id}/{step}"),
+            "",
+            cookie,
+            Duration::from_secs(300),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if matches!(status, 200 | 303) {
+        return Ok(());
+    }
+    Err(format!(
+        "{step}: status {status}: {}",
+        String::from_utf8_lossy(&body)
+            .chars()
+            .take(300)
+            .collect::<String>()
+    ))
+}
+
 /// Imports `rows` new agencies through the API as a central administrator,
 /// with `importing` set while it runs; what it came to, as a line.
 async fn import_agencies(

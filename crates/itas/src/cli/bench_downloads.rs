@@ -104,25 +104,7 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
     let (addr, pid) = (server.addr.clone(), server.pid());
     let mut conn = Conn::connect(&addr).await.map_err(|e| e.to_string())?;
     for step in ["compute", "publish"] {
-        let (status, _, body) = conn
-            .exchange(
-                "POST",
-                &format!("/admin/rounds/{}/{step}", built.round.id),
-                "",
-                &cookie,
-                Duration::from_secs(300),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        if !matches!(status, 200 | 303) {
-            return Err(format!(
-                "{step}: status {status}: {}",
-                String::from_utf8_lossy(&body)
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
-            ));
-        }
+        super::bench::round_action(&mut conn, &cookie, &built.round.id, step).await?;
     }
     let (rss, peak) = super::bench_round::rss_mb(pid);
     out!(

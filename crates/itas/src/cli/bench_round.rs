@@ -224,50 +224,14 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
     let mut conn = Conn::connect(&addr).await.map_err(|e| e.to_string())?;
     for _ in 0..a.runs.max(1) {
         let t = Instant::now();
-        let (status, _, body) = conn
-            .exchange(
-                "POST",
-                &format!("/admin/rounds/{}/compute", built.round.id),
-                "",
-                &cookie,
-                Duration::from_secs(300),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        if status != 200 {
-            return Err(format!(
-                "compute: status {status}: {}",
-                String::from_utf8_lossy(&body)
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
-            ));
-        }
+        super::bench::round_action(&mut conn, &cookie, &built.round.id, "compute").await?;
         compute.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     compute.sort_by(f64::total_cmp);
     // Then published, as the central office does after reviewing the run:
     // only a published round's dashboards and results pages are public.
     let publishing = Instant::now();
-    let (status, _, body) = conn
-        .exchange(
-            "POST",
-            &format!("/admin/rounds/{}/publish", built.round.id),
-            "",
-            &cookie,
-            Duration::from_secs(60),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if !matches!(status, 200 | 303) {
-        return Err(format!(
-            "publish: status {status}: {}",
-            String::from_utf8_lossy(&body)
-                .chars()
-                .take(300)
-                .collect::<String>()
-        ));
-    }
+    super::bench::round_action(&mut conn, &cookie, &built.round.id, "publish").await?;
     let published_ms = publishing.elapsed().as_secs_f64() * 1000.0;
     // The first reader after publishing, alone: what the crowd would wait for.
     let first_view = {
