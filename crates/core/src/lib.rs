@@ -48,6 +48,7 @@ pub mod framework;
 pub mod oit;
 pub mod quality;
 pub mod report_check;
+pub mod sample;
 pub mod scoring;
 pub mod survey;
 pub mod thai;

@@ -53,6 +53,9 @@ pub struct ReportInput<'a> {
     pub date: Date,
     pub digits: Digits,
     pub previous: Option<Previous>,
+    /// Survey samples the scores were computed below the minimum of (said
+    /// under the results table); empty when none, or for entered scores.
+    pub short_samples: Vec<itas_core::sample::Sample>,
     /// The OIT path to the pass mark, when item results are known.
     pub plan: Option<Plan>,
     /// The agency's own plan rows; when empty, rows are prefilled from the
@@ -428,6 +431,18 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
     )));
     if let Some(p) = &input.previous {
         b.push(Block::Para(comparison_text(fw, card, p, input.digits)));
+    }
+    let short: Vec<String> = input
+        .short_samples
+        .iter()
+        .filter(|s| s.is_short())
+        .map(|s| input.digits.apply(&s.remark_th()))
+        .collect();
+    if !short.is_empty() {
+        b.push(Block::Para(format!(
+            "หมายเหตุ: {} คะแนนดังกล่าวจึงสะท้อนความเห็นของผู้ตอบจำนวนจำกัด ควรใช้ประกอบการวิเคราะห์ด้วยความระมัดระวัง",
+            short.join(" และ")
+        )));
     }
     b.push(Block::Para(format!(
         "คะแนนรายตัวชี้วัด (เส้นเกณฑ์ {} คะแนน)",

@@ -44,6 +44,7 @@ pub(crate) fn seed_report(digits: Digits) -> Document {
         date: time::macros::date!(2021 - 09 - 06),
         digits,
         previous: None,
+        short_samples: Vec::new(),
         plan: None,
         measures: vec![],
     })
@@ -92,6 +93,48 @@ fn the_seed_report_states_the_engine_numbers() {
             );
         }
     }
+}
+
+#[test]
+fn a_score_below_its_minimum_sample_is_remarked_under_the_results() {
+    let (fw, card) = seed();
+    let report = |short_samples: Vec<itas_core::sample::Sample>| {
+        let doc = analysis_report(&ReportInput {
+            framework: &fw,
+            card: &card,
+            agency: Agency {
+                name: "องค์การบริหารส่วนตำบลหัวหนอง".into(),
+                location: String::new(),
+                addressee: String::new(),
+                unit: String::new(),
+            },
+            fiscal_year: FiscalYear(2564),
+            date: time::macros::date!(2021 - 09 - 06),
+            digits: Digits::Thai,
+            previous: None,
+            short_samples,
+            plan: None,
+            measures: vec![],
+        });
+        squash(&crate::analysis_report::results_and_analysis(&doc).plain_text())
+    };
+    let sample = |tool: &str, counted, required| itas_core::sample::Sample {
+        tool: tool.into(),
+        counted,
+        required,
+    };
+    let text = report(vec![
+        sample("EIT", 12, Some(30)),
+        sample("IIT", 40, Some(30)),
+    ]);
+    assert!(text.contains(&squash(
+        "หมายเหตุ: คะแนน EIT คำนวณจากผู้ตอบ ๑๒ คน น้อยกว่าจำนวนขั้นต่ำ ๓๐ คน"
+    )));
+    assert!(
+        !text.contains("IIT คำนวณ"),
+        "a sample at its minimum is not remarked"
+    );
+    assert!(!report(vec![sample("EIT", 30, Some(30))]).contains("หมายเหตุ:คะแนน"));
 }
 
 #[test]

@@ -400,6 +400,12 @@ pub async fn set_indicator_scores(
             .execute(&mut *tx)
             .await?;
         }
+        // Entered scores were not computed here: no sample to mark them by.
+        sqlx::query("DELETE FROM score_samples WHERE round_id = $1 AND agency_id = $2")
+            .bind(round_id)
+            .bind(agency_id)
+            .execute(&mut *tx)
+            .await?;
         audit!(
             &mut *tx,
             actor,
@@ -457,11 +463,22 @@ fn scores_changed() {
     SCORES_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
+pub use itas_core::sample::Sample;
+
+/// One agency's scores from a scoring run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoredAgency {
+    pub agency_id: String,
+    pub indicators: BTreeMap<u32, Score>,
+    /// One per survey tool.
+    pub samples: Vec<Sample>,
+}
+
 /// A scoring run's scores as the engine hands them over, slice by slice.
 #[derive(Debug)]
 pub enum ScoresPart {
-    /// (agency id, indicator scores) of agencies just scored.
-    Scored(Vec<(String, BTreeMap<u32, Score>)>),
+    /// Agencies just scored.
+    Scored(Vec<ScoredAgency>),
     /// Every slice was sent: the run may be committed.
     Done,
 }
@@ -494,8 +511,33 @@ pub async fn write_round_scores(
             agencies += scores.len();
             let rows: Vec<(&str, u32, Score)> = scores
                 .iter()
-                .flat_map(|(a, s)| s.iter().map(move |(n, v)| (a.as_str(), *n, *v)))
+                .flat_map(|a| {
+                    a.indicators
+                        .iter()
+                        .map(move |(n, v)| (a.agency_id.as_str(), *n, *v))
+                })
                 .collect();
+            let samples: Vec<(&str, &Sample)> = scores
+                .iter()
+                .flat_map(|a| a.samples.iter().map(move |s| (a.agency_id.as_str(), s)))
+                .collect();
+            for chunk in samples.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO score_samples (round_id, agency_id, tool, counted, required) ",
+                );
+                qb.push_values(chunk, |mut b, (agency, s)| {
+                    b.push_bind(round_id)
+                        .push_bind(*agency)
+                        .push_bind(s.tool.as_str())
+                        .push_bind(s.counted)
+                        .push_bind(s.required);
+                });
+                qb.push(
+                    " ON CONFLICT (round_id, agency_id, tool) DO UPDATE SET counted = excluded.counted, \
+                     required = excluded.required",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
             for chunk in rows.chunks(ROWS) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO indicator_scores (agency_id, round_id, indicator, hundredths, source, updated_at) ",
@@ -571,6 +613,46 @@ pub async fn round_scores(
         out.entry(agency)
             .or_default()
             .insert(n as u32, Score::from_hundredths(h));
+    }
+    Ok(out)
+}
+
+/// The samples an agency's computed scores in a round were computed from
+/// (empty for entered scores).
+pub async fn agency_samples(db: &Db, round_id: &str, agency_id: &str) -> Result<Vec<Sample>> {
+    const Q: &str = "SELECT tool, counted, required FROM score_samples \
+        WHERE round_id = $1 AND agency_id = $2 ORDER BY tool";
+    let rows: Vec<(String, i64, Option<i64>)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .bind(agency_id)
+        .fetch_all(p)
+        .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(tool, counted, required)| Sample {
+            tool,
+            counted,
+            required,
+        })
+        .collect())
+}
+
+/// Every agency of a round whose computed scores fell short of a minimum
+/// sample, with the short samples only.
+pub async fn short_samples(db: &Db, round_id: &str) -> Result<BTreeMap<String, Vec<Sample>>> {
+    const Q: &str = "SELECT agency_id, tool, counted, required FROM score_samples \
+        WHERE round_id = $1 AND (required IS NULL OR counted < required) ORDER BY agency_id, tool";
+    let rows: Vec<(String, String, i64, Option<i64>)> = read!(db, |p| sqlx::query_as(Q)
+        .bind(round_id)
+        .fetch_all(p)
+        .await?);
+    let mut out: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    for (agency, tool, counted, required) in rows {
+        out.entry(agency).or_default().push(Sample {
+            tool,
+            counted,
+            required,
+        });
     }
     Ok(out)
 }
@@ -693,6 +775,28 @@ pub struct Participant {
     pub iit_population: i64,
     pub eit_population: i64,
     pub size: String,
+}
+
+impl Participant {
+    /// The stated population a survey tool samples from: the staff for the
+    /// IIT, the service users for every other survey (0 until stated).
+    pub fn population(&self, tool: &str) -> i64 {
+        if tool == "IIT" {
+            self.iit_population
+        } else {
+            self.eit_population
+        }
+    }
+
+    /// The sample a survey tool needs from this agency under `fw`: None for
+    /// a tool without a minimum (the OIT); Some(None) while the population
+    /// it depends on is not stated.
+    pub fn required_sample(&self, fw: &Framework, tool: &str) -> Option<Option<i64>> {
+        let population = u32::try_from(self.population(tool)).unwrap_or(0);
+        let n = fw.required_sample(tool, &self.kind, &self.size, population)?;
+        let fixed = fw.min_sample_row(tool, &self.kind, &self.size).is_some();
+        Some((population > 0 || fixed).then_some(i64::from(n)))
+    }
 }
 
 pub async fn participants(db: &Db, round_id: &str) -> Result<Vec<Participant>> {

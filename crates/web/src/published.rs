@@ -92,6 +92,8 @@ pub struct ResultRow {
     pub province: String,
     pub parent_id: Option<String>,
     pub card: Scorecard,
+    /// The survey samples short of their minimum (computed scores only).
+    pub short: Vec<itas_core::sample::Sample>,
 }
 
 /// Publishes a round's results (audited) and makes the public's default
@@ -141,19 +143,23 @@ async fn score_table(
     round: &Round,
     fw: &Framework,
 ) -> Result<Vec<ResultRow>, AppError> {
-    let mut scores = rounds::round_scores(&state.db, &round.id).await?;
-    let participants = rounds::participants(&state.db, &round.id).await?;
+    let (mut scores, participants, mut short) = tokio::try_join!(
+        rounds::round_scores(&state.db, &round.id),
+        rounds::participants(&state.db, &round.id),
+        rounds::short_samples(&state.db, &round.id),
+    )?;
     let work: Vec<_> = participants
         .into_iter()
         .filter_map(|p| {
             let given = scores.remove(&p.agency_id)?;
-            Some((p, given))
+            let short = short.remove(&p.agency_id).unwrap_or_default();
+            Some((p, given, short))
         })
         .collect();
     // The engine's exact arithmetic is the cost: spread it over the cores.
     let fw = fw.clone();
     let rows = tokio::task::spawn_blocking(move || {
-        crate::scoring_run::on_every_core(work, |(p, given)| {
+        crate::scoring_run::on_every_core(work, |(p, given, short)| {
             let card = scorecard(&fw, given)?;
             Some(ResultRow {
                 agency_id: p.agency_id,
@@ -163,12 +169,26 @@ async fn score_table(
                 province: p.province,
                 parent_id: p.parent_id,
                 card,
+                short,
             })
         })
     })
     .await
     .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
     Ok(rows.into_iter().flatten().collect())
+}
+
+/// The remarks on scores computed below a minimum sample, in the reader's
+/// language: one per short survey tool.
+pub fn sample_remarks(
+    ctx: &crate::pages::PageCtx,
+    samples: &[itas_core::sample::Sample],
+) -> Vec<String> {
+    samples
+        .iter()
+        .filter(|s| s.is_short())
+        .map(|s| ctx.num(ctx.pick(&s.remark_th(), &s.remark_en())))
+        .collect()
 }
 
 /// Figures for a group of agencies (or the whole round).

@@ -117,8 +117,8 @@ fn tool_items(fw: &Framework, tool: &str) -> BTreeSet<String> {
 }
 
 /// What replaces a tool's tallies when the central office left its flagged
-/// answers out: (tool, the tallies kept).
-type Replacements = Vec<(String, Counts)>;
+/// answers out: (tool, the tallies kept, the answers kept).
+type Replacements = Vec<(String, Counts, u64)>;
 
 /// The data-quality decisions that bear on an agency's tallies: IIT answers
 /// beyond the stated population do not count at all until the central office
@@ -148,14 +148,14 @@ pub async fn replacements(
             .get(&key(tool))
             .is_some_and(|d| d.decision == itas_store::quality::Decision::Exclude)
         {
-            let (kept, _) = itas_store::quality::tallies_without_flagged(
+            let (kept, n) = itas_store::quality::tallies_without_flagged(
                 &state.db,
                 round_id,
                 &p.agency_id,
                 tool,
             )
             .await?;
-            out.push((tool.to_string(), kept));
+            out.push((tool.to_string(), kept, n));
         }
     }
     Ok(Ok(out))
@@ -163,12 +163,40 @@ pub async fn replacements(
 
 /// An agency's tallies as they count, the replaced tools swapped in.
 pub fn counted(fw: &Framework, mut tallies: Counts, replaced: Replacements) -> Counts {
-    for (tool, kept) in replaced {
+    for (tool, kept, _) in replaced {
         let items = tool_items(fw, &tool);
         tallies.retain(|item, _| !items.contains(item));
         tallies.extend(kept);
     }
     tallies
+}
+
+/// What each survey tool of an agency counted against its minimum: the
+/// stored answers, or those kept where the central office left some out.
+pub fn samples_of(
+    fw: &Framework,
+    p: &rounds::Participant,
+    counts: &std::collections::HashMap<(String, String), i64>,
+    replaced: &Replacements,
+) -> Vec<rounds::Sample> {
+    fw.tools
+        .iter()
+        .filter_map(|t| {
+            let required = p.required_sample(fw, &t.code)?;
+            let counted = match replaced.iter().find(|(tool, _, _)| *tool == t.code) {
+                Some((_, _, kept)) => i64::try_from(*kept).unwrap_or(i64::MAX),
+                None => counts
+                    .get(&(p.agency_id.clone(), t.code.clone()))
+                    .copied()
+                    .unwrap_or(0),
+            };
+            Some(rounds::Sample {
+                tool: t.code.clone(),
+                counted,
+                required,
+            })
+        })
+        .collect()
 }
 
 /// A tool's score from tallies (None when the tool has no answers).
@@ -243,11 +271,16 @@ pub async fn compute_round(
         // What each agency is scored from; the scoring threads unpack it.
         let mut work = Vec::with_capacity(slice.len());
         for p in slice {
+            let replaced = replacements(state, &round.id, p, &counts, &decisions).await?;
             work.push(AgencyWork {
                 submitted: submitted.contains(&p.agency_id),
                 decisions: reviews.remove(&p.agency_id).unwrap_or_default(),
                 tallies: tallies.remove(&p.agency_id).unwrap_or_default(),
-                replaced: replacements(state, &round.id, p, &counts, &decisions).await?,
+                samples: match &replaced {
+                    Ok(r) => samples_of(&fw, p, &counts, r),
+                    Err(_) => Vec::new(),
+                },
+                replaced,
                 participant: p.clone(),
             });
         }
@@ -312,10 +345,7 @@ impl Writer {
 
     /// Hands a slice's scores over. When the writer has stopped (a
     /// database error), its own error is the run's.
-    async fn send(
-        &mut self,
-        scored: Vec<(String, BTreeMap<u32, itas_core::Score>)>,
-    ) -> Result<(), AppError> {
+    async fn send(&mut self, scored: Vec<rounds::ScoredAgency>) -> Result<(), AppError> {
         if scored.is_empty() {
             return Ok(());
         }
@@ -383,6 +413,7 @@ struct AgencyWork {
     /// Stored tally texts, parsed on the scoring threads.
     tallies: Vec<String>,
     replaced: Result<Replacements, Skip>,
+    samples: Vec<rounds::Sample>,
 }
 
 /// One slice's agencies scored on every core. An agency whose OIT review is
@@ -400,7 +431,15 @@ fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, AppE
             Err(why) => return Ok(Err((p.code, why))),
         };
         let tallies = itas_store::surveys::parse_tallies(&w.tallies).map_err(AppError::from)?;
-        score_agency(fw, p, passed, counted(fw, tallies, replaced))
+        Ok(
+            score_agency(fw, p, passed, counted(fw, tallies, replaced))?.map(
+                |(agency_id, indicators)| rounds::ScoredAgency {
+                    agency_id,
+                    indicators,
+                    samples: w.samples,
+                },
+            ),
+        )
     })
 }
 
@@ -417,7 +456,7 @@ pub fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync 
 async fn collect(
     h: tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>,
     report: &mut RunReport,
-) -> Result<Vec<(String, BTreeMap<u32, itas_core::Score>)>, AppError> {
+) -> Result<Vec<rounds::ScoredAgency>, AppError> {
     let done = h
         .await
         .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
@@ -431,7 +470,10 @@ async fn collect(
     Ok(scores)
 }
 
-type Scored = Result<(String, BTreeMap<u32, itas_core::Score>), (String, Skip)>;
+type Scored = Result<rounds::ScoredAgency, (String, Skip)>;
+
+/// One agency's (id, indicator scores), or (its code, why not).
+type AgencyScores = Result<(String, BTreeMap<u32, itas_core::Score>), (String, Skip)>;
 
 /// One agency's indicator scores, or (its code, why not).
 fn score_agency(
@@ -439,7 +481,7 @@ fn score_agency(
     p: rounds::Participant,
     passed: BTreeSet<String>,
     counted: Counts,
-) -> Result<Scored, AppError> {
+) -> Result<AgencyScores, AppError> {
     let inputs = Inputs {
         tallies: counted
             .into_iter()

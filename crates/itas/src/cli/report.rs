@@ -120,6 +120,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         date,
         digits,
         previous: None,
+        short_samples: Vec::new(),
         plan,
         measures: vec![],
     };

@@ -119,8 +119,10 @@ both_backends!(dashboard_figures_equal_a_direct_recomputation, |app| {
     for l in lines {
         let cols: Vec<&str> = l.split(',').collect();
         let card = &cards[cols[0]];
-        assert_eq!(cols[cols.len() - 2], card.overall.to_string(), "{l}");
-        assert_eq!(cols[cols.len() - 1], card.level, "{l}");
+        assert_eq!(cols[cols.len() - 3], card.overall.to_string(), "{l}");
+        assert_eq!(cols[cols.len() - 2], card.level, "{l}");
+        // Entered scores: no sample to mark them by.
+        assert_eq!(cols[cols.len() - 1], "", "{l}");
     }
 
     // XLSX opens and holds the same overall scores.
@@ -129,11 +131,22 @@ both_backends!(dashboard_figures_equal_a_direct_recomputation, |app| {
     use calamine::{Reader, Xlsx};
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.bytes.clone())).expect("xlsx");
     let sheet = book.worksheet_range("ITA").expect("sheet");
-    let width = sheet.width();
+    let head: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let at = head.iter().position(|h| h == "คะแนนรวม (overall)").unwrap();
+    assert_eq!(
+        head.last().unwrap(),
+        "ผู้ตอบน้อยกว่าขั้นต่ำ (below minimum sample)"
+    );
     let mut rows = 0;
     for row in sheet.rows().skip(1) {
         let code = row[0].to_string();
-        let overall = row[width - 2].to_string();
+        let overall = row[at].to_string();
         let expected = cards[&code].overall.to_string();
         assert_eq!(
             format!("{:.2}", overall.parse::<f64>().unwrap()),

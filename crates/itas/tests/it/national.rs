@@ -197,13 +197,20 @@ both_backends!(a_scoring_run_that_stops_midway_changes_no_score, |app| {
 
     // One slice reaches the writer, then the run fails: its sender is
     // dropped before the run is done.
-    use itas_store::rounds::{ScoresPart, write_round_scores};
+    use itas_store::rounds::{ScoredAgency, ScoresPart, write_round_scores};
+    let scored = |agency: &str, indicators: &std::collections::BTreeMap<u32, itas_core::Score>| {
+        ScoredAgency {
+            agency_id: agency.to_string(),
+            indicators: indicators.clone(),
+            samples: Vec::new(),
+        }
+    };
     let (send, parts) = tokio::sync::mpsc::channel(2);
     let writer = tokio::spawn({
         let (db, round) = (app.db.clone(), round.clone());
         async move { write_round_scores(&db, Some("admin"), &round, "computed", parts).await }
     });
-    send.send(ScoresPart::Scored(vec![(agency.clone(), changed.clone())]))
+    send.send(ScoresPart::Scored(vec![scored(agency, &changed)]))
         .await
         .unwrap();
     drop(send);
@@ -224,7 +231,7 @@ both_backends!(a_scoring_run_that_stops_midway_changes_no_score, |app| {
     // The same slice followed by the end of the run is stored, and the
     // writer is free for the next run.
     let (send, parts) = tokio::sync::mpsc::channel(2);
-    send.send(ScoresPart::Scored(vec![(agency.clone(), changed.clone())]))
+    send.send(ScoresPart::Scored(vec![scored(agency, &changed)]))
         .await
         .unwrap();
     send.send(ScoresPart::Done).await.unwrap();

@@ -276,3 +276,263 @@ both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
     let page = admin.get(&format!("/admin/rounds/{closed}")).await.body;
     assert!(!page.contains("ตรวจกับคู่มือ ป.ป.ช. ก่อนใช้"));
 });
+
+/// Posts one whole questionnaire of `tool` on the survey link `code`.
+async fn answer(
+    phone: &mut crate::app::Client<'_>,
+    code: &str,
+    fw: &itas_core::Framework,
+    tool: &str,
+    seed: u64,
+) {
+    let body = itas_web::loadgen::answers_body(fw, tool, seed);
+    let r = phone
+        .post_form_raw(
+            &format!("/s/{code}/submit"),
+            &format!("{body}&sid={}", uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{tool} {seed}: {}", r.body);
+}
+
+both_backends!(one_set_of_numbers_after_an_exclusion, |app| {
+    // The seed agency's current round: 30 IIT answers (its minimum of 30
+    // of 42 staff), 8 honest EIT answers and 40 identical ones a script sent
+    // (its minimum as a medium SAO is 40). The central office leaves the
+    // flagged EIT answers out, computes and publishes: every place that shows
+    // the agency a figure shows the published one, computed without them,
+    // and marks the EIT as computed below its minimum.
+    let round = app.current_round().await;
+    let agency = app.agency_id("KK-HUANONG").await;
+    let fw = itas_store::rounds::get(&app.db, &round)
+        .await
+        .unwrap()
+        .unwrap()
+        .framework()
+        .unwrap();
+    crate::app::iit_without_codes(&app.db).await;
+    itas_store::rounds::set_populations(&app.db, None, &round, &agency, 42, 1200)
+        .await
+        .unwrap();
+    let (_, _, iit) = crate::app::demo_link(&app.db, "IIT").await;
+    let (_, _, eit) = crate::app::demo_link(&app.db, "EIT").await;
+    let mut phone = app.client();
+    for k in 0..30 {
+        answer(&mut phone, &iit, &fw, "IIT", 100 + 2 * k).await;
+    }
+    for k in 0..8 {
+        answer(&mut phone, &eit, &fw, "EIT", 200 + 2 * k).await;
+    }
+    for _ in 0..40 {
+        answer(&mut phone, &eit, &fw, "EIT", 999).await;
+    }
+    let mut admin = app.signed_in("admin").await;
+    let r = admin
+        .post_form(
+            &format!("/admin/rounds/{round}/quality/{agency}/EIT"),
+            &[
+                ("decision", "exclude"),
+                ("reason", "คำตอบ ๔๐ ชุดเหมือนกันทุกข้อ"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // What the EIT is with and without the left-out answers, by the engine.
+    let all = itas_store::surveys::tallies(&app.db, &round, &agency)
+        .await
+        .unwrap();
+    let (kept, n) = itas_store::quality::tallies_without_flagged(&app.db, &round, &agency, "EIT")
+        .await
+        .unwrap();
+    assert_eq!(n, 9, "8 honest answers and one of the 40 identical ones");
+    let with_all = itas_web::scoring_run::tool_score(&fw, &all, "EIT").unwrap();
+    let counted = itas_web::scoring_run::tool_score(&fw, &kept, "EIT").unwrap();
+    assert_ne!(with_all, counted, "the exclusion must move the EIT");
+
+    let r = admin
+        .post_form(&format!("/admin/rounds/{round}/compute"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let given = itas_store::rounds::indicator_scores(&app.db, &round, &agency)
+        .await
+        .unwrap();
+    let card = itas_web::published::scorecard(&fw, given).expect("computed");
+    assert_eq!(
+        card.tools["EIT"], counted,
+        "the stored EIT counts what was kept"
+    );
+    let th = |s: itas_core::Score| itas_core::thai::thai_digits(&s.to_string());
+    let remark = "คะแนน EIT คำนวณจากผู้ตอบ ๙ คน น้อยกว่าจำนวนขั้นต่ำ ๔๐ คน";
+
+    // Computed, not yet published: the agency's home shows no score of it.
+    let mut huanong = app.signed_in("huanong").await;
+    let home = huanong.get("/agency").await.body;
+    for hidden in [th(counted), th(card.overall), th(with_all)] {
+        assert!(
+            !home.contains(&hidden),
+            "{hidden} on the home before publication"
+        );
+    }
+    assert!(!home.contains(remark));
+
+    // Published, and the round in its publication phase.
+    let r = admin
+        .post_form(&format!("/admin/rounds/{round}/publish"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let today = itas_web::today();
+    let day = |d: i64| today + time::Duration::days(d);
+    let phases: Vec<itas_store::rounds::PhaseDates> = [
+        (itas_core::directory::Phase::Setup, -60, -51),
+        (itas_core::directory::Phase::Collection, -50, -21),
+        (itas_core::directory::Phase::Review1, -20, -11),
+        (itas_core::directory::Phase::Revision, -10, -6),
+        (itas_core::directory::Phase::Review2, -5, -1),
+        (itas_core::directory::Phase::Publication, 0, 29),
+        (itas_core::directory::Phase::FollowUp, 30, 149),
+    ]
+    .into_iter()
+    .map(|(phase, from, to)| itas_store::rounds::PhaseDates {
+        phase,
+        starts_on: day(from),
+        ends_on: day(to),
+    })
+    .collect();
+    itas_store::rounds::set_phases(&app.db, None, &round, &phases)
+        .await
+        .unwrap();
+    let shows_published = |place: &str, text: &str, digits: &dyn Fn(itas_core::Score) -> String| {
+        for s in [card.overall, counted] {
+            assert!(text.contains(&digits(s)), "{place} lacks {}", digits(s));
+        }
+        assert!(
+            !text.contains(&digits(with_all)),
+            "{place} shows the EIT with the left-out answers ({})",
+            digits(with_all)
+        );
+    };
+    let arabic = |s: itas_core::Score| s.to_string();
+
+    // 1. The agency's home.
+    let home = huanong.get("/agency").await.body;
+    shows_published("the home", &home, &th);
+    assert!(home.contains(remark), "the home marks the short EIT");
+    assert!(
+        !home.contains("คะแนน IIT คำนวณจากผู้ตอบ"),
+        "the IIT met its minimum"
+    );
+
+    // 2. The links API: counts, never a score.
+    let links = huanong.get(&format!("/api/v1/rounds/{round}/links")).await;
+    assert_eq!(links.status, StatusCode::OK);
+    assert!(
+        !links.body.contains("score") && !links.body.contains("provisional"),
+        "a score in the links API: {}",
+        links.body
+    );
+
+    // 3. The results page, as the public reads it.
+    let page = app
+        .client()
+        .get(&format!("/agencies/{agency}/results/{round}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    shows_published("the results page", &page.body, &th);
+    assert!(page.body.contains(remark));
+
+    // 4. The report (DOCX) and 5. the public page, which shows its analysis.
+    let docx = huanong
+        .get(&format!("/agencies/{agency}/results/{round}/report.docx"))
+        .await;
+    assert_eq!(docx.status, StatusCode::OK);
+    let report = docx_text(&docx.bytes);
+    shows_published("the report", &report, &th);
+    assert!(squash(&report).contains(&squash(&format!("หมายเหตุ: {remark}"))));
+    let r = huanong
+        .post_form(
+            &format!("/agencies/{agency}/plan/{round}/public-page"),
+            &[("action", "publish")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let year = itas_store::rounds::get(&app.db, &round)
+        .await
+        .unwrap()
+        .unwrap()
+        .fiscal_year;
+    let public = app.client().get(&format!("/p/KK-HUANONG/ita/{year}")).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.body);
+    shows_published("the public page", &public.body, &th);
+    assert!(squash(&public.body).contains(&squash(remark)));
+
+    // 6. The dashboard and the exports.
+    let dashboard = app.client().get(&format!("/results/{round}")).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.body.contains(&th(card.overall)));
+    assert!(dashboard.body.contains("ผู้ตอบน้อยกว่าขั้นต่ำ: EIT ๙/๔๐"));
+    assert!(dashboard.body.contains("คะแนนคำนวณจากผู้ตอบน้อยกว่าจำนวนขั้นต่ำ"));
+    let csv = app
+        .client()
+        .get(&format!("/results/{round}/results.csv"))
+        .await
+        .body;
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("KK-HUANONG,"))
+        .expect("the agency's line");
+    shows_published("the CSV", line, &arabic);
+    assert!(line.ends_with(",EIT 9/40"), "{line}");
+    let open = app
+        .client()
+        .get(&format!("/results/{round}/open-data.json"))
+        .await
+        .json();
+    let mine = open["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "KK-HUANONG")
+        .unwrap()
+        .clone();
+    let number = |s: itas_core::Score| s.to_string().parse::<f64>().unwrap();
+    assert_eq!(mine["overall"].as_f64(), Some(number(card.overall)));
+    assert_eq!(mine["tools"]["EIT"].as_f64(), Some(number(counted)));
+    assert_eq!(
+        mine["below_minimum_sample"],
+        serde_json::json!([{"tool": "EIT", "counted": 9, "required": 40}])
+    );
+    let api = huanong
+        .get(&format!("/api/v1/rounds/{round}/agencies/{agency}/scores"))
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let api = api.json();
+    assert_eq!(
+        api["tools"]["EIT"].to_string(),
+        mine["tools"]["EIT"].to_string()
+    );
+    assert_eq!(api["below_minimum_sample"], mine["below_minimum_sample"]);
+    let page = app
+        .client()
+        .get(&format!("/api/v1/rounds/{round}/results?limit=1000"))
+        .await
+        .json();
+    let row = page["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "KK-HUANONG")
+        .unwrap()
+        .clone();
+    assert_eq!(row["overall"], mine["overall"]);
+    assert_eq!(row["below_minimum_sample"], mine["below_minimum_sample"]);
+
+    // Scores entered as published (the 2564 round) carry no mark.
+    let closed = app.round_id("ITA 2564").await;
+    let old = app
+        .client()
+        .get(&format!("/agencies/{agency}/results/{closed}"))
+        .await
+        .body;
+    assert!(!old.contains("short-sample"));
+});

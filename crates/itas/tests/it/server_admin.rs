@@ -470,7 +470,7 @@ both_backends!(seed_agency_results_come_from_the_engine, |app| {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.body,
-        r#"{"framework":"ita-2564","indicators":{"1":93.2,"2":81.25,"3":86.26,"4":80.48,"5":88.95,"6":80.06,"7":82.74,"8":77.72,"9":71.92,"10":18.75},"tools":{"IIT":86.03,"EIT":80.17,"OIT":45.34},"overall":68.0,"level":"C","level_th":"ปานกลาง","below_pass":[2,4,6,7,8,9,10]}"#
+        r#"{"framework":"ita-2564","indicators":{"1":93.2,"2":81.25,"3":86.26,"4":80.48,"5":88.95,"6":80.06,"7":82.74,"8":77.72,"9":71.92,"10":18.75},"tools":{"IIT":86.03,"EIT":80.17,"OIT":45.34},"overall":68.0,"level":"C","level_th":"ปานกลาง","below_pass":[2,4,6,7,8,9,10],"below_minimum_sample":[]}"#
     );
 });
 

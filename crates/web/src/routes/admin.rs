@@ -517,11 +517,7 @@ pub(crate) async fn participant_rows(
                 .tools
                 .iter()
                 .filter_map(|t| {
-                    let population = if t.code == "IIT" {
-                        p.iit_population
-                    } else {
-                        p.eit_population
-                    };
+                    let population = p.population(&t.code);
                     let min = fw.required_sample(
                         &t.code,
                         &p.kind,

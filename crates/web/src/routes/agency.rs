@@ -1,7 +1,7 @@
 //! Agency pages: the agency admin's home and an agency's page, scoped so an
 //! agency admin sees only their own agency and an assessor only assigned ones.
 
-use crate::auth::{CurrentUser, may_see_agency};
+use crate::auth::{CurrentUser, may_see_agency, may_see_results};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::routes::admin::state_text;
@@ -57,6 +57,8 @@ pub struct ScoreView {
     pub tools: Vec<(String, String, String)>,
     pub overall: String,
     pub level: String,
+    /// Remarks on scores computed below a minimum sample.
+    pub short: Vec<String>,
 }
 
 pub fn score_view(
@@ -93,6 +95,7 @@ pub fn score_view(
         tools,
         overall: ctx.num(&card.overall.to_string()),
         level: card.level,
+        short: Vec::new(),
     })
 }
 
@@ -296,6 +299,7 @@ pub struct RoundCard {
 
 async fn round_cards(
     state: &AppState,
+    user: &CurrentUser,
     ctx: &PageCtx,
     base: &str,
     agency: &Agency,
@@ -321,11 +325,17 @@ async fn round_cards(
             )
         };
         let min_basis = min_basis_text(ctx, &fw, &kind, &participation.size);
-        let scores = score_view(
-            ctx,
-            &fw,
-            rounds::indicator_scores(&state.db, &round.id, agency_id).await?,
-        );
+        // The same rule as the results page: before publication, never
+        // the agency's own (docs/privacy.md).
+        let mut scores = None;
+        if may_see_results(state, Some(user), agency_id, &round.id).await? {
+            let given = rounds::indicator_scores(&state.db, &round.id, agency_id).await?;
+            scores = score_view(ctx, &fw, given);
+            if let Some(v) = &mut scores {
+                let samples = rounds::agency_samples(&state.db, &round.id, agency_id).await?;
+                v.short = crate::published::sample_remarks(ctx, &samples);
+            }
+        }
         // Links and counts matter from setup until the round closes.
         let tools = if matches!(st, RoundState::Closed) {
             Vec::new()
@@ -379,7 +389,7 @@ async fn page(
     };
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
-    let rounds = round_cards(state, &ctx, base, &agency).await?;
+    let rounds = round_cards(state, user, &ctx, base, &agency).await?;
     let editable = user.role == Role::AgencyAdmin;
     let status = if errors.is_empty() {
         StatusCode::OK

@@ -95,6 +95,42 @@ pub(crate) struct ScoreResult {
     below_pass: Vec<u32>,
 }
 
+/// A survey tool's score computed from fewer responses than the minimum
+/// the framework asks (or with no population stated, so no minimum).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ShortSample {
+    tool: String,
+    /// Responses the score counted, after the data-quality decisions.
+    counted: i64,
+    /// The minimum; null when the population was never stated.
+    required: Option<i64>,
+}
+
+impl ShortSample {
+    /// The short ones of `samples`.
+    pub(crate) fn of(samples: &[itas_core::sample::Sample]) -> Vec<ShortSample> {
+        samples
+            .iter()
+            .filter(|s| s.is_short())
+            .map(|s| ShortSample {
+                tool: s.tool.clone(),
+                counted: s.counted,
+                required: s.required,
+            })
+            .collect()
+    }
+}
+
+/// An agency's scores in a round, and the samples they fell short on.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AgencyScores {
+    #[serde(flatten)]
+    scores: ScoreResult,
+    /// Survey tools computed below their minimum sample; empty when none
+    /// is, and for scores entered as published.
+    below_minimum_sample: Vec<ShortSample>,
+}
+
 /// A JSON object whose keys keep the framework's order (indicator 10 after
 /// 9, tools as the framework lists them), which a sorted map would not.
 pub(crate) struct InOrder(Vec<(String, Score)>);
@@ -611,12 +647,12 @@ pub(crate) async fn agency(
 #[utoipa::path(get, path = "/api/v1/rounds/{round}/agencies/{agency}/scores", tag = "results",
     params(("round" = String, Path, description = "The round's id"),
            ("agency" = String, Path, description = "The agency's id")),
-    responses((status = 200, description = "The scores", body = ScoreResult)))]
+    responses((status = 200, description = "The scores", body = AgencyScores)))]
 pub(crate) async fn agency_scores(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((round, agency)): Path<(String, String)>,
-) -> Result<Json<ScoreResult>, AppError> {
+) -> Result<Json<AgencyScores>, AppError> {
     if !crate::auth::may_see_results(&state, Some(&user), &agency, &round)
         .await
         .map_err(|e| api(e, Some(&user)))?
@@ -633,7 +669,13 @@ pub(crate) async fn agency_scores(
         .map_err(|e| api(e, Some(&user)))?;
     let card = crate::published::scorecard(&fw, given)
         .ok_or_else(|| api(ErrorCode::NoResults, Some(&user)))?;
-    Ok(Json(ScoreResult::new(&card, &fw)))
+    let samples = itas_store::rounds::agency_samples(&state.db, &round, &agency)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    Ok(Json(AgencyScores {
+        scores: ScoreResult::new(&card, &fw),
+        below_minimum_sample: ShortSample::of(&samples),
+    }))
 }
 
 #[cfg(test)]

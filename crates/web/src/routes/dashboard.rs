@@ -219,6 +219,8 @@ pub struct AgencyLine {
     pub province: String,
     pub overall: String,
     pub level: String,
+    /// Its survey samples short of their minimum ("EIT ๑๒/๓๐"); empty if none.
+    pub short: String,
 }
 
 /// This round beside the previous published one, formatted.
@@ -317,6 +319,8 @@ struct DashboardPage {
     round: Round,
     /// Agencies whose result a tool below its floor holds back: (tool, count).
     held_back: Vec<(String, String)>,
+    /// How many agencies in view were computed below a minimum sample.
+    short_samples: Option<String>,
     comparison: Option<ComparisonView>,
     by: &'static str,
     sort: String,
@@ -640,6 +644,18 @@ async fn dashboard_page(
             ctx.num(&missing.to_string())
         )
     });
+    let short = all.iter().filter(|r| !r.short.is_empty()).count();
+    let short_samples = (short > 0).then(|| {
+        format!(
+            "{} {} {}",
+            ctx.pick("ในตัวเลขนี้มี", "Of these,"),
+            ctx.num(&short.to_string()),
+            ctx.pick(
+                "หน่วยงานที่คะแนนคำนวณจากผู้ตอบน้อยกว่าจำนวนขั้นต่ำ (ระบุไว้ในตารางรายหน่วยงาน)",
+                "agencies' scores are computed from fewer responses than the minimum (marked in the table of agencies)"
+            )
+        )
+    });
     let held_back = crate::published::held_back_counts(&fw, &all)
         .into_iter()
         .map(|(t, n)| (t, ctx.num(&n.to_string())))
@@ -748,6 +764,7 @@ async fn dashboard_page(
             province: r.province.clone(),
             overall: ctx.num(&r.card.overall.to_string()),
             level: level_head(&ctx, &fw, &r.card.level),
+            short: ctx.num(&itas_core::sample::short_cell(&r.short)),
         })
         .collect();
     let dir = if desc { "desc" } else { "asc" }.to_string();
@@ -758,6 +775,7 @@ async fn dashboard_page(
     let query = format!("by={}&sort={sort}&dir={dir}{scope_query}", by.code());
     Ok(DashboardPage {
         not_included,
+        short_samples,
         drawn,
         trend,
         scope_name,
@@ -804,6 +822,7 @@ pub(crate) fn export_header(fw: &Framework) -> Vec<String> {
     }
     h.push("คะแนนรวม (overall)".into());
     h.push("ระดับ (level)".into());
+    h.push("ผู้ตอบน้อยกว่าขั้นต่ำ (below minimum sample)".into());
     h
 }
 
@@ -834,6 +853,7 @@ fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
     }
     c.push(r.card.overall.to_string());
     c.push(r.card.level.clone());
+    c.push(itas_core::sample::short_cell(&r.short));
     c
 }
 
@@ -987,6 +1007,10 @@ async fn open_data(
                         o.insert("name_th".into(), r.name_th.clone().into());
                         o.insert("kind".into(), r.kind.clone().into());
                         o.insert("province".into(), r.province.clone().into());
+                        o.insert(
+                            "below_minimum_sample".into(),
+                            serde_json::to_value(&r.short).unwrap_or_default(),
+                        );
                     }
                     let sep = if start + i == 0 { "" } else { "," };
                     format!("{sep}{v}")
@@ -1243,6 +1267,8 @@ pub(crate) struct AgencyResult {
     parent_id: Option<String>,
     #[serde(flatten)]
     scores: crate::routes::api::ScoreResult,
+    /// Survey tools computed below their minimum sample (empty when none).
+    below_minimum_sample: Vec<crate::routes::api::ShortSample>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -1299,6 +1325,7 @@ pub(crate) async fn api_results(
             province: r.province.clone(),
             parent_id: r.parent_id.clone(),
             scores: crate::routes::api::ScoreResult::new(&r.card, &fw),
+            below_minimum_sample: crate::routes::api::ShortSample::of(&r.short),
         })
         .collect();
     Ok(axum::Json(ResultsPage {

@@ -88,6 +88,9 @@ fn fields(fw: &Framework) -> Vec<Value> {
         json!({"name": "level", "title": "ระดับผลการประเมิน", "type": "string",
         "description": fw.levels.iter().map(|l| l.code.as_str()).collect::<Vec<_>>().join(", ")}),
     );
+    out.push(json!({"name": "below_minimum_sample", "title": "ผู้ตอบน้อยกว่าจำนวนขั้นต่ำ",
+        "type": "string",
+        "description": "survey tools computed from fewer responses than the minimum, as \"EIT 12/40\" (\"?\" when no population was stated), separated by \"; \"; empty when none. In the JSON: a list of {tool, counted, required}"}));
     out
 }
 

@@ -58,6 +58,8 @@ pub(crate) struct Loaded {
     plan: Option<itas_core::analysis::Plan>,
     /// The OIT items passed in the final review, when known.
     passed: Option<BTreeSet<String>>,
+    /// Survey samples the scores fell short on (computed scores only).
+    pub(crate) short: Vec<itas_core::sample::Sample>,
 }
 
 /// Who may see what: results are public once the round publishes them; before
@@ -138,6 +140,11 @@ pub(crate) async fn load_unchecked(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
     let previous = previous_card(state, &round, agency_id).await?;
+    let short = itas_store::rounds::agency_samples(&state.db, round_id, agency_id)
+        .await?
+        .into_iter()
+        .filter(itas_core::sample::Sample::is_short)
+        .collect();
     let (plan, passed) = match oit_plan(state, &fw, &card, round_id, agency_id).await? {
         Some((plan, passed)) => (Some(plan), Some(passed)),
         None => (None, None),
@@ -150,6 +157,7 @@ pub(crate) async fn load_unchecked(
         previous,
         plan,
         passed,
+        short,
     })
 }
 
@@ -228,6 +236,7 @@ pub(crate) fn report_document(
         date: today(),
         digits,
         previous: previous_of(l, digits),
+        short_samples: l.short.clone(),
         plan: l.plan.clone(),
         // The agency's own plan when it has one; suggestions otherwise.
         measures: stored
@@ -282,6 +291,8 @@ struct ResultsPage {
     plan: Option<super::plan::PlanSummary>,
     /// The plan made after the previous round: did it work?
     previous_plan: Option<super::plan::PlanSummary>,
+    /// Remarks on scores computed below a minimum sample.
+    short_samples: Vec<String>,
 }
 
 async fn results_page(
@@ -388,6 +399,7 @@ async fn results_page(
             .name_th
             .clone(),
         held_back: held_back_text(&ctx, &l.fw, &l.card),
+        short_samples: crate::published::sample_remarks(&ctx, &l.short),
         outlook: outlook_lines(&ctx, &l.fw, &l.card, l.passed.as_ref()),
         labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),
