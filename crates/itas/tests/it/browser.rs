@@ -488,13 +488,25 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
 async fn downloaded(dir: &std::path::Path, ext: &str) -> Vec<u8> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(f) = std::fs::read_dir(dir)
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
+            .collect();
+        // Chromium puts an empty file under the final name as soon as a
+        // download starts and fills it from a .crdownload at the end.
+        let busy = files
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+        if let Some(f) = files
+            .iter()
             .find(|p| p.extension().is_some_and(|e| e == ext))
+            .filter(|_| !busy)
         {
-            return std::fs::read(f).unwrap();
+            let bytes = std::fs::read(f).unwrap();
+            if !bytes.is_empty() {
+                return bytes;
+            }
         }
         assert!(Instant::now() < deadline, "no .{ext} downloaded");
         tokio::time::sleep(Duration::from_millis(100)).await;
