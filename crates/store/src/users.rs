@@ -104,6 +104,37 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
     Ok(read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?))
 }
 
+/// What ending a user's access took away, for the audit entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EndedAccess {
+    pub sessions_ended: u64,
+    pub tokens_revoked: u64,
+}
+
+/// Ends every session and revokes every live API token of a user, inside
+/// the transaction `$tx` of the change that calls for it; the counts.
+macro_rules! end_access {
+    ($tx:expr, $user:expr) => {{
+        let sessions_ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind($user)
+            .execute($tx)
+            .await?
+            .rows_affected();
+        let tokens_revoked = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind($crate::now_ms())
+        .bind($user)
+        .execute($tx)
+        .await?
+        .rows_affected();
+        EndedAccess {
+            sessions_ended,
+            tokens_revoked,
+        }
+    }};
+}
+
 pub async fn set_password(
     db: &Db,
     actor: Option<&str>,
@@ -120,11 +151,8 @@ pub async fn set_password(
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        // Every session of the user ends with the old password.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Every session and token of the user ends with the old password.
+        let ended = end_access!(&mut *tx, id);
         audit!(
             &mut *tx,
             actor,
@@ -132,7 +160,7 @@ pub async fn set_password(
             "user",
             id,
             None::<String>,
-            None::<String>
+            json(&ended)
         )?;
         tx.commit().await?;
     });
@@ -150,20 +178,25 @@ pub async fn set_active(db: &Db, actor: Option<&str>, id: &str, active: bool) ->
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // A suspension ends every session and token for good: coming back
+        // (reactivation) never brings them back.
+        let ended = if active {
+            EndedAccess::default()
+        } else {
+            end_access!(&mut *tx, id)
+        };
         audit!(
             &mut *tx,
             actor,
             "set_active",
             "user",
             id,
-            json(&!active),
-            json(&active)
+            json(&serde_json::json!({"active": !active})),
+            json(&serde_json::json!({
+                "active": active,
+                "sessions_ended": ended.sessions_ended,
+                "tokens_revoked": ended.tokens_revoked,
+            }))
         )?;
         tx.commit().await?;
     });

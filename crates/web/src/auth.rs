@@ -179,8 +179,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// API calls per token per minute (per server).
-pub const TOKEN_CALLS_PER_MINUTE: u32 = 600;
+/// API calls per user per minute (per server), shared by all of the user's
+/// tokens: making more tokens does not make more calls.
+pub const USER_API_CALLS_PER_MINUTE: u32 = 600;
 
 /// The user behind a bearer token: refused when unknown, expired, revoked,
 /// too frequent, or a read-only token asked to change something. Every
@@ -198,7 +199,7 @@ async fn token_user(
         .map_err(|e| AppError::from(e).as_json())?
         .filter(|t| t.usable(now))
         .ok_or_else(|| refused(ErrorCode::BadToken))?;
-    if !state.token_limiter.allow(&t.id, now) {
+    if !state.token_limiter.allow(&t.user_id, now) {
         return Err(refused(ErrorCode::ApiSlowDown));
     }
     let reads = matches!(
@@ -216,7 +217,7 @@ async fn token_user(
         .filter(|u| u.active)
         .ok_or_else(|| refused(ErrorCode::BadToken))?;
     let request = format!("{} {}", parts.method, parts.uri.path());
-    itas_store::api_tokens::record_use(&state.db, &t, &request, now)
+    itas_store::api_tokens::record_use(&state.db, &t, &request, !reads, now)
         .await
         .map_err(|e| AppError::from(e).as_json())?;
     Ok((user, t.scope))

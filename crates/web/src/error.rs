@@ -44,7 +44,7 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "หน้านี้ไม่รับคำขอแบบนี้ กรุณาเปิดจากเมนูของระบบ", "This page does not take this kind of request; open it from the system's menus";
     PageWithdrawn = "page_withdrawn", GONE, "หน่วยงานถอนหน้าเผยแพร่ผลการประเมินและมาตรการหน้านี้แล้ว จึงไม่แสดงข้อมูลอีก หากต้องการข้อมูล กรุณาติดต่อหน่วยงานโดยตรง", "The agency has withdrawn this page of its ITA result and measures; please ask the agency directly";
     BadToken = "bad_token", UNAUTHORIZED, "โทเคนไม่ถูกต้อง หมดอายุ หรือถูกเพิกถอนแล้ว สร้างโทเคนใหม่ได้ที่หน้าโทเคนสำหรับ API", "The token is wrong, expired or revoked; make a new one on the API tokens page";
-    ApiSlowDown = "api_slow_down", TOO_MANY_REQUESTS, "เรียก API ด้วยโทเคนนี้ถี่เกินไป กรุณารอสักครู่แล้วลองใหม่ (โดยปกติไม่เกิน ๖๐๐ ครั้งต่อนาที)", "Too many calls with this token; wait a moment and try again (by default at most 600 a minute)";
+    ApiSlowDown = "api_slow_down", TOO_MANY_REQUESTS, "เรียก API ถี่เกินไป กรุณารอสักครู่แล้วลองใหม่ (โดยปกติไม่เกิน ๖๐๐ ครั้งต่อนาทีต่อผู้ใช้ รวมทุกโทเคนของผู้ใช้)", "Too many API calls; wait a moment and try again (by default at most 600 a minute per user, all of its tokens together)";
     NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
     AnswersTooLarge = "answers_too_large", PAYLOAD_TOO_LARGE, "คำตอบที่ส่งมามีขนาดใหญ่เกินกว่าที่แบบวัดรับได้ คำตอบที่เลือกไว้ในหน้าเดิมยังอยู่ กรุณากดย้อนกลับ ตรวจคำตอบ แล้วส่งอีกครั้ง", "The answers sent are larger than a questionnaire takes. What you ticked is still on the previous page; go back, check it and send again";
     Busy = "busy", SERVICE_UNAVAILABLE, "ขณะนี้มีผู้ขอเอกสารจำนวนมาก กรุณาลองใหม่ในอีกสักครู่", "Many documents are being prepared right now; please try again in a few seconds";
@@ -161,9 +161,11 @@ impl AppError {
             tracing::debug!(code = self.code.code(), detail = ?self.detail, "request refused");
         }
         let message = self.code.message(self.lang);
-        // Validation details are safe and useful to show; internal ones are not.
+        // Validation details are safe and useful to show; internal ones are
+        // not. A refusal's detail says which rule refused (never data).
         let shown_detail = match self.code {
             ErrorCode::Invalid
+            | ErrorCode::Forbidden
             | ErrorCode::BadJson
             | ErrorCode::Conflict
             | ErrorCode::TooLarge

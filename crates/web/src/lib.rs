@@ -52,7 +52,7 @@ pub struct Config {
     /// Questionnaire pages saved per survey link per minute (per server): a
     /// respondent saves one per page, so this is several times the submission limit.
     pub page_rate_per_minute: u32,
-    /// API calls per token per minute (per server).
+    /// API calls per user per minute (per server), all of its tokens together.
     pub api_calls_per_minute: u32,
     /// How many unfinished questionnaires may wait, per link and in total.
     pub draft_budget: itas_store::drafts::DraftBudget,
@@ -110,7 +110,7 @@ impl Default for Config {
             trust_proxy: false,
             evidence: evidence_check::CheckerConfig::default(),
             page_rate_per_minute: 7200,
-            api_calls_per_minute: auth::TOKEN_CALLS_PER_MINUTE,
+            api_calls_per_minute: auth::USER_API_CALLS_PER_MINUTE,
             draft_budget: itas_store::drafts::DraftBudget::default(),
             data_dir: None,
             clock: Clock::default(),

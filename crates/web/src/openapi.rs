@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "itas API",
-        description = "Integrity and Transparency Assessment System. Errors are JSON ({\"error\", \"message\", \"detail\"}) with the message in Thai, or in English with `Accept-Language: en`. Signed-in operations take the browser's session cookie or an API token (`Authorization: Bearer …`) made at /account/tokens; a read token may only GET, and each token may make 600 calls a minute.",
+        description = "Integrity and Transparency Assessment System. Errors are JSON ({\"error\", \"message\", \"detail\"}) with the message in Thai, or in English with `Accept-Language: en`. Signed-in operations take the browser's session cookie or an API token (`Authorization: Bearer …`) made at /account/tokens; a read token may only GET; only a signed-in session makes tokens; each user may make 600 calls a minute, all of its tokens together.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
@@ -39,6 +39,8 @@ use utoipa::OpenApi;
         tokens::list_api,
         tokens::create_api,
         tokens::revoke_api,
+        tokens::all_api,
+        tokens::revoke_any_api,
         oit::api_items,
         oit::api_put_item,
         oit::api_submit,
@@ -54,6 +56,7 @@ use utoipa::OpenApi;
         (name = "meta", description = "This document"),
         (name = "scoring", description = "The scoring engine, stateless"),
         (name = "account", description = "The caller and their API tokens"),
+        (name = "admin", description = "The central office's oversight of every user's tokens"),
         (name = "rounds", description = "Assessment rounds"),
         (name = "agencies", description = "The agency directory"),
         (name = "results", description = "Scores and results"),
@@ -88,6 +91,8 @@ const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
         &[ErrorCode::Invalid],
     ),
     ("post", "/api/v1/rounds", &[ErrorCode::Conflict]),
+    ("post", "/api/v1/tokens", &[ErrorCode::Conflict]),
+    ("get", "/api/v1/admin/tokens", &[ErrorCode::Invalid]),
     (
         "put",
         "/api/v1/rounds/{round}/populations",
@@ -341,7 +346,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 30);
+        assert_eq!(n, 32);
     }
 
     #[test]

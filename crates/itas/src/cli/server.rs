@@ -41,8 +41,8 @@ pub struct ServeArgs {
     /// may create a draft, so a flood of them is stopped like one of submissions.
     #[arg(long, env = "ITAS_PAGE_RATE_PER_MINUTE", default_value_t = 7200)]
     page_rate_per_minute: u32,
-    /// API calls accepted per token per minute (per server).
-    #[arg(long, env = "ITAS_API_CALLS_PER_MINUTE", default_value_t = itas_web::auth::TOKEN_CALLS_PER_MINUTE)]
+    /// API calls accepted per user per minute (per server), all of its tokens together.
+    #[arg(long, env = "ITAS_API_CALLS_PER_MINUTE", default_value_t = itas_web::auth::USER_API_CALLS_PER_MINUTE)]
     api_calls_per_minute: u32,
     /// Unfinished questionnaires kept per survey link; past it, the least
     /// recently used go first.

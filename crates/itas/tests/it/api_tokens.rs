@@ -98,14 +98,26 @@ both_backends!(a_token_is_its_user_and_no_more, |app| {
     let r = put_item(&mut r_client, &round, "O1", "https://huanong.go.th/a").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"], "forbidden");
-    // Nor can it make a write token.
-    let r = r_client
-        .post_json(
-            "/api/v1/tokens",
-            &serde_json::json!({"name": "x", "scope": "write"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // No token makes tokens, not even a write token a read one: only a
+    // signed-in session does.
+    for (token, scope, why) in [
+        (&read, "write", "read-only token"),
+        (&write, "read", "signed-in session"),
+        (&write, "write", "signed-in session"),
+    ] {
+        let r = bearer(&app, token)
+            .post_json(
+                "/api/v1/tokens",
+                &serde_json::json!({"name": "x", "scope": scope}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains(why),
+            "{}",
+            r.body
+        );
+    }
     // Pages take sessions, not tokens.
     let r = r_client.get("/agency").await;
     assert!(r.location().starts_with("/login"));
@@ -134,17 +146,57 @@ both_backends!(a_token_is_its_user_and_no_more, |app| {
         .json();
     assert_ne!(theirs["agency"], items["agency"]);
 
-    // Every use is audited.
+    // Every write through a token is one audit entry; reads are counted
+    // per hour instead, so they cannot push changes out of the log's view.
     let log = itas_store::audit::recent(&app.db, Some(&found.id), 50)
         .await
         .unwrap();
     assert!(log.iter().any(|e| e.action == "create_api_token"));
-    assert!(log.iter().any(|e| {
-        e.action == "api_token_use"
-            && e.after_json
-                .as_deref()
-                .is_some_and(|a| a.contains("GET /api/v1/me"))
-    }));
+    assert!(
+        !log.iter().any(|e| e.action == "api_token_use"),
+        "reads are not logged one by one"
+    );
+    let write_id = itas_store::api_tokens::by_hash(
+        &app.db,
+        &hex::encode(sha2::Sha256::digest(write.as_bytes())),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let log = itas_store::audit::recent(&app.db, Some(&write_id), 50)
+        .await
+        .unwrap();
+    let uses: Vec<&str> = log
+        .iter()
+        .filter(|e| e.action == "api_token_use")
+        .filter_map(|e| e.after_json.as_deref())
+        .collect();
+    assert_eq!(
+        uses.len(),
+        4,
+        "two PUTs and two refused POSTs, not the GET: {uses:?}"
+    );
+    assert!(
+        uses.iter()
+            .all(|u| u.starts_with("PUT /api/v1/rounds/") || *u == "POST /api/v1/tokens")
+    );
+    let (listed, _) = itas_store::api_tokens::all(&app.db, itas_store::now_ms(), 100, 0)
+        .await
+        .unwrap();
+    let calls = |id: &str| {
+        listed
+            .iter()
+            .find(|l| l.token.id == id)
+            .unwrap()
+            .calls_last_day
+    };
+    assert_eq!(
+        calls(&found.id),
+        2,
+        "me and the agency: its refused writes are refused before use"
+    );
+    assert_eq!(calls(&write_id), 5, "two POSTs, two PUTs and a GET");
 
     // Listed without the token; revoked, it stops working.
     let list = page.get("/api/v1/tokens").await.json();
@@ -191,13 +243,226 @@ both_backends!(a_token_is_its_user_and_no_more, |app| {
     assert!(p.contains("เพิกถอนแล้ว") && p.contains("หมดอายุ") && p.contains("ใช้ได้"));
 });
 
+both_backends!(tokens_end_with_their_users_standing, |app| {
+    // The incident: an agency admin's write token leaked. The central office
+    // resets the password, and later suspends and reactivates the user.
+    let mut page = app.signed_in("huanong").await;
+    let mut tokens = Vec::new();
+    for k in 0..3 {
+        tokens.push(token_from_page(&mut page, &format!("สคริปต์ {k}"), "write").await);
+    }
+    for t in &tokens {
+        assert_eq!(
+            bearer(&app, t).get("/api/v1/me").await.status,
+            StatusCode::OK
+        );
+    }
+    let huanong = itas_store::users::by_username(&app.db, "huanong")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut admin = app.signed_in("admin").await;
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{}/password", huanong.id),
+            &[("password", "a-new-password-2569")],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    for t in &tokens {
+        let r = bearer(&app, t).get("/api/v1/me").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "a token outlived the reset"
+        );
+        assert_eq!(r.json()["error"], "bad_token");
+    }
+    assert!(
+        page.get("/agency").await.location().starts_with("/login"),
+        "the session ended too"
+    );
+    let log = itas_store::audit::recent(&app.db, Some(&huanong.id), 20)
+        .await
+        .unwrap();
+    let reset = log.iter().find(|e| e.action == "set_password").unwrap();
+    assert_eq!(
+        reset.after_json.as_deref(),
+        Some(r#"{"sessions_ended":1,"tokens_revoked":3}"#),
+        "the counts are in the audit entry"
+    );
+
+    // Suspended then reactivated: nothing made before comes back.
+    let mut c = app.client();
+    let r = c
+        .post_form(
+            "/login",
+            &[("username", "huanong"), ("password", "a-new-password-2569")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let fresh = token_from_page(&mut c, "หลังรีเซ็ต", "read").await;
+    for active in ["0", "1"] {
+        let r = admin
+            .post_form(
+                &format!("/admin/users/{}/active", huanong.id),
+                &[("active", active)],
+            )
+            .await;
+        assert!(
+            r.status.is_success() || r.status.is_redirection(),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        bearer(&app, &fresh).get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "a suspension ends the token for good"
+    );
+    let log = itas_store::audit::recent(&app.db, Some(&huanong.id), 20)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| {
+        e.action == "set_active"
+            && e.after_json
+                .as_deref()
+                .is_some_and(|a| a.contains(r#""tokens_revoked":1"#))
+    }));
+});
+
+both_backends!(the_central_office_lists_and_revokes_anyones_tokens, |app| {
+    let mut page = app.signed_in("huanong").await;
+    let token = token_from_page(&mut page, "เว็บไซต์ อบต.", "write").await;
+    assert_eq!(
+        bearer(&app, &token).get("/api/v1/me").await.status,
+        StatusCode::OK
+    );
+
+    // Ten live tokens at most; the eleventh is refused with the name kept.
+    for k in 1..10 {
+        token_from_page(&mut page, &format!("สำรอง {k}"), "read").await;
+    }
+    let r = page
+        .post_form(
+            "/account/tokens",
+            &[("name", "ใบที่สิบเอ็ด"), ("scope", "read"), ("days", "30")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("มีโทเคนที่ใช้ได้ครบ ๑๐ รายการแล้ว") && r.body.contains("ใบที่สิบเอ็ด"));
+    let r = page
+        .post_json("/api/v1/tokens", &serde_json::json!({"name": "eleven"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "conflict");
+
+    // Neither the agency nor an assessor sees the list.
+    assert_eq!(
+        page.get("/admin/tokens").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        page.get("/api/v1/admin/tokens").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bearer(&app, &token)
+            .get("/api/v1/admin/tokens")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The central office sees every user's tokens, never the token itself.
+    let mut admin = app.signed_in("admin").await;
+    let list = admin.get("/admin/tokens").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("เว็บไซต์ อบต.") && list.body.contains("(huanong)"));
+    assert!(!list.body.contains(&token));
+    let all = admin.get("/api/v1/admin/tokens?limit=1000").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let all = all.json();
+    assert_eq!(all["total"], 10);
+    let site = all["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "เว็บไซต์ อบต.")
+        .unwrap()
+        .clone();
+    assert_eq!(site["username"], "huanong");
+    assert_eq!(site["scope"], "write");
+    assert_eq!(site["calls_last_day"], 2, "me, and the refused list");
+    assert!(!all.to_string().contains(&token));
+
+    // Revoked from the API: it stops at once, audited under the central office.
+    let id = site["id"].as_str().unwrap();
+    let r = admin
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/admin/tokens/{id}"),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        bearer(&app, &token).get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let central = itas_store::users::by_username(&app.db, "admin")
+        .await
+        .unwrap()
+        .unwrap();
+    let log = itas_store::audit::recent(&app.db, Some(id), 10)
+        .await
+        .unwrap();
+    assert!(
+        log.iter().any(|e| e.action == "revoke_api_token"
+            && e.actor_id.as_deref() == Some(central.id.as_str()))
+    );
+    // One slot is free again; the page's revoke works the same way.
+    let another = token_from_page(&mut page, "ใบใหม่", "read").await;
+    let another_id = itas_store::api_tokens::by_hash(
+        &app.db,
+        &hex::encode(sha2::Sha256::digest(another.as_bytes())),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let r = admin
+        .post_form(&format!("/admin/tokens/{another_id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("เพิกถอนโทเคนแล้ว"));
+    assert_eq!(
+        bearer(&app, &another).get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = admin
+        .request(
+            Method::DELETE,
+            "/api/v1/admin/tokens/no-such-token",
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+});
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_token_is_rate_limited() {
     let app = crate::app::spawn_app(Backend::Sqlite).await;
     let mut page = app.signed_in("huanong").await;
     let token = token_from_page(&mut page, "loop", "read").await;
     let mut c = bearer(&app, &token);
-    let limit = itas_web::auth::TOKEN_CALLS_PER_MINUTE as usize;
+    let limit = itas_web::auth::USER_API_CALLS_PER_MINUTE as usize;
     for k in 0..limit {
         let r = c.get("/api/v1/me").await;
         assert_eq!(r.status, StatusCode::OK, "call {k}");
@@ -205,10 +470,17 @@ async fn every_token_is_rate_limited() {
     let r = c.get("/api/v1/me").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.json()["error"], "api_slow_down");
-    // Another token of the same user is not held back by this one.
+    // The limit is the user's: a new token of the same user does not
+    // multiply it; another user's token is not held back.
     let other = token_from_page(&mut page, "other", "read").await;
     assert_eq!(
         bearer(&app, &other).get("/api/v1/me").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let mut banphai = app.signed_in("banphai").await;
+    let theirs = token_from_page(&mut banphai, "theirs", "read").await;
+    assert_eq!(
+        bearer(&app, &theirs).get("/api/v1/me").await.status,
         StatusCode::OK
     );
 }

@@ -1,6 +1,8 @@
 //! API tokens: each user makes, names, lists and revokes their own, on a page
-//! (`/account/tokens`) and through the API (`/api/v1/tokens`). A token acts as
-//! its user, never wider: "read" tokens may only read.
+//! (`/account/tokens`) and through the API (`/api/v1/tokens`); the central
+//! office lists and revokes everyone's (`/admin/tokens`, `/api/v1/admin/tokens`).
+//! A token acts as its user, never wider: "read" tokens may only read, and
+//! only a signed-in session makes tokens.
 
 use crate::AppState;
 use crate::auth::{CurrentUser, random_token, token_hash};
@@ -12,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use itas_core::directory::Role;
 use itas_store::api_tokens::{self, Scope, Token};
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +23,13 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke_on_page))
         .route("/api/v1/tokens", get(list_api).post(create_api))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_api))
+        .route("/admin/tokens", get(all_page))
+        .route("/admin/tokens/{id}/revoke", post(revoke_any_on_page))
+        .route("/api/v1/admin/tokens", get(all_api))
+        .route(
+            "/api/v1/admin/tokens/{id}",
+            axum::routing::delete(revoke_any_api),
+        )
 }
 
 /// Longest life of a token, in days.
@@ -90,6 +100,20 @@ impl TokenForm {
     }
 }
 
+/// Why the page refuses an eleventh live token.
+fn too_many(ctx: &PageCtx) -> String {
+    let n = api_tokens::MAX_LIVE_PER_USER.to_string();
+    format!(
+        "{} {} {}",
+        ctx.pick("มีโทเคนที่ใช้ได้ครบ", "You already hold"),
+        ctx.num(&n),
+        ctx.pick(
+            "รายการแล้ว กรุณาเพิกถอนรายการที่ไม่ใช้ก่อน",
+            "live tokens; revoke one you no longer use first"
+        )
+    )
+}
+
 /// Makes a token for `user`; returns (id, the token itself).
 async fn make(
     state: &AppState,
@@ -145,29 +169,8 @@ async fn render(
     let now = itas_store::now_ms();
     let tokens = api_tokens::of_user(&state.db, user.id())
         .await?
-        .into_iter()
-        .map(|t| TokenLine {
-            active: t.usable(now),
-            status: if t.revoked_at.is_some() {
-                ctx.pick("เพิกถอนแล้ว", "revoked").to_string()
-            } else if now >= t.expires_at {
-                ctx.pick("หมดอายุ", "expired").to_string()
-            } else {
-                ctx.pick("ใช้ได้", "active").to_string()
-            },
-            created: ctx.date(&t.created_at),
-            expires: ctx.date(&t.expires_at),
-            last_used: t
-                .last_used_at
-                .map(|m| ctx.date(&m))
-                .unwrap_or_else(|| "–".into()),
-            scope: match t.scope {
-                Scope::Read => ctx.pick("อ่านอย่างเดียว", "read only"),
-                Scope::Write => ctx.pick("อ่านและแก้ไข", "read and write"),
-            },
-            name: t.name,
-            id: t.id,
-        })
+        .iter()
+        .map(|t| token_line(&ctx, t, now))
         .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -208,7 +211,14 @@ async fn create_on_page(
 ) -> Result<Response, AppError> {
     match f.parse(&PageCtx::for_user(&user)) {
         Ok((name, scope, days)) => {
-            let (_, token) = make(&state, &user, &name, scope, days).await?;
+            let token = match make(&state, &user, &name, scope, days).await {
+                Err(e) if e.code == ErrorCode::Conflict => {
+                    let mut errors = FieldErrors::default();
+                    errors.add("name", too_many(&PageCtx::for_user(&user)));
+                    return render(&state, &user, None, f, errors).await;
+                }
+                made => made?.1,
+            };
             render(
                 &state,
                 &user,
@@ -317,8 +327,8 @@ pub(crate) struct CreatedToken {
     days: i64,
 }
 
-/// Makes a token for the caller, no wider than the caller. A token cannot
-/// make another token wider than itself: a read token makes only read tokens.
+/// Makes a token for the caller, no wider than the caller, from a signed-in
+/// session only: a token cannot make tokens. At most ten live tokens a user.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account",
     request_body = NewToken,
     responses((status = 201, description = "Made; the token is in the answer, this once", body = CreatedToken)))]
@@ -341,12 +351,16 @@ pub(crate) async fn create_api(
     if name.is_empty() || b.name.chars().count() > 100 || !(1..=MAX_DAYS).contains(&days) {
         return Err(bad().detail("name 1–100 characters, days 1–365"));
     }
-    if scope == Scope::Write && user.token_scope == Some(Scope::Read) {
+    // A leaked token must not mint successors that outlive its revocation.
+    if user.token_scope.is_some() {
         return Err(AppError::new(ErrorCode::Forbidden)
             .in_lang(user.lang)
-            .as_json());
+            .as_json()
+            .detail("tokens are made from a signed-in session, never by a token"));
     }
-    let (id, token) = make(&state, &user, name, scope, days).await?;
+    let (id, token) = make(&state, &user, name, scope, days)
+        .await
+        .map_err(|e| e.in_lang(user.lang).as_json())?;
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
@@ -372,5 +386,206 @@ pub(crate) async fn revoke_api(
     api_tokens::revoke(&state.db, user.id(), &id, itas_store::now_ms())
         .await
         .map_err(|e| AppError::from(e).as_json())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Tokens a page of the central office's list shows.
+const ADMIN_PAGE_SIZE: i64 = 100;
+
+/// One token in the central office's list.
+pub struct AdminTokenLine {
+    pub line: TokenLine,
+    pub user: String,
+    pub calls: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_tokens.html")]
+struct AllTokensPage {
+    ctx: PageCtx,
+    tokens: Vec<AdminTokenLine>,
+    total: String,
+    page: i64,
+    pages: i64,
+    notice: Option<String>,
+}
+
+fn token_line(ctx: &PageCtx, t: &Token, now: i64) -> TokenLine {
+    TokenLine {
+        active: t.usable(now),
+        status: if t.revoked_at.is_some() {
+            ctx.pick("เพิกถอนแล้ว", "revoked").to_string()
+        } else if now >= t.expires_at {
+            ctx.pick("หมดอายุ", "expired").to_string()
+        } else {
+            ctx.pick("ใช้ได้", "active").to_string()
+        },
+        created: ctx.date(&t.created_at),
+        expires: ctx.date(&t.expires_at),
+        last_used: t
+            .last_used_at
+            .map(|m| ctx.date(&m))
+            .unwrap_or_else(|| "–".into()),
+        scope: match t.scope {
+            Scope::Read => ctx.pick("อ่านอย่างเดียว", "read only"),
+            Scope::Write => ctx.pick("อ่านและแก้ไข", "read and write"),
+        },
+        name: t.name.clone(),
+        id: t.id.clone(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ListQuery {
+    /// The page of the list, 1 first.
+    page: Option<i64>,
+}
+
+/// Every user's tokens, for the central office: live ones first.
+async fn all_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Response, AppError> {
+    all_page_with(&state, &user, q.page.unwrap_or(1), None).await
+}
+
+async fn all_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    page: i64,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    user.require(Role::CentralAdmin)?;
+    let ctx = PageCtx::for_user(user);
+    let now = itas_store::now_ms();
+    let (_, total) = api_tokens::all(&state.db, now, 1, 0).await?;
+    let pages = ((total + ADMIN_PAGE_SIZE - 1) / ADMIN_PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let (listed, _) = api_tokens::all(
+        &state.db,
+        now,
+        ADMIN_PAGE_SIZE,
+        (page - 1) * ADMIN_PAGE_SIZE,
+    )
+    .await?;
+    let tokens = listed
+        .iter()
+        .map(|l| AdminTokenLine {
+            line: token_line(&ctx, &l.token, now),
+            user: format!("{} ({})", l.display_name, l.username),
+            calls: ctx.num(&l.calls_last_day.to_string()),
+        })
+        .collect();
+    let page = AllTokensPage {
+        total: ctx.num(&total.to_string()),
+        ctx,
+        tokens,
+        page,
+        pages,
+        notice,
+    };
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Html(page.render()?),
+    )
+        .into_response())
+}
+
+async fn revoke_any_on_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    user.require(Role::CentralAdmin)?;
+    api_tokens::revoke_any(&state.db, user.id(), &id, itas_store::now_ms()).await?;
+    let notice = user
+        .lang
+        .pick("เพิกถอนโทเคนแล้ว มีผลทันที", "Token revoked, at once")
+        .to_string();
+    all_page_with(&state, &user, 1, Some(notice)).await
+}
+
+/// A token as the central office sees it: whose, and how busy.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ListedToken {
+    #[serde(flatten)]
+    token: TokenView,
+    user_id: String,
+    username: String,
+    /// Calls in the last 24 hours (reads and writes).
+    calls_last_day: i64,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AllTokens {
+    /// Tokens in all, of every state.
+    total: i64,
+    limit: i64,
+    offset: i64,
+    /// Live tokens first, then newest first.
+    tokens: Vec<ListedToken>,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub(crate) struct AllQuery {
+    /// At most this many (1–1000, 100 if absent).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+/// Every user's API tokens (never the tokens themselves), for the central
+/// office after an incident.
+#[utoipa::path(get, path = "/api/v1/admin/tokens", tag = "admin",
+    params(AllQuery),
+    responses((status = 200, description = "A page of tokens", body = AllTokens)))]
+pub(crate) async fn all_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<AllQuery>,
+) -> Result<Json<AllTokens>, AppError> {
+    let json = |e: AppError| e.in_lang(user.lang).as_json();
+    user.require(Role::CentralAdmin).map_err(json)?;
+    let (limit, offset) = (q.limit.unwrap_or(100), q.offset.unwrap_or(0));
+    if !(1..=1000).contains(&limit) || offset < 0 {
+        return Err(json(
+            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0"),
+        ));
+    }
+    let (listed, total) = api_tokens::all(&state.db, itas_store::now_ms(), limit, offset)
+        .await
+        .map_err(|e| json(e.into()))?;
+    Ok(Json(AllTokens {
+        total,
+        limit,
+        offset,
+        tokens: listed
+            .iter()
+            .map(|l| ListedToken {
+                token: TokenView::from(&l.token),
+                user_id: l.token.user_id.clone(),
+                username: l.username.clone(),
+                calls_last_day: l.calls_last_day,
+            })
+            .collect(),
+    }))
+}
+
+/// Revokes any user's token at once (audited under the central office).
+#[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", tag = "admin",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked")))]
+pub(crate) async fn revoke_any_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let json = |e: AppError| e.in_lang(user.lang).as_json();
+    user.require(Role::CentralAdmin).map_err(json)?;
+    api_tokens::revoke_any(&state.db, user.id(), &id, itas_store::now_ms())
+        .await
+        .map_err(|e| json(e.into()))?;
     Ok(StatusCode::NO_CONTENT)
 }
