@@ -40,7 +40,7 @@ pub async fn assign(
                 actor,
                 "assign",
                 "assignment",
-                agency_id,
+                format!("{agency_id}/{round_id}"),
                 None::<String>,
                 Some(format!("{round_id}:{assessor_id}"))
             )?;
@@ -72,7 +72,7 @@ pub async fn unassign(
                 actor,
                 "unassign",
                 "assignment",
-                agency_id,
+                format!("{agency_id}/{round_id}"),
                 Some(format!("{round_id}:{assessor_id}")),
                 None::<String>
             )?;

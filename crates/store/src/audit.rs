@@ -53,3 +53,83 @@ pub async fn recent(db: &Db, entity_id: Option<&str>, limit: i64) -> Result<Vec<
         Some(e) => sqlx::query_as(ONE).bind(limit).bind(e).fetch_all(p).await?,
     }))
 }
+
+/// What the audit log is narrowed to; every part is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// A user's id.
+    pub actor: Option<String>,
+    /// An action code (`set_password`, `oit_decision`, …).
+    pub action: Option<String>,
+    /// An agency's, round's or user's id: entries about it, alone or as part
+    /// of a composite key ("agency/round").
+    pub about: Vec<String>,
+    /// From this instant on (milliseconds since 1970, inclusive).
+    pub from: Option<i64>,
+    /// Before this instant (exclusive).
+    pub until: Option<i64>,
+}
+
+/// The entries a filter keeps, newest first, a page at a time; and how many
+/// it keeps in all. The log has no upper limit: any page can be read.
+pub async fn search(
+    db: &Db,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64)> {
+    fn narrow<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, f: &Filter)
+    where
+        for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+        for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    {
+        qb.push(" WHERE 1 = 1");
+        if let Some(a) = &f.actor {
+            qb.push(" AND actor_id = ").push_bind(a.clone());
+        }
+        if let Some(a) = &f.action {
+            qb.push(" AND action = ").push_bind(a.clone());
+        }
+        for id in &f.about {
+            // Ids are UUIDs: no LIKE wildcard can hide in them.
+            qb.push(" AND (entity_id = ")
+                .push_bind(id.clone())
+                .push(" OR entity_id LIKE ")
+                .push_bind(format!("{id}/%"))
+                .push(" OR entity_id LIKE ")
+                .push_bind(format!("%/{id}"))
+                .push(" OR entity_id LIKE ")
+                .push_bind(format!("%/{id}/%"))
+                .push(")");
+        }
+        if let Some(t) = f.from {
+            qb.push(" AND at >= ").push_bind(t);
+        }
+        if let Some(t) = f.until {
+            qb.push(" AND at < ").push_bind(t);
+        }
+    }
+    const COLUMNS: &str = "SELECT id, at, actor_id, action, entity, entity_id, before_json, after_json FROM audit_log";
+    let entries: Vec<AuditEntry> = read!(db, |p| {
+        let mut qb = sqlx::QueryBuilder::new(COLUMNS);
+        narrow(&mut qb, f);
+        qb.push(" ORDER BY at DESC, id DESC LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        qb.build_query_as().fetch_all(p).await?
+    });
+    let (total,): (i64,) = read!(db, |p| {
+        let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM audit_log");
+        narrow(&mut qb, f);
+        qb.build_query_as().fetch_one(p).await?
+    });
+    Ok((entries, total))
+}
+
+/// Every action code the log holds, for a filter's choices.
+pub async fn actions(db: &Db) -> Result<Vec<String>> {
+    const Q: &str = "SELECT DISTINCT action FROM audit_log ORDER BY action";
+    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q).fetch_all(p).await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

@@ -123,7 +123,7 @@ pub async fn submit(db: &Db, actor: Option<&str>, agency_id: &str, round_id: &st
                 actor,
                 "submit_oit",
                 "participation",
-                agency_id,
+                format!("{agency_id}/{round_id}"),
                 None::<String>,
                 Some(round_id.to_string())
             )?;

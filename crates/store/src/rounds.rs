@@ -270,7 +270,7 @@ pub async fn join(
                     actor,
                     "join",
                     "participation",
-                    a,
+                    format!("{a}/{round_id}"),
                     None::<String>,
                     Some(round_id.to_string())
                 )?;
@@ -360,7 +360,7 @@ pub async fn set_populations(
             actor,
             "set_populations",
             "participation",
-            agency_id,
+            format!("{agency_id}/{round_id}"),
             Some(serde_json::json!({"round": round_id, "iit": before.iit_population, "eit": before.eit_population}).to_string()),
             Some(serde_json::json!({"round": round_id, "iit": iit, "eit": eit}).to_string())
         )?;
@@ -411,7 +411,7 @@ pub async fn set_indicator_scores(
             actor,
             "set_scores",
             "participation",
-            agency_id,
+            format!("{agency_id}/{round_id}"),
             json(&before),
             json(scores)
         )?;

@@ -231,7 +231,7 @@ pub async fn set_require_code(
             actor,
             "require_code",
             "survey_settings",
-            agency_id,
+            format!("{agency_id}/{round_id}"),
             None::<String>,
             Some(format!("{tool}:{on}"))
         )?;
@@ -341,7 +341,7 @@ pub async fn add_access_codes(
             actor,
             "add_codes",
             "survey_settings",
-            agency_id,
+            format!("{agency_id}/{round_id}"),
             None::<String>,
             Some(format!("{tool}:{}", hashes.len()))
         )?;

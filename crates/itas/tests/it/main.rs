@@ -4,6 +4,7 @@
 mod api_rounds;
 mod api_tokens;
 mod app;
+mod audit;
 mod authz;
 mod bounds;
 mod browser;

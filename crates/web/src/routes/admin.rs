@@ -1,5 +1,5 @@
 //! The central evaluation office: rounds and phases, agencies (with import),
-//! users, assessor assignments, and the audit log.
+//! users, assessor assignments (the audit log is in routes::audit).
 
 use crate::auth::{self, CurrentUser};
 use crate::error::{AppError, ErrorCode};
@@ -42,7 +42,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(create_user))
         .route("/admin/users/{id}/password", post(set_password))
         .route("/admin/users/{id}/active", post(set_active))
-        .route("/admin/audit", get(audit_page))
 }
 
 fn central(u: &CurrentUser) -> Result<(), AppError> {
@@ -1491,69 +1490,6 @@ async fn set_active(
     }
     itas_store::users::set_active(&state.db, Some(user.id()), &id, f.active == "1").await?;
     Ok(Redirect::to("/admin/users").into_response())
-}
-
-#[derive(Template)]
-#[template(path = "admin_audit.html")]
-struct AuditPage {
-    ctx: PageCtx,
-    /// (entry, who, the entity's name where known).
-    entries: Vec<(itas_store::audit::AuditEntry, String, String)>,
-}
-
-async fn audit_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Html<String>, AppError> {
-    central(&user)?;
-    let users: HashMap<String, String> = itas_store::users::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect();
-    let recent = itas_store::audit::recent(&state.db, None, 200).await?;
-    // Names where the log keeps ids: rounds, agencies and users.
-    let mut names: HashMap<String, String> = rounds::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    names.extend(users.iter().map(|(id, name)| (id.clone(), name.clone())));
-    // Some entities are keyed by agency and round ("agency/round").
-    for e in &recent {
-        for id in e.entity_id.split('/') {
-            if !names.contains_key(id)
-                && let Some(a) = itas_store::agencies::get(&state.db, id).await?
-            {
-                names.insert(id.to_string(), format!("{} ({})", a.name_th, a.code));
-            }
-        }
-    }
-    let entries = recent
-        .into_iter()
-        .map(|e| {
-            let who = e
-                .actor_id
-                .as_ref()
-                .and_then(|a| users.get(a))
-                .cloned()
-                .unwrap_or_else(|| "system".into());
-            let what = e
-                .entity_id
-                .split('/')
-                .filter_map(|id| names.get(id).cloned())
-                .collect::<Vec<_>>()
-                .join(" · ");
-            (e, who, what)
-        })
-        .collect();
-    Ok(Html(
-        AuditPage {
-            ctx: PageCtx::for_user(&user),
-            entries,
-        }
-        .render()?,
-    ))
 }
 
 #[cfg(test)]

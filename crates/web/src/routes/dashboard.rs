@@ -883,7 +883,7 @@ fn neutralise(c: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn csv_line(cells: &[String]) -> String {
+pub(crate) fn csv_line(cells: &[String]) -> String {
     let quoted: Vec<String> = cells
         .iter()
         .map(|c| neutralise(c))

@@ -5,6 +5,7 @@ pub(crate) mod agency;
 pub(crate) mod api;
 pub(crate) mod api_rounds;
 mod assessor;
+mod audit;
 pub(crate) mod dashboard;
 pub(crate) mod oit;
 mod open_data;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(public::routes())
         .merge(admin::routes())
+        .merge(audit::routes())
         .merge(agency::routes())
         .merge(assessor::routes())
         .merge(results::routes())
