@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod client_address;
 pub mod demo;
 pub mod error;
 pub mod evidence_check;
@@ -45,8 +46,9 @@ pub struct Config {
     pub publisher: String,
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
-    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
-    pub trust_proxy: bool,
+    /// Which reverse proxies in front of itas are ours: the client is the
+    /// rightmost forwarded address that is not one of them.
+    pub proxies: client_address::Proxies,
     /// How OIT evidence URLs are fetched (timeouts, politeness, size cap).
     pub evidence: evidence_check::CheckerConfig,
     /// Questionnaire pages saved per survey link per minute (per server): a
@@ -107,7 +109,7 @@ impl Default for Config {
             public_url: None,
             publisher: DEFAULT_PUBLISHER.to_string(),
             secure_cookies: false,
-            trust_proxy: false,
+            proxies: client_address::Proxies::None,
             evidence: evidence_check::CheckerConfig::default(),
             page_rate_per_minute: 7200,
             api_calls_per_minute: auth::USER_API_CALLS_PER_MINUTE,

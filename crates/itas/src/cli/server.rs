@@ -31,9 +31,15 @@ pub struct ServeArgs {
     /// Mark cookies Secure (serve over TLS, directly or behind a proxy).
     #[arg(long, env = "ITAS_SECURE_COOKIES")]
     secure_cookies: bool,
-    /// Trust X-Forwarded-For for client addresses (only behind your own proxy).
+    /// Behind one reverse proxy of yours: the client is the address it
+    /// appended to X-Forwarded-For (or Forwarded), the rightmost, never what
+    /// the client wrote.
     #[arg(long, env = "ITAS_TRUST_PROXY")]
     trust_proxy: bool,
+    /// Behind several proxies: their networks (CIDR, comma-separated); the
+    /// client is the rightmost forwarded address outside them.
+    #[arg(long, env = "ITAS_TRUSTED_PROXIES", value_parser = itas_web::client_address::Proxies::networks)]
+    trusted_proxies: Option<itas_web::client_address::Proxies>,
     /// Survey submissions accepted per link per minute (per server).
     #[arg(long, env = "ITAS_LINK_RATE_PER_MINUTE", default_value_t = 1200)]
     link_rate_per_minute: u32,
@@ -268,7 +274,11 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
         tracing::info!(%addr, "listening");
         let config = Config {
             secure_cookies: a.secure_cookies,
-            trust_proxy: a.trust_proxy,
+            proxies: match (&a.trusted_proxies, a.trust_proxy) {
+                (Some(networks), _) => networks.clone(),
+                (None, true) => itas_web::client_address::Proxies::OneHop,
+                (None, false) => itas_web::client_address::Proxies::None,
+            },
             link_rate_per_minute: a.link_rate_per_minute,
             public_url: a.public_url.clone(),
             publisher: a.publisher.clone(),

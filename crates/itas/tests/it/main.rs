@@ -26,6 +26,7 @@ mod oit;
 mod open_data;
 mod plan;
 mod procs;
+mod proxy;
 mod public_page;
 mod results;
 mod server_admin;

@@ -80,7 +80,7 @@ both_backends!(next_cannot_leave_the_site, |app| {
 /// The same app behind a proxy, so each client can come from its own address.
 fn behind_proxy(app: &crate::app::TestApp) -> crate::app::TestApp {
     let config = itas_web::Config {
-        trust_proxy: true,
+        proxies: itas_web::client_address::Proxies::OneHop,
         ..Default::default()
     };
     crate::app::TestApp {

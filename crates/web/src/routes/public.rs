@@ -218,13 +218,7 @@ pub(crate) fn client_address(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
 ) -> String {
-    if state.config.trust_proxy
-        && let Some(f) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = f.split(',').next()
-    {
-        return first.trim().to_string();
-    }
-    peer.map_or_else(|| "unknown".into(), |p| p.ip().to_string())
+    crate::client_address::client_ip(&state.config.proxies, headers, peer)
 }
 
 async fn login(
