@@ -10,6 +10,7 @@ pub mod agencies;
 pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
+pub mod device_checks;
 pub mod drafts;
 pub mod evidence_checks;
 pub mod health;

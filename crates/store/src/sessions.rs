@@ -24,7 +24,7 @@ pub async fn create(
 
 /// The active user of a live session.
 pub async fn user(db: &Db, token_hash: &str, now: i64) -> Result<Option<User>> {
-    const Q: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.agency_id, u.active, u.created_at \
+    const Q: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.agency_id, u.active, u.created_at, u.email \
         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = $3";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(token_hash)

@@ -29,3 +29,15 @@ pub async fn is_trusted(db: &Db, token_hash: &str, user_id: &str) -> Result<bool
     .await?);
     Ok(n.0 > 0)
 }
+
+/// Whether a browser token was issued by this server (trusted for anyone):
+/// a value the client made up is never adopted.
+pub async fn issued(db: &Db, token_hash: &str) -> Result<bool> {
+    let n: (i64,) = read!(db, |p| sqlx::query_as(
+        "SELECT COUNT(*) FROM trusted_devices WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_one(p)
+    .await?);
+    Ok(n.0 > 0)
+}

@@ -351,6 +351,9 @@ pub async fn load(
                 password_hash: hash,
                 role: *role,
                 agency_id,
+                // A reserved domain (RFC 2606): one-time links go nowhere
+                // until the demo's users are given real addresses.
+                email: Some(format!("{username}@itas.example")),
             };
             itas_store::users::create(db, None, &u).await?;
         }

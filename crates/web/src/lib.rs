@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod import;
 pub mod loadgen;
 pub mod log_sink;
+pub mod mail;
 pub mod openapi;
 pub mod overview;
 pub mod pages;
@@ -49,6 +50,8 @@ pub struct Config {
     /// Which reverse proxies in front of itas are ours: the client is the
     /// rightmost forwarded address that is not one of them.
     pub proxies: client_address::Proxies,
+    /// Outgoing mail (one-time sign-in links); None when `--smtp-url` is not set.
+    pub mailer: Option<mail::Mailer>,
     /// How OIT evidence URLs are fetched (timeouts, politeness, size cap).
     pub evidence: evidence_check::CheckerConfig,
     /// Questionnaire pages saved per survey link per minute (per server): a
@@ -110,6 +113,7 @@ impl Default for Config {
             publisher: DEFAULT_PUBLISHER.to_string(),
             secure_cookies: false,
             proxies: client_address::Proxies::None,
+            mailer: None,
             evidence: evidence_check::CheckerConfig::default(),
             page_rate_per_minute: 7200,
             api_calls_per_minute: auth::USER_API_CALLS_PER_MINUTE,

@@ -617,6 +617,7 @@ pub(super) async fn central_office_cookie(db: &Db) -> Result<String, String> {
             password_hash: String::new(),
             role: itas_core::directory::Role::CentralAdmin,
             agency_id: None,
+            email: None,
         },
     )
     .await

@@ -40,6 +40,18 @@ pub struct ServeArgs {
     /// client is the rightmost forwarded address outside them.
     #[arg(long, env = "ITAS_TRUSTED_PROXIES", value_parser = itas_web::client_address::Proxies::networks)]
     trusted_proxies: Option<itas_web::client_address::Proxies>,
+    /// Outgoing mail (one-time sign-in links): smtp://host:25,
+    /// smtp://user:pass@host:587?tls=required or smtps://user:pass@host:465.
+    /// Off when not set; what needs it says so.
+    #[arg(long, env = "ITAS_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of itas's mail.
+    #[arg(
+        long,
+        env = "ITAS_MAIL_FROM",
+        default_value = "itas <no-reply@localhost>"
+    )]
+    mail_from: String,
     /// Survey submissions accepted per link per minute (per server).
     #[arg(long, env = "ITAS_LINK_RATE_PER_MINUTE", default_value_t = 1200)]
     link_rate_per_minute: u32,
@@ -272,7 +284,15 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             );
         }
         tracing::info!(%addr, "listening");
+        let mailer = match &a.smtp_url {
+            Some(url) => Some(itas_web::mail::Mailer::new(url, &a.mail_from)?),
+            None => {
+                tracing::info!("mail is off (--smtp-url): one-time sign-in links cannot be sent; the central office unlocks accounts instead");
+                None
+            }
+        };
         let config = Config {
+            mailer,
             secure_cookies: a.secure_cookies,
             proxies: match (&a.trusted_proxies, a.trust_proxy) {
                 (Some(networks), _) => networks.clone(),
@@ -522,6 +542,9 @@ pub struct CreateUserArgs {
     /// The agency code, for an agency admin.
     #[arg(long)]
     agency: Option<String>,
+    /// Where one-time sign-in links go (device verification during an attack).
+    #[arg(long)]
+    email: Option<String>,
     /// Read the password from this environment variable (never from the command line).
     #[arg(long, default_value = "ITAS_NEW_PASSWORD")]
     password_env: String,
@@ -560,6 +583,7 @@ pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
             password_hash: hash,
             role,
             agency_id,
+            email: a.email.clone(),
         };
         itas_store::users::create(&db, None, &new)
             .await

@@ -205,6 +205,16 @@ impl TestApp {
 }
 
 impl Client<'_> {
+    /// A cookie the client chose itself (as an attacker's script would).
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_string(), value.to_string());
+    }
+
+    /// The value of a cookie the server set, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.get(name).cloned()
+    }
+
     pub async fn request(
         &mut self,
         method: Method,

@@ -31,5 +31,6 @@ mod public_page;
 mod results;
 mod server_admin;
 mod server_auth;
+mod sign_in;
 mod storage;
 mod support;

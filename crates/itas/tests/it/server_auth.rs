@@ -188,7 +188,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-        assert!(r.body.contains("เครื่องที่เคยเข้าสู่ระบบ"), "{}", r.body);
+        assert!(r.body.contains("หรือเข้าสู่ระบบจากเครื่องที่เคยใช้"), "{}", r.body);
         // ...while the office's browser still signs in, and other users are untouched.
         let r = office
             .post_form(

@@ -42,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(create_user))
         .route("/admin/users/{id}/password", post(set_password))
         .route("/admin/users/{id}/active", post(set_active))
+        .route("/admin/users/{id}/email", post(set_email))
+        .route("/admin/users/{id}/unlock", post(unlock_sign_in))
 }
 
 fn central(u: &CurrentUser) -> Result<(), AppError> {
@@ -1285,6 +1287,8 @@ struct UserForm {
     agency_code: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    email: String,
 }
 
 #[derive(Template)]
@@ -1294,6 +1298,8 @@ struct UsersPage {
     users: Vec<(User, String)>,
     form: UserForm,
     errors: FieldErrors,
+    /// No `--smtp-url`: one-time sign-in links cannot be sent.
+    mail_off: bool,
 }
 
 async fn users_view(
@@ -1332,6 +1338,7 @@ async fn users_view(
                     ..form
                 },
                 errors,
+                mail_off: state.config.mailer.is_none(),
             }
             .render()?,
         ),
@@ -1392,6 +1399,15 @@ async fn create_user(
             lang.pick("รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร", "At least 10 characters"),
         );
     }
+    if !f.email.trim().is_empty() && itas_store::users::parse_email(&f.email).is_err() {
+        errors.add(
+            "email",
+            lang.pick(
+                "อีเมลไม่ถูกต้อง เช่น saraban@huanong.go.th",
+                "Not an email address, e.g. saraban@huanong.go.th",
+            ),
+        );
+    }
     let mut agency_id = None;
     if role == Some(Role::AgencyAdmin) {
         match itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await? {
@@ -1412,6 +1428,7 @@ async fn create_user(
         password_hash: hash,
         role,
         agency_id,
+        email: Some(f.email.clone()),
     };
     match itas_store::users::create(&state.db, Some(user.id()), &new).await {
         Ok(u) => {
@@ -1465,6 +1482,65 @@ async fn set_password(
         UserForm::default(),
         FieldErrors::default(),
         Some(crate::i18n::t(user.lang, "saved").into()),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Where a user's one-time sign-in links go (empty clears it).
+async fn set_email(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<EmailForm>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    if let Err(e) =
+        itas_store::users::set_email(&state.db, Some(user.id()), &id, Some(&f.email)).await
+    {
+        if !matches!(e, itas_store::StoreError::Invalid(_)) {
+            return Err(e.into());
+        }
+        let mut errors = FieldErrors::default();
+        errors.add(
+            &format!("email_{id}"),
+            user.lang.pick(
+                "อีเมลไม่ถูกต้อง เช่น saraban@huanong.go.th",
+                "Not an email address, e.g. saraban@huanong.go.th",
+            ),
+        );
+        return users_view(&state, &user, UserForm::default(), errors, None).await;
+    }
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// Lets a user whose account is under attack sign in from any browser
+/// again, by clearing its sign-in failures; audited.
+async fn unlock_sign_in(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    central(&user)?;
+    itas_store::users::unlock_sign_in(&state.db, Some(user.id()), &id).await?;
+    let notice = user
+        .lang
+        .pick(
+            "ปลดล็อกแล้ว ผู้ใช้เข้าสู่ระบบจากเครื่องใดก็ได้ด้วยรหัสผ่านที่ถูกต้อง หากยังถูกโจมตีอยู่ ควรตั้งรหัสผ่านใหม่ด้วย",
+            "Unlocked: the user signs in from any browser with the right password. If the attack goes on, set a new password too",
+        )
+        .to_string();
+    users_view(
+        &state,
+        &user,
+        UserForm::default(),
+        FieldErrors::default(),
+        Some(notice),
     )
     .await
 }

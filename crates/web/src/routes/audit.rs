@@ -33,6 +33,18 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ("create", "สร้างรายการ", "create"),
     ("set_password", "ตั้งรหัสผ่านใหม่", "set a password"),
     ("set_active", "ระงับหรือเปิดใช้บัญชี", "suspend or reactivate"),
+    ("set_email", "ตั้งอีเมลของผู้ใช้", "set a user's email"),
+    ("unlock_sign_in", "ปลดล็อกการเข้าสู่ระบบ", "unlock sign-in"),
+    (
+        "send_device_check",
+        "ส่งลิงก์ยืนยันเครื่องทางอีเมล",
+        "mail a one-time sign-in link",
+    ),
+    (
+        "verify_device",
+        "ยืนยันเครื่องด้วยลิงก์ทางอีเมล",
+        "a browser confirmed by its link",
+    ),
     ("create_api_token", "สร้างโทเคน API", "make an API token"),
     ("revoke_api_token", "เพิกถอนโทเคน API", "revoke an API token"),
     (
@@ -419,6 +431,7 @@ mod tests {
             include_str!("../../../store/src/agencies.rs"),
             include_str!("../../../store/src/api_tokens.rs"),
             include_str!("../../../store/src/assignments.rs"),
+            include_str!("../../../store/src/device_checks.rs"),
             include_str!("../../../store/src/oit.rs"),
             include_str!("../../../store/src/plans.rs"),
             include_str!("../../../store/src/public_pages.rs"),

@@ -18,6 +18,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/login", get(login_page).post(login))
+        .route(
+            "/login/verify/{token}",
+            get(device_check_page).post(device_check),
+        )
         .route("/logout", post(logout))
         .route("/lang/{code}", get(set_lang))
         .route("/assets/app.css", get(css))
@@ -192,15 +196,23 @@ fn safe_next(next: &str) -> Option<&str> {
 
 /// Sign-in limits. Brute force stays slow without letting anyone lock a user
 /// out: failures of one username from one address back off (free for the
-/// first few, then 1 s, 2 s, 4 s … up to 15 minutes between tries); one
-/// address may try any usernames 100 times in 15 minutes; and when a username
-/// fails from many places at once (an attack), it can still sign in from a
-/// browser that signed in as it before, while other browsers wait.
+/// first few, then 1 s, 2 s, 4 s … up to 15 minutes between tries); an
+/// address is stopped after 100 failures in 15 minutes, never for its
+/// successful sign-ins (a ministry behind one NAT address); and when a
+/// username fails from many places at once (an attack), a browser it never
+/// used proves itself by a one-time link sent to the user's email, or the
+/// central office unlocks the account. A browser the user signed in from
+/// before keeps its own back-off and is never stopped by others' failures:
+/// its right password always works.
 const FREE_FAILURES_PER_PAIR: i64 = 5;
 const MAX_BACKOFF_MS: i64 = 15 * 60 * 1000;
-const MAX_ATTEMPTS_PER_ADDRESS: i64 = 100;
+const MAX_FAILURES_PER_ADDRESS: i64 = 100;
 const ATTACK_FAILURES_PER_USER: i64 = 50;
 const ATTEMPT_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// How long a one-time sign-in link works.
+const DEVICE_CHECK_TTL_MS: i64 = 15 * 60 * 1000;
+/// One-time links sent per user per hour, however often the password is right.
+const DEVICE_CHECKS_PER_HOUR: i64 = 5;
 /// The cookie of a browser that has signed in successfully (see `trusted_devices`).
 pub const DEVICE_COOKIE: &str = "itas_device";
 
@@ -240,26 +252,6 @@ async fn login(
     };
     let now = itas_store::now_ms();
     let addr = client_address(&state, &headers, peer);
-    let by_addr = itas_store::rate_limit::hit(
-        &state.db,
-        &format!("login:addr:{addr}"),
-        ATTEMPT_WINDOW_MS,
-        now,
-    )
-    .await?;
-    if by_addr > MAX_ATTEMPTS_PER_ADDRESS {
-        tracing::warn!(%addr, "sign-in attempts from one address limited");
-        return refuse(ErrorCode::TooManyAttempts);
-    }
-    let pair = format!("login:pair:{username}:{addr}");
-    if let Some((last, failures)) =
-        itas_store::rate_limit::failures(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?
-        && now < last + backoff_ms(failures)
-    {
-        tracing::warn!(%addr, user = %username, failures, "sign-in backing off");
-        return refuse(ErrorCode::SignInBackOff);
-    }
-    let user_bucket = format!("login:user:{username}");
     let user = itas_store::users::by_username(&state.db, &username).await?;
     let device = auth::cookie(&headers, DEVICE_COOKIE).filter(|t| t.len() == 64);
     let trusted = match (&user, &device) {
@@ -268,14 +260,32 @@ async fn login(
         }
         _ => false,
     };
+    let by_addr = format!("login:addr:{addr}");
     if !trusted
+        && itas_store::rate_limit::failures(&state.db, &by_addr, ATTEMPT_WINDOW_MS, now)
+            .await?
+            .is_some_and(|(_, n)| n >= MAX_FAILURES_PER_ADDRESS)
+    {
+        tracing::warn!(%addr, "sign-in failures from one address limited");
+        return refuse(ErrorCode::TooManyAttempts);
+    }
+    // A trusted browser backs off on its own mistakes only.
+    let pair = match (&device, trusted) {
+        (Some(d), true) => format!("login:device:{username}:{}", auth::token_hash(d)),
+        _ => format!("login:pair:{username}:{addr}"),
+    };
+    if let Some((last, failures)) =
+        itas_store::rate_limit::failures(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?
+        && now < last + backoff_ms(failures)
+    {
+        tracing::warn!(%addr, user = %username, failures, "sign-in backing off");
+        return refuse(ErrorCode::SignInBackOff);
+    }
+    let user_bucket = format!("login:user:{username}");
+    let under_attack = !trusted
         && itas_store::rate_limit::failures(&state.db, &user_bucket, ATTEMPT_WINDOW_MS, now)
             .await?
-            .is_some_and(|(_, n)| n >= ATTACK_FAILURES_PER_USER)
-    {
-        tracing::warn!(%addr, user = %username, "account under attack: only trusted browsers may sign in");
-        return refuse(ErrorCode::AccountUnderAttack);
-    }
+            .is_some_and(|(_, n)| n >= ATTACK_FAILURES_PER_USER);
     // Verify against a real hash even for unknown users, so timing does not tell which exist.
     let (hash, user) = match user {
         Some(u) if u.active => (u.password_hash.clone(), Some(u)),
@@ -284,42 +294,242 @@ async fn login(
     let ok = auth::verify_password(f.password.clone(), hash).await;
     let Some(user) = user.filter(|_| ok) else {
         itas_store::rate_limit::record_failure(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?;
+        if !trusted {
+            itas_store::rate_limit::record_failure(&state.db, &by_addr, ATTEMPT_WINDOW_MS, now)
+                .await?;
+        }
         itas_store::rate_limit::record_failure(&state.db, &user_bucket, ATTEMPT_WINDOW_MS, now)
             .await?;
-        return refuse(ErrorCode::BadLogin);
+        // Under attack the answer is the same whether the password was
+        // right or not: the page is no oracle for the attacker.
+        return refuse(if under_attack {
+            ErrorCode::AccountUnderAttack
+        } else {
+            ErrorCode::BadLogin
+        });
     };
+    if under_attack {
+        tracing::warn!(%addr, user = %username, "account under attack: a new browser proves itself by email");
+        send_device_check(&state, &headers, &user, now).await?;
+        return refuse(ErrorCode::AccountUnderAttack);
+    }
     itas_store::rate_limit::clear(&state.db, &pair).await?;
-    // This browser is now trusted for this user (a new token unless it has one).
-    let device = device.unwrap_or_else(auth::random_token);
-    itas_store::trusted_devices::add(&state.db, &auth::token_hash(&device), &user.id, now).await?;
-    let device_cookie = auth::set_cookie(
-        DEVICE_COOKIE,
-        &device,
-        365 * 24 * 3600,
-        state.config.secure_cookies,
-    );
-    let token = auth::random_token();
-    itas_store::sessions::create(
-        &state.db,
-        &auth::token_hash(&token),
-        &user.id,
-        now,
-        now + auth::SESSION_TTL_MS,
-    )
-    .await?;
+    let device_cookie = trust_this_browser(&state, device, &user.id, now).await?;
+    let session = start_session(&state, &user.id, now).await?;
     tracing::info!(user = %user.username, "signed in");
     let target = safe_next(&f.next)
         .map(str::to_string)
         .unwrap_or_else(|| user.role().map_or("/", home_of).to_string());
-    let cookie = auth::set_cookie(
+    Ok((
+        AppendHeaders([session, device_cookie]),
+        Redirect::to(&target),
+    )
+        .into_response())
+}
+
+/// Marks this browser as the user's: the browser token it holds if this
+/// server issued it, else a new one (a value the client chose is never
+/// adopted); the cookie to set.
+async fn trust_this_browser(
+    state: &AppState,
+    device: Option<String>,
+    user_id: &str,
+    now: i64,
+) -> Result<(header::HeaderName, axum::http::HeaderValue), AppError> {
+    let device = match device {
+        Some(d)
+            if itas_store::trusted_devices::issued(&state.db, &auth::token_hash(&d)).await? =>
+        {
+            d
+        }
+        _ => auth::random_token(),
+    };
+    itas_store::trusted_devices::add(&state.db, &auth::token_hash(&device), user_id, now).await?;
+    Ok(auth::set_cookie(
+        DEVICE_COOKIE,
+        &device,
+        365 * 24 * 3600,
+        state.config.secure_cookies,
+    ))
+}
+
+/// A new session for the user; the cookie to set.
+async fn start_session(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+) -> Result<(header::HeaderName, axum::http::HeaderValue), AppError> {
+    let token = auth::random_token();
+    itas_store::sessions::create(
+        &state.db,
+        &auth::token_hash(&token),
+        user_id,
+        now,
+        now + auth::SESSION_TTL_MS,
+    )
+    .await?;
+    Ok(auth::set_cookie(
         auth::SESSION_COOKIE,
         &token,
         auth::SESSION_TTL_MS / 1000,
         state.config.secure_cookies,
+    ))
+}
+
+/// Mails the user a one-time link that signs this browser in, when mail is
+/// set up, the user has an address and fewer than five links went out this
+/// hour; sent off the request, so its timing tells nothing either.
+async fn send_device_check(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &itas_store::users::User,
+    now: i64,
+) -> Result<(), AppError> {
+    let (Some(mailer), Some(email)) = (state.config.mailer.clone(), user.email.clone()) else {
+        tracing::warn!(user = %user.username, "no one-time link sent: mail is off (--smtp-url) or the user has no email");
+        return Ok(());
+    };
+    let sent = itas_store::rate_limit::hit(
+        &state.db,
+        &format!("login:mail:{}", user.id),
+        60 * 60 * 1000,
+        now,
+    )
+    .await?;
+    if sent > DEVICE_CHECKS_PER_HOUR {
+        tracing::warn!(user = %user.username, "one-time links: the hour's five were sent");
+        return Ok(());
+    }
+    let token = auth::random_token();
+    itas_store::device_checks::create(
+        &state.db,
+        &user.id,
+        &auth::token_hash(&token),
+        now,
+        DEVICE_CHECK_TTL_MS,
+    )
+    .await?;
+    let link = format!(
+        "{}/login/verify/{token}",
+        crate::routes::agency::base_url(state, headers)
     );
+    let mail = device_check_mail(&user.display_name, &link);
+    let username = user.username.clone();
+    tokio::spawn(async move {
+        match mailer.send(&email, mail).await {
+            Ok(()) => tracing::info!(user = %username, "one-time sign-in link sent"),
+            Err(e) => tracing::error!(user = %username, "one-time sign-in link not sent: {e}"),
+        }
+    });
+    Ok(())
+}
+
+/// The message with the one-time link, Thai then English.
+fn device_check_mail(name: &str, link: &str) -> crate::mail::Mail {
+    let th = format!(
+        "เรียน {name}\n\nมีผู้ลองรหัสผ่านของบัญชีของท่านใน itas ผิดจำนวนมากจากหลายแห่ง ระบบจึงให้เข้าสู่ระบบจากเครื่องที่ไม่เคยใช้ได้เมื่อยืนยันทางอีเมลเท่านั้น \
+         หากท่านเพิ่งกรอกรหัสผ่านที่ถูกต้อง เปิดลิงก์นี้บนเครื่องที่จะใช้ แล้วกดยืนยัน (ใช้ได้ครั้งเดียวภายใน ๑๕ นาที):\n\n{link}\n\n\
+         หากไม่ใช่ท่าน ไม่ต้องทำอะไร และควรแจ้งสำนักงานกลางให้ตั้งรหัสผ่านใหม่"
+    );
+    let en = format!(
+        "Dear {name},\n\nYour itas account has had many wrong passwords from many places, so a browser it has not used signs in only after confirming by email. \
+         If you just typed the right password, open this link on the browser you want to use and confirm (it works once, within 15 minutes):\n\n{link}\n\n\
+         If it was not you, do nothing, and ask the central office to set a new password."
+    );
+    let esc = crate::mail::html_escape;
+    let html = |text: &str| {
+        esc(text)
+            .split("\n\n")
+            .map(|p| {
+                if p == esc(link) {
+                    format!("<p><a href=\"{p}\">{p}</a></p>")
+                } else {
+                    format!("<p>{}</p>", p.replace('\n', "<br>"))
+                }
+            })
+            .collect::<String>()
+    };
+    crate::mail::Mail {
+        subject: "ยืนยันเครื่องที่ใช้เข้าสู่ระบบ itas / Confirm a new browser for itas".into(),
+        text: format!("{th}\n\n----\n\n{en}\n"),
+        html: format!(
+            "<!doctype html><html lang=\"th\"><body>{}<hr><div lang=\"en\">{}</div></body></html>",
+            html(&th),
+            html(&en)
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "device_check.html")]
+struct DeviceCheckPage {
+    ctx: PageCtx,
+    token: String,
+    valid: bool,
+}
+
+/// What the one-time link opens: a button, so a mail scanner's visit uses nothing.
+async fn device_check_page(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let valid = itas_store::device_checks::pending(
+        &state.db,
+        &auth::token_hash(&token),
+        itas_store::now_ms(),
+    )
+    .await?
+    .is_some();
+    let page = DeviceCheckPage {
+        ctx: PageCtx::anonymous(lang),
+        token,
+        valid,
+    };
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
     Ok((
-        AppendHeaders([cookie, device_cookie]),
-        Redirect::to(&target),
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(page.render()?),
+    )
+        .into_response())
+}
+
+/// Uses the one-time link: this browser becomes the user's and is signed in.
+async fn device_check(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let now = itas_store::now_ms();
+    let used =
+        itas_store::device_checks::consume(&state.db, &auth::token_hash(&token), now).await?;
+    let user = match used {
+        Some(id) => itas_store::users::get(&state.db, &id)
+            .await?
+            .filter(|u| u.active),
+        None => None,
+    };
+    let Some(user) = user else {
+        let page = DeviceCheckPage {
+            ctx: PageCtx::anonymous(lang),
+            token: String::new(),
+            valid: false,
+        };
+        return Ok((StatusCode::GONE, Html(page.render()?)).into_response());
+    };
+    let device = auth::cookie(&headers, DEVICE_COOKIE).filter(|t| t.len() == 64);
+    let device_cookie = trust_this_browser(&state, device, &user.id, now).await?;
+    let session = start_session(&state, &user.id, now).await?;
+    tracing::info!(user = %user.username, "signed in by a one-time link");
+    Ok((
+        AppendHeaders([session, device_cookie]),
+        Redirect::to(user.role().map_or("/", home_of)),
     )
         .into_response())
 }
