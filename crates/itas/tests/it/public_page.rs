@@ -179,6 +179,7 @@ both_backends!(publish_withdraw_and_publish_again, |app| {
     );
     assert!(
         log.iter()
+            .filter(|e| e.entity == "public_page")
             .all(|e| e.actor_id.as_deref() == Some(huanong.id.as_str()))
     );
     let audit_page = admin.get("/admin/audit").await.body;
