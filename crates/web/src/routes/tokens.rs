@@ -528,10 +528,12 @@ pub(crate) struct AllTokens {
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AllQuery {
     /// At most this many (1–1000, 100 if absent).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    /// Skip this many first.
     #[param(minimum = 0)]
     offset: Option<i64>,
 }
