@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use sha2::Digest;
 
 /// Makes a token on the page as the signed-in client; returns it.
-async fn token_from_page(c: &mut Client<'_>, name: &str, scope: &str) -> String {
+pub(crate) async fn token_from_page(c: &mut Client<'_>, name: &str, scope: &str) -> String {
     let r = c
         .post_form(
             "/account/tokens",

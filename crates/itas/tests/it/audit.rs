@@ -3,7 +3,6 @@
 //! who, what, agency, round and dates, names actions in Thai with each
 //! entry's before and after, and exports the selection as CSV.
 
-use crate::app::Client;
 use crate::both_backends;
 use axum::http::StatusCode;
 
@@ -18,19 +17,6 @@ fn table(body: &str) -> &str {
 /// The rows of the log's table on a page.
 fn rows(body: &str) -> usize {
     table(body).matches("<tr><td>").count()
-}
-
-async fn token(c: &mut Client<'_>) -> String {
-    let r = c
-        .post_form(
-            "/account/tokens",
-            &[("name", "สคริปต์อ่านข้อมูล"), ("scope", "read"), ("days", "30")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let start = r.body.find("<code class=\"token\">").unwrap() + 20;
-    let end = start + r.body[start..].find("</code>").unwrap();
-    r.body[start..end].to_string()
 }
 
 both_backends!(
@@ -62,7 +48,7 @@ both_backends!(
 
         // 250 reads through a token: counted, not logged one by one.
         let mut agency = app.signed_in("huanong").await;
-        let t = token(&mut agency).await;
+        let t = crate::api_tokens::token_from_page(&mut agency, "สคริปต์อ่านข้อมูล", "read").await;
         let mut script = app.client();
         script
             .extra_headers
