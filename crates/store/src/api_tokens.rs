@@ -256,16 +256,21 @@ pub struct Listed {
     pub calls_last_day: i64,
 }
 
-/// Every user's tokens, live ones first, then newest first, a page at a
-/// time; and how many there are in all.
-pub async fn all(db: &Db, now: i64, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+/// How many tokens there are, of every state.
+pub async fn count(db: &Db) -> Result<i64> {
+    const N: &str = "SELECT COUNT(*) FROM api_tokens";
+    let (total,): (i64,) = read!(db, |p| sqlx::query_as(N).fetch_one(p).await?);
+    Ok(total)
+}
+
+/// Every user's tokens, live ones first, then newest first, a page at a time.
+pub async fn all(db: &Db, now: i64, limit: i64, offset: i64) -> Result<Vec<Listed>> {
     const Q: &str = "SELECT t.id, t.user_id, t.name, t.scope, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, \
         u.username, u.display_name, \
         (SELECT CAST(COALESCE(SUM(c.calls), 0) AS BIGINT) FROM api_token_calls c WHERE c.token_id = t.id AND c.hour >= $2) AS calls \
         FROM api_tokens t JOIN users u ON u.id = t.user_id \
         ORDER BY CASE WHEN t.revoked_at IS NULL AND t.expires_at > $1 THEN 0 ELSE 1 END, t.created_at DESC, t.id DESC \
         LIMIT $3 OFFSET $4";
-    const N: &str = "SELECT COUNT(*) FROM api_tokens";
     type Full = (
         String,
         String,
@@ -287,8 +292,7 @@ pub async fn all(db: &Db, now: i64, limit: i64, offset: i64) -> Result<(Vec<List
         .bind(offset)
         .fetch_all(p)
         .await?);
-    let (total,): (i64,) = read!(db, |p| sqlx::query_as(N).fetch_one(p).await?);
-    let listed = rows
+    Ok(rows
         .into_iter()
         .map(|r| Listed {
             token: token((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7)),
@@ -296,6 +300,5 @@ pub async fn all(db: &Db, now: i64, limit: i64, offset: i64) -> Result<(Vec<List
             display_name: r.9,
             calls_last_day: r.10,
         })
-        .collect();
-    Ok((listed, total))
+        .collect())
 }

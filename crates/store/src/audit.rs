@@ -70,47 +70,44 @@ pub struct Filter {
     pub until: Option<i64>,
 }
 
-/// The entries a filter keeps, newest first, a page at a time; and how many
-/// it keeps in all. The log has no upper limit: any page can be read.
-pub async fn search(
-    db: &Db,
-    f: &Filter,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<AuditEntry>, i64)> {
-    fn narrow<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, f: &Filter)
-    where
-        for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
-        for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
-    {
-        qb.push(" WHERE 1 = 1");
-        if let Some(a) = &f.actor {
-            qb.push(" AND actor_id = ").push_bind(a.clone());
-        }
-        if let Some(a) = &f.action {
-            qb.push(" AND action = ").push_bind(a.clone());
-        }
-        for id in &f.about {
-            // Ids are UUIDs: no LIKE wildcard can hide in them.
-            qb.push(" AND (entity_id = ")
-                .push_bind(id.clone())
-                .push(" OR entity_id LIKE ")
-                .push_bind(format!("{id}/%"))
-                .push(" OR entity_id LIKE ")
-                .push_bind(format!("%/{id}"))
-                .push(" OR entity_id LIKE ")
-                .push_bind(format!("%/{id}/%"))
-                .push(")");
-        }
-        if let Some(t) = f.from {
-            qb.push(" AND at >= ").push_bind(t);
-        }
-        if let Some(t) = f.until {
-            qb.push(" AND at < ").push_bind(t);
-        }
+/// Adds the filter's conditions to a query on the audit log.
+fn narrow<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, f: &Filter)
+where
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    qb.push(" WHERE 1 = 1");
+    if let Some(a) = &f.actor {
+        qb.push(" AND actor_id = ").push_bind(a.clone());
     }
+    if let Some(a) = &f.action {
+        qb.push(" AND action = ").push_bind(a.clone());
+    }
+    for id in &f.about {
+        // Ids are UUIDs: no LIKE wildcard can hide in them.
+        qb.push(" AND (entity_id = ")
+            .push_bind(id.clone())
+            .push(" OR entity_id LIKE ")
+            .push_bind(format!("{id}/%"))
+            .push(" OR entity_id LIKE ")
+            .push_bind(format!("%/{id}"))
+            .push(" OR entity_id LIKE ")
+            .push_bind(format!("%/{id}/%"))
+            .push(")");
+    }
+    if let Some(t) = f.from {
+        qb.push(" AND at >= ").push_bind(t);
+    }
+    if let Some(t) = f.until {
+        qb.push(" AND at < ").push_bind(t);
+    }
+}
+
+/// The entries a filter keeps, newest first, a page at a time. The log has
+/// no upper limit: any page can be read.
+pub async fn entries(db: &Db, f: &Filter, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
     const COLUMNS: &str = "SELECT id, at, actor_id, action, entity, entity_id, before_json, after_json FROM audit_log";
-    let entries: Vec<AuditEntry> = read!(db, |p| {
+    Ok(read!(db, |p| {
         let mut qb = sqlx::QueryBuilder::new(COLUMNS);
         narrow(&mut qb, f);
         qb.push(" ORDER BY at DESC, id DESC LIMIT ")
@@ -118,13 +115,17 @@ pub async fn search(
             .push(" OFFSET ")
             .push_bind(offset);
         qb.build_query_as().fetch_all(p).await?
-    });
+    }))
+}
+
+/// How many entries a filter keeps.
+pub async fn count(db: &Db, f: &Filter) -> Result<i64> {
     let (total,): (i64,) = read!(db, |p| {
         let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM audit_log");
         narrow(&mut qb, f);
         qb.build_query_as().fetch_one(p).await?
     });
-    Ok((entries, total))
+    Ok(total)
 }
 
 /// Every action code the log holds, for a filter's choices.

@@ -181,7 +181,7 @@ both_backends!(a_token_is_its_user_and_no_more, |app| {
         uses.iter()
             .all(|u| u.starts_with("PUT /api/v1/rounds/") || *u == "POST /api/v1/tokens")
     );
-    let (listed, _) = itas_store::api_tokens::all(&app.db, itas_store::now_ms(), 100, 0)
+    let listed = itas_store::api_tokens::all(&app.db, itas_store::now_ms(), 100, 0)
         .await
         .unwrap();
     let calls = |id: &str| {

@@ -334,3 +334,40 @@ both_backends!(the_browser_cookie_is_the_servers_own, |app| {
     );
     assert_eq!(c.cookie("itas_device").unwrap(), issued);
 });
+
+both_backends!(the_central_office_sets_where_links_go, |app| {
+    let banphai = itas_store::users::by_username(&app.db, "banphai")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut office = app.signed_in("admin").await;
+    let page = office.get("/admin/users").await.body;
+    assert!(page.contains("การส่งอีเมลยังไม่ได้ตั้งค่า"), "mail off is said");
+    let r = office
+        .post_form(
+            &format!("/admin/users/{}/email", banphai.id),
+            &[("email", "not an address")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("อีเมลไม่ถูกต้อง"));
+    let r = office
+        .post_form(
+            &format!("/admin/users/{}/email", banphai.id),
+            &[("email", "saraban@banphai.go.th")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let stored = itas_store::users::get(&app.db, &banphai.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.email.as_deref(), Some("saraban@banphai.go.th"));
+    assert!(
+        office
+            .get("/admin/users")
+            .await
+            .body
+            .contains("saraban@banphai.go.th")
+    );
+});

@@ -205,23 +205,10 @@ impl AuditQuery {
         pairs
             .iter()
             .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| format!("{k}={}", urlencoding(v.trim())))
+            .map(|(k, v)| format!("{k}={}", crate::loadgen::enc(v.trim())))
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-/// Percent-encoding of a query value (Thai agency codes are not expected,
-/// but nothing typed may break the link).
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// One entry as the page and the CSV show it.
@@ -321,11 +308,12 @@ async fn page(
     let ctx = PageCtx::for_user(&user);
     let (entries, total, error, page, pages) = match q.filter(&state, user.lang).await {
         Ok(f) => {
-            let (_, total) = itas_store::audit::search(&state.db, &f, 0, 0).await?;
+            let total = itas_store::audit::count(&state.db, &f).await?;
             let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
             let page = q.page.unwrap_or(1).clamp(1, pages);
-            let (entries, _) =
-                itas_store::audit::search(&state.db, &f, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+            let entries =
+                itas_store::audit::entries(&state.db, &f, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+                    .await?;
             (entries, total, None, page, pages)
         }
         Err(e) => (Vec::new(), 0, e.detail, 1, 1),
@@ -375,7 +363,7 @@ async fn csv(
 ) -> Result<Response, AppError> {
     user.require(Role::CentralAdmin)?;
     let f = q.filter(&state, user.lang).await?;
-    let (entries, total) = itas_store::audit::search(&state.db, &f, CSV_ROWS, 0).await?;
+    let entries = itas_store::audit::entries(&state.db, &f, CSV_ROWS, 0).await?;
     let ctx = PageCtx::for_user(&user);
     let names = Names::load(&state, &entries).await?;
     let mut out = String::from("\u{feff}");
@@ -400,8 +388,8 @@ async fn csv(
             l.after,
         ]));
     }
-    if total > CSV_ROWS {
-        tracing::info!(total, "audit CSV cut at {CSV_ROWS} rows");
+    if entries.len() as i64 == CSV_ROWS {
+        tracing::info!("audit CSV cut at {CSV_ROWS} rows");
     }
     Ok((
         [

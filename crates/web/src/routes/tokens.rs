@@ -459,10 +459,10 @@ async fn all_page_with(
     user.require(Role::CentralAdmin)?;
     let ctx = PageCtx::for_user(user);
     let now = itas_store::now_ms();
-    let (_, total) = api_tokens::all(&state.db, now, 1, 0).await?;
+    let total = api_tokens::count(&state.db).await?;
     let pages = ((total + ADMIN_PAGE_SIZE - 1) / ADMIN_PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
-    let (listed, _) = api_tokens::all(
+    let listed = api_tokens::all(
         &state.db,
         now,
         ADMIN_PAGE_SIZE,
@@ -556,9 +556,11 @@ pub(crate) async fn all_api(
             AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0"),
         ));
     }
-    let (listed, total) = api_tokens::all(&state.db, itas_store::now_ms(), limit, offset)
-        .await
-        .map_err(|e| json(e.into()))?;
+    let (listed, total) = tokio::try_join!(
+        api_tokens::all(&state.db, itas_store::now_ms(), limit, offset),
+        api_tokens::count(&state.db),
+    )
+    .map_err(|e| json(e.into()))?;
     Ok(Json(AllTokens {
         total,
         limit,
