@@ -64,6 +64,23 @@ pub fn thai_digits(s: &str) -> String {
         .collect()
 }
 
+/// A whole number with commas between groups of three (`100,000,000`),
+/// as Thai documents write large numbers.
+pub fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Replaces ๐–๙ with 0–9.
 pub fn arabic_digits(s: &str) -> String {
     s.chars()
@@ -167,6 +184,15 @@ impl fmt::Display for FiscalYear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped_by_three() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1200), "1,200");
+        assert_eq!(group_thousands(100_000_000), "100,000,000");
+        assert_eq!(group_thousands(-12345), "-12,345");
+    }
     use proptest::prelude::*;
     use time::macros::date;
 

@@ -119,3 +119,29 @@ pub async fn of_round(db: &Db, round_id: &str) -> Result<Vec<(String, String, St
         .fetch_all(p)
         .await?))
 }
+
+/// Whether an assessor has been assigned the agency in any round: what
+/// lets an assessor read an agency's data (itas-app's `access`).
+pub async fn ever_assigned(db: &Db, agency_id: &str, assessor_id: &str) -> Result<bool> {
+    const Q: &str =
+        "SELECT COUNT(*) FROM assessor_assignments WHERE agency_id = $1 AND assessor_id = $2";
+    Ok(read!(db, |p| sqlx::query_as::<_, (i64,)>(Q)
+        .bind(agency_id)
+        .bind(assessor_id)
+        .fetch_one(p)
+        .await?
+        .0
+        > 0))
+}
+
+/// The ids of every agency an assessor has been assigned in any round.
+pub async fn agency_ids_ever_assigned(db: &Db, assessor_id: &str) -> Result<Vec<String>> {
+    const Q: &str = "SELECT DISTINCT agency_id FROM assessor_assignments WHERE assessor_id = $1 ORDER BY agency_id";
+    Ok(read!(db, |p| sqlx::query_as::<_, (String,)>(Q)
+        .bind(assessor_id)
+        .fetch_all(p)
+        .await?)
+    .into_iter()
+    .map(|(id,)| id)
+    .collect())
+}

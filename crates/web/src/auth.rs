@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -12,60 +12,13 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use itas_core::directory::Role;
 use itas_store::users::User;
-use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "itas_session";
 pub const LANG_COOKIE: &str = "itas_lang";
 pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
-pub const MIN_PASSWORD_LEN: usize = 10;
-
-/// Hashes a password off the async threads (argon2 is deliberately slow).
-pub async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?
-    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))
-}
-
-/// Checks a password against a stored hash; false for any malformed hash.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// 256 random bits as hex.
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    // The OS generator failing means the machine cannot run securely at all.
-    getrandom::fill(&mut b).expect("operating system random number generator");
-    hex::encode(b)
-}
-
-/// A random password of `len` letters and digits, for demo and reset use.
-pub fn random_password(len: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut b = vec![0u8; len];
-    getrandom::fill(&mut b).expect("operating system random number generator");
-    b.iter()
-        .map(|x| ALPHABET[*x as usize % ALPHABET.len()] as char)
-        .collect()
-}
-
-/// What the database keeps of a session token.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use itas_app::secrets::{
+    MIN_PASSWORD_LEN, hash_password, random_password, random_token, token_hash, verify_password,
+};
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -98,6 +51,46 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
+/// The language of a request: under `/api/` the caller's `Accept-Language`
+/// (its most preferred of Thai and English) decides, as docs/api.md says;
+/// pages follow the language cookie the header's switch sets (Thai by
+/// default, whatever the browser's own language).
+pub fn lang_for(path: &str, headers: &HeaderMap) -> Lang {
+    if path.starts_with("/api/")
+        && let Some(l) = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(preferred_of_ours)
+    {
+        return l;
+    }
+    lang_of(headers)
+}
+
+/// The caller's most preferred of Thai and English in an `Accept-Language`
+/// value (`en-GB,en;q=0.9,th;q=0.8`); None when it names neither.
+fn preferred_of_ours(value: &str) -> Option<Lang> {
+    let mut best: Option<(u32, Lang)> = None;
+    for part in value.split(',') {
+        let mut fields = part.split(';');
+        let tag = fields.next().unwrap_or("").trim().to_ascii_lowercase();
+        let lang = match tag.split('-').next() {
+            Some("th") => Lang::Th,
+            Some("en") => Lang::En,
+            _ => continue,
+        };
+        // q in thousandths; a malformed q counts as 1, as most servers read it.
+        let q = fields
+            .find_map(|f| f.trim().strip_prefix("q=").map(str::to_string))
+            .and_then(|q| q.parse::<f32>().ok())
+            .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0) as u32);
+        if q > 0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
 /// The signed-in user; pages without one redirect to the sign-in page,
 /// API calls get a 401 JSON error.
 #[derive(Clone, Debug)]
@@ -112,6 +105,15 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Who is asking, as the application's rules read it.
+    pub fn actor(&self) -> itas_app::access::Actor {
+        itas_app::access::Actor {
+            user_id: self.user.id.clone(),
+            role: self.role,
+            agency_id: self.user.agency_id.clone(),
+        }
+    }
+
     pub fn id(&self) -> &str {
         &self.user.id
     }
@@ -238,7 +240,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let lang = lang_of(&parts.headers);
+        let lang = lang_for(parts.uri.path(), &parts.headers);
         let api = parts.uri.path().starts_with("/api/");
         let mut token_scope = None;
         let user = match bearer_token(&parts.headers).filter(|_| api) {
@@ -369,69 +371,34 @@ impl<S: Send + Sync> FromRequestParts<S> for UserLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(UserLang(lang_of(&parts.headers)))
+        Ok(UserLang(lang_for(parts.uri.path(), &parts.headers)))
     }
 }
 
-/// Whether `user` may read the data of `agency_id`: the central office always,
-/// an agency admin for their own agency, an assessor for an agency assigned to
-/// them in any round.
+/// Whether `user` may read the data of `agency_id` (see `itas_app::access`).
 pub async fn may_see_agency(
     state: &AppState,
     user: &CurrentUser,
     agency_id: &str,
 ) -> Result<bool, AppError> {
-    Ok(match user.role {
-        Role::CentralAdmin => true,
-        Role::AgencyAdmin => user.user.agency_id.as_deref() == Some(agency_id),
-        Role::Assessor => {
-            let rounds = itas_store::rounds::rounds_of_agency(&state.db, agency_id).await?;
-            let mut ok = false;
-            for r in rounds {
-                if itas_store::assignments::is_assigned(&state.db, &r.id, agency_id, user.id())
-                    .await?
-                {
-                    ok = true;
-                    break;
-                }
-            }
-            ok
-        }
-    })
+    Ok(itas_app::access::may_see_agency(state, &user.actor(), agency_id).await?)
 }
 
-/// Whether this reader may see an agency's computed scores in a round.
-/// Once the round is published, anyone. Before, the central office and the
-/// agency's assessors, and never the agency itself: its own scores would
-/// tell its admin, answer by answer, what staff and clients said
-/// (docs/privacy.md, "What the agency can and cannot learn").
+/// Whether this reader may see an agency's computed scores in a round (see
+/// `itas_app::access`).
 pub async fn may_see_results(
     state: &AppState,
     user: Option<&CurrentUser>,
     agency_id: &str,
     round_id: &str,
 ) -> Result<bool, AppError> {
-    if crate::published::round_is_published(state, round_id).await? {
-        return Ok(true);
-    }
-    Ok(match user {
-        Some(u) if u.role != Role::AgencyAdmin => may_see_agency(state, u, agency_id).await?,
-        _ => false,
-    })
+    let actor = user.map(CurrentUser::actor);
+    Ok(itas_app::access::may_see_results(state, actor.as_ref(), agency_id, round_id).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn hashes_verify_and_reject() {
-        let h = hash_password("correct horse battery".into()).await.unwrap();
-        assert!(h.starts_with("$argon2"));
-        assert!(verify_password("correct horse battery".into(), h.clone()).await);
-        assert!(!verify_password("wrong".into(), h).await);
-        assert!(!verify_password("x".into(), "not a hash".into()).await);
-    }
 
     #[test]
     fn cookies_are_read_from_any_cookie_header() {
@@ -440,6 +407,27 @@ mod tests {
         h.append(COOKIE, HeaderValue::from_static("itas_lang=en"));
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(lang_of(&h), Lang::En);
+        let mut api = HeaderMap::new();
+        let read = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                axum::http::header::ACCEPT_LANGUAGE,
+                HeaderValue::from_static(v),
+            );
+            (lang_for("/api/v1/rounds", &h), lang_for("/rounds", &h))
+        };
+        assert_eq!(read("en"), (Lang::En, Lang::Th), "pages keep to the cookie");
+        assert_eq!(read("en-GB,en;q=0.9,th;q=0.8").0, Lang::En);
+        assert_eq!(read("de,th;q=0.5,en;q=0.4").0, Lang::Th);
+        assert_eq!(read("th-TH,en;q=0.9").0, Lang::Th);
+        assert_eq!(read("de").0, Lang::Th, "neither: the default");
+        assert_eq!(read("en;q=0").0, Lang::Th, "q=0 means not this one");
+        api.insert(COOKIE, HeaderValue::from_static("itas_lang=en"));
+        assert_eq!(
+            lang_for("/api/v1/rounds", &api),
+            Lang::En,
+            "no header: the cookie"
+        );
         assert_eq!(random_token().len(), 64);
         assert_eq!(random_password(12).len(), 12);
     }

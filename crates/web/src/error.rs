@@ -5,52 +5,42 @@ use crate::i18n::Lang;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-macro_rules! error_codes {
-    ($($variant:ident = $code:literal, $status:ident, $th:literal, $en:literal;)+) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum ErrorCode { $($variant),+ }
+pub use itas_app::error::ErrorCode;
 
-        impl ErrorCode {
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
-            pub fn code(self) -> &'static str { match self { $(ErrorCode::$variant => $code),+ } }
-            pub fn status(self) -> StatusCode { match self { $(ErrorCode::$variant => StatusCode::$status),+ } }
-            pub fn message(self, lang: Lang) -> &'static str {
-                match self { $(ErrorCode::$variant => lang.pick($th, $en)),+ }
-            }
-        }
-    };
-}
-
-error_codes! {
-    NotSignedIn = "not_signed_in", UNAUTHORIZED, "กรุณาเข้าสู่ระบบ", "Please sign in";
-    Forbidden = "forbidden", FORBIDDEN, "ท่านไม่มีสิทธิ์เข้าถึงข้อมูลนี้", "You do not have access to this";
-    NotFound = "not_found", NOT_FOUND, "ไม่พบข้อมูลที่ต้องการ", "Not found";
-    BadLogin = "bad_login", UNAUTHORIZED, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong username or password";
-    TooManyAttempts = "too_many_attempts", TOO_MANY_REQUESTS, "มีการพยายามเข้าสู่ระบบจากที่อยู่นี้มากเกินไป กรุณารอ 15 นาทีแล้วลองใหม่", "Too many sign-in attempts from this address; wait 15 minutes and try again";
-    SignInBackOff = "sign_in_back_off", TOO_MANY_REQUESTS, "รหัสผ่านผิดหลายครั้งจากเครื่องนี้ กรุณารอสักครู่แล้วลองใหม่ ยิ่งผิดมากครั้งยิ่งต้องรอนานขึ้น (ไม่เกิน 15 นาที)", "Several wrong passwords from this device; wait a moment and try again. Each further mistake doubles the wait (at most 15 minutes)";
-    AccountUnderAttack = "account_under_attack", TOO_MANY_REQUESTS, "บัญชีนี้ถูกลองรหัสผ่านผิดจำนวนมากจากหลายแห่ง เครื่องที่ไม่เคยเข้าสู่ระบบด้วยบัญชีนี้ต้องยืนยันทางอีเมล หากรหัสผ่านที่กรอกถูกต้อง ระบบได้ส่งลิงก์ยืนยันไปยังอีเมลของบัญชีแล้ว (ใช้ได้ครั้งเดียวภายใน ๑๕ นาที) หากไม่ได้รับ กรุณาติดต่อสำนักงานกลางให้ปลดล็อก หรือเข้าสู่ระบบจากเครื่องที่เคยใช้", "This account has had many wrong passwords from many places, so a browser it has not used must confirm by email: if the password you typed is right, a one-time link is on its way to the account's email (it works once, within 15 minutes). If none arrives, ask the central office to unlock the account, or sign in from a browser you used before";
-    Invalid = "invalid", UNPROCESSABLE_ENTITY, "ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีข้อความแจ้ง", "Some fields are not valid; see the messages beside them";
-    BadJson = "bad_json", BAD_REQUEST, "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่อ่านได้", "The body is not readable JSON";
-    NotJson = "not_json", UNSUPPORTED_MEDIA_TYPE, "ต้องส่งข้อมูลเป็น JSON พร้อมส่วนหัว Content-Type: application/json", "Send the body as JSON with Content-Type: application/json";
-    BadContentType = "bad_content_type", UNSUPPORTED_MEDIA_TYPE, "ส่งรายชื่อหน่วยงานเป็น JSON (application/json) CSV (text/csv) หรือไฟล์ Excel (XLSX)", "Send the agency list as JSON (application/json), CSV (text/csv) or an Excel workbook (XLSX)";
-    Conflict = "conflict", CONFLICT, "ข้อมูลนี้มีอยู่แล้วในระบบ", "This already exists";
-    CrossSite = "cross_site", FORBIDDEN, "คำขอนี้มาจากเว็บไซต์อื่น จึงไม่ได้ดำเนินการ", "This request came from another site and was not carried out";
-    PhaseClosed = "phase_closed", CONFLICT, "ขั้นตอนนี้ปิดแล้ว จึงแก้ไขข้อมูลไม่ได้", "This phase is closed; the data can no longer be changed";
-    LinkClosed = "link_closed", GONE, "ลิงก์แบบวัดนี้ใช้ตอบไม่ได้แล้ว", "This survey link can no longer take answers";
-    CodeUsed = "code_used", CONFLICT, "รหัสสำหรับตอบแบบวัดนี้ไม่ถูกต้องหรือถูกใช้ไปแล้ว คำตอบจึงยังไม่ได้บันทึก", "This single-use code is wrong or already used; the answers were not stored";
-    SlowDown = "slow_down", TOO_MANY_REQUESTS, "มีการส่งคำตอบผ่านลิงก์นี้มากเกินไปในขณะนี้ กรุณารอสักครู่แล้วกดส่งอีกครั้ง คำตอบของท่านยังอยู่", "Too many answers are arriving through this link right now; wait a moment and send again. Your answers are kept";
-    TooLarge = "too_large", PAYLOAD_TOO_LARGE, "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินไป ไฟล์ที่ส่งเข้าระบบได้ต้องไม่เกิน 8 MB (รายชื่อหน่วยงานทั้งประเทศพร้อมทุกคอลัมน์ราว 2.3 MB) ข้อมูลที่กรอกไว้ในหน้าเดิมยังอยู่ กดย้อนกลับได้", "The file or form is too large: an uploaded file may be at most 8 MB (a national agency list with every column is about 2.3 MB). What you entered is still on the previous page; go back";
-    TimedOut = "timed_out", REQUEST_TIMEOUT, "คำขอใช้เวลานานเกินไป กรุณาลองใหม่อีกครั้ง", "The request took too long; please try again";
-    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "หน้านี้ไม่รับคำขอแบบนี้ กรุณาเปิดจากเมนูของระบบ", "This page does not take this kind of request; open it from the system's menus";
-    PageWithdrawn = "page_withdrawn", GONE, "หน่วยงานถอนหน้าเผยแพร่ผลการประเมินและมาตรการหน้านี้แล้ว จึงไม่แสดงข้อมูลอีก หากต้องการข้อมูล กรุณาติดต่อหน่วยงานโดยตรง", "The agency has withdrawn this page of its ITA result and measures; please ask the agency directly";
-    BadToken = "bad_token", UNAUTHORIZED, "โทเคนไม่ถูกต้อง หมดอายุ หรือถูกเพิกถอนแล้ว สร้างโทเคนใหม่ได้ที่หน้าโทเคนสำหรับ API", "The token is wrong, expired or revoked; make a new one on the API tokens page";
-    ApiSlowDown = "api_slow_down", TOO_MANY_REQUESTS, "เรียก API ถี่เกินไป กรุณารอสักครู่แล้วลองใหม่ (โดยปกติไม่เกิน ๖๐๐ ครั้งต่อนาทีต่อผู้ใช้ รวมทุกโทเคนของผู้ใช้)", "Too many API calls; wait a moment and try again (by default at most 600 a minute per user, all of its tokens together)";
-    NoResults = "no_results", NOT_FOUND, "ยังไม่มีผลการประเมินครบทุกตัวชี้วัดของหน่วยงานนี้ในรอบนี้", "This agency has no complete results in this round yet";
-    AnswersTooLarge = "answers_too_large", PAYLOAD_TOO_LARGE, "คำตอบที่ส่งมามีขนาดใหญ่เกินกว่าที่แบบวัดรับได้ คำตอบที่เลือกไว้ในหน้าเดิมยังอยู่ กรุณากดย้อนกลับ ตรวจคำตอบ แล้วส่งอีกครั้ง", "The answers sent are larger than a questionnaire takes. What you ticked is still on the previous page; go back, check it and send again";
-    Busy = "busy", SERVICE_UNAVAILABLE, "ขณะนี้มีผู้ขอเอกสารจำนวนมาก กรุณาลองใหม่ในอีกสักครู่", "Many documents are being prepared right now; please try again in a few seconds";
-    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง", "Temporarily unavailable; please try again";
-    StorageFault = "storage_fault", SERVICE_UNAVAILABLE, "ระบบบันทึกไม่ได้ชั่วคราว กรุณาลองใหม่อีกครั้ง", "The system cannot store data right now; please try again";
-    Internal = "internal", INTERNAL_SERVER_ERROR, "เกิดข้อผิดพลาดภายในระบบ ข้อมูลของท่านยังไม่ได้บันทึก กรุณาลองใหม่", "Something went wrong; nothing was saved. Please try again";
+/// The HTTP status each code is answered with.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::NotSignedIn => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::BadLogin => StatusCode::UNAUTHORIZED,
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::SignInBackOff => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::AccountUnderAttack => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::BadJson => StatusCode::BAD_REQUEST,
+        ErrorCode::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::BadContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::CrossSite => StatusCode::FORBIDDEN,
+        ErrorCode::PhaseNotOpen => StatusCode::CONFLICT,
+        ErrorCode::PhaseClosed => StatusCode::CONFLICT,
+        ErrorCode::LinkClosed => StatusCode::GONE,
+        ErrorCode::CodeUsed => StatusCode::CONFLICT,
+        ErrorCode::SlowDown => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::TimedOut => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::PageWithdrawn => StatusCode::GONE,
+        ErrorCode::BadToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::ApiSlowDown => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::NoResults => StatusCode::NOT_FOUND,
+        ErrorCode::AnswersTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::StorageFault => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// An error on its way to the user, with the detail kept for the log.
@@ -62,6 +52,8 @@ pub struct AppError {
     pub json: bool,
     /// The storage fault behind it, passed to the server's health state.
     pub fault: Option<itas_store::health::FaultKind>,
+    /// For `invalid` from an action: each field's problem in both languages.
+    pub fields: Vec<itas_app::error::FieldProblem>,
 }
 
 /// Set on a response that failed on a storage fault (see `record_storage_faults`).
@@ -76,6 +68,7 @@ impl AppError {
             lang: Lang::Th,
             json: false,
             fault: None,
+            fields: Vec::new(),
         }
     }
 
@@ -114,15 +107,19 @@ impl From<ErrorCode> for AppError {
 
 impl From<itas_store::StoreError> for AppError {
     fn from(e: itas_store::StoreError) -> AppError {
-        use itas_store::StoreError as S;
-        match e {
-            S::NotFound => AppError::new(ErrorCode::NotFound),
-            S::Conflict(what) => AppError::new(ErrorCode::Conflict).detail(what),
-            S::Invalid(why) => AppError::new(ErrorCode::Invalid).detail(why),
-            e if e.fault().is_some() => {
-                AppError::new(ErrorCode::StorageFault).fault(e.fault(), e.to_string())
-            }
-            other => AppError::new(ErrorCode::Internal).detail(other.to_string()),
+        itas_app::Error::from(e).into()
+    }
+}
+
+impl From<itas_app::Error> for AppError {
+    fn from(e: itas_app::Error) -> AppError {
+        AppError {
+            code: e.code,
+            detail: e.detail,
+            lang: Lang::Th,
+            json: false,
+            fault: e.fault,
+            fields: e.fields,
         }
     }
 }
@@ -154,13 +151,18 @@ impl IntoResponse for AppError {
 
 impl AppError {
     fn response(self) -> Response {
-        let status = self.code.status();
+        let status = status_of(self.code);
         if status.is_server_error() {
             tracing::error!(code = self.code.code(), detail = ?self.detail, "request failed");
         } else {
             tracing::debug!(code = self.code.code(), detail = ?self.detail, "request refused");
         }
         let message = self.code.message(self.lang);
+        let detail = if self.fields.is_empty() {
+            self.detail.clone()
+        } else {
+            Some(itas_app::error::describe(&self.fields, self.lang))
+        };
         // Validation details are safe and useful to show; internal ones are
         // not. A refusal's detail says which rule refused (never data).
         let shown_detail = match self.code {
@@ -169,7 +171,7 @@ impl AppError {
             | ErrorCode::BadJson
             | ErrorCode::Conflict
             | ErrorCode::TooLarge
-            | ErrorCode::LinkClosed => self.detail.clone(),
+            | ErrorCode::LinkClosed => detail,
             _ => None,
         };
         if self.json {
@@ -223,7 +225,7 @@ where
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
         use axum::extract::rejection::JsonRejection as R;
-        let lang = crate::auth::lang_of(req.headers());
+        let lang = crate::auth::lang_for(req.uri().path(), req.headers());
         let refuse = |code: ErrorCode, detail: String| {
             AppError::new(code).in_lang(lang).detail(detail).as_json()
         };
@@ -388,18 +390,10 @@ mod tests {
     }
 
     #[test]
-    fn every_error_code_is_distinct_and_translated() {
-        let mut seen = std::collections::BTreeSet::new();
+    fn every_error_code_is_answered_with_an_error_status() {
         for c in ErrorCode::ALL {
-            assert!(seen.insert(c.code()), "duplicate {}", c.code());
-            assert!(!c.message(Lang::Th).is_empty() && !c.message(Lang::En).is_empty());
-            assert_ne!(
-                c.message(Lang::Th),
-                c.message(Lang::En),
-                "{} has no Thai text",
-                c.code()
-            );
-            assert!(c.status().is_client_error() || c.status().is_server_error());
+            let s = status_of(*c);
+            assert!(s.is_client_error() || s.is_server_error(), "{}", c.code());
         }
     }
 }

@@ -5,28 +5,23 @@
 //! All state lives in the database, so several servers can share one.
 
 pub mod auth;
-pub mod cache;
-pub mod client_address;
-pub mod demo;
-pub mod error;
-pub mod evidence_check;
-pub mod framework_xlsx;
 pub mod i18n;
-pub mod import;
+// Moved to itas-app; the names stay reachable here while callers move.
+pub use itas_app::{
+    cache, demo, evidence_check, framework_xlsx, import, published, scoring_run, spreadsheet,
+    synthetic,
+};
+pub mod client_address;
+pub mod error;
 pub mod loadgen;
 pub mod log_sink;
 pub mod mail;
-pub mod openapi;
 pub mod overview;
 pub mod pages;
-pub mod published;
 pub mod qr;
 pub mod rate;
 pub mod renders;
 pub(crate) mod routes;
-pub mod scoring_run;
-pub mod spreadsheet;
-pub mod synthetic;
 
 use axum::Router;
 use itas_store::Db;
@@ -67,44 +62,6 @@ pub struct Config {
     pub clock: Clock,
 }
 
-/// The server's clock: the system's, or one a test sets.
-#[derive(Clone)]
-pub struct Clock(std::sync::Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>);
-
-impl Clock {
-    pub fn new(f: impl Fn() -> time::OffsetDateTime + Send + Sync + 'static) -> Clock {
-        Clock(std::sync::Arc::new(f))
-    }
-
-    pub fn now(&self) -> time::OffsetDateTime {
-        (self.0)()
-    }
-
-    /// The hour in Thailand (`YYYY-MM-DDTHH`), the finest time any answer
-    /// aggregate keeps.
-    pub fn bangkok_hour(&self) -> String {
-        let t = self.now().to_offset(time::macros::offset!(+7));
-        format!("{}T{:02}", t.date(), t.hour())
-    }
-
-    /// The day in Thailand.
-    pub fn bangkok_day(&self) -> time::Date {
-        self.now().to_offset(time::macros::offset!(+7)).date()
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Clock {
-        Clock::new(time::OffsetDateTime::now_utc)
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Clock({})", self.now())
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -126,7 +83,10 @@ impl Default for Config {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
+    /// The application: the database, its caches and the clock. Handlers
+    /// reach it through `Deref` (`state.db`), and pass `&state` where an
+    /// action takes `&App`.
+    pub app: itas_app::App,
     pub config: Config,
     /// The group-commit writer of survey responses.
     pub ingest: itas_store::ingest::Ingestor,
@@ -144,12 +104,25 @@ pub struct AppState {
     pub new_draft_limiter: std::sync::Arc<rate::WindowLimiter>,
     /// Batches of single-use codes issued per user.
     pub codes_limiter: std::sync::Arc<rate::WindowLimiter>,
-    pub caches: std::sync::Arc<cache::Caches>,
     /// Report PDFs, DOCX and infographics: made a few at a time, kept once made.
     pub renders: std::sync::Arc<renders::Renders>,
     /// Whether the database takes writes now (see `itas_store::health`).
     pub health: std::sync::Arc<itas_store::health::StorageHealth>,
+    /// Public dashboards as the public sees them (no one signed in), keyed by
+    /// round, language and the view asked for: on results day thousands of
+    /// readers ask for the same few views.
+    pub public_pages: std::sync::Arc<itas_app::cache::Memo<axum::body::Bytes>>,
 }
+
+impl std::ops::Deref for AppState {
+    type Target = itas_app::App;
+    fn deref(&self) -> &itas_app::App {
+        &self.app
+    }
+}
+
+/// Public dashboard pages kept at once (each a few hundred KB at most).
+pub const PUBLIC_PAGES_KEPT: usize = 96;
 
 impl AppState {
     /// Builds the state and starts the response writer (needs a Tokio runtime).
@@ -186,20 +159,18 @@ impl AppState {
                 CODE_BATCHES_PER_MINUTE,
                 60_000,
             )),
-            caches: std::sync::Arc::new(cache::Caches::default()),
             renders: std::sync::Arc::new(renders::Renders::default()),
-            db,
+            public_pages: std::sync::Arc::new(itas_app::cache::Memo::bounded(
+                itas_app::cache::RESULTS_TTL,
+                PUBLIC_PAGES_KEPT,
+            )),
+            app: itas_app::App::new(db, config.clock.clone(), config.evidence.clone()),
             config,
         }
     }
 }
 
-/// Today in Thailand (UTC+7 all year): the day phases, drafts and responses use.
-pub fn today() -> time::Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+7))
-        .date()
-}
+pub use itas_app::{Clock, today};
 
 /// The publisher open-data catalogs name unless the server is told otherwise
 /// (a ministry running its own rounds sets ITAS_PUBLISHER).
@@ -271,7 +242,7 @@ async fn plain_errors_in_the_users_language(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let lang = auth::lang_of(req.headers());
+    let lang = auth::lang_for(req.uri().path(), req.headers());
     let api = req.uri().path().starts_with("/api/");
     let survey = req.uri().path().starts_with("/s/");
     // Monitoring reads /healthz as plain text, faults included.

@@ -6,178 +6,22 @@
 //! exact and rounded half up once.
 
 use crate::pages::PageCtx;
-use crate::published::{GroupSummary, ResultRow, summarise};
+pub use itas_app::figures::{
+    IndicatorMean, Overview, Scope, best_and_weakest, by_province, cached_overview,
+    cached_provinces, mean, overview, url_encode,
+};
+use itas_app::published::GroupSummary;
+use itas_core::Score;
 use itas_core::framework::Framework;
-use itas_core::{Exact, Score};
 use itas_reports::charts::ProvinceFigure;
 use itas_reports::document::Bar;
 use std::collections::BTreeMap;
-
-/// Which agencies of a round.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Nation,
-    Province(String),
-    /// A parent agency (its id) and the agencies under it.
-    Parent(String),
-}
-
-impl Scope {
-    pub fn of(province: Option<&str>, parent: Option<&str>) -> Scope {
-        match (
-            province.filter(|p| !p.is_empty()),
-            parent.filter(|p| !p.is_empty()),
-        ) {
-            (Some(p), _) => Scope::Province(p.to_string()),
-            (None, Some(p)) => Scope::Parent(p.to_string()),
-            _ => Scope::Nation,
-        }
-    }
-
-    pub fn keeps(&self, r: &ResultRow) -> bool {
-        match self {
-            Scope::Nation => true,
-            Scope::Province(p) => r.province == *p,
-            Scope::Parent(id) => r.parent_id.as_deref() == Some(id) || r.agency_id == *id,
-        }
-    }
-
-    /// The query string that selects it (URL-encoded), empty for the nation.
-    pub fn query(&self) -> String {
-        let enc = |s: &str| url_encode(s);
-        match self {
-            Scope::Nation => String::new(),
-            Scope::Province(p) => format!("province={}", enc(p)),
-            Scope::Parent(id) => format!("parent={}", enc(id)),
-        }
-    }
-}
-
-/// Percent-encoding for a query value (Thai province names are UTF-8).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The mean of published scores, rounded half up once.
-pub fn mean(scores: impl Iterator<Item = Score>) -> Option<Score> {
-    let (mut sum, mut n) = (0i128, 0i128);
-    for s in scores {
-        sum += i128::from(s.hundredths());
-        n += 1;
-    }
-    (n > 0).then(|| Score::round_half_up(Exact::new(sum, 100 * n)))
-}
-
-/// The figures of a scope.
-#[derive(Clone, Debug)]
-pub struct Overview {
-    pub summary: GroupSummary,
-    /// (tool code, Thai name, mean), in framework order.
-    pub tools: Vec<(String, String, Score)>,
-    /// (indicator number, Thai name, mean), in framework order.
-    pub indicators: Vec<(u32, String, Score)>,
-}
-
-pub fn overview(fw: &Framework, rows: &[&ResultRow]) -> Overview {
-    let tools = fw
-        .tools
-        .iter()
-        .filter_map(|t| {
-            mean(
-                rows.iter()
-                    .filter_map(|r| r.card.tools.get(&t.code).copied()),
-            )
-            .map(|m| (t.code.clone(), t.name_th.clone(), m))
-        })
-        .collect();
-    let indicators = fw
-        .indicators
-        .iter()
-        .filter_map(|i| {
-            mean(
-                rows.iter()
-                    .filter_map(|r| r.card.indicators.get(&i.number).copied()),
-            )
-            .map(|m| (i.number, i.name_th.clone(), m))
-        })
-        .collect();
-    Overview {
-        summary: summarise(fw, String::new(), rows),
-        tools,
-        indicators,
-    }
-}
-
-/// Each province's summary, for the map.
-pub fn by_province(fw: &Framework, rows: &[&ResultRow]) -> BTreeMap<String, GroupSummary> {
-    let mut groups: BTreeMap<String, Vec<&ResultRow>> = BTreeMap::new();
-    for r in rows {
-        groups.entry(r.province.clone()).or_default().push(r);
-    }
-    groups
-        .into_iter()
-        .map(|(p, members)| {
-            let s = summarise(fw, p.clone(), &members);
-            (p, s)
-        })
-        .collect()
-}
-
-/// An indicator's number, Thai name and mean.
-pub type IndicatorMean = (u32, String, Score);
 
 /// A trend drawn: the chart, the round heads and the table's rows.
 pub struct DrawnTrend {
     pub svg: String,
     pub heads: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
-}
-
-/// The best and the weakest indicators by mean: (number, name, mean), up to `n` each.
-pub fn best_and_weakest(o: &Overview, n: usize) -> (Vec<IndicatorMean>, Vec<IndicatorMean>) {
-    let mut sorted = o.indicators.clone();
-    sorted.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-    let best: Vec<_> = sorted.iter().take(n).cloned().collect();
-    let weakest: Vec<_> = sorted.iter().rev().take(n).cloned().collect();
-    (best, weakest)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_mean_is_exact_and_rounded_once() {
-        let s = |h: i64| Score::from_hundredths(h);
-        // (84.99 + 85.00 + 85.00) / 3 = 84.99666… → 85.00
-        assert_eq!(
-            mean([s(8_499), s(8_500), s(8_500)].into_iter()),
-            Some(s(8_500))
-        );
-        assert_eq!(mean(std::iter::empty()), None);
-    }
-
-    #[test]
-    fn scopes_select_by_query_value() {
-        assert_eq!(
-            Scope::of(Some("ขอนแก่น"), None),
-            Scope::Province("ขอนแก่น".into())
-        );
-        assert_eq!(Scope::of(Some(""), Some("P1")), Scope::Parent("P1".into()));
-        assert_eq!(Scope::of(None, None), Scope::Nation);
-        assert_eq!(
-            Scope::Province("ตาก".into()).query(),
-            "province=%E0%B8%95%E0%B8%B2%E0%B8%81"
-        );
-    }
 }
 
 /// The page's charts, as SVG.
@@ -601,45 +445,4 @@ mod drawing {
         assert!(!d.groups.contains("G150"));
         assert!(d.groups.contains("220 more groups in the table"));
     }
-}
-
-/// The scope's figures in a round, kept like the score table they come from.
-pub async fn cached_overview(
-    state: &crate::AppState,
-    round_id: &str,
-    fw: &Framework,
-    table: &[ResultRow],
-    scope: &Scope,
-) -> Result<std::sync::Arc<Overview>, crate::error::AppError> {
-    let generation = itas_store::rounds::scores_generation();
-    state
-        .caches
-        .overviews
-        .get_or_compute(
-            &format!("{round_id}|{}", scope.query()),
-            generation,
-            || async {
-                let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
-                Ok::<_, crate::error::AppError>(overview(fw, &rows))
-            },
-        )
-        .await
-}
-
-/// A round's provinces for the map, kept like the score table.
-pub async fn cached_provinces(
-    state: &crate::AppState,
-    round_id: &str,
-    fw: &Framework,
-    table: &[ResultRow],
-) -> Result<std::sync::Arc<BTreeMap<String, GroupSummary>>, crate::error::AppError> {
-    let generation = itas_store::rounds::scores_generation();
-    state
-        .caches
-        .provinces
-        .get_or_compute(round_id, generation, || async {
-            let rows: Vec<&ResultRow> = table.iter().collect();
-            Ok::<_, crate::error::AppError>(by_province(fw, &rows))
-        })
-        .await
 }

@@ -217,4 +217,24 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// An action's refusal, field by field, in the reader's language.
+    pub fn of(problems: &[itas_app::error::FieldProblem], lang: Lang) -> FieldErrors {
+        FieldErrors(
+            problems
+                .iter()
+                .map(|p| (p.field.to_string(), p.message(lang).to_string()))
+                .collect(),
+        )
+    }
+}
+
+/// The remarks on scores computed below a minimum sample, in the reader's
+/// language: one per short survey tool.
+pub fn sample_remarks(ctx: &PageCtx, samples: &[itas_core::sample::Sample]) -> Vec<String> {
+    samples
+        .iter()
+        .filter(|s| s.is_short())
+        .map(|s| ctx.num(ctx.pick(&s.remark_th(), &s.remark_en())))
+        .collect()
 }

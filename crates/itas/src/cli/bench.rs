@@ -626,7 +626,7 @@ pub(super) async fn central_office_cookie(db: &Db) -> Result<String, String> {
     let now = itas_store::now_ms();
     itas_store::sessions::create(
         db,
-        &itas_web::auth::token_hash(&token),
+        &itas_app::secrets::token_hash(&token),
         &admin.id,
         now,
         now + 86_400_000,

@@ -84,7 +84,7 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
     let today = time::OffsetDateTime::now_utc().date();
     let bars = super::progress::Steps::new();
     let progress = |s: &str, d: u64, t: u64| bars.step(s, d, t);
-    let spec = itas_web::synthetic::Spec {
+    let spec = itas_app::synthetic::Spec {
         agencies: a.agencies.max(a.concurrency),
         responses: a.agencies.max(a.concurrency) * 60,
         framework_source: itas_core::framework::ITA_2569_SOURCE,
@@ -97,7 +97,7 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
         }],
         seed: 2570,
     };
-    let built = itas_web::synthetic::build(&db, &spec, &progress).await?;
+    let built = itas_app::synthetic::build(&db, &spec, &progress).await?;
     let cookie = super::bench::central_office_cookie(&db).await?;
 
     let server = super::bench::ServerProcess::start(&url, None).await?;
@@ -116,11 +116,11 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
     for (what, file) in [
         (
             "sparse workbook (A1:C1 and XFD1048576)",
-            itas_web::spreadsheet::hostile::sparse_workbook("agencies"),
+            itas_app::spreadsheet::hostile::sparse_workbook("agencies"),
         ),
         (
             "zip bomb (300 MB of zeros)",
-            itas_web::spreadsheet::hostile::zip_bomb(),
+            itas_app::spreadsheet::hostile::zip_bomb(),
         ),
     ] {
         let (before, _) = super::bench_round::rss_mb(pid);

@@ -6,10 +6,10 @@
 //! and the server's peak memory, and the dashboards again while submissions
 //! arrive at a steady rate. Prints one table.
 
+use itas_app::synthetic::{Spec, build};
 use itas_core::directory::Phase;
 use itas_store::rounds::PhaseDates;
 use itas_web::loadgen::{Conn, answers_body};
-use itas_web::synthetic::{Spec, build};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -193,7 +193,7 @@ async fn bench(a: RoundArgs) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())?
             .values()
             .sum::<i64>() as usize;
-        itas_web::synthetic::Built {
+        itas_app::synthetic::Built {
             round,
             agencies,
             responses,

@@ -9,7 +9,7 @@ pub fn load(spec: &str) -> Result<Framework, String> {
     }
     if spec.ends_with(".xlsx") {
         let bytes = super::server::read_upload(spec)?;
-        let toml = itas_web::framework_xlsx::import(&bytes).map_err(|problems| {
+        let toml = itas_app::framework_xlsx::import(&bytes).map_err(|problems| {
             problems
                 .iter()
                 .map(|p| format!("{spec}: {p}"))
@@ -65,7 +65,7 @@ pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
     match a.action {
         Some(FrameworkAction::Export { framework, output }) => {
             let fw = load(&framework)?;
-            let bytes = itas_web::framework_xlsx::export(&fw).map_err(|e| e.to_string())?;
+            let bytes = itas_app::framework_xlsx::export(&fw).map_err(|e| e.to_string())?;
             std::fs::write(&output, bytes)
                 .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
             out!("wrote {} ({})", output.display(), fw.code);
@@ -73,7 +73,7 @@ pub fn run(a: FrameworkArgs) -> Result<std::process::ExitCode, String> {
         }
         Some(FrameworkAction::Import { file, output }) => {
             let bytes = super::server::read_upload(&file.to_string_lossy())?;
-            let toml = itas_web::framework_xlsx::import(&bytes).map_err(|problems| {
+            let toml = itas_app::framework_xlsx::import(&bytes).map_err(|problems| {
                 problems
                     .iter()
                     .map(|p| format!("{}: {p}", file.display()))

@@ -100,7 +100,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
             .ok_or_else(|| {
                 format!("--date: cannot read '{d}' (YYYY-MM-DD or e.g. ๖ กันยายน ๒๕๖๔)")
             })?,
-        None => itas_web::today(),
+        None => itas_app::today(),
     };
     let kind = AgencyKind::from_name_th(&agency).unwrap_or(AgencyKind::Other);
     let fy = a

@@ -219,12 +219,12 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
         let demo_again = a.demo
-            && itas_web::demo::is_loaded(&db)
+            && itas_app::demo::is_loaded(&db)
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
         if a.demo {
-            let today = itas_web::today();
-            let users = itas_web::demo::load(&db, a.demo_password.as_deref(), today)
+            let today = itas_app::today();
+            let users = itas_app::demo::load(&db, a.demo_password.as_deref(), today)
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
             out!("Demo users (ผู้ใช้สาธิต):");
@@ -263,10 +263,10 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         if a.demo {
-            let page = itas_web::demo::publish_seed_page(&db, &base)
+            let page = itas_app::demo::publish_seed_page(&db, &base)
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
-            let guide = itas_web::demo::guide(&db, base.trim_end_matches('/'), itas_web::today())
+            let guide = itas_app::demo::guide(&db, base.trim_end_matches('/'), itas_app::today())
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
             out_raw!("{guide}");
@@ -302,7 +302,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             link_rate_per_minute: a.link_rate_per_minute,
             public_url: a.public_url.clone(),
             publisher: a.publisher.clone(),
-            evidence: itas_web::evidence_check::CheckerConfig {
+            evidence: itas_app::evidence_check::CheckerConfig {
                 allow_internal: a.evidence_allow_internal,
                 max_bytes: a.evidence_max_kb.max(16) * 1024,
                 ..Default::default()
@@ -373,7 +373,7 @@ pub struct CheckEvidenceArgs {
 pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
-        let cfg = itas_web::evidence_check::CheckerConfig {
+        let cfg = itas_app::evidence_check::CheckerConfig {
             timeout: std::time::Duration::from_secs(a.timeout),
             concurrency: a.concurrency,
             allow_internal: a.allow_internal_addresses,
@@ -393,7 +393,7 @@ pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
         }
         let bar = super::progress::Bar::new("agencies", agencies.len() as u64);
         for p in agencies {
-            let n = itas_web::evidence_check::check_agency(
+            let n = itas_app::evidence_check::check_agency(
                 &db,
                 &cfg,
                 &p.agency_id,
@@ -402,7 +402,7 @@ pub fn check_evidence(a: CheckEvidenceArgs) -> Result<ExitCode, String> {
                 "check",
                 // From the command line, an itas page is fetched like any
                 // other page; it is still judged by the links to it.
-                &itas_web::evidence_check::OwnPages {
+                &itas_app::evidence_check::OwnPages {
                     base: std::env::var("ITAS_PUBLIC_URL").ok(),
                     render: None,
                 },
@@ -485,7 +485,7 @@ pub struct ImportArgs {
 
 pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
     let bytes = read_upload(&a.file)?;
-    let rows = itas_web::import::parse_agencies(&bytes, &a.file)
+    let rows = itas_app::import::parse_agencies(&bytes, &a.file)
         .map_err(|e| format!("{}: {e}", a.file))?;
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
@@ -556,10 +556,10 @@ pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
     let role: Role = a.role.parse()?;
     let password = std::env::var(&a.password_env)
         .map_err(|_| format!("set the password in ${}", a.password_env))?;
-    if password.chars().count() < itas_web::auth::MIN_PASSWORD_LEN {
+    if password.chars().count() < itas_app::secrets::MIN_PASSWORD_LEN {
         return Err(format!(
             "the password needs at least {} characters",
-            itas_web::auth::MIN_PASSWORD_LEN
+            itas_app::secrets::MIN_PASSWORD_LEN
         ));
     }
     runtime()?.block_on(async move {
@@ -574,7 +574,7 @@ pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
             ),
             None => None,
         };
-        let hash = itas_web::auth::hash_password(password)
+        let hash = itas_app::secrets::hash_password(password)
             .await
             .map_err(|e| format!("{e:?}"))?;
         let new = itas_store::users::NewUser {

@@ -348,7 +348,7 @@ both_backends!(an_assessor_reviews_oit_through_the_api, |app| {
     let base = format!("/api/v1/rounds/{round}/agencies/{agency}/oit");
     let decide = |item: &str| format!("{base}/items/{item}/decision");
     let mut assessor = app.signed_in("assessor1").await;
-    // Nothing to decide before the agency submits.
+    // Nothing to decide before the agency submits: its review has not opened.
     let r = assessor
         .request(
             axum::http::Method::PUT,
@@ -358,7 +358,7 @@ both_backends!(an_assessor_reviews_oit_through_the_api, |app| {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert_eq!(r.json()["error"], "phase_closed");
+    assert_eq!(r.json()["error"], "phase_not_open");
     let r = huanong
         .post_json(
             &format!("/api/v1/rounds/{round}/oit/submit"),
@@ -380,12 +380,13 @@ both_backends!(an_assessor_reviews_oit_through_the_api, |app| {
         .unwrap();
     assert_eq!(o1["urls"][0], "https://huanong.go.th/O1");
     assert_eq!(o1["decide"], 1);
-    // The page's rules: a fail needs a reason, "other" a comment.
+    // The page's rules, in the page's words: a fail needs a reason,
+    // "other" a comment.
     for (body, why) in [
-        (r#"{"passed": false}"#, "reason"),
+        (r#"{"passed": false}"#, "O1: กรุณาเลือกเหตุผลที่ไม่ผ่าน"),
         (
             r#"{"passed": false, "reason": "other", "comment": "  "}"#,
-            "comment",
+            "O1: กรุณาระบุเหตุผลในช่องความเห็น",
         ),
     ] {
         let r = assessor
@@ -509,7 +510,7 @@ both_backends!(a_round_is_set_up_through_the_api, |app| {
         ),
         (
             serde_json::json!({"name": "x", "framework": "ita-2569", "phases": [{"phase": "review1", "starts_on": day(0), "ends_on": day(1)}, {"phase": "setup", "starts_on": day(2), "ends_on": day(3)}]}),
-            "must start after",
+            "phase_review1: ขั้นตอนนี้ต้องเริ่มหลังขั้นตอนก่อนหน้าสิ้นสุด",
         ),
         (
             serde_json::json!({"name": "x", "framework": "ita-2569", "fiscal_year": 70}),

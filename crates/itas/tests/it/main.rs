@@ -24,6 +24,7 @@ mod multi;
 mod national;
 mod oit;
 mod open_data;
+mod parity;
 mod plan;
 mod procs;
 mod proxy;

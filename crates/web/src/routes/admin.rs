@@ -11,10 +11,11 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use itas_app::participants::{ParticipantRow, kept_participant_rows};
 use itas_core::directory::{Phase, Role};
 use itas_core::framework;
 use itas_store::agencies::{Agency, ImportReport, NewAgency};
-use itas_store::rounds::{self, Participant, PhaseDates, Round, RoundState};
+use itas_store::rounds::{self, Round, RoundState};
 use itas_store::users::{NewUser, User};
 use std::collections::HashMap;
 
@@ -266,56 +267,27 @@ async fn round_framework_download(
 }
 
 /// Reads `start_<phase>` / `end_<phase>` fields; a phase left blank is skipped.
-fn parse_phase_fields(
-    f: &HashMap<String, String>,
-    errors: &mut FieldErrors,
-    lang: crate::i18n::Lang,
-) -> Vec<PhaseDates> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let mut out = Vec::new();
-    for p in Phase::ALL {
-        let s = f
-            .get(&format!("start_{}", p.code()))
-            .map_or("", |v| v.trim());
-        let e = f.get(&format!("end_{}", p.code())).map_or("", |v| v.trim());
-        if s.is_empty() && e.is_empty() {
-            continue;
-        }
-        let key = format!("phase_{}", p.code());
-        match (time::Date::parse(s, fmt), time::Date::parse(e, fmt)) {
-            (Ok(starts_on), Ok(ends_on)) if ends_on >= starts_on => out.push(PhaseDates {
-                phase: *p,
-                starts_on,
-                ends_on,
-            }),
-            (Ok(_), Ok(_)) => errors.add(
-                &key,
-                lang.pick(
-                    "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม",
-                    "The end date must not be before the start",
-                ),
-            ),
-            _ => errors.add(
-                &key,
-                lang.pick(
-                    "กรุณากรอกวันเริ่มและวันสิ้นสุด (ปี ค.ศ.-เดือน-วัน)",
-                    "Enter both dates (YYYY-MM-DD)",
-                ),
-            ),
-        }
-    }
-    for w in out.windows(2) {
-        if w[1].starts_on <= w[0].ends_on {
-            errors.add(
-                &format!("phase_{}", w[1].phase.code()),
-                lang.pick(
-                    "ขั้นตอนนี้ต้องเริ่มหลังขั้นตอนก่อนหน้าสิ้นสุด",
-                    "This phase must start after the previous one ends",
-                ),
-            );
-        }
-    }
-    out
+/// The phase dates of a round's form (`start_setup`, `end_setup`, …), the
+/// phases left blank out.
+fn phase_inputs(f: &HashMap<String, String>) -> Vec<itas_app::rounds::PhaseInput> {
+    Phase::ALL
+        .iter()
+        .filter_map(|p| {
+            let get = |k: &str| {
+                f.get(&format!("{k}_{}", p.code()))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let (starts_on, ends_on) = (get("start"), get("end"));
+            (!(starts_on.trim().is_empty() && ends_on.trim().is_empty())).then(|| {
+                itas_app::rounds::PhaseInput {
+                    phase: p.code().to_string(),
+                    starts_on,
+                    ends_on,
+                }
+            })
+        })
+        .collect()
 }
 
 async fn create_round(
@@ -336,83 +308,30 @@ async fn create_round(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
-    let mut errors = FieldErrors::default();
-    if form.name.trim().is_empty() {
-        errors.add(
-            "name",
-            lang.pick("กรุณาตั้งชื่อรอบการประเมิน", "Give the round a name"),
-        );
-    }
-    let source = if !form.framework_toml.trim().is_empty() {
-        match framework::parse("framework.toml", &form.framework_toml) {
-            Ok(_) => Some(form.framework_toml.clone()),
-            Err(e) => {
-                errors.add("framework_toml", e.to_string());
-                None
-            }
-        }
-    } else {
-        match framework::EMBEDDED
-            .iter()
-            .find(|(n, _)| *n == form.framework)
-        {
-            Some((_, src)) => Some(src.to_string()),
-            None => {
-                errors.add(
-                    "framework",
-                    lang.pick("กรุณาเลือกกรอบการประเมิน", "Choose a framework"),
-                );
-                None
-            }
-        }
-    };
-    let phases = parse_phase_fields(&f, &mut errors, lang);
-    let fiscal_year = match itas_core::thai::arabic_digits(form.fiscal_year.trim()).as_str() {
-        "" => None,
-        y => match y.parse::<i64>() {
-            Ok(y) if (2400..=2800).contains(&y) => Some(y),
-            _ => {
-                errors.add(
-                    "fiscal_year",
-                    lang.pick(
-                        "กรุณากรอกปีงบประมาณเป็นปีพุทธศักราช เช่น 2570",
-                        "Enter a Buddhist-era fiscal year, e.g. 2570",
-                    ),
-                );
-                None
-            }
+    let input = itas_app::rounds::NewRound {
+        name: form.name.clone(),
+        fiscal_year: Some(itas_app::collection::NumberInput::Text(
+            form.fiscal_year.clone(),
+        )),
+        framework: if form.framework_toml.trim().is_empty() {
+            itas_app::rounds::FrameworkChoice::Embedded(form.framework.clone())
+        } else {
+            itas_app::rounds::FrameworkChoice::Toml(form.framework_toml.clone())
         },
+        phases: phase_inputs(&f),
     };
-    let refuse = |form: RoundForm, errors: FieldErrors| -> Result<Response, AppError> {
-        let ctx = PageCtx::for_user(&user);
-        Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            new_round_view(ctx, form, errors)?,
-        )
-            .into_response())
-    };
-    let Some(source) = source.filter(|_| errors.is_empty()) else {
-        return refuse(form, errors);
-    };
-    match rounds::create(
-        &state.db,
-        Some(user.id()),
-        &form.name,
-        fiscal_year,
-        &source,
-        &phases,
-    )
-    .await
-    {
+    match itas_app::rounds::create(&state, &user.actor(), &input).await {
         Ok(r) => Ok(Redirect::to(&format!("/admin/rounds/{}", r.id)).into_response()),
-        Err(itas_store::StoreError::Conflict(_)) => {
-            errors.add(
-                "name",
-                lang.pick("มีรอบการประเมินชื่อนี้แล้ว", "A round with this name exists"),
-            );
-            refuse(form, errors)
+        Err(e) if !e.fields.is_empty() => {
+            let ctx = PageCtx::for_user(&user);
+            let errors = FieldErrors::of(&e.fields, lang);
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new_round_view(ctx, form, errors)?,
+            )
+                .into_response())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(AppError::from(e).in_lang(lang)),
     }
 }
 
@@ -463,83 +382,6 @@ impl Kept {
     fn get(&self, field: &str) -> &str {
         self.0.get(field).map_or("", String::as_str)
     }
-}
-
-/// A participant with its responses against the minimum, per survey tool.
-#[derive(Clone)]
-pub(crate) struct ParticipantRow {
-    pub(crate) p: Participant,
-    /// (tool, responses, minimum, behind)
-    pub(crate) tools: Vec<(String, i64, u32, bool)>,
-}
-
-impl ParticipantRow {
-    /// Short of a minimum sample (or without a population) on any survey.
-    pub(crate) fn behind(&self) -> bool {
-        self.tools.iter().any(|t| t.3)
-    }
-}
-
-/// Every participant of a round with its counts against the minimums.
-/// The round's participant rows as kept: counts change with every answer,
-/// so the table is reused for a few seconds and, past that, read again off
-/// the request (a national round has thousands of rows).
-pub(crate) async fn kept_participant_rows(
-    state: &AppState,
-    id: &str,
-    fw: &itas_core::Framework,
-) -> Result<std::sync::Arc<Vec<ParticipantRow>>, AppError> {
-    let generation = rounds::participants_generation();
-    state
-        .caches
-        .kept_or_refreshed(
-            |c| &c.participants,
-            id,
-            generation,
-            || {
-                let (state, id, fw) = (state.clone(), id.to_string(), fw.clone());
-                move || async move { participant_rows(&state, &id, &fw).await }
-            },
-        )
-        .await
-}
-
-pub(crate) async fn participant_rows(
-    state: &AppState,
-    id: &str,
-    fw: &itas_core::Framework,
-) -> Result<Vec<ParticipantRow>, AppError> {
-    let counts = itas_store::surveys::counts(&state.db, id).await?;
-    Ok(rounds::participants(&state.db, id)
-        .await?
-        .into_iter()
-        .map(|p| {
-            let tools = fw
-                .tools
-                .iter()
-                .filter_map(|t| {
-                    let population = p.population(&t.code);
-                    let min = fw.required_sample(
-                        &t.code,
-                        &p.kind,
-                        &p.size,
-                        u32::try_from(population).unwrap_or(0),
-                    )?;
-                    let n = counts
-                        .get(&(p.agency_id.clone(), t.code.clone()))
-                        .copied()
-                        .unwrap_or(0);
-                    Some((
-                        t.code.clone(),
-                        n,
-                        min,
-                        n < i64::from(min) || population == 0,
-                    ))
-                })
-                .collect();
-            ParticipantRow { p, tools }
-        })
-        .collect())
 }
 
 async fn round_view(
@@ -745,13 +587,15 @@ async fn set_publication(
 ) -> Result<Response, AppError> {
     central(user)?;
     let notice = if publish {
-        crate::published::publish(state, user.id(), id).await?;
+        crate::routes::dashboard::publish(state, user, id).await?;
         user.lang.pick(
             "เผยแพร่ผลการประเมินแล้ว ผู้ใช้ทั่วไปเห็นผลได้ตั้งแต่ขั้นตอนประมวลผลและประกาศผล",
             "Results published: the public sees them from the publication phase on",
         )
     } else {
-        rounds::withdraw(&state.db, Some(user.id()), id).await?;
+        itas_app::rounds::withdraw(state, &user.actor(), id)
+            .await
+            .map_err(|e| AppError::from(e).in_lang(user.lang))?;
         user.lang.pick(
             "ถอนการเผยแพร่ผลแล้ว ผู้ใช้ทั่วไปจะไม่เห็นผลของรอบนี้จนกว่าจะเผยแพร่อีกครั้ง",
             "Publication withdrawn: the public no longer sees this round's results",
@@ -799,15 +643,14 @@ async fn set_phases(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    rounds::get(&state.db, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let mut errors = FieldErrors::default();
-    let phases = parse_phase_fields(&f, &mut errors, user.lang);
-    if !errors.is_empty() {
-        return round_view(&state, &user, &id, None, errors).await;
+    match itas_app::rounds::set_phases(&state, &user.actor(), &id, &phase_inputs(&f)).await {
+        Ok(()) => {}
+        Err(e) if !e.fields.is_empty() => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
+            return round_view(&state, &user, &id, None, errors).await;
+        }
+        Err(e) => return Err(AppError::from(e).in_lang(user.lang)),
     }
-    rounds::set_phases(&state.db, Some(user.id()), &id, &phases).await?;
     round_view(
         &state,
         &user,
@@ -831,41 +674,17 @@ async fn add_participants(
     Form(f): Form<ParticipantsForm>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    rounds::get(&state.db, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
     let lang = user.lang;
-    let mut ids = Vec::new();
-    let mut unknown = Vec::new();
-    if f.codes.trim() == "*" {
-        ids = rounds::all_agency_ids(&state.db).await?;
-    } else {
-        for code in f
-            .codes
-            .split([',', '\n', ' ', '\t', '\r'])
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
-            match itas_store::agencies::by_code(&state.db, code).await? {
-                Some(a) => ids.push(a.id),
-                None => unknown.push(code.to_string()),
-            }
+    let joining = itas_app::rounds::Joining::from_text(&f.codes);
+    let added = match itas_app::rounds::join(&state, &user.actor(), &id, &joining).await {
+        Ok((added, _)) => added,
+        Err(e) if !e.fields.is_empty() => {
+            let errors = FieldErrors::of(&e.fields, lang);
+            let kept = HashMap::from([("codes".to_string(), f.codes.clone())]);
+            return round_view_keeping(&state, &user, &id, None, errors, kept, 1).await;
         }
-    }
-    if !unknown.is_empty() {
-        let mut errors = FieldErrors::default();
-        errors.add(
-            "codes",
-            format!(
-                "{} {}",
-                lang.pick("ไม่พบรหัสหน่วยงาน:", "Unknown agency codes:"),
-                unknown.join(", ")
-            ),
-        );
-        let kept = HashMap::from([("codes".to_string(), f.codes.clone())]);
-        return round_view_keeping(&state, &user, &id, None, errors, kept, 1).await;
-    }
-    let added = rounds::join(&state.db, Some(user.id()), &id, &ids).await?;
+        Err(e) => return Err(AppError::from(e).in_lang(lang)),
+    };
     let notice = format!(
         "{} {}",
         lang.pick("เพิ่มหน่วยงานแล้ว", "Agencies added:"),

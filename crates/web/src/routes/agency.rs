@@ -100,12 +100,7 @@ pub fn score_view(
 }
 
 /// Whether an agency may still change what collection depends on.
-fn collection_open(st: RoundState) -> bool {
-    matches!(
-        st,
-        RoundState::NotStarted | RoundState::In(Phase::Setup | Phase::Collection)
-    )
-}
+use itas_app::collection::{QualityOutcome, collection_open};
 
 /// One survey tool of an agency during collection.
 pub struct ToolCollection {
@@ -154,82 +149,49 @@ pub(crate) async fn collection(
     kind: &str,
     p: &Participation,
 ) -> Result<Vec<ToolCollection>, AppError> {
-    let (round_id, agency_id) = (p.round_id.as_str(), p.agency_id.as_str());
-    let mut out = Vec::new();
-    for tool in fw
-        .tools
-        .iter()
-        .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
-    {
-        // Links are made when the agency joins the round; showing them writes nothing.
-        let link =
-            itas_store::surveys::active_link(&state.db, round_id, agency_id, &tool.code).await?;
-        let url = link
-            .map(|l| format!("{base}/s/{}", l.code))
-            .unwrap_or_default();
-        let count = itas_store::surveys::count(&state.db, round_id, agency_id, &tool.code).await?;
-        let population = if tool.code == "IIT" {
-            p.iit_population
-        } else {
-            p.eit_population
-        };
-        // No minimum until the population is stated: "0 needed" would read as "nothing to do".
-        let min = (population > 0)
-            .then(|| {
-                fw.required_sample(
-                    &tool.code,
-                    kind,
-                    &p.size,
-                    u32::try_from(population).unwrap_or(0),
-                )
-            })
-            .flatten();
-        let (codes_issued, codes_used) =
-            itas_store::surveys::access_code_counts(&state.db, round_id, agency_id, &tool.code)
-                .await?;
-        out.push(ToolCollection {
-            qr_svg: if url.is_empty() {
-                String::new()
-            } else {
-                crate::qr::svg(&url, 180)
-            },
-            tool: tool.code.clone(),
-            name: ctx.pick(&tool.name_th, &tool.name_en).to_string(),
-            url,
-            count,
-            behind: min.is_some_and(|m| count < i64::from(m)),
-            min,
-            require_code: itas_store::surveys::require_code(
-                &state.db, round_id, agency_id, &tool.code,
-            )
-            .await?,
-            codes_to_population: (population - codes_issued).max(0),
-            over_population: tool.code == "IIT" && population > 0 && count > population,
-            quality_decision: itas_store::quality::decision_of(
-                &state.db, agency_id, round_id, &tool.code,
-            )
-            .await?
-            .map(|d| match d.decision {
-                itas_store::quality::Decision::Accept => ctx
-                    .pick(
-                        "สำนักงานกลางพิจารณาคุณภาพข้อมูลแล้ว: ใช้คำตอบทั้งหมด",
-                        "The central office reviewed the data quality: every answer counts",
-                    )
-                    .to_string(),
-                itas_store::quality::Decision::Exclude => format!(
-                    "{} {}",
-                    ctx.pick(
-                        "สำนักงานกลางพิจารณาคุณภาพข้อมูลแล้ว: ตัดคำตอบบางส่วนออก เหตุผล:",
-                        "The central office reviewed the data quality: some answers are left out. Reason:",
+    let tools = itas_app::collection::survey_tools(state, fw, kind, p).await?;
+    Ok(tools
+        .into_iter()
+        .map(|t| {
+            let url = t
+                .link_code
+                .map(|c| format!("{base}/s/{c}"))
+                .unwrap_or_default();
+            ToolCollection {
+                qr_svg: if url.is_empty() {
+                    String::new()
+                } else {
+                    crate::qr::svg(&url, 180)
+                },
+                name: ctx.pick(&t.name_th, &t.name_en).to_string(),
+                tool: t.tool,
+                url,
+                count: t.count,
+                behind: t.behind,
+                min: t.min,
+                require_code: t.require_code,
+                codes_to_population: t.codes_to_population,
+                over_population: t.over_population,
+                quality_decision: t.quality.map(|q| match q {
+                    QualityOutcome::EveryAnswerCounts => ctx
+                        .pick(
+                            "สำนักงานกลางพิจารณาคุณภาพข้อมูลแล้ว: ใช้คำตอบทั้งหมด",
+                            "The central office reviewed the data quality: every answer counts",
+                        )
+                        .to_string(),
+                    QualityOutcome::SomeLeftOut { reason } => format!(
+                        "{} {reason}",
+                        ctx.pick(
+                            "สำนักงานกลางพิจารณาคุณภาพข้อมูลแล้ว: ตัดคำตอบบางส่วนออก เหตุผล:",
+                            "The central office reviewed the data quality: some answers are left out. Reason:",
+                        ),
                     ),
-                    d.reason
-                ),
-            }),
-            codes_issued,
-            codes_used,
-        });
-    }
-    Ok(out)
+                }),
+                codes_issued: t.codes_issued,
+                codes_used: t.codes_used,
+            }
+        })
+        .collect())
 }
 
 /// The fixed minimums that apply to an agency of this kind and size, one
@@ -333,7 +295,7 @@ async fn round_cards(
             scores = score_view(ctx, &fw, given);
             if let Some(v) = &mut scores {
                 let samples = rounds::agency_samples(&state.db, &round.id, agency_id).await?;
-                v.short = crate::published::sample_remarks(ctx, &samples);
+                v.short = crate::pages::sample_remarks(ctx, &samples);
             }
         }
         // Links and counts matter from setup until the round closes.
@@ -367,6 +329,25 @@ struct AgencyPage {
     rounds: Vec<RoundCard>,
     editable: bool,
     errors: FieldErrors,
+    /// A refused populations form: (round, staff, people served) as typed.
+    typed_populations: Option<(String, String, String)>,
+}
+
+impl AgencyPage {
+    /// A population field's value: what was typed into a refused form, or
+    /// what is stored.
+    fn population_value(&self, round_id: &str, field: &str, stored: &i64) -> String {
+        match &self.typed_populations {
+            Some((r, iit, eit)) if r == round_id => {
+                if field == "iit" {
+                    iit.clone()
+                } else {
+                    eit.clone()
+                }
+            }
+            _ => stored.to_string(),
+        }
+    }
 }
 
 async fn page(
@@ -376,6 +357,18 @@ async fn page(
     agency_id: &str,
     notice: Option<String>,
     errors: FieldErrors,
+) -> Result<Response, AppError> {
+    page_keeping(state, user, base, agency_id, notice, errors, None).await
+}
+
+async fn page_keeping(
+    state: &AppState,
+    user: &CurrentUser,
+    base: &str,
+    agency_id: &str,
+    notice: Option<String>,
+    errors: FieldErrors,
+    typed_populations: Option<(String, String, String)>,
 ) -> Result<Response, AppError> {
     if !may_see_agency(state, user, agency_id).await? {
         return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
@@ -406,6 +399,7 @@ async fn page(
                 rounds,
                 editable,
                 errors,
+                typed_populations,
             }
             .render()?,
         ),
@@ -470,15 +464,10 @@ pub(crate) async fn open_round(
     user: &CurrentUser,
     round: &str,
 ) -> Result<String, AppError> {
-    let agency_id = own_agency(user)?;
-    rounds::participation(&state.db, round, &agency_id)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(user.lang))?;
-    let st = rounds::state_on(&rounds::phases(&state.db, round).await?, today());
-    if !collection_open(st) {
-        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
-    }
-    Ok(agency_id)
+    user.require(Role::AgencyAdmin)?;
+    itas_app::collection::open_round(state, &user.actor(), round)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))
 }
 
 async fn set_populations(
@@ -488,48 +477,34 @@ async fn set_populations(
     Path(round): Path<String>,
     Form(f): Form<PopulationForm>,
 ) -> Result<Response, AppError> {
-    let agency_id = open_round(&state, &user, &round).await?;
+    use itas_app::collection::{NumberInput, Populations};
     let lang = user.lang;
     let base = base_url(&state, &headers);
-    let mut errors = FieldErrors::default();
-    let parse = |v: &str, field: &str, errors: &mut FieldErrors| -> i64 {
-        match itas_core::thai::arabic_digits(v.trim()).parse::<i64>() {
-            Ok(n) if (0..=10_000_000).contains(&n) => n,
-            _ => {
-                errors.add(
-                    field,
-                    lang.pick(
-                        "กรุณากรอกจำนวนเต็มตั้งแต่ 0 ขึ้นไป",
-                        "Enter a whole number, 0 or more",
-                    ),
-                );
-                0
-            }
-        }
+    let input = Populations {
+        iit_population: NumberInput::Text(f.iit_population.clone()),
+        eit_population: NumberInput::Text(f.eit_population.clone()),
     };
-    let iit = parse(&f.iit_population, "iit_population", &mut errors);
-    let eit = parse(&f.eit_population, "eit_population", &mut errors);
-    if !errors.is_empty() {
-        return page(&state, &user, &base, &agency_id, None, errors).await;
-    }
-    rounds::set_populations(&state.db, Some(user.id()), &round, &agency_id, iit, eit).await?;
+    let notice =
+        match itas_app::collection::set_populations(&state, &user.actor(), &round, &input).await {
+            Ok(_) => Some(crate::i18n::t(lang, "saved").into()),
+            Err(e) if !e.fields.is_empty() => {
+                let agency_id = itas_app::collection::own_agency(&user.actor())?;
+                let errors = FieldErrors::of(&e.fields, lang);
+                let typed = Some((round.clone(), f.iit_population, f.eit_population));
+                return page_keeping(&state, &user, &base, &agency_id, None, errors, typed).await;
+            }
+            Err(e) => return Err(AppError::from(e).in_lang(lang)),
+        };
+    let agency_id = itas_app::collection::own_agency(&user.actor())?;
     page(
         &state,
         &user,
         &base,
         &agency_id,
-        Some(crate::i18n::t(lang, "saved").into()),
+        notice,
         FieldErrors::default(),
     )
     .await
-}
-
-fn survey_tool(tool: &str) -> Result<(), AppError> {
-    if tool == "IIT" || tool == "EIT" {
-        Ok(())
-    } else {
-        Err(AppError::new(ErrorCode::NotFound))
-    }
 }
 
 async fn rotate_link(
@@ -538,10 +513,10 @@ async fn rotate_link(
     headers: HeaderMap,
     Path((round, tool)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    survey_tool(&tool)?;
     let agency_id = open_round(&state, &user, &round).await?;
-    itas_store::surveys::rotate_link(&state.db, Some(user.id()), &round, &agency_id, &tool).await?;
-    state.caches.forget_links();
+    itas_app::collection::rotate_link(&state, &user.actor(), &round, &tool)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let notice = user.lang.pick(
         "เปลี่ยนลิงก์แล้ว ลิงก์เดิมใช้ไม่ได้อีกต่อไป กรุณาเผยแพร่ลิงก์และ QR Code ใหม่",
         "Link replaced: the old one no longer works. Publish the new link and QR code",
@@ -570,18 +545,10 @@ async fn set_require_code(
     Path((round, tool)): Path<(String, String)>,
     Form(f): Form<RequireForm>,
 ) -> Result<Response, AppError> {
-    survey_tool(&tool)?;
     let agency_id = open_round(&state, &user, &round).await?;
-    itas_store::surveys::set_require_code(
-        &state.db,
-        Some(user.id()),
-        &round,
-        &agency_id,
-        &tool,
-        f.on == "1",
-    )
-    .await?;
-    state.caches.forget_links();
+    itas_app::collection::set_require_code(&state, &user.actor(), &round, &tool, f.on == "1")
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     page(
         &state,
         &user,
@@ -619,12 +586,9 @@ async fn make_codes(
     Path((round, tool)): Path<(String, String)>,
     Form(f): Form<CodesForm>,
 ) -> Result<Response, AppError> {
-    survey_tool(&tool)?;
     let agency_id = open_round(&state, &user, &round).await?;
     let lang = user.lang;
-    let refuse = async |message: String| {
-        let mut errors = FieldErrors::default();
-        errors.add(&format!("codes_{tool}"), message);
+    let refuse = async |errors: FieldErrors| {
         page(
             &state,
             &user,
@@ -635,67 +599,30 @@ async fn make_codes(
         )
         .await
     };
-    let n: usize = match itas_core::thai::arabic_digits(f.count.trim()).parse() {
-        Ok(n) if (1..=5000).contains(&n) => n,
-        _ => {
-            return refuse(
-                lang.pick("กรุณากรอกจำนวน 1 ถึง 5,000", "Enter a number from 1 to 5,000")
-                    .into(),
-            )
-            .await;
-        }
-    };
+    // A bound per user (per server) on top of the population's.
     if !state.codes_limiter.allow(user.id(), itas_store::now_ms()) {
-        return refuse(
+        let mut errors = FieldErrors::default();
+        errors.add(
+            &format!("codes_{tool}"),
             lang.pick(
                 "ออกรหัสบ่อยเกินไป กรุณารอหนึ่งนาทีแล้วลองใหม่",
                 "Codes were issued too often; wait a minute and try again",
-            )
-            .into(),
-        )
-        .await;
-    }
-    // The store refuses past the room too (inside its transaction); asked
-    // first here so the message can say how many are left.
-    let (population, unused) =
-        itas_store::surveys::access_code_room(&state.db, &round, &agency_id, &tool).await?;
-    let allowed = population + itas_store::surveys::spare_codes(population);
-    if unused + n as i64 > allowed {
-        let left = (allowed - unused).max(0);
-        return refuse(match lang {
-            crate::i18n::Lang::Th => format!(
-                "ออกรหัสได้อีกไม่เกิน {left} รหัส: มีรหัสที่ยังไม่ถูกใช้ {unused} รหัส จากจำนวนประชากร {population} คน (สำรองได้อีก {} รหัสสำหรับใบที่เสียหรือหาย){}",
-                itas_store::surveys::spare_codes(population),
-                if population == 0 { " กรุณาระบุจำนวนประชากรของแบบวัดนี้ก่อน" } else { "" }
             ),
-            crate::i18n::Lang::En => format!(
-                "At most {left} more codes: {unused} unused codes are held for a population of {population} (plus {} spare for spoiled or lost slips){}",
-                itas_store::surveys::spare_codes(population),
-                if population == 0 { "; state this survey's population first" } else { "" }
-            ),
-        })
-        .await;
+        );
+        return refuse(errors).await;
     }
-    let codes: Vec<String> = (0..n)
-        .map(|_| itas_store::surveys::new_access_code())
-        .collect();
-    let hashes: Vec<String> = codes
-        .iter()
-        .map(|c| crate::auth::token_hash(&itas_store::surveys::normalise_access_code(c)))
-        .collect();
-    itas_store::surveys::add_access_codes(
-        &state.db,
-        Some(user.id()),
-        &round,
-        &agency_id,
-        &tool,
-        &hashes,
-    )
-    .await?;
-    let link =
-        itas_store::surveys::ensure_link(&state.db, Some(user.id()), &round, &agency_id, &tool)
-            .await?;
-    let url = format!("{}/s/{}", base_url(&state, &headers), link.code);
+    let count = itas_app::collection::NumberInput::Text(f.count.clone());
+    let issued =
+        match itas_app::collection::issue_codes(&state, &user.actor(), &round, &tool, &count).await
+        {
+            Ok(issued) => issued,
+            Err(e) if !e.fields.is_empty() => {
+                return refuse(FieldErrors::of(&e.fields, lang)).await;
+            }
+            Err(e) => return Err(AppError::from(e).in_lang(lang)),
+        };
+    let codes = issued.codes;
+    let url = format!("{}/s/{}", base_url(&state, &headers), issued.link_code);
     if f.format == "csv" {
         let mut body = String::from("\u{feff}code,link\n");
         for c in &codes {
@@ -803,30 +730,17 @@ async fn poster_data(
     round: &str,
     tool: &str,
 ) -> Result<PosterPage, AppError> {
-    survey_tool(tool)?;
-    let agency_id = own_agency(user)?;
-    let r = rounds::get(&state.db, round)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    rounds::participation(&state.db, round, &agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let fw = r.framework()?;
-    let t = fw.tool(tool).ok_or(ErrorCode::NotFound)?;
-    let link = itas_store::surveys::active_link(&state.db, round, &agency_id, tool)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let url = format!("{}/s/{}", base_url(state, headers), link.code);
-    let agency = itas_store::agencies::get(&state.db, &agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let facts = itas_app::collection::poster(state, &user.actor(), round, tool)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
+    let url = format!("{}/s/{}", base_url(state, headers), facts.link_code);
     Ok(PosterPage {
-        agency: agency.name_th,
-        tool_name: t.name_th.clone(),
+        agency: facts.agency_th,
+        tool_name: facts.tool_th,
         tool: tool.to_string(),
         qr_svg: crate::qr::svg(&url, 520),
         url,
-        round: r.name,
+        round: facts.round_name,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`: who am I, rounds, agencies, scores, and the
 //! stateless scorer. Signed-in calls use the session cookie of the pages or
 //! an API token (`Authorization: Bearer`). The document describing every
-//! operation is made from these handlers and types (`crate::openapi`).
+//! operation is made from these handlers and types (`crate::routes::openapi`).
 
 use crate::AppState;
 use crate::auth::{CurrentUser, may_see_agency};
@@ -48,12 +48,12 @@ pub(crate) fn api(e: impl Into<AppError>, user: Option<&CurrentUser>) -> AppErro
 pub(crate) async fn openapi() -> impl axum::response::IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document_text(),
+        crate::routes::openapi::document_text(),
     )
 }
 
 /// A score request. Its schema is made from the embedded frameworks (which
-/// indicators and checklist items each has), in `crate::openapi`.
+/// indicators and checklist items each has), in `crate::routes::openapi`.
 #[derive(serde::Deserialize, ToSchema)]
 pub(crate) struct ScoreRequest {
     #[serde(default = "default_framework")]
@@ -398,12 +398,17 @@ pub(crate) async fn agencies(
     user: CurrentUser,
     Query(q): Query<AgencyQuery>,
 ) -> Result<Json<AgencyList>, AppError> {
-    let limit = q.limit.unwrap_or(100);
-    let offset = q.offset.unwrap_or(0);
-    if !(1..=1000).contains(&limit) || offset < 0 || q.q.chars().count() > 200 {
+    let itas_app::paging::Paging { limit, offset } =
+        itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| api(e, Some(&user)))?;
+    if q.q.chars().count() > 200 {
         return Err(api(
-            AppError::new(ErrorCode::Invalid)
-                .detail("limit 1–1000, offset ≥ 0, q ≤ 200 characters"),
+            AppError::from(itas_app::Error::invalid(vec![
+                itas_app::error::FieldProblem::new(
+                    "q",
+                    "คำค้นยาวได้ไม่เกิน ๒๐๐ ตัวอักษร",
+                    "q is at most 200 characters",
+                ),
+            ])),
             Some(&user),
         ));
     }

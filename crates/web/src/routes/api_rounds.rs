@@ -101,8 +101,9 @@ pub(crate) struct PageQuery {
 
 /// A round's participants with each survey's responses against the minimum
 /// sample, a page at a time: the central office sees every agency, an agency
-/// admin its own, an assessor those assigned to them in this round. Counts
-/// only: nothing about any respondent.
+/// admin its own, an assessor those assigned to them (in any round: the
+/// rule of every page, docs/access.md). Counts only: nothing about any
+/// respondent.
 #[utoipa::path(get, path = "/api/v1/rounds/{round}/participants", tag = "rounds",
     params(("round" = String, Path, description = "The round's id"), PageQuery),
     responses((status = 200, description = "A page of participants", body = ParticipantList)))]
@@ -112,34 +113,19 @@ pub(crate) async fn participants(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<ParticipantList>, AppError> {
-    let limit = q.limit.unwrap_or(100);
-    let offset = q.offset.unwrap_or(0);
-    if !(1..=1000).contains(&limit) || offset < 0 {
-        return Err(api(
-            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0"),
-            Some(&user),
-        ));
-    }
+    let itas_app::paging::Paging { limit, offset } =
+        itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| api(e, Some(&user)))?;
     let round = round_of(&state, &user, &id).await?;
     let fw = round.framework().map_err(|e| api(e, Some(&user)))?;
-    let rows = crate::routes::admin::kept_participant_rows(&state, &id, &fw)
+    let rows = itas_app::participants::kept_participant_rows(&state, &id, &fw)
         .await
         .map_err(|e| api(e, Some(&user)))?;
-    let visible: Option<std::collections::HashSet<String>> = match user.role {
-        Role::CentralAdmin => None,
-        Role::AgencyAdmin => Some(user.user.agency_id.iter().cloned().collect()),
-        Role::Assessor => Some(
-            itas_store::assignments::agencies_of(&state.db, &id, user.id())
-                .await
-                .map_err(|e| api(e, Some(&user)))?
-                .into_iter()
-                .map(|a| a.id)
-                .collect(),
-        ),
-    };
-    let mine: Vec<&crate::routes::admin::ParticipantRow> = rows
+    let visible = itas_app::access::visible_agencies(&state, &user.actor())
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    let mine: Vec<&itas_app::participants::ParticipantRow> = rows
         .iter()
-        .filter(|r| visible.as_ref().is_none_or(|v| v.contains(&r.p.agency_id)))
+        .filter(|r| visible.contains(&r.p.agency_id))
         .collect();
     let behind = mine.iter().filter(|r| r.behind()).count();
     let chosen: Vec<_> = mine
@@ -337,14 +323,14 @@ async fn set_publication(
     publish: bool,
 ) -> Result<Json<Publication>, AppError> {
     central(user)?;
-    round_of(state, user, id).await?;
-    let result = if publish {
-        crate::published::publish(state, user.id(), id).await
+    let round = if publish {
+        crate::routes::dashboard::publish(state, user, id).await
     } else {
-        rounds::withdraw(&state.db, Some(user.id()), id).await
-    };
-    result.map_err(|e| api(e, Some(user)))?;
-    let round = round_of(state, user, id).await?;
+        itas_app::rounds::withdraw(state, &user.actor(), id)
+            .await
+            .map_err(AppError::from)
+    }
+    .map_err(|e| api(e, Some(user)))?;
     Ok(Json(Publication {
         round: round.id,
         published_at: round.published_at,
@@ -431,37 +417,15 @@ async fn round_detail(
     })
 }
 
-/// Reads phase dates as the round page does; every problem in one message.
-fn phase_dates(
-    body: &[PhaseBody],
-    user: &CurrentUser,
-) -> Result<Vec<rounds::PhaseDates>, AppError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for p in body {
-        let phase = p.phase.parse::<itas_core::directory::Phase>();
-        let starts = time::Date::parse(&p.starts_on, fmt);
-        let ends = time::Date::parse(&p.ends_on, fmt);
-        match (phase, starts, ends) {
-            (Ok(phase), Ok(starts_on), Ok(ends_on)) => out.push(rounds::PhaseDates {
-                phase,
-                starts_on,
-                ends_on,
-            }),
-            (Err(_), _, _) => problems.push(format!("unknown phase '{}'", p.phase)),
-            _ => problems.push(format!("{}: dates are YYYY-MM-DD", p.phase)),
-        }
-    }
-    if problems.is_empty() {
-        // The store checks order and overlaps (a phase after the one before).
-        Ok(out)
-    } else {
-        Err(api(
-            AppError::new(ErrorCode::Invalid).detail(problems.join("; ")),
-            Some(user),
-        ))
-    }
+/// The phases of a body as the action reads them.
+fn phase_inputs(body: Vec<PhaseBody>) -> Vec<itas_app::rounds::PhaseInput> {
+    body.into_iter()
+        .map(|p| itas_app::rounds::PhaseInput {
+            phase: p.phase,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+        })
+        .collect()
 }
 
 /// One round with its phases (anyone signed in, as the round list).
@@ -506,35 +470,21 @@ pub(crate) async fn create_round(
     crate::error::ApiJson(b): crate::error::ApiJson<NewRound>,
 ) -> Result<(axum::http::StatusCode, Json<RoundDetail>), AppError> {
     central(&user)?;
-    let invalid = |m: &str| api(AppError::new(ErrorCode::Invalid).detail(m), Some(&user));
-    let fiscal_year = b.fiscal_year.map(|y| y.0);
-    if fiscal_year.is_some_and(|y| !(2400..=2800).contains(&y)) {
-        return Err(invalid("fiscal_year: a Buddhist-era year, 2400 to 2800"));
-    }
-    let source = match (b.framework_toml.as_deref(), b.framework.as_deref()) {
-        (Some(toml), _) if !toml.trim().is_empty() => toml.to_string(),
-        (_, Some(code)) => itas_core::framework::EMBEDDED
-            .iter()
-            .find(|(n, _)| *n == code)
-            .map(|(_, src)| src.to_string())
-            .ok_or_else(|| invalid(&format!("framework: no embedded framework '{code}'")))?,
-        _ => {
-            return Err(invalid(
-                "give framework (an embedded code) or framework_toml",
-            ));
-        }
+    let framework = match (b.framework_toml, b.framework) {
+        (Some(toml), _) if !toml.trim().is_empty() => itas_app::rounds::FrameworkChoice::Toml(toml),
+        (_, code) => itas_app::rounds::FrameworkChoice::Embedded(code.unwrap_or_default()),
     };
-    let phases = phase_dates(&b.phases, &user)?;
-    let round = rounds::create(
-        &state.db,
-        Some(user.id()),
-        &b.name,
-        fiscal_year,
-        &source,
-        &phases,
-    )
-    .await
-    .map_err(|e| api(e, Some(&user)))?;
+    let input = itas_app::rounds::NewRound {
+        name: b.name,
+        fiscal_year: b
+            .fiscal_year
+            .map(|y| itas_app::collection::NumberInput::Number(y.0)),
+        framework,
+        phases: phase_inputs(b.phases),
+    };
+    let round = itas_app::rounds::create(&state, &user.actor(), &input)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(round_detail(&state, &user, round).await?),
@@ -560,9 +510,7 @@ pub(crate) async fn set_phases(
     crate::error::ApiJson(b): crate::error::ApiJson<Phases>,
 ) -> Result<Json<RoundDetail>, AppError> {
     central(&user)?;
-    round_of(&state, &user, &id).await?;
-    let phases = phase_dates(&b.phases, &user)?;
-    rounds::set_phases(&state.db, Some(user.id()), &id, &phases)
+    itas_app::rounds::set_phases(&state, &user.actor(), &id, &phase_inputs(b.phases))
         .await
         .map_err(|e| api(e, Some(&user)))?;
     let round = round_of(&state, &user, &id).await?;
@@ -601,39 +549,16 @@ pub(crate) async fn add_participants(
     crate::error::ApiJson(b): crate::error::ApiJson<Joining>,
 ) -> Result<Json<Joined>, AppError> {
     central(&user)?;
-    round_of(&state, &user, &id).await?;
-    let fail = |e: itas_store::StoreError| api(e, Some(&user));
-    let ids = if b.all {
-        rounds::all_agency_ids(&state.db).await.map_err(fail)?
-    } else {
-        let mut ids = Vec::new();
-        let mut unknown = Vec::new();
-        for code in b.codes.iter().map(|c| c.trim()) {
-            match itas_store::agencies::by_code(&state.db, code)
-                .await
-                .map_err(fail)?
-            {
-                Some(a) => ids.push(a.id),
-                None => unknown.push(code.to_string()),
-            }
-        }
-        if !unknown.is_empty() {
-            return Err(api(
-                AppError::new(ErrorCode::Invalid)
-                    .detail(format!("unknown agency codes: {}", unknown.join(", "))),
-                Some(&user),
-            ));
-        }
-        ids
+    let joining = itas_app::rounds::Joining {
+        codes: b.codes,
+        all: b.all,
     };
-    let added = rounds::join(&state.db, Some(user.id()), &id, &ids)
+    let (added, participants) = itas_app::rounds::join(&state, &user.actor(), &id, &joining)
         .await
-        .map_err(fail)?;
+        .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(Joined {
         added,
-        participants: rounds::participant_count(&state.db, &id)
-            .await
-            .map_err(fail)?,
+        participants,
     }))
 }
 
@@ -660,12 +585,14 @@ pub(crate) async fn set_populations(
     Path(id): Path<String>,
     crate::error::ApiJson(b): crate::error::ApiJson<Populations>,
 ) -> Result<Json<Populations>, AppError> {
-    let agency_id = crate::routes::agency::open_round(&state, &user, &id)
-        .await
+    use itas_app::collection::{NumberInput, Populations as Input};
+    user.require(Role::AgencyAdmin)
         .map_err(|e| api(e, Some(&user)))?;
-    // The store refuses populations out of range (422 with the ranges).
-    let (iit, eit) = (b.iit_population.0, b.eit_population.0);
-    rounds::set_populations(&state.db, Some(user.id()), &id, &agency_id, iit, eit)
+    let input = Input {
+        iit_population: NumberInput::Number(b.iit_population.0),
+        eit_population: NumberInput::Number(b.eit_population.0),
+    };
+    itas_app::collection::set_populations(&state, &user.actor(), &id, &input)
         .await
         .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(b))

@@ -73,7 +73,7 @@ async fn load(
     AppError,
 > {
     let round = visible_round(state, user, lang, round_id).await?;
-    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let rows = round_rows(state, &round, &fw).await?;
     Ok((round, fw, rows))
 }
@@ -390,7 +390,7 @@ async fn trend_points(
     rounds_seen.sort_by_key(|r| (r.fiscal_year, r.created_at));
     let mut points = Vec::new();
     for r in rounds_seen {
-        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
+        let fw = itas_app::survey::round_framework(state, &r.id).await?;
         let table = round_rows(state, &r, &fw).await?;
         let figures = cached_overview(state, &r.id, &fw, &table, scope).await?;
         if figures.summary.agencies == 0 {
@@ -431,7 +431,7 @@ pub async fn infographic_of(
     scope: &Scope,
 ) -> Result<axum::body::Bytes, AppError> {
     let ctx = PageCtx::anonymous(crate::i18n::Lang::Th);
-    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let table = round_rows(state, round, &fw).await?;
     let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
     if rows.is_empty() {
@@ -566,22 +566,40 @@ async fn dashboard(
     // Past its age a view is made again off the request: no reader waits
     // for a national round's page to be remade.
     let key = q.cache_key(&round.id, lang);
-    let caches = state.caches.clone();
-    let page = caches
-        .kept_or_refreshed(
-            |c| &c.public_pages,
-            &key,
-            itas_store::rounds::public_generation(),
-            move || {
-                move || async move {
-                    dashboard_page(&state, &user, lang, round, &q)
-                        .await
-                        .map(axum::body::Bytes::from)
-                }
-            },
-        )
-        .await?;
+    let pages = state.public_pages.clone();
+    let page = itas_app::cache::kept_or_refreshed(
+        &pages,
+        |m| m,
+        &key,
+        itas_store::rounds::public_generation(),
+        move || {
+            move || async move {
+                dashboard_page(&state, &user, lang, round, &q)
+                    .await
+                    .map(axum::body::Bytes::from)
+            }
+        },
+    )
+    .await?;
     Ok(Html((*page).clone()).into_response())
+}
+
+/// Publishes a round's results and makes the public's default dashboard
+/// at once, so the first readers on results day do not all wait while it
+/// is computed.
+pub(crate) async fn publish(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    round_id: &str,
+) -> Result<itas_store::rounds::Round, AppError> {
+    let round = itas_app::rounds::publish(state, &user.actor(), round_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
+    // Published is published; a page not made here is made by its first reader.
+    if let Err(e) = prepare_public_dashboard(state, round_id).await {
+        tracing::warn!(round = round_id, error = ?e.code, "public dashboard not prepared");
+    }
+    Ok(round)
 }
 
 /// Makes the public's default dashboard of a round just published, so the
@@ -600,7 +618,6 @@ pub(crate) async fn prepare_public_dashboard(
     };
     let q = DashboardQuery::default();
     state
-        .caches
         .public_pages
         .get_or_compute(
             &q.cache_key(&round.id, lang),
@@ -622,7 +639,7 @@ async fn dashboard_page(
     round: Round,
     q: &DashboardQuery,
 ) -> Result<String, AppError> {
-    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let table = round_rows(state, &round, &fw).await?;
     let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
     let mut rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
@@ -667,7 +684,7 @@ async fn dashboard_page(
     };
     let comparison = match previous {
         Some(before) => {
-            let before_fw = crate::routes::survey::round_framework(state, &before.id).await?;
+            let before_fw = itas_app::survey::round_framework(state, &before.id).await?;
             // Kept like the tables it is made from: not redone on every view.
             let c = state
                 .caches
@@ -1166,10 +1183,10 @@ fn group_figures(fw: &Framework, name_th: String, s: &GroupSummary) -> GroupFigu
 pub(crate) async fn api_figures(
     State(state): State<AppState>,
     crate::auth::ApiCaller(caller): crate::auth::ApiCaller,
+    crate::auth::UserLang(lang): crate::auth::UserLang,
     Path(round_id): Path<String>,
     Query(q): Query<FiguresQuery>,
 ) -> Result<axum::Json<DashboardFigures>, AppError> {
-    let lang = caller.as_ref().map_or(crate::i18n::Lang::Th, |u| u.lang);
     let fail = |e: AppError| e.as_json().in_lang(lang);
     let by = match q.by.as_deref().unwrap_or("kind") {
         b @ ("kind" | "province" | "parent") => GroupBy::parse(b),
@@ -1183,15 +1200,17 @@ pub(crate) async fn api_figures(
     let round = visible_round(&state, &user, lang, &round_id)
         .await
         .map_err(fail)?;
-    let fw = crate::routes::survey::round_framework(&state, &round.id)
+    let fw = itas_app::survey::round_framework(&state, &round.id)
         .await
-        .map_err(fail)?;
-    let table = round_rows(&state, &round, &fw).await.map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
+    let table = round_rows(&state, &round, &fw)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let scope = Scope::of(q.province.as_deref(), q.parent.as_deref());
     let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
     let figures = cached_overview(&state, &round.id, &fw, &table, &scope)
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
     let participants = rounds::participant_count(&state.db, &round.id)
         .await
         .map_err(|e| fail(e.into()))?;
@@ -1291,26 +1310,23 @@ pub(crate) struct ResultsPage {
 pub(crate) async fn api_results(
     State(state): State<AppState>,
     crate::auth::ApiCaller(caller): crate::auth::ApiCaller,
+    crate::auth::UserLang(lang): crate::auth::UserLang,
     Path(round_id): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::Json<ResultsPage>, AppError> {
-    let lang = caller.as_ref().map_or(crate::i18n::Lang::Th, |u| u.lang);
     let fail = |e: AppError| e.as_json().in_lang(lang);
-    let limit = q.limit.unwrap_or(100);
-    let offset = q.offset.unwrap_or(0);
-    if !(1..=1000).contains(&limit) || offset < 0 {
-        return Err(fail(
-            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0"),
-        ));
-    }
+    let itas_app::paging::Paging { limit, offset } =
+        itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| fail(e.into()))?;
     let user = MaybeUser(caller);
     let round = visible_round(&state, &user, lang, &round_id)
         .await
         .map_err(fail)?;
-    let fw = crate::routes::survey::round_framework(&state, &round.id)
+    let fw = itas_app::survey::round_framework(&state, &round.id)
         .await
-        .map_err(fail)?;
-    let table = round_rows(&state, &round, &fw).await.map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
+    let table = round_rows(&state, &round, &fw)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let mut rows: Vec<&ResultRow> = table.iter().collect();
     rows.sort_by(|a, b| a.code.cmp(&b.code));
     let agencies = rows

@@ -9,6 +9,7 @@ mod audit;
 pub(crate) mod dashboard;
 pub(crate) mod oit;
 mod open_data;
+pub mod openapi;
 pub(crate) mod plan;
 mod public;
 pub(crate) mod public_page;

@@ -6,6 +6,7 @@
 use crate::auth::CurrentUser;
 use crate::error::{ApiJson, AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
+use crate::routes::api::api;
 use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -19,7 +20,7 @@ use itas_core::oit::{self, Decision, FailReason, Review};
 use itas_core::scoring::{Inputs, score_available};
 use itas_store::agencies::Agency;
 use itas_store::oit::{Evidence, StoredDecision};
-use itas_store::rounds::{self, Round, RoundState};
+use itas_store::rounds::{self, Round};
 use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
@@ -58,19 +59,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Most URLs one item takes, and the longest URL.
-const MAX_URLS: usize = 5;
-const MAX_URL_LEN: usize = 2_000;
-/// Longest assessor comment on a decision.
-const MAX_COMMENT_CHARS: usize = 2_000;
-const MAX_EXPLANATION: usize = 4_000;
-
-fn phase_today(phases: &[rounds::PhaseDates]) -> Option<Phase> {
-    match rounds::state_on(phases, today()) {
-        RoundState::In(p) => Some(p),
-        _ => None,
-    }
-}
+use itas_app::oit::{AgencyScope, AssessorScope, Checks, MAX_URL_LEN};
 
 fn phase_text(ctx: &PageCtx, phase: Option<Phase>) -> String {
     match phase {
@@ -107,8 +96,6 @@ pub struct ItemView {
 /// assessor will see.
 pub const ITAS_PAGE_NOTE_TH: &str = "ข้อนี้ใช้หน้าเผยแพร่ผลการประเมินและมาตรการของหน่วยงานบน itas เป็นหลักฐานได้ ผู้ตรวจจะเห็นผลการประเมินของปีก่อน การวิเคราะห์ มาตรการพร้อมหน่วยงานผู้รับผิดชอบ ระยะเวลา และความคืบหน้ารายเดือน ตามที่แสดงอยู่ ณ เวลาที่ตรวจ (บันทึกพร้อมรหัส SHA-256) หน้านั้นนับว่าอยู่บนเว็บไซต์ของหน่วยงานเมื่อเว็บไซต์ของหน่วยงานมีลิงก์ไปยังหน้านั้น";
 pub const ITAS_PAGE_NOTE_EN: &str = "The agency's published itas page of its result and measures can be this item's evidence. The assessor sees last year's result, the analysis, the measures with their responsible units, periods and monthly progress as they stand at the check (kept with a SHA-256), and it counts as on the agency's website once the website links to it";
-
-type Checks = BTreeMap<(String, String), itas_store::evidence_checks::Check>;
 
 fn items(
     fw: &Framework,
@@ -255,29 +242,10 @@ async fn itas_offer(
         format!(
             "{}{}",
             crate::routes::agency::base_url(state, headers),
-            crate::routes::public_page::path_of(&agency.code, found.fiscal_year)
+            itas_app::public_pages::path_of(&agency.code, found.fiscal_year)
         ),
         found.fiscal_year,
     )))
-}
-
-fn own_agency(user: &CurrentUser) -> Result<String, AppError> {
-    user.require(Role::AgencyAdmin)?;
-    user.user
-        .agency_id
-        .clone()
-        .ok_or_else(|| AppError::new(ErrorCode::Forbidden).in_lang(user.lang))
-}
-
-struct AgencyScope {
-    agency_id: String,
-    round: Round,
-    fw: Framework,
-    phase: Option<Phase>,
-    submitted: bool,
-    evidence: BTreeMap<String, Evidence>,
-    decisions: Vec<StoredDecision>,
-    checks: Checks,
 }
 
 async fn agency_scope(
@@ -285,32 +253,10 @@ async fn agency_scope(
     user: &CurrentUser,
     round_id: &str,
 ) -> Result<AgencyScope, AppError> {
-    let agency_id = own_agency(user)?;
-    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(user.lang);
-    let round = rounds::get(&state.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    rounds::participation(&state.db, round_id, &agency_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let fw = round.framework()?;
-    let phase = phase_today(&rounds::phases(&state.db, round_id).await?);
-    let submitted = itas_store::oit::submitted_at(&state.db, &agency_id, round_id)
-        .await?
-        .is_some();
-    let evidence = itas_store::oit::evidence(&state.db, &agency_id, round_id).await?;
-    let decisions = itas_store::oit::decisions(&state.db, &agency_id, round_id).await?;
-    let checks = itas_store::evidence_checks::latest(&state.db, &agency_id, round_id).await?;
-    Ok(AgencyScope {
-        checks,
-        agency_id,
-        round,
-        fw,
-        phase,
-        submitted,
-        evidence,
-        decisions,
-    })
+    user.require(Role::AgencyAdmin)?;
+    itas_app::oit::agency_scope(state, &user.actor(), round_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))
 }
 
 async fn render_agency(
@@ -396,59 +342,6 @@ async fn agency_page(
     .await
 }
 
-/// Checks one item's URLs; returns the cleaned list or a Thai message.
-fn check_urls(ctx: &PageCtx, raw: &str) -> Result<String, String> {
-    let urls: Vec<&str> = raw
-        .lines()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .collect();
-    if urls.len() > MAX_URLS {
-        return Err(ctx
-            .pick("ใส่ได้ไม่เกิน 5 URL ต่อข้อ", "At most 5 URLs per item")
-            .to_string());
-    }
-    for u in &urls {
-        if let Some((th, en)) = url_problem(u) {
-            return Err(format!("{} {u}", ctx.pick(th, en)));
-        }
-    }
-    Ok(urls.join("\n"))
-}
-
-/// What is wrong with an evidence URL, said as the rule it breaks.
-pub fn url_problem(u: &str) -> Option<(&'static str, &'static str)> {
-    let Some(rest) = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))
-    else {
-        return Some((
-            "URL ต้องขึ้นต้นด้วย https:// หรือ http://:",
-            "A URL must start with https:// or http://:",
-        ));
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if u.chars().count() > MAX_URL_LEN {
-        return Some((
-            "URL ยาวเกิน ๒,๐๐๐ ตัวอักษร:",
-            "The URL is longer than 2,000 characters:",
-        ));
-    }
-    if u.contains(char::is_whitespace) {
-        return Some((
-            "URL มีช่องว่างอยู่ภายใน (คัดลอกจากแถบที่อยู่ของเบราว์เซอร์อีกครั้ง):",
-            "The URL contains a space (copy it again from the browser's address bar):",
-        ));
-    }
-    if !(host.contains('.') || host.starts_with("localhost")) {
-        return Some((
-            "URL ไม่มีชื่อเว็บไซต์ที่ถูกต้องหลัง https:// (เช่น www.example.go.th):",
-            "The URL has no valid site name after https:// (such as www.example.go.th):",
-        ));
-    }
-    None
-}
-
 async fn agency_save(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -457,7 +350,6 @@ async fn agency_save(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let s = agency_scope(&state, &user, &round_id).await?;
-    let ctx = PageCtx::for_user(&user);
     let mut typed: BTreeMap<String, String> = form.into_iter().collect();
     // "Use my published itas page": the item's URLs gain the page's address,
     // and everything else typed is saved with it.
@@ -499,53 +391,34 @@ async fn agency_save(
             anchor = format!("#{code}");
         }
     }
-    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
-    let mut errors = FieldErrors::default();
-    let mut changes = Vec::new();
-    let mut refused_locked = false;
-    for item in s.fw.checklist_items() {
-        let (Some(urls), Some(expl)) = (
-            typed.get(&format!("{}.urls", item.code)),
-            typed.get(&format!("{}.explanation", item.code)),
-        ) else {
-            continue;
-        };
-        if !oit::agency_may_edit(s.phase, s.submitted, &item.code, &plain) {
-            refused_locked = true;
-            continue;
-        }
-        match check_urls(&ctx, urls) {
-            Ok(clean) if expl.chars().count() <= MAX_EXPLANATION => {
-                changes.push((item.code.clone(), clean, expl.trim().to_string()))
+    let inputs: Vec<itas_app::oit::EvidenceInput> =
+        s.fw.checklist_items()
+            .filter_map(|item| {
+                let urls = typed.get(&format!("{}.urls", item.code))?;
+                let explanation = typed.get(&format!("{}.explanation", item.code))?;
+                Some(itas_app::oit::EvidenceInput {
+                    item: item.code.clone(),
+                    urls: vec![urls.clone()],
+                    explanation: explanation.clone(),
+                })
+            })
+            .collect();
+    if !inputs.is_empty() {
+        match itas_app::oit::save_evidence(&state, &user.actor(), &s, &inputs).await {
+            Ok(_) => {}
+            Err(e) if !e.fields.is_empty() => {
+                let errors = FieldErrors::of(&e.fields, user.lang);
+                return render_agency(&state, &user, &headers, s, Some(&typed), errors, None).await;
             }
-            Ok(_) => errors.add(
-                &item.code,
-                ctx.pick("คำอธิบายยาวเกินไป", "The explanation is too long"),
-            ),
-            Err(m) => errors.add(&item.code, m),
+            Err(e) => return Err(AppError::from(e).in_lang(user.lang)),
         }
     }
-    if refused_locked && changes.is_empty() && errors.is_empty() {
-        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
-    }
-    if !errors.is_empty() {
-        return render_agency(&state, &user, &headers, s, Some(&typed), errors, None).await;
-    }
-    itas_store::oit::save_evidence(
-        &state.db,
-        Some(user.id()),
-        &s.agency_id,
-        &round_id,
-        &changes,
-    )
-    .await?;
     if typed.get("action").is_some_and(|a| a == "submit") {
-        if !matches!(s.phase, Some(Phase::Setup | Phase::Collection)) || s.submitted {
-            return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
-        }
-        itas_store::oit::submit(&state.db, Some(user.id()), &s.agency_id, &round_id).await?;
+        itas_app::oit::submit(&state, &user.actor(), &s)
+            .await
+            .map_err(|e| AppError::from(e).in_lang(user.lang))?;
         // The snapshot of what was there when the agency submitted.
-        crate::evidence_check::spawn_check(
+        crate::routes::public_page::spawn_check(
             &state,
             s.agency_id.clone(),
             round_id.clone(),
@@ -614,18 +487,6 @@ fn review_note(ctx: &PageCtx, phases: &[rounds::PhaseDates], today: time::Date) 
     ))
 }
 
-struct AssessorScope {
-    round: Round,
-    agency: Agency,
-    fw: Framework,
-    phase: Option<Phase>,
-    phases: Vec<rounds::PhaseDates>,
-    submitted: bool,
-    evidence: BTreeMap<String, Evidence>,
-    decisions: Vec<StoredDecision>,
-    checks: Checks,
-}
-
 async fn assessor_scope(
     state: &AppState,
     user: &CurrentUser,
@@ -633,43 +494,9 @@ async fn assessor_scope(
     agency_id: &str,
 ) -> Result<AssessorScope, AppError> {
     user.require(Role::Assessor)?;
-    if !itas_store::assignments::is_assigned(&state.db, round_id, agency_id, user.id()).await? {
-        return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
-    }
-    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(user.lang);
-    let round = rounds::get(&state.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let agency = itas_store::agencies::get(&state.db, agency_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let fw = round.framework()?;
-    let phases = rounds::phases(&state.db, round_id).await?;
-    let phase = phase_today(&phases);
-    let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
-        .await?
-        .is_some();
-    // An agency's drafts are its own until it submits: the assessor sees
-    // the evidence (and its checks) only from then on (docs/privacy.md).
-    let (checks, evidence) = if submitted {
-        (
-            itas_store::evidence_checks::latest(&state.db, agency_id, round_id).await?,
-            itas_store::oit::evidence(&state.db, agency_id, round_id).await?,
-        )
-    } else {
-        Default::default()
-    };
-    Ok(AssessorScope {
-        checks,
-        evidence,
-        decisions: itas_store::oit::decisions(&state.db, agency_id, round_id).await?,
-        round,
-        agency,
-        fw,
-        phase,
-        phases,
-        submitted,
-    })
+    itas_app::oit::assessor_scope(state, &user.actor(), round_id, agency_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))
 }
 
 async fn render_assessor(
@@ -738,78 +565,19 @@ async fn assessor_decide(
     Form(f): Form<DecisionForm>,
 ) -> Result<Response, AppError> {
     let s = assessor_scope(&state, &user, &round_id, &agency_id).await?;
-    if s.fw
-        .item(&item)
-        .is_none_or(|i| !matches!(i.kind, ItemKind::Checklist { .. }))
-    {
-        return Err(AppError::new(ErrorCode::NotFound).in_lang(user.lang));
-    }
-    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
-    let Some(review) = oit::assessor_may_decide(s.phase, &item, &plain).filter(|_| s.submitted)
-    else {
-        return Err(AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang));
+    let input = itas_app::oit::DecisionInput {
+        passed: match f.result.as_str() {
+            "pass" => Some(true),
+            "fail" => Some(false),
+            _ => None,
+        },
+        reason: f.reason.parse::<FailReason>().ok(),
+        comment: f.comment,
     };
-    let ctx = PageCtx::for_user(&user);
-    let mut errors = FieldErrors::default();
-    let passed = match f.result.as_str() {
-        "pass" => Some(true),
-        "fail" => Some(false),
-        _ => {
-            errors.add(
-                &item,
-                ctx.pick("กรุณาเลือกผ่านหรือไม่ผ่าน", "Choose pass or fail"),
-            );
-            None
-        }
-    };
-    let reason = f.reason.parse::<FailReason>().ok();
-    let comment_chars = f.comment.trim().chars().count();
-    if comment_chars > MAX_COMMENT_CHARS {
-        errors.add(
-            &item,
-            format!(
-                "{} {} {}",
-                ctx.pick(
-                    "ความเห็นยาวเกินไป ใส่ได้ไม่เกิน",
-                    "The comment is too long; at most"
-                ),
-                ctx.num(&MAX_COMMENT_CHARS.to_string()),
-                ctx.pick("ตัวอักษร", "characters")
-            ),
-        );
-    }
-    if passed == Some(false) {
-        match reason {
-            None => errors.add(
-                &item,
-                ctx.pick("กรุณาเลือกเหตุผลที่ไม่ผ่าน", "Choose why it fails"),
-            ),
-            Some(FailReason::Other) if f.comment.trim().is_empty() => errors.add(
-                &item,
-                ctx.pick(
-                    "กรุณาระบุเหตุผลในช่องความเห็น",
-                    "Write the reason in the comment",
-                ),
-            ),
-            _ => {}
-        }
-    }
-    match passed {
-        Some(p) if errors.is_empty() => {
-            itas_store::oit::decide(
-                &state.db,
-                user.id(),
-                &agency_id,
-                &round_id,
-                &item,
-                review,
-                p,
-                reason,
-                &f.comment,
-            )
-            .await?;
+    match itas_app::oit::decide(&state, &user.actor(), &s, &item, &input).await {
+        Ok(_) => {
             // The snapshot of what the assessor judged.
-            crate::evidence_check::spawn_check(
+            crate::routes::public_page::spawn_check(
                 &state,
                 agency_id.clone(),
                 round_id.clone(),
@@ -828,7 +596,10 @@ async fn assessor_decide(
             ))
             .into_response())
         }
-        _ => render_assessor(&user, s, errors).await,
+        Err(e) if !e.fields.is_empty() => {
+            render_assessor(&user, s, FieldErrors::of(&e.fields, user.lang)).await
+        }
+        Err(e) => Err(AppError::from(e).in_lang(user.lang)),
     }
 }
 
@@ -839,7 +610,7 @@ async fn agency_check(
     Path(round_id): Path<String>,
 ) -> Result<Response, AppError> {
     let s = agency_scope(&state, &user, &round_id).await?;
-    crate::evidence_check::spawn_check(&state, s.agency_id, round_id.clone(), None, "check");
+    crate::routes::public_page::spawn_check(&state, s.agency_id, round_id.clone(), None, "check");
     Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?checking=1")).into_response())
 }
 
@@ -891,7 +662,7 @@ async fn snapshot(
 
 #[cfg(test)]
 mod tests {
-    use super::url_problem;
+    use itas_app::oit::url_problem;
 
     #[test]
     fn a_url_is_refused_with_the_rule_it_breaks() {
@@ -909,10 +680,6 @@ mod tests {
 // The same workflow as JSON, for an agency's own systems (a CMS pushing its
 // OIT URLs). The same rules as the page: the agency admin of the agency, the
 // same phases, the same URL checks; errors as JSON in the caller's language.
-
-fn json_err(e: impl Into<AppError>) -> AppError {
-    e.into().as_json()
-}
 
 /// The latest automatic check of one URL.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -1006,7 +773,7 @@ pub(crate) async fn api_items(
 ) -> Result<axum::Json<OitChecklist>, AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
-        .map_err(json_err)?;
+        .map_err(|e| api(e, Some(&user)))?;
     let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
     let list = items(&s.fw, &s.evidence, &s.decisions, &s.checks);
     let items = list
@@ -1082,66 +849,24 @@ pub(crate) async fn api_put_item(
 ) -> Result<axum::Json<ItemEvidence>, AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
-        .map_err(json_err)?;
-    let ctx = PageCtx::for_user(&user);
-    if s.fw
-        .item(&item)
-        .is_none_or(|i| !matches!(i.kind, ItemKind::Checklist { .. }))
-    {
-        return Err(json_err(
-            AppError::new(ErrorCode::NotFound).in_lang(user.lang),
-        ));
-    }
-    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
-    if !oit::agency_may_edit(s.phase, s.submitted, &item, &plain) {
-        return Err(json_err(
-            AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang),
-        ));
-    }
-    let invalid = |m: String| {
-        json_err(
-            AppError::new(ErrorCode::Invalid)
-                .in_lang(user.lang)
-                .detail(m),
-        )
+        .map_err(|e| api(e, Some(&user)))?;
+    let input = itas_app::oit::EvidenceInput {
+        item,
+        urls: b.urls.into_iter().map(|u| u.0).collect(),
+        explanation: b.explanation,
     };
-    // Each element is one URL exactly as the schema says: no blanks to skip,
-    // no spaces to trim.
-    if b.urls.len() > MAX_URLS {
-        return Err(invalid(
-            ctx.pick("ใส่ได้ไม่เกิน 5 URL ต่อข้อ", "At most 5 URLs per item")
-                .into(),
-        ));
-    }
-    for u in &b.urls {
-        if let Some((th, en)) = url_problem(&u.0) {
-            return Err(invalid(format!("{} {}", ctx.pick(th, en), u.0)));
-        }
-    }
-    let clean = b
-        .urls
-        .iter()
-        .map(|u| u.0.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
-    if b.explanation.chars().count() > MAX_EXPLANATION {
-        return Err(invalid(format!(
-            "the explanation is longer than {MAX_EXPLANATION} characters"
-        )));
-    }
-    let explanation = b.explanation.trim().to_string();
-    itas_store::oit::save_evidence(
-        &state.db,
-        Some(user.id()),
-        &s.agency_id,
-        &round_id,
-        &[(item.clone(), clean.clone(), explanation.clone())],
-    )
-    .await
-    .map_err(json_err)?;
+    let saved = itas_app::oit::save_evidence(&state, &user.actor(), &s, &[input])
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    let clean = saved.into_iter().next().ok_or_else(|| {
+        api(
+            AppError::new(ErrorCode::Internal).detail("nothing saved"),
+            Some(&user),
+        )
+    })?;
     Ok(axum::Json(ItemEvidence {
-        urls: clean.lines().map(|u| UrlText(u.to_string())).collect(),
-        explanation,
+        urls: clean.url_list().into_iter().map(UrlText).collect(),
+        explanation: clean.explanation,
     }))
 }
 
@@ -1167,16 +892,11 @@ pub(crate) async fn api_submit(
 ) -> Result<axum::Json<CheckStarted>, AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
-        .map_err(json_err)?;
-    if !matches!(s.phase, Some(Phase::Setup | Phase::Collection)) || s.submitted {
-        return Err(json_err(
-            AppError::new(ErrorCode::PhaseClosed).in_lang(user.lang),
-        ));
-    }
-    itas_store::oit::submit(&state.db, Some(user.id()), &s.agency_id, &round_id)
+        .map_err(|e| api(e, Some(&user)))?;
+    itas_app::oit::submit(&state, &user.actor(), &s)
         .await
-        .map_err(json_err)?;
-    crate::evidence_check::spawn_check(
+        .map_err(|e| api(e, Some(&user)))?;
+    crate::routes::public_page::spawn_check(
         &state,
         s.agency_id.clone(),
         round_id.clone(),
@@ -1200,8 +920,8 @@ pub(crate) async fn api_check(
 ) -> Result<(StatusCode, axum::Json<CheckStarted>), AppError> {
     let s = agency_scope(&state, &user, &round_id)
         .await
-        .map_err(json_err)?;
-    crate::evidence_check::spawn_check(&state, s.agency_id, round_id, None, "check");
+        .map_err(|e| api(e, Some(&user)))?;
+    crate::routes::public_page::spawn_check(&state, s.agency_id, round_id, None, "check");
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(CheckStarted {
@@ -1278,7 +998,7 @@ pub(crate) async fn api_review_items(
 ) -> Result<axum::Json<ReviewChecklist>, AppError> {
     let s = assessor_scope(&state, &user, &round_id, &agency_id)
         .await
-        .map_err(|e| json_err(e).in_lang(user.lang))?;
+        .map_err(|e| api(e, Some(&user)))?;
     let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
     let items = items(&s.fw, &s.evidence, &s.decisions, &s.checks)
         .into_iter()
@@ -1362,52 +1082,28 @@ pub(crate) async fn api_decide(
     Path((round_id, agency_id, item)): Path<(String, String, String)>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> Result<axum::Json<DecisionView>, AppError> {
-    let lang = user.lang;
-    let err = |c: ErrorCode| json_err(AppError::new(c).in_lang(lang));
     let s = assessor_scope(&state, &user, &round_id, &agency_id)
         .await
-        .map_err(|e| json_err(e).in_lang(lang))?;
-    if s.fw
-        .item(&item)
-        .is_none_or(|i| !matches!(i.kind, ItemKind::Checklist { .. }))
-    {
-        return Err(err(ErrorCode::NotFound));
-    }
-    let plain: Vec<Decision> = s.decisions.iter().map(StoredDecision::decision).collect();
-    let Some(review) = oit::assessor_may_decide(s.phase, &item, &plain).filter(|_| s.submitted)
-    else {
-        return Err(err(ErrorCode::PhaseClosed));
-    };
-    let invalid = |m: &str| json_err(AppError::new(ErrorCode::Invalid).in_lang(lang).detail(m));
-    if b.comment.chars().count() > MAX_COMMENT_CHARS {
-        return Err(invalid("the comment is longer than 2,000 characters"));
-    }
-    let reason = match (b.passed, b.reason) {
-        (true, _) => None,
-        (false, None) => return Err(invalid("a fail needs its reason")),
-        (false, Some(FailReasonCode::Other)) if b.comment.trim().is_empty() => {
-            return Err(invalid("the reason \"other\" needs a comment"));
-        }
-        (false, Some(r)) => Some(FailReason::from(r)),
-    };
-    itas_store::oit::decide(
-        &state.db,
-        user.id(),
-        &agency_id,
-        &round_id,
-        &item,
-        review,
-        b.passed,
-        reason,
-        &b.comment,
-    )
-    .await
-    .map_err(json_err)?;
-    crate::evidence_check::spawn_check(&state, agency_id, round_id, Some(item.clone()), "review");
-    Ok(axum::Json(DecisionView {
-        review: review.number(),
-        passed: b.passed,
-        reason: reason.map(|r| r.code().to_string()),
+        .map_err(|e| api(e, Some(&user)))?;
+    let input = itas_app::oit::DecisionInput {
+        passed: Some(b.passed),
+        reason: b.reason.map(FailReason::from),
         comment: b.comment,
+    };
+    let d = itas_app::oit::decide(&state, &user.actor(), &s, &item, &input)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
+    crate::routes::public_page::spawn_check(
+        &state,
+        agency_id,
+        round_id,
+        Some(item.clone()),
+        "review",
+    );
+    Ok(axum::Json(DecisionView {
+        review: d.review.number(),
+        passed: d.passed,
+        reason: d.reason.map(|r| r.code().to_string()),
+        comment: d.comment,
     }))
 }

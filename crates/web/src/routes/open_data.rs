@@ -136,7 +136,7 @@ async fn catalog(
     let base = base_url(&state, &headers);
     let mut datasets = Vec::new();
     for r in published_rounds(&state).await? {
-        let fw = crate::routes::survey::round_framework(&state, &r.id).await?;
+        let fw = itas_app::survey::round_framework(&state, &r.id).await?;
         datasets.push(dataset(&state, &base, &r, &fw));
     }
     Ok(Json(json!({
@@ -163,7 +163,7 @@ async fn metadata(
         return Err(not_found());
     }
     let base = base_url(&state, &headers);
-    let fw = crate::routes::survey::round_framework(&state, &round.id).await?;
+    let fw = itas_app::survey::round_framework(&state, &round.id).await?;
     let rows = crate::published::round_rows(&state, &round, &fw).await?;
     Ok(Json(json!({
         "title": title(&round),

@@ -15,8 +15,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use itas_core::directory::Role;
-use itas_core::thai::{Digits, FiscalYear};
-use itas_reports::analysis_report::{period_text, suggested_measures};
+use itas_core::thai::Digits;
+use itas_reports::analysis_report::period_text;
 use itas_store::agencies::Agency;
 use itas_store::plans::{self, Measure, MeasureFields, Status};
 use itas_store::rounds::Round;
@@ -342,7 +342,7 @@ async fn render(
         url: format!(
             "{}{}",
             crate::routes::agency::base_url(state, headers),
-            crate::routes::public_page::path_of(&s.agency.code, s.round.fiscal_year)
+            itas_app::public_pages::path_of(&s.agency.code, s.round.fiscal_year)
         ),
         serves: itas_page_items(state).await?,
     };
@@ -372,7 +372,7 @@ async fn render(
 async fn itas_page_items(state: &AppState) -> Result<String, AppError> {
     let mut codes: Vec<String> = Vec::new();
     for r in itas_store::rounds::list(&state.db).await? {
-        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
+        let fw = itas_app::survey::round_framework(state, &r.id).await?;
         for i in fw.checklist_items() {
             if matches!(
                 i.kind,
@@ -440,29 +440,6 @@ fn back(agency_id: &str, round_id: &str) -> Response {
     Redirect::to(&format!("/agencies/{agency_id}/plan/{round_id}")).into_response()
 }
 
-/// The engine's measures for a round's weaknesses, over the next fiscal year.
-pub fn prefilled(
-    fw: &itas_core::Framework,
-    card: &itas_core::Scorecard,
-    fiscal_year: i64,
-) -> Vec<MeasureFields> {
-    let fy = FiscalYear(fiscal_year as i32);
-    let next = FiscalYear(fy.be() + 1);
-    suggested_measures(fw, card, fy, Digits::Thai)
-        .into_iter()
-        .map(|m| MeasureFields {
-            tool: m.tool,
-            measure: m.measure,
-            weakness: m.weakness,
-            owner: m.owner,
-            starts_on: next.start(),
-            ends_on: next.end(),
-            follow_up: m.follow_up,
-            status: Status::Open,
-        })
-        .collect()
-}
-
 /// Starts the plan from the engine's weaknesses: one measure per indicator
 /// below the pass mark (or the weakest of each tool), over the next fiscal year.
 async fn prefill(
@@ -481,7 +458,7 @@ async fn prefill(
     let card = agency_card(&state, &s.round, &fw, &agency_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(user.lang))?;
-    let new = prefilled(&fw, &card, s.round.fiscal_year);
+    let new = itas_app::plans::prefilled(&fw, &card, s.round.fiscal_year);
     plans::add(&state.db, Some(user.id()), &agency_id, &round_id, &new).await?;
     Ok(back(&agency_id, &round_id))
 }

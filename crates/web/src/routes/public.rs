@@ -248,7 +248,7 @@ async fn login(
             next: f.next.clone(),
             error: code.message(lang).to_string(),
         };
-        Ok((code.status(), Html(page.render()?)).into_response())
+        Ok((crate::error::status_of(code), Html(page.render()?)).into_response())
     };
     let now = itas_store::now_ms();
     let addr = client_address(&state, &headers, peer);
@@ -542,6 +542,7 @@ async fn dummy_hash() -> Result<String, AppError> {
         .get_or_try_init(|| auth::hash_password(auth::random_token()))
         .await
         .cloned()
+        .map_err(AppError::from)
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {

@@ -38,27 +38,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// The page's path for an agency and a fiscal year (Buddhist era).
-pub fn path_of(agency_code: &str, fiscal_year: i64) -> String {
-    format!("/p/{agency_code}/ita/{fiscal_year}")
-}
-
-/// Reads `/p/{code}/ita/{year}` (with or without a trailing slash) from a
-/// URL: the agency code and fiscal year of an itas public page.
-pub fn page_of_url(url: &str) -> Option<(String, i64)> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let path = rest.find('/').map(|i| &rest[i..])?;
-    let path = path.split(['?', '#']).next()?.trim_end_matches('/');
-    let mut parts = path.strip_prefix("/p/")?.split('/');
-    let (code, ita, year) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || ita != "ita" || code.is_empty() {
-        return None;
-    }
-    Some((code.to_string(), year.parse().ok()?))
-}
-
 #[derive(Template)]
 #[template(path = "public_page.html")]
 struct PublicPage {
@@ -150,7 +129,7 @@ pub async fn render(
     let round = itas_store::rounds::get(&state.db, &found.round_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
-    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let result = if crate::published::round_is_published(state, &round.id).await? {
         match load_unchecked(state, lang, &agency.id, &round.id).await {
             Ok(l) => Some(result_view(state, &l, digits).await?),
@@ -219,7 +198,7 @@ pub async fn render(
         fiscal_year,
         as_of: format_date(today(), digits),
         published_on,
-        base_path: path_of(&agency.code, round.fiscal_year),
+        base_path: itas_app::public_pages::path_of(&agency.code, round.fiscal_year),
         result,
         measure_count: ctx.num(&measures.len().to_string()),
         done_count: ctx.num(&done.to_string()),
@@ -348,29 +327,42 @@ async fn publish_or_withdraw(
     .into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::page_of_url;
-
-    #[test]
-    fn a_page_address_is_read_back_and_nothing_else_is() {
-        assert_eq!(
-            page_of_url("https://ita.example.go.th/p/KK-HUANONG/ita/2564"),
-            Some(("KK-HUANONG".into(), 2564))
-        );
-        assert_eq!(
-            page_of_url("http://127.0.0.1:8080/p/KK-HUANONG/ita/2564/?x=1#m"),
-            Some(("KK-HUANONG".into(), 2564))
-        );
-        for other in [
-            "https://a.go.th/p/KK/ita/2564/report.pdf",
-            "https://a.go.th/p/KK/oit/2564",
-            "https://a.go.th/p//ita/2564",
-            "https://a.go.th/p/KK/ita/year",
-            "https://a.go.th/x/p/KK/ita/2564",
-            "ftp://a.go.th/p/KK/ita/2564",
-        ] {
-            assert_eq!(page_of_url(other), None, "{other}");
-        }
+/// This server's public ITA pages, rendered through its own page code.
+pub fn own_pages(state: &AppState) -> itas_app::evidence_check::OwnPages {
+    let st = state.clone();
+    itas_app::evidence_check::OwnPages {
+        base: state.config.public_url.clone(),
+        render: Some(std::sync::Arc::new(move |code: String, year: i64| {
+            let st = st.clone();
+            Box::pin(async move {
+                // Thai, as a reader of the agency's website sees it first.
+                match render(&st, &code, &year.to_string(), Lang::Th).await {
+                    Ok(html) => (200, html.into_bytes()),
+                    Err(e) => (
+                        crate::error::status_of(e.code).as_u16(),
+                        e.code.message(Lang::Th).as_bytes().to_vec(),
+                    ),
+                }
+            })
+        })),
     }
+}
+
+/// Checks an agency's evidence in the background, this server's own
+/// public pages rendered in place; failures go to the log.
+pub(crate) fn spawn_check(
+    state: &AppState,
+    agency_id: String,
+    round_id: String,
+    item: Option<String>,
+    purpose: &'static str,
+) {
+    itas_app::evidence_check::spawn_check(
+        state,
+        own_pages(state),
+        agency_id,
+        round_id,
+        item,
+        purpose,
+    );
 }

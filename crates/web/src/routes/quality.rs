@@ -320,13 +320,13 @@ pub(crate) async fn api(
     Path(id): Path<String>,
 ) -> Result<Json<QualityReport>, AppError> {
     let user = user.map_err(|_| AppError::new(ErrorCode::NotSignedIn).as_json())?;
-    user.require(Role::CentralAdmin)
-        .map_err(|e| e.as_json().in_lang(user.lang))?;
+    let json = |e| crate::routes::api::api(e, Some(&user));
+    user.require(Role::CentralAdmin).map_err(json)?;
     itas_store::rounds::get(&state.db, &id)
         .await
-        .map_err(|e| AppError::from(e).as_json())?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound).as_json())?;
-    let rows = flagged(&state, &id).await.map_err(AppError::as_json)?;
+        .map_err(|e| json(e.into()))?
+        .ok_or_else(|| json(ErrorCode::NotFound.into()))?;
+    let rows = flagged(&state, &id).await.map_err(json)?;
     let mut agencies: Vec<FlaggedAgency> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (a, f) in rows.into_iter().filter(|(_, f)| !f.is_empty()) {

@@ -135,7 +135,7 @@ pub(crate) async fn load_unchecked(
     let agency = itas_store::agencies::get(&state.db, agency_id)
         .await?
         .ok_or_else(not_found)?;
-    let fw = crate::routes::survey::round_framework(state, &round.id).await?;
+    let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let card = agency_card(state, &round, &fw, agency_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
@@ -399,7 +399,7 @@ async fn results_page(
             .name_th
             .clone(),
         held_back: held_back_text(&ctx, &l.fw, &l.card),
-        short_samples: crate::published::sample_remarks(&ctx, &l.short),
+        short_samples: crate::pages::sample_remarks(&ctx, &l.short),
         outlook: outlook_lines(&ctx, &l.fw, &l.card, l.passed.as_ref()),
         labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),
@@ -614,7 +614,7 @@ async fn agency_trend(
         {
             continue;
         }
-        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
+        let fw = itas_app::survey::round_framework(state, &r.id).await?;
         if let Some(card) = agency_card(state, &r, &fw, &l.agency.id).await? {
             points.push((r.name.clone(), card));
         }

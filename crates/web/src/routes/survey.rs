@@ -47,18 +47,6 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_SURVEY_BODY))
 }
 
-/// What a survey link opens, as cached for a few seconds.
-pub struct OpenLink {
-    pub link: Link,
-    pub fw: Arc<Framework>,
-    pub agency_th: String,
-    pub agency_en: String,
-    pub tool_th: String,
-    pub tool_en: String,
-    pub require_code: bool,
-    pub state: RoundState,
-}
-
 /// A survey link that can take answers now, with what its pages need.
 struct Open {
     link: Link,
@@ -68,58 +56,13 @@ struct Open {
     require_code: bool,
 }
 
-/// A round's framework, parsed once per process.
-pub async fn round_framework(state: &AppState, round_id: &str) -> Result<Arc<Framework>, AppError> {
-    if let Some(fw) = state.caches.framework(round_id) {
-        return Ok(fw);
-    }
-    let round = itas_store::rounds::get(&state.db, round_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let fw = Arc::new(round.framework()?);
-    state.caches.keep_framework(round_id, fw.clone());
-    Ok(fw)
-}
-
-async fn load_link(state: &AppState, code: &str) -> Result<Option<Arc<OpenLink>>, AppError> {
-    if let Some(l) = state.caches.link(code) {
-        return Ok(Some(l));
-    }
-    let Some(link) = surveys::link_by_code(&state.db, code).await? else {
-        return Ok(None);
-    };
-    let phases = itas_store::rounds::phases(&state.db, &link.round_id).await?;
-    let fw = round_framework(state, &link.round_id).await?;
-    let tool = fw.tool(&link.tool).ok_or(ErrorCode::NotFound)?;
-    let agency = itas_store::agencies::get(&state.db, &link.agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let open = Arc::new(OpenLink {
-        require_code: surveys::require_code(&state.db, &link.round_id, &link.agency_id, &link.tool)
-            .await?,
-        state: itas_store::rounds::state_on(&phases, today()),
-        tool_th: tool.name_th.clone(),
-        tool_en: tool.name_en.clone(),
-        agency_en: if agency.name_en.is_empty() {
-            agency.name_th.clone()
-        } else {
-            agency.name_en
-        },
-        agency_th: agency.name_th,
-        fw: fw.clone(),
-        link,
-    });
-    state.caches.keep_link(code, open.clone());
-    Ok(Some(open))
-}
-
 async fn open_link(state: &AppState, code: &str, lang: Lang) -> Result<Open, AppError> {
     let gone = |msg: (&str, &str)| {
         AppError::new(ErrorCode::LinkClosed)
             .in_lang(lang)
             .detail(lang.pick(msg.0, msg.1).to_string())
     };
-    let o = load_link(state, code)
+    let o = itas_app::survey::load_link(state, code)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
     if o.link.revoked_at.is_some() {
@@ -258,7 +201,7 @@ pub fn submission_id(s: &str) -> Option<String> {
 fn page_refusal(e: &AppError, lang: Lang) -> Option<(StatusCode, String)> {
     match e.code {
         ErrorCode::StorageFault | ErrorCode::Unavailable | ErrorCode::SlowDown => Some((
-            e.code.status(),
+            crate::error::status_of(e.code),
             format!(
                 "{} {}",
                 e.code.message(lang),

@@ -5,8 +5,8 @@
 //! only a signed-in session makes tokens.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, random_token, token_hash};
-use crate::error::{ApiJson, AppError, ErrorCode};
+use crate::auth::CurrentUser;
+use crate::error::{ApiJson, AppError};
 use crate::pages::{FieldErrors, PageCtx};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -31,11 +31,6 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(revoke_any_api),
         )
 }
-
-/// Longest life of a token, in days.
-pub const MAX_DAYS: i64 = 365;
-/// Tokens start with this, so they are easy to find in a leaked file.
-pub const PREFIX: &str = "itas_";
 
 #[derive(serde::Deserialize, Clone, Debug)]
 pub struct TokenForm {
@@ -65,76 +60,22 @@ impl Default for TokenForm {
 }
 
 impl TokenForm {
-    fn parse(&self, ctx: &PageCtx) -> Result<(String, Scope, i64), FieldErrors> {
-        let mut e = FieldErrors::default();
-        let name = self.name.trim();
-        if name.is_empty() {
-            e.add("name", ctx.pick("กรุณาตั้งชื่อโทเคน", "Name the token"));
-        } else if name.chars().count() > 100 {
-            e.add(
-                "name",
-                ctx.pick("ชื่อยาวเกิน ๑๐๐ ตัวอักษร", "At most 100 characters"),
-            );
-        }
-        let scope = Scope::parse(&self.scope);
-        if scope.is_none() {
-            e.add(
-                "scope",
-                ctx.pick("สิทธิ์ต้องเป็น read หรือ write", "Scope is read or write"),
-            );
-        }
-        let days = itas_core::thai::arabic_digits(self.days.trim())
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (1..=MAX_DAYS).contains(d));
-        if days.is_none() {
-            e.add(
-                "days",
-                ctx.pick("อายุต้องเป็นจำนวนวัน ๑ ถึง ๓๖๕", "Between 1 and 365 days"),
-            );
-        }
-        match (scope, days) {
-            (Some(s), Some(d)) if e.is_empty() => Ok((name.to_string(), s, d)),
-            _ => Err(e),
+    fn input(&self) -> itas_app::tokens::NewToken {
+        itas_app::tokens::NewToken {
+            name: self.name.clone(),
+            scope: Scope::parse(&self.scope),
+            days: itas_app::collection::NumberInput::Text(self.days.clone()),
         }
     }
 }
 
-/// Why the page refuses an eleventh live token.
-fn too_many(ctx: &PageCtx) -> String {
-    let n = api_tokens::MAX_LIVE_PER_USER.to_string();
-    format!(
-        "{} {} {}",
-        ctx.pick("มีโทเคนที่ใช้ได้ครบ", "You already hold"),
-        ctx.num(&n),
-        ctx.pick(
-            "รายการแล้ว กรุณาเพิกถอนรายการที่ไม่ใช้ก่อน",
-            "live tokens; revoke one you no longer use first"
-        )
-    )
-}
-
-/// Makes a token for `user`; returns (id, the token itself).
-async fn make(
-    state: &AppState,
-    user: &CurrentUser,
-    name: &str,
-    scope: Scope,
-    days: i64,
-) -> Result<(String, String), AppError> {
-    let token = format!("{PREFIX}{}", random_token());
-    let now = itas_store::now_ms();
-    let id = api_tokens::create(
-        &state.db,
-        user.id(),
-        name,
-        &token_hash(&token),
-        scope,
-        now,
-        now + days * 86_400_000,
-    )
-    .await?;
-    Ok((id, token))
+/// How this request was signed in, for the rule that a token never makes tokens.
+fn via(user: &CurrentUser) -> itas_app::tokens::Via {
+    if user.token_scope.is_some() {
+        itas_app::tokens::Via::Token
+    } else {
+        itas_app::tokens::Via::Session
+    }
 }
 
 pub struct TokenLine {
@@ -209,26 +150,22 @@ async fn create_on_page(
     user: CurrentUser,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, AppError> {
-    match f.parse(&PageCtx::for_user(&user)) {
-        Ok((name, scope, days)) => {
-            let token = match make(&state, &user, &name, scope, days).await {
-                Err(e) if e.code == ErrorCode::Conflict => {
-                    let mut errors = FieldErrors::default();
-                    errors.add("name", too_many(&PageCtx::for_user(&user)));
-                    return render(&state, &user, None, f, errors).await;
-                }
-                made => made?.1,
-            };
+    match itas_app::tokens::make(&state, &user.actor(), via(&user), &f.input()).await {
+        Ok(made) => {
             render(
                 &state,
                 &user,
-                Some(token),
+                Some(made.token),
                 TokenForm::default(),
                 FieldErrors::default(),
             )
             .await
         }
-        Err(errors) => render(&state, &user, None, f, errors).await,
+        Err(e) if !e.fields.is_empty() => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
+            render(&state, &user, None, f, errors).await
+        }
+        Err(e) => Err(AppError::from(e).in_lang(user.lang)),
     }
 }
 
@@ -337,30 +274,24 @@ pub(crate) async fn create_api(
     user: CurrentUser,
     ApiJson(b): ApiJson<NewToken>,
 ) -> Result<Response, AppError> {
-    let bad = || {
-        AppError::new(ErrorCode::Invalid)
-            .in_lang(user.lang)
-            .as_json()
+    let input = itas_app::tokens::NewToken {
+        name: b.name,
+        scope: Some(match b.scope {
+            ScopeName::Read => Scope::Read,
+            ScopeName::Write => Scope::Write,
+        }),
+        days: itas_app::collection::NumberInput::Number(
+            b.days.map_or(itas_app::tokens::DEFAULT_DAYS, |d| d.0),
+        ),
     };
-    let name = b.name.trim();
-    let scope = match b.scope {
-        ScopeName::Read => Scope::Read,
-        ScopeName::Write => Scope::Write,
-    };
-    let days = b.days.map_or(90, |d| d.0);
-    if name.is_empty() || b.name.chars().count() > 100 || !(1..=MAX_DAYS).contains(&days) {
-        return Err(bad().detail("name 1–100 characters, days 1–365"));
-    }
-    // A leaked token must not mint successors that outlive its revocation.
-    if user.token_scope.is_some() {
-        return Err(AppError::new(ErrorCode::Forbidden)
-            .in_lang(user.lang)
-            .as_json()
-            .detail("tokens are made from a signed-in session, never by a token"));
-    }
-    let (id, token) = make(&state, &user, name, scope, days)
+    let itas_app::tokens::MadeToken {
+        id,
+        token,
+        scope,
+        days,
+    } = itas_app::tokens::make(&state, &user.actor(), via(&user), &input)
         .await
-        .map_err(|e| e.in_lang(user.lang).as_json())?;
+        .map_err(|e| AppError::from(e).in_lang(user.lang).as_json())?;
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
@@ -548,14 +479,10 @@ pub(crate) async fn all_api(
     user: CurrentUser,
     axum::extract::Query(q): axum::extract::Query<AllQuery>,
 ) -> Result<Json<AllTokens>, AppError> {
-    let json = |e: AppError| e.in_lang(user.lang).as_json();
+    let json = |e: AppError| crate::routes::api::api(e, Some(&user));
     user.require(Role::CentralAdmin).map_err(json)?;
-    let (limit, offset) = (q.limit.unwrap_or(100), q.offset.unwrap_or(0));
-    if !(1..=1000).contains(&limit) || offset < 0 {
-        return Err(json(
-            AppError::new(ErrorCode::Invalid).detail("limit 1–1000, offset ≥ 0"),
-        ));
-    }
+    let itas_app::paging::Paging { limit, offset } =
+        itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| json(e.into()))?;
     let (listed, total) = tokio::try_join!(
         api_tokens::all(&state.db, itas_store::now_ms(), limit, offset),
         api_tokens::count(&state.db),
@@ -586,7 +513,7 @@ pub(crate) async fn revoke_any_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let json = |e: AppError| e.in_lang(user.lang).as_json();
+    let json = |e: AppError| crate::routes::api::api(e, Some(&user));
     user.require(Role::CentralAdmin).map_err(json)?;
     api_tokens::revoke_any(&state.db, user.id(), &id, itas_store::now_ms())
         .await

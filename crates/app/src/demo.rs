@@ -2,7 +2,7 @@
 //! 2564 round holding the seed agency's published scores, and a current round
 //! whose phases sit around today so every screen has something to show.
 
-use crate::auth;
+use crate::secrets as auth;
 use itas_core::Score;
 use itas_core::directory::{Phase, Role};
 use itas_core::framework::{ITA_2564_SOURCE, ITA_2568_SOURCE, ITA_2569_SOURCE};
@@ -470,7 +470,7 @@ pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
     let url = format!(
         "{}{}",
         base.trim_end_matches('/'),
-        crate::routes::public_page::path_of(SEED_AGENCY, closed.fiscal_year)
+        crate::public_pages::path_of(SEED_AGENCY, closed.fiscal_year)
     );
     if itas_store::public_pages::get(db, &seed.id, &closed.id)
         .await?
@@ -486,7 +486,7 @@ pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
         let fw = closed.framework()?;
         let given = itas_store::rounds::indicator_scores(db, &closed.id, &seed.id).await?;
         let card = crate::published::scorecard(&fw, given).ok_or(StoreError::NotFound)?;
-        let fields = crate::routes::plan::prefilled(&fw, &card, closed.fiscal_year);
+        let fields = crate::plans::prefilled(&fw, &card, closed.fiscal_year);
         let ids = plans::add(db, actor, &seed.id, &closed.id, &fields).await?;
         // The first quarter of fiscal year 2565, as the agency reported it.
         let reports = [

@@ -126,7 +126,7 @@ const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
     (
         "put",
         "/api/v1/rounds/{round}/agencies/{agency}/oit/items/{item}/decision",
-        &[ErrorCode::PhaseClosed],
+        &[ErrorCode::PhaseNotOpen, ErrorCode::PhaseClosed],
     ),
 ];
 
@@ -209,7 +209,7 @@ fn complete(doc: &mut Value) {
             let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
             for code in errors_of(method, path, op) {
                 by_status
-                    .entry(code.status().as_u16())
+                    .entry(crate::error::status_of(code).as_u16())
                     .or_default()
                     .push(code);
             }

@@ -2,8 +2,8 @@
 //! scorecard from its stored indicator scores, and the round-wide table the
 //! dashboards and exports read.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::App;
+use crate::error::Error;
 use itas_core::directory::Phase;
 use itas_core::framework::Framework;
 use itas_core::scoring::{Inputs, score};
@@ -26,11 +26,11 @@ pub fn results_public(round: &Round, st: RoundState) -> bool {
     round.published_at.is_some() && is_published(st)
 }
 
-pub async fn round_is_published(state: &AppState, round_id: &str) -> Result<bool, AppError> {
-    let Some(round) = rounds::get(&state.db, round_id).await? else {
+pub async fn round_is_published(app: &App, round_id: &str) -> Result<bool, Error> {
+    let Some(round) = rounds::get(&app.db, round_id).await? else {
         return Ok(false);
     };
-    let phases = rounds::phases(&state.db, round_id).await?;
+    let phases = rounds::phases(&app.db, round_id).await?;
     Ok(results_public(
         &round,
         rounds::state_on(&phases, crate::today()),
@@ -54,28 +54,28 @@ pub fn scorecard(fw: &Framework, given: BTreeMap<u32, Score>) -> Option<Scorecar
 
 /// An agency's scorecard in a round, when every indicator has a score.
 pub async fn agency_card(
-    state: &AppState,
+    app: &App,
     round: &Round,
     fw: &Framework,
     agency_id: &str,
-) -> Result<Option<Scorecard>, AppError> {
-    let given = rounds::indicator_scores(&state.db, &round.id, agency_id).await?;
+) -> Result<Option<Scorecard>, Error> {
+    let given = rounds::indicator_scores(&app.db, &round.id, agency_id).await?;
     Ok(scorecard(fw, given))
 }
 
 /// The agency's latest earlier round with complete results, for
 /// comparison: the round, its framework and the agency's scorecard.
 pub async fn previous_card(
-    state: &AppState,
+    app: &App,
     round: &Round,
     agency_id: &str,
-) -> Result<Option<(Round, std::sync::Arc<Framework>, Scorecard)>, AppError> {
-    for r in rounds::rounds_of_agency(&state.db, agency_id).await? {
+) -> Result<Option<(Round, std::sync::Arc<Framework>, Scorecard)>, Error> {
+    for r in rounds::rounds_of_agency(&app.db, agency_id).await? {
         if r.id == round.id || r.fiscal_year >= round.fiscal_year {
             continue;
         }
-        let fw = crate::routes::survey::round_framework(state, &r.id).await?;
-        if let Some(card) = agency_card(state, &r, &fw, agency_id).await? {
+        let fw = crate::survey::round_framework(app, &r.id).await?;
+        if let Some(card) = agency_card(app, &r, &fw, agency_id).await? {
             return Ok(Some((r, fw, card)));
         }
     }
@@ -96,57 +96,42 @@ pub struct ResultRow {
     pub short: Vec<itas_core::sample::Sample>,
 }
 
-/// Publishes a round's results (audited) and makes the public's default
-/// dashboard at once, so the first readers on results day do not all wait
-/// while it is computed.
-pub async fn publish(
-    state: &AppState,
-    actor: &str,
-    round_id: &str,
-) -> Result<(), itas_store::StoreError> {
-    rounds::publish(&state.db, Some(actor), round_id, itas_store::now_ms()).await?;
-    // Published is published; a page not made here is made by its first reader.
-    if let Err(e) = crate::routes::dashboard::prepare_public_dashboard(state, round_id).await {
-        tracing::warn!(round = round_id, error = ?e.code, "public dashboard not prepared");
-    }
+/// Publishes a round's results (audited).
+pub async fn publish(app: &App, actor: &str, round_id: &str) -> Result<(), Error> {
+    rounds::publish(&app.db, Some(actor), round_id, itas_store::now_ms()).await?;
     Ok(())
 }
 
 /// Every participant with complete results, scored by the engine; kept for
 /// a while, since every dashboard view and export of a round reads it all.
 pub async fn round_rows(
-    state: &AppState,
+    app: &App,
     round: &Round,
     fw: &Framework,
-) -> Result<std::sync::Arc<Vec<ResultRow>>, AppError> {
+) -> Result<std::sync::Arc<Vec<ResultRow>>, Error> {
     // The generation before reading: a write during the read makes the
     // table stale at once rather than kept as fresh.
     let generation = itas_store::rounds::scores_generation();
     // Past its age the table is read again off the request: every view and
     // export meanwhile uses the kept one.
-    state
-        .caches
+    app.caches
         .kept_or_refreshed(
             |c| &c.results,
             &round.id,
             generation,
             || {
-                let (state, round, fw) = (state.clone(), round.clone(), fw.clone());
-                move || async move { score_table(&state, &round, &fw).await }
+                let (app, round, fw) = (app.clone(), round.clone(), fw.clone());
+                move || async move { score_table(&app, &round, &fw).await }
             },
         )
         .await
 }
 
-async fn score_table(
-    state: &AppState,
-    round: &Round,
-    fw: &Framework,
-) -> Result<Vec<ResultRow>, AppError> {
+async fn score_table(app: &App, round: &Round, fw: &Framework) -> Result<Vec<ResultRow>, Error> {
     let (mut scores, participants, mut short) = tokio::try_join!(
-        rounds::round_scores(&state.db, &round.id),
-        rounds::participants(&state.db, &round.id),
-        rounds::short_samples(&state.db, &round.id),
+        rounds::round_scores(&app.db, &round.id),
+        rounds::participants(&app.db, &round.id),
+        rounds::short_samples(&app.db, &round.id),
     )?;
     let work: Vec<_> = participants
         .into_iter()
@@ -174,21 +159,8 @@ async fn score_table(
         })
     })
     .await
-    .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+    .map_err(|e| Error::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
     Ok(rows.into_iter().flatten().collect())
-}
-
-/// The remarks on scores computed below a minimum sample, in the reader's
-/// language: one per short survey tool.
-pub fn sample_remarks(
-    ctx: &crate::pages::PageCtx,
-    samples: &[itas_core::sample::Sample],
-) -> Vec<String> {
-    samples
-        .iter()
-        .filter(|s| s.is_short())
-        .map(|s| ctx.num(ctx.pick(&s.remark_th(), &s.remark_en())))
-        .collect()
 }
 
 /// Figures for a group of agencies (or the whole round).
@@ -354,11 +326,11 @@ pub fn held_back_counts(fw: &Framework, rows: &[&ResultRow]) -> Vec<(String, usi
 }
 
 /// The latest published round before this one, for comparison.
-pub async fn previous_round(state: &AppState, round: &Round) -> Result<Option<Round>, AppError> {
-    for r in rounds::list(&state.db).await? {
+pub async fn previous_round(app: &App, round: &Round) -> Result<Option<Round>, Error> {
+    for r in rounds::list(&app.db).await? {
         if r.id != round.id
             && r.fiscal_year < round.fiscal_year
-            && round_is_published(state, &r.id).await?
+            && round_is_published(app, &r.id).await?
         {
             return Ok(Some(r));
         }

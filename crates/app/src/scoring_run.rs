@@ -1,8 +1,8 @@
 //! Computing a round's published indicator scores: IIT and EIT from the
 //! survey tallies, OIT from the final review decisions, through the engine.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::App;
+use crate::error::Error;
 use itas_core::framework::Framework;
 use itas_core::oit;
 use itas_core::scoring::{Inputs, ItemTally, score_available};
@@ -37,8 +37,8 @@ impl Skip {
         }
     }
 
-    pub fn text(&self, lang: crate::i18n::Lang) -> String {
-        use crate::i18n::Lang;
+    pub fn text(&self, lang: crate::lang::Lang) -> String {
+        use crate::lang::Lang;
         match (self, lang) {
             (Skip::OitReviewIncomplete, Lang::Th) => "ผู้ประเมินยังตรวจ OIT ไม่ครบทุกข้อ".into(),
             (Skip::OitReviewIncomplete, Lang::En) => "the OIT review is incomplete".into(),
@@ -75,15 +75,15 @@ impl Skip {
 /// The final OIT passes of an agency, or why they are not final yet. An
 /// agency that never submitted has every item failed.
 pub async fn final_passes(
-    state: &AppState,
+    app: &App,
     fw: &Framework,
     round_id: &str,
     agency_id: &str,
-) -> Result<Result<BTreeSet<String>, Skip>, AppError> {
-    let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
+) -> Result<Result<BTreeSet<String>, Skip>, Error> {
+    let submitted = itas_store::oit::submitted_at(&app.db, agency_id, round_id)
         .await?
         .is_some();
-    let decisions: Vec<oit::Decision> = itas_store::oit::decisions(&state.db, agency_id, round_id)
+    let decisions: Vec<oit::Decision> = itas_store::oit::decisions(&app.db, agency_id, round_id)
         .await?
         .iter()
         .map(itas_store::oit::StoredDecision::decision)
@@ -125,12 +125,12 @@ type Replacements = Vec<(String, Counts, u64)>;
 /// has decided (an error, the agency is not scored); a tool whose flagged
 /// answers are left out gets its kept tallies in place of the whole.
 pub async fn replacements(
-    state: &AppState,
+    app: &App,
     round_id: &str,
     p: &rounds::Participant,
     counts: &std::collections::HashMap<(String, String), i64>,
     decisions: &std::collections::BTreeMap<(String, String), itas_store::quality::StoredDecision>,
-) -> Result<Result<Replacements, Skip>, AppError> {
+) -> Result<Result<Replacements, Skip>, Error> {
     let iit = counts
         .get(&(p.agency_id.clone(), "IIT".to_string()))
         .copied()
@@ -148,13 +148,9 @@ pub async fn replacements(
             .get(&key(tool))
             .is_some_and(|d| d.decision == itas_store::quality::Decision::Exclude)
         {
-            let (kept, n) = itas_store::quality::tallies_without_flagged(
-                &state.db,
-                round_id,
-                &p.agency_id,
-                tool,
-            )
-            .await?;
+            let (kept, n) =
+                itas_store::quality::tallies_without_flagged(&app.db, round_id, &p.agency_id, tool)
+                    .await?;
             out.push((tool.to_string(), kept, n));
         }
     }
@@ -226,31 +222,27 @@ const SLICE: usize = 500;
 /// for OIT decisions), each slice is scored on every core while the next is
 /// read, and each slice's scores are written while the next is scored, all
 /// in one transaction with one audit entry, committed once the last slice is.
-pub async fn compute_round(
-    state: &AppState,
-    actor: &str,
-    round: &Round,
-) -> Result<RunReport, AppError> {
+pub async fn compute_round(app: &App, actor: &str, round: &Round) -> Result<RunReport, Error> {
     let fw = Arc::new(round.framework()?);
     let mut report = RunReport::default();
     let started = std::time::Instant::now();
     let mut waited_for_scoring = std::time::Duration::ZERO;
-    let participants = rounds::participants(&state.db, &round.id).await?;
+    let participants = rounds::participants(&app.db, &round.id).await?;
     let mut slices = participants.chunks(SLICE);
     // The next slice is read while this one is handed over: reading is the
     // run's longest path, so it never waits for the rest. The first is read
     // while the round-wide figures are.
-    let mut next = slices.next().map(|s| (s, read_slice(state, &round.id, s)));
+    let mut next = slices.next().map(|s| (s, read_slice(app, &round.id, s)));
     let (counts, decisions, submitted) = tokio::try_join!(
-        itas_store::surveys::counts(&state.db, &round.id),
-        itas_store::quality::decisions(&state.db, &round.id),
-        itas_store::oit::round_submitted(&state.db, &round.id),
+        itas_store::surveys::counts(&app.db, &round.id),
+        itas_store::quality::decisions(&app.db, &round.id),
+        itas_store::oit::round_submitted(&app.db, &round.id),
     )?;
     let round_wide = started.elapsed();
     // Two slices may wait for the writer: memory stays bounded if it lags.
     let (to_writer, parts) = tokio::sync::mpsc::channel(2);
     let writer = {
-        let (db, actor, round_id) = (state.db.clone(), actor.to_string(), round.id.clone());
+        let (db, actor, round_id) = (app.db.clone(), actor.to_string(), round.id.clone());
         tokio::spawn(async move {
             rounds::write_round_scores(&db, Some(&actor), &round_id, "computed", parts).await
         })
@@ -260,18 +252,18 @@ pub async fn compute_round(
         task: writer,
     };
     let mut waited_for_reads = std::time::Duration::ZERO;
-    let mut scoring: Option<tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>> = None;
+    let mut scoring: Option<tokio::task::JoinHandle<Vec<Result<Scored, Error>>>> = None;
     while let Some((slice, reading)) = next.take() {
-        next = slices.next().map(|s| (s, read_slice(state, &round.id, s)));
+        next = slices.next().map(|s| (s, read_slice(app, &round.id, s)));
         let t = std::time::Instant::now();
-        let (mut tallies, mut reviews) = reading.await.map_err(|e| {
-            AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string())
-        })??;
+        let (mut tallies, mut reviews) = reading
+            .await
+            .map_err(|e| Error::new(crate::error::ErrorCode::Internal).detail(e.to_string()))??;
         waited_for_reads += t.elapsed();
         // What each agency is scored from; the scoring threads unpack it.
         let mut work = Vec::with_capacity(slice.len());
         for p in slice {
-            let replaced = replacements(state, &round.id, p, &counts, &decisions).await?;
+            let replaced = replacements(app, &round.id, p, &counts, &decisions).await?;
             work.push(AgencyWork {
                 submitted: submitted.contains(&p.agency_id),
                 decisions: reviews.remove(&p.agency_id).unwrap_or_default(),
@@ -298,12 +290,12 @@ pub async fn compute_round(
     report.computed = to_writer.finish().await?;
     // Kept for the review before publishing.
     let kept = serde_json::json!({ "computed": report.computed, "skipped": report.skipped });
-    rounds::set_last_scoring(&state.db, &round.id, &kept.to_string()).await?;
+    rounds::set_last_scoring(&app.db, &round.id, &kept.to_string()).await?;
     // The dashboards read the new table next: build it now, off this request.
     {
-        let (state, round, fw) = (state.clone(), round.clone(), fw.clone());
+        let (app, round, fw) = (app.clone(), round.clone(), fw.clone());
         tokio::spawn(async move {
-            if let Err(e) = crate::published::round_rows(&state, &round, &fw).await {
+            if let Err(e) = crate::published::round_rows(&app, &round, &fw).await {
                 tracing::warn!(round = %round.id, "results table after scoring: {e:?}");
             }
         });
@@ -333,9 +325,9 @@ impl Writer {
     /// `report` and hands its scores over; the time spent waiting for it.
     async fn hand_over(
         &mut self,
-        scoring: tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>,
+        scoring: tokio::task::JoinHandle<Vec<Result<Scored, Error>>>,
         report: &mut RunReport,
-    ) -> Result<std::time::Duration, AppError> {
+    ) -> Result<std::time::Duration, Error> {
         let t = std::time::Instant::now();
         let scored = collect(scoring, report).await?;
         let waited = t.elapsed();
@@ -345,7 +337,7 @@ impl Writer {
 
     /// Hands a slice's scores over. When the writer has stopped (a
     /// database error), its own error is the run's.
-    async fn send(&mut self, scored: Vec<rounds::ScoredAgency>) -> Result<(), AppError> {
+    async fn send(&mut self, scored: Vec<rounds::ScoredAgency>) -> Result<(), Error> {
         if scored.is_empty() {
             return Ok(());
         }
@@ -358,7 +350,7 @@ impl Writer {
             return Err(writer_outcome((&mut self.task).await)
                 .err()
                 .unwrap_or_else(|| {
-                    AppError::new(crate::error::ErrorCode::Internal)
+                    Error::new(crate::error::ErrorCode::Internal)
                         .detail("the score writer stopped early")
                 }));
         }
@@ -366,7 +358,7 @@ impl Writer {
     }
 
     /// Commits the run; the number of agencies written.
-    async fn finish(self) -> Result<usize, AppError> {
+    async fn finish(self) -> Result<usize, Error> {
         // A writer that already stopped has its error waiting in the task.
         let _ = self.parts.send(rounds::ScoresPart::Done).await;
         drop(self.parts);
@@ -376,10 +368,10 @@ impl Writer {
 
 fn writer_outcome(
     joined: Result<itas_store::Result<usize>, tokio::task::JoinError>,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     joined
-        .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?
-        .map_err(AppError::from)
+        .map_err(|e| Error::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?
+        .map_err(Error::from)
 }
 
 /// A slice's stored tallies and packed OIT decisions, by agency.
@@ -391,11 +383,11 @@ type SliceRead = (
 /// Starts reading a slice's tallies and decisions, both at once, on a task
 /// of its own.
 fn read_slice(
-    state: &AppState,
+    app: &App,
     round_id: &str,
     slice: &[rounds::Participant],
-) -> tokio::task::JoinHandle<Result<SliceRead, AppError>> {
-    let (db, round_id) = (state.db.clone(), round_id.to_string());
+) -> tokio::task::JoinHandle<Result<SliceRead, Error>> {
+    let (db, round_id) = (app.db.clone(), round_id.to_string());
     let ids: Vec<String> = slice.iter().map(|p| p.agency_id.clone()).collect();
     tokio::spawn(async move {
         Ok(tokio::try_join!(
@@ -418,9 +410,9 @@ struct AgencyWork {
 
 /// One slice's agencies scored on every core. An agency whose OIT review is
 /// incomplete is skipped for that before any data-quality reason.
-fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, AppError>> {
+fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, Error>> {
     on_every_core(work, |w| {
-        let decisions = w.decisions.unpack().map_err(AppError::from)?;
+        let decisions = w.decisions.unpack().map_err(Error::from)?;
         let p = w.participant;
         let passed = match passes_of(fw, w.submitted, &decisions) {
             Ok(set) => set,
@@ -430,7 +422,7 @@ fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, AppE
             Ok(r) => r,
             Err(why) => return Ok(Err((p.code, why))),
         };
-        let tallies = itas_store::surveys::parse_tallies(&w.tallies).map_err(AppError::from)?;
+        let tallies = itas_store::surveys::parse_tallies(&w.tallies).map_err(Error::from)?;
         Ok(
             score_agency(fw, p, passed, counted(fw, tallies, replaced))?.map(
                 |(agency_id, indicators)| rounds::ScoredAgency {
@@ -454,12 +446,12 @@ pub fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync 
 
 /// A scored slice: its agencies' scores, and the skipped noted in `report`.
 async fn collect(
-    h: tokio::task::JoinHandle<Vec<Result<Scored, AppError>>>,
+    h: tokio::task::JoinHandle<Vec<Result<Scored, Error>>>,
     report: &mut RunReport,
-) -> Result<Vec<rounds::ScoredAgency>, AppError> {
+) -> Result<Vec<rounds::ScoredAgency>, Error> {
     let done = h
         .await
-        .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+        .map_err(|e| Error::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
     let mut scores = Vec::with_capacity(done.len());
     for r in done {
         match r? {
@@ -481,7 +473,7 @@ fn score_agency(
     p: rounds::Participant,
     passed: BTreeSet<String>,
     counted: Counts,
-) -> Result<AgencyScores, AppError> {
+) -> Result<AgencyScores, Error> {
     let inputs = Inputs {
         tallies: counted
             .into_iter()
@@ -491,7 +483,7 @@ fn score_agency(
         ..Default::default()
     };
     let part = score_available(fw, &inputs)
-        .map_err(|e| AppError::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
+        .map_err(|e| Error::new(crate::error::ErrorCode::Internal).detail(e.to_string()))?;
     let missing: Vec<String> = fw
         .tools
         .iter()
@@ -507,19 +499,19 @@ fn score_agency(
 /// The same scores, one agency at a time through the per-agency reads, as
 /// a reference the set-based run is tested against.
 pub async fn score_one_by_one(
-    state: &AppState,
+    app: &App,
     round: &Round,
-) -> Result<BTreeMap<String, BTreeMap<u32, itas_core::Score>>, AppError> {
+) -> Result<BTreeMap<String, BTreeMap<u32, itas_core::Score>>, Error> {
     let fw = round.framework()?;
-    let counts = itas_store::surveys::counts(&state.db, &round.id).await?;
-    let decisions = itas_store::quality::decisions(&state.db, &round.id).await?;
+    let counts = itas_store::surveys::counts(&app.db, &round.id).await?;
+    let decisions = itas_store::quality::decisions(&app.db, &round.id).await?;
     let mut out = BTreeMap::new();
-    for p in rounds::participants(&state.db, &round.id).await? {
-        let Ok(passed) = final_passes(state, &fw, &round.id, &p.agency_id).await? else {
+    for p in rounds::participants(&app.db, &round.id).await? {
+        let Ok(passed) = final_passes(app, &fw, &round.id, &p.agency_id).await? else {
             continue;
         };
-        let own = itas_store::surveys::tallies(&state.db, &round.id, &p.agency_id).await?;
-        let Ok(replaced) = replacements(state, &round.id, &p, &counts, &decisions).await? else {
+        let own = itas_store::surveys::tallies(&app.db, &round.id, &p.agency_id).await?;
+        let Ok(replaced) = replacements(app, &round.id, &p, &counts, &decisions).await? else {
             continue;
         };
         if let Ok((agency, scores)) = score_agency(&fw, p, passed, counted(&fw, own, replaced))? {

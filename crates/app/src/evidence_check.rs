@@ -276,7 +276,7 @@ pub struct OwnPages {
 impl OwnPages {
     /// The fiscal year of `url` when it is this agency's page on this server.
     fn year_of(&self, url: &str, agency_code: &str) -> Option<i64> {
-        let (code, year) = crate::routes::public_page::page_of_url(url)?;
+        let (code, year) = crate::public_pages::page_of_url(url)?;
         let same_host = self
             .base
             .as_deref()
@@ -434,7 +434,7 @@ pub async fn check_and_store(
     let own_linked: BTreeMap<String, bool> = own_pages
         .iter()
         .map(|(t, year)| {
-            let path = crate::routes::public_page::path_of(&agency.code, *year);
+            let path = crate::public_pages::path_of(&agency.code, *year);
             (t.url.clone(), linked(&path))
         })
         .collect();
@@ -521,45 +521,17 @@ pub async fn check_agency(
     .await
 }
 
-/// This server's public ITA pages, rendered through its own page code.
-pub fn own_pages(state: &crate::AppState) -> OwnPages {
-    let st = state.clone();
-    OwnPages {
-        base: state.config.public_url.clone(),
-        render: Some(Arc::new(move |code: String, year: i64| {
-            let st = st.clone();
-            Box::pin(async move {
-                // Thai, as a reader of the agency's website sees it first.
-                match crate::routes::public_page::render(
-                    &st,
-                    &code,
-                    &year.to_string(),
-                    crate::i18n::Lang::Th,
-                )
-                .await
-                {
-                    Ok(html) => (200, html.into_bytes()),
-                    Err(e) => (
-                        e.code.status().as_u16(),
-                        e.code.message(crate::i18n::Lang::Th).as_bytes().to_vec(),
-                    ),
-                }
-            })
-        })),
-    }
-}
-
 /// Runs a check in the background; failures go to the log.
 pub fn spawn_check(
-    state: &crate::AppState,
+    app: &crate::App,
+    own: OwnPages,
     agency_id: String,
     round_id: String,
     item: Option<String>,
     purpose: &'static str,
 ) {
-    let db = state.db.clone();
-    let cfg = state.config.evidence.clone();
-    let own = own_pages(state);
+    let db = app.db.clone();
+    let cfg = app.evidence.clone();
     tokio::spawn(async move {
         match check_agency(
             &db,

@@ -20,10 +20,6 @@ pub const RESULTS_TTL: Duration = Duration::from_secs(30);
 /// How long the round page's participant counts are reused.
 pub const PARTICIPANTS_TTL: Duration = Duration::from_secs(5);
 
-/// How many rendered public pages are kept at most (a dashboard of a
-/// national round is 100 to 400 KB).
-pub const PUBLIC_PAGES_KEPT: usize = 96;
-
 struct Entry<V> {
     at: Instant,
     generation: u64,
@@ -199,22 +195,62 @@ enum Lookup<V> {
 
 pub struct Caches {
     frameworks: Mutex<HashMap<String, Arc<Framework>>>,
-    links: Mutex<HashMap<String, (Instant, Arc<crate::routes::survey::OpenLink>)>>,
+    links: Mutex<HashMap<String, (Instant, Arc<crate::survey::OpenLink>)>>,
     /// Each round's scored table (dashboards, exports, open data).
     pub results: Memo<Vec<crate::published::ResultRow>>,
     /// A round beside its previous one, keyed "round>previous" (dashboards).
     pub comparisons: Memo<crate::published::RoundComparison>,
     /// Each round's participants with counts and minimum samples (round page).
-    pub(crate) participants: Memo<Vec<crate::routes::admin::ParticipantRow>>,
+    pub participants: Memo<Vec<crate::participants::ParticipantRow>>,
     /// A round's (or one province's or parent's) figures, keyed "round|scope"
     /// (dashboard charts, trends, infographics).
-    pub overviews: Memo<crate::overview::Overview>,
+    pub overviews: Memo<crate::figures::Overview>,
     /// Each round's provinces for the map.
     pub provinces: Memo<std::collections::BTreeMap<String, crate::published::GroupSummary>>,
-    /// Public dashboards as the public sees them (no one signed in), keyed by
-    /// round, language and the view asked for: on results day thousands of
-    /// readers ask for the same few views.
-    pub public_pages: Memo<axum::body::Bytes>,
+}
+
+/// Like [`Memo::get_or_compute`], but a value stale by age only is
+/// refreshed by a task of its own: every request, the one that found it
+/// stale included, is served the kept value meanwhile. For values a
+/// request would otherwise wait on for long (a national round's tables
+/// and pages); `memo` picks the memo out of its owner, so the task can
+/// reach it after the request is gone. `prepare` makes the computation
+/// (owning what it reads) only when one is needed: a kept value costs
+/// the caller no copies.
+pub async fn kept_or_refreshed<O, V, E, P, F, Fut>(
+    owner: &Arc<O>,
+    memo: fn(&O) -> &Memo<V>,
+    key: &str,
+    generation: u64,
+    prepare: P,
+) -> Result<Arc<V>, E>
+where
+    O: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    E: std::fmt::Debug + Send + 'static,
+    P: FnOnce() -> F,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<V, E>> + Send + 'static,
+{
+    match memo(owner).lookup(key, generation) {
+        Lookup::Kept(v) => Ok(v),
+        Lookup::Refresh(old) => {
+            let (caches, key, compute) = (owner.clone(), key.to_string(), prepare());
+            tokio::spawn(async move {
+                let result = compute().await;
+                if let Err(e) = &result {
+                    tracing::warn!(key, "refreshing a kept value: {e:?}");
+                }
+                memo(&caches).refreshed(&key, result.ok().map(Arc::new));
+            });
+            Ok(old)
+        }
+        Lookup::Wait(gate) => {
+            memo(owner)
+                .compute_in_turn(key, generation, gate, prepare())
+                .await
+        }
+    }
 }
 
 impl Default for Caches {
@@ -227,20 +263,12 @@ impl Default for Caches {
             participants: Memo::new(PARTICIPANTS_TTL),
             overviews: Memo::new(RESULTS_TTL),
             provinces: Memo::new(RESULTS_TTL),
-            public_pages: Memo::bounded(RESULTS_TTL, PUBLIC_PAGES_KEPT),
         }
     }
 }
 
 impl Caches {
-    /// Like [`Memo::get_or_compute`], but a value stale by age only is
-    /// refreshed by a task of its own: every request, the one that found it
-    /// stale included, is served the kept value meanwhile. For values a
-    /// request would otherwise wait on for long (a national round's tables
-    /// and pages); `memo` picks the memo out of the caches, so the task can
-    /// reach it after the request is gone. `prepare` makes the computation
-    /// (owning what it reads) only when one is needed: a kept value costs
-    /// the caller no copies.
+    /// [`kept_or_refreshed`] for one of these caches.
     pub async fn kept_or_refreshed<V, E, P, F, Fut>(
         self: &Arc<Self>,
         memo: fn(&Caches) -> &Memo<V>,
@@ -255,25 +283,7 @@ impl Caches {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<V, E>> + Send + 'static,
     {
-        match memo(self).lookup(key, generation) {
-            Lookup::Kept(v) => Ok(v),
-            Lookup::Refresh(old) => {
-                let (caches, key, compute) = (self.clone(), key.to_string(), prepare());
-                tokio::spawn(async move {
-                    let result = compute().await;
-                    if let Err(e) = &result {
-                        tracing::warn!(key, "refreshing a kept value: {e:?}");
-                    }
-                    memo(&caches).refreshed(&key, result.ok().map(Arc::new));
-                });
-                Ok(old)
-            }
-            Lookup::Wait(gate) => {
-                memo(self)
-                    .compute_in_turn(key, generation, gate, prepare())
-                    .await
-            }
-        }
+        kept_or_refreshed(self, memo, key, generation, prepare).await
     }
 
     pub fn framework(&self, round_id: &str) -> Option<Arc<Framework>> {
@@ -291,7 +301,7 @@ impl Caches {
             .insert(round_id.to_string(), fw);
     }
 
-    pub(crate) fn link(&self, code: &str) -> Option<Arc<crate::routes::survey::OpenLink>> {
+    pub fn link(&self, code: &str) -> Option<Arc<crate::survey::OpenLink>> {
         let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         links
             .get(code)
@@ -299,7 +309,7 @@ impl Caches {
             .map(|(_, l)| l.clone())
     }
 
-    pub(crate) fn keep_link(&self, code: &str, l: Arc<crate::routes::survey::OpenLink>) {
+    pub fn keep_link(&self, code: &str, l: Arc<crate::survey::OpenLink>) {
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         if links.len() > 50_000 {
             links.retain(|_, (at, _)| at.elapsed() < LINK_TTL);
@@ -344,24 +354,23 @@ mod tests {
         assert_eq!(memo.kept(), 2);
     }
 
-    fn caches_kept_for(ttl: Duration) -> Arc<Caches> {
-        Arc::new(Caches {
-            public_pages: Memo::bounded(ttl, 4),
-            ..Caches::default()
-        })
+    type Pages = Arc<Memo<Vec<u8>>>;
+
+    fn caches_kept_for(ttl: Duration) -> Pages {
+        Arc::new(Memo::bounded(ttl, 4))
     }
 
-    async fn page(caches: &Arc<Caches>, text: &'static str) -> String {
-        let v = caches
-            .kept_or_refreshed(
-                |c| &c.public_pages,
-                "k",
-                0,
-                move || move || async move { Ok::<_, String>(axum::body::Bytes::from(text)) },
-            )
-            .await
-            .unwrap();
-        String::from_utf8(v.to_vec()).unwrap()
+    async fn page(caches: &Pages, text: &'static str) -> String {
+        let v = kept_or_refreshed(
+            caches,
+            |c| c,
+            "k",
+            0,
+            move || move || async move { Ok::<_, String>(text.as_bytes().to_vec()) },
+        )
+        .await
+        .unwrap();
+        String::from_utf8((*v).clone()).unwrap()
     }
 
     #[tokio::test]
@@ -375,15 +384,16 @@ mod tests {
         let (r, m) = (release.clone(), made.clone());
         let served = tokio::time::timeout(
             Duration::from_secs(5),
-            caches.kept_or_refreshed(
-                |c| &c.public_pages,
+            kept_or_refreshed(
+                &caches,
+                |c| c,
                 "k",
                 0,
                 move || {
                     move || async move {
                         r.notified().await;
                         m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        Ok::<_, String>(axum::body::Bytes::from("two"))
+                        Ok::<_, String>(b"two".to_vec())
                     }
                 },
             ),
@@ -398,10 +408,9 @@ mod tests {
         for _ in 0..200 {
             now = String::from_utf8(
                 caches
-                    .public_pages
                     .fresh("k", 0)
-                    .unwrap_or_default()
-                    .to_vec(),
+                    .map(|v| (*v).clone())
+                    .unwrap_or_default(),
             )
             .unwrap();
             if now == "two" {
@@ -418,15 +427,15 @@ mod tests {
         let caches = caches_kept_for(Duration::from_millis(300));
         page(&caches, "one").await;
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let served = caches
-            .kept_or_refreshed(
-                |c| &c.public_pages,
-                "k",
-                0,
-                || || async { Err::<axum::body::Bytes, _>("the database is away".to_string()) },
-            )
-            .await
-            .unwrap();
+        let served = kept_or_refreshed(
+            &caches,
+            |c| c,
+            "k",
+            0,
+            || || async { Err::<Vec<u8>, _>("the database is away".to_string()) },
+        )
+        .await
+        .unwrap();
         assert_eq!(&served[..], b"one");
         // The failed task clears the refresh mark; a later reader starts another.
         let mut tries = 0;
@@ -434,11 +443,7 @@ mod tests {
             tries += 1;
             assert!(tries < 200, "no new refresh after a failed one");
             page(&caches, "two").await;
-            if caches
-                .public_pages
-                .fresh("k", 0)
-                .is_some_and(|v| &v[..] == b"two")
-            {
+            if caches.fresh("k", 0).is_some_and(|v| &v[..] == b"two") {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -449,15 +454,15 @@ mod tests {
     async fn a_new_generation_is_waited_for_never_served_old() {
         let caches = caches_kept_for(Duration::from_secs(600));
         page(&caches, "one").await;
-        let v = caches
-            .kept_or_refreshed(
-                |c| &c.public_pages,
-                "k",
-                1,
-                || || async { Ok::<_, String>(axum::body::Bytes::from("two")) },
-            )
-            .await
-            .unwrap();
+        let v = kept_or_refreshed(
+            &caches,
+            |c| c,
+            "k",
+            1,
+            || || async { Ok::<_, String>(b"two".to_vec()) },
+        )
+        .await
+        .unwrap();
         assert_eq!(
             &v[..],
             b"two",

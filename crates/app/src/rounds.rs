@@ -1,0 +1,352 @@
+//! Round setup, by the central office: a round from a framework, its
+//! phases, its participants, publication. One input and one rule each,
+//! for the round pages and the API.
+
+use crate::App;
+use crate::access::Actor;
+use crate::collection::NumberInput;
+use crate::error::{Error, ErrorCode, FieldProblem, Result};
+use itas_core::directory::{Phase, Role};
+use itas_core::framework;
+use itas_store::rounds::{self, PhaseDates, Round};
+
+/// Refuses anyone but the central office.
+pub fn require_central(actor: &Actor) -> Result<()> {
+    if actor.role == Role::CentralAdmin {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::Forbidden))
+    }
+}
+
+/// A round, or `not_found`.
+pub async fn get(app: &App, round_id: &str) -> Result<Round> {
+    rounds::get(&app.db, round_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound))
+}
+
+/// One phase's dates as sent: the phase's code and two `YYYY-MM-DD` days.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseInput {
+    pub phase: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// The field a phase's problem is shown beside (`phase_review1`).
+fn phase_field(code: &str) -> String {
+    format!("phase_{code}")
+}
+
+/// Reads phase dates: each a known phase with both days, the end not
+/// before the start, each phase starting after the one before ends.
+pub fn read_phases(inputs: &[PhaseInput]) -> Result<Vec<PhaseDates>, Vec<FieldProblem>> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for p in inputs {
+        let code = p.phase.trim();
+        let Ok(phase) = code.parse::<Phase>() else {
+            problems.push(FieldProblem::new(
+                "phases",
+                format!("ไม่รู้จักขั้นตอน '{code}'"),
+                format!("unknown phase '{code}'"),
+            ));
+            continue;
+        };
+        let field = phase_field(phase.code());
+        match (
+            time::Date::parse(p.starts_on.trim(), fmt),
+            time::Date::parse(p.ends_on.trim(), fmt),
+        ) {
+            (Ok(starts_on), Ok(ends_on)) if ends_on >= starts_on => out.push(PhaseDates {
+                phase,
+                starts_on,
+                ends_on,
+            }),
+            (Ok(_), Ok(_)) => problems.push(FieldProblem::new(
+                field,
+                "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม",
+                "The end date must not be before the start",
+            )),
+            _ => problems.push(FieldProblem::new(
+                field,
+                "กรุณากรอกวันเริ่มและวันสิ้นสุด (ปี ค.ศ.-เดือน-วัน)",
+                "Enter both dates (YYYY-MM-DD)",
+            )),
+        }
+    }
+    out.sort_by_key(|p| p.phase);
+    for w in out.windows(2) {
+        if w[1].starts_on <= w[0].ends_on {
+            problems.push(FieldProblem::new(
+                phase_field(w[1].phase.code()),
+                "ขั้นตอนนี้ต้องเริ่มหลังขั้นตอนก่อนหน้าสิ้นสุด",
+                "This phase must start after the previous one ends",
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Which framework a new round takes.
+#[derive(Clone, Debug)]
+pub enum FrameworkChoice {
+    /// An embedded framework's code (ita-2564 … ita-2569).
+    Embedded(String),
+    /// A framework file's text (TOML).
+    Toml(String),
+}
+
+/// A new round as the page's form or the API's body gives it.
+#[derive(Clone, Debug)]
+pub struct NewRound {
+    pub name: String,
+    /// Buddhist era; blank or None for the framework's own year.
+    pub fiscal_year: Option<NumberInput>,
+    pub framework: FrameworkChoice,
+    pub phases: Vec<PhaseInput>,
+}
+
+/// Opens a round (audited).
+pub async fn create(app: &App, actor: &Actor, input: &NewRound) -> Result<Round> {
+    require_central(actor)?;
+    let mut problems = Vec::new();
+    let name = input.name.trim();
+    if name.is_empty() {
+        problems.push(FieldProblem::new(
+            "name",
+            "กรุณาตั้งชื่อรอบการประเมิน",
+            "Give the round a name",
+        ));
+    }
+    let source = match &input.framework {
+        FrameworkChoice::Toml(toml) => match framework::parse("framework.toml", toml) {
+            Ok(_) => Some(toml.clone()),
+            Err(e) => {
+                problems.push(FieldProblem::new(
+                    "framework_toml",
+                    e.to_string(),
+                    e.to_string(),
+                ));
+                None
+            }
+        },
+        FrameworkChoice::Embedded(code) => {
+            match framework::EMBEDDED.iter().find(|(n, _)| *n == code.trim()) {
+                Some((_, src)) => Some(src.to_string()),
+                None if code.trim().is_empty() => {
+                    problems.push(FieldProblem::new(
+                        "framework",
+                        "กรุณาเลือกกรอบการประเมิน",
+                        "Choose a framework",
+                    ));
+                    None
+                }
+                None => {
+                    let code = code.trim();
+                    problems.push(FieldProblem::new(
+                        "framework",
+                        format!("ไม่มีกรอบการประเมิน '{code}' ในระบบ"),
+                        format!("no embedded framework '{code}'"),
+                    ));
+                    None
+                }
+            }
+        }
+    };
+    let fiscal_year = match &input.fiscal_year {
+        None => None,
+        Some(NumberInput::Text(t)) if t.trim().is_empty() => None,
+        Some(y) => match y.value() {
+            Some(y) if (2400..=2800).contains(&y) => Some(y),
+            _ => {
+                problems.push(FieldProblem::new(
+                    "fiscal_year",
+                    "กรุณากรอกปีงบประมาณเป็นปีพุทธศักราช เช่น 2570",
+                    "Enter a Buddhist-era fiscal year, e.g. 2570",
+                ));
+                None
+            }
+        },
+    };
+    let phases = read_phases(&input.phases).unwrap_or_else(|p| {
+        problems.extend(p);
+        Vec::new()
+    });
+    let Some(source) = source.filter(|_| problems.is_empty()) else {
+        return Err(Error::invalid(problems));
+    };
+    match rounds::create(
+        &app.db,
+        Some(&actor.user_id),
+        name,
+        fiscal_year,
+        &source,
+        &phases,
+    )
+    .await
+    {
+        Ok(r) => Ok(r),
+        Err(itas_store::StoreError::Conflict(_)) => Err(Error {
+            fields: vec![FieldProblem::new(
+                "name",
+                "มีรอบการประเมินชื่อนี้แล้ว",
+                "A round with this name exists",
+            )],
+            ..Error::new(ErrorCode::Conflict)
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sets a round's phase dates (audited); phases left out are removed.
+pub async fn set_phases(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+    phases: &[PhaseInput],
+) -> Result<()> {
+    require_central(actor)?;
+    get(app, round_id).await?;
+    let phases = read_phases(phases).map_err(Error::invalid)?;
+    rounds::set_phases(&app.db, Some(&actor.user_id), round_id, &phases).await?;
+    Ok(())
+}
+
+/// Agencies to add to a round: by code, or every agency in the directory.
+#[derive(Clone, Debug, Default)]
+pub struct Joining {
+    pub codes: Vec<String>,
+    pub all: bool,
+}
+
+impl Joining {
+    /// Codes as typed in a box: one per line, or separated by commas,
+    /// semicolons or spaces; `*` alone for every agency.
+    pub fn from_text(text: &str) -> Joining {
+        if text.trim() == "*" {
+            return Joining {
+                codes: Vec::new(),
+                all: true,
+            };
+        }
+        Joining {
+            codes: text
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            all: false,
+        }
+    }
+}
+
+/// Adds agencies to a round (audited). An unknown code adds nothing and is
+/// named. Returns (added now, participants after).
+pub async fn join(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+    input: &Joining,
+) -> Result<(usize, i64)> {
+    require_central(actor)?;
+    get(app, round_id).await?;
+    let ids = if input.all {
+        rounds::all_agency_ids(&app.db).await?
+    } else {
+        let mut ids = Vec::new();
+        let mut unknown = Vec::new();
+        for code in input
+            .codes
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+        {
+            match itas_store::agencies::by_code(&app.db, code).await? {
+                Some(a) => ids.push(a.id),
+                None => unknown.push(code.to_string()),
+            }
+        }
+        if !unknown.is_empty() {
+            let list = unknown.join(", ");
+            return Err(Error::invalid(vec![FieldProblem::new(
+                "codes",
+                format!("ไม่พบรหัสหน่วยงาน: {list}"),
+                format!("unknown agency codes: {list}"),
+            )]));
+        }
+        ids
+    };
+    let added = rounds::join(&app.db, Some(&actor.user_id), round_id, &ids).await?;
+    Ok((added, rounds::participant_count(&app.db, round_id).await?))
+}
+
+/// Takes a round's results out of public view (audited).
+pub async fn withdraw(app: &App, actor: &Actor, round_id: &str) -> Result<Round> {
+    require_central(actor)?;
+    get(app, round_id).await?;
+    rounds::withdraw(&app.db, Some(&actor.user_id), round_id).await?;
+    get(app, round_id).await
+}
+
+/// Publishes a round's results (audited): the public sees them from the
+/// publication phase on.
+pub async fn publish(app: &App, actor: &Actor, round_id: &str) -> Result<Round> {
+    require_central(actor)?;
+    get(app, round_id).await?;
+    crate::published::publish(app, &actor.user_id, round_id).await?;
+    get(app, round_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(phase: &str, s: &str, e: &str) -> PhaseInput {
+        PhaseInput {
+            phase: phase.into(),
+            starts_on: s.into(),
+            ends_on: e.into(),
+        }
+    }
+
+    #[test]
+    fn phases_are_read_with_every_problem_named() {
+        let ok = read_phases(&[
+            p("collection", "2026-01-01", "2026-01-31"),
+            p("setup", "2025-12-01", "2025-12-31"),
+        ])
+        .unwrap();
+        assert_eq!(ok[0].phase, Phase::Setup, "in the phases' order");
+        let bad = read_phases(&[
+            p("nope", "2026-01-01", "2026-01-02"),
+            p("setup", "2026-01-05", "2026-01-01"),
+            p("collection", "2026-1-1", ""),
+        ])
+        .unwrap_err();
+        let fields: Vec<&str> = bad.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["phases", "phase_setup", "phase_collection"]);
+        let overlap = read_phases(&[
+            p("setup", "2026-01-01", "2026-01-10"),
+            p("collection", "2026-01-10", "2026-01-20"),
+        ])
+        .unwrap_err();
+        assert_eq!(overlap[0].field, "phase_collection");
+    }
+
+    #[test]
+    fn codes_are_read_from_a_box() {
+        assert_eq!(
+            Joining::from_text("KK-A, KK-B\nKK-C;  KK-D ").codes,
+            ["KK-A", "KK-B", "KK-C", "KK-D"]
+        );
+        assert!(Joining::from_text(" * ").all);
+    }
+}
