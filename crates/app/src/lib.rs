@@ -30,6 +30,7 @@ pub mod spreadsheet;
 pub mod survey;
 pub mod synthetic;
 pub mod tokens;
+pub mod users;
 
 pub use error::{Error, ErrorCode, Result};
 use itas_store::Db;

@@ -5,14 +5,9 @@
 //! All state lives in the database, so several servers can share one.
 
 pub mod auth;
-pub mod i18n;
-// Moved to itas-app; the names stay reachable here while callers move.
-pub use itas_app::{
-    cache, demo, evidence_check, framework_xlsx, import, published, scoring_run, spreadsheet,
-    synthetic,
-};
 pub mod client_address;
 pub mod error;
+pub mod i18n;
 pub mod loadgen;
 pub mod log_sink;
 pub mod mail;
@@ -48,7 +43,7 @@ pub struct Config {
     /// Outgoing mail (one-time sign-in links); None when `--smtp-url` is not set.
     pub mailer: Option<mail::Mailer>,
     /// How OIT evidence URLs are fetched (timeouts, politeness, size cap).
-    pub evidence: evidence_check::CheckerConfig,
+    pub evidence: itas_app::evidence_check::CheckerConfig,
     /// Questionnaire pages saved per survey link per minute (per server): a
     /// respondent saves one per page, so this is several times the submission limit.
     pub page_rate_per_minute: u32,
@@ -71,7 +66,7 @@ impl Default for Config {
             secure_cookies: false,
             proxies: client_address::Proxies::None,
             mailer: None,
-            evidence: evidence_check::CheckerConfig::default(),
+            evidence: itas_app::evidence_check::CheckerConfig::default(),
             page_rate_per_minute: 7200,
             api_calls_per_minute: auth::USER_API_CALLS_PER_MINUTE,
             draft_budget: itas_store::drafts::DraftBudget::default(),

@@ -552,44 +552,34 @@ pub struct CreateUserArgs {
     db: DbArgs,
 }
 
+/// Makes a user from the console, by the users page's rule
+/// (`itas_app::users::create`).
 pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
     let role: Role = a.role.parse()?;
     let password = std::env::var(&a.password_env)
         .map_err(|_| format!("set the password in ${}", a.password_env))?;
-    if password.chars().count() < itas_app::secrets::MIN_PASSWORD_LEN {
-        return Err(format!(
-            "the password needs at least {} characters",
-            itas_app::secrets::MIN_PASSWORD_LEN
-        ));
-    }
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
-        let agency_id = match &a.agency {
-            Some(code) => Some(
-                itas_store::agencies::by_code(&db, code)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or(format!("no agency has code {code}"))?
-                    .id,
-            ),
-            None => None,
-        };
-        let hash = itas_app::secrets::hash_password(password)
-            .await
-            .map_err(|e| format!("{e:?}"))?;
-        let new = itas_store::users::NewUser {
-            display_name: a.display_name.clone().unwrap_or_else(|| a.username.clone()),
+        let app = itas_app::App::new(
+            db.clone(),
+            itas_app::Clock::default(),
+            itas_app::evidence_check::CheckerConfig::default(),
+        );
+        let input = itas_app::users::UserInput {
             username: a.username.clone(),
-            password_hash: hash,
-            role,
-            agency_id,
-            email: a.email.clone(),
+            display_name: a.display_name.clone().unwrap_or_default(),
+            role: Some(role),
+            agency_code: a.agency.clone().unwrap_or_default(),
+            password,
+            email: a.email.clone().unwrap_or_default(),
         };
-        itas_store::users::create(&db, None, &new)
-            .await
-            .map_err(|e| e.to_string())?;
+        let made = itas_app::users::create(&app, itas_app::users::Maker::Console, &input).await;
         db.close().await;
-        out!("user {} created ({})", a.username, role.name_en());
+        let u = made.map_err(|e| {
+            let why = e.detail_in(itas_app::lang::Lang::En).unwrap_or_default();
+            format!("{}: {why}", e.code.code())
+        })?;
+        out!("user {} created ({})", u.username, role.name_en());
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -112,7 +112,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, config: Config) -> TestApp {
     let db = fresh_db(backend).await;
     let today = time::OffsetDateTime::now_utc().date();
-    itas_web::demo::load(&db, Some(DEMO_PASSWORD), today)
+    itas_app::demo::load(&db, Some(DEMO_PASSWORD), today)
         .await
         .expect("demo loads");
     let router = itas_web::app(AppState::new(db.clone(), config));

@@ -26,7 +26,7 @@ fn eit_form(seed: u64) -> (String, String) {
 
 async fn writer_is_supervised(backend: Backend) {
     let db = fresh_db(backend).await;
-    itas_web::demo::load(
+    itas_app::demo::load(
         &db,
         Some(crate::app::DEMO_PASSWORD),
         time::OffsetDateTime::now_utc().date(),
@@ -163,7 +163,7 @@ async fn single_use_codes_stop_at_the_population_postgres() {
     codes_are_bounded(Backend::Postgres).await;
 }
 
-use itas_web::spreadsheet::hostile::{sparse_workbook, zip_bomb};
+use itas_app::spreadsheet::hostile::{sparse_workbook, zip_bomb};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

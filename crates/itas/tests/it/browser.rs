@@ -553,7 +553,7 @@ async fn every_role_walks_its_journey_in_chromium() {
     // a name and the seven phase dates.
     let workbook = b.dir.join("framework-2568.xlsx");
     let fw = itas_core::framework::embedded("ita-2568").unwrap();
-    std::fs::write(&workbook, itas_web::framework_xlsx::export(&fw).unwrap()).unwrap();
+    std::fs::write(&workbook, itas_app::framework_xlsx::export(&fw).unwrap()).unwrap();
     b.b.go(&format!("{base}/admin/rounds/new")).await;
     let upload = b.b.find_all("#framework_upload").await;
     b.b.cmd(

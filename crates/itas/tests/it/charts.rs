@@ -78,7 +78,7 @@ async fn published_round(app: &TestApp) -> (String, Vec<itas_core::Scorecard>) {
         )
         .await
         .unwrap();
-        cards.push(itas_web::published::scorecard(&fw, scores).unwrap());
+        cards.push(itas_app::published::scorecard(&fw, scores).unwrap());
     }
     crate::oit::move_to(app, &round.id, Phase::Publication).await;
     itas_store::rounds::publish(&app.db, None, &round.id, itas_store::now_ms())
@@ -250,7 +250,7 @@ async fn an_agency_sees_its_scores_by_year() {
         .await
         .unwrap();
     let fw = itas_core::framework::embedded("ita-2568").unwrap();
-    let card = itas_web::published::scorecard(&fw, stored).unwrap();
+    let card = itas_app::published::scorecard(&fw, stored).unwrap();
     assert!(after.contains(&th(&card.overall.to_string())));
 }
 
@@ -264,7 +264,7 @@ async fn itas_report_infographic_on_the_command_line() {
     let url = format!("sqlite://{}", path.display());
     let db = itas_store::Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    itas_web::demo::load(&db, Some("pw-for-cli-test"), itas_web::today())
+    itas_app::demo::load(&db, Some("pw-for-cli-test"), itas_web::today())
         .await
         .unwrap();
     db.close().await;
@@ -320,7 +320,7 @@ async fn itas_report_infographic_on_the_command_line() {
 async fn a_generated_round_draws_its_dashboards() {
     let app = crate::app::spawn_app(Backend::Sqlite).await;
     let today = time::OffsetDateTime::now_utc().date();
-    let spec = itas_web::synthetic::Spec {
+    let spec = itas_app::synthetic::Spec {
         agencies: 150,
         responses: 3_000,
         framework_source: itas_core::framework::ITA_2569_SOURCE,
@@ -333,7 +333,7 @@ async fn a_generated_round_draws_its_dashboards() {
         }],
         seed: 7,
     };
-    let built = itas_web::synthetic::build(&app.db, &spec, &|_, _, _| {})
+    let built = itas_app::synthetic::build(&app.db, &spec, &|_, _, _| {})
         .await
         .unwrap();
     let mut admin = app.signed_in("admin").await;

@@ -110,3 +110,61 @@ fn the_demo_start_says_who_is_who_where_the_links_are_and_the_phase() {
     assert!(again.contains("already in this database"), "{again}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `itas create-user` meets the users page's rule (itas-app's
+/// `users::create`): the same refusals, the same stored username.
+#[test]
+fn the_console_makes_users_by_the_pages_rule() {
+    let dir = std::env::temp_dir().join(format!(
+        "itas-tests/create-user-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("itas.sqlite3").display());
+    let run = |args: &[&str], password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_itas"))
+            .arg("create-user")
+            .args(args)
+            .args(["--database-url", &url])
+            .env("ITAS_NEW_PASSWORD", password)
+            .output()
+            .expect("run itas")
+    };
+    let migrated = Command::new(env!("CARGO_BIN_EXE_itas"))
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    // A username the page refuses, a short password, a bad email: all named at once.
+    let out = run(
+        &["ผู้ใช้ ใหม่", "--role", "central_admin", "--email", "not-mail"],
+        "short",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for said in [
+        "username: Letters, digits and - _ . @ only",
+        "password: At least 10 characters",
+        "email: Not an email address",
+    ] {
+        assert!(err.contains(said), "{said}: {err}");
+    }
+    // Taken as the page takes it: lower case, trimmed.
+    let out = run(
+        &[" Saraban@Example.go.th ", "--role", "central_admin"],
+        "a long enough password",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user saraban@example.go.th created"));
+    let again = run(
+        &["saraban@example.go.th", "--role", "central_admin"],
+        "a long enough password",
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("This username is taken"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -66,7 +66,7 @@ pub(crate) async fn set_website(db: &Db, code: &str, website: &str) {
 
 pub(crate) fn quick() -> itas_web::Config {
     itas_web::Config {
-        evidence: itas_web::evidence_check::CheckerConfig {
+        evidence: itas_app::evidence_check::CheckerConfig {
             timeout: Duration::from_millis(1500),
             max_bytes: 1024 * 1024,
             retries: 0,
@@ -238,7 +238,7 @@ async fn itas_check_evidence_on_the_command_line() {
     let url = format!("sqlite://{}", path.display());
     let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
-    itas_web::demo::load(&db, Some("pw-for-cli-test"), itas_web::today())
+    itas_app::demo::load(&db, Some("pw-for-cli-test"), itas_web::today())
         .await
         .unwrap();
     let round = itas_store::rounds::list(&db)
@@ -308,9 +308,9 @@ async fn by_default_an_internal_address_is_refused_not_fetched() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let cfg = itas_web::evidence_check::CheckerConfig::default();
+    let cfg = itas_app::evidence_check::CheckerConfig::default();
     let url = format!("http://127.0.0.1:{port}/");
-    let (f, _) = tokio::task::spawn_blocking(move || itas_web::evidence_check::fetch(&cfg, &url))
+    let (f, _) = tokio::task::spawn_blocking(move || itas_app::evidence_check::fetch(&cfg, &url))
         .await
         .unwrap();
     assert!(f.private_address, "refused");

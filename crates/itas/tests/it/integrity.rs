@@ -508,7 +508,7 @@ async fn privacy_maintenance_keeps_every_answer(backend: Backend) {
     let (url, db) = crate::procs::database(backend).await;
     db.migrate().await.unwrap();
     let today = time::OffsetDateTime::now_utc().date();
-    itas_web::demo::load(&db, Some(crate::app::DEMO_PASSWORD), today)
+    itas_app::demo::load(&db, Some(crate::app::DEMO_PASSWORD), today)
         .await
         .unwrap();
     let (round, agency, _) = crate::app::demo_link(&db, "EIT").await;

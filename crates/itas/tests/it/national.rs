@@ -5,9 +5,9 @@
 
 use crate::both_backends;
 use axum::http::StatusCode;
+use itas_app::synthetic::{Spec, build};
 use itas_core::oit::{FailReason, Review};
 use itas_store::rounds::PhaseDates;
-use itas_web::synthetic::{Spec, build};
 use itas_web::{AppState, Config};
 
 fn spec(name: &str) -> Spec {
@@ -62,7 +62,7 @@ both_backends!(
         );
 
         let state = AppState::new(app.db.clone(), Config::default());
-        let reference = itas_web::scoring_run::score_one_by_one(&state, &built.round)
+        let reference = itas_app::scoring_run::score_one_by_one(&state, &built.round)
             .await
             .unwrap();
         assert_eq!(reference.len(), stored.len());

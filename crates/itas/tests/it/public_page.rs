@@ -391,7 +391,7 @@ async fn an_itas_page_is_evidence_once_the_website_links_to_it_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_uses_its_published_page_as_evidence() {
     let app = crate::app::spawn_app(Backend::Sqlite).await;
-    let url = itas_web::demo::publish_seed_page(&app.db, "http://127.0.0.1:8080")
+    let url = itas_app::demo::publish_seed_page(&app.db, "http://127.0.0.1:8080")
         .await
         .unwrap();
     assert_eq!(url, "http://127.0.0.1:8080/p/KK-HUANONG/ita/2564");
@@ -408,7 +408,7 @@ async fn the_demo_uses_its_published_page_as_evidence() {
         r.body
             .contains("ประชุมชี้แจงผลการประเมินและมาตรการแก่บุคลากรทุกระดับ")
     );
-    itas_web::demo::publish_seed_page(&app.db, "http://other:1")
+    itas_app::demo::publish_seed_page(&app.db, "http://other:1")
         .await
         .unwrap();
     let round = app.round_id("ITA 2564").await;

@@ -346,8 +346,8 @@ both_backends!(one_set_of_numbers_after_an_exclusion, |app| {
         .await
         .unwrap();
     assert_eq!(n, 9, "8 honest answers and one of the 40 identical ones");
-    let with_all = itas_web::scoring_run::tool_score(&fw, &all, "EIT").unwrap();
-    let counted = itas_web::scoring_run::tool_score(&fw, &kept, "EIT").unwrap();
+    let with_all = itas_app::scoring_run::tool_score(&fw, &all, "EIT").unwrap();
+    let counted = itas_app::scoring_run::tool_score(&fw, &kept, "EIT").unwrap();
     assert_ne!(with_all, counted, "the exclusion must move the EIT");
 
     let r = admin
@@ -357,7 +357,7 @@ both_backends!(one_set_of_numbers_after_an_exclusion, |app| {
     let given = itas_store::rounds::indicator_scores(&app.db, &round, &agency)
         .await
         .unwrap();
-    let card = itas_web::published::scorecard(&fw, given).expect("computed");
+    let card = itas_app::published::scorecard(&fw, given).expect("computed");
     assert_eq!(
         card.tools["EIT"], counted,
         "the stored EIT counts what was kept"

@@ -609,10 +609,10 @@ both_backends!(a_framework_workbook_is_checked_used_and_downloaded, |app| {
     let mut admin = app.signed_in("admin").await;
     let fw = itas_core::framework::embedded("ita-2568").unwrap();
     // A broken workbook: every problem named by sheet, row and column.
-    let mut sheets = itas_web::framework_xlsx::sheets_of(&fw);
+    let mut sheets = itas_app::framework_xlsx::sheets_of(&fw);
     let tools = sheets.iter_mut().find(|(n, _)| *n == "tools").unwrap();
     tools.1[1][2] = "0.9".into();
-    let broken = itas_web::framework_xlsx::write_book(&sheets).unwrap();
+    let broken = itas_app::framework_xlsx::write_book(&sheets).unwrap();
     let r = admin
         .post_file(
             "/admin/rounds/framework-file",
@@ -630,7 +630,7 @@ both_backends!(a_framework_workbook_is_checked_used_and_downloaded, |app| {
         r.body
     );
     // A good one: checked and put into the form.
-    let good = itas_web::framework_xlsx::export(&fw).unwrap();
+    let good = itas_app::framework_xlsx::export(&fw).unwrap();
     let r = admin
         .post_file(
             "/admin/rounds/framework-file",
@@ -680,7 +680,7 @@ both_backends!(a_framework_workbook_is_checked_used_and_downloaded, |app| {
         .get(&format!("/admin/rounds/{round}/framework.xlsx"))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let back = itas_web::framework_xlsx::import(&r.bytes).unwrap();
+    let back = itas_app::framework_xlsx::import(&r.bytes).unwrap();
     assert_eq!(itas_core::framework::parse("x.toml", &back).unwrap(), fw);
     let mut agency = app.signed_in("huanong").await;
     assert_eq!(

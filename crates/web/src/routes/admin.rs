@@ -16,7 +16,7 @@ use itas_core::directory::{Phase, Role};
 use itas_core::framework;
 use itas_store::agencies::{Agency, ImportReport, NewAgency};
 use itas_store::rounds::{self, Round, RoundState};
-use itas_store::users::{NewUser, User};
+use itas_store::users::User;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -186,7 +186,7 @@ async fn framework_file(
     let checked = match &file {
         None => Err(lang.pick("กรุณาเลือกไฟล์", "Choose a file").to_string()),
         Some((name, bytes)) if name.to_ascii_lowercase().ends_with(".xlsx") => {
-            crate::framework_xlsx::import(bytes).map_err(|problems| {
+            itas_app::framework_xlsx::import(bytes).map_err(|problems| {
                 problems
                     .iter()
                     .map(|p| p.to_string())
@@ -242,7 +242,7 @@ async fn round_framework_download(
     let fw = round.framework()?;
     let (body, content_type) = match file.as_str() {
         "framework.xlsx" => (
-            crate::framework_xlsx::export(&fw)
+            itas_app::framework_xlsx::export(&fw)
                 .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
@@ -532,7 +532,7 @@ async fn publication_of(
     #[derive(serde::Deserialize)]
     struct Last {
         computed: usize,
-        skipped: Vec<(String, crate::scoring_run::Skip)>,
+        skipped: Vec<(String, itas_app::scoring_run::Skip)>,
     }
     let last: Option<Last> =
         serde_json::from_str(&rounds::last_scoring(&state.db, &round.id).await?).ok();
@@ -557,7 +557,7 @@ async fn publication_of(
                 ctx.date(&at)
             }
         }),
-        phase_reached: crate::published::is_published(st),
+        phase_reached: itas_app::published::is_published(st),
     })
 }
 
@@ -614,7 +614,7 @@ async fn compute_scores(
     let round = rounds::get(&state.db, &id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let run = crate::scoring_run::compute_round(&state, user.id(), &round).await?;
+    let run = itas_app::scoring_run::compute_round(&state, user.id(), &round).await?;
     let lang = user.lang;
     let mut notice = format!(
         "{} {}",
@@ -1077,7 +1077,7 @@ async fn import_agencies(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return refuse(ctx, user.lang.pick("กรุณาเลือกไฟล์", "Choose a file").into());
     };
-    let rows = match crate::import::parse_agencies_off_the_runtime(bytes, name.clone()).await {
+    let rows = match itas_app::import::parse_agencies_off_the_runtime(bytes, name.clone()).await {
         Ok(r) => r,
         Err(e) => return refuse(ctx, e),
     };
@@ -1187,69 +1187,16 @@ async fn create_user(
 ) -> Result<Response, AppError> {
     central(&user)?;
     let lang = user.lang;
-    let mut errors = FieldErrors::default();
-    let role = f.role.parse::<Role>().ok();
-    if role.is_none() {
-        errors.add("role", lang.pick("กรุณาเลือกบทบาท", "Choose a role"));
-    }
-    let username = f.username.trim().to_lowercase();
-    if username.is_empty()
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-    {
-        errors.add(
-            "username",
-            lang.pick(
-                "ใช้ได้เฉพาะตัวอักษรอังกฤษ ตัวเลข และ - _ . @",
-                "Letters, digits and - _ . @ only",
-            ),
-        );
-    }
-    if f.display_name.trim().is_empty() {
-        errors.add(
-            "display_name",
-            lang.pick("กรุณากรอกชื่อที่แสดง", "Enter a display name"),
-        );
-    }
-    if f.password.chars().count() < auth::MIN_PASSWORD_LEN {
-        errors.add(
-            "password",
-            lang.pick("รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร", "At least 10 characters"),
-        );
-    }
-    if !f.email.trim().is_empty() && itas_store::users::parse_email(&f.email).is_err() {
-        errors.add(
-            "email",
-            lang.pick(
-                "อีเมลไม่ถูกต้อง เช่น saraban@huanong.go.th",
-                "Not an email address, e.g. saraban@huanong.go.th",
-            ),
-        );
-    }
-    let mut agency_id = None;
-    if role == Some(Role::AgencyAdmin) {
-        match itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await? {
-            Some(a) => agency_id = Some(a.id),
-            None => errors.add(
-                "agency_code",
-                lang.pick("ไม่พบรหัสหน่วยงานนี้", "No agency has this code"),
-            ),
-        }
-    }
-    let (Some(role), true) = (role, errors.is_empty()) else {
-        return users_view(&state, &user, f, errors, None).await;
-    };
-    let hash = auth::hash_password(f.password.clone()).await?;
-    let new = NewUser {
-        username,
+    let input = itas_app::users::UserInput {
+        username: f.username.clone(),
         display_name: f.display_name.clone(),
-        password_hash: hash,
-        role,
-        agency_id,
-        email: Some(f.email.clone()),
+        role: f.role.parse::<Role>().ok(),
+        agency_code: f.agency_code.clone(),
+        password: f.password.clone(),
+        email: f.email.clone(),
     };
-    match itas_store::users::create(&state.db, Some(user.id()), &new).await {
+    let actor = user.actor();
+    match itas_app::users::create(&state, itas_app::users::Maker::User(&actor), &input).await {
         Ok(u) => {
             users_view(
                 &state,
@@ -1260,14 +1207,10 @@ async fn create_user(
             )
             .await
         }
-        Err(itas_store::StoreError::Conflict(_)) => {
-            errors.add(
-                "username",
-                lang.pick("มีชื่อผู้ใช้นี้แล้ว", "This username is taken"),
-            );
-            users_view(&state, &user, f, errors, None).await
+        Err(e) if !e.fields.is_empty() => {
+            users_view(&state, &user, f, FieldErrors::of(&e.fields, lang), None).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(AppError::from(e).in_lang(lang)),
     }
 }
 

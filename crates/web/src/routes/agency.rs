@@ -66,7 +66,7 @@ pub fn score_view(
     fw: &Framework,
     given: std::collections::BTreeMap<u32, itas_core::Score>,
 ) -> Option<ScoreView> {
-    let card = crate::published::scorecard(fw, given)?;
+    let card = itas_app::published::scorecard(fw, given)?;
     let a = analyse(fw, &card);
     let rows = fw
         .indicators

@@ -582,7 +582,8 @@ pub(crate) async fn import_agencies(
             } else {
                 "agencies.csv"
             };
-            match crate::import::parse_agencies_off_the_runtime(body.to_vec(), name.into()).await {
+            match itas_app::import::parse_agencies_off_the_runtime(body.to_vec(), name.into()).await
+            {
                 Ok(rows) => rows,
                 // A file that is no agency list (empty, no header, not a
                 // workbook) gets the same report, its problem on line 1:
@@ -672,7 +673,7 @@ pub(crate) async fn agency_scores(
     let given = itas_store::rounds::indicator_scores(&state.db, &round, &agency)
         .await
         .map_err(|e| api(e, Some(&user)))?;
-    let card = crate::published::scorecard(&fw, given)
+    let card = itas_app::published::scorecard(&fw, given)
         .ok_or_else(|| api(ErrorCode::NoResults, Some(&user)))?;
     let samples = itas_store::rounds::agency_samples(&state.db, &round, &agency)
         .await

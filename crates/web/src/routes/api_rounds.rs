@@ -291,7 +291,7 @@ pub(crate) async fn compute(
 ) -> Result<Json<ComputeReport>, AppError> {
     central(&user)?;
     let round = round_of(&state, &user, &id).await?;
-    let run = crate::scoring_run::compute_round(&state, user.id(), &round)
+    let run = itas_app::scoring_run::compute_round(&state, user.id(), &round)
         .await
         .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(ComputeReport {

@@ -11,7 +11,6 @@ use crate::overview::{
     overview, province_figures,
 };
 use crate::pages::PageCtx;
-use crate::published::{GroupSummary, ResultRow, round_rows, summarise};
 use crate::{AppState, today};
 use askama::Template;
 use axum::Router;
@@ -20,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use itas_app::published::{GroupSummary, ResultRow, round_rows, summarise};
 use itas_core::directory::{AgencyKind, Role};
 use itas_core::framework::Framework;
 use itas_store::rounds::{self, Round};
@@ -53,7 +53,7 @@ pub(crate) async fn visible(
         return Ok(true);
     }
     let phases = rounds::phases(&state.db, &round.id).await?;
-    Ok(crate::published::results_public(
+    Ok(itas_app::published::results_public(
         round,
         rounds::state_on(&phases, today()),
     ))
@@ -119,7 +119,7 @@ async fn rounds_page(
     let mut out = Vec::new();
     for r in rounds::list(&state.db).await? {
         let phases = rounds::phases(&state.db, &r.id).await?;
-        let published = crate::published::results_public(&r, rounds::state_on(&phases, today()));
+        let published = itas_app::published::results_public(&r, rounds::state_on(&phases, today()));
         if published
             || user
                 .0
@@ -252,7 +252,7 @@ fn comparison_view(
     before_round: &Round,
     before_fw: &Framework,
     fw: &Framework,
-    c: &crate::published::RoundComparison,
+    c: &itas_app::published::RoundComparison,
 ) -> ComparisonView {
     use itas_core::Score;
     let change = |b: Score, a: Score| {
@@ -443,7 +443,7 @@ pub async fn infographic_of(
     } else {
         GroupBy::Kind
     };
-    let groups: Vec<(String, crate::published::GroupSummary)> = group_rows(&rows, by)
+    let groups: Vec<(String, itas_app::published::GroupSummary)> = group_rows(&rows, by)
         .into_iter()
         .map(|(key, members)| {
             let name = key
@@ -673,12 +673,12 @@ async fn dashboard_page(
             )
         )
     });
-    let held_back = crate::published::held_back_counts(&fw, &all)
+    let held_back = itas_app::published::held_back_counts(&fw, &all)
         .into_iter()
         .map(|(t, n)| (t, ctx.num(&n.to_string())))
         .collect();
     let previous = if scope == Scope::Nation {
-        crate::published::previous_round(state, &round).await?
+        itas_app::published::previous_round(state, &round).await?
     } else {
         None
     };
@@ -694,7 +694,7 @@ async fn dashboard_page(
                     itas_store::rounds::scores_generation(),
                     || async {
                         let before_rows = round_rows(state, &before, &before_fw).await?;
-                        Ok::<_, AppError>(crate::published::compare_rounds(
+                        Ok::<_, AppError>(itas_app::published::compare_rounds(
                             &fw,
                             &table,
                             &before_fw,
@@ -714,7 +714,7 @@ async fn dashboard_page(
         target,
     );
     let mut groups = Vec::new();
-    let mut group_summaries: Vec<(String, crate::published::GroupSummary)> = Vec::new();
+    let mut group_summaries: Vec<(String, itas_app::published::GroupSummary)> = Vec::new();
     let names: std::collections::HashMap<&str, &str> = table
         .iter()
         .map(|r| (r.agency_id.as_str(), r.name_th.as_str()))

@@ -283,7 +283,7 @@ async fn render_agency(
             }
         }
     }
-    let published = crate::published::round_is_published(state, &s.round.id).await?;
+    let published = itas_app::published::round_is_published(state, &s.round.id).await?;
     // Assessors' decisions are shown as they come; the score only after publication.
     let scores = if published {
         oit_scores(&s.fw, &s.decisions)

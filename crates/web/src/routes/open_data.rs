@@ -32,7 +32,7 @@ async fn published_rounds(state: &AppState) -> Result<Vec<Round>, AppError> {
     let mut out = Vec::new();
     for r in rounds::list(&state.db).await? {
         let phases = rounds::phases(&state.db, &r.id).await?;
-        if crate::published::results_public(&r, rounds::state_on(&phases, today())) {
+        if itas_app::published::results_public(&r, rounds::state_on(&phases, today())) {
             out.push(r);
         }
     }
@@ -164,7 +164,7 @@ async fn metadata(
     }
     let base = base_url(&state, &headers);
     let fw = itas_app::survey::round_framework(&state, &round.id).await?;
-    let rows = crate::published::round_rows(&state, &round, &fw).await?;
+    let rows = itas_app::published::round_rows(&state, &round, &fw).await?;
     Ok(Json(json!({
         "title": title(&round),
         "round": {"id": round.id, "name": round.name},

@@ -6,7 +6,6 @@
 use crate::auth::{CurrentUser, may_see_agency};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
-use crate::published::agency_card;
 use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -14,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use itas_app::published::agency_card;
 use itas_core::directory::Role;
 use itas_core::thai::Digits;
 use itas_reports::analysis_report::period_text;

@@ -130,7 +130,7 @@ pub async fn render(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
     let fw = itas_app::survey::round_framework(state, &round.id).await?;
-    let result = if crate::published::round_is_published(state, &round.id).await? {
+    let result = if itas_app::published::round_is_published(state, &round.id).await? {
         match load_unchecked(state, lang, &agency.id, &round.id).await {
             Ok(l) => Some(result_view(state, &l, digits).await?),
             Err(e) if e.code == ErrorCode::NoResults => None,
@@ -248,7 +248,7 @@ async fn report_source(
     lang: Lang,
 ) -> Result<Loaded, AppError> {
     let (agency, found) = find(state, code, year, lang).await?;
-    if !crate::published::round_is_published(state, &found.round_id).await? {
+    if !itas_app::published::round_is_published(state, &found.round_id).await? {
         return Err(AppError::new(ErrorCode::NoResults).in_lang(lang));
     }
     load_unchecked(state, lang, &agency.id, &found.round_id).await

@@ -4,7 +4,6 @@
 use crate::auth::{MaybeUser, UserLang, may_see_agency, may_see_results, sign_in_redirect};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::PageCtx;
-use crate::published::{agency_card, previous_card};
 use crate::{AppState, today};
 use askama::Template;
 use axum::Router;
@@ -12,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use itas_app::published::{agency_card, previous_card};
 use itas_core::directory::AgencyKind;
 use itas_core::framework::Framework;
 use itas_core::thai::{Digits, FiscalYear};
@@ -173,7 +173,8 @@ async fn oit_plan(
     let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
         .await?
         .is_some();
-    let Ok(passed) = crate::scoring_run::final_passes(state, fw, round_id, agency_id).await? else {
+    let Ok(passed) = itas_app::scoring_run::final_passes(state, fw, round_id, agency_id).await?
+    else {
         return Ok(None);
     };
     if !submitted {
