@@ -102,6 +102,17 @@ both_backends!(the_agency_tracks_its_plan_through_the_year, |app| {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get(&plan).await.body;
     assert!(page.contains("2021-11") && page.contains("๔๐%") && page.contains("จัดประชุมชี้แจงแล้ว"));
+    // A month typed in the Buddhist era (as a Thai office writes it) is that
+    // month, never the year 3112.
+    let r = c
+        .post_form(
+            &format!("{url}/progress"),
+            &[("month", "๒๕๖๔-๑๒"), ("percent", "60")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get(&plan).await.body;
+    assert!(page.contains("2021-12") && page.contains("๖๐%"), "{page}");
 
     // The report uses the agency's own plan.
     let r = c

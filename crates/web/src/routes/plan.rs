@@ -3,8 +3,8 @@
 //! the central office and the agency's assessors read. Overdue measures
 //! stand out; the next round's results page links back here.
 
-use crate::auth::{CurrentUser, may_see_agency};
-use crate::error::{AppError, ErrorCode};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
 use crate::pages::{FieldErrors, PageCtx};
 use crate::{AppState, today};
 use askama::Template;
@@ -14,13 +14,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use itas_app::published::agency_card;
-use itas_core::directory::Role;
 use itas_core::thai::Digits;
 use itas_reports::analysis_report::period_text;
 use itas_store::agencies::Agency;
-use itas_store::plans::{self, Measure, MeasureFields, Status};
+use itas_store::plans::{self, Measure, Status};
 use itas_store::rounds::Round;
-use time::Date;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,9 +34,6 @@ pub fn routes() -> Router<AppState> {
             post(record_progress),
         )
 }
-
-/// Longest text of a measure's description, weakness or follow-up.
-pub const MAX_MEASURE_CHARS: usize = 2_000;
 
 /// A measure's form as typed (kept when refused).
 #[derive(serde::Deserialize, Clone, Debug, Default)]
@@ -76,91 +71,16 @@ impl MeasureForm {
         }
     }
 
-    fn parse(
-        &self,
-        ctx: &PageCtx,
-        tools: &[String],
-        prefix: &str,
-    ) -> Result<MeasureFields, FieldErrors> {
-        let mut e = FieldErrors::default();
-        let day = |v: &str| {
-            Date::parse(
-                v.trim(),
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .ok()
-        };
-        if !tools.contains(&self.tool) {
-            e.add(
-                &format!("{prefix}tool"),
-                ctx.pick("กรุณาเลือกเครื่องมือ", "Choose a tool"),
-            );
-        }
-        if self.measure.trim().is_empty() {
-            e.add(
-                &format!("{prefix}measure"),
-                ctx.pick("กรุณากรอกมาตรการ", "Describe the measure"),
-            );
-        }
-        // Room for a real plan's text; far longer ran off the report's page.
-        for (field, value, max) in [
-            ("measure", &self.measure, MAX_MEASURE_CHARS),
-            ("weakness", &self.weakness, MAX_MEASURE_CHARS),
-            ("owner", &self.owner, 300),
-            ("follow_up", &self.follow_up, MAX_MEASURE_CHARS),
-        ] {
-            let n = value.trim().chars().count();
-            if n > max {
-                e.add(
-                    &format!("{prefix}{field}"),
-                    format!(
-                        "{} {} {} {}",
-                        ctx.pick("ยาวเกินไป:", "Too long:"),
-                        ctx.num(&n.to_string()),
-                        ctx.pick("ตัวอักษร ใส่ได้ไม่เกิน", "characters; at most"),
-                        ctx.num(&max.to_string())
-                    ),
-                );
-            }
-        }
-        let starts = day(&self.starts_on);
-        let ends = day(&self.ends_on);
-        if starts.is_none() {
-            e.add(
-                &format!("{prefix}starts_on"),
-                ctx.pick("วันที่ไม่ถูกต้อง", "Not a valid date"),
-            );
-        }
-        if ends.is_none() {
-            e.add(
-                &format!("{prefix}ends_on"),
-                ctx.pick("วันที่ไม่ถูกต้อง", "Not a valid date"),
-            );
-        }
-        if let (Some(s), Some(t)) = (starts, ends)
-            && t < s
-        {
-            e.add(
-                &format!("{prefix}ends_on"),
-                ctx.pick(
-                    "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม",
-                    "The end cannot come before the start",
-                ),
-            );
-        }
-        let status = Status::parse(&self.status).unwrap_or(Status::Open);
-        match (starts, ends) {
-            (Some(starts_on), Some(ends_on)) if e.is_empty() => Ok(MeasureFields {
-                tool: self.tool.clone(),
-                measure: self.measure.trim().to_string(),
-                weakness: self.weakness.trim().to_string(),
-                owner: self.owner.trim().to_string(),
-                starts_on,
-                ends_on,
-                follow_up: self.follow_up.trim().to_string(),
-                status,
-            }),
-            _ => Err(e),
+    fn input(&self) -> itas_app::plans::MeasureInput {
+        itas_app::plans::MeasureInput {
+            tool: self.tool.clone(),
+            measure: self.measure.clone(),
+            weakness: self.weakness.clone(),
+            owner: self.owner.clone(),
+            starts_on: self.starts_on.clone(),
+            ends_on: self.ends_on.clone(),
+            follow_up: self.follow_up.clone(),
+            status: self.status.clone(),
         }
     }
 }
@@ -213,11 +133,7 @@ pub struct PublicPageView {
     pub serves: String,
 }
 
-struct Scope {
-    agency: Agency,
-    round: Round,
-    editable: bool,
-}
+use itas_app::plans::PlanScope as Scope;
 
 /// Insiders read the plan; only the agency's own admin changes it.
 async fn scope(
@@ -227,39 +143,9 @@ async fn scope(
     round_id: &str,
     write: bool,
 ) -> Result<Scope, AppError> {
-    if !may_see_agency(state, user, agency_id).await? {
-        return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
-    }
-    let editable =
-        user.role == Role::AgencyAdmin && user.user.agency_id.as_deref() == Some(agency_id);
-    if write && !editable {
-        return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
-    }
-    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(user.lang);
-    let round = itas_store::rounds::get(&state.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    itas_store::rounds::participation(&state.db, round_id, agency_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let agency = itas_store::agencies::get(&state.db, agency_id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Scope {
-        agency,
-        round,
-        editable,
-    })
-}
-
-/// The tool codes a measure may name: the round's framework's.
-fn tool_codes(round: &Round) -> Result<Vec<String>, AppError> {
-    Ok(round
-        .framework()?
-        .tools
-        .iter()
-        .map(|t| t.code.clone())
-        .collect())
+    itas_app::plans::scope(state, &user.actor(), agency_id, round_id, write)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))
 }
 
 fn current_month() -> String {
@@ -295,7 +181,7 @@ async fn render(
         Digits::Thai
     };
     let day = today();
-    let stored = plans::measures(&state.db, &s.agency.id, &s.round.id).await?;
+    let stored = itas_app::plans::measures(state, &s).await?;
     let measures: Vec<MeasureView> = stored
         .iter()
         .map(|m| MeasureView {
@@ -448,18 +334,9 @@ async fn prefill(
     Path((agency_id, round_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, true).await?;
-    if !plans::measures(&state.db, &agency_id, &round_id)
-        .await?
-        .is_empty()
-    {
-        return Ok(back(&agency_id, &round_id));
-    }
-    let fw = s.round.framework()?;
-    let card = agency_card(&state, &s.round, &fw, &agency_id)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(user.lang))?;
-    let new = itas_app::plans::prefilled(&fw, &card, s.round.fiscal_year);
-    plans::add(&state.db, Some(user.id()), &agency_id, &round_id, &new).await?;
+    itas_app::plans::prefill(&state, &user.actor(), &s)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     Ok(back(&agency_id, &round_id))
 }
 
@@ -471,13 +348,11 @@ async fn add_measure(
     Form(f): Form<MeasureForm>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, true).await?;
-    let tools = tool_codes(&s.round)?;
-    match f.parse(&PageCtx::for_user(&user), &tools, "new_") {
-        Ok(fields) => {
-            plans::add(&state.db, Some(user.id()), &agency_id, &round_id, &[fields]).await?;
-            Ok(back(&agency_id, &round_id))
-        }
-        Err(errors) => {
+    match itas_app::plans::add_measure(&state, &user.actor(), &s, &f.input()).await {
+        Ok(()) => Ok(back(&agency_id, &round_id)),
+        Err(e) if e.fields.is_empty() => Err(AppError::from(e).in_lang(user.lang)),
+        Err(e) => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
             let kept = Kept {
                 new_form: f,
                 edit: None,
@@ -496,14 +371,11 @@ async fn update_measure(
     Form(f): Form<MeasureForm>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, true).await?;
-    let tools = tool_codes(&s.round)?;
-    let prefix = format!("{measure}_");
-    match f.parse(&PageCtx::for_user(&user), &tools, &prefix) {
-        Ok(fields) => {
-            plans::update(&state.db, Some(user.id()), &agency_id, &measure, &fields).await?;
-            Ok(back(&agency_id, &round_id))
-        }
-        Err(errors) => {
+    match itas_app::plans::update_measure(&state, &user.actor(), &s, &measure, &f.input()).await {
+        Ok(()) => Ok(back(&agency_id, &round_id)),
+        Err(e) if e.fields.is_empty() => Err(AppError::from(e).in_lang(user.lang)),
+        Err(e) => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
             let kept = Kept {
                 new_form: MeasureForm::default(),
                 edit: Some((measure, f)),
@@ -522,47 +394,16 @@ async fn record_progress(
     Form(f): Form<ProgressForm>,
 ) -> Result<Response, AppError> {
     let s = scope(&state, &user, &agency_id, &round_id, true).await?;
-    let ctx = PageCtx::for_user(&user);
-    let mut errors = FieldErrors::default();
-    let percent = itas_core::thai::arabic_digits(f.percent.trim())
-        .trim_end_matches('%')
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|p| (0..=100).contains(p));
-    if percent.is_none() {
-        errors.add(
-            &format!("{measure}_percent"),
-            ctx.pick("กรุณากรอกร้อยละ 0 ถึง 100", "Enter a percentage from 0 to 100"),
-        );
-    }
-    let month_ok = f.month.len() == 7
-        && Date::parse(
-            &format!("{}-01", f.month),
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .is_ok();
-    if !month_ok {
-        errors.add(
-            &format!("{measure}_month"),
-            ctx.pick("กรุณาเลือกเดือน", "Choose a month"),
-        );
-    }
-    match percent {
-        Some(p) if errors.is_empty() => {
-            plans::record_progress(
-                &state.db,
-                Some(user.id()),
-                &agency_id,
-                &measure,
-                &f.month,
-                p,
-                &f.note,
-            )
-            .await?;
-            Ok(back(&agency_id, &round_id))
-        }
-        _ => {
+    let input = itas_app::plans::ProgressInput {
+        month: f.month.clone(),
+        percent: f.percent.clone(),
+        note: f.note.clone(),
+    };
+    match itas_app::plans::record_progress(&state, &user.actor(), &s, &measure, &input).await {
+        Ok(()) => Ok(back(&agency_id, &round_id)),
+        Err(e) if e.fields.is_empty() => Err(AppError::from(e).in_lang(user.lang)),
+        Err(e) => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
             let kept = Kept {
                 new_form: MeasureForm::default(),
                 edit: None,
