@@ -23,6 +23,7 @@ pub mod participants;
 pub mod plans;
 pub mod public_pages;
 pub mod published;
+pub mod quality;
 pub mod rounds;
 pub mod scoring_run;
 pub mod secrets;

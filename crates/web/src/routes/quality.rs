@@ -14,10 +14,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use itas_app::scoring_run;
 use itas_core::directory::Role;
-use itas_core::quality::{Flag, flags};
-use itas_store::quality::{self, Decision};
+use itas_core::quality::Flag;
+use itas_store::quality::Decision;
 
 use std::collections::HashMap;
 
@@ -78,28 +77,6 @@ struct Refused {
     reason: String,
 }
 
-/// Every participant's tool with its flags, flagged ones first.
-async fn flagged(
-    state: &AppState,
-    round_id: &str,
-) -> Result<Vec<(itas_store::quality::AgencyTool, Vec<Flag>)>, AppError> {
-    let mut rows: Vec<_> = quality::round_aggregates(&state.db, round_id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            let f = flags(&a.aggregates);
-            (a, f)
-        })
-        .collect();
-    rows.sort_by(|(a, fa), (b, fb)| {
-        fb.len()
-            .cmp(&fa.len())
-            .then(b.aggregates.responses.cmp(&a.aggregates.responses))
-            .then(a.code.cmp(&b.code))
-    });
-    Ok(rows)
-}
-
 async fn view(
     state: &AppState,
     user: &CurrentUser,
@@ -108,13 +85,11 @@ async fn view(
     page: usize,
 ) -> Result<Response, AppError> {
     user.require(Role::CentralAdmin)?;
-    let round = itas_store::rounds::get(&state.db, round_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let round = itas_app::quality::round(state, &user.actor(), round_id).await?;
     let fw = round.framework()?;
     let started = std::time::Instant::now();
-    let decisions = quality::decisions(&state.db, round_id).await?;
-    let all = flagged(state, round_id).await?;
+    let decisions = itas_app::quality::decisions(state, round_id).await?;
+    let all = itas_app::quality::flagged(state, round_id).await?;
     let flagged_ms = started.elapsed().as_millis() as u64;
     let clean = all.iter().filter(|(_, f)| f.is_empty()).count();
     let flagged: Vec<_> = all.into_iter().filter(|(_, f)| !f.is_empty()).collect();
@@ -136,16 +111,16 @@ async fn view(
         .skip((page - 1) * FLAGGED_PER_PAGE)
         .take(FLAGGED_PER_PAGE)
     {
-        let plain = itas_store::surveys::tallies(&state.db, round_id, &a.agency_id).await?;
-        let (kept, remaining) =
-            quality::tallies_without_flagged(&state.db, round_id, &a.agency_id, &a.tool).await?;
+        let (plain, excluded, remaining) =
+            itas_app::quality::exclusion_effect(state, &fw, round_id, &a.agency_id, &a.tool)
+                .await?;
         let show = |s: Option<itas_core::exact::Score>| {
             s.map_or("–".to_string(), |s| user_num(user, &s.to_string()))
         };
         let d = decisions.get(&(a.agency_id.clone(), a.tool.clone()));
         rows.push(Row {
-            plain: show(scoring_run::tool_score(&fw, &plain, &a.tool)),
-            excluded: show(scoring_run::tool_score(&fw, &kept, &a.tool)),
+            plain: show(plain),
+            excluded: show(excluded),
             remaining,
             decision: d.map(|d| {
                 user.lang
@@ -169,19 +144,7 @@ async fn view(
         page_ms = started.elapsed().as_millis() as u64,
         "data-quality page"
     );
-    let participants: HashMap<String, (String, String)> =
-        itas_store::rounds::participants(&state.db, round_id)
-            .await?
-            .into_iter()
-            .map(|p| (p.agency_id, (p.code, p.name_th)))
-            .collect();
-    let mut codes_off: Vec<(String, String)> =
-        itas_store::surveys::codes_turned_off(&state.db, round_id, "IIT")
-            .await?
-            .into_iter()
-            .filter_map(|id| participants.get(&id).cloned())
-            .collect();
-    codes_off.sort();
+    let codes_off = itas_app::quality::codes_turned_off(state, round_id).await?;
     let (error_for, error, kept_decision, kept_reason) = refused
         .map(|r| (r.key, r.message, r.decision, r.reason))
         .unwrap_or_default();
@@ -248,40 +211,26 @@ async fn decide(
     Form(f): Form<DecisionForm>,
 ) -> Result<Response, AppError> {
     user.require(Role::CentralAdmin)?;
-    if !["IIT", "EIT"].contains(&tool.as_str()) {
-        return Err(ErrorCode::NotFound.into());
-    }
-    itas_store::rounds::participation(&state.db, &id, &agency)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let refuse = |message: &str| Refused {
-        key: format!("{agency}/{tool}"),
-        message: message.to_string(),
-        decision: f.decision.clone(),
+    let page = f.page.unwrap_or(1);
+    let input = itas_app::quality::DecisionInput {
+        decision: Decision::parse(&f.decision),
         reason: f.reason.clone(),
     };
-    let page = f.page.unwrap_or(1);
-    let Some(decision) = Decision::parse(&f.decision) else {
-        let msg = user.lang.pick("กรุณาเลือกผลการพิจารณา", "Choose a decision");
-        return view(&state, &user, &id, Some(refuse(msg)), page).await;
-    };
-    let reason = f.reason.trim();
-    if decision == Decision::Exclude && reason.is_empty() {
-        let msg = user.lang.pick(
-            "การตัดคำตอบออกต้องระบุเหตุผล",
-            "Leaving answers out needs a reason",
-        );
-        return view(&state, &user, &id, Some(refuse(msg)), page).await;
+    match itas_app::quality::decide(&state, &user.actor(), &id, &agency, &tool, &input).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/admin/rounds/{id}/quality?page={page}")).into_response())
+        }
+        Err(e) if !e.fields.is_empty() => {
+            let refused = Refused {
+                key: format!("{agency}/{tool}"),
+                message: e.fields[0].message(user.lang).to_string(),
+                decision: f.decision.clone(),
+                reason: f.reason.clone(),
+            };
+            view(&state, &user, &id, Some(refused), page).await
+        }
+        Err(e) => Err(AppError::from(e).in_lang(user.lang)),
     }
-    if reason.chars().count() > 2000 {
-        let msg = user.lang.pick(
-            "เหตุผลยาวเกิน ๒,๐๐๐ ตัวอักษร",
-            "The reason is longer than 2,000 characters",
-        );
-        return view(&state, &user, &id, Some(refuse(msg)), page).await;
-    }
-    quality::decide(&state.db, user.id(), &agency, &id, &tool, decision, reason).await?;
-    Ok(Redirect::to(&format!("/admin/rounds/{id}/quality?page={page}")).into_response())
 }
 
 /// One data-quality flag.
@@ -322,11 +271,12 @@ pub(crate) async fn api(
     let user = user.map_err(|_| AppError::new(ErrorCode::NotSignedIn).as_json())?;
     let json = |e| crate::routes::api::api(e, Some(&user));
     user.require(Role::CentralAdmin).map_err(json)?;
-    itas_store::rounds::get(&state.db, &id)
+    itas_app::quality::round(&state, &user.actor(), &id)
         .await
-        .map_err(|e| json(e.into()))?
-        .ok_or_else(|| json(ErrorCode::NotFound.into()))?;
-    let rows = flagged(&state, &id).await.map_err(json)?;
+        .map_err(|e| json(e.into()))?;
+    let rows = itas_app::quality::flagged(&state, &id)
+        .await
+        .map_err(|e| json(e.into()))?;
     let mut agencies: Vec<FlaggedAgency> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (a, f) in rows.into_iter().filter(|(_, f)| !f.is_empty()) {
