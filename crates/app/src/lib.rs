@@ -24,6 +24,7 @@ pub mod plans;
 pub mod public_pages;
 pub mod published;
 pub mod quality;
+pub mod results;
 pub mod rounds;
 pub mod scoring_run;
 pub mod secrets;

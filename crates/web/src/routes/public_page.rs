@@ -11,7 +11,7 @@ use crate::auth::{CurrentUser, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
-use crate::routes::results::{Loaded, attachment, file_name, load_unchecked, report_document};
+use crate::routes::results::{attachment, file_name};
 use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -19,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use itas_app::results::{AgencyResults as Loaded, report_document, stored_plan};
 use itas_core::directory::Role;
 use itas_core::framework::ResultRule;
 use itas_core::thai::{Digits, MONTHS_ABBR, format_date};
@@ -131,10 +132,10 @@ pub async fn render(
         .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
     let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let result = if itas_app::published::round_is_published(state, &round.id).await? {
-        match load_unchecked(state, lang, &agency.id, &round.id).await {
+        match itas_app::results::load(state, &agency.id, &round.id).await {
             Ok(l) => Some(result_view(state, &l, digits).await?),
             Err(e) if e.code == ErrorCode::NoResults => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(AppError::from(e).in_lang(lang)),
         }
     } else {
         None
@@ -211,7 +212,7 @@ pub async fn render(
 }
 
 async fn result_view(state: &AppState, l: &Loaded, digits: Digits) -> Result<ResultView, AppError> {
-    let stored = crate::routes::results::stored_plan(state, l).await?;
+    let stored = stored_plan(state, l).await?;
     let doc = report_document(l, digits, &stored);
     let summary = results_and_analysis(&doc);
     let pass = l.fw.pass_mark.hundredths();
@@ -251,7 +252,9 @@ async fn report_source(
     if !itas_app::published::round_is_published(state, &found.round_id).await? {
         return Err(AppError::new(ErrorCode::NoResults).in_lang(lang));
     }
-    load_unchecked(state, lang, &agency.id, &found.round_id).await
+    itas_app::results::load(state, &agency.id, &found.round_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(lang))
 }
 
 async fn report_pdf(
@@ -260,7 +263,7 @@ async fn report_pdf(
     Path((code, year)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let l = report_source(&state, &code, &year, lang).await?;
-    let stored = crate::routes::results::stored_plan(&state, &l).await?;
+    let stored = stored_plan(&state, &l).await?;
     let doc = report_document(&l, Digits::Thai, &stored);
     let key = crate::renders::Renders::key("report.pdf:thai", &doc);
     let pdf = state
@@ -278,7 +281,7 @@ async fn report_docx(
     Path((code, year)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let l = report_source(&state, &code, &year, lang).await?;
-    let stored = crate::routes::results::stored_plan(&state, &l).await?;
+    let stored = stored_plan(&state, &l).await?;
     let doc = report_document(&l, Digits::Thai, &stored);
     let key = crate::renders::Renders::key("report.docx", &doc);
     let docx = state

@@ -1,23 +1,21 @@
 //! An agency's results in a round: the seed's table, a bar chart, the
 //! comparison with its previous round, and the analysis report to download.
 
+use crate::AppState;
 use crate::auth::{MaybeUser, UserLang, may_see_agency, may_see_results, sign_in_redirect};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::PageCtx;
-use crate::{AppState, today};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use itas_app::published::{agency_card, previous_card};
-use itas_core::directory::AgencyKind;
-use itas_core::framework::Framework;
-use itas_core::thai::{Digits, FiscalYear};
-use itas_core::{Score, Scorecard};
-use itas_reports::analysis_report::{self, Agency as ReportAgency, Previous, ReportInput};
-use itas_reports::document::Document;
+use itas_app::published::agency_card;
+use itas_app::results::{AgencyResults as Loaded, previous_of, report_document, stored_plan};
+use itas_core::Score;
+use itas_core::thai::Digits;
+use itas_reports::analysis_report;
 use itas_store::agencies::Agency;
 use itas_store::rounds::Round;
 use std::collections::BTreeSet;
@@ -47,19 +45,6 @@ impl ReportQuery {
             Digits::Thai
         }
     }
-}
-
-pub(crate) struct Loaded {
-    pub(crate) agency: Agency,
-    pub(crate) round: Round,
-    pub(crate) fw: std::sync::Arc<Framework>,
-    pub(crate) card: Scorecard,
-    previous: Option<(Round, std::sync::Arc<Framework>, Scorecard)>,
-    plan: Option<itas_core::analysis::Plan>,
-    /// The OIT items passed in the final review, when known.
-    passed: Option<BTreeSet<String>>,
-    /// Survey samples the scores fell short on (computed scores only).
-    pub(crate) short: Vec<itas_core::sample::Sample>,
 }
 
 /// Who may see what: results are public once the round publishes them; before
@@ -115,151 +100,9 @@ async fn load(
             Some(_) => Refusal::Error(AppError::new(ErrorCode::Forbidden).in_lang(lang)),
         });
     }
-    Ok(load_unchecked(state, lang, agency_id, round_id).await?)
-}
-
-/// An agency's results in a round, for whoever the caller has already allowed.
-pub(crate) async fn load_unchecked(
-    state: &AppState,
-    lang: crate::i18n::Lang,
-    agency_id: &str,
-    round_id: &str,
-) -> Result<Loaded, AppError> {
-    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
-    let round = itas_store::rounds::get(&state.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    itas_store::rounds::participation(&state.db, round_id, agency_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let agency = itas_store::agencies::get(&state.db, agency_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let fw = itas_app::survey::round_framework(state, &round.id).await?;
-    let card = agency_card(state, &round, &fw, agency_id)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NoResults).in_lang(lang))?;
-    let previous = previous_card(state, &round, agency_id).await?;
-    let short = itas_store::rounds::agency_samples(&state.db, round_id, agency_id)
-        .await?
-        .into_iter()
-        .filter(itas_core::sample::Sample::is_short)
-        .collect();
-    let (plan, passed) = match oit_plan(state, &fw, &card, round_id, agency_id).await? {
-        Some((plan, passed)) => (Some(plan), Some(passed)),
-        None => (None, None),
-    };
-    Ok(Loaded {
-        agency,
-        round,
-        fw,
-        card,
-        previous,
-        plan,
-        passed,
-        short,
-    })
-}
-
-/// The fewest OIT items to pass to reach the pass mark, from the final review
-/// decisions, when they reproduce the published checklist indicators.
-async fn oit_plan(
-    state: &AppState,
-    fw: &Framework,
-    card: &Scorecard,
-    round_id: &str,
-    agency_id: &str,
-) -> Result<Option<(itas_core::analysis::Plan, BTreeSet<String>)>, AppError> {
-    let submitted = itas_store::oit::submitted_at(&state.db, agency_id, round_id)
-        .await?
-        .is_some();
-    let Ok(passed) = itas_app::scoring_run::final_passes(state, fw, round_id, agency_id).await?
-    else {
-        return Ok(None);
-    };
-    if !submitted {
-        return Ok(None);
-    }
-    let part = itas_core::scoring::score_available(
-        fw,
-        &itas_core::scoring::Inputs {
-            passed: Some(passed.clone()),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
-    let consistent = fw
-        .checklist_items()
-        .map(|i| i.indicator)
-        .all(|n| part.indicators.get(&n) == card.indicators.get(&n));
-    Ok(consistent.then(|| {
-        (
-            itas_core::analysis::plan_to_target(fw, card, &passed, fw.pass_mark),
-            passed,
-        )
-    }))
-}
-
-/// The earlier round lined up with this one, under each round's framework.
-fn previous_of(l: &Loaded, digits: Digits) -> Option<Previous> {
-    let (r, before_fw, c) = l.previous.as_ref()?;
-    Some(Previous {
-        label: format!("ปี {}", digits.apply(&r.fiscal_year.to_string())),
-        framework: before_fw.code.clone(),
-        comparison: itas_core::compare::compare_years(&l.fw, &l.card, before_fw, c),
-    })
-}
-
-pub(crate) fn report_document(
-    l: &Loaded,
-    digits: Digits,
-    stored: &[itas_store::plans::Measure],
-) -> Document {
-    let kind = l.agency.kind().unwrap_or(AgencyKind::Other);
-    let province = l.agency.province.trim();
-    let location = if province.is_empty() {
-        String::new()
-    } else if province.starts_with("จังหวัด") {
-        province.to_string()
-    } else {
-        format!("จังหวัด{province}")
-    };
-    analysis_report::analysis_report(&ReportInput {
-        framework: &l.fw,
-        card: &l.card,
-        agency: ReportAgency {
-            name: l.agency.name_th.clone(),
-            location,
-            addressee: kind.head_of_th(&l.agency.name_th),
-            unit: kind.report_unit_th(&l.agency.name_th),
-        },
-        fiscal_year: FiscalYear(l.round.fiscal_year as i32),
-        date: today(),
-        digits,
-        previous: previous_of(l, digits),
-        short_samples: l.short.clone(),
-        plan: l.plan.clone(),
-        // The agency's own plan when it has one; suggestions otherwise.
-        measures: stored
-            .iter()
-            .filter(|m| m.fields.status != itas_store::plans::Status::Dropped)
-            .map(|m| analysis_report::Measure {
-                tool: m.fields.tool.clone(),
-                measure: m.fields.measure.clone(),
-                weakness: m.fields.weakness.clone(),
-                owner: m.fields.owner.clone(),
-                period: analysis_report::period_text(m.fields.starts_on, m.fields.ends_on, digits),
-                follow_up: m.fields.follow_up.clone(),
-            })
-            .collect(),
-    })
-}
-
-pub(crate) async fn stored_plan(
-    state: &AppState,
-    l: &Loaded,
-) -> Result<Vec<itas_store::plans::Measure>, AppError> {
-    Ok(itas_store::plans::measures(&state.db, &l.agency.id, &l.round.id).await?)
+    Ok(itas_app::results::load(state, agency_id, round_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(lang))?)
 }
 
 #[derive(Template)]

@@ -1,0 +1,168 @@
+//! An agency's results in a round as every reader sees them: the engine's
+//! scorecard from the stored scores, the previous round beside it, the
+//! fewest OIT items to the pass mark, the samples it fell short on, and the
+//! analysis report's document. Who may read them is `access`'s question,
+//! asked by the caller first.
+
+use crate::App;
+use crate::error::{Error, ErrorCode, Result};
+use crate::published::{agency_card, previous_card};
+use crate::today;
+use itas_core::Scorecard;
+use itas_core::directory::AgencyKind;
+use itas_core::framework::Framework;
+use itas_core::thai::{Digits, FiscalYear};
+use itas_reports::analysis_report::{self, Agency as ReportAgency, Previous, ReportInput};
+use itas_reports::document::Document;
+use itas_store::agencies::Agency;
+use itas_store::rounds::Round;
+use std::collections::BTreeSet;
+
+/// An agency's results in a round.
+pub struct AgencyResults {
+    pub agency: Agency,
+    pub round: Round,
+    pub fw: std::sync::Arc<Framework>,
+    pub card: Scorecard,
+    pub previous: Option<(Round, std::sync::Arc<Framework>, Scorecard)>,
+    pub plan: Option<itas_core::analysis::Plan>,
+    /// The OIT items passed in the final review, when known.
+    pub passed: Option<BTreeSet<String>>,
+    /// Survey samples the scores fell short on (computed scores only).
+    pub short: Vec<itas_core::sample::Sample>,
+}
+
+/// An agency's results in a round, for whoever the caller has already allowed.
+pub async fn load(app: &App, agency_id: &str, round_id: &str) -> Result<AgencyResults> {
+    let not_found = || Error::new(ErrorCode::NotFound);
+    let round = itas_store::rounds::get(&app.db, round_id)
+        .await?
+        .ok_or_else(not_found)?;
+    itas_store::rounds::participation(&app.db, round_id, agency_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let agency = itas_store::agencies::get(&app.db, agency_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let fw = crate::survey::round_framework(app, &round.id).await?;
+    let card = agency_card(app, &round, &fw, agency_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NoResults))?;
+    let previous = previous_card(app, &round, agency_id).await?;
+    let short = itas_store::rounds::agency_samples(&app.db, round_id, agency_id)
+        .await?
+        .into_iter()
+        .filter(itas_core::sample::Sample::is_short)
+        .collect();
+    let (plan, passed) = match oit_plan(app, &fw, &card, round_id, agency_id).await? {
+        Some((plan, passed)) => (Some(plan), Some(passed)),
+        None => (None, None),
+    };
+    Ok(AgencyResults {
+        agency,
+        round,
+        fw,
+        card,
+        previous,
+        plan,
+        passed,
+        short,
+    })
+}
+
+/// The fewest OIT items to pass to reach the pass mark, from the final review
+/// decisions, when they reproduce the published checklist indicators.
+async fn oit_plan(
+    app: &App,
+    fw: &Framework,
+    card: &Scorecard,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<Option<(itas_core::analysis::Plan, BTreeSet<String>)>> {
+    let submitted = itas_store::oit::submitted_at(&app.db, agency_id, round_id)
+        .await?
+        .is_some();
+    let Ok(passed) = crate::scoring_run::final_passes(app, fw, round_id, agency_id).await? else {
+        return Ok(None);
+    };
+    if !submitted {
+        return Ok(None);
+    }
+    let part = itas_core::scoring::score_available(
+        fw,
+        &itas_core::scoring::Inputs {
+            passed: Some(passed.clone()),
+            ..Default::default()
+        },
+    )
+    .map_err(Error::internal)?;
+    let consistent = fw
+        .checklist_items()
+        .map(|i| i.indicator)
+        .all(|n| part.indicators.get(&n) == card.indicators.get(&n));
+    Ok(consistent.then(|| {
+        (
+            itas_core::analysis::plan_to_target(fw, card, &passed, fw.pass_mark),
+            passed,
+        )
+    }))
+}
+
+/// The earlier round lined up with this one, under each round's framework.
+pub fn previous_of(l: &AgencyResults, digits: Digits) -> Option<Previous> {
+    let (r, before_fw, c) = l.previous.as_ref()?;
+    Some(Previous {
+        label: format!("ปี {}", digits.apply(&r.fiscal_year.to_string())),
+        framework: before_fw.code.clone(),
+        comparison: itas_core::compare::compare_years(&l.fw, &l.card, before_fw, c),
+    })
+}
+
+pub fn report_document(
+    l: &AgencyResults,
+    digits: Digits,
+    stored: &[itas_store::plans::Measure],
+) -> Document {
+    let kind = l.agency.kind().unwrap_or(AgencyKind::Other);
+    let province = l.agency.province.trim();
+    let location = if province.is_empty() {
+        String::new()
+    } else if province.starts_with("จังหวัด") {
+        province.to_string()
+    } else {
+        format!("จังหวัด{province}")
+    };
+    analysis_report::analysis_report(&ReportInput {
+        framework: &l.fw,
+        card: &l.card,
+        agency: ReportAgency {
+            name: l.agency.name_th.clone(),
+            location,
+            addressee: kind.head_of_th(&l.agency.name_th),
+            unit: kind.report_unit_th(&l.agency.name_th),
+        },
+        fiscal_year: FiscalYear(l.round.fiscal_year as i32),
+        date: today(),
+        digits,
+        previous: previous_of(l, digits),
+        short_samples: l.short.clone(),
+        plan: l.plan.clone(),
+        // The agency's own plan when it has one; suggestions otherwise.
+        measures: stored
+            .iter()
+            .filter(|m| m.fields.status != itas_store::plans::Status::Dropped)
+            .map(|m| analysis_report::Measure {
+                tool: m.fields.tool.clone(),
+                measure: m.fields.measure.clone(),
+                weakness: m.fields.weakness.clone(),
+                owner: m.fields.owner.clone(),
+                period: analysis_report::period_text(m.fields.starts_on, m.fields.ends_on, digits),
+                follow_up: m.fields.follow_up.clone(),
+            })
+            .collect(),
+    })
+}
+
+pub async fn stored_plan(app: &App, l: &AgencyResults) -> Result<Vec<itas_store::plans::Measure>> {
+    Ok(itas_store::plans::measures(&app.db, &l.agency.id, &l.round.id).await?)
+}
