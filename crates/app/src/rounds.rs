@@ -305,6 +305,73 @@ pub async fn publish(app: &App, actor: &Actor, round_id: &str) -> Result<Round> 
     get(app, round_id).await
 }
 
+/// Assigns an assessor an agency of the round (audited).
+pub async fn assign(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+    agency_code: &str,
+    assessor_id: &str,
+) -> Result<()> {
+    require_central(actor)?;
+    let agency = itas_store::agencies::by_code(&app.db, agency_code.trim()).await?;
+    let in_round = match &agency {
+        Some(a) => rounds::participation(&app.db, round_id, &a.id)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    let (Some(agency), true) = (agency, in_round) else {
+        return Err(Error::invalid(vec![FieldProblem::new(
+            "agency_code",
+            "หน่วยงานนี้ไม่ได้อยู่ในรอบการประเมินนี้",
+            "This agency is not in this round",
+        )]));
+    };
+    match itas_store::assignments::assign(
+        &app.db,
+        Some(&actor.user_id),
+        round_id,
+        &agency.id,
+        assessor_id,
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(itas_store::StoreError::NotFound | itas_store::StoreError::Invalid(_)) => {
+            Err(Error::invalid(vec![FieldProblem::new(
+                "assessor_id",
+                "กรุณาเลือกผู้ประเมิน",
+                "Choose an assessor",
+            )]))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends an assessor's assignment of an agency in the round (audited); an
+/// unknown agency code changes nothing.
+pub async fn unassign(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+    agency_code: &str,
+    assessor_id: &str,
+) -> Result<()> {
+    require_central(actor)?;
+    if let Some(a) = itas_store::agencies::by_code(&app.db, agency_code.trim()).await? {
+        itas_store::assignments::unassign(
+            &app.db,
+            Some(&actor.user_id),
+            round_id,
+            &a.id,
+            assessor_id,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,3 +120,37 @@ fn too_many() -> FieldProblem {
         format!("You already hold {n} live tokens; revoke one you no longer use first"),
     )
 }
+
+/// The actor's own tokens, newest first (never the tokens themselves).
+pub async fn mine(app: &App, actor: &Actor) -> Result<Vec<api_tokens::Token>> {
+    Ok(api_tokens::of_user(&app.db, &actor.user_id).await?)
+}
+
+/// Revokes one of the actor's own tokens, at once (audited).
+pub async fn revoke_mine(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
+    api_tokens::revoke(&app.db, &actor.user_id, token_id, itas_store::now_ms()).await?;
+    Ok(())
+}
+
+/// A page of every user's tokens (the central office).
+pub async fn all(
+    app: &App,
+    actor: &Actor,
+    page: crate::paging::Paging,
+) -> Result<Vec<api_tokens::Listed>> {
+    crate::rounds::require_central(actor)?;
+    Ok(api_tokens::all(&app.db, itas_store::now_ms(), page.limit, page.offset).await?)
+}
+
+/// How many tokens there are, every user's (the central office).
+pub async fn count_all(app: &App, actor: &Actor) -> Result<i64> {
+    crate::rounds::require_central(actor)?;
+    Ok(api_tokens::count(&app.db).await?)
+}
+
+/// Revokes anyone's token, at once (the central office; audited).
+pub async fn revoke_any(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
+    crate::rounds::require_central(actor)?;
+    api_tokens::revoke_any(&app.db, &actor.user_id, token_id, itas_store::now_ms()).await?;
+    Ok(())
+}

@@ -123,6 +123,65 @@ pub async fn create(app: &App, maker: Maker<'_>, input: &UserInput) -> Result<Us
     }
 }
 
+/// Every user, for the central office's users page.
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<User>> {
+    crate::rounds::require_central(actor)?;
+    Ok(itas_store::users::list(&app.db).await?)
+}
+
+/// Sets a user's password (audited): at least 10 characters. `field` is
+/// the form's field for a refusal.
+pub async fn set_password(app: &App, actor: &Actor, user_id: &str, password: &str) -> Result<()> {
+    crate::rounds::require_central(actor)?;
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(Error::invalid(vec![FieldProblem::new(
+            format!("password_{user_id}"),
+            "รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร",
+            "At least 10 characters",
+        )]));
+    }
+    let hash = hash_password(password.to_string()).await?;
+    itas_store::users::set_password(&app.db, Some(&actor.user_id), user_id, &hash).await?;
+    Ok(())
+}
+
+/// Where a user's one-time sign-in links go (audited); blank clears it.
+pub async fn set_email(app: &App, actor: &Actor, user_id: &str, email: &str) -> Result<()> {
+    crate::rounds::require_central(actor)?;
+    match itas_store::users::set_email(&app.db, Some(&actor.user_id), user_id, Some(email)).await {
+        Ok(()) => Ok(()),
+        Err(itas_store::StoreError::Invalid(_)) => Err(Error::invalid(vec![FieldProblem::new(
+            format!("email_{user_id}"),
+            "อีเมลไม่ถูกต้อง เช่น saraban@huanong.go.th",
+            "Not an email address, e.g. saraban@huanong.go.th",
+        )])),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Lets a user whose account is under attack sign in from any browser
+/// again, by clearing its sign-in failures (audited).
+pub async fn unlock_sign_in(app: &App, actor: &Actor, user_id: &str) -> Result<()> {
+    crate::rounds::require_central(actor)?;
+    itas_store::users::unlock_sign_in(&app.db, Some(&actor.user_id), user_id).await?;
+    Ok(())
+}
+
+/// Suspends or restores a user (audited; suspending ends the user's
+/// sessions and tokens at once). Nobody suspends themself.
+pub async fn set_active(app: &App, actor: &Actor, user_id: &str, active: bool) -> Result<()> {
+    crate::rounds::require_central(actor)?;
+    if user_id == actor.user_id {
+        return Err(Error::invalid(vec![FieldProblem::new(
+            "active",
+            "ไม่สามารถระงับบัญชีของตนเองได้",
+            "You cannot suspend yourself",
+        )]));
+    }
+    itas_store::users::set_active(&app.db, Some(&actor.user_id), user_id, active).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The central evaluation office: rounds and phases, agencies (with import),
 //! users, assessor assignments (the audit log is in routes::audit).
 
-use crate::auth::{self, CurrentUser};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::{AppState, today};
@@ -439,7 +439,7 @@ async fn round_view_keeping(
         .take(PARTICIPANTS_PER_PAGE)
         .cloned()
         .collect();
-    let assessors = itas_store::users::list(&state.db)
+    let assessors = itas_app::users::list(state, &user.actor())
         .await?
         .into_iter()
         .filter(|u| u.role == "assessor" && u.active)
@@ -839,34 +839,9 @@ async fn assign(
 ) -> Result<Response, AppError> {
     central(&user)?;
     let lang = user.lang;
-    let agency = itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await?;
-    let in_round = match &agency {
-        Some(a) => rounds::participation(&state.db, &id, &a.id)
-            .await?
-            .is_some(),
-        None => false,
-    };
-    let (Some(agency), true) = (agency, in_round) else {
-        let mut errors = FieldErrors::default();
-        errors.add(
-            "agency_code",
-            lang.pick(
-                "หน่วยงานนี้ไม่ได้อยู่ในรอบการประเมินนี้",
-                "This agency is not in this round",
-            ),
-        );
-        return round_view(&state, &user, &id, None, errors).await;
-    };
-    match itas_store::assignments::assign(
-        &state.db,
-        Some(user.id()),
-        &id,
-        &agency.id,
-        &f.assessor_id,
-    )
-    .await
+    match itas_app::rounds::assign(&state, &user.actor(), &id, &f.agency_code, &f.assessor_id).await
     {
-        Ok(_) => {
+        Ok(()) => {
             round_view(
                 &state,
                 &user,
@@ -876,15 +851,10 @@ async fn assign(
             )
             .await
         }
-        Err(itas_store::StoreError::NotFound | itas_store::StoreError::Invalid(_)) => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                "assessor_id",
-                lang.pick("กรุณาเลือกผู้ประเมิน", "Choose an assessor"),
-            );
-            round_view(&state, &user, &id, None, errors).await
+        Err(e) if !e.fields.is_empty() => {
+            round_view(&state, &user, &id, None, FieldErrors::of(&e.fields, lang)).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(AppError::from(e).in_lang(lang)),
     }
 }
 
@@ -895,10 +865,9 @@ async fn unassign(
     Form(f): Form<AssignForm>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    if let Some(a) = itas_store::agencies::by_code(&state.db, f.agency_code.trim()).await? {
-        itas_store::assignments::unassign(&state.db, Some(user.id()), &id, &a.id, &f.assessor_id)
-            .await?;
-    }
+    itas_app::rounds::unassign(&state, &user.actor(), &id, &f.agency_code, &f.assessor_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     Ok(Redirect::to(&format!("/admin/rounds/{id}")).into_response())
 }
 
@@ -1129,7 +1098,7 @@ async fn users_view(
     notice: Option<String>,
 ) -> Result<Response, AppError> {
     let mut rows = Vec::new();
-    for u in itas_store::users::list(&state.db).await? {
+    for u in itas_app::users::list(state, &user.actor()).await? {
         let agency = match &u.agency_id {
             Some(id) => itas_store::agencies::get(&state.db, id)
                 .await?
@@ -1227,17 +1196,14 @@ async fn set_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    if f.password.chars().count() < auth::MIN_PASSWORD_LEN {
-        let mut errors = FieldErrors::default();
-        errors.add(
-            &format!("password_{id}"),
-            user.lang
-                .pick("รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร", "At least 10 characters"),
-        );
-        return users_view(&state, &user, UserForm::default(), errors, None).await;
+    match itas_app::users::set_password(&state, &user.actor(), &id, &f.password).await {
+        Ok(()) => {}
+        Err(e) if !e.fields.is_empty() => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
+            return users_view(&state, &user, UserForm::default(), errors, None).await;
+        }
+        Err(e) => return Err(AppError::from(e).in_lang(user.lang)),
     }
-    let hash = auth::hash_password(f.password).await?;
-    itas_store::users::set_password(&state.db, Some(user.id()), &id, &hash).await?;
     users_view(
         &state,
         &user,
@@ -1262,21 +1228,13 @@ async fn set_email(
     Form(f): Form<EmailForm>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    if let Err(e) =
-        itas_store::users::set_email(&state.db, Some(user.id()), &id, Some(&f.email)).await
-    {
-        if !matches!(e, itas_store::StoreError::Invalid(_)) {
-            return Err(e.into());
+    match itas_app::users::set_email(&state, &user.actor(), &id, &f.email).await {
+        Ok(()) => {}
+        Err(e) if !e.fields.is_empty() => {
+            let errors = FieldErrors::of(&e.fields, user.lang);
+            return users_view(&state, &user, UserForm::default(), errors, None).await;
         }
-        let mut errors = FieldErrors::default();
-        errors.add(
-            &format!("email_{id}"),
-            user.lang.pick(
-                "อีเมลไม่ถูกต้อง เช่น saraban@huanong.go.th",
-                "Not an email address, e.g. saraban@huanong.go.th",
-            ),
-        );
-        return users_view(&state, &user, UserForm::default(), errors, None).await;
+        Err(e) => return Err(AppError::from(e).in_lang(user.lang)),
     }
     Ok(Redirect::to("/admin/users").into_response())
 }
@@ -1289,7 +1247,9 @@ async fn unlock_sign_in(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    itas_store::users::unlock_sign_in(&state.db, Some(user.id()), &id).await?;
+    itas_app::users::unlock_sign_in(&state, &user.actor(), &id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let notice = user
         .lang
         .pick(
@@ -1320,13 +1280,9 @@ async fn set_active(
     Form(f): Form<ActiveForm>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    if id == user.id() {
-        return Err(AppError::new(ErrorCode::Invalid).in_lang(user.lang).detail(
-            user.lang
-                .pick("ไม่สามารถระงับบัญชีของตนเองได้", "You cannot suspend yourself"),
-        ));
-    }
-    itas_store::users::set_active(&state.db, Some(user.id()), &id, f.active == "1").await?;
+    itas_app::users::set_active(&state, &user.actor(), &id, f.active == "1")
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 

@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use itas_core::directory::Role;
-use itas_store::api_tokens::{self, Scope, Token};
+use itas_store::api_tokens::{Scope, Token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -108,7 +108,7 @@ async fn render(
 ) -> Result<Response, AppError> {
     let ctx = PageCtx::for_user(user);
     let now = itas_store::now_ms();
-    let tokens = api_tokens::of_user(&state.db, user.id())
+    let tokens = itas_app::tokens::mine(state, &user.actor())
         .await?
         .iter()
         .map(|t| token_line(&ctx, t, now))
@@ -174,7 +174,7 @@ async fn revoke_on_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    api_tokens::revoke(&state.db, user.id(), &id, itas_store::now_ms()).await?;
+    itas_app::tokens::revoke_mine(&state, &user.actor(), &id).await?;
     Ok(Redirect::to("/account/tokens").into_response())
 }
 
@@ -218,9 +218,9 @@ pub(crate) async fn list_api(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<TokenList>, AppError> {
-    let tokens = api_tokens::of_user(&state.db, user.id())
+    let tokens = itas_app::tokens::mine(&state, &user.actor())
         .await
-        .map_err(|e| AppError::from(e).as_json())?;
+        .map_err(|e| crate::routes::api::api(e, Some(&user)))?;
     Ok(Json(TokenList {
         tokens: tokens.iter().map(TokenView::from).collect(),
     }))
@@ -314,9 +314,9 @@ pub(crate) async fn revoke_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    api_tokens::revoke(&state.db, user.id(), &id, itas_store::now_ms())
+    itas_app::tokens::revoke_mine(&state, &user.actor(), &id)
         .await
-        .map_err(|e| AppError::from(e).as_json())?;
+        .map_err(|e| crate::routes::api::api(e, Some(&user)))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -390,16 +390,14 @@ async fn all_page_with(
     user.require(Role::CentralAdmin)?;
     let ctx = PageCtx::for_user(user);
     let now = itas_store::now_ms();
-    let total = api_tokens::count(&state.db).await?;
+    let total = itas_app::tokens::count_all(state, &user.actor()).await?;
     let pages = ((total + ADMIN_PAGE_SIZE - 1) / ADMIN_PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
-    let listed = api_tokens::all(
-        &state.db,
-        now,
-        ADMIN_PAGE_SIZE,
-        (page - 1) * ADMIN_PAGE_SIZE,
-    )
-    .await?;
+    let page_of = itas_app::paging::Paging {
+        limit: ADMIN_PAGE_SIZE,
+        offset: (page - 1) * ADMIN_PAGE_SIZE,
+    };
+    let listed = itas_app::tokens::all(state, &user.actor(), page_of).await?;
     let tokens = listed
         .iter()
         .map(|l| AdminTokenLine {
@@ -429,7 +427,9 @@ async fn revoke_any_on_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     user.require(Role::CentralAdmin)?;
-    api_tokens::revoke_any(&state.db, user.id(), &id, itas_store::now_ms()).await?;
+    itas_app::tokens::revoke_any(&state, &user.actor(), &id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let notice = user
         .lang
         .pick("เพิกถอนโทเคนแล้ว มีผลทันที", "Token revoked, at once")
@@ -483,9 +483,10 @@ pub(crate) async fn all_api(
     user.require(Role::CentralAdmin).map_err(json)?;
     let itas_app::paging::Paging { limit, offset } =
         itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| json(e.into()))?;
+    let actor = user.actor();
     let (listed, total) = tokio::try_join!(
-        api_tokens::all(&state.db, itas_store::now_ms(), limit, offset),
-        api_tokens::count(&state.db),
+        itas_app::tokens::all(&state, &actor, itas_app::paging::Paging { limit, offset }),
+        itas_app::tokens::count_all(&state, &actor),
     )
     .map_err(|e| json(e.into()))?;
     Ok(Json(AllTokens {
@@ -515,7 +516,7 @@ pub(crate) async fn revoke_any_api(
 ) -> Result<StatusCode, AppError> {
     let json = |e: AppError| crate::routes::api::api(e, Some(&user));
     user.require(Role::CentralAdmin).map_err(json)?;
-    api_tokens::revoke_any(&state.db, user.id(), &id, itas_store::now_ms())
+    itas_app::tokens::revoke_any(&state, &user.actor(), &id)
         .await
         .map_err(|e| json(e.into()))?;
     Ok(StatusCode::NO_CONTENT)
