@@ -8,6 +8,7 @@
 //! exists in Thai and English.
 
 pub mod access;
+pub mod agencies;
 pub mod cache;
 pub mod collection;
 pub mod demo;

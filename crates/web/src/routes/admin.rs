@@ -921,8 +921,13 @@ async fn agencies_view(
     notice: Option<String>,
 ) -> Result<Response, AppError> {
     let page = q.page.max(0);
-    let (agencies, total) =
-        itas_store::agencies::search(&state.db, &q.q, PAGE_SIZE, page * PAGE_SIZE).await?;
+    let paging = itas_app::paging::Paging {
+        limit: PAGE_SIZE,
+        offset: page * PAGE_SIZE,
+    };
+    let (agencies, total) = itas_app::agencies::list_for(state, &user.actor(), &q.q, paging)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
     let status = if error.is_empty() {
@@ -974,17 +979,13 @@ async fn create_agency(
         parent_code: Some(f.parent_code.clone()).filter(|p| !p.trim().is_empty()),
         website: f.website.clone(),
     };
-    let report = itas_store::agencies::import(&state.db, Some(user.id()), vec![(1, row)]).await?;
-    if let Some((_, reason)) = report.errors.first() {
-        return agencies_view(
-            &state,
-            &user,
-            AgencyQuery::default(),
-            f,
-            reason.clone(),
-            None,
-        )
-        .await;
+    match itas_app::agencies::create(&state, &user.actor(), row).await {
+        Ok(()) => {}
+        Err(e) if !e.fields.is_empty() => {
+            let reason = e.fields[0].message(user.lang).to_string();
+            return agencies_view(&state, &user, AgencyQuery::default(), f, reason, None).await;
+        }
+        Err(e) => return Err(AppError::from(e).in_lang(user.lang)),
     }
     let notice = format!("{} {}", crate::i18n::t(user.lang, "saved"), f.code.trim());
     agencies_view(
@@ -1050,8 +1051,8 @@ async fn import_agencies(
         Ok(r) => r,
         Err(e) => return refuse(ctx, e),
     };
-    let report = itas_store::agencies::import(&state.db, Some(user.id()), rows).await?;
-    tracing::info!(inserted = report.inserted, rejected = report.errors.len(), file = %name, "agency import");
+    tracing::info!(file = %name, "agency import from a file");
+    let report = itas_app::agencies::import(&state, &user.actor(), rows).await?;
     Ok(Html(
         ImportPage {
             ctx,

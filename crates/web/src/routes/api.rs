@@ -4,7 +4,7 @@
 //! operation is made from these handlers and types (`crate::routes::openapi`).
 
 use crate::AppState;
-use crate::auth::{CurrentUser, may_see_agency};
+use crate::auth::CurrentUser;
 use crate::error::{ApiJson, AppError, ErrorCode};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -398,65 +398,10 @@ pub(crate) async fn agencies(
     user: CurrentUser,
     Query(q): Query<AgencyQuery>,
 ) -> Result<Json<AgencyList>, AppError> {
-    let itas_app::paging::Paging { limit, offset } =
-        itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| api(e, Some(&user)))?;
-    if q.q.chars().count() > 200 {
-        return Err(api(
-            AppError::from(itas_app::Error::invalid(vec![
-                itas_app::error::FieldProblem::new(
-                    "q",
-                    "คำค้นยาวได้ไม่เกิน ๒๐๐ ตัวอักษร",
-                    "q is at most 200 characters",
-                ),
-            ])),
-            Some(&user),
-        ));
-    }
-    let (list, total) = match user.role {
-        Role::CentralAdmin => itas_store::agencies::search(&state.db, &q.q, limit, offset)
-            .await
-            .map_err(|e| api(e, Some(&user)))?,
-        role => {
-            let mut all = match (role, &user.user.agency_id) {
-                (Role::AgencyAdmin, Some(id)) => itas_store::agencies::get(&state.db, id)
-                    .await
-                    .map_err(|e| api(e, Some(&user)))?
-                    .into_iter()
-                    .collect(),
-                (Role::Assessor, _) => {
-                    let mut out = Vec::new();
-                    for r in itas_store::rounds::list(&state.db)
-                        .await
-                        .map_err(|e| api(e, Some(&user)))?
-                    {
-                        out.extend(
-                            itas_store::assignments::agencies_of(&state.db, &r.id, user.id())
-                                .await
-                                .map_err(|e| api(e, Some(&user)))?,
-                        );
-                    }
-                    out.sort_by(|a, b| a.code.cmp(&b.code));
-                    out.dedup_by(|a, b| a.id == b.id);
-                    out
-                }
-                _ => vec![],
-            };
-            let needle = q.q.to_lowercase();
-            all.retain(|a| {
-                needle.is_empty()
-                    || [&a.code, &a.name_th, &a.name_en, &a.province]
-                        .iter()
-                        .any(|f| f.to_lowercase().contains(&needle))
-            });
-            let total = all.len() as i64;
-            let page = all
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .collect();
-            (page, total)
-        }
-    };
+    let page = itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| api(e, Some(&user)))?;
+    let (list, total) = itas_app::agencies::list_for(&state, &user.actor(), &q.q, page)
+        .await
+        .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(AgencyList {
         total,
         agencies: list.into_iter().map(AgencyView::from).collect(),
@@ -601,14 +546,9 @@ pub(crate) async fn import_agencies(
         }
         _ => return Err(api(ErrorCode::BadContentType, Some(&user))),
     };
-    let report = itas_store::agencies::import(&state.db, Some(user.id()), rows)
+    let report = itas_app::agencies::import(&state, &user.actor(), rows)
         .await
         .map_err(|e| api(e, Some(&user)))?;
-    tracing::info!(
-        inserted = report.inserted,
-        rejected = report.errors.len(),
-        "agency import (API)"
-    );
     Ok(Json(ImportReport {
         inserted: report.inserted,
         errors: report
@@ -633,16 +573,9 @@ pub(crate) async fn agency(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<AgencyOne>, AppError> {
-    if !may_see_agency(&state, &user, &id)
+    let a = itas_app::agencies::get(&state, &user.actor(), &id)
         .await
-        .map_err(|e| api(e, Some(&user)))?
-    {
-        return Err(api(ErrorCode::Forbidden, Some(&user)));
-    }
-    let a = itas_store::agencies::get(&state.db, &id)
-        .await
-        .map_err(|e| api(e, Some(&user)))?
-        .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
+        .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(AgencyOne { agency: a.into() }))
 }
 
