@@ -12,6 +12,9 @@
 //!   answer, what staff and clients said (docs/privacy.md).
 //! - **A list of a round's agencies** shows, to each reader, exactly the
 //!   agencies the first rule lets them see.
+//! - **A round's results as a whole** (dashboards, exports, open data):
+//!   the central office always; anyone once the round is published and in
+//!   its publication phase.
 
 use crate::App;
 use crate::error::{Error, ErrorCode, Result};
@@ -75,6 +78,23 @@ pub async fn require_agency(app: &App, actor: &Actor, agency_id: &str) -> Result
     } else {
         Err(Error::new(ErrorCode::Forbidden))
     }
+}
+
+/// Whether `actor` (None: the public) may see a round's results as a
+/// whole: the dashboards, the exports and the open data.
+pub async fn may_see_round_results(
+    app: &App,
+    actor: Option<&Actor>,
+    round: &itas_store::rounds::Round,
+) -> Result<bool> {
+    if actor.is_some_and(|a| a.role == Role::CentralAdmin) {
+        return Ok(true);
+    }
+    let phases = itas_store::rounds::phases(&app.db, &round.id).await?;
+    Ok(crate::published::results_public(
+        round,
+        itas_store::rounds::state_on(&phases, crate::today()),
+    ))
 }
 
 /// Whether `actor` (None: the public) may see an agency's scores in a

@@ -8,7 +8,7 @@ use crate::collection::NumberInput;
 use crate::error::{Error, ErrorCode, FieldProblem, Result};
 use itas_core::directory::{Phase, Role};
 use itas_core::framework;
-use itas_store::rounds::{self, PhaseDates, Round};
+use itas_store::rounds::{self, PhaseDates, Round, RoundState};
 
 /// Refuses anyone but the central office.
 pub fn require_central(actor: &Actor) -> Result<()> {
@@ -24,6 +24,54 @@ pub async fn get(app: &App, round_id: &str) -> Result<Round> {
     rounds::get(&app.db, round_id)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::NotFound))
+}
+
+/// A round with its calendar and where it stands today.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub round: Round,
+    pub phases: Vec<PhaseDates>,
+    pub state: RoundState,
+}
+
+/// A round's standing today, or `not_found`.
+pub async fn standing(app: &App, round_id: &str) -> Result<Standing> {
+    let round = get(app, round_id).await?;
+    let phases = rounds::phases(&app.db, round_id).await?;
+    Ok(Standing {
+        state: rounds::state_on(&phases, crate::today()),
+        round,
+        phases,
+    })
+}
+
+/// Every round's standing today, newest first.
+pub async fn standings(app: &App) -> Result<Vec<Standing>> {
+    let mut out = Vec::new();
+    for round in rounds::list(&app.db).await? {
+        let phases = rounds::phases(&app.db, &round.id).await?;
+        out.push(Standing {
+            state: rounds::state_on(&phases, crate::today()),
+            round,
+            phases,
+        });
+    }
+    Ok(out)
+}
+
+/// Every round, newest first.
+pub async fn list(app: &App) -> Result<Vec<Round>> {
+    Ok(rounds::list(&app.db).await?)
+}
+
+/// How many agencies take part in a round.
+pub async fn participant_count(app: &App, round_id: &str) -> Result<i64> {
+    Ok(rounds::participant_count(&app.db, round_id).await?)
+}
+
+/// What the last scoring run of a round reported (JSON), for its review.
+pub async fn last_scoring(app: &App, round_id: &str) -> Result<String> {
+    Ok(rounds::last_scoring(&app.db, round_id).await?)
 }
 
 /// One phase's dates as sent: the phase's code and two `YYYY-MM-DD` days.

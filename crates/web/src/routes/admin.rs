@@ -1,10 +1,10 @@
 //! The central evaluation office: rounds and phases, agencies (with import),
 //! users, assessor assignments (the audit log is in routes::audit).
 
+use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
-use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -78,13 +78,12 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Html<S
     central(&user)?;
     let ctx = PageCtx::for_user(&user);
     let mut rows = Vec::new();
-    for r in rounds::list(&state.db).await? {
-        let phases = rounds::phases(&state.db, &r.id).await?;
-        let participants = rounds::participant_count(&state.db, &r.id).await?;
+    for s in itas_app::rounds::standings(&state).await? {
+        let participants = itas_app::rounds::participant_count(&state, &s.round.id).await?;
         rows.push(RoundRow {
-            state: state_text(&ctx, rounds::state_on(&phases, today())),
+            state: state_text(&ctx, s.state),
             participants,
-            round: r,
+            round: s.round,
         });
     }
     Ok(Html(HomePage { ctx, rounds: rows }.render()?))
@@ -409,13 +408,14 @@ async fn round_view_keeping(
     page: usize,
 ) -> Result<Response, AppError> {
     central(user)?;
-    let round = rounds::get(&state.db, id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let itas_app::rounds::Standing {
+        round,
+        phases,
+        state: round_state,
+    } = itas_app::rounds::standing(state, id).await?;
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
-    let phases = rounds::phases(&state.db, id).await?;
-    let st = state_text(&ctx, rounds::state_on(&phases, today()));
+    let st = state_text(&ctx, round_state);
     let phase_rows = Phase::ALL
         .iter()
         .map(|p| {
@@ -475,8 +475,7 @@ async fn round_view_keeping(
     };
     let provisional = fw.provisional.values().cloned().collect();
     let sizes = fw.sizes().into_iter().map(str::to_string).collect();
-    let publication =
-        publication_of(state, &ctx, &round, rounds::state_on(&phases, today())).await?;
+    let publication = publication_of(state, &ctx, &round, round_state).await?;
     let page = RoundPage {
         publication,
         provisional,
@@ -535,7 +534,7 @@ async fn publication_of(
         skipped: Vec<(String, itas_app::scoring_run::Skip)>,
     }
     let last: Option<Last> =
-        serde_json::from_str(&rounds::last_scoring(&state.db, &round.id).await?).ok();
+        serde_json::from_str(&itas_app::rounds::last_scoring(state, &round.id).await?).ok();
     Ok(Publication {
         computed: last.as_ref().map(|l| l.computed),
         not_computed: last

@@ -36,10 +36,9 @@ async fn round_of(
     user: &CurrentUser,
     id: &str,
 ) -> Result<rounds::Round, AppError> {
-    rounds::get(&state.db, id)
+    itas_app::rounds::get(state, id)
         .await
-        .map_err(|e| api(e, Some(user)))?
-        .ok_or_else(|| api(ErrorCode::NotFound, Some(user)))
+        .map_err(|e| api(e, Some(user)))
 }
 
 fn central(user: &CurrentUser) -> Result<(), AppError> {
@@ -391,10 +390,14 @@ async fn round_detail(
     user: &CurrentUser,
     round: rounds::Round,
 ) -> Result<RoundDetail, AppError> {
-    let phases = rounds::phases(&state.db, &round.id)
+    let itas_app::rounds::Standing {
+        round,
+        phases,
+        state: round_state,
+    } = itas_app::rounds::standing(state, &round.id)
         .await
         .map_err(|e| api(e, Some(user)))?;
-    let (st, phase) = match rounds::state_on(&phases, crate::today()) {
+    let (st, phase) = match round_state {
         rounds::RoundState::NotStarted => ("not_started", None),
         rounds::RoundState::In(p) => ("in", Some(p.code().to_string())),
         rounds::RoundState::Between(p) => ("between", Some(p.code().to_string())),

@@ -22,7 +22,7 @@ use axum::routing::get;
 use itas_app::published::{GroupSummary, ResultRow, round_rows, summarise};
 use itas_core::directory::{AgencyKind, Role};
 use itas_core::framework::Framework;
-use itas_store::rounds::{self, Round};
+use itas_store::rounds::Round;
 use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
@@ -45,18 +45,8 @@ pub(crate) async fn visible(
     user: &MaybeUser,
     round: &Round,
 ) -> Result<bool, AppError> {
-    if user
-        .0
-        .as_ref()
-        .is_some_and(|u| u.role == Role::CentralAdmin)
-    {
-        return Ok(true);
-    }
-    let phases = rounds::phases(&state.db, &round.id).await?;
-    Ok(itas_app::published::results_public(
-        round,
-        rounds::state_on(&phases, today()),
-    ))
+    let actor = user.0.as_ref().map(crate::auth::CurrentUser::actor);
+    Ok(itas_app::access::may_see_round_results(state, actor.as_ref(), round).await?)
 }
 
 async fn load(
@@ -88,9 +78,9 @@ async fn visible_round(
 ) -> Result<Round, AppError> {
     let lang = user.0.as_ref().map_or(lang, |u| u.lang);
     let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
-    let round = rounds::get(&state.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let round = itas_app::rounds::get(state, round_id)
+        .await
+        .map_err(|_| not_found())?;
     if !visible(state, user, &round).await? {
         return Err(not_found());
     }
@@ -117,16 +107,15 @@ async fn rounds_page(
     UserLang(lang): UserLang,
 ) -> Result<Response, AppError> {
     let mut out = Vec::new();
-    for r in rounds::list(&state.db).await? {
-        let phases = rounds::phases(&state.db, &r.id).await?;
-        let published = itas_app::published::results_public(&r, rounds::state_on(&phases, today()));
+    for s in itas_app::rounds::standings(&state).await? {
+        let published = itas_app::published::results_public(&s.round, s.state);
         if published
             || user
                 .0
                 .as_ref()
                 .is_some_and(|u| u.role == Role::CentralAdmin)
         {
-            out.push((r, published));
+            out.push((s.round, published));
         }
     }
     Ok(Html(
@@ -382,7 +371,7 @@ async fn trend_points(
     scope: &Scope,
 ) -> Result<Vec<TrendPoint>, AppError> {
     let mut rounds_seen: Vec<Round> = Vec::new();
-    for r in rounds::list(&state.db).await? {
+    for r in itas_app::rounds::list(state).await? {
         if r.fiscal_year <= round.fiscal_year && visible(state, user, &r).await? {
             rounds_seen.push(r);
         }
@@ -647,7 +636,7 @@ async fn dashboard_page(
     let by = GroupBy::parse(&q.by);
     let target = fw.national_target_percent;
     let all: Vec<&ResultRow> = rows.clone();
-    let participants = rounds::participant_count(&state.db, &round.id).await?;
+    let participants = itas_app::rounds::participant_count(state, &round.id).await?;
     let missing = (participants - table.len() as i64).max(0);
     let not_included = (missing > 0 && scope == Scope::Nation).then(|| {
         format!(
@@ -1211,7 +1200,7 @@ pub(crate) async fn api_figures(
     let figures = cached_overview(&state, &round.id, &fw, &table, &scope)
         .await
         .map_err(|e| fail(e.into()))?;
-    let participants = rounds::participant_count(&state.db, &round.id)
+    let participants = itas_app::rounds::participant_count(&state, &round.id)
         .await
         .map_err(|e| fail(e.into()))?;
     let thai = PageCtx::anonymous(crate::i18n::Lang::Th);

@@ -5,17 +5,17 @@
 //! year, framework, fields) beside the CSV, JSON and XLSX it describes. Only
 //! published rounds appear, whoever asks.
 
+use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::error::AppError;
 use crate::routes::agency::base_url;
-use crate::{AppState, today};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use itas_core::framework::Framework;
-use itas_store::rounds::{self, Round};
+use itas_store::rounds::Round;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
@@ -30,10 +30,9 @@ pub const LICENCE_NAME: &str = "Creative Commons Attribution 4.0 (CC BY 4.0)";
 
 async fn published_rounds(state: &AppState) -> Result<Vec<Round>, AppError> {
     let mut out = Vec::new();
-    for r in rounds::list(&state.db).await? {
-        let phases = rounds::phases(&state.db, &r.id).await?;
-        if itas_app::published::results_public(&r, rounds::state_on(&phases, today())) {
-            out.push(r);
+    for s in itas_app::rounds::standings(state).await? {
+        if itas_app::published::results_public(&s.round, s.state) {
+            out.push(s.round);
         }
     }
     Ok(out)
@@ -155,9 +154,7 @@ async fn metadata(
     Path(round_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let not_found = || AppError::new(crate::error::ErrorCode::NotFound);
-    let round = rounds::get(&state.db, &round_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let round = itas_app::rounds::get(&state, &round_id).await?;
     // The same rule as the data it describes.
     if !crate::routes::dashboard::visible(&state, &user, &round).await? {
         return Err(not_found());
