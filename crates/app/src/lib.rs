@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod agencies;
+pub mod audit;
 pub mod cache;
 pub mod collection;
 pub mod demo;

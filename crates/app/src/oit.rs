@@ -180,6 +180,75 @@ pub async fn assessor_scope(
     })
 }
 
+/// A stored snapshot of an agency's evidence, for the assessor assigned
+/// to it in the round (served in a sandbox by the web face).
+pub async fn snapshot(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+    agency_id: &str,
+    check_id: &str,
+) -> Result<itas_store::evidence_checks::Snapshot> {
+    assessor_scope(app, actor, round_id, agency_id).await?;
+    itas_store::evidence_checks::snapshot(&app.db, agency_id, check_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound))
+}
+
+/// Where one agency's review stands: submitted or not, and how many
+/// checklist items have their final decision.
+#[derive(Clone, Debug)]
+pub struct ReviewProgress {
+    pub submitted: bool,
+    pub decided: usize,
+    pub items: usize,
+}
+
+/// The assessor's work: each round with the agencies assigned to them in
+/// it, and where each review stands.
+pub async fn review_queue(
+    app: &App,
+    actor: &Actor,
+) -> Result<Vec<(Round, Vec<(Agency, ReviewProgress)>)>> {
+    if actor.role != Role::Assessor {
+        return Err(Error::new(ErrorCode::Forbidden));
+    }
+    let mut out = Vec::new();
+    for r in rounds::list(&app.db).await? {
+        let agencies = itas_store::assignments::agencies_of(&app.db, &r.id, &actor.user_id).await?;
+        if agencies.is_empty() {
+            continue;
+        }
+        let items = r.framework()?.checklist_items().count();
+        let mut queue = Vec::new();
+        for a in agencies {
+            let submitted = itas_store::oit::submitted_at(&app.db, &a.id, &r.id)
+                .await?
+                .is_some();
+            let decided = if submitted {
+                let decisions: Vec<Decision> = itas_store::oit::decisions(&app.db, &a.id, &r.id)
+                    .await?
+                    .iter()
+                    .map(StoredDecision::decision)
+                    .collect();
+                oit::final_results(&decisions).len()
+            } else {
+                0
+            };
+            queue.push((
+                a,
+                ReviewProgress {
+                    submitted,
+                    decided,
+                    items,
+                },
+            ));
+        }
+        out.push((r, queue));
+    }
+    Ok(out)
+}
+
 /// What is wrong with an evidence URL, said as the rule it breaks (Thai,
 /// English), the URL following.
 pub fn url_problem(u: &str) -> Option<(&'static str, &'static str)> {

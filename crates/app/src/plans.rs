@@ -62,6 +62,12 @@ pub async fn measures(app: &App, scope: &PlanScope) -> Result<Vec<Measure>> {
     Ok(plans::measures(&app.db, &scope.agency.id, &scope.round.id).await?)
 }
 
+/// An agency's measures in a round, for a reader already allowed (the
+/// agency's published public page, the results page's plan summary).
+pub async fn measures_of(app: &App, agency_id: &str, round_id: &str) -> Result<Vec<Measure>> {
+    Ok(plans::measures(&app.db, agency_id, round_id).await?)
+}
+
 /// A measure as the form gives it (text, as typed).
 #[derive(Clone, Debug, Default)]
 pub struct MeasureInput {

@@ -59,6 +59,11 @@ pub async fn standings(app: &App) -> Result<Vec<Standing>> {
     Ok(out)
 }
 
+/// The rounds an agency takes part in, newest first.
+pub async fn of_agency(app: &App, agency_id: &str) -> Result<Vec<Round>> {
+    Ok(rounds::rounds_of_agency(&app.db, agency_id).await?)
+}
+
 /// Every round, newest first.
 pub async fn list(app: &App) -> Result<Vec<Round>> {
     Ok(rounds::list(&app.db).await?)

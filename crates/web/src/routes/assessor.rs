@@ -26,55 +26,35 @@ struct AssessorPage {
 }
 
 /// "submitted · decided 12 / 43", or "not submitted".
-async fn progress(
-    state: &AppState,
-    ctx: &PageCtx,
-    round: &Round,
-    agency_id: &str,
-) -> Result<String, AppError> {
-    if itas_store::oit::submitted_at(&state.db, agency_id, &round.id)
-        .await?
-        .is_none()
-    {
-        return Ok(ctx.pick("ยังไม่ส่ง OIT", "OIT not submitted").to_string());
+fn progress(ctx: &PageCtx, p: &itas_app::oit::ReviewProgress) -> String {
+    if !p.submitted {
+        return ctx.pick("ยังไม่ส่ง OIT", "OIT not submitted").to_string();
     }
-    let total = round.framework()?.checklist_items().count();
-    let decisions: Vec<itas_core::oit::Decision> =
-        itas_store::oit::decisions(&state.db, agency_id, &round.id)
-            .await?
-            .iter()
-            .map(itas_store::oit::StoredDecision::decision)
-            .collect();
-    let decided = itas_core::oit::final_results(&decisions).len();
-    Ok(format!(
+    format!(
         "{} · {} {} / {}",
         ctx.pick("ส่งแล้ว", "submitted"),
         ctx.pick("ตัดสินแล้ว", "decided"),
-        ctx.num(&decided.to_string()),
-        ctx.num(&total.to_string())
-    ))
+        ctx.num(&p.decided.to_string()),
+        ctx.num(&p.items.to_string())
+    )
 }
 
 async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, AppError> {
     user.require(Role::Assessor)?;
-    let mut rounds = Vec::new();
-    for r in itas_store::rounds::list(&state.db).await? {
-        let agencies = itas_store::assignments::agencies_of(&state.db, &r.id, user.id()).await?;
-        if !agencies.is_empty() {
-            let ctx = PageCtx::for_user(&user);
-            let mut queue = Vec::new();
-            for a in agencies {
-                let p = progress(&state, &ctx, &r, &a.id).await?;
-                queue.push((a, p));
-            }
-            rounds.push((r, queue));
-        }
-    }
-    Ok(Html(
-        AssessorPage {
-            ctx: PageCtx::for_user(&user),
-            rounds,
-        }
-        .render()?,
-    ))
+    let ctx = PageCtx::for_user(&user);
+    let rounds = itas_app::oit::review_queue(&state, &user.actor())
+        .await?
+        .into_iter()
+        .map(|(r, queue)| {
+            let queue = queue
+                .into_iter()
+                .map(|(a, p)| {
+                    let text = progress(&ctx, &p);
+                    (a, text)
+                })
+                .collect();
+            (r, queue)
+        })
+        .collect();
+    Ok(Html(AssessorPage { ctx, rounds }.render()?))
 }

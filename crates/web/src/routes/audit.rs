@@ -170,10 +170,13 @@ impl AuditQuery {
         };
         let agency = self.agency.trim();
         if !agency.is_empty() {
-            let a = itas_store::agencies::by_code(&state.db, agency)
-                .await?
-                .ok_or_else(|| bad("ไม่พบรหัสหน่วยงานนี้", "No agency has this code"))?;
-            f.about.push(a.id);
+            let id = itas_app::audit::agency_of_code(state, agency)
+                .await
+                .map_err(|e| match e.fields.first() {
+                    Some(p) => bad(&p.th, &p.en),
+                    None => AppError::from(e).in_lang(lang),
+                })?;
+            f.about.push(id);
         }
         if !self.round.trim().is_empty() {
             f.about.push(self.round.trim().to_string());
@@ -229,29 +232,16 @@ struct Names {
 }
 
 impl Names {
-    async fn load(state: &AppState, entries: &[AuditEntry]) -> Result<Names, AppError> {
-        let users: HashMap<String, String> = itas_store::users::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, format!("{} ({})", u.display_name, u.username)))
-            .collect();
-        let mut others: HashMap<String, String> = itas_store::rounds::list(&state.db)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r.name))
-            .collect();
-        others.extend(users.clone());
-        // Some entities are keyed by agency and round ("agency/round").
-        for e in entries {
-            for id in e.entity_id.split('/') {
-                if !others.contains_key(id)
-                    && let Some(a) = itas_store::agencies::get(&state.db, id).await?
-                {
-                    others.insert(id.to_string(), format!("{} ({})", a.name_th, a.code));
-                }
-            }
-        }
-        Ok(Names { users, others })
+    async fn load(
+        state: &AppState,
+        user: &CurrentUser,
+        entries: &[AuditEntry],
+    ) -> Result<Names, AppError> {
+        let n = itas_app::audit::names(state, &user.actor(), entries).await?;
+        Ok(Names {
+            users: n.users,
+            others: n.others,
+        })
     }
 
     fn line(&self, ctx: &PageCtx, e: &AuditEntry) -> EntryLine {
@@ -308,27 +298,27 @@ async fn page(
     let ctx = PageCtx::for_user(&user);
     let (entries, total, error, page, pages) = match q.filter(&state, user.lang).await {
         Ok(f) => {
-            let total = itas_store::audit::count(&state.db, &f).await?;
+            let total = itas_app::audit::count(&state, &user.actor(), &f).await?;
             let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
             let page = q.page.unwrap_or(1).clamp(1, pages);
+            let offset = (page - 1) * PAGE_SIZE;
             let entries =
-                itas_store::audit::entries(&state.db, &f, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-                    .await?;
+                itas_app::audit::entries(&state, &user.actor(), &f, PAGE_SIZE, offset).await?;
             (entries, total, None, page, pages)
         }
         Err(e) => (Vec::new(), 0, e.detail, 1, 1),
     };
-    let names = Names::load(&state, &entries).await?;
+    let names = Names::load(&state, &user, &entries).await?;
     let lines = entries.iter().map(|e| names.line(&ctx, e)).collect();
     let mut users: Vec<(String, String)> = names.users.clone().into_iter().collect();
     users.sort_by(|a, b| a.1.cmp(&b.1));
-    let actions = itas_store::audit::actions(&state.db)
+    let actions = itas_app::audit::actions(&state, &user.actor())
         .await?
         .into_iter()
         .map(|a| (action_name(&a, user.lang), a))
         .map(|(name, a)| (a, name))
         .collect();
-    let rounds = itas_store::rounds::list(&state.db)
+    let rounds = itas_app::rounds::list(&state)
         .await?
         .into_iter()
         .map(|r| (r.id, r.name))
@@ -363,9 +353,9 @@ async fn csv(
 ) -> Result<Response, AppError> {
     user.require(Role::CentralAdmin)?;
     let f = q.filter(&state, user.lang).await?;
-    let entries = itas_store::audit::entries(&state.db, &f, CSV_ROWS, 0).await?;
+    let entries = itas_app::audit::entries(&state, &user.actor(), &f, CSV_ROWS, 0).await?;
     let ctx = PageCtx::for_user(&user);
-    let names = Names::load(&state, &entries).await?;
+    let names = Names::load(&state, &user, &entries).await?;
     let mut out = String::from("\u{feff}");
     out.push_str(&crate::routes::dashboard::csv_line(&[
         "เวลา (when)".into(),

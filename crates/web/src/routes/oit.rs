@@ -229,23 +229,12 @@ async fn itas_offer(
     agency_id: &str,
     round: &Round,
 ) -> Result<Option<(String, i64)>, AppError> {
-    let Some(found) =
-        itas_store::public_pages::latest_published_before(&state.db, agency_id, round.fiscal_year)
+    let base = crate::routes::agency::base_url(state, headers);
+    Ok(
+        itas_app::public_pages::latest_before(state, agency_id, round.fiscal_year)
             .await?
-    else {
-        return Ok(None);
-    };
-    let Some(agency) = itas_store::agencies::get(&state.db, agency_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some((
-        format!(
-            "{}{}",
-            crate::routes::agency::base_url(state, headers),
-            itas_app::public_pages::path_of(&agency.code, found.fiscal_year)
-        ),
-        found.fiscal_year,
-    )))
+            .map(|(path, year)| (format!("{base}{path}"), year)),
+    )
 }
 
 async fn agency_scope(
@@ -293,7 +282,7 @@ async fn render_agency(
     let phase = phase_text(&ctx, s.phase);
     let offer = itas_offer(state, headers, &s.agency_id, &s.round).await?;
     let itas_plan_link = if offer.is_none() && list.iter().any(|i| i.itas_page) {
-        rounds::rounds_of_agency(&state.db, &s.agency_id)
+        itas_app::rounds::of_agency(&state, &s.agency_id)
             .await?
             .into_iter()
             .filter(|r| r.fiscal_year < s.round.fiscal_year)
@@ -621,10 +610,10 @@ async fn snapshot(
     user: CurrentUser,
     Path((round_id, agency_id, check)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    assessor_scope(&state, &user, &round_id, &agency_id).await?;
-    let snap = itas_store::evidence_checks::snapshot(&state.db, &agency_id, &check)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(user.lang))?;
+    user.require(Role::Assessor)?;
+    let snap = itas_app::oit::snapshot(&state, &user.actor(), &round_id, &agency_id, &check)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let (url, at, sha, body) = (
         snap.url,
         snap.checked_at,

@@ -220,7 +220,7 @@ async fn render(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let public_page = PublicPageView {
-        state: match itas_store::public_pages::get(&state.db, &s.agency.id, &s.round.id).await? {
+        state: match itas_app::public_pages::state_of(state, &s.agency.id, &s.round.id).await? {
             None => "none",
             Some(itas_store::public_pages::PageState::Published(_)) => "published",
             Some(itas_store::public_pages::PageState::Withdrawn(_)) => "withdrawn",
@@ -257,7 +257,7 @@ async fn render(
 /// public page can serve as evidence for ("o42, o43, O25, O26").
 async fn itas_page_items(state: &AppState) -> Result<String, AppError> {
     let mut codes: Vec<String> = Vec::new();
-    for r in itas_store::rounds::list(&state.db).await? {
+    for r in itas_app::rounds::list(state).await? {
         let fw = itas_app::survey::round_framework(state, &r.id).await?;
         for i in fw.checklist_items() {
             if matches!(

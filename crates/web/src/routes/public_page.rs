@@ -20,12 +20,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use itas_app::results::{AgencyResults as Loaded, report_document, stored_plan};
-use itas_core::directory::Role;
 use itas_core::framework::ResultRule;
 use itas_core::thai::{Digits, MONTHS_ABBR, format_date};
 use itas_reports::analysis_report::{period_text, results_and_analysis};
 use itas_store::agencies::Agency;
-use itas_store::public_pages::{self, FoundPage, PageState};
+use itas_store::public_pages::{FoundPage, PageState};
 use itas_store::rounds::Round;
 
 pub fn routes() -> Router<AppState> {
@@ -98,18 +97,9 @@ async fn find(
     year: &str,
     lang: Lang,
 ) -> Result<(Agency, FoundPage), AppError> {
-    let not_found = || AppError::new(ErrorCode::NotFound).in_lang(lang);
-    let year: i64 = year.parse().map_err(|_| not_found())?;
-    let agency = itas_store::agencies::by_code(&state.db, code)
-        .await?
-        .ok_or_else(not_found)?;
-    let found = public_pages::for_year(&state.db, &agency.id, year)
-        .await?
-        .ok_or_else(not_found)?;
-    if let PageState::Withdrawn(_) = found.state {
-        return Err(AppError::new(ErrorCode::PageWithdrawn).in_lang(lang));
-    }
-    Ok((agency, found))
+    itas_app::public_pages::find(state, code, year)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(lang))
 }
 
 /// The page's HTML as anyone sees it now. The context is anonymous even for
@@ -127,9 +117,9 @@ pub async fn render(
     } else {
         Digits::Thai
     };
-    let round = itas_store::rounds::get(&state.db, &found.round_id)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound).in_lang(lang))?;
+    let round = itas_app::rounds::get(state, &found.round_id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(lang))?;
     let fw = itas_app::survey::round_framework(state, &round.id).await?;
     let result = if itas_app::published::round_is_published(state, &round.id).await? {
         match itas_app::results::load(state, &agency.id, &round.id).await {
@@ -140,7 +130,7 @@ pub async fn render(
     } else {
         None
     };
-    let stored = itas_store::plans::measures(&state.db, &agency.id, &round.id).await?;
+    let stored = itas_app::plans::measures_of(state, &agency.id, &round.id).await?;
     let status_text = |s: itas_store::plans::Status| match s {
         itas_store::plans::Status::Open => ctx.pick("กำลังดำเนินการ", "In progress"),
         itas_store::plans::Status::Done => ctx.pick("ดำเนินการแล้วเสร็จ", "Done"),
@@ -309,21 +299,14 @@ async fn publish_or_withdraw(
     Path((agency_id, round_id)): Path<(String, String)>,
     Form(f): Form<PublishForm>,
 ) -> Result<Response, AppError> {
-    if user.role != Role::AgencyAdmin || user.user.agency_id.as_deref() != Some(&agency_id) {
-        return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
-    }
-    let now = itas_store::now_ms();
-    let done = match f.action.as_str() {
-        "publish" => {
-            public_pages::publish(&state.db, Some(user.id()), &agency_id, &round_id, now).await?;
-            "published"
-        }
-        "withdraw" => {
-            public_pages::withdraw(&state.db, Some(user.id()), &agency_id, &round_id, now).await?;
-            "withdrawn"
-        }
+    let (publish, done) = match f.action.as_str() {
+        "publish" => (true, "published"),
+        "withdraw" => (false, "withdrawn"),
         _ => return Err(AppError::new(ErrorCode::Invalid).in_lang(user.lang)),
     };
+    itas_app::public_pages::set_published(&state, &user.actor(), &agency_id, &round_id, publish)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     Ok(Redirect::to(&format!(
         "/agencies/{agency_id}/plan/{round_id}?page={done}#public-page"
     ))

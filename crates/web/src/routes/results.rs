@@ -452,7 +452,7 @@ async fn agency_trend(
     l: &Loaded,
 ) -> Result<Option<crate::overview::DrawnTrend>, AppError> {
     let mut points = Vec::new();
-    for r in itas_store::rounds::rounds_of_agency(&state.db, &l.agency.id).await? {
+    for r in itas_app::rounds::of_agency(state, &l.agency.id).await? {
         if r.fiscal_year > l.round.fiscal_year
             || !may_see_results(state, user.0.as_ref(), &l.agency.id, &r.id).await?
         {
