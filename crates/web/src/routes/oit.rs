@@ -282,7 +282,7 @@ async fn render_agency(
     let phase = phase_text(&ctx, s.phase);
     let offer = itas_offer(state, headers, &s.agency_id, &s.round).await?;
     let itas_plan_link = if offer.is_none() && list.iter().any(|i| i.itas_page) {
-        itas_app::rounds::of_agency(&state, &s.agency_id)
+        itas_app::rounds::of_agency(state, &s.agency_id)
             .await?
             .into_iter()
             .filter(|r| r.fiscal_year < s.round.fiscal_year)
