@@ -49,6 +49,23 @@ pub async fn get(app: &App, actor: &Actor, agency_id: &str) -> Result<Agency> {
         .ok_or_else(|| Error::new(ErrorCode::NotFound))
 }
 
+/// An agency's directory record by id, for naming it where its results are
+/// shown to the reader already (a dashboard's groups, a user's agency):
+/// codes and names are public; nothing else of the agency is read here.
+pub async fn named(app: &App, agency_id: &str) -> Result<Option<Agency>> {
+    Ok(agencies::get(&app.db, agency_id).await?)
+}
+
+/// The agency above one the actor may read (its name is part of the
+/// agency's own record).
+pub async fn parent_of(app: &App, actor: &Actor, agency: &Agency) -> Result<Option<Agency>> {
+    crate::access::require_agency(app, actor, &agency.id).await?;
+    match &agency.parent_id {
+        Some(p) => Ok(agencies::get(&app.db, p).await?),
+        None => Ok(None),
+    }
+}
+
 /// A page of the agencies the actor may read whose code, names or province
 /// contain `query`, with how many there are in all.
 pub async fn list_for(

@@ -20,6 +20,18 @@ pub const RESULTS_TTL: Duration = Duration::from_secs(30);
 /// How long the round page's participant counts are reused.
 pub const PARTICIPANTS_TTL: Duration = Duration::from_secs(5);
 
+/// Bumped by every write that changes what the public's pages show (a
+/// score, a participant, a round): a page kept under an older value is
+/// made again.
+pub fn public_generation() -> u64 {
+    itas_store::rounds::public_generation()
+}
+
+/// Bumped by every write of scores.
+pub fn scores_generation() -> u64 {
+    itas_store::rounds::scores_generation()
+}
+
 struct Entry<V> {
     at: Instant,
     generation: u64,

@@ -166,3 +166,25 @@ pub fn report_document(
 pub async fn stored_plan(app: &App, l: &AgencyResults) -> Result<Vec<itas_store::plans::Measure>> {
     Ok(itas_store::plans::measures(&app.db, &l.agency.id, &l.round.id).await?)
 }
+
+/// An agency's stored indicator scores in a round and the samples they
+/// were computed from, when `actor` (None: the public) may see them
+/// (`access::may_see_results`); None otherwise.
+pub async fn visible_scores(
+    app: &App,
+    actor: Option<&crate::access::Actor>,
+    agency_id: &str,
+    round_id: &str,
+) -> Result<
+    Option<(
+        std::collections::BTreeMap<u32, itas_core::Score>,
+        Vec<itas_core::sample::Sample>,
+    )>,
+> {
+    if !crate::access::may_see_results(app, actor, agency_id, round_id).await? {
+        return Ok(None);
+    }
+    let given = itas_store::rounds::indicator_scores(&app.db, round_id, agency_id).await?;
+    let samples = itas_store::rounds::agency_samples(&app.db, round_id, agency_id).await?;
+    Ok(Some((given, samples)))
+}

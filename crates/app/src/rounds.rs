@@ -59,6 +59,17 @@ pub async fn standings(app: &App) -> Result<Vec<Standing>> {
     Ok(out)
 }
 
+/// An agency's part in a round (populations, size), or `not_found`.
+pub async fn participation(
+    app: &App,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<rounds::Participation> {
+    rounds::participation(&app.db, round_id, agency_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound))
+}
+
 /// The rounds an agency takes part in, newest first.
 pub async fn of_agency(app: &App, agency_id: &str) -> Result<Vec<Round>> {
     Ok(rounds::rounds_of_agency(&app.db, agency_id).await?)
@@ -341,6 +352,29 @@ pub async fn join(
     Ok((added, rounds::participant_count(&app.db, round_id).await?))
 }
 
+/// Computes every participant's indicator scores from the survey tallies
+/// and the assessors' final OIT decisions (the central office; audited).
+pub async fn compute(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+) -> Result<crate::scoring_run::RunReport> {
+    require_central(actor)?;
+    let round = get(app, round_id).await?;
+    crate::scoring_run::compute_round(app, &actor.user_id, &round).await
+}
+
+/// Every assessor assignment of a round: (agency id, assessor id, assessor
+/// name), for the central office's round page.
+pub async fn assignments(
+    app: &App,
+    actor: &Actor,
+    round_id: &str,
+) -> Result<Vec<(String, String, String)>> {
+    require_central(actor)?;
+    Ok(itas_store::assignments::of_round(&app.db, round_id).await?)
+}
+
 /// Takes a round's results out of public view (audited).
 pub async fn withdraw(app: &App, actor: &Actor, round_id: &str) -> Result<Round> {
     require_central(actor)?;
@@ -425,6 +459,96 @@ pub async fn unassign(
     Ok(())
 }
 
+/// A line's problem in Thai and English.
+type Problem = (String, String);
+
+/// Lines of "agency code, size" (comma, tab or spaces between; pasted from a
+/// spreadsheet or a CSV file; a header line is skipped). Every problem is
+/// named by its line, all at once.
+pub fn parse_sizes(text: &str, known: &[&str]) -> Result<Vec<(String, String)>, Vec<Problem>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line
+            .split([',', '\t', ' ', ';'])
+            .map(|p| p.trim().trim_matches('"'))
+            .filter(|p| !p.is_empty());
+        let code = parts.next().unwrap_or_default();
+        let typed = parts.next().unwrap_or_default();
+        if i == 0
+            && matches!(
+                code.to_lowercase().as_str(),
+                "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
+            )
+        {
+            continue;
+        }
+        let n = i + 1;
+        // Sizes are matched whatever their case and stored as the framework spells them.
+        let size = known.iter().find(|k| k.eq_ignore_ascii_case(typed));
+        if parts.next().is_some() {
+            problems.push((
+                format!("บรรทัด {n}: ใส่เพียงรหัสหน่วยงานและขนาด"),
+                format!("line {n}: give only the agency code and the size"),
+            ));
+        } else if typed.is_empty() {
+            problems.push((
+                format!("บรรทัด {n}: ยังไม่ได้ใส่ขนาด (ใช้ - เพื่อล้างค่า)"),
+                format!("line {n}: no size given (- clears it)"),
+            ));
+        } else if typed == "-" {
+            out.push((code.to_string(), String::new()));
+        } else if let Some(size) = size {
+            out.push((code.to_string(), size.to_string()));
+        } else {
+            let known = known.join(", ");
+            problems.push((
+                format!("บรรทัด {n}: ขนาด '{typed}' ไม่มีในกรอบการประเมินของรอบนี้ ใช้ได้ ({known})"),
+                format!("line {n}: size '{typed}' is not in this round's framework; use ({known})"),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Sets agencies' sizes for the framework's minimum-sample table (audited),
+/// from lines of "agency code, size" (comma, tab or spaces between, pasted
+/// from a spreadsheet or a CSV file; a header line is skipped; `-` clears a
+/// size). Every problem is named by its line, all at once. Returns how many
+/// changed.
+pub async fn set_sizes(app: &App, actor: &Actor, round_id: &str, text: &str) -> Result<usize> {
+    require_central(actor)?;
+    let fw = get(app, round_id).await?.framework()?;
+    let refuse = |problems: Vec<Problem>| {
+        let (th, en): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
+        Error::invalid(vec![FieldProblem::new(
+            "sizes",
+            th.join(" · "),
+            en.join(" · "),
+        )])
+    };
+    let rows = parse_sizes(text, &fw.sizes()).map_err(refuse)?;
+    match rounds::set_sizes(&app.db, Some(&actor.user_id), round_id, &rows).await {
+        Ok(changed) => Ok(changed),
+        Err(itas_store::StoreError::Invalid(m)) => {
+            let codes = m.trim_start_matches("not in this round: ");
+            Err(refuse(vec![(
+                format!("หน่วยงานเหล่านี้ไม่อยู่ในรอบนี้: {codes}"),
+                format!("These agencies are not in this round: {codes}"),
+            )]))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,5 +592,24 @@ mod tests {
             ["KK-A", "KK-B", "KK-C", "KK-D"]
         );
         assert!(Joining::from_text(" * ").all);
+    }
+
+    #[test]
+    fn sizes_are_read_by_line_whatever_their_case() {
+        let known = ["S", "M", "L"];
+        let ok = parse_sizes("code,size\r\nA1,m\r\nA2\tL\r\nA3 -\r\n", &known).unwrap();
+        assert_eq!(
+            ok,
+            [
+                ("A1".to_string(), "M".to_string()),
+                ("A2".into(), "L".into()),
+                ("A3".into(), String::new())
+            ]
+        );
+        let bad = parse_sizes("A1\nA2,XL\nA3,S,extra", &known).unwrap_err();
+        assert_eq!(bad.len(), 3, "{bad:?}");
+        assert!(bad[0].1.starts_with("line 1: no size given"), "{bad:?}");
+        assert!(bad[1].1.starts_with("line 2: size 'XL'"), "{bad:?}");
+        assert!(bad[2].1.starts_with("line 3: give only"), "{bad:?}");
     }
 }

@@ -235,9 +235,7 @@ async fn round_framework_download(
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    let round = rounds::get(&state.db, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let round = itas_app::rounds::get(&state, &id).await?;
     let fw = round.framework()?;
     let (body, content_type) = match file.as_str() {
         "framework.xlsx" => (
@@ -454,7 +452,7 @@ async fn round_view_keeping(
         })
         .collect();
     // Assignments of the agencies on this page; the total covers the round.
-    let all_assignments = itas_store::assignments::of_round(&state.db, id).await?;
+    let all_assignments = itas_app::rounds::assignments(state, &user.actor(), id).await?;
     let assigned_total = all_assignments.len();
     let assignments = all_assignments
         .into_iter()
@@ -610,10 +608,9 @@ async fn compute_scores(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    let round = rounds::get(&state.db, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let run = itas_app::scoring_run::compute_round(&state, user.id(), &round).await?;
+    let run = itas_app::rounds::compute(&state, &user.actor(), &id)
+        .await
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let lang = user.lang;
     let mut notice = format!(
         "{} {}",
@@ -698,77 +695,6 @@ struct SizesForm {
     sizes: String,
 }
 
-/// Lines of "agency code, size" (comma, tab or spaces between; pasted from a
-/// spreadsheet or a CSV file; a header line is skipped). Every problem is
-/// named by its line, all at once.
-fn parse_sizes(
-    text: &str,
-    known: &[&str],
-    lang: crate::i18n::Lang,
-) -> Result<Vec<(String, String)>, Vec<String>> {
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line
-            .split([',', '\t', ' ', ';'])
-            .map(|p| p.trim().trim_matches('"'))
-            .filter(|p| !p.is_empty());
-        let code = parts.next().unwrap_or_default();
-        let typed = parts.next().unwrap_or_default();
-        if i == 0
-            && matches!(
-                code.to_lowercase().as_str(),
-                "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
-            )
-        {
-            continue;
-        }
-        let line_no = format!("{} {}", lang.pick("บรรทัด", "line"), i + 1);
-        // Sizes are matched whatever their case and stored as the framework spells them.
-        let size = known.iter().find(|k| k.eq_ignore_ascii_case(typed));
-        if parts.next().is_some() {
-            problems.push(format!(
-                "{line_no}: {}",
-                lang.pick(
-                    "ใส่เพียงรหัสหน่วยงานและขนาด",
-                    "give only the agency code and the size"
-                )
-            ));
-        } else if typed.is_empty() {
-            problems.push(format!(
-                "{line_no}: {}",
-                lang.pick(
-                    "ยังไม่ได้ใส่ขนาด (ใช้ - เพื่อล้างค่า)",
-                    "no size given (- clears it)"
-                )
-            ));
-        } else if typed == "-" {
-            out.push((code.to_string(), String::new()));
-        } else if let Some(size) = size {
-            out.push((code.to_string(), size.to_string()));
-        } else {
-            problems.push(format!(
-                "{line_no}: {} '{typed}' {} ({})",
-                lang.pick("ขนาด", "size"),
-                lang.pick(
-                    "ไม่มีในกรอบการประเมินของรอบนี้ ใช้ได้",
-                    "is not in this round's framework; use"
-                ),
-                known.join(", ")
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
-}
-
 /// Sets agencies' sizes for the framework's minimum-sample table.
 async fn set_sizes(
     State(state): State<AppState>,
@@ -777,25 +703,8 @@ async fn set_sizes(
     Form(f): Form<SizesForm>,
 ) -> Result<Response, AppError> {
     central(&user)?;
-    let round = rounds::get(&state.db, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let fw = round.framework()?;
     let lang = user.lang;
-    let refuse = |problems: Vec<String>| {
-        let mut errors = FieldErrors::default();
-        errors.add("sizes", problems.join(" · "));
-        let kept = HashMap::from([("sizes".to_string(), f.sizes.clone())]);
-        (errors, kept)
-    };
-    let rows = match parse_sizes(&f.sizes, &fw.sizes(), lang) {
-        Ok(rows) => rows,
-        Err(problems) => {
-            let (errors, kept) = refuse(problems);
-            return round_view_keeping(&state, &user, &id, None, errors, kept, 1).await;
-        }
-    };
-    match rounds::set_sizes(&state.db, Some(user.id()), &id, &rows).await {
+    match itas_app::rounds::set_sizes(&state, &user.actor(), &id, &f.sizes).await {
         Ok(changed) => {
             let notice = format!(
                 "{} {}",
@@ -807,18 +716,12 @@ async fn set_sizes(
             );
             round_view(&state, &user, &id, Some(notice), FieldErrors::default()).await
         }
-        Err(itas_store::StoreError::Invalid(m)) => {
-            let codes = m.trim_start_matches("not in this round: ");
-            let (errors, kept) = refuse(vec![format!(
-                "{} {codes}",
-                lang.pick(
-                    "หน่วยงานเหล่านี้ไม่อยู่ในรอบนี้:",
-                    "These agencies are not in this round:"
-                )
-            )]);
+        Err(e) if !e.fields.is_empty() => {
+            let errors = FieldErrors::of(&e.fields, lang);
+            let kept = HashMap::from([("sizes".to_string(), f.sizes.clone())]);
             round_view_keeping(&state, &user, &id, None, errors, kept, 1).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(AppError::from(e).in_lang(lang)),
     }
 }
 
@@ -1100,7 +1003,7 @@ async fn users_view(
     let mut rows = Vec::new();
     for u in itas_app::users::list(state, &user.actor()).await? {
         let agency = match &u.agency_id {
-            Some(id) => itas_store::agencies::get(&state.db, id)
+            Some(id) => itas_app::agencies::named(state, id)
                 .await?
                 .map(|a| format!("{} {}", a.code, a.name_th))
                 .unwrap_or_default(),
@@ -1284,29 +1187,4 @@ async fn set_active(
         .await
         .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     Ok(Redirect::to("/admin/users").into_response())
-}
-
-#[cfg(test)]
-mod size_lines {
-    use super::parse_sizes;
-    use crate::i18n::Lang;
-
-    #[test]
-    fn sizes_are_read_by_line_whatever_their_case() {
-        let known = ["S", "M", "L"];
-        let ok = parse_sizes("code,size\r\nA1,m\r\nA2\tL\r\nA3 -\r\n", &known, Lang::En).unwrap();
-        assert_eq!(
-            ok,
-            [
-                ("A1".to_string(), "M".to_string()),
-                ("A2".into(), "L".into()),
-                ("A3".into(), String::new())
-            ]
-        );
-        let bad = parse_sizes("A1\nA2,XL\nA3,S,extra", &known, Lang::En).unwrap_err();
-        assert_eq!(bad.len(), 3, "{bad:?}");
-        assert!(bad[0].starts_with("line 1: no size given"), "{bad:?}");
-        assert!(bad[1].starts_with("line 2: size 'XL'"), "{bad:?}");
-        assert!(bad[2].starts_with("line 3: give only"), "{bad:?}");
-    }
 }

@@ -1,11 +1,11 @@
 //! Agency pages: the agency admin's home and an agency's page, scoped so an
 //! agency admin sees only their own agency and an assessor only assigned ones.
 
-use crate::auth::{CurrentUser, may_see_agency, may_see_results};
+use crate::AppState;
+use crate::auth::{CurrentUser, may_see_agency};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::routes::admin::state_text;
-use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +16,7 @@ use itas_core::analysis::analyse;
 use itas_core::directory::{Phase, Role};
 use itas_core::framework::Framework;
 use itas_store::agencies::Agency;
-use itas_store::rounds::{self, Participation, Round, RoundState};
+use itas_store::rounds::{Participation, Round, RoundState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -268,16 +268,14 @@ async fn round_cards(
 ) -> Result<Vec<RoundCard>, AppError> {
     let (agency_id, kind) = (agency.id.as_str(), agency.kind.clone());
     let mut out = Vec::new();
-    for round in rounds::rounds_of_agency(&state.db, agency_id).await? {
+    for round in itas_app::rounds::of_agency(state, agency_id).await? {
         let fw = round.framework()?;
-        let st = rounds::state_on(&rounds::phases(&state.db, &round.id).await?, today());
+        let st = itas_app::rounds::standing(state, &round.id).await?.state;
         let todo = match st {
             RoundState::In(p) => ctx.pick(p.agency_todo_th(), p.name_en()).to_string(),
             _ => String::new(),
         };
-        let participation = rounds::participation(&state.db, &round.id, agency_id)
-            .await?
-            .ok_or(ErrorCode::NotFound)?;
+        let participation = itas_app::rounds::participation(state, &round.id, agency_id).await?;
         let min = |code: &str, population: i64| {
             fw.required_sample(
                 code,
@@ -290,11 +288,12 @@ async fn round_cards(
         // The same rule as the results page: before publication, never
         // the agency's own (docs/privacy.md).
         let mut scores = None;
-        if may_see_results(state, Some(user), agency_id, &round.id).await? {
-            let given = rounds::indicator_scores(&state.db, &round.id, agency_id).await?;
+        let actor = user.actor();
+        if let Some((given, samples)) =
+            itas_app::results::visible_scores(state, Some(&actor), agency_id, &round.id).await?
+        {
             scores = score_view(ctx, &fw, given);
             if let Some(v) = &mut scores {
-                let samples = rounds::agency_samples(&state.db, &round.id, agency_id).await?;
                 v.short = crate::pages::sample_remarks(ctx, &samples);
             }
         }
@@ -373,13 +372,8 @@ async fn page_keeping(
     if !may_see_agency(state, user, agency_id).await? {
         return Err(AppError::new(ErrorCode::Forbidden).in_lang(user.lang));
     }
-    let agency = itas_store::agencies::get(&state.db, agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let parent = match &agency.parent_id {
-        Some(p) => itas_store::agencies::get(&state.db, p).await?,
-        None => None,
-    };
+    let agency = itas_app::agencies::get(state, &user.actor(), agency_id).await?;
+    let parent = itas_app::agencies::parent_of(state, &user.actor(), &agency).await?;
     let mut ctx = PageCtx::for_user(user);
     ctx.notice = notice;
     let rounds = round_cards(state, user, &ctx, base, &agency).await?;
@@ -641,9 +635,7 @@ async fn make_codes(
         )
             .into_response());
     }
-    let agency = itas_store::agencies::get(&state.db, &agency_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let agency = itas_app::agencies::get(&state, &user.actor(), &agency_id).await?;
     Ok(Html(
         CodesPage {
             ctx: PageCtx::for_user(&user),
@@ -677,8 +669,9 @@ async fn poster_pdf(
 ) -> Result<Response, AppError> {
     let p = poster_data(&state, &user, &headers, &round, &tool).await?;
     // "Answer by …": the last day of the collection phase, as a Thai date.
-    let deadline = rounds::phases(&state.db, &round)
+    let deadline = itas_app::rounds::standing(&state, &round)
         .await?
+        .phases
         .iter()
         .find(|ph| ph.phase == Phase::Collection)
         .map(|ph| {

@@ -325,7 +325,7 @@ pub(crate) async fn rounds(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<RoundList>, AppError> {
-    let list = itas_store::rounds::list(&state.db)
+    let list = itas_app::rounds::list(&state)
         .await
         .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(RoundList {
@@ -592,25 +592,20 @@ pub(crate) async fn agency_scores(
     user: CurrentUser,
     Path((round, agency)): Path<(String, String)>,
 ) -> Result<Json<AgencyScores>, AppError> {
-    if !crate::auth::may_see_results(&state, Some(&user), &agency, &round)
-        .await
-        .map_err(|e| api(e, Some(&user)))?
-    {
+    let actor = user.actor();
+    let Some((given, samples)) =
+        itas_app::results::visible_scores(&state, Some(&actor), &agency, &round)
+            .await
+            .map_err(|e| api(e, Some(&user)))?
+    else {
         return Err(api(ErrorCode::Forbidden, Some(&user)));
-    }
-    let r = itas_store::rounds::get(&state.db, &round)
+    };
+    let fw = itas_app::rounds::get(&state, &round)
         .await
-        .map_err(|e| api(e, Some(&user)))?
-        .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
-    let fw = r.framework().map_err(|e| api(e, Some(&user)))?;
-    let given = itas_store::rounds::indicator_scores(&state.db, &round, &agency)
-        .await
+        .and_then(|r| Ok(r.framework()?))
         .map_err(|e| api(e, Some(&user)))?;
     let card = itas_app::published::scorecard(&fw, given)
         .ok_or_else(|| api(ErrorCode::NoResults, Some(&user)))?;
-    let samples = itas_store::rounds::agency_samples(&state.db, &round, &agency)
-        .await
-        .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(AgencyScores {
         scores: ScoreResult::new(&card, &fw),
         below_minimum_sample: ShortSample::of(&samples),

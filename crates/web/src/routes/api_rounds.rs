@@ -214,19 +214,17 @@ pub(crate) async fn links(
         .clone()
         .ok_or_else(|| api(ErrorCode::Forbidden, Some(&user)))?;
     let round = round_of(&state, &user, &id).await?;
-    let agency = itas_store::agencies::get(&state.db, &agency_id)
+    let agency = itas_app::agencies::get(&state, &user.actor(), &agency_id)
         .await
-        .map_err(|e| api(e, Some(&user)))?
-        .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
-    let participation = rounds::participation(&state.db, &id, &agency_id)
-        .await
-        .map_err(|e| api(e, Some(&user)))?
-        .ok_or_else(|| api(ErrorCode::NotFound, Some(&user)))?;
-    let phases = rounds::phases(&state.db, &id)
+        .map_err(|e| api(e, Some(&user)))?;
+    let participation = itas_app::rounds::participation(&state, &id, &agency_id)
         .await
         .map_err(|e| api(e, Some(&user)))?;
     let closed = matches!(
-        rounds::state_on(&phases, crate::today()),
+        itas_app::rounds::standing(&state, &id)
+            .await
+            .map_err(|e| api(e, Some(&user)))?
+            .state,
         rounds::RoundState::Closed
     );
     let fw = round.framework().map_err(|e| api(e, Some(&user)))?;
@@ -289,8 +287,7 @@ pub(crate) async fn compute(
     Path(id): Path<String>,
 ) -> Result<Json<ComputeReport>, AppError> {
     central(&user)?;
-    let round = round_of(&state, &user, &id).await?;
-    let run = itas_app::scoring_run::compute_round(&state, user.id(), &round)
+    let run = itas_app::rounds::compute(&state, &user.actor(), &id)
         .await
         .map_err(|e| api(e, Some(&user)))?;
     Ok(Json(ComputeReport {

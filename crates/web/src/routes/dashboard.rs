@@ -348,7 +348,7 @@ async fn scope_name(
         }
         Scope::Province(p) => Some(format!("{}{p}", ctx.pick("จังหวัด", "Province "))),
         Scope::Parent(id) => Some(
-            itas_store::agencies::get(&state.db, id)
+            itas_app::agencies::named(state, id)
                 .await?
                 .map(|a| {
                     format!(
@@ -530,7 +530,7 @@ async fn group_name(
         }
         GroupBy::Parent => match names.get(key) {
             Some(n) => n.to_string(),
-            None => itas_store::agencies::get(&state.db, key)
+            None => itas_app::agencies::named(state, key)
                 .await?
                 .map(|a| a.name_th)
                 .unwrap_or(key.to_string()),
@@ -560,7 +560,7 @@ async fn dashboard(
         &pages,
         |m| m,
         &key,
-        itas_store::rounds::public_generation(),
+        itas_app::cache::public_generation(),
         move || {
             move || async move {
                 dashboard_page(&state, &user, lang, round, &q)
@@ -610,7 +610,7 @@ pub(crate) async fn prepare_public_dashboard(
         .public_pages
         .get_or_compute(
             &q.cache_key(&round.id, lang),
-            itas_store::rounds::public_generation(),
+            itas_app::cache::public_generation(),
             || async {
                 dashboard_page(state, &anonymous, lang, round, &q)
                     .await
@@ -680,7 +680,7 @@ async fn dashboard_page(
                 .comparisons
                 .get_or_compute(
                     &format!("{}>{}", round.id, before.id),
-                    itas_store::rounds::scores_generation(),
+                    itas_app::cache::scores_generation(),
                     || async {
                         let before_rows = round_rows(state, &before, &before_fw).await?;
                         Ok::<_, AppError>(itas_app::published::compare_rounds(
