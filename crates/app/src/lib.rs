@@ -30,6 +30,7 @@ pub mod results;
 pub mod rounds;
 pub mod scoring_run;
 pub mod secrets;
+pub mod sign_in;
 pub mod spreadsheet;
 pub mod survey;
 pub mod synthetic;

@@ -72,6 +72,15 @@ pub async fn latest_before(
     )))
 }
 
+/// Refuses anyone but the agency's own admin: the one who publishes and
+/// withdraws its page.
+pub fn require_own(actor: &Actor, agency_id: &str) -> Result<()> {
+    if actor.role != Role::AgencyAdmin || actor.agency_id.as_deref() != Some(agency_id) {
+        return Err(Error::new(ErrorCode::Forbidden));
+    }
+    Ok(())
+}
+
 /// Publishes (true) or withdraws (false) the agency's page of a round: its
 /// own admin only; audited.
 pub async fn set_published(
@@ -81,9 +90,7 @@ pub async fn set_published(
     round_id: &str,
     publish: bool,
 ) -> Result<()> {
-    if actor.role != Role::AgencyAdmin || actor.agency_id.as_deref() != Some(agency_id) {
-        return Err(Error::new(ErrorCode::Forbidden));
-    }
+    require_own(actor, agency_id)?;
     let now = itas_store::now_ms();
     if publish {
         public_pages::publish(&app.db, Some(&actor.user_id), agency_id, round_id, now).await?;

@@ -154,3 +154,36 @@ pub async fn revoke_any(app: &App, actor: &Actor, token_id: &str) -> Result<()> 
     api_tokens::revoke_any(&app.db, &actor.user_id, token_id, itas_store::now_ms()).await?;
     Ok(())
 }
+
+/// The live token a caller presents (expired and revoked ones are None).
+pub async fn find(app: &App, token: &str, now: i64) -> Result<Option<api_tokens::Token>> {
+    Ok(
+        api_tokens::by_hash(&app.db, &crate::secrets::token_hash(token))
+            .await?
+            .filter(|t| t.usable(now)),
+    )
+}
+
+/// Accepts a live token for one request (`write`: it changes something):
+/// a read token may only read; its user must still be active. The call is
+/// counted for the token's owner and the central office's list. Returns
+/// the token's user.
+pub async fn accept(
+    app: &App,
+    t: &api_tokens::Token,
+    write: bool,
+    request: &str,
+    now: i64,
+) -> Result<itas_store::users::User> {
+    if t.scope == Scope::Read && write {
+        return Err(
+            Error::new(ErrorCode::Forbidden).detail("a read-only token cannot change anything")
+        );
+    }
+    let user = itas_store::users::get(&app.db, &t.user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| Error::new(ErrorCode::BadToken))?;
+    api_tokens::record_use(&app.db, t, request, write, now).await?;
+    Ok(user)
+}

@@ -15,7 +15,6 @@ use itas_store::users::User;
 
 pub const SESSION_COOKIE: &str = "itas_session";
 pub const LANG_COOKIE: &str = "itas_lang";
-pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
 pub use itas_app::secrets::{
     MIN_PASSWORD_LEN, hash_password, random_password, random_token, token_hash, verify_password,
 };
@@ -196,10 +195,9 @@ async fn token_user(
 ) -> Result<(User, itas_store::api_tokens::Scope), AppError> {
     let now = itas_store::now_ms();
     let refused = |code: ErrorCode| AppError::new(code).in_lang(lang).as_json();
-    let t = itas_store::api_tokens::by_hash(&state.db, &token_hash(token))
+    let t = itas_app::tokens::find(state, token, now)
         .await
         .map_err(|e| AppError::from(e).as_json())?
-        .filter(|t| t.usable(now))
         .ok_or_else(|| refused(ErrorCode::BadToken))?;
     if !state.token_limiter.allow(&t.user_id, now) {
         return Err(refused(ErrorCode::ApiSlowDown));
@@ -208,26 +206,16 @@ async fn token_user(
         parts.method,
         axum::http::Method::GET | axum::http::Method::HEAD
     );
-    if t.scope == itas_store::api_tokens::Scope::Read && !reads {
-        return Err(
-            refused(ErrorCode::Forbidden).detail("a read-only token cannot change anything")
-        );
-    }
-    let user = itas_store::users::get(&state.db, &t.user_id)
-        .await
-        .map_err(|e| AppError::from(e).as_json())?
-        .filter(|u| u.active)
-        .ok_or_else(|| refused(ErrorCode::BadToken))?;
     let request = format!("{} {}", parts.method, parts.uri.path());
-    itas_store::api_tokens::record_use(&state.db, &t, &request, !reads, now)
+    let user = itas_app::tokens::accept(state, &t, !reads, &request, now)
         .await
-        .map_err(|e| AppError::from(e).as_json())?;
+        .map_err(|e| AppError::from(e).in_lang(lang).as_json())?;
     Ok((user, t.scope))
 }
 
 async fn session_user(parts: &Parts, state: &AppState) -> Option<User> {
     let token = cookie(&parts.headers, SESSION_COOKIE)?;
-    itas_store::sessions::user(&state.db, &token_hash(&token), itas_store::now_ms())
+    itas_app::sign_in::session_user(state, &token)
         .await
         .ok()
         .flatten()

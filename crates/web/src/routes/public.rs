@@ -194,36 +194,9 @@ fn safe_next(next: &str) -> Option<&str> {
     .then_some(next)
 }
 
-/// Sign-in limits. Brute force stays slow without letting anyone lock a user
-/// out: failures of one username from one address back off (free for the
-/// first few, then 1 s, 2 s, 4 s … up to 15 minutes between tries); an
-/// address is stopped after 100 failures in 15 minutes, never for its
-/// successful sign-ins (a ministry behind one NAT address); and when a
-/// username fails from many places at once (an attack), a browser it never
-/// used proves itself by a one-time link sent to the user's email, or the
-/// central office unlocks the account. A browser the user signed in from
-/// before keeps its own back-off and is never stopped by others' failures:
-/// its right password always works.
-const FREE_FAILURES_PER_PAIR: i64 = 5;
-const MAX_BACKOFF_MS: i64 = 15 * 60 * 1000;
-const MAX_FAILURES_PER_ADDRESS: i64 = 100;
-const ATTACK_FAILURES_PER_USER: i64 = 50;
-const ATTEMPT_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// How long a one-time sign-in link works.
-const DEVICE_CHECK_TTL_MS: i64 = 15 * 60 * 1000;
-/// One-time links sent per user per hour, however often the password is right.
-const DEVICE_CHECKS_PER_HOUR: i64 = 5;
-/// The cookie of a browser that has signed in successfully (see `trusted_devices`).
+/// The cookie of a browser that has signed in successfully (see
+/// `itas_app::sign_in`, whose rules this page follows).
 pub const DEVICE_COOKIE: &str = "itas_device";
-
-/// How long a username+address pair with `failures` must wait after its last failure.
-fn backoff_ms(failures: i64) -> i64 {
-    if failures < FREE_FAILURES_PER_PAIR {
-        return 0;
-    }
-    let doublings = (failures - FREE_FAILURES_PER_PAIR).min(20) as u32;
-    (1000i64 << doublings).min(MAX_BACKOFF_MS)
-}
 
 pub(crate) fn client_address(
     state: &AppState,
@@ -252,128 +225,52 @@ async fn login(
     };
     let now = itas_store::now_ms();
     let addr = client_address(&state, &headers, peer);
-    let user = itas_store::users::by_username(&state.db, &username).await?;
-    let device = auth::cookie(&headers, DEVICE_COOKIE).filter(|t| t.len() == 64);
-    let trusted = match (&user, &device) {
-        (Some(u), Some(t)) => {
-            itas_store::trusted_devices::is_trusted(&state.db, &auth::token_hash(t), &u.id).await?
+    let device = auth::cookie(&headers, DEVICE_COOKIE);
+    let attempt = itas_app::sign_in::Attempt {
+        username: &username,
+        password: &f.password,
+        address: &addr,
+        device: device.as_deref(),
+        now,
+    };
+    let (user, session, device) = match itas_app::sign_in::attempt(&state, &attempt).await? {
+        itas_app::sign_in::Outcome::Refused(code) => return refuse(code),
+        itas_app::sign_in::Outcome::ProveByEmail(user) => {
+            send_device_check(&state, &headers, &user, now).await?;
+            return refuse(ErrorCode::AccountUnderAttack);
         }
-        _ => false,
+        itas_app::sign_in::Outcome::SignedIn {
+            user,
+            session,
+            device,
+        } => (user, session, device),
     };
-    let by_addr = format!("login:addr:{addr}");
-    if !trusted
-        && itas_store::rate_limit::failures(&state.db, &by_addr, ATTEMPT_WINDOW_MS, now)
-            .await?
-            .is_some_and(|(_, n)| n >= MAX_FAILURES_PER_ADDRESS)
-    {
-        tracing::warn!(%addr, "sign-in failures from one address limited");
-        return refuse(ErrorCode::TooManyAttempts);
-    }
-    // A trusted browser backs off on its own mistakes only.
-    let pair = match (&device, trusted) {
-        (Some(d), true) => format!("login:device:{username}:{}", auth::token_hash(d)),
-        _ => format!("login:pair:{username}:{addr}"),
-    };
-    if let Some((last, failures)) =
-        itas_store::rate_limit::failures(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?
-        && now < last + backoff_ms(failures)
-    {
-        tracing::warn!(%addr, user = %username, failures, "sign-in backing off");
-        return refuse(ErrorCode::SignInBackOff);
-    }
-    let user_bucket = format!("login:user:{username}");
-    let under_attack = !trusted
-        && itas_store::rate_limit::failures(&state.db, &user_bucket, ATTEMPT_WINDOW_MS, now)
-            .await?
-            .is_some_and(|(_, n)| n >= ATTACK_FAILURES_PER_USER);
-    // Verify against a real hash even for unknown users, so timing does not tell which exist.
-    let (hash, user) = match user {
-        Some(u) if u.active => (u.password_hash.clone(), Some(u)),
-        _ => (dummy_hash().await?, None),
-    };
-    let ok = auth::verify_password(f.password.clone(), hash).await;
-    let Some(user) = user.filter(|_| ok) else {
-        itas_store::rate_limit::record_failure(&state.db, &pair, ATTEMPT_WINDOW_MS, now).await?;
-        if !trusted {
-            itas_store::rate_limit::record_failure(&state.db, &by_addr, ATTEMPT_WINDOW_MS, now)
-                .await?;
-        }
-        itas_store::rate_limit::record_failure(&state.db, &user_bucket, ATTEMPT_WINDOW_MS, now)
-            .await?;
-        // Under attack the answer is the same whether the password was
-        // right or not: the page is no oracle for the attacker.
-        return refuse(if under_attack {
-            ErrorCode::AccountUnderAttack
-        } else {
-            ErrorCode::BadLogin
-        });
-    };
-    if under_attack {
-        tracing::warn!(%addr, user = %username, "account under attack: a new browser proves itself by email");
-        send_device_check(&state, &headers, &user, now).await?;
-        return refuse(ErrorCode::AccountUnderAttack);
-    }
-    itas_store::rate_limit::clear(&state.db, &pair).await?;
-    let device_cookie = trust_this_browser(&state, device, &user.id, now).await?;
-    let session = start_session(&state, &user.id, now).await?;
-    tracing::info!(user = %user.username, "signed in");
     let target = safe_next(&f.next)
         .map(str::to_string)
         .unwrap_or_else(|| user.role().map_or("/", home_of).to_string());
     Ok((
-        AppendHeaders([session, device_cookie]),
+        AppendHeaders(signed_in_cookies(&state, &session, &device)),
         Redirect::to(&target),
     )
         .into_response())
 }
 
-/// Marks this browser as the user's: the browser token it holds if this
-/// server issued it, else a new one (a value the client chose is never
-/// adopted); the cookie to set.
-async fn trust_this_browser(
+/// The cookies of a new session and of the browser it came from.
+fn signed_in_cookies(
     state: &AppState,
-    device: Option<String>,
-    user_id: &str,
-    now: i64,
-) -> Result<(header::HeaderName, axum::http::HeaderValue), AppError> {
-    let device = match device {
-        Some(d)
-            if itas_store::trusted_devices::issued(&state.db, &auth::token_hash(&d)).await? =>
-        {
-            d
-        }
-        _ => auth::random_token(),
-    };
-    itas_store::trusted_devices::add(&state.db, &auth::token_hash(&device), user_id, now).await?;
-    Ok(auth::set_cookie(
-        DEVICE_COOKIE,
-        &device,
-        365 * 24 * 3600,
-        state.config.secure_cookies,
-    ))
-}
-
-/// A new session for the user; the cookie to set.
-async fn start_session(
-    state: &AppState,
-    user_id: &str,
-    now: i64,
-) -> Result<(header::HeaderName, axum::http::HeaderValue), AppError> {
-    let token = auth::random_token();
-    itas_store::sessions::create(
-        &state.db,
-        &auth::token_hash(&token),
-        user_id,
-        now,
-        now + auth::SESSION_TTL_MS,
-    )
-    .await?;
-    Ok(auth::set_cookie(
-        auth::SESSION_COOKIE,
-        &token,
-        auth::SESSION_TTL_MS / 1000,
-        state.config.secure_cookies,
-    ))
+    session: &str,
+    device: &str,
+) -> [(header::HeaderName, axum::http::HeaderValue); 2] {
+    let secure = state.config.secure_cookies;
+    [
+        auth::set_cookie(
+            auth::SESSION_COOKIE,
+            session,
+            itas_app::sign_in::SESSION_TTL_MS / 1000,
+            secure,
+        ),
+        auth::set_cookie(DEVICE_COOKIE, device, 365 * 24 * 3600, secure),
+    ]
 }
 
 /// Mails the user a one-time link that signs this browser in, when mail is
@@ -389,26 +286,9 @@ async fn send_device_check(
         tracing::warn!(user = %user.username, "no one-time link sent: mail is off (--smtp-url) or the user has no email");
         return Ok(());
     };
-    let sent = itas_store::rate_limit::hit(
-        &state.db,
-        &format!("login:mail:{}", user.id),
-        60 * 60 * 1000,
-        now,
-    )
-    .await?;
-    if sent > DEVICE_CHECKS_PER_HOUR {
-        tracing::warn!(user = %user.username, "one-time links: the hour's five were sent");
+    let Some(token) = itas_app::sign_in::new_device_check(state, user, now).await? else {
         return Ok(());
-    }
-    let token = auth::random_token();
-    itas_store::device_checks::create(
-        &state.db,
-        &user.id,
-        &auth::token_hash(&token),
-        now,
-        DEVICE_CHECK_TTL_MS,
-    )
-    .await?;
+    };
     let link = format!(
         "{}/login/verify/{token}",
         crate::routes::agency::base_url(state, headers)
@@ -474,13 +354,8 @@ async fn device_check_page(
     UserLang(lang): UserLang,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let valid = itas_store::device_checks::pending(
-        &state.db,
-        &auth::token_hash(&token),
-        itas_store::now_ms(),
-    )
-    .await?
-    .is_some();
+    let valid =
+        itas_app::sign_in::device_check_pending(&state, &token, itas_store::now_ms()).await?;
     let page = DeviceCheckPage {
         ctx: PageCtx::anonymous(lang),
         token,
@@ -507,15 +382,10 @@ async fn device_check(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let now = itas_store::now_ms();
-    let used =
-        itas_store::device_checks::consume(&state.db, &auth::token_hash(&token), now).await?;
-    let user = match used {
-        Some(id) => itas_store::users::get(&state.db, &id)
-            .await?
-            .filter(|u| u.active),
-        None => None,
-    };
-    let Some(user) = user else {
+    let device = auth::cookie(&headers, DEVICE_COOKIE);
+    let Some((user, session, device)) =
+        itas_app::sign_in::use_device_check(&state, &token, device.as_deref(), now).await?
+    else {
         let page = DeviceCheckPage {
             ctx: PageCtx::anonymous(lang),
             token: String::new(),
@@ -523,31 +393,16 @@ async fn device_check(
         };
         return Ok((StatusCode::GONE, Html(page.render()?)).into_response());
     };
-    let device = auth::cookie(&headers, DEVICE_COOKIE).filter(|t| t.len() == 64);
-    let device_cookie = trust_this_browser(&state, device, &user.id, now).await?;
-    let session = start_session(&state, &user.id, now).await?;
-    tracing::info!(user = %user.username, "signed in by a one-time link");
     Ok((
-        AppendHeaders([session, device_cookie]),
+        AppendHeaders(signed_in_cookies(&state, &session, &device)),
         Redirect::to(user.role().map_or("/", home_of)),
     )
         .into_response())
 }
 
-/// An argon2 hash of a random string, so unknown usernames cost the same as known ones.
-static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-
-async fn dummy_hash() -> Result<String, AppError> {
-    DUMMY_HASH
-        .get_or_try_init(|| auth::hash_password(auth::random_token()))
-        .await
-        .cloned()
-        .map_err(AppError::from)
-}
-
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
-        itas_store::sessions::delete(&state.db, &auth::token_hash(&token)).await?;
+        itas_app::sign_in::sign_out(&state, &token).await?;
     }
     let cookie = auth::set_cookie(auth::SESSION_COOKIE, "", 0, state.config.secure_cookies);
     Ok(([cookie], Redirect::to("/")).into_response())

@@ -299,6 +299,8 @@ async fn publish_or_withdraw(
     Path((agency_id, round_id)): Path<(String, String)>,
     Form(f): Form<PublishForm>,
 ) -> Result<Response, AppError> {
+    itas_app::public_pages::require_own(&user.actor(), &agency_id)
+        .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     let (publish, done) = match f.action.as_str() {
         "publish" => (true, "published"),
         "withdraw" => (false, "withdrawn"),
