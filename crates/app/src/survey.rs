@@ -64,3 +64,94 @@ pub async fn load_link(app: &App, code: &str) -> Result<Option<Arc<OpenLink>>, E
     app.caches.keep_link(code, open.clone());
     Ok(Some(open))
 }
+
+/// What a typed single-use code is kept as: normalised (spaces, dashes and
+/// case do not matter), then hashed; None when nothing is left of it.
+pub fn access_code_hash(typed: &str) -> Option<String> {
+    let code = surveys::normalise_access_code(typed);
+    (!code.is_empty()).then(|| crate::secrets::token_hash(&code))
+}
+
+/// Whether a code (its hash) was issued for the link's survey and is unused.
+pub async fn access_code_open(app: &App, link: &Link, code_hash: &str) -> Result<bool, Error> {
+    Ok(surveys::access_code_open(
+        &app.db,
+        &link.round_id,
+        &link.agency_id,
+        &link.tool,
+        code_hash,
+    )
+    .await?)
+}
+
+/// The unfinished questionnaire a draft cookie holds, if any.
+pub async fn draft(app: &App, token: &str) -> Result<Option<itas_store::drafts::Draft>, Error> {
+    Ok(itas_store::drafts::load(&app.db, &crate::secrets::token_hash(token)).await?)
+}
+
+/// Keeps a respondent's unfinished questionnaire under its draft token,
+/// through the response writer (the page joins its group commit).
+pub async fn save_draft(
+    ingest: &itas_store::ingest::Ingestor,
+    token: &str,
+    draft: itas_store::drafts::Draft,
+    budget: itas_store::drafts::DraftBudget,
+) -> Result<(), Error> {
+    ingest
+        .save_draft(itas_store::drafts::DraftSave {
+            token_hash: crate::secrets::token_hash(token),
+            draft,
+            day: today().to_string(),
+            budget,
+        })
+        .await?;
+    Ok(())
+}
+
+/// A respondent's answers for the link's survey, as stored: the day and the
+/// hour in Thailand (the finest time any aggregate keeps), never a time of
+/// its own; `finishes_draft` is the draft the submission ends.
+pub struct Answered {
+    pub id: String,
+    pub answers: itas_core::survey::Answers,
+    pub code_hash: Option<String>,
+    pub speed: itas_core::quality::SpeedBucket,
+    pub finishes_draft: Option<String>,
+}
+
+/// Submits answers through the response writer. A storage fault answers
+/// `storage_fault`, anything else that stops the writer `unavailable`: the
+/// respondent keeps the answers and sends again.
+pub async fn submit(
+    ingest: &itas_store::ingest::Ingestor,
+    clock: &crate::Clock,
+    link: &Link,
+    a: Answered,
+) -> Result<itas_store::ingest::Outcome, Error> {
+    let s = itas_store::ingest::Submission {
+        agency_id: link.agency_id.clone(),
+        round_id: link.round_id.clone(),
+        tool: link.tool.clone(),
+        id: a.id,
+        day: clock.bangkok_day().to_string(),
+        hour: clock.bangkok_hour(),
+        speed: a.speed,
+        answers: a.answers,
+        code_hash: a.code_hash,
+    };
+    ingest
+        .submit_finishing_draft(s, a.finishes_draft)
+        .await
+        .map_err(|e| {
+            let fault = e.fault();
+            Error {
+                fault,
+                detail: Some(e.to_string()),
+                ..Error::new(if fault.is_some() {
+                    ErrorCode::StorageFault
+                } else {
+                    ErrorCode::Unavailable
+                })
+            }
+        })
+}

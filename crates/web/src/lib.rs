@@ -330,38 +330,11 @@ async fn record_storage_faults(
 /// the server recovers by itself when space returns), otherwise every 15 s;
 /// the total draft budget every 15 s; expired sessions and old drafts every 10 min.
 pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let (db, health, budget) = (
+    itas_app::housekeeping::spawn(
         state.db.clone(),
         state.health.clone(),
         state.config.draft_budget,
-    );
-    tokio::spawn(async move {
-        let mut last_purge = std::time::Instant::now();
-        let mut last_routine = std::time::Instant::now();
-        loop {
-            let faulted = health.fault().is_some();
-            tokio::time::sleep(Duration::from_secs(if faulted { 2 } else { 1 })).await;
-            if !faulted && last_routine.elapsed() < Duration::from_secs(15) {
-                continue;
-            }
-            last_routine = std::time::Instant::now();
-            let r = itas_store::health::probe(&db).await;
-            health.record(&r);
-            if r.is_err() {
-                continue;
-            }
-            if let Err(e) = itas_store::drafts::enforce_total(&db, &budget).await {
-                health.record_error(&e);
-            }
-            if last_purge.elapsed() >= Duration::from_secs(600) {
-                last_purge = std::time::Instant::now();
-                let _ = itas_store::sessions::purge_expired(&db, itas_store::now_ms()).await;
-                // Unfinished questionnaires are kept 30 days, then dropped.
-                let cutoff = time::OffsetDateTime::now_utc().date() - time::Duration::days(30);
-                let _ = itas_store::drafts::purge_before(&db, &cutoff.to_string()).await;
-            }
-        }
-    })
+    )
 }
 
 /// How long requests in flight may take to finish after SIGTERM by default.

@@ -17,7 +17,7 @@ use itas_app::published::agency_card;
 use itas_core::thai::Digits;
 use itas_reports::analysis_report::period_text;
 use itas_store::agencies::Agency;
-use itas_store::plans::{self, Measure, Status};
+use itas_store::plans::{Measure, Status};
 use itas_store::rounds::Round;
 
 pub fn routes() -> Router<AppState> {
@@ -428,7 +428,7 @@ pub async fn summary(
     agency_id: &str,
     round: &Round,
 ) -> Result<Option<PlanSummary>, AppError> {
-    let ms = plans::measures(&state.db, agency_id, &round.id).await?;
+    let ms = itas_app::plans::measures_of(state, agency_id, &round.id).await?;
     if ms.is_empty() {
         return Ok(None);
     }

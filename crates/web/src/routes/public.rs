@@ -93,7 +93,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
-    match itas_store::rounds::list(&state.db).await {
+    match itas_app::housekeeping::database_answers(&state.db).await {
         Ok(_) => (StatusCode::OK, format!("ok{free}")).into_response(),
         Err(e) => {
             state.health.record_error(&e);

@@ -4,11 +4,11 @@
 //! random cookie, so a dropped connection loses nothing and the respondent
 //! resumes where they were. Nothing stored links an answer to a person.
 
+use crate::AppState;
 use crate::auth::{self, PeerAddr, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
-use crate::{AppState, today};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -20,10 +20,10 @@ use itas_core::directory::Phase;
 use itas_core::framework::{Framework, ItemKind};
 use itas_core::quality::SpeedBucket;
 use itas_core::survey::{self, AnswerProblem, Answers};
-use itas_store::drafts::{self, Draft, DraftSave};
-use itas_store::ingest::{Outcome, Submission};
+use itas_store::drafts::Draft;
+use itas_store::ingest::Outcome;
 use itas_store::rounds::RoundState;
-use itas_store::surveys::{self, Link};
+use itas_store::surveys::Link;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -147,7 +147,7 @@ async fn draft_of(
 ) -> Result<DraftState, AppError> {
     if let Some(token) = auth::cookie(headers, DRAFT_COOKIE)
         && token.len() == 64
-        && let Some(d) = drafts::load(&state.db, &auth::token_hash(&token)).await?
+        && let Some(d) = itas_app::survey::draft(state, &token).await?
         && d.link_code == code
     {
         let body = serde_json::from_str(&d.answers).unwrap_or_default();
@@ -174,16 +174,7 @@ async fn store_draft(state: &AppState, code: &str, d: &DraftState) -> Result<(),
         submission_id: d.submission_id.clone(),
         answers,
     };
-    // Through the response writer: the page joins its group commit.
-    state
-        .ingest
-        .save_draft(DraftSave {
-            token_hash: auth::token_hash(&d.token),
-            draft,
-            day: today().to_string(),
-            budget: state.config.draft_budget,
-        })
-        .await?;
+    itas_app::survey::save_draft(&state.ingest, &d.token, draft, state.config.draft_budget).await?;
     Ok(())
 }
 
@@ -294,16 +285,12 @@ async fn start(
     let open = open_link(&state, &code, lang).await?;
     let mut d = draft_of(&state, &headers, &code).await?;
     if open.require_code {
-        let hash = auth::token_hash(&surveys::normalise_access_code(&f.access_code));
-        if !surveys::access_code_open(
-            &state.db,
-            &open.link.round_id,
-            &open.link.agency_id,
-            &open.link.tool,
-            &hash,
-        )
-        .await?
-        {
+        let hash = itas_app::survey::access_code_hash(&f.access_code);
+        let open_code = match &hash {
+            Some(h) => itas_app::survey::access_code_open(&state, &open.link, h).await?,
+            None => false,
+        };
+        if !open_code {
             let page = LandingPage {
                 ctx: PageCtx::respondent(lang),
                 code,
@@ -324,7 +311,7 @@ async fn start(
             };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
         }
-        d.body.c = Some(hash);
+        d.body.c = hash;
     }
     page_limited(
         &state,
@@ -748,33 +735,16 @@ async fn ingest(
     finishes_draft: Option<String>,
     lang: Lang,
 ) -> Result<Outcome, AppError> {
-    let clock = &state.config.clock;
-    let s = Submission {
-        agency_id: open.link.agency_id.clone(),
-        round_id: open.link.round_id.clone(),
-        tool: open.link.tool.clone(),
+    let answered = itas_app::survey::Answered {
         id,
-        day: clock.bangkok_day().to_string(),
-        hour: clock.bangkok_hour(),
-        speed,
         answers,
         code_hash,
+        speed,
+        finishes_draft,
     };
-    state
-        .ingest
-        .submit_finishing_draft(s, finishes_draft)
+    itas_app::survey::submit(&state.ingest, &state.config.clock, &open.link, answered)
         .await
-        .map_err(|e| {
-            let fault = e.fault();
-            let code = if fault.is_some() {
-                ErrorCode::StorageFault
-            } else {
-                ErrorCode::Unavailable
-            };
-            AppError::new(code)
-                .in_lang(lang)
-                .fault(fault, e.to_string())
-        })
+        .map_err(|e| AppError::from(e).in_lang(lang))
 }
 
 fn finish(
@@ -833,14 +803,11 @@ async fn submit_all(
     let code_hash = match open.require_code {
         false => None,
         true => {
-            let typed = f
-                .get("access_code")
-                .map(|c| surveys::normalise_access_code(c))
-                .unwrap_or_default();
-            if typed.is_empty() {
-                return Err(AppError::new(ErrorCode::CodeUsed).in_lang(lang));
+            let typed = f.get("access_code").map_or("", String::as_str);
+            match itas_app::survey::access_code_hash(typed) {
+                Some(hash) => Some(hash),
+                None => return Err(AppError::new(ErrorCode::CodeUsed).in_lang(lang)),
             }
-            Some(auth::token_hash(&typed))
         }
     };
     limited(&state, &code, &Client::of(&state, &headers, peer), lang)?;
