@@ -373,12 +373,7 @@ pub struct PosterFacts {
 pub async fn poster(app: &App, actor: &Actor, round_id: &str, tool: &str) -> Result<PosterFacts> {
     let agency_id = own_agency(actor)?;
     let not_found = || Error::new(ErrorCode::NotFound);
-    let round = rounds::get(&app.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    rounds::participation(&app.db, round_id, &agency_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let round = crate::rounds::taking_part(app, round_id, &agency_id).await?;
     let fw = crate::survey::round_framework(app, round_id).await?;
     survey_tool(&fw, tool)?;
     let t = fw.tool(tool).ok_or_else(not_found)?;

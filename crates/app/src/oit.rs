@@ -60,13 +60,7 @@ impl AgencyScope {
 /// The actor's agency's OIT in a round it takes part in.
 pub async fn agency_scope(app: &App, actor: &Actor, round_id: &str) -> Result<AgencyScope> {
     let agency_id = own_agency(actor)?;
-    let not_found = || Error::new(ErrorCode::NotFound);
-    let round = rounds::get(&app.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    rounds::participation(&app.db, round_id, &agency_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let round = crate::rounds::taking_part(app, round_id, &agency_id).await?;
     let fw = round.framework()?;
     let phase = phase_today(&rounds::phases(&app.db, round_id).await?);
     let submitted = itas_store::oit::submitted_at(&app.db, &agency_id, round_id)

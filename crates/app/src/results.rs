@@ -35,12 +35,7 @@ pub struct AgencyResults {
 /// An agency's results in a round, for whoever the caller has already allowed.
 pub async fn load(app: &App, agency_id: &str, round_id: &str) -> Result<AgencyResults> {
     let not_found = || Error::new(ErrorCode::NotFound);
-    let round = itas_store::rounds::get(&app.db, round_id)
-        .await?
-        .ok_or_else(not_found)?;
-    itas_store::rounds::participation(&app.db, round_id, agency_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let round = crate::rounds::taking_part(app, round_id, agency_id).await?;
     let agency = itas_store::agencies::get(&app.db, agency_id)
         .await?
         .ok_or_else(not_found)?;

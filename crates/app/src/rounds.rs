@@ -59,6 +59,14 @@ pub async fn standings(app: &App) -> Result<Vec<Standing>> {
     Ok(out)
 }
 
+/// A round the agency takes part in, or `not_found` (for the round and for
+/// an agency outside it alike).
+pub async fn taking_part(app: &App, round_id: &str, agency_id: &str) -> Result<Round> {
+    let round = get(app, round_id).await?;
+    participation(app, round_id, agency_id).await?;
+    Ok(round)
+}
+
 /// An agency's part in a round (populations, size), or `not_found`.
 pub async fn participation(
     app: &App,
