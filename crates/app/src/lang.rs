@@ -23,6 +23,14 @@ impl Lang {
         }
     }
 
+    /// A number as this language writes it: Thai digits in Thai.
+    pub fn num(self, s: &str) -> String {
+        match self {
+            Lang::Th => itas_core::thai::thai_digits(s),
+            Lang::En => s.to_string(),
+        }
+    }
+
     /// Picks the Thai or English of a pair.
     pub fn pick<'a>(self, th: &'a str, en: &'a str) -> &'a str {
         match self {

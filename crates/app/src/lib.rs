@@ -19,6 +19,7 @@ pub mod figures;
 pub mod framework_xlsx;
 pub mod housekeeping;
 pub mod import;
+pub mod infographic;
 pub mod lang;
 pub mod oit;
 pub mod paging;

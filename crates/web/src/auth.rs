@@ -141,10 +141,7 @@ impl IntoResponse for SignInRedirect {
             return e.into_response();
         }
         if self.api {
-            return AppError::new(ErrorCode::NotSignedIn)
-                .in_lang(self.lang)
-                .as_json()
-                .into_response();
+            return crate::error::api_error(ErrorCode::NotSignedIn, self.lang).into_response();
         }
         let next: String = self
             .next
@@ -194,10 +191,10 @@ async fn token_user(
     lang: Lang,
 ) -> Result<(User, itas_store::api_tokens::Scope), AppError> {
     let now = itas_store::now_ms();
-    let refused = |code: ErrorCode| AppError::new(code).in_lang(lang).as_json();
+    let refused = |code: ErrorCode| crate::error::api_error(code, lang);
     let t = itas_app::tokens::find(state, token, now)
         .await
-        .map_err(|e| AppError::from(e).as_json())?
+        .map_err(|e| crate::error::api_error(e, lang))?
         .ok_or_else(|| refused(ErrorCode::BadToken))?;
     if !state.token_limiter.allow(&t.user_id, now) {
         return Err(refused(ErrorCode::ApiSlowDown));
@@ -209,7 +206,7 @@ async fn token_user(
     let request = format!("{} {}", parts.method, parts.uri.path());
     let user = itas_app::tokens::accept(state, &t, !reads, &request, now)
         .await
-        .map_err(|e| AppError::from(e).in_lang(lang).as_json())?;
+        .map_err(|e| crate::error::api_error(e, lang))?;
     Ok((user, t.scope))
 }
 

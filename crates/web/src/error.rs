@@ -99,6 +99,12 @@ impl AppError {
     }
 }
 
+/// The one way an API operation or extractor answers a refusal: the JSON
+/// error body, in the caller's language.
+pub fn api_error(e: impl Into<AppError>, lang: Lang) -> AppError {
+    e.into().in_lang(lang).as_json()
+}
+
 impl From<ErrorCode> for AppError {
     fn from(c: ErrorCode) -> AppError {
         AppError::new(c)
@@ -328,6 +334,15 @@ impl serde::Serialize for JsonInteger {
     }
 }
 
+impl From<crate::renders::RenderError> for AppError {
+    fn from(e: crate::renders::RenderError) -> AppError {
+        match e {
+            crate::renders::RenderError::Busy => AppError::new(ErrorCode::Busy),
+            crate::renders::RenderError::Failed(d) => AppError::new(ErrorCode::Internal).detail(d),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,15 +409,6 @@ mod tests {
         for c in ErrorCode::ALL {
             let s = status_of(*c);
             assert!(s.is_client_error() || s.is_server_error(), "{}", c.code());
-        }
-    }
-}
-
-impl From<crate::renders::RenderError> for AppError {
-    fn from(e: crate::renders::RenderError) -> AppError {
-        match e {
-            crate::renders::RenderError::Busy => AppError::new(ErrorCode::Busy),
-            crate::renders::RenderError::Failed(d) => AppError::new(ErrorCode::Internal).detail(d),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod qr;
 pub mod rate;
 pub mod renders;
 pub(crate) mod routes;
+mod views;
 
 use axum::Router;
 use itas_store::Db;
@@ -195,8 +196,6 @@ pub const CODE_BATCHES_PER_MINUTE: u32 = 6;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The whole application as one router (tests call it without a socket).
-pub use routes::dashboard::infographic_of;
-
 pub fn app(state: AppState) -> Router {
     routes::router()
         // Extractors (forms, uploads) take up to the same limit as the whole

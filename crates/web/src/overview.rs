@@ -35,27 +35,7 @@ pub struct Drawn {
 
 /// The words of the map legend.
 pub fn map_legend(ctx: &PageCtx, target_percent: u32) -> Vec<String> {
-    let t = i64::from(target_percent);
-    let step = |k: i64| ctx.num(&(t * k / 4).to_string());
-    vec![
-        format!("{} {}%", ctx.pick("ต่ำกว่า", "below"), step(1)),
-        format!("{}–{}%", step(1), step(2)),
-        format!("{}–{}%", step(2), step(3)),
-        format!("{}–{}%", step(3), step(4)),
-        format!(
-            "{}% {}",
-            step(4),
-            ctx.pick("ขึ้นไป (ถึงเป้าหมาย)", "or more (the target)")
-        ),
-        format!(
-            "{} {} {}",
-            ctx.pick("น้อยกว่า", "fewer than"),
-            ctx.num(&itas_reports::charts::MAP_MIN_AGENCIES.to_string()),
-            ctx.pick("หน่วยงาน (ไม่แสดงร้อยละ)", "agencies (no share shown)")
-        ),
-        ctx.pick("ไม่มีหน่วยงานในรอบนี้", "no agency in this round")
-            .to_string(),
-    ]
+    itas_app::infographic::map_legend(ctx.lang, target_percent)
 }
 
 /// Provinces as map figures, each linking to its own dashboard.
@@ -64,16 +44,7 @@ pub fn province_figures(
     round_id: &str,
     provinces: &BTreeMap<String, GroupSummary>,
 ) -> Vec<ProvinceFigure> {
-    provinces
-        .iter()
-        .map(|(p, s)| ProvinceFigure {
-            province: p.clone(),
-            agencies: s.agencies,
-            share_hundredths: s.share_at_pass.hundredths(),
-            share_text: ctx.num(&s.share_at_pass.to_string()),
-            href: format!("/results/{round_id}?province={}", url_encode(p)),
-        })
-        .collect()
+    itas_app::infographic::province_figures(ctx.lang, round_id, provinces)
 }
 
 fn bar(ctx: &PageCtx, label: String, value: Score, pass: Score) -> Bar {
@@ -252,108 +223,6 @@ pub fn draw_trend(ctx: &PageCtx, points: &[TrendPoint]) -> DrawnTrend {
         svg,
         heads: header,
         rows,
-    }
-}
-
-/// The one-page infographic of a scope (Thai).
-#[allow(clippy::too_many_arguments)]
-pub fn infographic(
-    ctx: &PageCtx,
-    fw: &Framework,
-    fiscal_year: i64,
-    scope_name: &str,
-    level_heads: &[String],
-    o: &Overview,
-    groups: &[(String, GroupSummary)],
-    map: Option<Vec<ProvinceFigure>>,
-    footer: String,
-) -> itas_reports::infographic::Infographic {
-    let line = |label: String, s: Score| (label, s.hundredths(), ctx.num(&s.to_string()));
-    let (best, weakest) = best_and_weakest(o, 3);
-    let ind = |v: Vec<IndicatorMean>| {
-        v.into_iter()
-            .map(|(n, name, m)| line(format!("{}. {name}", ctx.num(&n.to_string())), m))
-            .collect()
-    };
-    let mut sorted: Vec<&(String, GroupSummary)> = groups.iter().collect();
-    sorted.sort_by(|a, b| b.1.average.cmp(&a.1.average).then(a.0.cmp(&b.0)));
-    let target = fw.national_target_percent;
-    itas_reports::infographic::Infographic {
-        title: format!(
-            "{} {}",
-            ctx.pick(
-                "ผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ.",
-                "ITA results, fiscal year"
-            ),
-            ctx.num(&fiscal_year.to_string())
-        ),
-        scope: scope_name.to_string(),
-        headline: vec![
-            (
-                ctx.pick("หน่วยงานที่มีผลการประเมิน", "agencies with results")
-                    .to_string(),
-                ctx.num(&o.summary.agencies.to_string()),
-            ),
-            (
-                ctx.pick("คะแนนเฉลี่ยภาพรวม", "average overall").to_string(),
-                ctx.num(&o.summary.average.to_string()),
-            ),
-            (
-                ctx.pick("ร้อยละที่ได้ ๘๕ คะแนนขึ้นไป", "% at 85 or more")
-                    .to_string(),
-                format!("{}%", ctx.num(&o.summary.share_at_pass.to_string())),
-            ),
-        ],
-        share_hundredths: o.summary.share_at_pass.hundredths(),
-        share_text: ctx.num(&o.summary.share_at_pass.to_string()),
-        target_percent: target,
-        target_text: format!(
-            "{} {} {}",
-            ctx.pick("เป้าหมายระดับชาติ: ร้อยละ", "National target:"),
-            ctx.num(&target.to_string()),
-            ctx.pick("ของหน่วยงานได้ ๘๕ คะแนนขึ้นไป", "% of agencies at 85 or more")
-        ),
-        map_legend: map_legend(ctx, target).into_iter().take(6).collect(),
-        map,
-        groups: sorted
-            .iter()
-            .take(14)
-            .map(|(name, s)| line(name.clone(), s.average))
-            .collect(),
-        groups_title: ctx
-            .pick("คะแนนเฉลี่ยตามประเภทหน่วยงาน", "Average by agency kind")
-            .to_string(),
-        levels: o
-            .summary
-            .levels
-            .iter()
-            .zip(level_heads)
-            .map(|((_, n), head)| (head.clone(), ctx.num(&n.to_string())))
-            .collect(),
-        // The code alone: the tools' full names wrap on a third of a page.
-        tools: o
-            .tools
-            .iter()
-            .map(|(code, _, m)| line(code.clone(), *m))
-            .collect(),
-        best: ind(best),
-        weakest: ind(weakest),
-        headings: [
-            ctx.pick("จำนวนหน่วยงานตามผลการประเมิน", "Agencies by result")
-                .to_string(),
-            ctx.pick("คะแนนเฉลี่ยรายเครื่องมือ", "Average per tool")
-                .to_string(),
-            ctx.pick("ตัวชี้วัดที่คะแนนเฉลี่ยสูงสุด", "Best indicators")
-                .to_string(),
-            ctx.pick("ตัวชี้วัดที่คะแนนเฉลี่ยต่ำสุด", "Weakest indicators")
-                .to_string(),
-            ctx.pick(
-                "ร้อยละของหน่วยงานที่ได้ ๘๕ คะแนนขึ้นไป รายจังหวัด",
-                "Share at 85 or more, by province",
-            )
-            .to_string(),
-        ],
-        footer,
     }
 }
 

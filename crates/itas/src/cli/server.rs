@@ -123,12 +123,17 @@ pub fn infographic(
             ),
             None => None,
         };
-        let scope = itas_web::overview::Scope::of(province, parent.as_deref());
-        let state = itas_web::AppState::new(db, itas_web::Config::default());
-        itas_web::infographic_of(&state, &found, &scope)
+        let scope = itas_app::figures::Scope::of(province, parent.as_deref());
+        // The application alone: no server state, no response writer.
+        let app = itas_app::App::new(
+            db,
+            itas_app::Clock::default(),
+            itas_app::evidence_check::CheckerConfig::default(),
+        );
+        let page = itas_app::infographic::document(&app, &found, &scope)
             .await
-            .map(|pdf| pdf.to_vec())
-            .map_err(|e| format!("{}: {}", e.code.code(), e.detail.unwrap_or_default()))
+            .map_err(|e| format!("{}: {}", e.code.code(), e.detail.unwrap_or_default()))?;
+        itas_reports::infographic::render(&page).map_err(|e| format!("infographic: {e}"))
     })
 }
 

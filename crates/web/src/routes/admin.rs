@@ -5,6 +5,10 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
+use crate::views::admin::{
+    AgenciesPage, AgencyForm, HomePage, ImportPage, Kept, NewRoundPage, Publication, RoundForm,
+    RoundPage, RoundRow, UserForm, UsersPage,
+};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -14,9 +18,8 @@ use axum::{Form, Router};
 use itas_app::participants::{ParticipantRow, kept_participant_rows};
 use itas_core::directory::{Phase, Role};
 use itas_core::framework;
-use itas_store::agencies::{Agency, ImportReport, NewAgency};
+use itas_store::agencies::NewAgency;
 use itas_store::rounds::{self, Round, RoundState};
-use itas_store::users::User;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -61,19 +64,6 @@ pub fn state_text(ctx: &PageCtx, s: RoundState) -> String {
     }
 }
 
-pub struct RoundRow {
-    pub round: Round,
-    pub state: String,
-    pub participants: i64,
-}
-
-#[derive(Template)]
-#[template(path = "admin_home.html")]
-struct HomePage {
-    ctx: PageCtx,
-    rounds: Vec<RoundRow>,
-}
-
 async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Html<String>, AppError> {
     central(&user)?;
     let ctx = PageCtx::for_user(&user);
@@ -87,32 +77,6 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> Result<Html<S
         });
     }
     Ok(Html(HomePage { ctx, rounds: rows }.render()?))
-}
-
-/// The values of the new-round form, kept when it is refused.
-#[derive(Default)]
-struct RoundForm {
-    name: String,
-    fiscal_year: String,
-    framework: String,
-    framework_toml: String,
-    dates: HashMap<String, String>,
-}
-
-impl RoundForm {
-    fn date(&self, key: &str) -> &str {
-        self.dates.get(key).map_or("", String::as_str)
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin_round_new.html")]
-struct NewRoundPage {
-    ctx: PageCtx,
-    form: RoundForm,
-    errors: FieldErrors,
-    embedded: Vec<&'static str>,
-    phases: Vec<Phase>,
 }
 
 fn new_round_view(
@@ -329,55 +293,6 @@ async fn create_round(
                 .into_response())
         }
         Err(e) => Err(AppError::from(e).in_lang(lang)),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin_round.html")]
-struct RoundPage {
-    ctx: PageCtx,
-    round: Round,
-    state: String,
-    phases: Vec<(Phase, String, String)>,
-    /// One page of participants.
-    participants: Vec<ParticipantRow>,
-    participant_total: usize,
-    page: usize,
-    pages: usize,
-    behind: usize,
-    /// Assignments in the whole round (those listed are this page's).
-    assigned_total: usize,
-    assessors: Vec<User>,
-    assignments: Vec<(String, String, String, String)>,
-    errors: FieldErrors,
-    /// Parts of the round's framework not confirmed by an official text.
-    provisional: Vec<String>,
-    /// Size codes of the framework's minimum-sample table (empty: no table).
-    sizes: Vec<String>,
-    /// What the user typed into a refused form, by field name.
-    kept: Kept,
-    /// The review before publishing: the last scoring run's figures.
-    publication: Publication,
-}
-
-/// Where a round's results stand: computed, reviewed, published.
-struct Publication {
-    /// Agencies computed by the last scoring run (none: never run).
-    computed: Option<usize>,
-    /// (agency code, why not computed), in the user's language.
-    not_computed: Vec<(String, String)>,
-    published: Option<String>,
-    /// The publication phase has begun, so publishing makes results public now.
-    phase_reached: bool,
-}
-
-/// Text a refused form had, to put back.
-#[derive(Default)]
-struct Kept(HashMap<String, String>);
-
-impl Kept {
-    fn get(&self, field: &str) -> &str {
-        self.0.get(field).map_or("", String::as_str)
     }
 }
 
@@ -781,37 +696,6 @@ struct AgencyQuery {
     page: i64,
 }
 
-#[derive(serde::Deserialize, Default, Clone)]
-struct AgencyForm {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    name_th: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    province: String,
-    #[serde(default)]
-    parent_code: String,
-    #[serde(default)]
-    website: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_agencies.html")]
-struct AgenciesPage {
-    ctx: PageCtx,
-    q: String,
-    agencies: Vec<Agency>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    form: AgencyForm,
-    error: String,
-}
-
 const PAGE_SIZE: i64 = 50;
 
 async fn agencies_view(
@@ -904,14 +788,6 @@ async fn create_agency(
     .await
 }
 
-#[derive(Template)]
-#[template(path = "admin_import.html")]
-struct ImportPage {
-    ctx: PageCtx,
-    report: Option<ImportReport>,
-    error: String,
-}
-
 async fn import_page(user: CurrentUser) -> Result<Html<String>, AppError> {
     central(&user)?;
     Ok(Html(
@@ -964,33 +840,6 @@ async fn import_agencies(
         .render()?,
     )
     .into_response())
-}
-
-#[derive(serde::Deserialize, Default, Clone)]
-struct UserForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    agency_code: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    email: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_users.html")]
-struct UsersPage {
-    ctx: PageCtx,
-    users: Vec<(User, String)>,
-    form: UserForm,
-    errors: FieldErrors,
-    /// No `--smtp-url`: one-time sign-in links cannot be sent.
-    mail_off: bool,
 }
 
 async fn users_view(

@@ -6,6 +6,9 @@ use crate::auth::{CurrentUser, may_see_agency};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::routes::admin::state_text;
+use crate::views::agency::{
+    AgencyPage, CodesPage, IndicatorRow, PosterPage, RoundCard, ScoreView, ToolCollection,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +19,7 @@ use itas_core::analysis::analyse;
 use itas_core::directory::{Phase, Role};
 use itas_core::framework::Framework;
 use itas_store::agencies::Agency;
-use itas_store::rounds::{Participation, Round, RoundState};
+use itas_store::rounds::{Participation, RoundState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,25 +43,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/agency/rounds/{round}/populations", post(set_populations))
         .route("/agencies/{id}", get(agency_page))
-}
-
-/// One indicator row of a results table.
-pub struct IndicatorRow {
-    pub number: u32,
-    pub name: String,
-    pub tool: String,
-    pub score: String,
-    pub below: bool,
-}
-
-/// An agency's published results, computed by the engine from stored scores.
-pub struct ScoreView {
-    pub rows: Vec<IndicatorRow>,
-    pub tools: Vec<(String, String, String)>,
-    pub overall: String,
-    pub level: String,
-    /// Remarks on scores computed below a minimum sample.
-    pub short: Vec<String>,
 }
 
 pub fn score_view(
@@ -101,28 +85,6 @@ pub fn score_view(
 
 /// Whether an agency may still change what collection depends on.
 use itas_app::collection::{QualityOutcome, collection_open};
-
-/// One survey tool of an agency during collection.
-pub struct ToolCollection {
-    pub tool: String,
-    pub name: String,
-    pub url: String,
-    pub qr_svg: String,
-    pub count: i64,
-    pub min: Option<u32>,
-    pub behind: bool,
-    pub require_code: bool,
-    pub codes_issued: i64,
-    pub codes_used: i64,
-    /// Codes still to issue to cover the population (the form's default).
-    pub codes_to_population: i64,
-    /// More responses than the stated population (IIT): not counted until the
-    /// central office decides.
-    pub over_population: bool,
-    /// The central office's data-quality decision, as the agency is told it
-    /// (the outcome, never the detection details).
-    pub quality_decision: Option<String>,
-}
 
 /// The base of survey links: the configured public address, else this request's host.
 pub fn base_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
@@ -242,23 +204,6 @@ fn min_basis_text(ctx: &PageCtx, fw: &Framework, kind: &str, size: &str) -> Vec<
     out
 }
 
-/// An agency's standing in one round.
-pub struct RoundCard {
-    pub round: Round,
-    /// Populations can be changed only before and during collection.
-    pub open: bool,
-    pub state: String,
-    pub todo: String,
-    pub participation: Participation,
-    pub min_iit: Option<u32>,
-    pub min_eit: Option<u32>,
-    /// Which table rows set the minimums (agency group and size), in words.
-    pub min_basis: Vec<String>,
-    pub scores: Option<ScoreView>,
-    /// Links and counts (never scores), while collection is open.
-    pub collection: Vec<ToolCollection>,
-}
-
 async fn round_cards(
     state: &AppState,
     user: &CurrentUser,
@@ -317,36 +262,6 @@ async fn round_cards(
         });
     }
     Ok(out)
-}
-
-#[derive(Template)]
-#[template(path = "agency_home.html")]
-struct AgencyPage {
-    ctx: PageCtx,
-    agency: Agency,
-    parent: Option<Agency>,
-    rounds: Vec<RoundCard>,
-    editable: bool,
-    errors: FieldErrors,
-    /// A refused populations form: (round, staff, people served) as typed.
-    typed_populations: Option<(String, String, String)>,
-}
-
-impl AgencyPage {
-    /// A population field's value: what was typed into a refused form, or
-    /// what is stored.
-    fn population_value(&self, round_id: &str, field: &str, stored: &i64) -> String {
-        match &self.typed_populations {
-            Some((r, iit, eit)) if r == round_id => {
-                if field == "iit" {
-                    iit.clone()
-                } else {
-                    eit.clone()
-                }
-            }
-            _ => stored.to_string(),
-        }
-    }
 }
 
 async fn page(
@@ -562,16 +477,6 @@ struct CodesForm {
     format: String,
 }
 
-#[derive(Template)]
-#[template(path = "codes_print.html")]
-struct CodesPage {
-    ctx: PageCtx,
-    agency: String,
-    tool: String,
-    url: String,
-    codes: Vec<String>,
-}
-
 /// Issues single-use codes. They are shown once (printable page or CSV); only their hashes are kept.
 async fn make_codes(
     State(state): State<AppState>,
@@ -647,17 +552,6 @@ async fn make_codes(
         .render()?,
     )
     .into_response())
-}
-
-#[derive(Template)]
-#[template(path = "poster.html")]
-struct PosterPage {
-    agency: String,
-    tool: String,
-    tool_name: String,
-    url: String,
-    qr_svg: String,
-    round: String,
 }
 
 /// The A4 poster as a PDF (Typst, Sarabun embedded) for printing.

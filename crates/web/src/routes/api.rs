@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiJson, AppError, ErrorCode};
+use crate::i18n::Lang;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,13 +34,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// `api_error` in the signed-in caller's language (Thai when nobody is signed in).
 pub(crate) fn api(e: impl Into<AppError>, user: Option<&CurrentUser>) -> AppError {
-    let e: AppError = e.into();
-    let e = e.as_json();
-    match user {
-        Some(u) => e.in_lang(u.lang),
-        None => e,
-    }
+    crate::error::api_error(e, user.map_or(Lang::Th, |u| u.lang))
 }
 
 /// The OpenAPI 3.1 document of this API.
@@ -487,7 +484,7 @@ pub(crate) async fn import_agencies(
     body: axum::body::Bytes,
 ) -> Result<Json<ImportReport>, AppError> {
     user.require(Role::CentralAdmin)
-        .map_err(|e| e.as_json().in_lang(user.lang))?;
+        .map_err(|e| api(e, Some(&user)))?;
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

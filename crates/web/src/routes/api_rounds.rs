@@ -43,7 +43,7 @@ async fn round_of(
 
 fn central(user: &CurrentUser) -> Result<(), AppError> {
     user.require(Role::CentralAdmin)
-        .map_err(|e| e.as_json().in_lang(user.lang))
+        .map_err(|e| api(e, Some(user)))
 }
 
 /// One survey tool's responses so far against its minimum sample.
@@ -207,7 +207,7 @@ pub(crate) async fn links(
     Path(id): Path<String>,
 ) -> Result<Json<SurveyLinks>, AppError> {
     user.require(Role::AgencyAdmin)
-        .map_err(|e| e.as_json().in_lang(user.lang))?;
+        .map_err(|e| api(e, Some(&user)))?;
     let agency_id = user
         .user
         .agency_id

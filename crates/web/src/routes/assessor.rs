@@ -5,24 +5,16 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::pages::PageCtx;
+use crate::views::assessor::AssessorPage;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use itas_core::directory::Role;
-use itas_store::agencies::Agency;
-use itas_store::rounds::Round;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/assessor", get(home))
-}
-
-#[derive(Template)]
-#[template(path = "assessor_home.html")]
-struct AssessorPage {
-    ctx: PageCtx,
-    rounds: Vec<(Round, Vec<(Agency, String)>)>,
 }
 
 /// "submitted · decided 12 / 43", or "not submitted".

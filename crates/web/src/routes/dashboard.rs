@@ -4,14 +4,14 @@
 //! and open data (JSON). Public once the round is published; the central
 //! office sees every round.
 
+use crate::AppState;
 use crate::auth::{MaybeUser, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::overview::{
-    Drawn, Scope, TrendPoint, cached_overview, cached_provinces, draw, draw_trend, infographic,
-    overview, province_figures,
+    Scope, TrendPoint, cached_overview, cached_provinces, draw, draw_trend, province_figures,
 };
 use crate::pages::PageCtx;
-use crate::{AppState, today};
+use crate::views::dashboard::{AgencyLine, ComparisonView, DashboardPage, RoundsPage, SummaryLine};
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
@@ -92,13 +92,6 @@ fn ctx_of(user: &MaybeUser, lang: crate::i18n::Lang) -> PageCtx {
         Some(u) => PageCtx::for_user(u),
         None => PageCtx::anonymous(lang),
     }
-}
-
-#[derive(Template)]
-#[template(path = "results_rounds.html")]
-struct RoundsPage {
-    ctx: PageCtx,
-    rounds: Vec<(Round, bool)>,
 }
 
 async fn rounds_page(
@@ -190,50 +183,9 @@ impl GroupBy {
     }
 }
 
-/// One line of a table on the page, already formatted.
-pub struct SummaryLine {
-    pub name: String,
-    pub agencies: String,
-    pub average: String,
-    pub share: String,
-    pub meets_target: bool,
-    pub levels: Vec<String>,
-}
-
-pub struct AgencyLine {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub province: String,
-    pub overall: String,
-    pub level: String,
-    /// Its survey samples short of their minimum ("EIT ๑๒/๓๐"); empty if none.
-    pub short: String,
-}
-
-/// This round beside the previous published one, formatted.
-pub struct ComparisonView {
-    pub round_id: String,
-    pub round_name: String,
-    pub agencies: String,
-    /// (what, before, now, change, better)
-    pub rows: Vec<(String, String, String, String, bool)>,
-    pub now_levels: Vec<String>,
-    /// (earlier result, counts per result now)
-    pub transitions: Vec<(String, Vec<String>)>,
-    /// The two rounds name results under different rules.
-    pub different_rules: bool,
-}
-
 /// A level as a column head: a letter band by its letter, a label by its name.
 fn level_head(ctx: &PageCtx, fw: &Framework, code: &str) -> String {
-    match fw.levels.iter().find(|l| l.code == code) {
-        Some(l) if fw.result_rule == itas_core::framework::ResultRule::Conditions => {
-            ctx.pick(&l.name_th, &l.name_en).to_string()
-        }
-        _ => code.to_string(),
-    }
+    itas_app::infographic::level_head(ctx.lang, fw, code)
 }
 
 fn comparison_view(
@@ -301,65 +253,13 @@ fn comparison_view(
     }
 }
 
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    ctx: PageCtx,
-    round: Round,
-    /// Agencies whose result a tool below its floor holds back: (tool, count).
-    held_back: Vec<(String, String)>,
-    /// How many agencies in view were computed below a minimum sample.
-    short_samples: Option<String>,
-    comparison: Option<ComparisonView>,
-    by: &'static str,
-    sort: String,
-    dir: String,
-    level_codes: Vec<String>,
-    total: SummaryLine,
-    target: String,
-    groups: Vec<SummaryLine>,
-    agencies: Vec<AgencyLine>,
-    page: usize,
-    pages: usize,
-    /// Query string of the current grouping and sort, for page links.
-    query: String,
-    /// Participants of the round without a result here (not computed), as text.
-    not_included: Option<String>,
-    drawn: Drawn,
-    /// The scope over the rounds it took part in: (chart, round heads, rows).
-    trend: Option<crate::overview::DrawnTrend>,
-    /// A province's or a parent agency's name when the page shows only it.
-    scope_name: Option<String>,
-    /// "&province=…" or "&parent=…" for links that keep the scope.
-    scope_query: String,
-    infographic_href: String,
-}
-
 /// The scope's name as a heading: "จังหวัดขอนแก่น", a parent agency's name.
 async fn scope_name(
     state: &AppState,
     ctx: &PageCtx,
     scope: &Scope,
 ) -> Result<Option<String>, AppError> {
-    Ok(match scope {
-        Scope::Nation => None,
-        Scope::Province(p) if p.starts_with("จังหวัด") || p.is_empty() => {
-            Some(p.clone())
-        }
-        Scope::Province(p) => Some(format!("{}{p}", ctx.pick("จังหวัด", "Province "))),
-        Scope::Parent(id) => Some(
-            itas_app::agencies::named(state, id)
-                .await?
-                .map(|a| {
-                    format!(
-                        "{} {}",
-                        a.name_th,
-                        ctx.pick("และหน่วยงานในสังกัด", "and the agencies under it")
-                    )
-                })
-                .unwrap_or_else(|| id.clone()),
-        ),
-    })
+    Ok(itas_app::infographic::scope_name(state, ctx.lang, scope).await?)
 }
 
 /// The scope in every round this reader may see, up to this round's year,
@@ -419,56 +319,7 @@ pub async fn infographic_of(
     round: &Round,
     scope: &Scope,
 ) -> Result<axum::body::Bytes, AppError> {
-    let ctx = PageCtx::anonymous(crate::i18n::Lang::Th);
-    let fw = itas_app::survey::round_framework(state, &round.id).await?;
-    let table = round_rows(state, round, &fw).await?;
-    let rows: Vec<&ResultRow> = table.iter().filter(|r| scope.keeps(r)).collect();
-    if rows.is_empty() {
-        return Err(AppError::new(ErrorCode::NoResults));
-    }
-    let figures = overview(&fw, &rows);
-    let by = if *scope == Scope::Nation {
-        GroupBy::Province
-    } else {
-        GroupBy::Kind
-    };
-    let groups: Vec<(String, itas_app::published::GroupSummary)> = group_rows(&rows, by)
-        .into_iter()
-        .map(|(key, members)| {
-            let name = key
-                .parse::<AgencyKind>()
-                .map(|k| k.name_th().to_string())
-                .unwrap_or(key.clone());
-            (name, summarise(&fw, key, &members))
-        })
-        .collect();
-    let level_codes: Vec<String> = fw
-        .levels
-        .iter()
-        .map(|l| level_head(&ctx, &fw, &l.code))
-        .collect();
-    let map = (*scope == Scope::Nation)
-        .then(|| province_figures(&ctx, &round.id, &crate::overview::by_province(&fw, &rows)));
-    let name = scope_name(state, &ctx, scope)
-        .await?
-        .unwrap_or_else(|| "ทุกหน่วยงานที่มีผลในรอบนี้".to_string());
-    let footer = format!(
-        "ที่มา: ระบบ itas · {} · กรอบการประเมิน {} · ข้อมูล ณ วันที่ {}",
-        round.name,
-        fw.name_th,
-        itas_core::thai::format_date(today(), itas_core::thai::Digits::Thai)
-    );
-    let g = infographic(
-        &ctx,
-        &fw,
-        round.fiscal_year,
-        &name,
-        &level_codes,
-        &figures,
-        &groups,
-        map,
-        footer,
-    );
+    let g = itas_app::infographic::document(state, round, scope).await?;
     let key = crate::renders::Renders::key("infographic.pdf", &g);
     let pdf = state
         .renders
@@ -1176,7 +1027,7 @@ pub(crate) async fn api_figures(
     Path(round_id): Path<String>,
     Query(q): Query<FiguresQuery>,
 ) -> Result<axum::Json<DashboardFigures>, AppError> {
-    let fail = |e: AppError| e.as_json().in_lang(lang);
+    let fail = |e: AppError| crate::error::api_error(e, lang);
     let by = match q.by.as_deref().unwrap_or("kind") {
         b @ ("kind" | "province" | "parent") => GroupBy::parse(b),
         _ => {
@@ -1303,7 +1154,7 @@ pub(crate) async fn api_results(
     Path(round_id): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::Json<ResultsPage>, AppError> {
-    let fail = |e: AppError| e.as_json().in_lang(lang);
+    let fail = |e: AppError| crate::error::api_error(e, lang);
     let itas_app::paging::Paging { limit, offset } =
         itas_app::paging::Paging::new(q.limit, q.offset).map_err(|e| fail(e.into()))?;
     let user = MaybeUser(caller);

@@ -7,6 +7,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiJson, AppError, ErrorCode};
 use crate::pages::{FieldErrors, PageCtx};
 use crate::routes::api::api;
+use crate::views::oit::{AgencyOitPage, AssessorOitPage, ItemView};
 use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -18,7 +19,6 @@ use itas_core::directory::{Phase, Role};
 use itas_core::framework::{Framework, ItemKind};
 use itas_core::oit::{self, Decision, FailReason, Review};
 use itas_core::scoring::{Inputs, score_available};
-use itas_store::agencies::Agency;
 use itas_store::oit::{Evidence, StoredDecision};
 use itas_store::rounds::{self, Round};
 use std::collections::BTreeMap;
@@ -68,28 +68,6 @@ fn phase_text(ctx: &PageCtx, phase: Option<Phase>) -> String {
             .pick("ไม่อยู่ในช่วงดำเนินการ", "No phase open today")
             .to_string(),
     }
-}
-
-/// One checklist item as a page shows it.
-pub struct ItemView {
-    pub code: String,
-    pub indicator: u32,
-    pub sub: String,
-    pub text: String,
-    pub requirement: String,
-    pub urls: String,
-    pub url_list: Vec<String>,
-    /// Per URL: (url, light code, light name, findings in Thai, check id).
-    pub checks: Vec<(String, String, String, String, String)>,
-    pub explanation: String,
-    pub editable: bool,
-    pub first: Option<StoredDecision>,
-    pub second: Option<StoredDecision>,
-    /// For the assessor: which round they may decide now.
-    pub decide: Option<i64>,
-    pub final_passed: Option<bool>,
-    /// The agency's published itas page can be this item's evidence.
-    pub itas_page: bool,
 }
 
 /// What the requirement adds for items an itas page can serve: what the
@@ -201,24 +179,6 @@ fn oit_scores(fw: &Framework, decisions: &[StoredDecision]) -> Option<Vec<(Strin
         out.push((t.clone(), v.to_string()));
     }
     Some(out)
-}
-
-#[derive(Template)]
-#[template(path = "oit_agency.html")]
-struct AgencyOitPage {
-    ctx: PageCtx,
-    round: Round,
-    phase: String,
-    submitted: bool,
-    can_submit: bool,
-    items: Vec<ItemView>,
-    empty: usize,
-    errors: FieldErrors,
-    scores: Option<Vec<(String, String)>>,
-    /// The agency's newest public itas page of an earlier year: (URL, year).
-    itas_offer: Option<(String, String)>,
-    /// Where to publish one when there is none: the plan of its latest earlier round.
-    itas_plan_link: Option<String>,
 }
 
 /// The newest public itas page the agency published for an earlier round:
@@ -416,23 +376,6 @@ async fn agency_save(
         );
     }
     Ok(Redirect::to(&format!("/agency/rounds/{round_id}/oit?saved=1{anchor}")).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "oit_assessor.html")]
-struct AssessorOitPage {
-    ctx: PageCtx,
-    round: Round,
-    agency: Agency,
-    phase: String,
-    submitted: bool,
-    items: Vec<ItemView>,
-    reasons: Vec<(&'static str, &'static str)>,
-    decided: usize,
-    scores: Option<Vec<(String, String)>>,
-    errors: FieldErrors,
-    /// Why no decision can be made today, and when one can.
-    review_note: Option<String>,
 }
 
 /// What an assessor is told when the review phases are not open today.

@@ -6,6 +6,9 @@
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::pages::{FieldErrors, PageCtx};
+use crate::views::plan::{
+    MeasureForm, MeasureView, PlanPage, PlanSummary, ProgressForm, PublicPageView,
+};
 use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,8 +19,7 @@ use axum::{Form, Router};
 use itas_app::published::agency_card;
 use itas_core::thai::Digits;
 use itas_reports::analysis_report::period_text;
-use itas_store::agencies::Agency;
-use itas_store::plans::{Measure, Status};
+use itas_store::plans::Status;
 use itas_store::rounds::Round;
 
 pub fn routes() -> Router<AppState> {
@@ -33,104 +35,6 @@ pub fn routes() -> Router<AppState> {
             "/agencies/{id}/plan/{round}/measures/{measure}/progress",
             post(record_progress),
         )
-}
-
-/// A measure's form as typed (kept when refused).
-#[derive(serde::Deserialize, Clone, Debug, Default)]
-pub struct MeasureForm {
-    #[serde(default)]
-    pub tool: String,
-    #[serde(default)]
-    pub measure: String,
-    #[serde(default)]
-    pub weakness: String,
-    #[serde(default)]
-    pub owner: String,
-    #[serde(default)]
-    pub starts_on: String,
-    #[serde(default)]
-    pub ends_on: String,
-    #[serde(default)]
-    pub follow_up: String,
-    #[serde(default)]
-    pub status: String,
-}
-
-impl MeasureForm {
-    fn of(m: &Measure) -> MeasureForm {
-        let f = &m.fields;
-        MeasureForm {
-            tool: f.tool.clone(),
-            measure: f.measure.clone(),
-            weakness: f.weakness.clone(),
-            owner: f.owner.clone(),
-            starts_on: f.starts_on.to_string(),
-            ends_on: f.ends_on.to_string(),
-            follow_up: f.follow_up.clone(),
-            status: f.status.code().to_string(),
-        }
-    }
-
-    fn input(&self) -> itas_app::plans::MeasureInput {
-        itas_app::plans::MeasureInput {
-            tool: self.tool.clone(),
-            measure: self.measure.clone(),
-            weakness: self.weakness.clone(),
-            owner: self.owner.clone(),
-            starts_on: self.starts_on.clone(),
-            ends_on: self.ends_on.clone(),
-            follow_up: self.follow_up.clone(),
-            status: self.status.clone(),
-        }
-    }
-}
-
-#[derive(serde::Deserialize, Clone, Debug, Default)]
-pub struct ProgressForm {
-    #[serde(default)]
-    pub month: String,
-    #[serde(default)]
-    pub percent: String,
-    #[serde(default)]
-    pub note: String,
-}
-
-pub struct MeasureView {
-    pub id: String,
-    pub form: MeasureForm,
-    pub period: String,
-    pub overdue: bool,
-    pub done: bool,
-    pub percent: String,
-    pub progress: Vec<(String, String, String)>,
-    /// Progress form as typed (kept when refused).
-    pub progress_form: ProgressForm,
-}
-
-#[derive(Template)]
-#[template(path = "plan.html")]
-struct PlanPage {
-    ctx: PageCtx,
-    agency: Agency,
-    round: Round,
-    editable: bool,
-    has_results: bool,
-    tools: Vec<(String, String)>,
-    measures: Vec<MeasureView>,
-    overdue: usize,
-    done: usize,
-    new_form: MeasureForm,
-    errors: FieldErrors,
-    public_page: PublicPageView,
-}
-
-/// The agency's public ITA page for this round, as the plan page shows it.
-pub struct PublicPageView {
-    /// "none", "published" or "withdrawn".
-    pub state: &'static str,
-    pub url: String,
-    /// OIT items of later rounds this page serves as evidence for, e.g. "o42, o43".
-    pub serves: String,
 }
 
 use itas_app::plans::PlanScope as Scope;
@@ -412,15 +316,6 @@ async fn record_progress(
             render(&state, &user, &headers, s, kept, errors, None).await
         }
     }
-}
-
-/// A plan's standing, for the results page of the round that follows it.
-pub struct PlanSummary {
-    pub round_id: String,
-    pub round_name: String,
-    pub measures: usize,
-    pub done: usize,
-    pub overdue: usize,
 }
 
 pub async fn summary(

@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::auth::{self, MaybeUser, PeerAddr, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{HomePage, LoginPage, PageCtx};
+use crate::views::public::DeviceCheckPage;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -338,14 +339,6 @@ fn device_check_mail(name: &str, link: &str) -> crate::mail::Mail {
             html(&en)
         ),
     }
-}
-
-#[derive(Template)]
-#[template(path = "device_check.html")]
-struct DeviceCheckPage {
-    ctx: PageCtx,
-    token: String,
-    valid: bool,
 }
 
 /// What the one-time link opens: a button, so a mail scanner's visit uses nothing.

@@ -12,6 +12,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
 use crate::routes::results::{attachment, file_name};
+use crate::views::public_page::{MeasureView, PublicPage, ResultView};
 use crate::{AppState, today};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -25,7 +26,6 @@ use itas_core::thai::{Digits, MONTHS_ABBR, format_date};
 use itas_reports::analysis_report::{period_text, results_and_analysis};
 use itas_store::agencies::Agency;
 use itas_store::public_pages::{FoundPage, PageState};
-use itas_store::rounds::Round;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,44 +36,6 @@ pub fn routes() -> Router<AppState> {
             "/agencies/{id}/plan/{round}/public-page",
             post(publish_or_withdraw),
         )
-}
-
-#[derive(Template)]
-#[template(path = "public_page.html")]
-struct PublicPage {
-    ctx: PageCtx,
-    title: String,
-    agency: Agency,
-    round: Round,
-    framework_name: String,
-    fiscal_year: String,
-    next_fiscal_year: String,
-    as_of: String,
-    published_on: String,
-    base_path: String,
-    result: Option<ResultView>,
-    measures: Vec<MeasureView>,
-    measure_count: String,
-    done_count: String,
-}
-
-struct ResultView {
-    overall: String,
-    result: String,
-    analysis_html: String,
-}
-
-struct MeasureView {
-    number: String,
-    tool: String,
-    status: String,
-    measure: String,
-    weakness: String,
-    owner: String,
-    period: String,
-    follow_up: String,
-    percent: String,
-    progress: Vec<(String, String, String)>,
 }
 
 /// "ต.ค. ๒๕๖๔" for "2021-10".

@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorCode};
 use crate::pages::PageCtx;
+use crate::views::quality::{QualityPage, Row};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,7 +16,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use itas_core::directory::Role;
-use itas_core::quality::Flag;
 use itas_store::quality::Decision;
 
 use std::collections::HashMap;
@@ -27,46 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rounds/{round}/quality", get(api))
 }
 
-/// One agency's tool on the quality page.
-pub struct Row {
-    pub agency_id: String,
-    pub code: String,
-    pub name: String,
-    pub tool: String,
-    pub responses: u64,
-    pub population: Option<u64>,
-    pub flags: Vec<Flag>,
-    /// The tool score on every answer, and with the flagged part left out (and how many remain).
-    pub plain: String,
-    pub excluded: String,
-    pub remaining: u64,
-    pub decision: Option<String>,
-    pub reason: String,
-}
-
 /// Flagged agency tools shown per page: each shows its score with the
 /// flagged part left out, read from that agency's answers, and a national
 /// round can flag a thousand (the counts above the list cover all).
 const FLAGGED_PER_PAGE: usize = 50;
-
-#[derive(Template)]
-#[template(path = "admin_quality.html")]
-struct QualityPage {
-    ctx: PageCtx,
-    round_id: String,
-    round_name: String,
-    rows: Vec<Row>,
-    flagged_total: usize,
-    page: usize,
-    pages: usize,
-    clean: usize,
-    codes_off: Vec<(String, String)>,
-    error_for: String,
-    error: String,
-    /// The refused form's choice and reason, put back where they were typed.
-    kept_decision: String,
-    kept_reason: String,
-}
 
 /// A decision form refused, with what was typed in it.
 struct Refused {
@@ -268,7 +232,7 @@ pub(crate) async fn api(
     user: Result<CurrentUser, crate::auth::SignInRedirect>,
     Path(id): Path<String>,
 ) -> Result<Json<QualityReport>, AppError> {
-    let user = user.map_err(|_| AppError::new(ErrorCode::NotSignedIn).as_json())?;
+    let user = user.map_err(|_| crate::routes::api::api(ErrorCode::NotSignedIn, None))?;
     let json = |e| crate::routes::api::api(e, Some(&user));
     user.require(Role::CentralAdmin).map_err(json)?;
     itas_app::quality::round(&state, &user.actor(), &id)

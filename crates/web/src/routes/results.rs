@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::auth::{MaybeUser, UserLang, may_see_agency, may_see_results, sign_in_redirect};
 use crate::error::{AppError, ErrorCode};
 use crate::pages::PageCtx;
+use crate::views::results::ResultsPage;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -16,8 +17,6 @@ use itas_app::results::{AgencyResults as Loaded, previous_of, report_document, s
 use itas_core::Score;
 use itas_core::thai::Digits;
 use itas_reports::analysis_report;
-use itas_store::agencies::Agency;
-use itas_store::rounds::Round;
 use std::collections::BTreeSet;
 
 pub fn routes() -> Router<AppState> {
@@ -103,40 +102,6 @@ async fn load(
     Ok(itas_app::results::load(state, agency_id, round_id)
         .await
         .map_err(|e| AppError::from(e).in_lang(lang))?)
-}
-
-#[derive(Template)]
-#[template(path = "results.html")]
-struct ResultsPage {
-    ctx: PageCtx,
-    agency: Agency,
-    round: Round,
-    overall: String,
-    level: String,
-    level_name: String,
-    /// Conditions rule: the result a tool below its floor holds back, in words.
-    held_back: String,
-    /// Conditions rule: each better result, what blocks it or the OIT items that reach it.
-    outlook: Vec<String>,
-    /// Letter bands (2564) or result labels (2566 on).
-    labels: bool,
-    table_html: String,
-    bars_svg: String,
-    previous: Option<String>,
-    below: usize,
-    may_download: bool,
-    /// OIT items to pass to reach the pass mark: (item, text, gain).
-    oit_steps: Vec<(String, String, String, bool)>,
-    /// The agency over the rounds it took part in, when more than one has
-    /// results this reader may see: (chart, round heads, rows).
-    trend: Option<crate::overview::DrawnTrend>,
-    oit_plan_text: Option<String>,
-    /// This round's plan, for insiders.
-    plan: Option<super::plan::PlanSummary>,
-    /// The plan made after the previous round: did it work?
-    previous_plan: Option<super::plan::PlanSummary>,
-    /// Remarks on scores computed below a minimum sample.
-    short_samples: Vec<String>,
 }
 
 async fn results_page(

@@ -9,6 +9,9 @@ use crate::auth::{self, PeerAddr, UserLang};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::pages::PageCtx;
+use crate::views::survey::{
+    CellView, LandingPage, OptionView, QuestionPage, QuestionView, ThanksPage,
+};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -224,24 +227,6 @@ fn draft_cookie(
     auth::set_cookie(DRAFT_COOKIE, token, max_age_s, state.config.secure_cookies)
 }
 
-#[derive(Template)]
-#[template(path = "survey_landing.html")]
-struct LandingPage {
-    ctx: PageCtx,
-    code: String,
-    agency: String,
-    tool: String,
-    tool_code: String,
-    require_code: bool,
-    resume: bool,
-    /// The first page with a question not yet answered.
-    resume_page: usize,
-    /// This browser sent this questionnaire before.
-    sent: bool,
-    error: String,
-    typed: String,
-}
-
 async fn landing(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
@@ -330,44 +315,6 @@ async fn start(
         Redirect::to(&format!("/s/{code}/q/{resume}")),
     )
         .into_response())
-}
-
-pub struct OptionView {
-    pub code: String,
-    pub label: String,
-}
-
-pub struct CellView {
-    pub field: String,
-    pub label: String,
-    pub chosen: String,
-}
-
-pub struct QuestionView {
-    pub code: String,
-    pub text: String,
-    pub cells: Vec<CellView>,
-    pub options: Vec<OptionView>,
-    pub error: String,
-}
-
-#[derive(Template)]
-#[template(path = "survey_page.html")]
-struct QuestionPage {
-    ctx: PageCtx,
-    code: String,
-    agency: String,
-    tool: String,
-    page: usize,
-    pages: usize,
-    heading: String,
-    questions: Vec<QuestionView>,
-    sid: String,
-    has_errors: bool,
-    /// This browser sent this questionnaire before and holds no draft now.
-    sent: bool,
-    /// The first unanswered field of a refused page: it gets the focus.
-    first_missing: String,
 }
 
 fn questions(
@@ -823,12 +770,6 @@ async fn submit_all(
     )
     .await?;
     finish(&state, &code, outcome, lang)
-}
-
-#[derive(Template)]
-#[template(path = "survey_thanks.html")]
-struct ThanksPage {
-    ctx: PageCtx,
 }
 
 async fn thanks(UserLang(lang): UserLang) -> Result<Html<String>, AppError> {

@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiJson, AppError};
 use crate::pages::{FieldErrors, PageCtx};
+use crate::views::tokens::{AdminTokenLine, AllTokensPage, TokenForm, TokenLine, TokensPage};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,43 +33,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-#[derive(serde::Deserialize, Clone, Debug)]
-pub struct TokenForm {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default = "read")]
-    pub scope: String,
-    #[serde(default = "ninety")]
-    pub days: String,
-}
-
-fn read() -> String {
-    "read".into()
-}
-fn ninety() -> String {
-    "90".into()
-}
-
-impl Default for TokenForm {
-    fn default() -> Self {
-        TokenForm {
-            name: String::new(),
-            scope: read(),
-            days: ninety(),
-        }
-    }
-}
-
-impl TokenForm {
-    fn input(&self) -> itas_app::tokens::NewToken {
-        itas_app::tokens::NewToken {
-            name: self.name.clone(),
-            scope: Scope::parse(&self.scope),
-            days: itas_app::collection::NumberInput::Text(self.days.clone()),
-        }
-    }
-}
-
 /// How this request was signed in, for the rule that a token never makes tokens.
 fn via(user: &CurrentUser) -> itas_app::tokens::Via {
     if user.token_scope.is_some() {
@@ -76,27 +40,6 @@ fn via(user: &CurrentUser) -> itas_app::tokens::Via {
     } else {
         itas_app::tokens::Via::Session
     }
-}
-
-pub struct TokenLine {
-    pub id: String,
-    pub name: String,
-    pub scope: &'static str,
-    pub created: String,
-    pub expires: String,
-    pub last_used: String,
-    pub status: String,
-    pub active: bool,
-}
-
-#[derive(Template)]
-#[template(path = "tokens.html")]
-struct TokensPage {
-    ctx: PageCtx,
-    tokens: Vec<TokenLine>,
-    new_token: Option<String>,
-    form: TokenForm,
-    errors: FieldErrors,
 }
 
 async fn render(
@@ -291,7 +234,7 @@ pub(crate) async fn create_api(
         days,
     } = itas_app::tokens::make(&state, &user.actor(), via(&user), &input)
         .await
-        .map_err(|e| AppError::from(e).in_lang(user.lang).as_json())?;
+        .map_err(|e| crate::error::api_error(e, user.lang))?;
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
@@ -322,24 +265,6 @@ pub(crate) async fn revoke_api(
 
 /// Tokens a page of the central office's list shows.
 const ADMIN_PAGE_SIZE: i64 = 100;
-
-/// One token in the central office's list.
-pub struct AdminTokenLine {
-    pub line: TokenLine,
-    pub user: String,
-    pub calls: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_tokens.html")]
-struct AllTokensPage {
-    ctx: PageCtx,
-    tokens: Vec<AdminTokenLine>,
-    total: String,
-    page: i64,
-    pages: i64,
-    notice: Option<String>,
-}
 
 fn token_line(ctx: &PageCtx, t: &Token, now: i64) -> TokenLine {
     TokenLine {
