@@ -128,9 +128,9 @@ mod tests {
             d("o2", Review::Second, true),
         ];
         let f = final_results(&ds);
-        assert_eq!(f["o1"], true);
-        assert_eq!(f["o2"], true);
-        assert_eq!(f["o3"], false);
+        assert!(f["o1"]);
+        assert!(f["o2"]);
+        assert!(!f["o3"]);
         assert_eq!(
             passed_items(&ds),
             ["o1", "o2"].iter().map(|s| s.to_string()).collect()

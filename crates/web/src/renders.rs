@@ -243,7 +243,7 @@ mod tests {
             }
         }
         assert_eq!(most.load(Ordering::SeqCst), 1, "one at a time");
-        assert!(made >= 1 + WAITING_PER_PERMIT, "{made} made");
+        assert!(made > WAITING_PER_PERMIT, "{made} made");
         assert!(busy > 0, "the rest refused");
         assert_eq!(made + busy, 30);
     }
