@@ -6,9 +6,12 @@
 
 use crate::App;
 use crate::error::{Error, ErrorCode, Result};
+use crate::lang::Lang;
 use crate::published::{agency_card, previous_card};
 use crate::today;
+use itas_core::Score;
 use itas_core::Scorecard;
+use itas_core::analysis::Way;
 use itas_core::directory::AgencyKind;
 use itas_core::framework::Framework;
 use itas_core::thai::{Digits, FiscalYear};
@@ -182,4 +185,103 @@ pub async fn visible_scores(
     let given = itas_store::rounds::indicator_scores(&app.db, round_id, agency_id).await?;
     let samples = itas_store::rounds::agency_samples(&app.db, round_id, agency_id).await?;
     Ok(Some((given, samples)))
+}
+
+/// The way to each result better than the card's own under a tool-floor
+/// rule, one line per result, best first: the survey tools that block it and
+/// by how much, the fewest OIT items that reach it, or how far even every OIT
+/// item leaves it. Empty under letter bands. The results page and
+/// `itas score` print these lines.
+pub fn outlook_lines(
+    lang: Lang,
+    fw: &itas_core::Framework,
+    card: &itas_core::Scorecard,
+    passed: Option<&BTreeSet<String>>,
+) -> Vec<String> {
+    let Some(o) = itas_core::analysis::label_outlook(fw, card, passed) else {
+        return Vec::new();
+    };
+    let name = |level: &itas_core::framework::Level| {
+        let en = if level.name_en.is_empty() {
+            &level.name_th
+        } else {
+            &level.name_en
+        };
+        lang.pick(&level.name_th, en).to_string()
+    };
+    let points = |s: Score| lang.num(&s.to_string());
+    let surveys: Vec<&str> = fw
+        .tools
+        .iter()
+        .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
+        .map(|t| t.code.as_str())
+        .collect();
+    let and = lang.pick(" และ ", " and ");
+    let mut out = Vec::new();
+    for (level, way) in &o.ways {
+        let how = match way {
+            Way::Blocked(short) => {
+                let needs: Vec<String> = short
+                    .iter()
+                    .map(|(tool, s, floor)| {
+                        let gap = Score::from_hundredths(floor.hundredths() - s.hundredths());
+                        match lang {
+                            Lang::Th => format!(
+                                "{tool} จาก {} ให้ถึง {} (อีก {})",
+                                points(*s),
+                                points(*floor),
+                                points(gap)
+                            ),
+                            Lang::En => {
+                                format!("{tool} from {s} to {floor} (+{gap})")
+                            }
+                        }
+                    })
+                    .collect();
+                format!(
+                    "{} {}",
+                    lang.pick(
+                        "ผ่าน OIT เพิ่มอย่างเดียวไม่พอ ต้องยก",
+                        "OIT alone cannot reach it; it needs"
+                    ),
+                    needs.join(", ")
+                )
+            }
+            Way::Items(plan) => {
+                let items: Vec<&str> = plan.steps.iter().map(|s| s.item.as_str()).collect();
+                format!(
+                    "{} {} {} ({})",
+                    lang.pick("ผ่านข้อ OIT เพิ่มอย่างน้อย", "pass at least"),
+                    lang.num(&plan.steps.len().to_string()),
+                    lang.pick("ข้อ", "more OIT items"),
+                    items.join(", ")
+                )
+            }
+            Way::OutOfReach { best } => {
+                let gap = Score::from_hundredths(level.min.hundredths() - best.hundredths());
+                match lang {
+                    Lang::Th => format!(
+                        "แม้ผ่าน OIT ทุกข้อ คะแนนภาพรวมได้ {} ต่ำกว่า {} ที่ต้องได้ (ขาด {}) ต้องยกคะแนน {}",
+                        points(*best),
+                        points(level.min),
+                        points(gap),
+                        surveys.join(and)
+                    ),
+                    Lang::En => format!(
+                        "even passing every OIT item gives {best}, {gap} under the {} it needs: the {} must rise",
+                        level.min,
+                        surveys.join(and)
+                    ),
+                }
+            }
+            Way::Unknown => lang
+                .pick(
+                    "ข้อ OIT ที่ต้องผ่านเพิ่มจะบอกได้เมื่อทราบผลการตรวจ OIT รายข้อ",
+                    "which OIT items would do is known from each item's review decision",
+                )
+                .to_string(),
+        };
+        out.push(format!("{}: {how}", name(level)));
+    }
+    out
 }

@@ -478,17 +478,27 @@ mod tests {
 /// A tool below the floor a better result needs: (tool, its score, the floor).
 pub type Shortfall = (String, Score, Score);
 
-/// Under a tool-floor rule (2566 on): for each result better than the
-/// current one, either the survey tools that hold it back (OIT alone cannot
-/// lift it) or the fewest OIT items that reach it.
+/// How one result better than the current one can be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Way {
+    /// Survey tools below the floor this result needs: passing OIT items
+    /// cannot lift them.
+    Blocked(Vec<Shortfall>),
+    /// The fewest OIT items whose passing makes this the result.
+    Items(Plan),
+    /// No survey tool is below a floor, yet passing every OIT item still
+    /// leaves the overall at `best`, under this result: the surveys must rise.
+    OutOfReach { best: Score },
+    /// Which OIT items would do is not known yet (no review decisions).
+    Unknown,
+}
+
+/// Under a tool-floor rule (2566 on): every result better than the current
+/// one, best first, each with its way there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelOutlook<'a> {
     pub current: &'a crate::framework::Level,
-    /// Better results OIT alone cannot reach, best first, with what holds each back.
-    pub blocked: Vec<(&'a crate::framework::Level, Vec<Shortfall>)>,
-    /// The best result passing more OIT items can reach, with the fewest items
-    /// (needs the OIT review decisions).
-    pub reachable: Option<(&'a crate::framework::Level, Plan)>,
+    pub ways: Vec<(&'a crate::framework::Level, Way)>,
 }
 
 /// The outlook of a scorecard under the framework's rule; `None` under
@@ -504,91 +514,90 @@ pub fn label_outlook<'a>(
         return None;
     }
     let current = fw.result(card.overall, &card.tools).level;
-    let better: Vec<&crate::framework::Level> = fw
-        .levels
-        .iter()
-        .take_while(|l| l.code != current.code)
+    let better = fw.levels.iter().take_while(|l| l.code != current.code);
+    let ways = better
+        .map(|level| (level, way_to(fw, card, passed, level)))
         .collect();
-    let mut blocked = Vec::new();
-    let mut reachable = None;
-    for level in better {
-        let floor = level.tool_floor;
-        let short: Vec<Shortfall> = fw
-            .tools
-            .iter()
-            .filter(|t| t.kind == ToolKind::Survey)
-            .filter_map(|t| {
-                let s = *card.tools.get(&t.code)?;
-                floor.filter(|f| s < *f).map(|f| (t.code.clone(), s, f))
-            })
-            .collect();
-        if !short.is_empty() {
-            blocked.push((level, short));
-            continue;
-        }
-        let Some(passed) = passed else { continue };
-        if reachable.is_some() {
-            continue;
-        }
-        // The fewest OIT items whose passing makes this the result: the
-        // smallest overall target whose plan also lifts the checklist tools
-        // over the level's floor (more items never lower a result, so the
-        // search is a bisection over targets in hundredths).
-        let attempt = |t: i64| -> Option<Plan> {
-            let plan = plan_to_target(fw, card, passed, Score::from_hundredths(t));
-            if !plan.reachable {
-                return None;
-            }
-            let mut now: BTreeSet<String> = passed.clone();
-            now.extend(plan.steps.iter().map(|s| s.item.clone()));
-            let given = card
-                .indicators
-                .iter()
-                .filter(|(n, _)| {
-                    fw.tool_of_indicator(**n)
-                        .is_some_and(|t| t.kind == ToolKind::Survey)
-                })
-                .map(|(n, s)| (*n, *s))
-                .collect();
-            let inputs = crate::scoring::Inputs {
-                given,
-                passed: Some(now),
-                ..Default::default()
-            };
-            let after = crate::scoring::score(fw, &inputs).ok()?;
-            let got = fw.result(after.overall, &after.tools).level;
-            let rank = |code: &str| fw.levels.iter().position(|l| l.code == code);
-            (rank(&got.code) <= rank(&level.code)).then_some(plan)
-        };
-        // The highest overall passing every failed item gives.
-        let most = plan_to_target(fw, card, passed, Score::HUNDRED).projected;
-        let (mut lo, mut hi) = (level.min.hundredths(), most.hundredths());
-        if lo > hi {
-            continue;
-        }
-        let Some(mut best) = attempt(hi) else {
-            continue;
-        };
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match attempt(mid) {
-                Some(p) => {
-                    best = p;
-                    hi = mid;
-                }
-                None => lo = mid + 1,
-            }
-        }
-        if let Some(p) = attempt(lo) {
-            best = p;
-        }
-        reachable = Some((level, best));
+    Some(LabelOutlook { current, ways })
+}
+
+fn way_to(
+    fw: &Framework,
+    card: &Scorecard,
+    passed: Option<&BTreeSet<String>>,
+    level: &crate::framework::Level,
+) -> Way {
+    let short: Vec<Shortfall> = fw
+        .tools
+        .iter()
+        .filter(|t| t.kind == ToolKind::Survey)
+        .filter_map(|t| {
+            let s = *card.tools.get(&t.code)?;
+            level
+                .tool_floor
+                .filter(|f| s < *f)
+                .map(|f| (t.code.clone(), s, f))
+        })
+        .collect();
+    if !short.is_empty() {
+        return Way::Blocked(short);
     }
-    Some(LabelOutlook {
-        current,
-        blocked,
-        reachable,
-    })
+    let Some(passed) = passed else {
+        return Way::Unknown;
+    };
+    // The fewest OIT items whose passing makes this the result: the smallest
+    // overall target whose plan also lifts the checklist tools over the
+    // level's floor (more items never lower a result, so the search is a
+    // bisection over targets in hundredths).
+    let rank = |code: &str| fw.levels.iter().position(|l| l.code == code);
+    let attempt = |t: i64| -> Option<Plan> {
+        let plan = plan_to_target(fw, card, passed, Score::from_hundredths(t));
+        if !plan.reachable {
+            return None;
+        }
+        let mut now: BTreeSet<String> = passed.clone();
+        now.extend(plan.steps.iter().map(|s| s.item.clone()));
+        let given = card
+            .indicators
+            .iter()
+            .filter(|(n, _)| {
+                fw.tool_of_indicator(**n)
+                    .is_some_and(|t| t.kind == ToolKind::Survey)
+            })
+            .map(|(n, s)| (*n, *s))
+            .collect();
+        let inputs = crate::scoring::Inputs {
+            given,
+            passed: Some(now),
+            ..Default::default()
+        };
+        let after = crate::scoring::score(fw, &inputs).ok()?;
+        let got = fw.result(after.overall, &after.tools).level;
+        (rank(&got.code) <= rank(&level.code)).then_some(plan)
+    };
+    // The highest overall passing every failed item gives.
+    let most = plan_to_target(fw, card, passed, Score::HUNDRED).projected;
+    let (mut lo, mut hi) = (level.min.hundredths(), most.hundredths());
+    if lo > hi {
+        return Way::OutOfReach { best: most };
+    }
+    let Some(mut best) = attempt(hi) else {
+        return Way::OutOfReach { best: most };
+    };
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match attempt(mid) {
+            Some(p) => {
+                best = p;
+                hi = mid;
+            }
+            None => lo = mid + 1,
+        }
+    }
+    if let Some(p) = attempt(lo) {
+        best = p;
+    }
+    Way::Items(best)
 }
 
 #[cfg(test)]
@@ -629,14 +638,16 @@ mod label_tests {
         );
         let o = label_outlook(&fw, &c, Some(&passed)).unwrap();
         assert_eq!(o.current.name_th, "ผ่าน");
-        let names: Vec<&str> = o.blocked.iter().map(|(l, _)| l.name_th.as_str()).collect();
+        let names: Vec<&str> = o.ways.iter().map(|(l, _)| l.name_th.as_str()).collect();
         assert_eq!(names, ["ผ่านดีเยี่ยม", "ผ่านดี"]);
-        let (_, short) = &o.blocked[1];
+        let Way::Blocked(short) = &o.ways[1].1 else {
+            panic!("ผ่านดี is held back by the EIT: {:?}", o.ways[1].1)
+        };
         assert_eq!(short.len(), 1);
         assert_eq!(short[0].0, "EIT");
         assert_eq!(short[0].1.to_string(), "84.13");
         assert_eq!(short[0].2.to_string(), "85.00");
-        assert!(o.reachable.is_none(), "nothing better is in OIT's reach");
+        assert!(matches!(o.ways[0].1, Way::Blocked(_)));
     }
 
     #[test]
@@ -651,14 +662,122 @@ mod label_tests {
         let c = card(&fw, [9000; 8], &passed);
         let o = label_outlook(&fw, &c, Some(&passed)).unwrap();
         assert_ne!(o.current.name_th, "ผ่านดี");
-        let (level, plan) = o.reachable.expect("OIT can lift it");
+        let (level, way) = &o.ways[1];
         assert_eq!(level.name_th, "ผ่านดี");
+        let Way::Items(plan) = way else {
+            panic!("OIT can lift it: {way:?}")
+        };
         assert!(!plan.steps.is_empty());
-        // Passing exactly those items gives ผ่านดี; the blocked list names ผ่านดีเยี่ยม.
+        // Passing exactly those items gives ผ่านดี; ผ่านดีเยี่ยม is blocked.
         let mut now = passed.clone();
         now.extend(plan.steps.iter().map(|s| s.item.clone()));
         let after = card(&fw, [9000; 8], &now);
         assert_eq!(after.level_th, "ผ่านดี");
-        assert_eq!(o.blocked[0].0.name_th, "ผ่านดีเยี่ยม");
+        assert_eq!(o.ways[0].0.name_th, "ผ่านดีเยี่ยม");
+        assert!(matches!(o.ways[0].1, Way::Blocked(_)));
+    }
+
+    /// Every result better than the card's own has its way, and each way is
+    /// true: a blocking tool is below the floor, the planned items reach the
+    /// result, and "out of reach" is what passing every item gives.
+    fn check_every_way(fw: &Framework, ind: [i64; 8], passed: &BTreeSet<String>) -> Vec<String> {
+        let c = card(fw, ind, passed);
+        let o = label_outlook(fw, &c, Some(passed)).unwrap();
+        let own = fw
+            .levels
+            .iter()
+            .position(|l| l.code == o.current.code)
+            .unwrap();
+        assert_eq!(o.ways.len(), own, "one way per better result");
+        let everything: BTreeSet<String> = fw.checklist_items().map(|i| i.code.clone()).collect();
+        let mut kinds = Vec::new();
+        for (level, way) in &o.ways {
+            match way {
+                Way::Blocked(short) => {
+                    assert!(!short.is_empty());
+                    for (tool, s, floor) in short {
+                        assert_eq!(c.tools[tool], *s);
+                        assert!(s < floor && Some(*floor) == level.tool_floor);
+                    }
+                    kinds.push(format!("{}: blocked", level.code));
+                }
+                Way::Items(plan) => {
+                    let mut now = passed.clone();
+                    now.extend(plan.steps.iter().map(|s| s.item.clone()));
+                    let after = card(fw, ind, &now);
+                    let rank = |code: &str| fw.levels.iter().position(|l| l.code == code);
+                    let got = fw.result(after.overall, &after.tools).level;
+                    assert!(
+                        rank(&got.code) <= rank(&level.code),
+                        "{} gives {}",
+                        level.code,
+                        got.code
+                    );
+                    // One item fewer (the last, the smallest gain) falls short.
+                    let mut fewer = passed.clone();
+                    fewer.extend(
+                        plan.steps
+                            .iter()
+                            .take(plan.steps.len() - 1)
+                            .map(|s| s.item.clone()),
+                    );
+                    let short_of = card(fw, ind, &fewer);
+                    let got = fw.result(short_of.overall, &short_of.tools).level;
+                    assert!(
+                        rank(&got.code) > rank(&level.code),
+                        "{} reached with fewer",
+                        level.code
+                    );
+                    kinds.push(format!("{}: {} items", level.code, plan.steps.len()));
+                }
+                Way::OutOfReach { best } => {
+                    let all = card(fw, ind, &everything);
+                    assert_eq!(all.overall, *best);
+                    assert!(*best < level.min);
+                    kinds.push(format!("{}: out of reach at {best}", level.code));
+                }
+                Way::Unknown => panic!("the decisions are known"),
+            }
+        }
+        kinds
+    }
+
+    fn first(fw: &Framework, n: usize) -> BTreeSet<String> {
+        fw.checklist_items()
+            .take(n)
+            .map(|i| i.code.clone())
+            .collect()
+    }
+
+    #[test]
+    fn below_seventy_every_better_result_has_its_way() {
+        let fw = crate::framework::embedded("ita-2568").unwrap();
+        let kinds = check_every_way(&fw, [6000; 8], &first(&fw, 5));
+        assert_eq!(
+            kinds,
+            [
+                "excellent: blocked",
+                "good: blocked",
+                "pass: out of reach at 76.00",
+                "improve: 15 items"
+            ]
+        );
+    }
+
+    #[test]
+    fn between_seventy_and_eighty_five_every_better_result_has_its_way() {
+        let fw = crate::framework::embedded("ita-2568").unwrap();
+        let kinds = check_every_way(&fw, [8000; 8], &first(&fw, 22));
+        assert_eq!(
+            kinds,
+            ["excellent: blocked", "good: blocked", "pass: 4 items"]
+        );
+    }
+
+    #[test]
+    fn above_eighty_five_every_better_result_has_its_way() {
+        let fw = crate::framework::embedded("ita-2568").unwrap();
+        let kinds = check_every_way(&fw, [9000; 8], &first(&fw, 24));
+        assert_eq!(kinds, ["excellent: blocked", "good: 1 items"]);
     }
 }

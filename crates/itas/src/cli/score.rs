@@ -5,8 +5,9 @@
 //! Bad input exits 2 with one line on stderr.
 
 use super::framework_arg::load;
+use itas_app::lang::Lang;
 use itas_core::Score;
-use itas_core::analysis::{analyse, plan_to_target};
+use itas_core::analysis::{LabelOutlook, Way, analyse, label_outlook, plan_to_target};
 use itas_core::framework::{Framework, ItemKind, ResultRule, ToolKind};
 use itas_core::scoring::{Inputs, score};
 use itas_core::thai::thai_digits;
@@ -90,14 +91,63 @@ pub fn run(a: ScoreArgs) -> Result<ExitCode, String> {
                 serde_json::to_value(p).map_err(|e| e.to_string())?,
             );
         }
+        if let (Some(o), Some(obj)) = (
+            label_outlook(&fw, &card, passed.as_ref()),
+            out.as_object_mut(),
+        ) {
+            obj.insert("outlook".into(), outlook_json(&o));
+        }
         out!("{out}");
     } else {
         out_raw!("{}", thai_table(&fw, &card, &analysis.below_pass));
+        let ways = itas_app::results::outlook_lines(Lang::Th, &fw, &card, passed.as_ref());
+        if !ways.is_empty() {
+            out_raw!("\nทางไปสู่ผลการประเมินที่ดีขึ้น\n");
+            for w in ways {
+                out_raw!("  {w}\n");
+            }
+        }
         if let Some(p) = &plan {
             out_raw!("{}", plan_text(&fw, p));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each better result and its way there, for scripts: `blocked` with the
+/// tools below the floor, `items` with the fewest OIT items, `out_of_reach`
+/// with the overall passing every item gives, or `unknown` without
+/// `--oit-pass`.
+fn outlook_json(o: &LabelOutlook) -> serde_json::Value {
+    use serde_json::json;
+    let ways: Vec<serde_json::Value> = o
+        .ways
+        .iter()
+        .map(|(level, way)| {
+            let how = match way {
+                Way::Blocked(short) => json!({
+                    "way": "blocked",
+                    "tools": short
+                        .iter()
+                        .map(|(tool, s, floor)| json!({"tool": tool, "score": s, "floor": floor}))
+                        .collect::<Vec<_>>(),
+                }),
+                Way::Items(plan) => json!({
+                    "way": "items",
+                    "items": plan.steps.iter().map(|s| s.item.as_str()).collect::<Vec<_>>(),
+                    "projected": plan.projected,
+                }),
+                Way::OutOfReach { best } => json!({"way": "out_of_reach", "best": best}),
+                Way::Unknown => json!({"way": "unknown"}),
+            };
+            let mut v = json!({"level": level.code, "level_th": level.name_th, "min": level.min});
+            if let (Some(obj), serde_json::Value::Object(how)) = (v.as_object_mut(), how) {
+                obj.extend(how);
+            }
+            v
+        })
+        .collect();
+    ways.into()
 }
 
 fn parse_indicators(

@@ -250,3 +250,117 @@ fn a_label_framework_adds_level_th_and_held_back_by() {
         "{text}"
     );
 }
+
+/// `itas score` under a label framework with the OIT decisions: every result
+/// better than the agency's own, each with its way.
+fn outlook(survey: &str, passed: usize) -> (serde_json::Value, String) {
+    let indicators = format!("{}-,-", format!("{survey},").repeat(8));
+    let pass: Vec<String> = (1..=passed).map(|n| format!("O{n}")).collect();
+    let pass = pass.join(",");
+    let args = [
+        "score",
+        "--framework",
+        "ita-2568",
+        "--indicators",
+        &indicators,
+        "--oit-pass",
+        &pass,
+    ];
+    let o = crate::support::itas(&args);
+    assert!(o.status.success(), "{}", crate::support::stderr(&o));
+    let text = crate::support::stdout(&o);
+    let o = crate::support::itas(&[&args[..], &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&crate::support::stdout(&o)).unwrap();
+    (v, text)
+}
+
+fn ways(v: &serde_json::Value) -> Vec<String> {
+    v["outlook"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}",
+                w["level"].as_str().unwrap(),
+                w["way"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn below_seventy_the_planner_names_every_better_result() {
+    let (v, text) = outlook("60", 5);
+    assert_eq!(v["overall"], 41.0);
+    assert_eq!(v["level_th"], "ต้องปรับปรุงโดยด่วน");
+    assert_eq!(
+        ways(&v),
+        [
+            "excellent blocked",
+            "good blocked",
+            "pass out_of_reach",
+            "improve items"
+        ]
+    );
+    assert_eq!(v["outlook"][2]["best"], 76.0);
+    assert_eq!(v["outlook"][3]["items"].as_array().unwrap().len(), 15);
+    assert!(text.contains("ทางไปสู่ผลการประเมินที่ดีขึ้น"), "{text}");
+    assert!(
+        text.contains("ผ่านดี: ผ่าน OIT เพิ่มอย่างเดียวไม่พอ ต้องยก IIT จาก ๖๐.๐๐ ให้ถึง ๘๕.๐๐ (อีก ๒๕.๐๐), EIT จาก ๖๐.๐๐ ให้ถึง ๘๕.๐๐ (อีก ๒๕.๐๐)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ผ่าน: แม้ผ่าน OIT ทุกข้อ คะแนนภาพรวมได้ ๗๖.๐๐ ต่ำกว่า ๘๕.๐๐ ที่ต้องได้ (ขาด ๙.๐๐) ต้องยกคะแนน IIT และ EIT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ต้องปรับปรุง: ผ่านข้อ OIT เพิ่มอย่างน้อย ๑๕ ข้อ"),
+        "{text}"
+    );
+}
+
+#[test]
+fn between_seventy_and_eighty_five_the_planner_reaches_pass_with_oit() {
+    let (v, text) = outlook("80", 22);
+    assert_eq!(v["overall"], 74.67);
+    assert_eq!(v["level_th"], "ต้องปรับปรุง");
+    assert_eq!(
+        ways(&v),
+        ["excellent blocked", "good blocked", "pass items"]
+    );
+    assert_eq!(
+        v["outlook"][2]["items"],
+        serde_json::json!(["O23", "O24", "O25", "O26"])
+    );
+    assert!(
+        text.contains("ผ่าน: ผ่านข้อ OIT เพิ่มอย่างน้อย ๔ ข้อ (O23, O24, O25, O26)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn above_eighty_five_the_planner_reaches_good_with_one_item() {
+    let (v, text) = outlook("90", 24);
+    assert_eq!(v["overall"], 87.33);
+    assert_eq!(v["level_th"], "ผ่าน");
+    assert_eq!(ways(&v), ["excellent blocked", "good items"]);
+    assert_eq!(v["outlook"][0]["tools"][0]["floor"], 95.0);
+    assert!(
+        text.contains("ผ่านดี: ผ่านข้อ OIT เพิ่มอย่างน้อย ๑ ข้อ (O25)"),
+        "{text}"
+    );
+    // Without the decisions the items are not known, and the planner says so.
+    let o = crate::support::itas(&[
+        "score",
+        "--framework",
+        "ita-2568",
+        "--indicators",
+        "90,90,90,90,90,90,90,90,100,66.67",
+    ]);
+    let text = crate::support::stdout(&o);
+    assert!(
+        text.contains("ผ่านดี: ข้อ OIT ที่ต้องผ่านเพิ่มจะบอกได้เมื่อทราบผลการตรวจ OIT รายข้อ"),
+        "{text}"
+    );
+}

@@ -14,10 +14,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use itas_app::published::agency_card;
 use itas_app::results::{AgencyResults as Loaded, previous_of, report_document, stored_plan};
-use itas_core::Score;
 use itas_core::thai::Digits;
 use itas_reports::analysis_report;
-use std::collections::BTreeSet;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -209,7 +207,7 @@ async fn results_page(
             .clone(),
         held_back: held_back_text(&ctx, &l.fw, &l.card),
         short_samples: crate::pages::sample_remarks(&ctx, &l.short),
-        outlook: outlook_lines(&ctx, &l.fw, &l.card, l.passed.as_ref()),
+        outlook: itas_app::results::outlook_lines(ctx.lang, &l.fw, &l.card, l.passed.as_ref()),
         labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),
         bars_svg: itas_reports::html::bars_svg(&bars, l.fw.pass_mark.hundredths()),
@@ -335,77 +333,6 @@ pub fn held_back_text(
         ),
     )
     .to_string()
-}
-
-/// The way to a better result under a tool-floor rule, one line per result.
-pub fn outlook_lines(
-    ctx: &PageCtx,
-    fw: &itas_core::Framework,
-    card: &itas_core::Scorecard,
-    passed: Option<&BTreeSet<String>>,
-) -> Vec<String> {
-    let Some(o) = itas_core::analysis::label_outlook(fw, card, passed) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (level, short) in &o.blocked {
-        let needs: Vec<String> = short
-            .iter()
-            .map(|(tool, s, floor)| {
-                ctx.pick(
-                    &format!(
-                        "{tool} จาก {} ให้ถึง {} (อีก {})",
-                        ctx.num(&s.to_string()),
-                        ctx.num(&floor.to_string()),
-                        ctx.num(
-                            &Score::from_hundredths(floor.hundredths() - s.hundredths())
-                                .to_string()
-                        )
-                    ),
-                    &format!(
-                        "{tool} from {s} to {floor} (+{})",
-                        Score::from_hundredths(floor.hundredths() - s.hundredths())
-                    ),
-                )
-                .to_string()
-            })
-            .collect();
-        out.push(format!(
-            "{}: {} {}",
-            ctx.pick(
-                &level.name_th,
-                if level.name_en.is_empty() {
-                    &level.name_th
-                } else {
-                    &level.name_en
-                }
-            ),
-            ctx.pick(
-                "ผ่าน OIT เพิ่มอย่างเดียวไม่พอ ต้องยก",
-                "OIT alone cannot reach it; it needs"
-            ),
-            needs.join(", ")
-        ));
-    }
-    if let Some((level, plan)) = &o.reachable {
-        let items: Vec<&str> = plan.steps.iter().map(|s| s.item.as_str()).collect();
-        out.push(format!(
-            "{}: {} {} {} ({})",
-            ctx.pick(
-                &level.name_th,
-                if level.name_en.is_empty() {
-                    &level.name_th
-                } else {
-                    &level.name_en
-                }
-            ),
-            ctx.pick("ผ่านข้อ OIT เพิ่มอย่างน้อย", "pass at least"),
-            ctx.num(&plan.steps.len().to_string()),
-            ctx.pick("ข้อ", "more OIT items"),
-            items.join(", ")
-        ));
-    }
-    out
 }
 
 /// The agency's results in every round it took part in that this reader may
