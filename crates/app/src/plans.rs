@@ -17,6 +17,8 @@ use time::Date;
 pub const MAX_MEASURE_CHARS: usize = 2_000;
 /// Longest name of a measure's responsible unit.
 pub const MAX_OWNER_CHARS: usize = 300;
+/// The longest note on one month's progress.
+pub const MAX_NOTE_CHARS: usize = 1_000;
 
 /// A plan as a reader reaches it.
 pub struct PlanScope {
@@ -286,7 +288,20 @@ pub async fn record_progress(
             "Choose a month",
         ));
     }
-    let (Some(percent), Some(month)) = (percent, month) else {
+    // A month's note, not a report: what fits the public page's table.
+    let note_chars = input.note.trim().chars().count();
+    if note_chars > MAX_NOTE_CHARS {
+        problems.push(FieldProblem::new(
+            format!("{measure_id}_note"),
+            format!(
+                "ยาวเกินไป: {} ตัวอักษร ใส่ได้ไม่เกิน {}",
+                thai_digits(&note_chars.to_string()),
+                thai_digits(&MAX_NOTE_CHARS.to_string())
+            ),
+            format!("Too long: {note_chars} characters; at most {MAX_NOTE_CHARS}"),
+        ));
+    }
+    let (Some(percent), Some(month), true) = (percent, month, problems.is_empty()) else {
         return Err(Error::invalid(problems));
     };
     plans::record_progress(
@@ -296,7 +311,7 @@ pub async fn record_progress(
         measure_id,
         &month,
         percent,
-        &input.note,
+        input.note.trim(),
     )
     .await?;
     Ok(())

@@ -124,6 +124,21 @@ pub fn format_month_short(year_ce: i32, month: Month, digits: Digits) -> String 
     ))
 }
 
+/// "ต.ค. ๒๕๖๔" for a stored month "2021-10"; anything else as it is.
+pub fn format_iso_month(ym: &str, digits: Digits) -> String {
+    let mut it = ym.split('-');
+    match (
+        it.next().and_then(|y| y.parse::<i32>().ok()),
+        it.next().and_then(|m| m.parse::<usize>().ok()),
+        it.next(),
+    ) {
+        (Some(y), Some(m), None) if (1..=12).contains(&m) => {
+            digits.apply(&format!("{} {}", MONTHS_ABBR[m - 1], y + BE_OFFSET))
+        }
+        _ => ym.to_string(),
+    }
+}
+
 /// Reads "6 กันยายน 2564", "๖ กันยายน พ.ศ. ๒๕๖๔" or "6 ก.ย. 2564".
 pub fn parse_date(s: &str) -> Option<Date> {
     let s = arabic_digits(s);

@@ -101,7 +101,28 @@ both_backends!(the_agency_tracks_its_plan_through_the_year, |app| {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get(&plan).await.body;
-    assert!(page.contains("2021-11") && page.contains("๔๐%") && page.contains("จัดประชุมชี้แจงแล้ว"));
+    // The month as a Thai office reads it: Buddhist era, Thai digits.
+    assert!(
+        page.contains("พ.ย. ๒๕๖๔") && page.contains("๔๐%") && page.contains("จัดประชุมชี้แจงแล้ว"),
+        "{page}"
+    );
+    assert!(!page.contains("2021-11</td>"), "no ISO month in the table");
+    // A month's note is a note: past 1,000 characters it is refused, and
+    // what was typed is kept.
+    let long = "ก".repeat(1_001);
+    let r = c
+        .post_form(
+            &format!("{url}/progress"),
+            &[("month", "2021-12"), ("percent", "45"), ("note", &long)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("ยาวเกินไป: ๑๐๐๑ ตัวอักษร ใส่ได้ไม่เกิน ๑๐๐๐"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(&long), "the note is kept");
     // A month typed in the Buddhist era (as a Thai office writes it) is that
     // month, never the year 3112.
     let r = c
@@ -112,7 +133,7 @@ both_backends!(the_agency_tracks_its_plan_through_the_year, |app| {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = c.get(&plan).await.body;
-    assert!(page.contains("2021-12") && page.contains("๖๐%"), "{page}");
+    assert!(page.contains("ธ.ค. ๒๕๖๔") && page.contains("๖๐%"), "{page}");
 
     // The report uses the agency's own plan.
     let r = c

@@ -103,7 +103,13 @@ async fn render(
                 .iter()
                 .map(|p| {
                     (
-                        p.month.clone(),
+                        match ctx.lang {
+                            crate::i18n::Lang::Th => itas_core::thai::format_iso_month(
+                                &p.month,
+                                itas_core::thai::Digits::Thai,
+                            ),
+                            crate::i18n::Lang::En => p.month.clone(),
+                        },
                         ctx.num(&p.percent.to_string()),
                         p.note.clone(),
                     )

@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use itas_app::results::{AgencyResults as Loaded, report_document, stored_plan};
 use itas_core::framework::ResultRule;
-use itas_core::thai::{Digits, MONTHS_ABBR, format_date};
+use itas_core::thai::{Digits, format_date};
 use itas_reports::analysis_report::{period_text, results_and_analysis};
 use itas_store::agencies::Agency;
 use itas_store::public_pages::{FoundPage, PageState};
@@ -36,20 +36,6 @@ pub fn routes() -> Router<AppState> {
             "/agencies/{id}/plan/{round}/public-page",
             post(publish_or_withdraw),
         )
-}
-
-/// "ต.ค. ๒๕๖๔" for "2021-10".
-fn month_text(ym: &str, digits: Digits) -> String {
-    let mut it = ym.split('-');
-    match (
-        it.next().and_then(|y| y.parse::<i32>().ok()),
-        it.next().and_then(|m| m.parse::<usize>().ok()),
-    ) {
-        (Some(y), Some(m)) if (1..=12).contains(&m) => {
-            digits.apply(&format!("{} {}", MONTHS_ABBR[m - 1], y + 543))
-        }
-        _ => ym.to_string(),
-    }
 }
 
 /// Finds the agency and the page its address names.
@@ -116,7 +102,7 @@ pub async fn render(
                 .iter()
                 .map(|p| {
                     (
-                        month_text(&p.month, digits),
+                        itas_core::thai::format_iso_month(&p.month, digits),
                         ctx.num(&p.percent.to_string()),
                         p.note.clone(),
                     )
