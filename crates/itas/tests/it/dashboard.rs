@@ -119,8 +119,12 @@ both_backends!(dashboard_figures_equal_a_direct_recomputation, |app| {
     for l in lines {
         let cols: Vec<&str> = l.split(',').collect();
         let card = &cards[cols[0]];
-        assert_eq!(cols[cols.len() - 3], card.overall.to_string(), "{l}");
-        assert_eq!(cols[cols.len() - 2], card.level, "{l}");
+        assert_eq!(cols[cols.len() - 4], card.overall.to_string(), "{l}");
+        assert_eq!(cols[cols.len() - 3], card.level, "{l}");
+        // Codes have their Thai names beside them.
+        assert_eq!(cols[cols.len() - 2], card.level_th, "{l}");
+        let kind: itas_core::directory::AgencyKind = cols[2].parse().unwrap();
+        assert_eq!(cols[3], kind.name_th(), "{l}");
         // Entered scores: no sample to mark them by.
         assert_eq!(cols[cols.len() - 1], "", "{l}");
     }

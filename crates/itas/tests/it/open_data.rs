@@ -52,7 +52,9 @@ both_backends!(a_portal_harvests_the_published_rounds, |app| {
         let header = csv.trim_start_matches('\u{feff}').lines().next().unwrap();
         assert_eq!(header.split(',').count(), fields.len(), "{header}");
         assert_eq!(fields[0]["name"], "code");
-        assert_eq!(fields[fields.len() - 3]["name"], "overall");
+        assert_eq!(fields[fields.len() - 4]["name"], "overall");
+        assert_eq!(fields[fields.len() - 2]["name"], "level_th");
+        assert_eq!(fields[3]["name"], "kind_th");
         assert_eq!(fields[fields.len() - 1]["name"], "below_minimum_sample");
     }
     // An unpublished round has no metadata for the public.

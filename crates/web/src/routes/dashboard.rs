@@ -666,6 +666,7 @@ pub(crate) fn export_header(fw: &Framework) -> Vec<String> {
         "รหัสหน่วยงาน (code)",
         "ชื่อหน่วยงาน (name)",
         "ประเภท (kind)",
+        "ชื่อประเภท (kind name)",
         "จังหวัด (province)",
     ]
     .iter()
@@ -679,8 +680,15 @@ pub(crate) fn export_header(fw: &Framework) -> Vec<String> {
     }
     h.push("คะแนนรวม (overall)".into());
     h.push("ระดับ (level)".into());
+    h.push("ผลการประเมิน (result)".into());
     h.push("ผู้ตอบน้อยกว่าขั้นต่ำ (below minimum sample)".into());
     h
+}
+
+/// A kind's Thai name beside its code, for people reading an export.
+fn kind_name(code: &str) -> String {
+    code.parse::<AgencyKind>()
+        .map_or(String::new(), |k| k.name_th().to_string())
 }
 
 fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
@@ -688,6 +696,7 @@ fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
         r.code.clone(),
         r.name_th.clone(),
         r.kind.clone(),
+        kind_name(&r.kind),
         r.province.clone(),
     ];
     for i in &fw.indicators {
@@ -710,6 +719,7 @@ fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
     }
     c.push(r.card.overall.to_string());
     c.push(r.card.level.clone());
+    c.push(r.card.level_th.clone());
     c.push(itas_core::sample::short_cell(&r.short));
     c
 }
@@ -820,7 +830,7 @@ fn xlsx(fw: &Framework, rows: &[ResultRow]) -> Result<Vec<u8>, rust_xlsxwriter::
             let col = c as u16;
             match v.parse::<itas_core::Score>() {
                 // Text columns (code, name) stay text even when they look numeric.
-                Ok(s) if c >= 4 => {
+                Ok(s) if c >= 5 => {
                     let n: f64 = s.to_string().parse().unwrap_or_default();
                     sheet.write_number_with_format(row, col, n, &two)?;
                 }
@@ -863,6 +873,7 @@ async fn open_data(
                         o.insert("code".into(), r.code.clone().into());
                         o.insert("name_th".into(), r.name_th.clone().into());
                         o.insert("kind".into(), r.kind.clone().into());
+                        o.insert("kind_th".into(), kind_name(&r.kind).into());
                         o.insert("province".into(), r.province.clone().into());
                         o.insert(
                             "below_minimum_sample".into(),

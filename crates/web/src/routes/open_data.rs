@@ -63,7 +63,8 @@ fn fields(fw: &Framework) -> Vec<Value> {
     let mut out = vec![
         json!({"name": "code", "title": "รหัสหน่วยงาน", "type": "string"}),
         json!({"name": "name_th", "title": "ชื่อหน่วยงาน", "type": "string"}),
-        json!({"name": "kind", "title": "ประเภทหน่วยงาน", "type": "string"}),
+        json!({"name": "kind", "title": "ประเภทหน่วยงาน (รหัส)", "type": "string"}),
+        json!({"name": "kind_th", "title": "ประเภทหน่วยงาน", "type": "string"}),
         json!({"name": "province", "title": "จังหวัด", "type": "string"}),
     ];
     for i in &fw.indicators {
@@ -86,6 +87,10 @@ fn fields(fw: &Framework) -> Vec<Value> {
     out.push(
         json!({"name": "level", "title": "ระดับผลการประเมิน", "type": "string",
         "description": fw.levels.iter().map(|l| l.code.as_str()).collect::<Vec<_>>().join(", ")}),
+    );
+    out.push(
+        json!({"name": "level_th", "title": "ผลการประเมิน", "type": "string",
+        "description": fw.levels.iter().map(|l| l.name_th.as_str()).collect::<Vec<_>>().join(", ")}),
     );
     out.push(json!({"name": "below_minimum_sample", "title": "ผู้ตอบน้อยกว่าจำนวนขั้นต่ำ",
         "type": "string",
