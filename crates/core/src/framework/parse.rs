@@ -842,6 +842,22 @@ fn build_items(
         if r.code.trim().is_empty() {
             c.at(at, "item code is empty");
         }
+        // A respondent or an assessor reads this text; blank, they see nothing.
+        if r.th.trim().is_empty() {
+            c.at(at, format!("item {}: its Thai text (th) is empty", r.code));
+        }
+        for (n, cell) in r.cells.iter().flatten().enumerate() {
+            if cell.th.trim().is_empty() {
+                c.at(
+                    at,
+                    format!(
+                        "item {}: the Thai text (th) of cell {} is empty",
+                        r.code,
+                        n + 1
+                    ),
+                );
+            }
+        }
         if !seen.insert(r.code.clone()) {
             c.at(at, format!("duplicate item code '{}'", r.code));
         }

@@ -146,6 +146,16 @@ fn the_embedded_2564_framework_is_valid_and_complete() {
 }
 
 #[test]
+fn an_item_without_thai_text_is_refused() {
+    refuses(
+        "th = \"ข้อหนึ่ง\"",
+        "th = \"  \"",
+        "item s1: its Thai text (th) is empty",
+        "code = \"s1\"",
+    );
+}
+
+#[test]
 fn syntax_error() {
     refuses_at(
         "weight = 0.5\nname_th = \"สำรวจ\"",

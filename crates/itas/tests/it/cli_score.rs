@@ -183,6 +183,20 @@ fn another_framework_file_is_loaded_and_its_errors_name_file_and_line() {
         err.contains("bad.toml:") && err.contains("tool weights sum to 1.1 instead of 1"),
         "{err}"
     );
+
+    // An item whose Thai text is blank would show respondents an empty question.
+    let at = src.find("[[items]]").unwrap();
+    let th = at + src[at..].find("\nth = \"").unwrap() + 1;
+    let end = th + src[th..].find('\n').unwrap();
+    let blank = dir.join("blank.toml");
+    std::fs::write(&blank, format!("{}th = \" \"{}", &src[..th], &src[end..])).unwrap();
+    let o = itas(&["framework", blank.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("blank.toml:") && err.contains("its Thai text (th) is empty"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -271,7 +271,10 @@ both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
     let home = app.signed_in("huanong").await.get("/agency").await.body;
     assert!(home.contains("<span class=\"level\">ผ่าน</span>"), "{home}");
     assert!(!home.contains("<span class=\"level\">pass</span>"));
-    assert!(home.contains("<span class=\"level\">C</span>"), "letters stay letters");
+    assert!(
+        home.contains("<span class=\"level\">C</span>"),
+        "letters stay letters"
+    );
     // A round on a framework with provisional parts says so to the central office.
     let mut admin = app.signed_in("admin").await;
     let current = app.current_round().await;
