@@ -26,7 +26,7 @@ const REQUIRED: &[&str] = &["code", "name_th", "kind"];
 fn rows_to_agencies(rows: Vec<(usize, Vec<String>)>) -> Result<Vec<(usize, NewAgency)>, String> {
     let mut it = rows.into_iter();
     let Some((_, header)) = it.next() else {
-        return Err("the file is empty".into());
+        return Err("ไฟล์ว่างเปล่า / the file is empty".into());
     };
     let header: Vec<String> = header
         .iter()
@@ -45,8 +45,8 @@ fn rows_to_agencies(rows: Vec<(usize, Vec<String>)>) -> Result<Vec<(usize, NewAg
         .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "missing column(s): {} (first row must be the header)",
-            missing.join(", ")
+            "ไม่พบคอลัมน์ {m} (แถวแรกต้องเป็นหัวตาราง) / missing column(s): {m} (first row must be the header)",
+            m = missing.join(", ")
         ));
     }
     let get = |row: &[String], f: &str| {
@@ -96,12 +96,14 @@ pub async fn parse_agencies_off_the_runtime(
 ) -> Result<Vec<(usize, NewAgency)>, String> {
     tokio::task::spawn_blocking(move || parse_agencies(bytes.as_ref(), &filename))
         .await
-        .map_err(|e| format!("the file could not be read: {e}"))?
+        .map_err(|e| format!("อ่านไฟล์ไม่ได้ / the file could not be read: {e}"))?
 }
 
 fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| "the CSV file is not UTF-8 text (save it as \"CSV UTF-8\")".to_string())?;
+        .map_err(|_| {
+            "ไฟล์ CSV ไม่ใช่ข้อความ UTF-8 (ใน Excel ให้บันทึกเป็น \"CSV UTF-8\") / the CSV file is not UTF-8 text (save it as \"CSV UTF-8\")".to_string()
+        })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -111,7 +113,7 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
     // line count drifts on CRLF files, which is what Excel saves.
     let mut counted = (0usize, 1usize);
     for rec in reader.records() {
-        let rec = rec.map_err(|e| format!("CSV: {e}"))?;
+        let rec = rec.map_err(|e| format!("อ่าน CSV ไม่ได้ / CSV: {e}"))?;
         crate::spreadsheet::check_csv_record(out.len() + 1, &rec, crate::spreadsheet::LIMITS)
             .map_err(|e| e.to_string())?;
         let mut byte = rec

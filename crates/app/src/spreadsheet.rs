@@ -90,7 +90,8 @@ impl Refusal {
 
     pub fn message_en(&self) -> String {
         match self {
-            Refusal::NotXlsx(e) => format!("not an XLSX file ({})", shorten(e, 80)),
+            // What the zip reader said helps nobody who uploads a file.
+            Refusal::NotXlsx(_) => "this is not an Excel (XLSX) workbook that can be read".into(),
             Refusal::PartTooLarge { part, limit_mb } => format!(
                 "the part {} unpacks to more than {limit_mb} MB; the file is refused",
                 shorten(part, 60)
@@ -448,7 +449,8 @@ mod tests {
     fn what_is_not_a_zip_is_named_in_both_languages() {
         let err = open_xlsx(b"code,name\n", LIMITS).err().unwrap();
         assert!(err.to_string().contains("ไม่ใช่ไฟล์ Excel"), "{err}");
-        assert!(err.to_string().contains("not an XLSX file"), "{err}");
+        assert!(err.to_string().contains("not an Excel (XLSX) workbook"), "{err}");
+        assert!(!err.to_string().contains("Zip"), "{err}");
     }
 
     #[test]

@@ -148,7 +148,60 @@ both_backends!(import_refuses_a_file_without_the_needed_columns, |app| {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        r.body.contains("missing column(s): name_th, kind"),
+        r.body
+            .contains("ไม่พบคอลัมน์ name_th, kind (แถวแรกต้องเป็นหัวตาราง)")
+            && r.body.contains("missing column(s): name_th, kind"),
+        "{}",
+        r.body
+    );
+    // A CSV saved in the old Thai code page says how to save it instead.
+    let r = c
+        .post_file(
+            "/admin/agencies/import",
+            "file",
+            "a.csv",
+            b"code,name_th,kind\nA,\xa1\xa2,sao\n",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ไม่ใช่ข้อความ UTF-8"), "{}", r.body);
+});
+
+both_backends!(a_checked_framework_workbook_is_named_in_the_form, |app| {
+    let mut c = app.signed_in("admin").await;
+    let fw = itas_core::framework::embedded("ita-2568").unwrap();
+    let book = itas_app::framework_xlsx::export(&fw).unwrap();
+    let r = c
+        .post_file("/admin/rounds/framework-file", "file", "fw.xlsx", &book)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("ตรวจกรอบการประเมินแล้ว ถูกต้อง: ita-2568"));
+    // The list shows what the form will use, not the first embedded framework.
+    assert!(
+        r.body
+            .contains("<option value=\"\" selected>จากไฟล์หรือข้อความด้านล่าง: ita-2568</option>"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("<option value=\"ita-2564\" selected>"));
+    // A file that is no workbook is named so, in Thai, without the zip
+    // reader's words.
+    let r = c
+        .post_file(
+            "/admin/rounds/framework-file",
+            "file",
+            "fw.xlsx",
+            b"not a workbook",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("ไฟล์นี้ไม่ใช่ไฟล์ Excel (XLSX) ที่อ่านได้"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("EOCD") && !r.body.contains("Zip"),
         "{}",
         r.body
     );

@@ -36,6 +36,22 @@ impl RoundForm {
     pub(crate) fn date(&self, key: &str) -> &str {
         self.dates.get(key).map_or("", String::as_str)
     }
+
+    /// The framework text below wins over the list; the list says so.
+    pub(crate) fn uses_text(&self) -> bool {
+        !self.framework_toml.trim().is_empty()
+    }
+
+    /// The code the text declares (`code = "…"`), to name it in the list.
+    pub(crate) fn text_code(&self) -> String {
+        self.framework_toml
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix("code"))
+            .and_then(|rest| rest.trim_start().strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').to_string())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Template)]
