@@ -25,7 +25,7 @@ error_codes! {
     Forbidden = "forbidden", "ท่านไม่มีสิทธิ์เข้าถึงข้อมูลนี้", "You do not have access to this";
     NotFound = "not_found", "ไม่พบข้อมูลที่ต้องการ", "Not found";
     BadLogin = "bad_login", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong username or password";
-    TooManyAttempts = "too_many_attempts", "มีการพยายามเข้าสู่ระบบจากที่อยู่นี้มากเกินไป กรุณารอ 15 นาทีแล้วลองใหม่", "Too many sign-in attempts from this address; wait 15 minutes and try again";
+    TooManyAttempts = "too_many_attempts", "มีการพยายามเข้าสู่ระบบจากที่อยู่นี้มากเกินไป กรุณารอแล้วลองใหม่", "Too many sign-in attempts from this address; wait, then try again.";
     SignInBackOff = "sign_in_back_off", "รหัสผ่านผิดหลายครั้งจากเครื่องนี้ กรุณารอสักครู่แล้วลองใหม่ ยิ่งผิดมากครั้งยิ่งต้องรอนานขึ้น (ไม่เกิน 15 นาที)", "Several wrong passwords from this device; wait a moment and try again. Each further mistake doubles the wait (at most 15 minutes)";
     AccountUnderAttack = "account_under_attack", "บัญชีนี้ถูกลองรหัสผ่านผิดจำนวนมากจากหลายแห่ง เครื่องที่ไม่เคยเข้าสู่ระบบด้วยบัญชีนี้ต้องยืนยันทางอีเมล หากรหัสผ่านที่กรอกถูกต้อง ระบบได้ส่งลิงก์ยืนยันไปยังอีเมลของบัญชีแล้ว (ใช้ได้ครั้งเดียวภายใน ๑๕ นาที) หากไม่ได้รับ กรุณาติดต่อสำนักงานกลางให้ปลดล็อก หรือเข้าสู่ระบบจากเครื่องที่เคยใช้", "This account has had many wrong passwords from many places, so a browser it has not used must confirm by email: if the password you typed is right, a one-time link is on its way to the account's email (it works once, within 15 minutes). If none arrives, ask the central office to unlock the account, or sign in from a browser you used before";
     Invalid = "invalid", "ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีข้อความแจ้ง", "Some fields are not valid; see the messages beside them";

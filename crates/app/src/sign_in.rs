@@ -55,6 +55,9 @@ pub enum Outcome {
     /// Refused, with the code that says why (the same words whether the
     /// username exists or not).
     Refused(ErrorCode),
+    /// Held back by a limit until `seconds` have passed (whole seconds,
+    /// rounded up): the page says how long, and `Retry-After` too.
+    Wait { code: ErrorCode, seconds: i64 },
     /// The password was right but the account is under attack and this
     /// browser is new to it: it must prove itself by the one-time link.
     ProveByEmail(User),
@@ -90,13 +93,17 @@ pub async fn attempt(app: &App, a: &Attempt<'_>) -> Result<Outcome> {
         _ => false,
     };
     let by_addr = format!("login:addr:{addr}");
+    let wait = |code: ErrorCode, until: i64| Outcome::Wait {
+        code,
+        seconds: ((until - now).max(1) + 999) / 1000,
+    };
     if !trusted
-        && rate_limit::failures(db, &by_addr, ATTEMPT_WINDOW_MS, now)
-            .await?
-            .is_some_and(|(_, n)| n >= MAX_FAILURES_PER_ADDRESS)
+        && let Some((last, n)) = rate_limit::failures(db, &by_addr, ATTEMPT_WINDOW_MS, now).await?
+        && n >= MAX_FAILURES_PER_ADDRESS
     {
         tracing::warn!(%addr, "sign-in failures from one address limited");
-        return Ok(Outcome::Refused(ErrorCode::TooManyAttempts));
+        // The count starts again a window after the last failure.
+        return Ok(wait(ErrorCode::TooManyAttempts, last + ATTEMPT_WINDOW_MS));
     }
     // A trusted browser backs off on its own mistakes only.
     let pair = match (device, trusted) {
@@ -107,7 +114,7 @@ pub async fn attempt(app: &App, a: &Attempt<'_>) -> Result<Outcome> {
         && now < last + backoff_ms(failures)
     {
         tracing::warn!(%addr, user = %username, failures, "sign-in backing off");
-        return Ok(Outcome::Refused(ErrorCode::SignInBackOff));
+        return Ok(wait(ErrorCode::SignInBackOff, last + backoff_ms(failures)));
     }
     let user_bucket = format!("login:user:{username}");
     let under_attack = !trusted

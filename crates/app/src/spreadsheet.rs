@@ -449,7 +449,10 @@ mod tests {
     fn what_is_not_a_zip_is_named_in_both_languages() {
         let err = open_xlsx(b"code,name\n", LIMITS).err().unwrap();
         assert!(err.to_string().contains("ไม่ใช่ไฟล์ Excel"), "{err}");
-        assert!(err.to_string().contains("not an Excel (XLSX) workbook"), "{err}");
+        assert!(
+            err.to_string().contains("not an Excel (XLSX) workbook"),
+            "{err}"
+        );
         assert!(!err.to_string().contains("Zip"), "{err}");
     }
 

@@ -113,6 +113,9 @@ both_backends!(
         let r = attempt(&mut guesser, DEMO_PASSWORD).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(r.body.contains("กรุณารอสักครู่"), "{}", r.body);
+        // How long, in words and in Retry-After: the first wait is 1 s.
+        assert!(r.body.contains("ลองใหม่ได้ในอีก ๑ วินาที"), "{}", r.body);
+        assert_eq!(r.headers["retry-after"], "1");
         // The real admin, elsewhere, is not affected.
         let mut real = app.client();
         from(&mut real, "198.51.100.2");
@@ -149,6 +152,9 @@ both_backends!(
                 .await;
             if r.status == StatusCode::TOO_MANY_REQUESTS {
                 refused += 1;
+                // The address's count starts again 15 minutes after its last failure.
+                assert_eq!(r.headers["retry-after"], "900");
+                assert!(r.body.contains("ลองใหม่ได้ในอีก ๑๕ นาที"), "{}", r.body);
             }
         }
         assert_eq!(refused, 5);

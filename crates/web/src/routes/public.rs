@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::auth::{self, MaybeUser, PeerAddr, UserLang};
 use crate::error::{AppError, ErrorCode};
+use crate::i18n::Lang;
 use crate::pages::{HomePage, LoginPage, PageCtx};
 use crate::views::public::DeviceCheckPage;
 use askama::Template;
@@ -207,6 +208,22 @@ pub(crate) fn client_address(
     crate::client_address::client_ip(&state.config.proxies, headers, peer)
 }
 
+/// "ลองใหม่ได้ในอีก ๑๔ นาที": how long a held-back sign-in waits.
+fn wait_text(lang: Lang, seconds: i64) -> String {
+    let (n, th, en) = if seconds < 60 {
+        (seconds, "วินาที", "seconds")
+    } else {
+        ((seconds + 59) / 60, "นาที", "minutes")
+    };
+    match lang {
+        Lang::Th => format!(
+            "ลองใหม่ได้ในอีก {} {th}",
+            itas_core::thai::thai_digits(&n.to_string())
+        ),
+        Lang::En => format!("Try again in {n} {en}."),
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
@@ -215,15 +232,25 @@ async fn login(
     Form(f): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let username = f.username.trim().to_lowercase();
-    let refuse = |code: ErrorCode| -> Result<Response, AppError> {
+    let refuse_after = |code: ErrorCode, wait: Option<i64>| -> Result<Response, AppError> {
+        let mut error = code.message(lang).to_string();
+        if let Some(seconds) = wait {
+            error = format!("{error} {}", wait_text(lang, seconds));
+        }
         let page = LoginPage {
             ctx: PageCtx::anonymous(lang),
             username: f.username.clone(),
             next: f.next.clone(),
-            error: code.message(lang).to_string(),
+            error,
         };
-        Ok((crate::error::status_of(code), Html(page.render()?)).into_response())
+        let mut r = (crate::error::status_of(code), Html(page.render()?)).into_response();
+        if let Some(seconds) = wait {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        Ok(r)
     };
+    let refuse = |code: ErrorCode| refuse_after(code, None);
     let now = itas_store::now_ms();
     let addr = client_address(&state, &headers, peer);
     let device = auth::cookie(&headers, DEVICE_COOKIE);
@@ -236,6 +263,9 @@ async fn login(
     };
     let (user, session, device) = match itas_app::sign_in::attempt(&state, &attempt).await? {
         itas_app::sign_in::Outcome::Refused(code) => return refuse(code),
+        itas_app::sign_in::Outcome::Wait { code, seconds } => {
+            return refuse_after(code, Some(seconds));
+        }
         itas_app::sign_in::Outcome::ProveByEmail(user) => {
             send_device_check(&state, &headers, &user, now).await?;
             return refuse(ErrorCode::AccountUnderAttack);
