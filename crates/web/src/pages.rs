@@ -106,6 +106,15 @@ impl PageCtx {
         }
     }
 
+    /// "จังหวัดขอนแก่น" in Thai, "Province: ขอนแก่น" in English.
+    pub fn province(&self, name: &str) -> String {
+        match self.lang {
+            Lang::Th if name.starts_with("จังหวัด") => name.to_string(),
+            Lang::Th => format!("จังหวัด{name}"),
+            Lang::En => format!("Province: {}", name.trim_start_matches("จังหวัด")),
+        }
+    }
+
     pub fn pick<'a>(&self, th: &'a str, en: &'a str) -> &'a str {
         self.lang.pick(th, en)
     }

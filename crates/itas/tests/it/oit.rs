@@ -151,6 +151,9 @@ async fn full_round(backend: crate::app::Backend) {
         !page.body.contains("เปิดให้บันทึกผล"),
         "review 1 is open: no note"
     );
+    // A decision form per item, and no access key repeated across them.
+    assert!(page.body.matches("name=\"result\" value=\"pass\"").count() > 1);
+    assert!(!page.body.contains("accesskey"), "no duplicate access keys");
     // A fail without a reason is refused.
     let r = assessor
         .post_form(&format!("{base}/O1"), &[("result", "fail")])

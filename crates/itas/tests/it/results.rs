@@ -268,7 +268,9 @@ both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
         r.body
     );
     // The agency's home names the result, not its code.
-    let home = app.signed_in("huanong").await.get("/agency").await.body;
+    let mut agency_admin = app.signed_in("huanong").await;
+    let home = agency_admin.get("/agency").await.body;
+    assert!(home.contains(" · จังหวัดขอนแก่น"), "{home}");
     assert!(home.contains("<span class=\"level\">ผ่าน</span>"), "{home}");
     assert!(!home.contains("<span class=\"level\">pass</span>"));
     assert!(

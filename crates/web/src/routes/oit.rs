@@ -70,11 +70,6 @@ fn phase_text(ctx: &PageCtx, phase: Option<Phase>) -> String {
     }
 }
 
-/// What the requirement adds for items an itas page can serve: what the
-/// assessor will see.
-pub const ITAS_PAGE_NOTE_TH: &str = "ข้อนี้ใช้หน้าเผยแพร่ผลการประเมินและมาตรการของหน่วยงานบน itas เป็นหลักฐานได้ ผู้ตรวจจะเห็นผลการประเมินของปีก่อน การวิเคราะห์ มาตรการพร้อมหน่วยงานผู้รับผิดชอบ ระยะเวลา และความคืบหน้ารายเดือน ตามที่แสดงอยู่ ณ เวลาที่ตรวจ (บันทึกพร้อมรหัส SHA-256) หน้านั้นนับว่าอยู่บนเว็บไซต์ของหน่วยงานเมื่อเว็บไซต์ของหน่วยงานมีลิงก์ไปยังหน้านั้น";
-pub const ITAS_PAGE_NOTE_EN: &str = "The agency's published itas page of its result and measures can be this item's evidence. The assessor sees last year's result, the analysis, the measures with their responsible units, periods and monthly progress as they stand at the check (kept with a SHA-256), and it counts as on the agency's website once the website links to it";
-
 fn items(
     fw: &Framework,
     evidence: &BTreeMap<String, Evidence>,
