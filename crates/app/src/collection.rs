@@ -366,7 +366,14 @@ pub struct PosterFacts {
     pub tool_th: String,
     pub round_name: String,
     pub link_code: String,
+    /// The survey asks for a single-use code from the agency: the poster
+    /// says so, or people scan it and meet a question they cannot answer.
+    pub needs_code: bool,
 }
+
+/// What a poster says when the survey asks for a code.
+pub const POSTER_CODE_NOTE: &str =
+    "ต้องใช้รหัสใช้ครั้งเดียวที่ได้รับจากหน่วยงาน คนละหนึ่งรหัส (หน่วยงานไม่บันทึกว่าใครได้รหัสใด)";
 
 /// The facts of the actor's agency's poster for a survey of a round it
 /// takes part in (any phase: a poster may be printed again).
@@ -383,11 +390,13 @@ pub async fn poster(app: &App, actor: &Actor, round_id: &str, tool: &str) -> Res
     let agency = itas_store::agencies::get(&app.db, &agency_id)
         .await?
         .ok_or_else(not_found)?;
+    let needs_code = itas_store::surveys::require_code(&app.db, round_id, &agency_id, tool).await?;
     Ok(PosterFacts {
         agency_th: agency.name_th,
         tool_th: t.name_th.clone(),
         round_name: round.name,
         link_code: link.code,
+        needs_code,
     })
 }
 

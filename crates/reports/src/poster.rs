@@ -14,6 +14,8 @@ pub struct Poster<'a> {
     pub qr_svg: &'a str,
     /// Closing date line, already formatted, or empty.
     pub deadline: &'a str,
+    /// That a single-use code from the agency is needed, or empty.
+    pub code_note: &'a str,
 }
 
 pub fn typst_source(p: &Poster<'_>) -> String {
@@ -33,7 +35,9 @@ pub fn typst_source(p: &Poster<'_>) -> String {
   #text(size: 14pt, "สแกนคิวอาร์โค้ดด้วยกล้องโทรศัพท์ หรือเปิดลิงก์")
   #v(0.2em)
   #text(size: 20pt, weight: "bold", font: "Sarabun", {url})
-  #v(1em)
+  #v(0.6em)
+  #text(size: 16pt, weight: "bold", {code_note})
+  #v(0.6em)
   #text(size: 14pt, "ไม่ต้องระบุชื่อ ไม่เก็บข้อมูลที่ระบุตัวผู้ตอบ ใช้เวลาประมาณ 10 นาที")
   #v(0.3em)
   #text(size: 14pt, {deadline})
@@ -44,6 +48,7 @@ pub fn typst_source(p: &Poster<'_>) -> String {
         audience = lit(p.audience),
         url = lit(p.url),
         deadline = lit(p.deadline),
+        code_note = lit(p.code_note),
     )
 }
 

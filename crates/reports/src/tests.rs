@@ -272,6 +272,7 @@ fn poster_renders_with_the_qr_code() {
         url: "http://127.0.0.1:8080/s/abc",
         qr_svg: qr,
         deadline: "ตอบได้ถึง ๓๐ มิถุนายน ๒๕๖๙",
+        code_note: "",
     })
     .expect("poster");
     assert!(pdf.starts_with(b"%PDF-"));

@@ -582,6 +582,31 @@ both_backends!(the_agency_sees_its_links_qr_codes_and_poster, |app| {
             && r.body.contains("<svg")
             && r.body.contains(&code)
     );
+    // The IIT asks for a single-use code by default: its poster says so, on
+    // the page and in the PDF; the EIT's (no codes) does not.
+    assert!(
+        r.body.contains("ต้องใช้รหัสใช้ครั้งเดียวที่ได้รับจากหน่วยงาน"),
+        "{}",
+        r.body
+    );
+    let eit = c
+        .get(&format!("/agency/rounds/{round}/links/EIT/poster"))
+        .await
+        .body;
+    assert!(!eit.contains("ต้องใช้รหัสใช้ครั้งเดียว"));
+    let pdf = c
+        .get(&format!("/agency/rounds/{round}/links/IIT/poster.pdf"))
+        .await;
+    let file = crate::cli_report::out_dir("poster")
+        .join(format!("iit-{}-{round}.pdf", std::process::id()));
+    std::fs::write(&file, &pdf.bytes).unwrap();
+    let text = crate::cli_report::squash(&crate::cli_report::pdftotext(&file, false));
+    // (pdftotext repeats a consonant carrying two stacked marks, as in
+    // "ครั้ง"; the words around it are checked.)
+    assert!(
+        text.contains("ต้องใช้รหัสใช้ค") && text.contains("เดียวที่ได้รับจากหน่วยงาน"),
+        "{text}"
+    );
     let r = c
         .post_form(&format!("/agency/rounds/{round}/links/IIT/rotate"), &[])
         .await;

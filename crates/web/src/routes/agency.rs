@@ -589,6 +589,7 @@ async fn poster_pdf(
             url: &p.url,
             qr_svg: &p.qr_svg,
             deadline: &deadline,
+            code_note: &p.code_note,
         })
     })
     .await
@@ -628,6 +629,11 @@ async fn poster_data(
         qr_svg: crate::qr::svg(&url, 520),
         url,
         round: facts.round_name,
+        code_note: if facts.needs_code {
+            itas_app::collection::POSTER_CODE_NOTE.to_string()
+        } else {
+            String::new()
+        },
     })
 }
 

@@ -112,4 +112,6 @@ pub(crate) struct PosterPage {
     pub(crate) url: String,
     pub(crate) qr_svg: String,
     pub(crate) round: String,
+    /// That a single-use code from the agency is needed, or empty.
+    pub(crate) code_note: String,
 }
