@@ -839,6 +839,25 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
     crate::app::iit_without_codes(&b.db).await;
     let (round, agency, eit) = crate::app::demo_link(&b.db, "EIT").await;
     let (_, _, iit) = crate::app::demo_link(&b.db, "IIT").await;
+    // The demo's O25/O26 evidence (Huanong's 2564 page, fetched from this
+    // server) checked, so the OIT page shows its lights, amber included.
+    itas_app::evidence_check::check_agency(
+        &b.db,
+        &itas_app::evidence_check::CheckerConfig {
+            allow_internal: true,
+            ..Default::default()
+        },
+        &agency,
+        &round,
+        None,
+        "check",
+        &itas_app::evidence_check::OwnPages {
+            base: None,
+            render: None,
+        },
+    )
+    .await
+    .unwrap();
     let closed = itas_store::rounds::list(&b.db)
         .await
         .unwrap()
@@ -881,7 +900,11 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
         format!("/agencies/{agency}"),
         format!("/agencies/{agency}/plan/{closed}"),
     ];
-    let assessor_pages = ["/assessor".to_string()];
+    // The review page with its decision forms and the evidence check's lights.
+    let assessor_pages = [
+        "/assessor".to_string(),
+        format!("/assessor/rounds/{round}/agencies/{agency}/oit"),
+    ];
     let mut problems = Vec::new();
     for (width, height, what) in [
         (390, 844, "phone"),
@@ -905,6 +928,14 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
             }
             for page in pages {
                 b.b.go(&format!("{base}{page}")).await;
+                if page.starts_with("/agency/") && page.ends_with("/oit") {
+                    // The evidence check's lights are on the page axe reads.
+                    let source = b.b.source().await;
+                    assert!(
+                        source.contains("pill light-amber"),
+                        "{page}: no amber light to check"
+                    );
+                }
                 for v in b.b.axe_violations(&axe).await {
                     problems.push(format!("{what} {page}: {v}"));
                 }
