@@ -522,9 +522,38 @@ async fn the_curl_example_in_docs_api_md_works() {
     let csv = dir.join("oit.csv");
     std::fs::write(
         &csv,
-        format!("item,url\nO1,{site}/ok\nO2,{site}/notfound\n"),
+        format!("item,url\nO1,{site}/ok\nO2,{site}/notfound\nO3,{site}/slow\n"),
     )
     .unwrap();
+    // Green lights from an earlier check of the same URLs: the script waits
+    // for this submit's checks, not these.
+    let agency = app.agency_id("KK-HUANONG").await;
+    // O3's page answers after the check's timeout (1.5 s): its new light
+    // comes late, long after the stale ones were all there.
+    for (item, path) in [("O1", "ok"), ("O2", "notfound"), ("O3", "slow")] {
+        let url = format!("{site}/{path}");
+        itas_store::evidence_checks::insert(
+            &app.db,
+            &agency,
+            &itas_store::evidence_checks::NewCheck {
+                round_id: round.clone(),
+                item: item.into(),
+                url: url.clone(),
+                purpose: "check".into(),
+                light: "green".into(),
+                findings: Vec::new(),
+                status: Some(200),
+                final_url: url,
+                content_type: "text/html".into(),
+                bytes: 0,
+                sha256: String::new(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    }
     let (s, c, r) = (script.clone(), csv.clone(), round.clone());
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("sh")
@@ -553,7 +582,7 @@ async fn the_curl_example_in_docs_api_md_works() {
         stdout.contains(&format!("O2 red {site}/notfound http_error")),
         "{stdout}"
     );
-    let agency = app.agency_id("KK-HUANONG").await;
+    assert!(!stdout.contains("green"), "no stale light: {stdout}");
     assert!(
         itas_store::oit::submitted_at(&app.db, &agency, &round)
             .await

@@ -616,6 +616,9 @@ pub(crate) struct UrlCheck {
     light: LightCode,
     /// What the check found, as finding codes (e.g. `unreachable`, `no_tls`, `other_domain`).
     findings: Vec<String>,
+    /// When the check ran, in milliseconds since 1970 (compare with a
+    /// submit's or a check's `started_at` to wait for the new lights).
+    checked_at: Option<i64>,
 }
 
 /// The latest check of each of an item's URLs, for the API.
@@ -631,6 +634,9 @@ fn url_checks(it: &ItemView, checks: &Checks) -> Vec<UrlCheck> {
                 .get(&(it.code.clone(), url.clone()))
                 .map(|c| c.findings.clone())
                 .unwrap_or_default(),
+            checked_at: checks
+                .get(&(it.code.clone(), url.clone()))
+                .map(|c| c.checked_at),
         })
         .collect()
 }
@@ -805,6 +811,9 @@ pub(crate) struct CheckStarted {
     /// Every URL is being checked in the background; the lights appear on
     /// GET …/oit.
     checking: bool,
+    /// When the checks started, in milliseconds since 1970: a check whose
+    /// `checked_at` is not earlier is one of these.
+    started_at: i64,
 }
 
 /// Submits the agency's OIT evidence to the assessors (no changes after),
@@ -823,6 +832,7 @@ pub(crate) async fn api_submit(
     itas_app::oit::submit(&state, &user.actor(), &s)
         .await
         .map_err(|e| api(e, Some(&user)))?;
+    let started_at = itas_store::now_ms();
     crate::routes::public_page::spawn_check(
         &state,
         s.agency_id.clone(),
@@ -833,6 +843,7 @@ pub(crate) async fn api_submit(
     Ok(axum::Json(CheckStarted {
         submitted: true,
         checking: true,
+        started_at,
     }))
 }
 
@@ -848,12 +859,14 @@ pub(crate) async fn api_check(
     let s = agency_scope(&state, &user, &round_id)
         .await
         .map_err(|e| api(e, Some(&user)))?;
+    let started_at = itas_store::now_ms();
     crate::routes::public_page::spawn_check(&state, s.agency_id, round_id, None, "check");
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(CheckStarted {
             submitted: s.submitted,
             checking: true,
+            started_at,
         }),
     ))
 }
