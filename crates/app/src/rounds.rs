@@ -527,6 +527,33 @@ pub fn parse_sizes(text: &str, known: &[&str]) -> Result<Vec<(String, String)>, 
     }
 }
 
+/// Each line whose agency code is not among `taking_part`, named by its line.
+fn codes_not_in(text: &str, taking_part: &std::collections::HashSet<String>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        let code = line
+            .split([',', '\t', ' ', ';'])
+            .map(|p| p.trim().trim_matches('"'))
+            .find(|p| !p.is_empty())
+            .unwrap_or_default();
+        let header = i == 0
+            && matches!(
+                code.to_lowercase().as_str(),
+                "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
+            );
+        if code.is_empty() || header || taking_part.contains(code) {
+            continue;
+        }
+        let n = i + 1;
+        out.push((
+            format!("บรรทัด {n}: หน่วยงาน {code} ไม่อยู่ในรอบนี้"),
+            format!("line {n}: agency {code} is not in this round"),
+        ));
+    }
+    out
+}
+
 /// Sets agencies' sizes for the framework's minimum-sample table (audited),
 /// from lines of "agency code, size" (comma, tab or spaces between, pasted
 /// from a spreadsheet or a CSV file; a header line is skipped; `-` clears a
@@ -543,7 +570,22 @@ pub async fn set_sizes(app: &App, actor: &Actor, round_id: &str, text: &str) -> 
             en.join(" · "),
         )])
     };
-    let rows = parse_sizes(text, &fw.sizes()).map_err(refuse)?;
+    // Codes not in the round are named with the lines' own problems, all
+    // at once, rather than only after those are fixed.
+    let taking_part: std::collections::HashSet<String> = rounds::participants(&app.db, round_id)
+        .await?
+        .into_iter()
+        .map(|p| p.code)
+        .collect();
+    let outsiders = codes_not_in(text, &taking_part);
+    let rows = match parse_sizes(text, &fw.sizes()) {
+        Ok(rows) if outsiders.is_empty() => rows,
+        Ok(_) => return Err(refuse(outsiders)),
+        Err(mut problems) => {
+            problems.extend(outsiders);
+            return Err(refuse(problems));
+        }
+    };
     match rounds::set_sizes(&app.db, Some(&actor.user_id), round_id, &rows).await {
         Ok(changed) => Ok(changed),
         Err(itas_store::StoreError::Invalid(m)) => {

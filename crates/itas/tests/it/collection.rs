@@ -652,3 +652,21 @@ async fn a_flood_through_one_link_is_slowed_down() {
         StatusCode::SEE_OTHER
     );
 }
+
+both_backends!(after_collection_the_home_keeps_counts_not_posters, |app| {
+    let round = app.current_round().await;
+    let mut c = app.signed_in("huanong").await;
+    let page = c.get("/agency").await.body;
+    assert!(page.contains(&format!("/agency/rounds/{round}/links/IIT/poster.pdf")));
+    // In the review, links, QR codes and posters no longer help anyone; the
+    // counts still tell the agency where its sample stands.
+    crate::oit::move_to(&app, &round, itas_core::directory::Phase::Review1).await;
+    let page = c.get("/agency").await.body;
+    assert!(
+        !page.contains(&format!("/agency/rounds/{round}/links/IIT/poster")),
+        "{page}"
+    );
+    assert!(!page.contains("<div class=\"qr\">"), "no QR code");
+    assert!(!page.contains("ระหว่างเก็บข้อมูลหน่วยงานเห็นเฉพาะจำนวนผู้ตอบ"));
+    assert!(page.contains("ผู้ตอบแล้ว"), "the counts stay");
+});

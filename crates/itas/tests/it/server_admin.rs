@@ -769,13 +769,19 @@ both_backends!(the_eit_minimum_follows_the_agency_group_and_size, |app| {
     );
     // A size the framework does not know, and an agency outside the round,
     // are refused by line, with the typed text kept.
-    let typed = "agency_code,size\r\nKK-HUANONG,XL\r\nKK-NAIMUEANG,L\r\n";
+    let typed = "agency_code,size\r\nKK-HUANONG,XL\r\nKK-NOPE,L\r\n";
     let r = admin
         .post_form(&format!("/admin/rounds/{round}/sizes"), &[("sizes", typed)])
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("บรรทัด 2: ขนาด &#39;XL&#39;"), "{}", r.body);
-    assert!(r.body.contains("KK-NAIMUEANG,L"), "typed text kept");
+    // Both at once: the outsider is named beside the line's own problem.
+    assert!(
+        r.body.contains("บรรทัด 3: หน่วยงาน KK-NOPE ไม่อยู่ในรอบนี้"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("KK-NOPE,L"), "typed text kept");
     let r = admin
         .post_form(
             &format!("/admin/rounds/{round}/sizes"),

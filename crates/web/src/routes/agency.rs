@@ -250,6 +250,12 @@ async fn round_cards(
         };
         out.push(RoundCard {
             open: collection_open(st),
+            collecting: matches!(
+                st,
+                RoundState::NotStarted
+                    | RoundState::In(Phase::Setup | Phase::Collection)
+                    | RoundState::Between(Phase::Setup)
+            ),
             state: state_text(ctx, st),
             todo,
             min_iit: min("IIT", participation.iit_population),

@@ -51,6 +51,9 @@ pub struct RoundCard {
     pub round: Round,
     /// Populations can be changed only before and during collection.
     pub open: bool,
+    /// Links, QR codes, posters and codes are shown while answers are
+    /// collected; after, only the counts.
+    pub collecting: bool,
     pub state: String,
     pub todo: String,
     pub participation: Participation,
