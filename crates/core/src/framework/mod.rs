@@ -8,16 +8,21 @@ pub use model::*;
 pub use parse::{FrameworkError, Problem, line_col, parse};
 pub use write::{quote, to_toml};
 
-/// The framework embedded in the binary: ITA fiscal year 2564.
+/// The framework files embedded in the binary, one per ITA fiscal year.
 pub const ITA_2564_SOURCE: &str = include_str!("../../../../frameworks/ita-2564.toml");
-
-/// Names of the embedded frameworks, usable as `--framework NAME`.
+pub const ITA_2565_SOURCE: &str = include_str!("../../../../frameworks/ita-2565.toml");
+pub const ITA_2566_SOURCE: &str = include_str!("../../../../frameworks/ita-2566.toml");
+pub const ITA_2567_SOURCE: &str = include_str!("../../../../frameworks/ita-2567.toml");
 pub const ITA_2568_SOURCE: &str = include_str!("../../../../frameworks/ita-2568.toml");
 pub const ITA_2569_SOURCE: &str = include_str!("../../../../frameworks/ita-2569.toml");
 
-/// Frameworks compiled into itas, oldest first; the last is the newest.
+/// Frameworks compiled into itas, usable as `--framework NAME`, oldest
+/// first; the last is the newest.
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("ita-2564", ITA_2564_SOURCE),
+    ("ita-2565", ITA_2565_SOURCE),
+    ("ita-2566", ITA_2566_SOURCE),
+    ("ita-2567", ITA_2567_SOURCE),
     ("ita-2568", ITA_2568_SOURCE),
     ("ita-2569", ITA_2569_SOURCE),
 ];

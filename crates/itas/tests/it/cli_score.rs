@@ -378,3 +378,48 @@ fn above_eighty_five_the_planner_reaches_good_with_one_item() {
         "{text}"
     );
 }
+
+/// The years between the embedded 2564 and 2568: each with its own result rule.
+#[test]
+fn the_frameworks_of_2565_to_2567_give_each_years_result() {
+    let score = |framework: &str, indicators: &str| -> serde_json::Value {
+        let o = itas(&[
+            "score",
+            "--framework",
+            framework,
+            "--indicators",
+            indicators,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{framework}: {}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let all = |x: &str| [x; 10].join(",");
+    // 2565 ran the 2564 design: letters.
+    let v = score("ita-2565", SEED);
+    assert_eq!(
+        (v["overall"].to_string().as_str(), &v["level"]),
+        ("68.0", &serde_json::json!("C"))
+    );
+    assert_eq!(score("ita-2565", &all("90"))["level"], "A");
+    // 2566: three bands, no tool floor.
+    let v = score("ita-2566", &all("90"));
+    assert_eq!(
+        (&v["level"], &v["level_th"]),
+        (&serde_json::json!("pass"), &serde_json::json!("ผ่าน"))
+    );
+    let v = score("ita-2566", &all("96"));
+    assert_eq!(v["level_th"], "ผ่านดี");
+    assert_eq!(score("ita-2566", &all("84.99"))["level_th"], "ไม่ผ่าน");
+    // ... so an EIT below 85 does not hold a 2566 result back ...
+    let low_eit = "100,100,100,100,100,84,84,84,100,100";
+    let v = score("ita-2566", low_eit);
+    assert_eq!(v["overall"].to_string(), "95.2");
+    assert_eq!(v["level_th"], "ผ่านดี");
+    // ... but from 2567 it does: ผ่านดีเยี่ยม and ผ่านดี need every tool at 95 and 85.
+    let v = score("ita-2567", low_eit);
+    assert_eq!(v["overall"].to_string(), "95.2");
+    assert_eq!(v["level_th"], "ผ่าน");
+    assert_eq!(v["held_back_by"], serde_json::json!(["EIT"]));
+    assert_eq!(score("ita-2567", &all("96"))["level_th"], "ผ่านดีเยี่ยม");
+}
