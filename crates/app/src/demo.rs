@@ -225,7 +225,7 @@ async fn seed_oit_review(
             if passed {
                 ""
             } else {
-                "ผลจากระบบ ITAS ปี 2564 ไม่มีรายละเอียดเหตุผล"
+                "ผลจากระบบ ITAS ปี ๒๕๖๔ ไม่มีรายละเอียดเหตุผล"
             },
         )
         .await?;
@@ -286,8 +286,11 @@ pub async fn load(
         )
         .await?;
         itas_store::rounds::join(db, None, &closed_2568.id, &ids).await?;
-        let current_year = FiscalYear::of(today).be();
-        // The current round runs on the newest framework.
+        // The current round runs on the newest framework and carries its
+        // year, whatever today's fiscal year: so the 2568 round is the year
+        // before it, and the 2568 page is what its O25/O26 ask for.
+        let current_year = itas_core::framework::embedded("ita-2569")
+            .map_or(FiscalYear::of(today).be(), |fw| fw.fiscal_year as i32);
         let current = itas_store::rounds::create(
             db,
             None,
@@ -452,60 +455,66 @@ pub async fn is_loaded(db: &Db) -> Result<bool> {
         .is_some())
 }
 
-/// The seed agency's plan after its 2564 result, with its first months of
-/// progress, published as its public ITA page, and that page entered as the
-/// evidence of the current round's items it serves (O25/O26 on ita-2569).
-/// Done once, by `itas serve --demo`, where the page's address (`base`) is known.
-/// Returns the page's address.
-pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
-    use itas_store::plans;
+/// The seed agency's plans after its 2564 and 2568 results, each with its
+/// first months of progress, published as its public ITA pages; the 2568
+/// page (its analysis and the measures for fiscal year 2569) entered as the
+/// evidence of the current round's items it serves (O25/O26 on ita-2569),
+/// since that page names the years those items look for.
+/// Done once, by `itas serve --demo`, where the pages' address (`base`) is known.
+/// Returns the addresses of the 2564 page and of the evidence page.
+pub async fn publish_seed_page(db: &Db, base: &str) -> Result<(String, String)> {
     let seed = itas_store::agencies::by_code(db, SEED_AGENCY)
         .await?
         .ok_or(StoreError::NotFound)?;
     let rounds = itas_store::rounds::list(db).await?;
-    let closed = rounds
-        .iter()
-        .find(|r| r.name == "ITA 2564")
-        .ok_or(StoreError::NotFound)?;
-    let url = format!(
-        "{}{}",
-        base.trim_end_matches('/'),
-        crate::public_pages::path_of(SEED_AGENCY, closed.fiscal_year)
-    );
-    if itas_store::public_pages::get(db, &seed.id, &closed.id)
+    let round_named = |name: &str| {
+        rounds
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or(StoreError::NotFound)
+    };
+    let url_of = |round: &itas_store::rounds::Round| {
+        format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            crate::public_pages::path_of(SEED_AGENCY, round.fiscal_year)
+        )
+    };
+    let (r2564, r2568) = (round_named("ITA 2564")?, round_named("ITA 2568")?);
+    let (seed_url, url) = (url_of(r2564), url_of(r2568));
+    if itas_store::public_pages::get(db, &seed.id, &r2568.id)
         .await?
         .is_some()
     {
-        return Ok(url);
+        return Ok((seed_url, url));
     }
     let admin = itas_store::users::by_username(db, "huanong")
         .await?
         .ok_or(StoreError::NotFound)?;
     let actor = Some(admin.id.as_str());
-    if plans::measures(db, &seed.id, &closed.id).await?.is_empty() {
-        let fw = closed.framework()?;
-        let given = itas_store::rounds::indicator_scores(db, &closed.id, &seed.id).await?;
-        let card = crate::published::scorecard(&fw, given).ok_or(StoreError::NotFound)?;
-        let fields = crate::plans::prefilled(&fw, &card, closed.fiscal_year);
-        let ids = plans::add(db, actor, &seed.id, &closed.id, &fields).await?;
-        // The first quarter of fiscal year 2565, as the agency reported it.
-        let reports = [
-            (
-                "2021-10",
-                10,
-                "ประชุมชี้แจงผลการประเมินและมาตรการแก่บุคลากรทุกระดับ",
-            ),
-            ("2021-11", 30, "แต่งตั้งผู้รับผิดชอบและจัดทำแนวปฏิบัติ"),
-            ("2021-12", 50, "ดำเนินการตามแนวปฏิบัติและรายงานผู้บริหาร"),
-        ];
-        for id in ids.iter().take(3) {
-            for (month, percent, note) in reports {
-                plans::record_progress(db, actor, &seed.id, id, month, percent, note).await?;
-            }
-        }
+    // The first quarter of fiscal year 2565, as the agency reported it.
+    let reports_2565 = [
+        (
+            "2021-10",
+            10,
+            "ประชุมชี้แจงผลการประเมินและมาตรการแก่บุคลากรทุกระดับ",
+        ),
+        ("2021-11", 30, "แต่งตั้งผู้รับผิดชอบและจัดทำแนวปฏิบัติ"),
+        ("2021-12", 50, "ดำเนินการตามแนวปฏิบัติและรายงานผู้บริหาร"),
+    ];
+    // The first quarter of fiscal year 2569, demo figures.
+    let reports_2569 = [
+        (
+            "2025-10",
+            15,
+            "ประชุมชี้แจงผลการประเมิน ITA ๒๕๖๘ และมาตรการเพื่อพัฒนาองค์กร",
+        ),
+        ("2025-11", 35, "มอบหมายผู้รับผิดชอบและเริ่มดำเนินการตามมาตรการ"),
+        ("2025-12", 55, "รายงานความคืบหน้าต่อผู้บริหาร"),
+    ];
+    for (round, reports) in [(r2564, &reports_2565), (r2568, &reports_2569)] {
+        publish_plan_page(db, actor, &seed.id, round, reports).await?;
     }
-    itas_store::public_pages::publish(db, actor, &seed.id, &closed.id, itas_store::now_ms())
-        .await?;
     // The current round's items that the page serves, if still empty.
     if let Some(current) = rounds.iter().find(|r| r.name.contains("สาธิต")) {
         let fw = current.framework()?;
@@ -536,5 +545,38 @@ pub async fn publish_seed_page(db: &Db, base: &str) -> Result<String> {
             itas_store::oit::save_evidence(db, actor, &seed.id, &current.id, &items).await?;
         }
     }
-    Ok(url)
+    Ok((seed_url, url))
+}
+
+/// One round's plan, prefilled from the agency's result, its progress, and
+/// its page published; a plan already there is kept.
+async fn publish_plan_page(
+    db: &Db,
+    actor: Option<&str>,
+    agency_id: &str,
+    round: &itas_store::rounds::Round,
+    reports: &[(&str, i64, &str)],
+) -> Result<()> {
+    use itas_store::plans;
+    if itas_store::public_pages::get(db, agency_id, &round.id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    if plans::measures(db, agency_id, &round.id).await?.is_empty() {
+        let fw = round.framework()?;
+        let given = itas_store::rounds::indicator_scores(db, &round.id, agency_id).await?;
+        let card = crate::published::scorecard(&fw, given).ok_or(StoreError::NotFound)?;
+        let fields = crate::plans::prefilled(&fw, &card, round.fiscal_year);
+        let ids = plans::add(db, actor, agency_id, &round.id, &fields).await?;
+        for id in ids.iter().take(3) {
+            for (month, percent, note) in reports {
+                plans::record_progress(db, actor, agency_id, id, month, *percent, note).await?;
+            }
+        }
+    }
+    itas_store::public_pages::publish(db, actor, agency_id, &round.id, itas_store::now_ms())
+        .await?;
+    Ok(())
 }

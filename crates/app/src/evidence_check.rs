@@ -244,7 +244,7 @@ pub fn fetch(cfg: &CheckerConfig, url: &str) -> (Fetched, Vec<(String, String)>)
 }
 
 /// Key terms of a checklist item, from the framework.
-fn key_terms(fw: &Framework, item: &str) -> Vec<String> {
+pub fn key_terms(fw: &Framework, item: &str) -> Vec<String> {
     match fw.item(item).map(|i| &i.kind) {
         Some(ItemKind::Checklist { keywords, .. }) => keywords.clone(),
         _ => Vec::new(),

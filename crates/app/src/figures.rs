@@ -6,9 +6,11 @@
 
 use crate::App;
 use crate::error::Error;
+use crate::lang::Lang;
 use crate::published::{GroupSummary, ResultRow, summarise};
-use itas_core::framework::Framework;
+use itas_core::framework::{Framework, ResultRule};
 use itas_core::{Exact, Score};
+use itas_reports::charts::ProvinceFigure;
 use std::collections::BTreeMap;
 
 /// Which agencies of a round.
@@ -178,6 +180,82 @@ pub async fn cached_provinces(
             Ok::<_, Error>(by_province(fw, &rows))
         })
         .await
+}
+
+/// A level's heading: its label under a framework of conditions (ผ่านดี …),
+/// else its letter (AA … F).
+pub fn level_head(lang: Lang, fw: &Framework, code: &str) -> String {
+    match fw.levels.iter().find(|l| l.code == code) {
+        Some(l) if fw.result_rule == ResultRule::Conditions => {
+            lang.pick(&l.name_th, &l.name_en).to_string()
+        }
+        _ => code.to_string(),
+    }
+}
+
+/// The scope's name as a heading: "จังหวัดขอนแก่น", a parent agency's name;
+/// none for the nation.
+pub async fn scope_name(app: &App, lang: Lang, scope: &Scope) -> Result<Option<String>, Error> {
+    Ok(match scope {
+        Scope::Nation => None,
+        Scope::Province(p) if p.is_empty() => Some(String::new()),
+        Scope::Province(p) => Some(lang.province(p)),
+        Scope::Parent(id) => Some(
+            crate::agencies::named(app, id)
+                .await?
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.name_th,
+                        lang.pick("และหน่วยงานในสังกัด", "and the agencies under it")
+                    )
+                })
+                .unwrap_or_else(|| id.clone()),
+        ),
+    })
+}
+
+/// The words of the map legend.
+pub fn map_legend(lang: Lang, target_percent: u32) -> Vec<String> {
+    let t = i64::from(target_percent);
+    let step = |k: i64| lang.num(&(t * k / 4).to_string());
+    vec![
+        format!("{} {}%", lang.pick("ต่ำกว่า", "below"), step(1)),
+        format!("{}–{}%", step(1), step(2)),
+        format!("{}–{}%", step(2), step(3)),
+        format!("{}–{}%", step(3), step(4)),
+        format!(
+            "{}% {}",
+            step(4),
+            lang.pick("ขึ้นไป (ถึงเป้าหมาย)", "or more (the target)")
+        ),
+        format!(
+            "{} {} {}",
+            lang.pick("น้อยกว่า", "fewer than"),
+            lang.num(&itas_reports::charts::MAP_MIN_AGENCIES.to_string()),
+            lang.pick("หน่วยงาน (ไม่แสดงร้อยละ)", "agencies (no share shown)")
+        ),
+        lang.pick("ไม่มีหน่วยงานในรอบนี้", "no agency in this round")
+            .to_string(),
+    ]
+}
+
+/// Provinces as map figures, each linking to its own dashboard.
+pub fn province_figures(
+    lang: Lang,
+    round_id: &str,
+    provinces: &BTreeMap<String, GroupSummary>,
+) -> Vec<ProvinceFigure> {
+    provinces
+        .iter()
+        .map(|(p, s)| ProvinceFigure {
+            province: p.clone(),
+            agencies: s.agencies,
+            share_hundredths: s.share_at_pass.hundredths(),
+            share_text: lang.num(&s.share_at_pass.to_string()),
+            href: format!("/results/{round_id}?province={}", url_encode(p)),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -815,7 +815,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
                     sheet,
                     row,
                     column,
-                    message: p.message.clone(),
+                    message: format!("{} / {}", p.message_th, p.message),
                 }
             })
             .collect()),

@@ -203,7 +203,7 @@ pub async fn create(app: &App, actor: &Actor, input: &NewRound) -> Result<Round>
             Err(e) => {
                 problems.push(FieldProblem::new(
                     "framework_toml",
-                    e.to_string(),
+                    e.in_thai(),
                     e.to_string(),
                 ));
                 None
@@ -476,29 +476,12 @@ type Problem = (String, String);
 pub fn parse_sizes(text: &str, known: &[&str]) -> Result<Vec<(String, String)>, Vec<Problem>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line
-            .split([',', '\t', ' ', ';'])
-            .map(|p| p.trim().trim_matches('"'))
-            .filter(|p| !p.is_empty());
-        let code = parts.next().unwrap_or_default();
-        let typed = parts.next().unwrap_or_default();
-        if i == 0
-            && matches!(
-                code.to_lowercase().as_str(),
-                "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
-            )
-        {
-            continue;
-        }
-        let n = i + 1;
+    for (n, fields) in size_lines(text) {
+        let code = fields[0];
+        let typed = fields.get(1).copied().unwrap_or_default();
         // Sizes are matched whatever their case and stored as the framework spells them.
         let size = known.iter().find(|k| k.eq_ignore_ascii_case(typed));
-        if parts.next().is_some() {
+        if fields.len() > 2 {
             problems.push((
                 format!("บรรทัด {n}: ใส่เพียงรหัสหน่วยงานและขนาด"),
                 format!("line {n}: give only the agency code and the size"),
@@ -527,31 +510,40 @@ pub fn parse_sizes(text: &str, known: &[&str]) -> Result<Vec<(String, String)>, 
     }
 }
 
-/// Each line whose agency code is not among `taking_part`, named by its line.
-fn codes_not_in(text: &str, taking_part: &std::collections::HashSet<String>) -> Vec<Problem> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+/// The lines of a sizes text that carry data: (line number from 1, its
+/// fields), blank lines and a first header line left out. The fields are
+/// split on commas, tabs, semicolons or spaces and unquoted; never empty.
+fn size_lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    text.lines().enumerate().filter_map(|(i, line)| {
         let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-        let code = line
+        let fields: Vec<&str> = line
             .split([',', '\t', ' ', ';'])
             .map(|p| p.trim().trim_matches('"'))
-            .find(|p| !p.is_empty())
-            .unwrap_or_default();
+            .filter(|p| !p.is_empty())
+            .collect();
         let header = i == 0
-            && matches!(
-                code.to_lowercase().as_str(),
-                "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
-            );
-        if code.is_empty() || header || taking_part.contains(code) {
-            continue;
-        }
-        let n = i + 1;
-        out.push((
-            format!("บรรทัด {n}: หน่วยงาน {code} ไม่อยู่ในรอบนี้"),
-            format!("line {n}: agency {code} is not in this round"),
-        ));
-    }
-    out
+            && fields.first().is_some_and(|code| {
+                matches!(
+                    code.to_lowercase().as_str(),
+                    "agency_code" | "code" | "รหัส" | "รหัสหน่วยงาน"
+                )
+            });
+        (!fields.is_empty() && !header).then_some((i + 1, fields))
+    })
+}
+
+/// Each line whose agency code is not among `taking_part`, named by its line.
+fn codes_not_in(text: &str, taking_part: &std::collections::HashSet<String>) -> Vec<Problem> {
+    size_lines(text)
+        .filter(|(_, fields)| !taking_part.contains(fields[0]))
+        .map(|(n, fields)| {
+            let code = fields[0];
+            (
+                format!("บรรทัด {n}: หน่วยงาน {code} ไม่อยู่ในรอบนี้"),
+                format!("line {n}: agency {code} is not in this round"),
+            )
+        })
+        .collect()
 }
 
 /// Sets agencies' sizes for the framework's minimum-sample table (audited),
@@ -661,5 +653,22 @@ mod tests {
         assert!(bad[0].1.starts_with("line 1: no size given"), "{bad:?}");
         assert!(bad[1].1.starts_with("line 2: size 'XL'"), "{bad:?}");
         assert!(bad[2].1.starts_with("line 3: give only"), "{bad:?}");
+    }
+
+    #[test]
+    fn outsiders_are_named_by_the_same_lines_the_sizes_are_read_from() {
+        let taking_part: std::collections::HashSet<String> = ["A1".to_string(), "A2".into()].into();
+        let text = "\u{feff}รหัสหน่วยงาน,ขนาด\n\nA1,S\n\"B9\";M\n  \nA2 L\nC7\n";
+        let out = codes_not_in(text, &taking_part);
+        assert_eq!(
+            out.iter().map(|(_, en)| en.as_str()).collect::<Vec<_>>(),
+            [
+                "line 4: agency B9 is not in this round",
+                "line 7: agency C7 is not in this round"
+            ]
+        );
+        assert!(out[0].0.starts_with("บรรทัด 4: หน่วยงาน B9"));
+        // A header is a header on the first line only.
+        assert_eq!(codes_not_in("A1,S\ncode,M", &taking_part).len(), 1);
     }
 }

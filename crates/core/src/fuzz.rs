@@ -42,6 +42,7 @@ proptest! {
             // Every refusal names the file and a line.
             prop_assert!(e.to_string().starts_with("fuzz.toml:"));
             prop_assert!(!e.problems.is_empty());
+            prop_assert!(e.problems.iter().all(|p| !p.message_th.trim().is_empty()));
         }
     }
 

@@ -101,6 +101,49 @@ pub const PROVINCE_TILES: [(&str, u8, u8); 77] = [
     ("นราธิวาส", 4, 17),
 ];
 
+/// How many letters wide a tile's name line may be: at the map's type size,
+/// seven Thai letters fill a tile.
+pub const TILE_NAME_WIDTH: usize = 7;
+
+/// Where the provinces too wide for one line break, between the words their
+/// names are made of (สมุทร·ปราการ), so no name is ever cut mid-word.
+const TILE_NAME_BREAKS: [(&str, &str); 17] = [
+    ("พระนครศรีอยุธยา", "พระนคร"),
+    ("นครศรีธรรมราช", "นครศรี"),
+    ("กรุงเทพมหานคร", "กรุงเทพ"),
+    ("ประจวบคีรีขันธ์", "ประจวบ"),
+    ("สมุทรสงคราม", "สมุทร"),
+    ("สมุทรปราการ", "สมุทร"),
+    ("สมุทรสาคร", "สมุทร"),
+    ("อุบลราชธานี", "อุบล"),
+    ("อำนาจเจริญ", "อำนาจ"),
+    ("หนองบัวลำภู", "หนองบัว"),
+    ("สุราษฎร์ธานี", "สุราษฎร์"),
+    ("มหาสารคาม", "มหา"),
+    ("นครราชสีมา", "นคร"),
+    ("ฉะเชิงเทรา", "ฉะเชิง"),
+    ("กำแพงเพชร", "กำแพง"),
+    ("แม่ฮ่องสอน", "แม่ฮ่อง"),
+    ("นครสวรรค์", "นคร"),
+];
+
+/// How wide Thai text is set: letters, not the vowel and tone marks that
+/// sit above or below them.
+pub fn thai_width(s: &str) -> usize {
+    s.chars()
+        .filter(|c| !matches!(*c as u32, 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E))
+        .count()
+}
+
+/// A province's name as its tile shows it: whole, on one line or broken
+/// between its words onto two.
+pub fn tile_name_lines(name: &str) -> (&str, Option<&str>) {
+    match TILE_NAME_BREAKS.iter().find(|(n, _)| *n == name) {
+        Some((_, first)) => (first, Some(&name[first.len()..])),
+        None => (name, None),
+    }
+}
+
 /// Fewer agencies than this in a province: its tile is greyed, since a
 /// share of one or two agencies says little (and nearly names them).
 pub const MAP_MIN_AGENCIES: usize = 5;
@@ -174,15 +217,26 @@ pub fn province_map_svg(
             Some(_) => (GREY_FILL, "#111", "–".to_string()),
             None => ("#ffffff", "#555", String::new()),
         };
-        let short: String = name.chars().take(7).collect();
+        let tx = x + T / 2;
+        let label = match tile_name_lines(name) {
+            (whole, None) => format!(
+                "<text x=\"{tx}\" y=\"{ny}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{text_fill}\">{}</text>",
+                esc(whole),
+                ny = y + 20,
+            ),
+            (first, Some(second)) => format!(
+                "<text x=\"{tx}\" y=\"{y1}\" font-size=\"9\" text-anchor=\"middle\" fill=\"{text_fill}\">{}<tspan x=\"{tx}\" y=\"{y2}\">{}</tspan></text>",
+                esc(first),
+                esc(second),
+                y1 = y + 13,
+                y2 = y + 24,
+            ),
+        };
         let tile = format!(
             "<rect x=\"{x}\" y=\"{y}\" width=\"{T}\" height=\"{T}\" rx=\"3\" fill=\"{fill}\" stroke=\"#8a8a8a\" stroke-width=\"0.6\"/>\
-             <text x=\"{tx}\" y=\"{ny}\" font-size=\"10\" text-anchor=\"middle\" fill=\"{text_fill}\">{short}</text>\
+             {label}\
              <text x=\"{tx}\" y=\"{vy}\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"{text_fill}\">{value}</text>",
-            tx = x + T / 2,
-            ny = y + 20,
-            vy = y + 38,
-            short = esc(&short),
+            vy = y + 40,
             value = esc(&value),
         );
         match f {
@@ -365,6 +419,39 @@ mod tests {
     }
 
     #[test]
+    fn every_province_name_fits_its_tile_whole() {
+        for (name, _, _) in PROVINCE_TILES {
+            let (first, second) = tile_name_lines(name);
+            assert_eq!(
+                format!("{first}{}", second.unwrap_or("")),
+                name,
+                "{name} is shown whole"
+            );
+            for line in [Some(first), second].into_iter().flatten() {
+                assert!(
+                    thai_width(line) <= TILE_NAME_WIDTH,
+                    "{name}: the line '{line}' is {} letters wide",
+                    thai_width(line)
+                );
+                // A line never starts with a mark that belongs to the letter before it.
+                let lead = line.chars().next().unwrap() as u32;
+                assert!(
+                    !matches!(lead, 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E),
+                    "{line}"
+                );
+            }
+        }
+        for (name, _) in TILE_NAME_BREAKS {
+            assert!(
+                PROVINCE_TILES.iter().any(|t| t.0 == name),
+                "{name} is a province"
+            );
+        }
+        assert_eq!(thai_width("ร้อยเอ็ด"), 6);
+        assert_eq!(tile_name_lines("สมุทรปราการ"), ("สมุทร", Some("ปราการ")));
+    }
+
+    #[test]
     fn classes_step_by_a_fifth_of_the_target() {
         assert_eq!(share_class(0, 80), 0);
         assert_eq!(share_class(1_999, 80), 0);
@@ -407,5 +494,8 @@ mod tests {
         assert!(svg.contains("83.33%") && svg.contains(CLASS_FILL[4]));
         assert!(!svg.contains("100.00%"), "too few agencies: no share shown");
         assert!(svg.contains("href=\"/results/r?province=ขอนแก่น\""));
+        // Names whole: one line or two, never cut.
+        assert!(svg.contains(">ร้อยเอ็ด</text>"));
+        assert!(svg.contains(">ฉะเชิง<tspan") && svg.contains(">เทรา</tspan>"));
     }
 }

@@ -5,7 +5,9 @@
 //! Thai is shaped by the same engine as the reports; every number arrives
 //! formatted by the engine.
 
-use crate::charts::{MAP_MIN_AGENCIES, PROVINCE_TILES, ProvinceFigure, share_class};
+use crate::charts::{
+    MAP_MIN_AGENCIES, PROVINCE_TILES, ProvinceFigure, share_class, tile_name_lines,
+};
 use crate::pdf::{RenderError, compile_pdf, lit};
 use std::fmt::Write as _;
 
@@ -27,7 +29,7 @@ pub struct Infographic {
     pub target_text: String,
     /// The map of provinces (whole round) or none (a province or parent).
     pub map: Option<Vec<ProvinceFigure>>,
-    /// Map legend lines, classes 0..=4 then "too few".
+    /// Map legend lines: classes 0..=4, then "too few", then "no agency".
     pub map_legend: Vec<String>,
     /// Otherwise the groups (agency kinds) as bars, sorted.
     pub groups: Vec<BarLine>,
@@ -45,6 +47,10 @@ pub struct Infographic {
 
 const FILL: [&str; 5] = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"];
 const TEXT: [&str; 5] = ["#111111", "#111111", "#111111", "#ffffff", "#ffffff"];
+/// The legend's keys: the five classes, too few agencies, no agency.
+const LEGEND_FILL: [&str; 7] = [
+    FILL[0], FILL[1], FILL[2], FILL[3], FILL[4], "#d9d9d9", "#ffffff",
+];
 
 fn bars(lines: &[BarLine], pass_hundredths: i64) -> String {
     let mut s = String::from(
@@ -72,8 +78,9 @@ fn map(figures: &[ProvinceFigure], target_percent: u32) -> String {
     // 11 × 18 tiles of 7.2 mm.
     let pitch = 7.2;
     let size = 6.8;
+    // A block, not a box: the legend starts on a line of its own below it.
     let mut s = format!(
-        "#box(width: {w}mm, height: {h}mm)[\n",
+        "#block(width: {w}mm, height: {h}mm)[\n",
         w = 11.0 * pitch,
         h = 18.0 * pitch
     );
@@ -87,13 +94,20 @@ fn map(figures: &[ProvinceFigure], target_percent: u32) -> String {
             Some(_) => ("#d9d9d9", "#111111", "–".into()),
             None => ("#ffffff", "#555555", String::new()),
         };
-        let short: String = name.chars().take(5).collect();
+        // The whole name, broken between its words when too wide (never cut).
+        let label = match tile_name_lines(name) {
+            (whole, None) => format!("#text(size: 4.2pt, {})", lit(whole)),
+            (first, Some(second)) => format!(
+                "#text(size: 3.8pt, {}) \\ #text(size: 3.8pt, {})",
+                lit(first),
+                lit(second)
+            ),
+        };
         let _ = writeln!(
             s,
-            "  #place(dx: {dx:.1}mm, dy: {dy:.1}mm, rect(width: {size}mm, height: {size}mm, radius: 0.6mm, fill: rgb(\"{fill}\"), stroke: 0.3pt + luma(140), inset: 0.4mm)[#set align(center + horizon); #set text(fill: rgb(\"{text_fill}\")); #text(size: 4.2pt, {short}) \\ #text(size: 5pt, weight: \"bold\", {value})])",
+            "  #place(dx: {dx:.1}mm, dy: {dy:.1}mm, rect(width: {size}mm, height: {size}mm, radius: 0.6mm, fill: rgb(\"{fill}\"), stroke: 0.3pt + luma(140), inset: 0.3mm)[#set align(center + horizon); #set par(leading: 0.25em); #set text(fill: rgb(\"{text_fill}\")); {label} \\ #text(size: 5pt, weight: \"bold\", {value})])",
             dx = f64::from(col) * pitch,
             dy = f64::from(row) * pitch,
-            short = lit(&short),
             value = lit(&value),
         );
     }
@@ -143,14 +157,18 @@ pub fn typst_source(g: &Infographic) -> String {
         Some(figures) => {
             let _ = writeln!(s, "#text(weight: \"bold\", {})", lit(&g.headings[4]));
             s.push_str(&map(figures, g.target_percent));
-            for (i, line) in g.map_legend.iter().enumerate() {
-                let fill = FILL.get(i).copied().unwrap_or("#d9d9d9");
+            // Each key beside its words, in a grid so none drifts away.
+            s.push_str(
+                "#grid(columns: (9pt, 1fr), row-gutter: 3pt, column-gutter: 3pt, align: horizon,\n",
+            );
+            for (line, fill) in g.map_legend.iter().zip(LEGEND_FILL) {
                 let _ = writeln!(
                     s,
-                    "#box(width: 7pt, height: 7pt, fill: rgb(\"{fill}\"), stroke: 0.5pt + luma(100)) #text(size: 8pt, {}) \\",
+                    "  box(width: 7pt, height: 7pt, fill: rgb(\"{fill}\"), stroke: 0.5pt + luma(100)), text(size: 8pt, {}),",
                     lit(line)
                 );
             }
+            s.push_str(")\n");
         }
         None => {
             let _ = writeln!(s, "#text(weight: \"bold\", {})", lit(&g.groups_title));

@@ -35,7 +35,7 @@ pub struct Drawn {
 
 /// The words of the map legend.
 pub fn map_legend(ctx: &PageCtx, target_percent: u32) -> Vec<String> {
-    itas_app::infographic::map_legend(ctx.lang, target_percent)
+    itas_app::figures::map_legend(ctx.lang, target_percent)
 }
 
 /// Provinces as map figures, each linking to its own dashboard.
@@ -44,7 +44,7 @@ pub fn province_figures(
     round_id: &str,
     provinces: &BTreeMap<String, GroupSummary>,
 ) -> Vec<ProvinceFigure> {
-    itas_app::infographic::province_figures(ctx.lang, round_id, provinces)
+    itas_app::figures::province_figures(ctx.lang, round_id, provinces)
 }
 
 fn bar(ctx: &PageCtx, label: String, value: Score, pass: Score) -> Bar {

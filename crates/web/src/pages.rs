@@ -106,13 +106,16 @@ impl PageCtx {
         }
     }
 
+    /// A round's or framework's name inside a line of Thai prose: its
+    /// years in the digits of the figures beside it ("ITA ๒๕๖๘"), so no
+    /// line mixes the two. Codes (ita-2568) are shown as they are.
+    pub fn name(&self, s: &str) -> String {
+        self.num(s)
+    }
+
     /// "จังหวัดขอนแก่น" in Thai, "Province: ขอนแก่น" in English.
     pub fn province(&self, name: &str) -> String {
-        match self.lang {
-            Lang::Th if name.starts_with("จังหวัด") => name.to_string(),
-            Lang::Th => format!("จังหวัด{name}"),
-            Lang::En => format!("Province: {}", name.trim_start_matches("จังหวัด")),
-        }
+        self.lang.province(name)
     }
 
     pub fn pick<'a>(&self, th: &'a str, en: &'a str) -> &'a str {
@@ -124,9 +127,7 @@ impl PageCtx {
     }
 
     pub fn kind_name(&self, code: &str) -> String {
-        code.parse::<AgencyKind>().map_or(code.to_string(), |k| {
-            self.lang.pick(k.name_th(), k.name_en()).to_string()
-        })
+        self.lang.kind_name(code)
     }
 
     pub fn date(&self, ms: &i64) -> String {

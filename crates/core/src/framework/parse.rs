@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use toml::Spanned;
 
-/// One problem in a framework file.
+/// One problem in a framework file, said in English and in Thai.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    pub message_th: String,
 }
 
 /// Why a framework file was refused: every problem found, in file order.
@@ -39,6 +40,23 @@ impl fmt::Display for FrameworkError {
 }
 
 impl std::error::Error for FrameworkError {}
+
+impl FrameworkError {
+    /// Every problem in Thai, one a line, each after its place in the file
+    /// (the English of [`fmt::Display`] is for logs and the command line).
+    pub fn in_thai(&self) -> String {
+        self.problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} บรรทัด {} คอลัมน์ {}: {}",
+                    self.file, p.line, p.column, p.message_th
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
 
 /// A number as a framework author may write it: `30`, `0.30`, `"33.33"` or `"100/3"`.
 /// A TOML float is read back through its shortest decimal form, which is the
@@ -271,12 +289,13 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn at(&mut self, offset: usize, message: impl Into<String>) {
+    fn at(&mut self, offset: usize, en: impl Into<String>, th: impl Into<String>) {
         let (line, column) = line_col(self.source, offset);
         self.problems.push(Problem {
             line,
             column,
-            message: message.into(),
+            message: en.into(),
+            message_th: th.into(),
         });
     }
 }
@@ -302,10 +321,14 @@ pub fn parse(file: &str, source: &str) -> Result<Framework, FrameworkError> {
             let offset = e.span().map_or(0, |s| s.start);
             let (line, column) = line_col(source, offset);
             let message = e.message().trim().to_string();
+            // The TOML reader's own words are English only; say in Thai what
+            // kind of mistake it is and keep its detail.
+            let message_th = format!("เขียนไม่ถูกรูปแบบ TOML: {message}");
             return Err(fail(vec![Problem {
                 line,
                 column,
                 message,
+                message_th,
             }]));
         }
     };
@@ -325,16 +348,24 @@ pub fn parse(file: &str, source: &str) -> Result<Framework, FrameworkError> {
 
 fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
     if raw.code.get_ref().trim().is_empty() {
-        c.at(raw.code.span().start, "framework code is empty");
+        c.at(
+            raw.code.span().start,
+            "framework code is empty",
+            "ไม่ได้ใส่รหัสกรอบการประเมิน (code)",
+        );
     }
     let pass_mark = score_field(
         c,
         raw.pass_mark.span().start,
         raw.pass_mark.get_ref(),
-        "pass_mark",
+        ("pass_mark", "เกณฑ์ผ่าน (pass_mark)"),
     );
     if raw.national_target_percent > 100 {
-        c.at(0, "national_target_percent must be 0 to 100");
+        c.at(
+            0,
+            "national_target_percent must be 0 to 100",
+            "national_target_percent ต้องอยู่ระหว่าง 0 ถึง 100",
+        );
     }
 
     let levels = build_levels(raw, c);
@@ -375,25 +406,31 @@ fn build_min_samples(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) ->
         let at = row.span().start;
         let r = row.get_ref();
         match tools.iter().find(|t| t.code == r.tool) {
-            None => c.at(at, format!("min_samples: unknown tool '{}'", r.tool)),
+            None => c.at(
+                at,
+                format!("min_samples: unknown tool '{}'", r.tool),
+                format!("min_samples: ไม่มีเครื่องมือ '{}'", r.tool),
+            ),
             Some(t) if t.kind != ToolKind::Survey => c.at(
                 at,
                 format!("min_samples: tool '{}' is not a survey", r.tool),
+                format!("min_samples: เครื่องมือ '{}' ไม่ใช่แบบสำรวจ", r.tool),
             ),
             Some(_) => {}
         }
         if r.kind.parse::<crate::directory::AgencyKind>().is_err() {
+            let known = crate::directory::AgencyKind::ALL
+                .iter()
+                .map(|k| k.code())
+                .collect::<Vec<_>>()
+                .join(", ");
             c.at(
                 at,
                 format!(
-                    "min_samples: unknown agency kind '{}' (expected one of {})",
-                    r.kind,
-                    crate::directory::AgencyKind::ALL
-                        .iter()
-                        .map(|k| k.code())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "min_samples: unknown agency kind '{}' (expected one of {known})",
+                    r.kind
                 ),
+                format!("min_samples: ไม่มีประเภทหน่วยงาน '{}' (ใช้ได้: {known})", r.kind),
             );
         }
         let size = r.size.trim();
@@ -404,16 +441,28 @@ fn build_min_samples(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) ->
                     "min_samples: size '{}' must be a short code such as S, M or L",
                     r.size
                 ),
+                format!(
+                    "min_samples: ขนาด '{}' ต้องเป็นรหัสสั้น ๆ เช่น S, M หรือ L",
+                    r.size
+                ),
             );
         }
         if r.required == 0 {
-            c.at(at, "min_samples: required must be at least 1");
+            c.at(
+                at,
+                "min_samples: required must be at least 1",
+                "min_samples: จำนวนที่ต้องได้ (required) ต้องไม่น้อยกว่า 1",
+            );
         }
         if !seen.insert((r.tool.clone(), r.kind.clone(), size.to_string())) {
             c.at(
                 at,
                 format!(
                     "min_samples: a second row for {} {} size '{}'",
+                    r.tool, r.kind, size
+                ),
+                format!(
+                    "min_samples: มีแถวของ {} {} ขนาด '{}' ซ้ำ",
                     r.tool, r.kind, size
                 ),
             );
@@ -428,19 +477,33 @@ fn build_min_samples(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) ->
     out
 }
 
-fn score_field(c: &mut Checker<'_>, at: usize, n: &RawNumber, what: &str) -> Score {
+/// `what` names the field in English and in Thai.
+fn score_field(c: &mut Checker<'_>, at: usize, n: &RawNumber, what: (&str, &str)) -> Score {
+    let (en, th) = what;
     match n.exact() {
         None => {
-            c.at(at, format!("{what} is not a number"));
+            c.at(
+                at,
+                format!("{en} is not a number"),
+                format!("{th} ไม่ใช่ตัวเลข"),
+            );
             Score::ZERO
         }
         Some(x) => {
             let h = x * exact(100);
             if !h.is_integer() {
-                c.at(at, format!("{what} has more than two decimals"));
+                c.at(
+                    at,
+                    format!("{en} has more than two decimals"),
+                    format!("{th} มีทศนิยมเกินสองตำแหน่ง"),
+                );
                 Score::ZERO
             } else if h < Exact::zero() || h > exact(10_000) {
-                c.at(at, format!("{what} must be between 0 and 100"));
+                c.at(
+                    at,
+                    format!("{en} must be between 0 and 100"),
+                    format!("{th} ต้องอยู่ระหว่าง 0 ถึง 100"),
+                );
                 Score::ZERO
             } else {
                 Score::from_hundredths(h.to_integer() as i64)
@@ -451,7 +514,11 @@ fn score_field(c: &mut Checker<'_>, at: usize, n: &RawNumber, what: &str) -> Sco
 
 fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
     if raw.levels.is_empty() {
-        c.at(0, "no level bands: add [[levels]] covering 0 to 100");
+        c.at(
+            0,
+            "no level bands: add [[levels]] covering 0 to 100",
+            "ไม่มีระดับผลการประเมิน: เพิ่ม [[levels]] ให้ครอบคลุม 0 ถึง 100",
+        );
         return Vec::new();
     }
     if *raw.result_rule.get_ref() == ResultRule::Conditions {
@@ -463,15 +530,36 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
         let at = l.span().start;
         let r = l.get_ref();
         if !seen.insert(r.code.clone()) {
-            c.at(at, format!("duplicate level code '{}'", r.code));
+            c.at(
+                at,
+                format!("duplicate level code '{}'", r.code),
+                format!("รหัสระดับ '{}' ซ้ำ", r.code),
+            );
         }
-        let min = score_field(c, at, &r.min, &format!("level {} min", r.code));
+        let min = score_field(
+            c,
+            at,
+            &r.min,
+            (
+                &format!("level {} min", r.code),
+                &format!("คะแนนต่ำสุด (min) ของระดับ {}", r.code),
+            ),
+        );
         let max = match &r.max {
-            Some(m) => score_field(c, at, m, &format!("level {} max", r.code)),
+            Some(m) => score_field(
+                c,
+                at,
+                m,
+                (
+                    &format!("level {} max", r.code),
+                    &format!("คะแนนสูงสุด (max) ของระดับ {}", r.code),
+                ),
+            ),
             None => {
                 c.at(
                     at,
                     format!("level {} has no max (bands need min and max)", r.code),
+                    format!("ระดับ {} ไม่มี max (ช่วงคะแนนต้องมีทั้ง min และ max)", r.code),
                 );
                 Score::ZERO
             }
@@ -483,12 +571,17 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
                     "level {}: tool_floor needs result_rule = \"conditions\"",
                     r.code
                 ),
+                format!(
+                    "ระดับ {}: ใช้ tool_floor ได้เมื่อ result_rule = \"conditions\" เท่านั้น",
+                    r.code
+                ),
             );
         }
         if min > max {
             c.at(
                 at,
                 format!("level {}: min {min} is above max {max}", r.code),
+                format!("ระดับ {}: min {min} สูงกว่า max {max}", r.code),
             );
         }
         levels.push((
@@ -513,6 +606,7 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
                 "the highest level {} must end at 100, not {}",
                 top.code, top.max
             ),
+            format!("ระดับสูงสุด {} ต้องสิ้นสุดที่ 100 ไม่ใช่ {}", top.code, top.max),
         );
     }
     if let Some((at, bottom)) = levels.last()
@@ -524,6 +618,7 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
                 "the lowest level {} must start at 0, not {}",
                 bottom.code, bottom.min
             ),
+            format!("ระดับต่ำสุด {} ต้องเริ่มที่ 0 ไม่ใช่ {}", bottom.code, bottom.min),
         );
     }
     for pair in levels.windows(2) {
@@ -537,12 +632,20 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
                     "gap between levels {} (to {}) and {} (from {})",
                     lo.code, lo.max, hi.code, hi.min
                 ),
+                format!(
+                    "ช่วงคะแนนขาดตอนระหว่างระดับ {} (ถึง {}) และ {} (ตั้งแต่ {})",
+                    lo.code, lo.max, hi.code, hi.min
+                ),
             );
         } else if next > hi.min.hundredths() {
             c.at(
                 *hi_at,
                 format!(
                     "levels {} (to {}) and {} (from {}) overlap",
+                    lo.code, lo.max, hi.code, hi.min
+                ),
+                format!(
+                    "ระดับ {} (ถึง {}) และ {} (ตั้งแต่ {}) มีช่วงคะแนนทับกัน",
                     lo.code, lo.max, hi.code, hi.min
                 ),
             );
@@ -561,11 +664,31 @@ fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level>
         let at = l.span().start;
         let r = l.get_ref();
         if !seen.insert(r.code.clone()) {
-            c.at(at, format!("duplicate level code '{}'", r.code));
+            c.at(
+                at,
+                format!("duplicate level code '{}'", r.code),
+                format!("รหัสระดับ '{}' ซ้ำ", r.code),
+            );
         }
-        let min = score_field(c, at, &r.min, &format!("level {} min", r.code));
+        let min = score_field(
+            c,
+            at,
+            &r.min,
+            (
+                &format!("level {} min", r.code),
+                &format!("คะแนนต่ำสุด (min) ของระดับ {}", r.code),
+            ),
+        );
         if let Some(m) = &r.max {
-            let max = score_field(c, at, m, &format!("level {} max", r.code));
+            let max = score_field(
+                c,
+                at,
+                m,
+                (
+                    &format!("level {} max", r.code),
+                    &format!("คะแนนสูงสุด (max) ของระดับ {}", r.code),
+                ),
+            );
             if max != Score::HUNDRED {
                 c.at(
                     at,
@@ -573,13 +696,24 @@ fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level>
                         "level {}: under the conditions rule a level runs to 100 (max {max} given)",
                         r.code
                     ),
+                    format!(
+                        "ระดับ {}: ตามกฎแบบเงื่อนไข (conditions) ทุกระดับสิ้นสุดที่ 100 (ให้ max {max})",
+                        r.code
+                    ),
                 );
             }
         }
-        let tool_floor = r
-            .tool_floor
-            .as_ref()
-            .map(|f| score_field(c, at, f, &format!("level {} tool_floor", r.code)));
+        let tool_floor = r.tool_floor.as_ref().map(|f| {
+            score_field(
+                c,
+                at,
+                f,
+                (
+                    &format!("level {} tool_floor", r.code),
+                    &format!("คะแนนขั้นต่ำรายเครื่องมือ (tool_floor) ของระดับ {}", r.code),
+                ),
+            )
+        });
         if let Some(prev) = out.last()
             && min > prev.min
         {
@@ -587,6 +721,10 @@ fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level>
                 at,
                 format!(
                     "level {} (from {min}) comes after {} (from {}): list levels from the best down",
+                    r.code, prev.code, prev.min
+                ),
+                format!(
+                    "ระดับ {} (ตั้งแต่ {min}) อยู่หลัง {} (ตั้งแต่ {}): เรียงระดับจากดีที่สุดลงมา",
                     r.code, prev.code, prev.min
                 ),
             );
@@ -609,6 +747,10 @@ fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level>
                 "the last level {} must always apply: min 0 and no tool_floor",
                 last.code
             ),
+            format!(
+                "ระดับสุดท้าย {} ต้องใช้ได้เสมอ: min 0 และไม่มี tool_floor",
+                last.code
+            ),
         );
     }
     out
@@ -623,6 +765,7 @@ fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
             c.at(
                 at,
                 format!("answer type '{code}' needs at least two options"),
+                format!("ชนิดคำตอบ '{code}' ต้องมีตัวเลือกอย่างน้อยสองตัว"),
             );
         }
         let mut seen = BTreeSet::new();
@@ -634,6 +777,7 @@ fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
                 c.at(
                     oat,
                     format!("duplicate option code '{}' in answer type '{code}'", o.code),
+                    format!("รหัสตัวเลือก '{}' ซ้ำในชนิดคำตอบ '{code}'", o.code),
                 );
             }
             let score = match o.score.exact() {
@@ -645,6 +789,10 @@ fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
                             "option '{}' of '{code}': score must be between 0 and 100",
                             o.code
                         ),
+                        format!(
+                            "ตัวเลือก '{}' ของ '{code}': คะแนนต้องอยู่ระหว่าง 0 ถึง 100",
+                            o.code
+                        ),
                     );
                     Exact::zero()
                 }
@@ -652,6 +800,7 @@ fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
                     c.at(
                         oat,
                         format!("option '{}' of '{code}': score is not a number", o.code),
+                        format!("ตัวเลือก '{}' ของ '{code}': คะแนนไม่ใช่ตัวเลข", o.code),
                     );
                     Exact::zero()
                 }
@@ -673,7 +822,11 @@ fn build_scales(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Scale> {
 
 fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
     if raw.tools.is_empty() {
-        c.at(0, "no tools: add at least one [[tools]]");
+        c.at(
+            0,
+            "no tools: add at least one [[tools]]",
+            "ไม่มีเครื่องมือ: เพิ่ม [[tools]] อย่างน้อยหนึ่งรายการ",
+        );
     }
     let mut seen = BTreeSet::new();
     let mut sum = Exact::zero();
@@ -682,7 +835,11 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
         let at = t.span().start;
         let r = t.get_ref();
         if !seen.insert(r.code.clone()) {
-            c.at(at, format!("duplicate tool code '{}'", r.code));
+            c.at(
+                at,
+                format!("duplicate tool code '{}'", r.code),
+                format!("รหัสเครื่องมือ '{}' ซ้ำ", r.code),
+            );
         }
         let weight = match r.weight.exact() {
             Some(w) if w > Exact::zero() && w <= Exact::one() => w,
@@ -690,11 +847,16 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
                 c.at(
                     at,
                     format!("tool {}: weight must be above 0 and at most 1", r.code),
+                    format!("เครื่องมือ {}: น้ำหนักต้องมากกว่า 0 และไม่เกิน 1", r.code),
                 );
                 Exact::zero()
             }
             None => {
-                c.at(at, format!("tool {}: weight is not a number", r.code));
+                c.at(
+                    at,
+                    format!("tool {}: weight is not a number", r.code),
+                    format!("เครื่องมือ {}: น้ำหนักไม่ใช่ตัวเลข", r.code),
+                );
                 Exact::zero()
             }
         };
@@ -704,6 +866,10 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
                 c.at(
                     at,
                     format!("tool {}: min_sample.percent must be 0 to 100", r.code),
+                    format!(
+                        "เครื่องมือ {}: min_sample.percent ต้องอยู่ระหว่าง 0 ถึง 100",
+                        r.code
+                    ),
                 );
             }
             if let Some(cap) = m.at_most
@@ -712,6 +878,7 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
                 c.at(
                     at,
                     format!("tool {}: min_sample.at_most is below at_least", r.code),
+                    format!("เครื่องมือ {}: min_sample.at_most น้อยกว่า at_least", r.code),
                 );
             }
             MinSample {
@@ -734,6 +901,7 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
         c.at(
             at,
             format!("tool weights sum to {} instead of 1", show_exact(sum)),
+            format!("น้ำหนักของเครื่องมือรวมกันได้ {} แทนที่จะเป็น 1", show_exact(sum)),
         );
     }
     tools
@@ -759,12 +927,17 @@ fn build_indicators(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) -> 
         let at = i.span().start;
         let r = i.get_ref();
         if !seen.insert(r.number) {
-            c.at(at, format!("duplicate indicator number {}", r.number));
+            c.at(
+                at,
+                format!("duplicate indicator number {}", r.number),
+                format!("ตัวชี้วัดที่ {} ซ้ำ", r.number),
+            );
         }
         if !tools.iter().any(|t| t.code == r.tool) {
             c.at(
                 at,
                 format!("indicator {}: unknown tool '{}'", r.number, r.tool),
+                format!("ตัวชี้วัดที่ {}: ไม่มีเครื่องมือ '{}'", r.number, r.tool),
             );
         }
         out.push(Indicator {
@@ -791,7 +964,11 @@ fn build_subindicators(
         let at = s.span().start;
         let r = s.get_ref();
         if !seen.insert(r.code.clone()) {
-            c.at(at, format!("duplicate sub-indicator code '{}'", r.code));
+            c.at(
+                at,
+                format!("duplicate sub-indicator code '{}'", r.code),
+                format!("รหัสตัวชี้วัดย่อย '{}' ซ้ำ", r.code),
+            );
         }
         match indicators.iter().find(|i| i.number == r.indicator) {
             None => c.at(
@@ -800,6 +977,7 @@ fn build_subindicators(
                     "sub-indicator {}: unknown indicator {}",
                     r.code, r.indicator
                 ),
+                format!("ตัวชี้วัดย่อย {}: ไม่มีตัวชี้วัดที่ {}", r.code, r.indicator),
             ),
             Some(ind) => {
                 if tools
@@ -810,6 +988,10 @@ fn build_subindicators(
                         at,
                         format!(
                             "sub-indicator {}: indicator {} is not on a checklist tool",
+                            r.code, r.indicator
+                        ),
+                        format!(
+                            "ตัวชี้วัดย่อย {}: ตัวชี้วัดที่ {} ไม่ได้อยู่ในเครื่องมือแบบรายการตรวจ (checklist)",
                             r.code, r.indicator
                         ),
                     );
@@ -840,11 +1022,15 @@ fn build_items(
         let at = it.span().start;
         let r = it.get_ref();
         if r.code.trim().is_empty() {
-            c.at(at, "item code is empty");
+            c.at(at, "item code is empty", "ไม่ได้ใส่รหัสข้อ (code)");
         }
         // A respondent or an assessor reads this text; blank, they see nothing.
         if r.th.trim().is_empty() {
-            c.at(at, format!("item {}: its Thai text (th) is empty", r.code));
+            c.at(
+                at,
+                format!("item {}: its Thai text (th) is empty", r.code),
+                format!("ข้อ {}: ไม่มีข้อความภาษาไทย (th)", r.code),
+            );
         }
         for (n, cell) in r.cells.iter().flatten().enumerate() {
             if cell.th.trim().is_empty() {
@@ -855,11 +1041,16 @@ fn build_items(
                         r.code,
                         n + 1
                     ),
+                    format!("ข้อ {}: ช่องที่ {} ไม่มีข้อความภาษาไทย (th)", r.code, n + 1),
                 );
             }
         }
         if !seen.insert(r.code.clone()) {
-            c.at(at, format!("duplicate item code '{}'", r.code));
+            c.at(
+                at,
+                format!("duplicate item code '{}'", r.code),
+                format!("รหัสข้อ '{}' ซ้ำ", r.code),
+            );
         }
         // The indicator comes from the item or from its sub-indicator.
         let sub = r.subindicator.as_ref().and_then(|code| {
@@ -868,6 +1059,7 @@ fn build_items(
                 c.at(
                     at,
                     format!("item {}: unknown sub-indicator '{code}'", r.code),
+                    format!("ข้อ {}: ไม่มีตัวชี้วัดย่อย '{code}'", r.code),
                 );
             }
             found
@@ -880,6 +1072,10 @@ fn build_items(
                         "item {}: indicator {n} disagrees with sub-indicator {} (indicator {})",
                         r.code, s.code, s.indicator
                     ),
+                    format!(
+                        "ข้อ {}: ตัวชี้วัดที่ {n} ไม่ตรงกับตัวชี้วัดย่อย {} (ตัวชี้วัดที่ {})",
+                        r.code, s.code, s.indicator
+                    ),
                 );
                 n
             }
@@ -890,6 +1086,10 @@ fn build_items(
                     c.at(
                         at,
                         format!("item {}: give its indicator or subindicator", r.code),
+                        format!(
+                            "ข้อ {}: ระบุตัวชี้วัด (indicator) หรือตัวชี้วัดย่อย (subindicator)",
+                            r.code
+                        ),
                     );
                 }
                 0
@@ -900,6 +1100,7 @@ fn build_items(
             c.at(
                 at,
                 format!("item {}: unknown indicator {indicator}", r.code),
+                format!("ข้อ {}: ไม่มีตัวชี้วัดที่ {indicator}", r.code),
             );
         }
         let kind = ind
@@ -914,6 +1115,10 @@ fn build_items(
                             "item {}: a checklist item has no answer type or cells",
                             r.code
                         ),
+                        format!(
+                            "ข้อ {}: ข้อของรายการตรวจไม่มีชนิดคำตอบหรือช่องย่อย (answer, cells)",
+                            r.code
+                        ),
                     );
                 }
                 if sub.is_none() && subs.iter().any(|s| s.indicator == indicator) {
@@ -921,6 +1126,10 @@ fn build_items(
                         at,
                         format!(
                             "item {}: indicator {indicator} has sub-indicators; name one",
+                            r.code
+                        ),
+                        format!(
+                            "ข้อ {}: ตัวชี้วัดที่ {indicator} มีตัวชี้วัดย่อย ระบุตัวชี้วัดย่อยของข้อนี้",
                             r.code
                         ),
                     );
@@ -933,6 +1142,10 @@ fn build_items(
                             at,
                             format!(
                                 "item {}: year '{other}' (expected 'current' or 'previous')",
+                                r.code
+                            ),
+                            format!(
+                                "ข้อ {}: ปี '{other}' (ใช้ได้: 'current' หรือ 'previous')",
                                 r.code
                             ),
                         );
@@ -951,12 +1164,14 @@ fn build_items(
                     c.at(
                         at,
                         format!("item {}: requirement_th is for checklist items", r.code),
+                        format!("ข้อ {}: requirement_th ใช้กับข้อของรายการตรวจเท่านั้น", r.code),
                     );
                 }
                 if r.itas_page {
                     c.at(
                         at,
                         format!("item {}: itas_page is for checklist items", r.code),
+                        format!("ข้อ {}: itas_page ใช้กับข้อของรายการตรวจเท่านั้น", r.code),
                     );
                 }
                 let scale = match &r.answer {
@@ -965,6 +1180,7 @@ fn build_items(
                             c.at(
                                 at,
                                 format!("item {}: survey item without an answer type", r.code),
+                                format!("ข้อ {}: ข้อคำถามแบบสำรวจไม่มีชนิดคำตอบ (answer)", r.code),
                             );
                         }
                         String::new()
@@ -976,6 +1192,11 @@ fn build_items(
                                 at,
                                 format!(
                                     "item {}: unknown answer type '{a}' (known: {})",
+                                    r.code,
+                                    known.join(", ")
+                                ),
+                                format!(
+                                    "ข้อ {}: ไม่มีชนิดคำตอบ '{a}' (ที่มี: {})",
                                     r.code,
                                     known.join(", ")
                                 ),
@@ -992,12 +1213,17 @@ fn build_items(
                     }],
                     Some(cells) => {
                         if cells.is_empty() {
-                            c.at(at, format!("item {}: cells is empty", r.code));
+                            c.at(
+                                at,
+                                format!("item {}: cells is empty", r.code),
+                                format!("ข้อ {}: cells ว่าง", r.code),
+                            );
                         }
                         if r.reverse {
                             c.at(
                                 at,
                                 format!("item {}: with cells, set reverse on each cell", r.code),
+                                format!("ข้อ {}: เมื่อมี cells ให้กำหนด reverse ที่แต่ละช่อง", r.code),
                             );
                         }
                         cells
@@ -1038,13 +1264,18 @@ fn check_coverage(
             c.at(
                 rt.span().start,
                 format!("tool {} has no indicators", t.code),
+                format!("เครื่องมือ {} ไม่มีตัวชี้วัด", t.code),
             );
         }
     }
     for ri in &raw.indicators {
         let n = ri.get_ref().number;
         if !items.iter().any(|i| i.indicator == n) {
-            c.at(ri.span().start, format!("indicator {n} has no items"));
+            c.at(
+                ri.span().start,
+                format!("indicator {n} has no items"),
+                format!("ตัวชี้วัดที่ {n} ไม่มีข้อคำถาม"),
+            );
         }
     }
     for (s, rs) in subs.iter().zip(&raw.subindicators) {
@@ -1055,6 +1286,7 @@ fn check_coverage(
             c.at(
                 rs.span().start,
                 format!("sub-indicator {} has no items", s.code),
+                format!("ตัวชี้วัดย่อย {} ไม่มีข้อคำถาม", s.code),
             );
         }
     }

@@ -100,6 +100,23 @@ fn refuses_at(from: &str, to: &str, message: &str, line_of: &str, at: At) {
         shown.starts_with("mini.toml:"),
         "message names the file: {shown}"
     );
+    // A Thai author reads every problem in Thai, at the same place.
+    for p in &err.problems {
+        assert!(
+            p.message_th
+                .chars()
+                .any(|c| ('\u{0E01}'..='\u{0E5B}').contains(&c)),
+            "problem at line {} has no Thai: {}",
+            p.line,
+            p.message_th
+        );
+    }
+    let thai = err.in_thai();
+    assert!(
+        thai.starts_with(&format!("mini.toml บรรทัด {expected_line} "))
+            || thai.contains(&format!("\nmini.toml บรรทัด {expected_line} ")),
+        "Thai version names file and line: {thai}"
+    );
 }
 
 #[track_caller]

@@ -268,15 +268,16 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         if a.demo {
-            let page = itas_app::demo::publish_seed_page(&db, &base)
+            let (seed_page, page) = itas_app::demo::publish_seed_page(&db, &base)
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
             let guide = itas_app::demo::guide(&db, base.trim_end_matches('/'), itas_app::today())
                 .await
                 .map_err(|e| format!("demo: {e}"))?;
             out_raw!("{guide}");
+            out!("Huanong's public ITA page of 2564 (its plan and progress): {seed_page}");
             out!(
-                "Huanong's public ITA page of 2564 (its plan and progress; the current round's O25/O26 evidence): {page}"
+                "Huanong's public ITA page of 2568 (the current round's O25/O26 evidence): {page}"
             );
         }
         if a.public_url.is_none() && !addr.ip().is_loopback() {

@@ -460,10 +460,12 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
         !page.contains("เข้าสู่ระบบ"),
         "a respondent's header has no staff sign-in"
     );
-    // Back after sending: the browser asks again and is told the answers were sent.
+    // Back after sending: the browser asks again, is told the answers were
+    // sent and is offered a new set from the start, not from page 3 of 3.
     b.cmd("POST", "/back", Some(json!({}))).await;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !b.source().await.contains("ส่งไปแล้ว") {
+    while !b.source().await.contains("เครื่องนี้ส่งคำตอบแบบวัดนี้ไปแล้ว")
+    {
         assert!(
             Instant::now() < deadline,
             "Back after sending: {}",
@@ -471,6 +473,11 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(
+        b.url().await.ends_with(&format!("/s/{code}")),
+        "Back after sending lands on {}",
+        b.url().await
+    );
     assert_eq!(
         checked(&b).await,
         0,
@@ -611,7 +618,7 @@ async fn every_role_walks_its_journey_in_chromium() {
     assert!(pdf.starts_with(b"%PDF-"), "the poster is a PDF");
     std::fs::remove_dir_all(&downloads).unwrap();
     std::fs::create_dir_all(&downloads).unwrap();
-    // `serve --demo` entered Huanong's published 2564 page as O25/O26
+    // `serve --demo` entered Huanong's published 2568 page as O25/O26
     // evidence; clear O25 and put it back in one click, keeping what was typed.
     itas_store::oit::save_evidence(
         &b.db,
@@ -631,7 +638,7 @@ async fn every_role_walks_its_journey_in_chromium() {
     assert!(!one_click.is_empty(), "O25 offers the published itas page");
     b.b.click_and_wait(&one_click[0]).await;
     assert!(b.b.url().await.ends_with("#O25"), "back at the item");
-    let itas_page = format!("{base}/p/KK-HUANONG/ita/2564");
+    let itas_page = format!("{base}/p/KK-HUANONG/ita/2568");
     let evidence = itas_store::oit::evidence(&b.db, &agency, &round)
         .await
         .unwrap();
@@ -839,7 +846,7 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
     crate::app::iit_without_codes(&b.db).await;
     let (round, agency, eit) = crate::app::demo_link(&b.db, "EIT").await;
     let (_, _, iit) = crate::app::demo_link(&b.db, "IIT").await;
-    // The demo's O25/O26 evidence (Huanong's 2564 page, fetched from this
+    // The demo's O25/O26 evidence (Huanong's 2568 page, fetched from this
     // server) checked, so the OIT page shows its lights, amber included.
     itas_app::evidence_check::check_agency(
         &b.db,
@@ -905,6 +912,26 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
         "/assessor".to_string(),
         format!("/assessor/rounds/{round}/agencies/{agency}/oit"),
     ];
+    // The assessor reads the review page in review round 1, its decision
+    // forms open on the submitted evidence; everyone else sees the round in
+    // collection.
+    itas_store::oit::submit(&b.db, None, &agency, &round)
+        .await
+        .unwrap();
+    let collecting = itas_store::rounds::phases(&b.db, &round).await.unwrap();
+    let today = itas_web::today();
+    let reviewing: Vec<itas_store::rounds::PhaseDates> = itas_core::directory::Phase::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let start = today + time::Duration::days((i as i64 - 2) * 10 - 2);
+            itas_store::rounds::PhaseDates {
+                phase: *p,
+                starts_on: start,
+                ends_on: start + time::Duration::days(9),
+            }
+        })
+        .collect();
     let mut problems = Vec::new();
     for (width, height, what) in [
         (390, 844, "phone"),
@@ -923,11 +950,30 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
             (Some("huanong"), &agency_pages[..]),
             (Some("assessor1"), &assessor_pages[..]),
         ] {
+            let assessor = who == Some("assessor1");
+            let calendar = if assessor { &reviewing } else { &collecting };
+            itas_store::rounds::set_phases(&b.db, None, &round, calendar)
+                .await
+                .unwrap();
             if let Some(user) = who {
                 b.b.sign_in(&base, user).await;
             }
             for page in pages {
                 b.b.go(&format!("{base}{page}")).await;
+                if assessor && page.ends_with("/oit") {
+                    let source = b.b.source().await;
+                    assert!(
+                        source.contains("name=\"reason\"") && source.contains("pill light-"),
+                        "{page}: the decision forms and the lights are open: {}",
+                        source
+                            .split("<main")
+                            .nth(1)
+                            .unwrap_or(&source)
+                            .chars()
+                            .take(3000)
+                            .collect::<String>()
+                    );
+                }
                 if page.starts_with("/agency/") && page.ends_with("/oit") {
                     // The evidence check's lights are on the page axe reads.
                     let source = b.b.source().await;
@@ -950,6 +996,9 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
             }
         }
     }
+    itas_store::rounds::set_phases(&b.db, None, &round, &collecting)
+        .await
+        .unwrap();
     // A page refused for missing answers: the error state is checked too.
     b.b.go(&format!("{base}/s/{iit}/q/0")).await;
     assert_eq!(

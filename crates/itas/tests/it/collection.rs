@@ -128,9 +128,17 @@ both_backends!(
                 .0,
             0
         );
-        // Back to a page after sending: never kept by the browser, and it says the answers went.
+        // Back to the last page after sending: never kept by the browser, and
+        // a new set does not start on page 3 of 3 but from the link's first
+        // page, which says the answers went.
         let r = phone.get(&format!("/s/{code}/q/2")).await;
         assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), format!("/s/{code}"));
+        let r = phone.get(&format!("/s/{code}")).await;
+        assert!(r.body.contains("เครื่องนี้ส่งคำตอบแบบวัดนี้ไปแล้ว"), "{}", r.body);
+        // The first page of a new set says so, with nothing ticked.
+        let r = phone.get(&format!("/s/{code}/q/0")).await;
         assert!(r.body.contains("ส่งไปแล้ว"), "{}", r.body);
         assert!(
             !r.body.contains(" checked"),
@@ -233,8 +241,20 @@ both_backends!(a_dropped_connection_resumes_from_the_draft, |app| {
         .collect();
     let f: Vec<(&str, &str)> = last.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = phone.post_form(&format!("/s/{code}/q/2"), &f).await;
-    assert_eq!(r.location(), format!("/s/{code}/q/1"));
+    assert_eq!(r.location(), format!("/s/{code}/q/1?unanswered=1"));
     assert_eq!(count(&app, "EIT").await, 0);
+    // ... which says why it is there and marks what is missing.
+    let r = phone.get(r.location()).await;
+    assert!(
+        r.body.contains("ยังส่งคำตอบไม่ได้ เพราะยังตอบไม่ครบ"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("href=\"#q-e6\""), "{}", r.body);
+    assert_eq!(r.body.matches(" autofocus").count(), 1);
+    // The pages already answered show no such message.
+    let r = phone.get(&format!("/s/{code}/q/0?unanswered=1")).await;
+    assert!(!r.body.contains("ยังส่งคำตอบไม่ได้"), "{}", r.body);
 });
 
 both_backends!(
@@ -404,6 +424,16 @@ both_backends!(single_use_codes_allow_one_response_each, |app| {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("value=\"WRONG-CODE\""), "typed code kept");
+    // The cursor waits in the code field, the message read with it.
+    let field = r.body.split("<input id=\"access_code\"").nth(1).unwrap();
+    let field = field.split('>').next().unwrap();
+    assert!(
+        field.contains(" autofocus")
+            && field.contains("aria-invalid=\"true\"")
+            && field.contains("aria-describedby=\"access_code_error\""),
+        "{field}"
+    );
+    assert!(r.body.contains("id=\"access_code_error\""));
     let answers = all_fields("IIT", |_, c, _| c);
     // Codes are read whatever their case and dashes.
     let typed = codes[0].to_lowercase().replace('-', " ");

@@ -386,15 +386,17 @@ async fn an_itas_page_is_evidence_once_the_website_links_to_it_postgres() {
     serves_as_evidence(Backend::Postgres).await
 }
 
-/// `itas serve --demo` publishes the seed agency's 2564 page and enters it as
-/// the current round's O25/O26 evidence; doing it again changes nothing.
+/// `itas serve --demo` publishes the seed agency's 2564 and 2568 pages and
+/// enters the 2568 one as the current round's O25/O26 evidence; doing it
+/// again changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_uses_its_published_page_as_evidence() {
     let app = crate::app::spawn_app(Backend::Sqlite).await;
-    let url = itas_app::demo::publish_seed_page(&app.db, "http://127.0.0.1:8080")
+    let (seed_url, url) = itas_app::demo::publish_seed_page(&app.db, "http://127.0.0.1:8080")
         .await
         .unwrap();
-    assert_eq!(url, "http://127.0.0.1:8080/p/KK-HUANONG/ita/2564");
+    assert_eq!(seed_url, "http://127.0.0.1:8080/p/KK-HUANONG/ita/2564");
+    assert_eq!(url, "http://127.0.0.1:8080/p/KK-HUANONG/ita/2568");
     let agency = app.agency_id("KK-HUANONG").await;
     let current = app.current_round().await;
     let evidence = itas_store::oit::evidence(&app.db, &agency, &current)
@@ -408,6 +410,59 @@ async fn the_demo_uses_its_published_page_as_evidence() {
         r.body
             .contains("ประชุมชี้แจงผลการประเมินและมาตรการแก่บุคลากรทุกระดับ")
     );
+    // The evidence page names the years O25 (2569) and O26 (2568) look for,
+    // and their key terms, so the demo's own check finds them.
+    let r = app.client().get("/p/KK-HUANONG/ita/2568").await;
+    assert_eq!(r.status, StatusCode::OK);
+    // No line of it mixes Thai and Arabic digits (names' years included).
+    assert_eq!(
+        crate::support::lines_mixing_digits(&r.body),
+        Vec::<String>::new()
+    );
+    assert!(
+        r.body.contains("ITA ๒๕๖๘ ·"),
+        "the round's name in Thai digits"
+    );
+    let agency_id = app.agency_id("KK-HUANONG").await;
+    let r2568 = app.round_id("ITA 2568").await;
+    let results = app
+        .signed_in("huanong")
+        .await
+        .get(&format!("/agencies/{agency_id}/results/{r2568}"))
+        .await
+        .body;
+    assert_eq!(
+        crate::support::lines_mixing_digits(&results),
+        Vec::<String>::new()
+    );
+    assert!(results.contains("จังหวัดขอนแก่น"));
+    let fw = itas_core::framework::embedded("ita-2569").unwrap();
+    let text = itas_core::thai::arabic_digits(&r.body);
+    for (item, year) in [("O25", "2569"), ("O26", "2568")] {
+        let (light, findings) = itas_core::evidence::judge(
+            &url,
+            &itas_core::evidence::Fetched {
+                final_url: url.clone(),
+                status: Some(200),
+                content_type: "text/html; charset=utf-8".into(),
+                body: r.bytes.clone(),
+                ..Default::default()
+            },
+            &itas_core::evidence::Expectation {
+                website: "",
+                fiscal_year_be: year.parse().unwrap(),
+                key_terms: &itas_app::evidence_check::key_terms(&fw, item),
+                itas_page: Some(true),
+            },
+        );
+        assert!(text.contains(year), "{item}: {year}");
+        assert!(
+            findings
+                .iter()
+                .all(|f| *f == itas_core::evidence::Finding::NoTls),
+            "{item}: {light:?} {findings:?}"
+        );
+    }
     itas_app::demo::publish_seed_page(&app.db, "http://other:1")
         .await
         .unwrap();

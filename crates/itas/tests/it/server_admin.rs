@@ -381,9 +381,10 @@ both_backends!(a_round_from_a_broken_framework_file_names_the_line, |app| {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // In the admin's language, Thai, with the line where the problem is.
     assert!(
-        r.body.contains("framework.toml:")
-            && r.body.contains("tool weights sum to 1.1 instead of 1"),
+        r.body.contains("framework.toml บรรทัด ")
+            && r.body.contains("น้ำหนักของเครื่องมือรวมกันได้ 1.1 แทนที่จะเป็น 1"),
         "{}",
         r.body
     );
@@ -677,7 +678,7 @@ both_backends!(a_framework_workbook_is_checked_used_and_downloaded, |app| {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.body.contains(
-            "แผ่นงาน tools แถว 2 / sheet tools, row 2: tool weights sum to 1.6 instead of 1"
+            "แผ่นงาน tools แถว 2 / sheet tools, row 2: น้ำหนักของเครื่องมือรวมกันได้ 1.6 แทนที่จะเป็น 1 / tool weights sum to 1.6 instead of 1"
         ),
         "{}",
         r.body

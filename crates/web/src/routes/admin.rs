@@ -160,7 +160,7 @@ async fn framework_file(
         Some((name, bytes)) => match String::from_utf8(bytes.clone()) {
             Ok(text) => framework::parse(name, &text)
                 .map(|_| text)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| lang.pick(&e.in_thai(), &e.to_string()).to_string()),
             Err(_) => Err(lang
                 .pick(
                     "ไฟล์ต้องเป็น XLSX หรือ TOML (UTF-8)",

@@ -78,7 +78,7 @@ pub fn score_view(
         rows,
         tools,
         overall: ctx.num(&card.overall.to_string()),
-        level: itas_app::infographic::level_head(ctx.lang, fw, &card.level),
+        level: itas_app::figures::level_head(ctx.lang, fw, &card.level),
         short: Vec::new(),
     })
 }

@@ -185,7 +185,7 @@ impl GroupBy {
 
 /// A level as a column head: a letter band by its letter, a label by its name.
 fn level_head(ctx: &PageCtx, fw: &Framework, code: &str) -> String {
-    itas_app::infographic::level_head(ctx.lang, fw, code)
+    itas_app::figures::level_head(ctx.lang, fw, code)
 }
 
 fn comparison_view(
@@ -259,7 +259,7 @@ async fn scope_name(
     ctx: &PageCtx,
     scope: &Scope,
 ) -> Result<Option<String>, AppError> {
-    Ok(itas_app::infographic::scope_name(state, ctx.lang, scope).await?)
+    Ok(itas_app::figures::scope_name(state, ctx.lang, scope).await?)
 }
 
 /// The scope in every round this reader may see, up to this round's year,
@@ -685,18 +685,12 @@ pub(crate) fn export_header(fw: &Framework) -> Vec<String> {
     h
 }
 
-/// A kind's Thai name beside its code, for people reading an export.
-fn kind_name(code: &str) -> String {
-    code.parse::<AgencyKind>()
-        .map_or(String::new(), |k| k.name_th().to_string())
-}
-
 fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
     let mut c = vec![
         r.code.clone(),
         r.name_th.clone(),
         r.kind.clone(),
-        kind_name(&r.kind),
+        crate::i18n::Lang::Th.kind_name(&r.kind),
         r.province.clone(),
     ];
     for i in &fw.indicators {
@@ -873,7 +867,10 @@ async fn open_data(
                         o.insert("code".into(), r.code.clone().into());
                         o.insert("name_th".into(), r.name_th.clone().into());
                         o.insert("kind".into(), r.kind.clone().into());
-                        o.insert("kind_th".into(), kind_name(&r.kind).into());
+                        o.insert(
+                            "kind_th".into(),
+                            crate::i18n::Lang::Th.kind_name(&r.kind).into(),
+                        );
                         o.insert("province".into(), r.province.clone().into());
                         o.insert(
                             "below_minimum_sample".into(),

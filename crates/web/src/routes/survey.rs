@@ -14,7 +14,7 @@ use crate::views::survey::{
 };
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -434,11 +434,19 @@ fn render_page(
     Ok(Html(page.render()?))
 }
 
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    /// Present when sending stopped because this page has unanswered
+    /// questions (any value: a link is never refused for its query).
+    unanswered: Option<String>,
+}
+
 async fn page(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     headers: HeaderMap,
     Path((code, page_index)): Path<(String, usize)>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let open = open_link(&state, &code, lang).await?;
     let d = draft_of(&state, &headers, &code).await?;
@@ -448,6 +456,24 @@ async fn page(
     // A first visit stores nothing: the draft is created by the first page
     // saved, so merely opening a link (or a crawler following it) costs no row.
     let sent = d.is_new && sent_here(&headers, &code);
+    if sent && page_index > 0 {
+        // Back after sending: a new set of answers starts at the beginning,
+        // from the page that says the last one was sent, never mid-way.
+        return Ok(no_store_redirect(&format!("/s/{code}")));
+    }
+    let (problems, alert) = if query.unanswered.is_some() {
+        let problems = unanswered_on(&open, page_index, &d.body.a);
+        let alert = (!problems.is_empty()).then(|| {
+            lang.pick(
+                "ยังส่งคำตอบไม่ได้ เพราะยังตอบไม่ครบ กรุณาตอบข้อที่มีเครื่องหมายในหน้านี้ แล้วกด “ถัดไป” จนถึงหน้าสุดท้ายเพื่อส่งอีกครั้ง",
+                "The answers were not sent yet: some questions are unanswered. Answer the marked questions on this page, then press “Next” to the last page and send again.",
+            )
+            .to_string()
+        });
+        (problems, alert)
+    } else {
+        (Vec::new(), None)
+    };
     let html = render_page(
         &open,
         lang,
@@ -455,11 +481,29 @@ async fn page(
         page_index,
         &d,
         &HashMap::new(),
-        &[],
-        None,
+        &problems,
+        alert,
         sent,
     )?;
     Ok(no_store(html))
+}
+
+/// The questions of one page that the draft has not answered in full.
+fn unanswered_on(
+    open: &Open,
+    page_index: usize,
+    answers: &Answers,
+) -> Vec<(String, AnswerProblem)> {
+    let Some(&indicator) = survey::pages(&open.fw, &open.link.tool).get(page_index) else {
+        return Vec::new();
+    };
+    survey::items(&open.fw, &open.link.tool)
+        .into_iter()
+        .filter(|(it, _, cells)| {
+            it.indicator == indicator && answers.get(&it.code).is_none_or(|v| v.len() != *cells)
+        })
+        .map(|(it, _, _)| (it.code.clone(), AnswerProblem::Missing))
+        .collect()
 }
 
 fn form_error(e: FormRejection, lang: Lang) -> AppError {
@@ -634,7 +678,11 @@ async fn save_page(
             .iter()
             .position(|n| open.fw.item(&item).is_some_and(|i| i.indicator == *n))
             .unwrap_or(0);
-        return Ok(([cookie], Redirect::to(&format!("/s/{code}/q/{back}"))).into_response());
+        return Ok((
+            [cookie],
+            Redirect::to(&format!("/s/{code}/q/{back}?unanswered=1")),
+        )
+            .into_response());
     }
     if let Err(e) = limited(&state, &code, &client, lang) {
         return refused(e, &d);
@@ -790,4 +838,13 @@ fn sent_here(headers: &HeaderMap, code: &str) -> bool {
 /// server again, which says the answers were sent instead of showing them.
 fn no_store(html: Html<String>) -> Response {
     ([(axum::http::header::CACHE_CONTROL, "no-store")], html).into_response()
+}
+
+/// A redirect the browser must ask for again next time, like the pages.
+fn no_store_redirect(to: &str) -> Response {
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Redirect::to(to),
+    )
+        .into_response()
 }
