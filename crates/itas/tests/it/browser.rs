@@ -395,6 +395,21 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
     let before = itas_store::surveys::count(&db, &round, &agency, "EIT")
         .await
         .unwrap();
+    // The demo's IIT asks for a single-use code: after a wrong one the page
+    // says so and the cursor waits in the code field, not on the page.
+    let (_, _, iit) = crate::app::demo_link(&db, "IIT").await;
+    b.go(&format!("http://127.0.0.1:{port}/s/{iit}")).await;
+    b.type_into("#access_code", "WRONG-0000").await;
+    let send = b.find_all("form button[type=submit]").await;
+    b.click_until(&send[0], "ไม่ถูกต้อง").await;
+    let focused = b
+        .cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "return document.activeElement.id", "args": []})),
+        )
+        .await;
+    assert_eq!(focused, "access_code", "focus after a wrong code");
 
     b.go(&format!("http://127.0.0.1:{port}/s/{code}")).await;
     b.screenshot("landing").await;
