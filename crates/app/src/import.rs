@@ -78,13 +78,17 @@ fn rows_to_agencies(rows: Vec<(usize, Vec<String>)>) -> Result<Vec<(usize, NewAg
 
 /// Parses a CSV (UTF-8, with or without BOM) or XLSX file.
 pub fn parse_agencies(bytes: &[u8], filename: &str) -> Result<Vec<(usize, NewAgency)>, String> {
-    let is_xlsx = bytes.starts_with(b"PK") || filename.to_lowercase().ends_with(".xlsx");
-    let rows = if is_xlsx {
-        xlsx_rows(bytes)?
+    rows_to_agencies(table_rows(bytes, filename)?)
+}
+
+/// The rows of a CSV or XLSX file (its first sheet) with their line numbers,
+/// the header first.
+pub fn table_rows(bytes: &[u8], filename: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    if bytes.starts_with(b"PK") || filename.to_lowercase().ends_with(".xlsx") {
+        xlsx_rows(bytes)
     } else {
-        csv_rows(bytes)?
-    };
-    rows_to_agencies(rows)
+        csv_rows(bytes)
+    }
 }
 
 /// [`parse_agencies`] on a blocking thread: reading a national workbook is

@@ -17,6 +17,7 @@ pub mod error;
 pub mod evidence_check;
 pub mod figures;
 pub mod framework_xlsx;
+pub mod history;
 pub mod housekeeping;
 pub mod import;
 pub mod infographic;

@@ -45,6 +45,7 @@ pub mod directory;
 pub mod evidence;
 pub mod exact;
 pub mod framework;
+pub mod history;
 pub mod oit;
 pub mod quality;
 pub mod report_check;

@@ -14,6 +14,7 @@ pub mod device_checks;
 pub mod drafts;
 pub mod evidence_checks;
 pub mod health;
+pub mod history;
 pub mod ingest;
 pub mod oit;
 pub mod plans;

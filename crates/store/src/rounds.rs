@@ -446,7 +446,7 @@ fn participants_changed() {
 /// withdrawn) made by this process: what the public may see depends on them.
 static ROUNDS_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn rounds_changed() {
+pub(crate) fn rounds_changed() {
     ROUNDS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 

@@ -43,6 +43,7 @@ catalog! {
     "participants" => "หน่วยงานที่เข้ารับการประเมิน", "Participating agencies";
     "add_participants" => "เพิ่มหน่วยงานเข้ารอบ (รหัสหน่วยงาน คั่นด้วยจุลภาคหรือขึ้นบรรทัดใหม่ หรือ * สำหรับทุกหน่วยงาน)", "Add agencies to the round (codes separated by commas or lines, or * for all)";
     "agencies" => "หน่วยงาน", "Agencies";
+    "earlier_results" => "ผลปีก่อน ๆ", "Earlier years";
     "agency" => "หน่วยงาน", "Agency";
     "code" => "รหัส", "Code";
     "name_th" => "ชื่อภาษาไทย", "Thai name";

@@ -79,6 +79,7 @@ impl PageCtx {
             Some(Role::CentralAdmin) => vec![
                 ("/admin", self.t("rounds")),
                 ("/admin/agencies", self.t("agencies")),
+                ("/admin/history", self.t("earlier_results")),
                 ("/admin/users", self.t("users")),
                 ("/admin/audit", self.t("audit_log")),
                 ("/results", self.t("results")),

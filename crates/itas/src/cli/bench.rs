@@ -36,6 +36,8 @@ enum BenchWhat {
     /// Server memory while many download reports at once, and what hostile
     /// uploads (a sparse sheet, a zip bomb) cost.
     Downloads(super::bench_downloads::DownloadsArgs),
+    /// Importing a national file of earlier years' published results.
+    History(super::bench_history::HistoryArgs),
 }
 
 #[derive(clap::Args)]
@@ -85,6 +87,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
         BenchWhat::Quality(q) => return super::bench_quality::run(q),
         BenchWhat::Round(r) => return super::bench_round::run(r),
         BenchWhat::Downloads(d) => return super::bench_downloads::run(d),
+        BenchWhat::History(h) => return super::bench_history::run(h),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.threads)

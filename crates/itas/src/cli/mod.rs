@@ -20,6 +20,7 @@ macro_rules! say_err {
 
 mod bench;
 mod bench_downloads;
+mod bench_history;
 mod bench_quality;
 mod bench_reports;
 mod bench_round;
@@ -64,6 +65,10 @@ enum Command {
     PrivacyMaintenance(server::MigrateArgs),
     /// Import agencies from a CSV or XLSX file; bad rows are listed with their line.
     ImportAgencies(server::ImportArgs),
+    /// Import earlier years' published results from a CSV or XLSX file: each
+    /// row checked against its year's framework, bad rows listed with their
+    /// line, the good ones replacing their years in one transaction.
+    ImportResults(server::ImportResultsArgs),
     /// Fetch and judge every OIT evidence URL of a round, storing snapshots.
     CheckEvidence(server::CheckEvidenceArgs),
     /// Create a user (the password comes from an environment variable).
@@ -106,6 +111,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup(a) => server::backup(a),
         Command::PrivacyMaintenance(a) => server::privacy_maintenance(a),
         Command::ImportAgencies(a) => server::import_agencies(a),
+        Command::ImportResults(a) => server::import_results(a),
         Command::CreateUser(a) => server::create_user(a),
         Command::CheckEvidence(a) => server::check_evidence(a),
         Command::Bench(a) => bench::run(a),

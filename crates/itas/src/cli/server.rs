@@ -519,6 +519,59 @@ pub fn import_agencies(a: ImportArgs) -> Result<ExitCode, String> {
     })
 }
 
+#[derive(clap::Args)]
+pub struct ImportResultsArgs {
+    /// A CSV (UTF-8) or XLSX file: agency_code, fiscal_year, framework
+    /// (optional, default ita-{year}), overall, a column per tool (IIT, EIT,
+    /// OIT), and optionally indicator_1 … indicator_10 and label; Thai
+    /// headers are read too (README, "Published history").
+    file: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+pub fn import_results(a: ImportResultsArgs) -> Result<ExitCode, String> {
+    let bytes = read_upload(&a.file)?;
+    runtime()?.block_on(async move {
+        let db = open(&a.db.database_url).await?;
+        let app = itas_app::App::new(
+            db.clone(),
+            itas_app::Clock::default(),
+            itas_app::evidence_check::CheckerConfig::default(),
+        );
+        let bar = super::progress::Bar::spinner("published results");
+        let report = itas_app::history::import_as(&app, None, bytes, &a.file).await;
+        bar.finish();
+        db.close().await;
+        let report = report.map_err(|e| {
+            let detail = e
+                .detail_in(itas_app::lang::Lang::En)
+                .unwrap_or_else(|| e.code.code().to_string());
+            format!("{}: {detail}", a.file)
+        })?;
+        out!(
+            "{} results stored, {} rows refused",
+            report.stored,
+            report.problems.len()
+        );
+        for (year, (before, after)) in &report.years {
+            if *before > 0 {
+                out!("  fiscal year {year}: {before} rows replaced by {after}");
+            } else {
+                out!("  fiscal year {year}: {after} rows");
+            }
+        }
+        for p in &report.problems {
+            out!("  line {}: {}", p.line, p.en);
+        }
+        Ok(if report.problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
 /// Reads a file to import, refusing one larger than the server would take
 /// (the spreadsheet reader bounds what it unpacks; this bounds what is read).
 pub fn read_upload(path: &str) -> Result<Vec<u8>, String> {

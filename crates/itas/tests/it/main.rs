@@ -19,6 +19,7 @@ mod dashboard;
 mod draft_budget;
 mod evidence;
 mod faults;
+mod history;
 mod integrity;
 mod multi;
 mod national;

@@ -111,7 +111,9 @@ async fn new_round_page(user: CurrentUser) -> Result<Html<String>, AppError> {
 }
 
 /// The `file` field of a multipart form: its name and bytes, if sent.
-async fn uploaded_file(multipart: &mut Multipart) -> Result<Option<(String, Vec<u8>)>, AppError> {
+pub(crate) async fn uploaded_file(
+    multipart: &mut Multipart,
+) -> Result<Option<(String, Vec<u8>)>, AppError> {
     let mut file = None;
     // A body past the limit can surface at either step; say so, not "invalid".
     let refused = |e: axum::extract::multipart::MultipartError| {

@@ -7,6 +7,7 @@ pub(crate) mod api_rounds;
 mod assessor;
 mod audit;
 pub(crate) mod dashboard;
+pub(crate) mod history;
 pub(crate) mod oit;
 mod open_data;
 pub mod openapi;
@@ -39,4 +40,5 @@ pub fn router() -> Router<AppState> {
         .merge(survey::routes())
         .merge(tokens::routes())
         .merge(open_data::routes())
+        .merge(history::routes())
 }

@@ -4,7 +4,7 @@
 //! score request's shape per embedded framework (frameworks are data).
 
 use crate::error::{ApiErrorBody, ErrorCode};
-use crate::routes::{api, api_rounds, dashboard, oit, quality, tokens};
+use crate::routes::{api, api_rounds, dashboard, history, oit, quality, tokens};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -50,6 +50,8 @@ use utoipa::OpenApi;
         quality::api,
         dashboard::api_figures,
         dashboard::api_results,
+        history::import_api,
+        history::history_api,
     ),
     components(schemas(ApiErrorBody)),
     tags(
@@ -67,7 +69,11 @@ use utoipa::OpenApi;
 struct ApiDoc;
 
 /// Operations anyone may call; every other one needs a session or a token.
-const PUBLIC: &[&str] = &["/api/v1/openapi.json", "/api/v1/score"];
+const PUBLIC: &[&str] = &[
+    "/api/v1/openapi.json",
+    "/api/v1/score",
+    "/api/v1/agencies/{id}/history",
+];
 
 /// Operations anyone may call, whose answer a session or a token widens
 /// (the central office sees a round before it is published).
@@ -84,6 +90,11 @@ const PARTICULAR: &[(&str, &str, &[ErrorCode])] = &[
         "post",
         "/api/v1/agencies/import",
         &[ErrorCode::BadContentType],
+    ),
+    (
+        "post",
+        "/api/v1/results/import",
+        &[ErrorCode::BadContentType, ErrorCode::Invalid],
     ),
     (
         "get",
@@ -346,7 +357,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 32);
+        assert_eq!(n, 34);
     }
 
     #[test]

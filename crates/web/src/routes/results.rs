@@ -336,14 +336,15 @@ pub fn held_back_text(
 }
 
 /// The agency's results in every round it took part in that this reader may
-/// see (published, or the agency's own insiders), up to this round, oldest first.
+/// see (published, or the agency's own insiders), up to this round, and the
+/// earlier years the central office imported (marked so), oldest first.
 async fn agency_trend(
     state: &AppState,
     user: &MaybeUser,
     ctx: &PageCtx,
     l: &Loaded,
 ) -> Result<Option<crate::overview::DrawnTrend>, AppError> {
-    let mut points = Vec::new();
+    let mut points: Vec<(i64, String, itas_core::Scorecard)> = Vec::new();
     for r in itas_app::rounds::of_agency(state, &l.agency.id).await? {
         if r.fiscal_year > l.round.fiscal_year
             || !may_see_results(state, user.0.as_ref(), &l.agency.id, &r.id).await?
@@ -352,9 +353,40 @@ async fn agency_trend(
         }
         let fw = itas_app::survey::round_framework(state, &r.id).await?;
         if let Some(card) = agency_card(state, &r, &fw, &l.agency.id).await? {
-            points.push((r.name.clone(), card));
+            points.push((r.fiscal_year, r.name.clone(), card));
         }
     }
+    // Rounds came newest first; two of one year keep their order.
     points.reverse();
+    for y in itas_app::history::of_agency(state, &l.agency.id).await? {
+        let imported = matches!(y.source, itas_app::history::Source::Imported);
+        if !imported
+            || y.fiscal_year > l.round.fiscal_year
+            || points.iter().any(|(year, ..)| *year == y.fiscal_year)
+        {
+            continue;
+        }
+        let label = format!("ITA {} ({})", y.fiscal_year, ctx.pick("นำเข้า", "imported"));
+        points.push((
+            y.fiscal_year,
+            label,
+            itas_core::Scorecard {
+                framework: y.framework,
+                items: Default::default(),
+                subindicators: Default::default(),
+                indicators: y.indicators,
+                tools: y.tools,
+                overall: y.overall,
+                level: y.level,
+                level_th: y.level_th,
+                held_back_by: Vec::new(),
+            },
+        ));
+    }
+    points.sort_by_key(|(year, ..)| *year);
+    let points: Vec<(String, itas_core::Scorecard)> = points
+        .into_iter()
+        .map(|(_, name, card)| (name, card))
+        .collect();
     Ok((points.len() > 1).then(|| crate::overview::draw_agency_trend(ctx, &points)))
 }

@@ -8,6 +8,7 @@ pub mod agency;
 pub mod assessor;
 pub mod audit;
 pub mod dashboard;
+pub mod history;
 pub mod oit;
 pub mod plan;
 pub mod public;
