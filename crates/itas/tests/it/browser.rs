@@ -506,6 +506,23 @@ async fn a_respondent_answers_on_a_phone_in_chromium() {
     db.close().await;
 }
 
+/// A calendar of ten-day phases placing today in review round 1.
+fn review_one_calendar() -> Vec<itas_store::rounds::PhaseDates> {
+    let today = itas_web::today();
+    itas_core::directory::Phase::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let start = today + time::Duration::days((i as i64 - 2) * 10 - 2);
+            itas_store::rounds::PhaseDates {
+                phase: *p,
+                starts_on: start,
+                ends_on: start + time::Duration::days(9),
+            }
+        })
+        .collect()
+}
+
 /// Waits for a file with `ext` to finish downloading into `dir`.
 async fn downloaded(dir: &std::path::Path, ext: &str) -> Vec<u8> {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -672,19 +689,7 @@ async fn every_role_walks_its_journey_in_chromium() {
     b.b.sign_out().await;
 
     // Assessor: review round 1 (the calendar moved on).
-    let today = itas_web::today();
-    let phases: Vec<itas_store::rounds::PhaseDates> = itas_core::directory::Phase::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let start = today + time::Duration::days((i as i64 - 2) * 10 - 2);
-            itas_store::rounds::PhaseDates {
-                phase: *p,
-                starts_on: start,
-                ends_on: start + time::Duration::days(9),
-            }
-        })
-        .collect();
+    let phases = review_one_calendar();
     itas_store::rounds::set_phases(&b.db, None, &round, &phases)
         .await
         .unwrap();
@@ -934,19 +939,7 @@ async fn the_main_pages_pass_axe_at_phone_desktop_and_double_zoom() {
         .await
         .unwrap();
     let collecting = itas_store::rounds::phases(&b.db, &round).await.unwrap();
-    let today = itas_web::today();
-    let reviewing: Vec<itas_store::rounds::PhaseDates> = itas_core::directory::Phase::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let start = today + time::Duration::days((i as i64 - 2) * 10 - 2);
-            itas_store::rounds::PhaseDates {
-                phase: *p,
-                starts_on: start,
-                ends_on: start + time::Duration::days(9),
-            }
-        })
-        .collect();
+    let reviewing = review_one_calendar();
     let mut problems = Vec::new();
     for (width, height, what) in [
         (390, 844, "phone"),

@@ -113,6 +113,31 @@ both_backends!(published_years_are_checked_then_kept, |app| {
     .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     assert!(trend.contains(&itas_core::thai::thai_digits("75.68")));
+    // The agency's public ITA page of 2568 shows the same years, with a word
+    // on what "imported" means.
+    itas_app::demo::publish_seed_page(&app.db, "http://127.0.0.1:8080")
+        .await
+        .unwrap();
+    let public = app.client().get("/p/KK-HUANONG/ita/2568").await;
+    assert_eq!(public.status, StatusCode::OK);
+    let t = &public.body[public
+        .body
+        .find("ผลการประเมินรายปีของหน่วยงาน")
+        .expect("a trend")..];
+    let order: Vec<usize> = [
+        "ITA 2564",
+        "ITA 2565 (นำเข้า)",
+        "ITA 2566 (นำเข้า)",
+        "ITA 2568",
+    ]
+    .iter()
+    .map(|l| {
+        t.find(l)
+            .unwrap_or_else(|| panic!("{l} on the public page"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(t.contains("ส่วนกลางนำเข้าหลังตรวจกับเกณฑ์ของปีนั้นแล้ว"));
     // An unknown agency.
     let r = app.client().get("/api/v1/agencies/nobody/history").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

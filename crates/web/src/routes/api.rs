@@ -447,7 +447,21 @@ pub(crate) struct ImportReport {
     errors: Vec<RowProblem>,
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The body's media type, lower-cased, without its parameters
+/// (`text/csv; charset=utf-8` is `text/csv`).
+pub(crate) fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
 
 /// An XLSX workbook, as bytes.
 pub(crate) struct Workbook;
@@ -485,15 +499,7 @@ pub(crate) async fn import_agencies(
 ) -> Result<Json<ImportReport>, AppError> {
     user.require(Role::CentralAdmin)
         .map_err(|e| api(e, Some(&user)))?;
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = media_type(&headers);
     let rows = match content_type.as_str() {
         "application/json" => {
             let import: AgencyImport = crate::error::json_object(&body)

@@ -184,18 +184,10 @@ pub(crate) async fn import_api(
 ) -> Result<Json<ResultsImportReport>, AppError> {
     user.require(Role::CentralAdmin)
         .map_err(|e| api(e, Some(&user)))?;
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = crate::routes::api::media_type(&headers);
     let name = match content_type.as_str() {
         "text/csv" => "results.csv",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "results.xlsx",
+        crate::routes::api::XLSX => "results.xlsx",
         _ => return Err(api(ErrorCode::BadContentType, Some(&user))),
     };
     let report = itas_app::history::import(&state, &user.actor(), body.to_vec(), name)

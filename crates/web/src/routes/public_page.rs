@@ -122,7 +122,12 @@ pub async fn render(
         }
     };
     let fiscal_year = ctx.num(&round.fiscal_year.to_string());
+    // Read as the public reads it: published years only.
+    let trend =
+        crate::routes::results::agency_trend(state, None, &ctx, &agency.id, round.fiscal_year)
+            .await?;
     let page = PublicPage {
+        trend,
         title: format!(
             "{} {} {}",
             ctx.pick(

@@ -190,7 +190,14 @@ async fn results_page(
             )
         }
     });
-    let trend = agency_trend(&state, &user, &ctx, &l).await?;
+    let trend = agency_trend(
+        &state,
+        user.0.as_ref(),
+        &ctx,
+        &l.agency.id,
+        l.round.fiscal_year,
+    )
+    .await?;
     let page = ResultsPage {
         trend,
         oit_steps,
@@ -338,30 +345,29 @@ pub fn held_back_text(
 /// The agency's results in every round it took part in that this reader may
 /// see (published, or the agency's own insiders), up to this round, and the
 /// earlier years the central office imported (marked so), oldest first.
-async fn agency_trend(
+pub(crate) async fn agency_trend(
     state: &AppState,
-    user: &MaybeUser,
+    reader: Option<&crate::auth::CurrentUser>,
     ctx: &PageCtx,
-    l: &Loaded,
+    agency_id: &str,
+    up_to_year: i64,
 ) -> Result<Option<crate::overview::DrawnTrend>, AppError> {
     let mut points: Vec<(i64, String, itas_core::Scorecard)> = Vec::new();
-    for r in itas_app::rounds::of_agency(state, &l.agency.id).await? {
-        if r.fiscal_year > l.round.fiscal_year
-            || !may_see_results(state, user.0.as_ref(), &l.agency.id, &r.id).await?
-        {
+    for r in itas_app::rounds::of_agency(state, agency_id).await? {
+        if r.fiscal_year > up_to_year || !may_see_results(state, reader, agency_id, &r.id).await? {
             continue;
         }
         let fw = itas_app::survey::round_framework(state, &r.id).await?;
-        if let Some(card) = agency_card(state, &r, &fw, &l.agency.id).await? {
+        if let Some(card) = agency_card(state, &r, &fw, agency_id).await? {
             points.push((r.fiscal_year, r.name.clone(), card));
         }
     }
     // Rounds came newest first; two of one year keep their order.
     points.reverse();
-    for y in itas_app::history::of_agency(state, &l.agency.id).await? {
+    for y in itas_app::history::of_agency(state, agency_id).await? {
         let imported = matches!(y.source, itas_app::history::Source::Imported);
         if !imported
-            || y.fiscal_year > l.round.fiscal_year
+            || y.fiscal_year > up_to_year
             || points.iter().any(|(year, ..)| *year == y.fiscal_year)
         {
             continue;

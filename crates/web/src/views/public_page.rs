@@ -19,6 +19,8 @@ pub(crate) struct PublicPage {
     pub(crate) published_on: String,
     pub(crate) base_path: String,
     pub(crate) result: Option<ResultView>,
+    /// The agency's published years up to this one, imported years marked.
+    pub(crate) trend: Option<crate::overview::DrawnTrend>,
     pub(crate) measures: Vec<MeasureView>,
     pub(crate) measure_count: String,
     pub(crate) done_count: String,
