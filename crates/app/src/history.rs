@@ -99,15 +99,7 @@ pub async fn years_held(app: &App, actor: &Actor) -> Result<Vec<(i64, i64)>> {
 
 /// Every framework a row may name: the embedded ones and those of rounds.
 async fn known_frameworks(app: &App) -> Result<HashMap<String, Arc<Framework>>> {
-    let mut out: HashMap<String, Arc<Framework>> = itas_core::framework::EMBEDDED
-        .iter()
-        .filter_map(|(code, _)| {
-            Some((
-                code.to_string(),
-                Arc::new(itas_core::framework::embedded(code)?),
-            ))
-        })
-        .collect();
+    let mut out: HashMap<String, Arc<Framework>> = EMBEDDED_FRAMEWORKS.clone();
     for r in itas_store::rounds::list(&app.db).await? {
         if !out.contains_key(&r.framework_code)
             && let Ok(fw) = r.framework()
@@ -117,6 +109,21 @@ async fn known_frameworks(app: &App) -> Result<HashMap<String, Arc<Framework>>> 
     }
     Ok(out)
 }
+
+/// The embedded frameworks, read once per process: pages that show an
+/// agency's imported years look up their levels' names here.
+static EMBEDDED_FRAMEWORKS: std::sync::LazyLock<HashMap<String, Arc<Framework>>> =
+    std::sync::LazyLock::new(|| {
+        itas_core::framework::EMBEDDED
+            .iter()
+            .filter_map(|(code, _)| {
+                Some((
+                    code.to_string(),
+                    Arc::new(itas_core::framework::embedded(code)?),
+                ))
+            })
+            .collect()
+    });
 
 type Table = Vec<(usize, Vec<String>)>;
 
@@ -333,6 +340,59 @@ fn read_rows(
     Ok((rows, problems))
 }
 
+/// An agency's imported years, oldest first, each with its level's names
+/// from the framework it names (parsed only for the frameworks named).
+pub async fn imported_of(app: &App, agency_id: &str) -> Result<Vec<HistoryYear>> {
+    let mut out = Vec::new();
+    let mut frameworks: HashMap<String, Option<Arc<Framework>>> = HashMap::new();
+    for r in itas_store::history::of_agency(&app.db, agency_id).await? {
+        let tools: BTreeMap<String, i64> = serde_json::from_str(&r.tools).unwrap_or_default();
+        let indicators: BTreeMap<u32, i64> = if r.indicators.is_empty() {
+            BTreeMap::new()
+        } else {
+            serde_json::from_str(&r.indicators).unwrap_or_default()
+        };
+        if !frameworks.contains_key(&r.framework_code) {
+            let fw = match EMBEDDED_FRAMEWORKS.get(&r.framework_code) {
+                Some(fw) => Some(fw.clone()),
+                // A ministry's own framework: the one a round of it holds.
+                None => itas_store::rounds::list(&app.db)
+                    .await?
+                    .into_iter()
+                    .find(|round| round.framework_code == r.framework_code)
+                    .and_then(|round| round.framework().ok())
+                    .map(Arc::new),
+            };
+            frameworks.insert(r.framework_code.clone(), fw);
+        }
+        let level = frameworks[&r.framework_code]
+            .as_ref()
+            .and_then(|fw| fw.levels.iter().find(|l| l.code == r.level).cloned());
+        out.push(HistoryYear {
+            fiscal_year: r.fiscal_year,
+            framework: r.framework_code,
+            overall: Score::from_hundredths(r.overall),
+            tools: tools
+                .into_iter()
+                .map(|(t, h)| (t, Score::from_hundredths(h)))
+                .collect(),
+            indicators: indicators
+                .into_iter()
+                .map(|(n, h)| (n, Score::from_hundredths(h)))
+                .collect(),
+            level_th: level
+                .as_ref()
+                .map_or(r.level.clone(), |l| l.name_th.clone()),
+            level_en: level
+                .as_ref()
+                .map_or(r.level.clone(), |l| l.name_en.clone()),
+            level: r.level,
+            source: Source::Imported,
+        });
+    }
+    Ok(out)
+}
+
 /// Where a year's result comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -369,43 +429,11 @@ pub async fn of_agency(app: &App, agency_id: &str) -> Result<Vec<HistoryYear>> {
     {
         return Err(Error::new(ErrorCode::NotFound));
     }
-    let mut years: BTreeMap<i64, HistoryYear> = BTreeMap::new();
-    let frameworks = known_frameworks(app).await?;
-    for r in itas_store::history::of_agency(&app.db, agency_id).await? {
-        let tools: BTreeMap<String, i64> = serde_json::from_str(&r.tools).unwrap_or_default();
-        let indicators: BTreeMap<u32, i64> = if r.indicators.is_empty() {
-            BTreeMap::new()
-        } else {
-            serde_json::from_str(&r.indicators).unwrap_or_default()
-        };
-        let level = frameworks
-            .get(&r.framework_code)
-            .and_then(|fw| fw.levels.iter().find(|l| l.code == r.level).cloned());
-        years.insert(
-            r.fiscal_year,
-            HistoryYear {
-                fiscal_year: r.fiscal_year,
-                framework: r.framework_code,
-                overall: Score::from_hundredths(r.overall),
-                tools: tools
-                    .into_iter()
-                    .map(|(t, h)| (t, Score::from_hundredths(h)))
-                    .collect(),
-                indicators: indicators
-                    .into_iter()
-                    .map(|(n, h)| (n, Score::from_hundredths(h)))
-                    .collect(),
-                level_th: level
-                    .as_ref()
-                    .map_or(r.level.clone(), |l| l.name_th.clone()),
-                level_en: level
-                    .as_ref()
-                    .map_or(r.level.clone(), |l| l.name_en.clone()),
-                level: r.level,
-                source: Source::Imported,
-            },
-        );
-    }
+    let mut years: BTreeMap<i64, HistoryYear> = imported_of(app, agency_id)
+        .await?
+        .into_iter()
+        .map(|y| (y.fiscal_year, y))
+        .collect();
     // A round itas published wins over an imported row of its year: it is
     // the same result, computed here from the answers.
     for round in itas_store::rounds::rounds_of_agency(&app.db, agency_id).await? {

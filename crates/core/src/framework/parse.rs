@@ -477,6 +477,38 @@ fn build_min_samples(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) ->
     out
 }
 
+/// A level's score fields, named in both languages in its problems.
+#[derive(Clone, Copy)]
+enum LevelField {
+    Min,
+    Max,
+    ToolFloor,
+}
+
+/// A level's `min`, `max` or `tool_floor`, checked as a score.
+fn level_field(
+    c: &mut Checker<'_>,
+    at: usize,
+    n: &RawNumber,
+    code: &str,
+    field: LevelField,
+) -> Score {
+    let (en, th) = match field {
+        LevelField::Min => ("min", "คะแนนต่ำสุด (min)"),
+        LevelField::Max => ("max", "คะแนนสูงสุด (max)"),
+        LevelField::ToolFloor => ("tool_floor", "คะแนนขั้นต่ำรายเครื่องมือ (tool_floor)"),
+    };
+    score_field(
+        c,
+        at,
+        n,
+        (
+            &format!("level {code} {en}"),
+            &format!("{th} ของระดับ {code}"),
+        ),
+    )
+}
+
 /// `what` names the field in English and in Thai.
 fn score_field(c: &mut Checker<'_>, at: usize, n: &RawNumber, what: (&str, &str)) -> Score {
     let (en, th) = what;
@@ -536,25 +568,9 @@ fn build_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level> {
                 format!("รหัสระดับ '{}' ซ้ำ", r.code),
             );
         }
-        let min = score_field(
-            c,
-            at,
-            &r.min,
-            (
-                &format!("level {} min", r.code),
-                &format!("คะแนนต่ำสุด (min) ของระดับ {}", r.code),
-            ),
-        );
+        let min = level_field(c, at, &r.min, &r.code, LevelField::Min);
         let max = match &r.max {
-            Some(m) => score_field(
-                c,
-                at,
-                m,
-                (
-                    &format!("level {} max", r.code),
-                    &format!("คะแนนสูงสุด (max) ของระดับ {}", r.code),
-                ),
-            ),
+            Some(m) => level_field(c, at, m, &r.code, LevelField::Max),
             None => {
                 c.at(
                     at,
@@ -670,25 +686,9 @@ fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level>
                 format!("รหัสระดับ '{}' ซ้ำ", r.code),
             );
         }
-        let min = score_field(
-            c,
-            at,
-            &r.min,
-            (
-                &format!("level {} min", r.code),
-                &format!("คะแนนต่ำสุด (min) ของระดับ {}", r.code),
-            ),
-        );
+        let min = level_field(c, at, &r.min, &r.code, LevelField::Min);
         if let Some(m) = &r.max {
-            let max = score_field(
-                c,
-                at,
-                m,
-                (
-                    &format!("level {} max", r.code),
-                    &format!("คะแนนสูงสุด (max) ของระดับ {}", r.code),
-                ),
-            );
+            let max = level_field(c, at, m, &r.code, LevelField::Max);
             if max != Score::HUNDRED {
                 c.at(
                     at,
@@ -703,17 +703,10 @@ fn build_condition_levels(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Level>
                 );
             }
         }
-        let tool_floor = r.tool_floor.as_ref().map(|f| {
-            score_field(
-                c,
-                at,
-                f,
-                (
-                    &format!("level {} tool_floor", r.code),
-                    &format!("คะแนนขั้นต่ำรายเครื่องมือ (tool_floor) ของระดับ {}", r.code),
-                ),
-            )
-        });
+        let tool_floor = r
+            .tool_floor
+            .as_ref()
+            .map(|f| level_field(c, at, f, &r.code, LevelField::ToolFloor));
         if let Some(prev) = out.last()
             && min > prev.min
         {

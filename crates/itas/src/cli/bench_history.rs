@@ -101,11 +101,7 @@ async fn bench(a: HistoryArgs) -> Result<ExitCode, String> {
         a.years,
         csv.len() as f64 / 1e6
     );
-    let app = itas_app::App::new(
-        db.clone(),
-        itas_app::Clock::default(),
-        itas_app::evidence_check::CheckerConfig::default(),
-    );
+    let app = super::server::cli_app(db.clone());
     let mut times = Vec::new();
     for run in 1..=a.runs {
         let t = Instant::now();

@@ -125,11 +125,7 @@ pub fn infographic(
         };
         let scope = itas_app::figures::Scope::of(province, parent.as_deref());
         // The application alone: no server state, no response writer.
-        let app = itas_app::App::new(
-            db,
-            itas_app::Clock::default(),
-            itas_app::evidence_check::CheckerConfig::default(),
-        );
+        let app = cli_app(db);
         let page = itas_app::infographic::document(&app, &found, &scope)
             .await
             .map_err(|e| format!("{}: {}", e.code.code(), e.detail.unwrap_or_default()))?;
@@ -176,6 +172,16 @@ fn init_logs() -> Option<tracing_appender::non_blocking::WorkerGuard> {
 
 /// Log lines waiting for the log device at most; past it they are dropped.
 const LOG_QUEUE_LINES: usize = 64 * 1024;
+
+/// The application over `db` as the command line uses it: the real clock,
+/// the evidence checker's defaults.
+pub(super) fn cli_app(db: Db) -> itas_app::App {
+    itas_app::App::new(
+        db,
+        itas_app::Clock::default(),
+        itas_app::evidence_check::CheckerConfig::default(),
+    )
+}
 
 async fn open(url: &str) -> Result<Db, String> {
     if url.starts_with("postgres") {
@@ -534,11 +540,7 @@ pub fn import_results(a: ImportResultsArgs) -> Result<ExitCode, String> {
     let bytes = read_upload(&a.file)?;
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
-        let app = itas_app::App::new(
-            db.clone(),
-            itas_app::Clock::default(),
-            itas_app::evidence_check::CheckerConfig::default(),
-        );
+        let app = cli_app(db.clone());
         let bar = super::progress::Bar::spinner("published results");
         let report = itas_app::history::import_as(&app, None, bytes, &a.file).await;
         bar.finish();
@@ -619,11 +621,7 @@ pub fn create_user(a: CreateUserArgs) -> Result<ExitCode, String> {
         .map_err(|_| format!("set the password in ${}", a.password_env))?;
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
-        let app = itas_app::App::new(
-            db.clone(),
-            itas_app::Clock::default(),
-            itas_app::evidence_check::CheckerConfig::default(),
-        );
+        let app = cli_app(db.clone());
         let input = itas_app::users::UserInput {
             username: a.username.clone(),
             display_name: a.display_name.clone().unwrap_or_default(),

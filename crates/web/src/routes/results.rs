@@ -364,10 +364,8 @@ pub(crate) async fn agency_trend(
     }
     // Rounds came newest first; two of one year keep their order.
     points.reverse();
-    for y in itas_app::history::of_agency(state, agency_id).await? {
-        let imported = matches!(y.source, itas_app::history::Source::Imported);
-        if !imported
-            || y.fiscal_year > up_to_year
+    for y in itas_app::history::imported_of(state, agency_id).await? {
+        if y.fiscal_year > up_to_year
             || points.iter().any(|(year, ..)| *year == y.fiscal_year)
         {
             continue;
