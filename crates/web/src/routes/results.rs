@@ -365,9 +365,7 @@ pub(crate) async fn agency_trend(
     // Rounds came newest first; two of one year keep their order.
     points.reverse();
     for y in itas_app::history::imported_of(state, agency_id).await? {
-        if y.fiscal_year > up_to_year
-            || points.iter().any(|(year, ..)| *year == y.fiscal_year)
-        {
+        if y.fiscal_year > up_to_year || points.iter().any(|(year, ..)| *year == y.fiscal_year) {
             continue;
         }
         let label = format!("ITA {} ({})", y.fiscal_year, ctx.pick("นำเข้า", "imported"));
