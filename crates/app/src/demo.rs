@@ -15,6 +15,12 @@ use time::{Date, Duration};
 
 pub const SEED_AGENCY: &str = "KK-HUANONG";
 
+/// The seed agency's results of 2562 to 2567 as an import file: 2564 is the
+/// seed's published result, the other years are demo figures. 2562 and 2563
+/// name ita-2564, the design every year from 2562 to 2565 shared
+/// (shared/ita/current-framework.md: weights and indicators).
+pub const HUANONG_HISTORY: &str = include_str!("../../../demo/huanong-history.csv");
+
 /// (code, Thai name, English name, kind, parent code, website)
 type DemoAgency = (
     &'static str,
@@ -334,6 +340,23 @@ pub async fn load(
             .await?;
             itas_store::rounds::set_populations(db, None, &round.id, &seed.id, staff, 1200).await?;
             itas_store::rounds::publish(db, None, &round.id, itas_store::now_ms()).await?;
+        }
+        // The seed agency's earlier years, imported as the central office
+        // would (the seed's own 2564 figures; every other year demo figures,
+        // so marked in the file's note column).
+        let history = crate::history::import_into(
+            db,
+            None,
+            HUANONG_HISTORY.as_bytes().to_vec(),
+            "huanong-history.csv",
+        )
+        .await
+        .map_err(|e| StoreError::Invalid(format!("demo history: {e:?}")))?;
+        if !history.problems.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "demo history: {:?}",
+                history.problems
+            )));
         }
         for (username, name, role, agency) in USERS {
             let agency_id = match agency {

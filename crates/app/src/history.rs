@@ -6,7 +6,8 @@
 //! columns in English or Thai. Required: agency code, fiscal year, overall
 //! and a column per tool of that year's framework (IIT, EIT, OIT).
 //! Optional: the framework (default `ita-{year}`), the indicators
-//! (`indicator_1` … or `ตัวชี้วัดที่ 1` …) and the printed label.
+//! (`indicator_1` … or `ตัวชี้วัดที่ 1` …), the printed label and a note
+//! shown beside the year (`note` or `หมายเหตุ`, e.g. "ตัวเลขสาธิต").
 
 use crate::App;
 use crate::access::Actor;
@@ -44,6 +45,9 @@ const YEAR: &[&str] = &["fiscal_year", "year", "ปีงบประมาณ",
 const FRAMEWORK: &[&str] = &["framework", "กรอบการประเมิน"];
 const OVERALL: &[&str] = &["overall", "คะแนนรวม", "คะแนนภาพรวม"];
 const LABEL: &[&str] = &["label", "level", "result", "ผลการประเมิน", "ระดับ"];
+const NOTE: &[&str] = &["note", "หมายเหตุ"];
+/// A note is a few words beside a year, not a document.
+const NOTE_MAX: usize = 200;
 
 /// The central office imports a file of published results.
 pub async fn import(
@@ -63,13 +67,24 @@ pub async fn import_as(
     bytes: Vec<u8>,
     filename: &str,
 ) -> Result<ImportReport> {
+    import_into(&app.db, actor, bytes, filename).await
+}
+
+/// The import on a bare database: the demo loads its history file here,
+/// through the same checks as any other.
+pub(crate) async fn import_into(
+    db: &itas_store::Db,
+    actor: Option<&str>,
+    bytes: Vec<u8>,
+    filename: &str,
+) -> Result<ImportReport> {
     let name = filename.to_string();
     let table = tokio::task::spawn_blocking(move || crate::import::table_rows(&bytes, &name))
         .await
         .map_err(|e| Error::new(ErrorCode::Internal).detail(e.to_string()))?
         .map_err(|e| Error::new(ErrorCode::Invalid).detail(e))?;
-    let agencies = itas_store::history::agency_ids_by_code(&app.db).await?;
-    let frameworks = known_frameworks(app).await?;
+    let agencies = itas_store::history::agency_ids_by_code(db).await?;
+    let frameworks = known_frameworks(db).await?;
     let (rows, problems) = read_rows(table, &agencies, &frameworks).map_err(|(th, en)| {
         Error::invalid(vec![crate::error::FieldProblem::new("file", th, en)])
     })?;
@@ -78,7 +93,7 @@ pub async fn import_as(
         ..Default::default()
     };
     if !rows.is_empty() {
-        let Replaced { years } = itas_store::history::replace_years(&app.db, actor, &rows).await?;
+        let Replaced { years } = itas_store::history::replace_years(db, actor, &rows).await?;
         report.stored = rows.len();
         report.years = years;
     }
@@ -98,9 +113,9 @@ pub async fn years_held(app: &App, actor: &Actor) -> Result<Vec<(i64, i64)>> {
 }
 
 /// Every framework a row may name: the embedded ones and those of rounds.
-async fn known_frameworks(app: &App) -> Result<HashMap<String, Arc<Framework>>> {
+async fn known_frameworks(db: &itas_store::Db) -> Result<HashMap<String, Arc<Framework>>> {
     let mut out: HashMap<String, Arc<Framework>> = EMBEDDED_FRAMEWORKS.clone();
-    for r in itas_store::rounds::list(&app.db).await? {
+    for r in itas_store::rounds::list(db).await? {
         if !out.contains_key(&r.framework_code)
             && let Ok(fw) = r.framework()
         {
@@ -167,6 +182,7 @@ fn read_rows(
     );
     let framework_col = find(FRAMEWORK);
     let label_col = find(LABEL);
+    let note_col = find(NOTE);
     // Tool columns by their code ("iit" or "คะแนน iit"), indicators by number.
     let tool_col = |code: &str| {
         let code = code.to_lowercase();
@@ -294,6 +310,13 @@ fn read_rows(
             }
         }
         let label = label_col.map(|c| cell(c).to_string()).unwrap_or_default();
+        let note = note_col.map(|c| cell(c).to_string()).unwrap_or_default();
+        if note.chars().count() > NOTE_MAX {
+            bad.push((
+                format!("หมายเหตุยาวเกิน {NOTE_MAX} ตัวอักษร"),
+                format!("the note is longer than {NOTE_MAX} characters"),
+            ));
+        }
         let (Some(overall), true) = (overall, bad.is_empty()) else {
             let (th, en): (Vec<String>, Vec<String>) = bad.into_iter().unzip();
             refuse(th.join("; "), en.join("; "));
@@ -325,6 +348,7 @@ fn read_rows(
                         .collect(),
                     level: checked.level,
                     label,
+                    note,
                 })
             }
             Err(ps) => {
@@ -344,53 +368,131 @@ fn read_rows(
 /// from the framework it names (parsed only for the frameworks named).
 pub async fn imported_of(app: &App, agency_id: &str) -> Result<Vec<HistoryYear>> {
     let mut out = Vec::new();
-    let mut frameworks: HashMap<String, Option<Arc<Framework>>> = HashMap::new();
+    let mut frameworks = Frameworks::default();
     for r in itas_store::history::of_agency(&app.db, agency_id).await? {
-        let tools: BTreeMap<String, i64> = serde_json::from_str(&r.tools).unwrap_or_default();
-        let indicators: BTreeMap<u32, i64> = if r.indicators.is_empty() {
-            BTreeMap::new()
-        } else {
-            serde_json::from_str(&r.indicators).unwrap_or_default()
-        };
-        if !frameworks.contains_key(&r.framework_code) {
-            let fw = match EMBEDDED_FRAMEWORKS.get(&r.framework_code) {
-                Some(fw) => Some(fw.clone()),
-                // A ministry's own framework: the one a round of it holds.
-                None => itas_store::rounds::list(&app.db)
-                    .await?
-                    .into_iter()
-                    .find(|round| round.framework_code == r.framework_code)
-                    .and_then(|round| round.framework().ok())
-                    .map(Arc::new),
-            };
-            frameworks.insert(r.framework_code.clone(), fw);
-        }
-        let level = frameworks[&r.framework_code]
-            .as_ref()
-            .and_then(|fw| fw.levels.iter().find(|l| l.code == r.level).cloned());
-        out.push(HistoryYear {
-            fiscal_year: r.fiscal_year,
-            framework: r.framework_code,
-            overall: Score::from_hundredths(r.overall),
-            tools: tools
-                .into_iter()
-                .map(|(t, h)| (t, Score::from_hundredths(h)))
-                .collect(),
-            indicators: indicators
-                .into_iter()
-                .map(|(n, h)| (n, Score::from_hundredths(h)))
-                .collect(),
-            level_th: level
-                .as_ref()
-                .map_or(r.level.clone(), |l| l.name_th.clone()),
-            level_en: level
-                .as_ref()
-                .map_or(r.level.clone(), |l| l.name_en.clone()),
-            level: r.level,
-            source: Source::Imported,
-        });
+        let fw = frameworks.named(app, &r.framework_code).await?;
+        out.push(history_year(r, fw.as_deref()));
     }
     Ok(out)
+}
+
+/// Frameworks looked up once each while reading many rows.
+#[derive(Default)]
+struct Frameworks(HashMap<String, Option<Arc<Framework>>>);
+
+impl Frameworks {
+    async fn named(&mut self, app: &App, code: &str) -> Result<Option<Arc<Framework>>> {
+        if !self.0.contains_key(code) {
+            let fw = framework_named(app, code).await?;
+            self.0.insert(code.to_string(), fw);
+        }
+        Ok(self.0[code].clone())
+    }
+}
+
+/// A stored row as a year of results, its level named by its framework
+/// (by its code alone when the framework is unknown here).
+fn history_year(r: itas_store::history::ImportedResult, fw: Option<&Framework>) -> HistoryYear {
+    let tools: BTreeMap<String, i64> = serde_json::from_str(&r.tools).unwrap_or_default();
+    let indicators: BTreeMap<u32, i64> = if r.indicators.is_empty() {
+        BTreeMap::new()
+    } else {
+        serde_json::from_str(&r.indicators).unwrap_or_default()
+    };
+    let level = fw.and_then(|fw| fw.levels.iter().find(|l| l.code == r.level));
+    HistoryYear {
+        fiscal_year: r.fiscal_year,
+        framework: r.framework_code,
+        overall: Score::from_hundredths(r.overall),
+        tools: tools
+            .into_iter()
+            .map(|(t, h)| (t, Score::from_hundredths(h)))
+            .collect(),
+        indicators: indicators
+            .into_iter()
+            .map(|(n, h)| (n, Score::from_hundredths(h)))
+            .collect(),
+        level_th: level.map_or(r.level.clone(), |l| l.name_th.clone()),
+        level_en: level.map_or(r.level.clone(), |l| l.name_en.clone()),
+        level: r.level,
+        note: r.note,
+        source: Source::Imported,
+    }
+}
+
+/// The years imported so far, oldest first (public: published results).
+pub async fn imported_years(app: &App) -> Result<Vec<i64>> {
+    Ok(itas_store::history::years(&app.db)
+        .await?
+        .into_iter()
+        .map(|(year, _)| year)
+        .collect())
+}
+
+/// Every agency's imported result of a year as a round's table, with the
+/// framework most of its rows name: what dashboards draw a year from. Kept
+/// like a round's table; an import moves the scores' generation.
+pub async fn year_table(
+    app: &App,
+    fiscal_year: i64,
+) -> Result<Option<(Arc<Framework>, Arc<Vec<crate::published::ResultRow>>)>> {
+    let generation = itas_store::rounds::scores_generation();
+    let key = year_key(fiscal_year);
+    let rows = app
+        .caches
+        .results
+        .get_or_compute(&key, generation, || async {
+            let mut frameworks = Frameworks::default();
+            let mut out = Vec::new();
+            for y in itas_store::history::of_year(&app.db, fiscal_year).await? {
+                let fw = frameworks.named(app, &y.result.framework_code).await?;
+                let agency_id = y.result.agency_id.clone();
+                let year = history_year(y.result, fw.as_deref());
+                out.push(crate::published::ResultRow {
+                    agency_id,
+                    code: y.code,
+                    name_th: y.name_th,
+                    kind: y.kind,
+                    province: y.province,
+                    parent_id: y.parent_id,
+                    card: year.card(),
+                    short: Vec::new(),
+                });
+            }
+            Ok::<_, Error>(out)
+        })
+        .await?;
+    // The framework most rows name: a year's file may mix a ministry's own.
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rows.iter() {
+        *counts.entry(r.card.framework.as_str()).or_default() += 1;
+    }
+    let Some((code, _)) = counts.iter().max_by_key(|(_, n)| **n) else {
+        return Ok(None);
+    };
+    let Some(fw) = framework_named(app, code).await? else {
+        return Ok(None);
+    };
+    Ok(Some((fw, rows)))
+}
+
+/// How an imported year is keyed among rounds' tables and figures.
+pub fn year_key(fiscal_year: i64) -> String {
+    format!("imported-{fiscal_year}")
+}
+
+/// A framework by its code: an embedded one, or a ministry's own that a
+/// round holds; None when neither knows it.
+pub async fn framework_named(app: &App, code: &str) -> Result<Option<Arc<Framework>>> {
+    if let Some(fw) = EMBEDDED_FRAMEWORKS.get(code) {
+        return Ok(Some(fw.clone()));
+    }
+    Ok(itas_store::rounds::list(&app.db)
+        .await?
+        .into_iter()
+        .find(|round| round.framework_code == code)
+        .and_then(|round| round.framework().ok())
+        .map(Arc::new))
 }
 
 /// Where a year's result comes from.
@@ -416,7 +518,31 @@ pub struct HistoryYear {
     pub level: String,
     pub level_th: String,
     pub level_en: String,
+    /// What the importer said of the year; empty for rounds.
+    pub note: String,
     pub source: Source,
+}
+
+impl HistoryYear {
+    pub fn imported(&self) -> bool {
+        self.source == Source::Imported
+    }
+
+    /// The year as a scorecard: what comparisons and trends read. Items and
+    /// sub-indicators are not published, so an imported year has none.
+    pub fn card(&self) -> itas_core::Scorecard {
+        itas_core::Scorecard {
+            framework: self.framework.clone(),
+            items: Default::default(),
+            subindicators: Default::default(),
+            indicators: self.indicators.clone(),
+            tools: self.tools.clone(),
+            overall: self.overall,
+            level: self.level.clone(),
+            level_th: self.level_th.clone(),
+            held_back_by: Vec::new(),
+        }
+    }
 }
 
 /// Every year of an agency's published results, oldest first: rounds itas
@@ -462,6 +588,7 @@ pub async fn of_agency(app: &App, agency_id: &str) -> Result<Vec<HistoryYear>> {
                 level_th: level.map_or(card.level.clone(), |l| l.name_th.clone()),
                 level_en: level.map_or(card.level.clone(), |l| l.name_en.clone()),
                 level: card.level.clone(),
+                note: String::new(),
                 source: Source::Round {
                     id: round.id.clone(),
                     name: round.name.clone(),

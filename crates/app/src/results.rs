@@ -15,7 +15,9 @@ use itas_core::analysis::Way;
 use itas_core::directory::AgencyKind;
 use itas_core::framework::Framework;
 use itas_core::thai::{Digits, FiscalYear};
-use itas_reports::analysis_report::{self, Agency as ReportAgency, Previous, ReportInput};
+use itas_reports::analysis_report::{
+    self, Agency as ReportAgency, Previous, ReportInput, TrendYear,
+};
 use itas_reports::document::Document;
 use itas_store::agencies::Agency;
 use itas_store::rounds::Round;
@@ -27,12 +29,31 @@ pub struct AgencyResults {
     pub round: Round,
     pub fw: std::sync::Arc<Framework>,
     pub card: Scorecard,
-    pub previous: Option<(Round, std::sync::Arc<Framework>, Scorecard)>,
+    /// The latest earlier year to compare with, computed or imported.
+    pub previous: Option<Earlier>,
+    /// The agency's published years before this round's, oldest first:
+    /// the report's trend.
+    pub history: Vec<crate::history::HistoryYear>,
+    /// The latest earlier round itas ran with results for the agency: the
+    /// plan made after it is followed up here, whatever year is compared.
+    pub earlier_round: Option<Round>,
     pub plan: Option<itas_core::analysis::Plan>,
     /// The OIT items passed in the final review, when known.
     pub passed: Option<BTreeSet<String>>,
     /// Survey samples the scores fell short on (computed scores only).
     pub short: Vec<itas_core::sample::Sample>,
+}
+
+/// The earlier year a round is compared with: one itas scored, or one the
+/// NACC published and the central office imported.
+pub struct Earlier {
+    pub fiscal_year: i64,
+    /// The round, when itas scored that year (its plan can be followed up).
+    pub round: Option<Round>,
+    pub fw: std::sync::Arc<Framework>,
+    pub card: Scorecard,
+    /// What the importer said of an imported year.
+    pub note: String,
 }
 
 /// An agency's results in a round, for whoever the caller has already allowed.
@@ -46,7 +67,41 @@ pub async fn load(app: &App, agency_id: &str, round_id: &str) -> Result<AgencyRe
     let card = agency_card(app, &round, &fw, agency_id)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::NoResults))?;
-    let previous = previous_card(app, &round, agency_id).await?;
+    let history: Vec<crate::history::HistoryYear> = crate::history::of_agency(app, agency_id)
+        .await?
+        .into_iter()
+        .filter(|y| y.fiscal_year < round.fiscal_year)
+        .collect();
+    let earlier = previous_card(app, &round, agency_id).await?;
+    let earlier_round = earlier.as_ref().map(|(r, ..)| r.clone());
+    let previous = match earlier {
+        // A round scored here wins over an imported row of the same year.
+        Some((r, fw, card))
+            if history
+                .last()
+                .is_none_or(|y| y.fiscal_year <= r.fiscal_year) =>
+        {
+            Some(Earlier {
+                fiscal_year: r.fiscal_year,
+                round: Some(r),
+                fw,
+                card,
+                note: String::new(),
+            })
+        }
+        _ => match history.last() {
+            Some(y) => crate::history::framework_named(app, &y.framework)
+                .await?
+                .map(|fw| Earlier {
+                    fiscal_year: y.fiscal_year,
+                    round: None,
+                    fw,
+                    card: y.card(),
+                    note: y.note.clone(),
+                }),
+            None => None,
+        },
+    };
     let short = itas_store::rounds::agency_samples(&app.db, round_id, agency_id)
         .await?
         .into_iter()
@@ -62,6 +117,8 @@ pub async fn load(app: &App, agency_id: &str, round_id: &str) -> Result<AgencyRe
         fw,
         card,
         previous,
+        history,
+        earlier_round,
         plan,
         passed,
         short,
@@ -108,18 +165,65 @@ async fn oit_plan(
 
 /// The earlier round lined up with this one, under each round's framework.
 pub fn previous_of(l: &AgencyResults, digits: Digits) -> Option<Previous> {
-    let (r, before_fw, c) = l.previous.as_ref()?;
+    let e = l.previous.as_ref()?;
+    let year = digits.apply(&e.fiscal_year.to_string());
     Some(Previous {
-        label: format!("ปี {}", digits.apply(&r.fiscal_year.to_string())),
-        framework: before_fw.code.clone(),
-        comparison: itas_core::compare::compare_years(&l.fw, &l.card, before_fw, c),
+        label: if e.round.is_some() {
+            format!("ปี {year}")
+        } else {
+            format!("ปี {year} (นำเข้า)")
+        },
+        framework: e.fw.code.clone(),
+        comparison: itas_core::compare::compare_years(&l.fw, &l.card, &e.fw, &e.card),
     })
+}
+
+/// The published years before this round's and this round last: the
+/// report's trend.
+pub fn trend_of(l: &AgencyResults) -> Vec<TrendYear> {
+    let shown = |y: &crate::history::HistoryYear| TrendYear {
+        fiscal_year: y.fiscal_year,
+        tools: y.tools.clone(),
+        overall: y.overall,
+        result: itas_core::compare::shown_level(&y.level, &y.level_th),
+        imported: y.imported(),
+        note: y.note.clone(),
+    };
+    let mut out: Vec<TrendYear> = l.history.iter().map(shown).collect();
+    out.push(TrendYear {
+        fiscal_year: l.round.fiscal_year,
+        tools: l.card.tools.clone(),
+        overall: l.card.overall,
+        result: itas_core::compare::shown_level(&l.card.level, &l.card.level_th),
+        imported: false,
+        note: String::new(),
+    });
+    out
 }
 
 pub fn report_document(
     l: &AgencyResults,
     digits: Digits,
     stored: &[itas_store::plans::Measure],
+) -> Document {
+    document(l, digits, stored, trend_of(l))
+}
+
+/// What an agency's public ITA page shows of the report: its results and
+/// analysis sections, word for word, without the trend the page draws itself.
+pub fn public_summary(
+    l: &AgencyResults,
+    digits: Digits,
+    stored: &[itas_store::plans::Measure],
+) -> Document {
+    analysis_report::results_and_analysis(&document(l, digits, stored, Vec::new()))
+}
+
+fn document(
+    l: &AgencyResults,
+    digits: Digits,
+    stored: &[itas_store::plans::Measure],
+    trend: Vec<TrendYear>,
 ) -> Document {
     let kind = l.agency.kind().unwrap_or(AgencyKind::Other);
     let province = l.agency.province.trim();
@@ -143,6 +247,7 @@ pub fn report_document(
         date: today(),
         digits,
         previous: previous_of(l, digits),
+        trend,
         short_samples: l.short.clone(),
         plan: l.plan.clone(),
         // The agency's own plan when it has one; suggestions otherwise.

@@ -44,6 +44,21 @@ pub struct Previous {
     pub comparison: YearComparison,
 }
 
+/// One year of the agency's results over time, as published: a round itas
+/// scored or a year imported from the NACC's published results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrendYear {
+    pub fiscal_year: i64,
+    pub tools: std::collections::BTreeMap<String, Score>,
+    pub overall: Score,
+    /// The result under that year's own rule, as a reader names it.
+    pub result: String,
+    /// Imported from a file rather than computed by itas.
+    pub imported: bool,
+    /// What the importer said of the year (e.g. demo figures); may be empty.
+    pub note: String,
+}
+
 pub struct ReportInput<'a> {
     pub framework: &'a Framework,
     pub card: &'a Scorecard,
@@ -53,6 +68,9 @@ pub struct ReportInput<'a> {
     pub date: Date,
     pub digits: Digits,
     pub previous: Option<Previous>,
+    /// Every published year up to this one, oldest first, this year last;
+    /// the trend is shown when it holds two years or more.
+    pub trend: Vec<TrendYear>,
     /// Survey samples the scores were computed below the minimum of (said
     /// under the results table); empty when none, or for entered scores.
     pub short_samples: Vec<itas_core::sample::Sample>,
@@ -432,6 +450,9 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
     if let Some(p) = &input.previous {
         b.push(Block::Para(comparison_text(fw, card, p, input.digits)));
     }
+    if input.trend.len() > 1 {
+        b.extend(trend_blocks(fw, &input.trend, input.digits));
+    }
     let short: Vec<String> = input
         .short_samples
         .iter()
@@ -696,7 +717,9 @@ pub fn comparison_text(fw: &Framework, card: &Scorecard, p: &Previous, d: Digits
             " ผลการประเมินปีก่อน {before} และปีนี้ {now} ตัดสินตามเกณฑ์ของแต่ละปีซึ่งต่างกัน จึงเทียบกันโดยตรงไม่ได้"
         ),
     });
-    if !c.same_framework {
+    if c.indicators.is_empty() {
+        out.push_str(" ผลของปีก่อนไม่มีคะแนนรายตัวชี้วัด จึงเทียบได้เฉพาะคะแนนรายเครื่องมือและคะแนนภาพรวม");
+    } else if !c.same_framework {
         out.push_str(&format!(
             " กรอบการประเมินสองปีต่างกัน ({} และ {}) จึงเทียบรายตัวชี้วัดเฉพาะตัวชี้วัดที่ชื่อตรงกัน",
             p.framework, fw.code
@@ -709,6 +732,136 @@ pub fn comparison_text(fw: &Framework, card: &Scorecard, p: &Previous, d: Digits
                 " ตัวชี้วัดที่ {} ไม่มีตัวชี้วัดชื่อเดียวกันในปีก่อน",
                 list.join(", ")
             ));
+        }
+    }
+    out
+}
+
+/// The agency's years as a table, a bar per year and the sentences that
+/// read them: highest, lowest, how often at the pass mark, the latest run.
+pub fn trend_blocks(fw: &Framework, trend: &[TrendYear], d: Digits) -> Vec<Block> {
+    let n = |x: &dyn std::fmt::Display| d.apply(&x.to_string());
+    let year_name = |y: &TrendYear| {
+        if y.imported {
+            format!("{} (นำเข้า)", n(&y.fiscal_year))
+        } else {
+            n(&y.fiscal_year)
+        }
+    };
+    // This year's tools first, then any an earlier framework had besides.
+    let mut tools: Vec<String> = fw.tools.iter().map(|t| t.code.clone()).collect();
+    for y in trend {
+        for t in y.tools.keys() {
+            if !tools.contains(t) {
+                tools.push(t.clone());
+            }
+        }
+    }
+    let mut header = vec!["ปีงบประมาณ".to_string()];
+    header.extend(tools.iter().cloned());
+    header.extend(["คะแนนภาพรวม".to_string(), "ผลการประเมิน".to_string()]);
+    let mut widths = vec![2];
+    widths.extend(tools.iter().map(|_| 1));
+    widths.extend([1, 2]);
+    let rows = trend
+        .iter()
+        .map(|y| {
+            let mut cells = vec![year_name(y)];
+            cells.extend(
+                tools
+                    .iter()
+                    .map(|t| y.tools.get(t).map_or("–".to_string(), |s| n(s))),
+            );
+            cells.extend([n(&y.overall), y.result.clone()]);
+            Row::normal(cells)
+        })
+        .collect();
+    let (first, last) = (&trend[0], &trend[trend.len() - 1]);
+    let mut out = vec![
+        Block::Para(format!(
+            "ผลการประเมินย้อนหลัง ปีงบประมาณ พ.ศ. {} – {}",
+            n(&first.fiscal_year),
+            n(&last.fiscal_year)
+        )),
+        Block::Table(Table {
+            widths,
+            header,
+            rows,
+        }),
+        Block::Bars(
+            trend
+                .iter()
+                .map(|y| Bar {
+                    label: format!("ปี {}", year_name(y)),
+                    text: n(&y.overall),
+                    value: y.overall,
+                    below: y.overall < fw.pass_mark,
+                })
+                .collect(),
+        ),
+        Block::Para(trend_text(fw, trend, d)),
+    ];
+    let imported: Vec<&TrendYear> = trend.iter().filter(|y| y.imported).collect();
+    if !imported.is_empty() {
+        let mut note =
+            "หมายเหตุ: ปีที่ระบุว่านำเข้า คือผลที่สำนักงาน ป.ป.ช. ประกาศ ซึ่งนำเข้าระบบจากไฟล์ ตัดสินตามเกณฑ์ของปีนั้น"
+                .to_string();
+        let notes: Vec<String> = imported
+            .iter()
+            .filter(|y| !y.note.trim().is_empty())
+            .map(|y| format!("ปี {} {}", n(&y.fiscal_year), y.note.trim()))
+            .collect();
+        if !notes.is_empty() {
+            note.push_str(&format!(" ({})", notes.join("; ")));
+        }
+        out.push(Block::Para(note));
+    }
+    out
+}
+
+/// The trend in words, every figure from the years given.
+pub fn trend_text(fw: &Framework, trend: &[TrendYear], d: Digits) -> String {
+    let n = |x: &dyn std::fmt::Display| d.apply(&x.to_string());
+    let (Some(first), Some(last)) = (trend.first(), trend.last()) else {
+        return String::new();
+    };
+    // The first year of a tie: the earliest time the agency reached it.
+    let best = trend
+        .iter()
+        .fold(first, |b, y| if y.overall > b.overall { y } else { b });
+    let worst = trend
+        .iter()
+        .fold(first, |b, y| if y.overall < b.overall { y } else { b });
+    let passed = trend.iter().filter(|y| y.overall >= fw.pass_mark).count();
+    let mut out = format!(
+        "ตลอด {} ปี (พ.ศ. {} – {}) คะแนนภาพรวมสูงสุด {} คะแนนในปี {} ต่ำสุด {} คะแนนในปี {} ได้ {} คะแนนขึ้นไป {} ใน {} ปี",
+        n(&trend.len()),
+        n(&first.fiscal_year),
+        n(&last.fiscal_year),
+        n(&best.overall),
+        n(&best.fiscal_year),
+        n(&worst.overall),
+        n(&worst.fiscal_year),
+        n(&fw.pass_mark),
+        n(&passed),
+        n(&trend.len())
+    );
+    // How many years in a row the overall has moved the same way up to now.
+    let steps: Vec<std::cmp::Ordering> = trend
+        .windows(2)
+        .map(|w| w[1].overall.cmp(&w[0].overall))
+        .collect();
+    if let Some(latest) = steps.last().copied() {
+        let run = steps.iter().rev().take_while(|s| **s == latest).count();
+        let phrase = match latest {
+            std::cmp::Ordering::Greater => "เพิ่มขึ้น",
+            std::cmp::Ordering::Less => "ลดลง",
+            std::cmp::Ordering::Equal => "เท่าเดิม",
+        };
+        if run > 1 {
+            out.push_str(&format!(" คะแนนภาพรวม{phrase}ต่อเนื่อง {} ปี", n(&run)));
+        } else {
+            out.push_str(&format!(" ปีล่าสุดคะแนนภาพรวม{phrase}จากปีก่อน"));
         }
     }
     out

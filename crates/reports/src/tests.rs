@@ -29,11 +29,15 @@ pub(crate) fn seed() -> (Framework, Scorecard) {
     (fw, card)
 }
 
-pub(crate) fn seed_report(digits: Digits) -> Document {
-    let (fw, card) = seed();
-    analysis_report(&ReportInput {
-        framework: &fw,
-        card: &card,
+/// The seed's report input, with nothing beside the year's own results.
+pub(crate) fn seed_input<'a>(
+    fw: &'a Framework,
+    card: &'a Scorecard,
+    digits: Digits,
+) -> ReportInput<'a> {
+    ReportInput {
+        framework: fw,
+        card,
         agency: Agency {
             name: "องค์การบริหารส่วนตำบลหัวหนอง".into(),
             location: "อำเภอบ้านไผ่ จังหวัดขอนแก่น".into(),
@@ -44,10 +48,16 @@ pub(crate) fn seed_report(digits: Digits) -> Document {
         date: time::macros::date!(2021 - 09 - 06),
         digits,
         previous: None,
+        trend: Vec::new(),
         short_samples: Vec::new(),
         plan: None,
         measures: vec![],
-    })
+    }
+}
+
+pub(crate) fn seed_report(digits: Digits) -> Document {
+    let (fw, card) = seed();
+    analysis_report(&seed_input(&fw, &card, digits))
 }
 
 /// Whitespace-free text: Thai has no spaces between words, and every
@@ -100,21 +110,8 @@ fn a_score_below_its_minimum_sample_is_remarked_under_the_results() {
     let (fw, card) = seed();
     let report = |short_samples: Vec<itas_core::sample::Sample>| {
         let doc = analysis_report(&ReportInput {
-            framework: &fw,
-            card: &card,
-            agency: Agency {
-                name: "องค์การบริหารส่วนตำบลหัวหนอง".into(),
-                location: String::new(),
-                addressee: String::new(),
-                unit: String::new(),
-            },
-            fiscal_year: FiscalYear(2564),
-            date: time::macros::date!(2021 - 09 - 06),
-            digits: Digits::Thai,
-            previous: None,
             short_samples,
-            plan: None,
-            measures: vec![],
+            ..seed_input(&fw, &card, Digits::Thai)
         });
         squash(&crate::analysis_report::results_and_analysis(&doc).plain_text())
     };
@@ -276,4 +273,88 @@ fn poster_renders_with_the_qr_code() {
     })
     .expect("poster");
     assert!(pdf.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn the_years_before_are_a_table_a_chart_and_sentences() {
+    use crate::analysis_report::{Previous, TrendYear};
+    use crate::document::Block;
+    let (fw, card) = seed();
+    let year = |y: i64, iit: &str, eit: &str, oit: &str, overall: &str, result: &str| TrendYear {
+        fiscal_year: y,
+        tools: [("IIT", iit), ("EIT", eit), ("OIT", oit)]
+            .iter()
+            .map(|(t, s)| (t.to_string(), s.parse().unwrap()))
+            .collect(),
+        overall: overall.parse().unwrap(),
+        result: result.into(),
+        imported: y < 2564,
+        note: if y == 2562 {
+            "ตัวเลขสาธิต".into()
+        } else {
+            String::new()
+        },
+    };
+    let trend = vec![
+        year(2562, "88.00", "86.00", "80.00", "84.20", "B"),
+        year(2563, "90.00", "85.00", "70.00", "80.50", "B"),
+        year(2564, "86.03", "80.17", "45.34", "68.00", "C"),
+    ];
+    let before = &trend[1];
+    let before_card = Scorecard {
+        framework: fw.code.clone(),
+        items: Default::default(),
+        subindicators: Default::default(),
+        indicators: Default::default(),
+        tools: before.tools.clone(),
+        overall: before.overall,
+        level: "B".into(),
+        level_th: "ดี".into(),
+        held_back_by: Vec::new(),
+    };
+    let doc = analysis_report(&ReportInput {
+        previous: Some(Previous {
+            label: "ปี ๒๕๖๓ (นำเข้า)".into(),
+            framework: fw.code.clone(),
+            comparison: itas_core::compare::compare_years(&fw, &card, &fw, &before_card),
+        }),
+        trend: trend.clone(),
+        ..seed_input(&fw, &card, Digits::Thai)
+    });
+    let text = squash(&doc.plain_text());
+    for claim in [
+        // Two years: the sentence, and why indicators are not compared.
+        "เมื่อเทียบกับปี๒๕๖๓(นำเข้า)คะแนนภาพรวมลดลง๑๒.๕๐คะแนน(จาก๘๐.๕๐เป็น๖๘.๐๐)ผลการประเมินลดลงจากBเป็นC",
+        "ผลของปีก่อนไม่มีคะแนนรายตัวชี้วัด",
+        // The table, oldest first, imported years marked.
+        "ผลการประเมินย้อนหลังปีงบประมาณพ.ศ.๒๕๖๒–๒๕๖๔",
+        "๒๕๖๒(นำเข้า)๘๘.๐๐๘๖.๐๐๘๐.๐๐๘๔.๒๐B",
+        "๒๕๖๓(นำเข้า)๙๐.๐๐๘๕.๐๐๗๐.๐๐๘๐.๕๐B",
+        "๒๕๖๔๘๖.๐๓๘๐.๑๗๔๕.๓๔๖๘.๐๐C",
+        // The chart and the sentences, every figure from the years.
+        "ปี๒๕๖๒(นำเข้า)๘๔.๒๐",
+        "ตลอด๓ปี(พ.ศ.๒๕๖๒–๒๕๖๔)คะแนนภาพรวมสูงสุด๘๔.๒๐คะแนนในปี๒๕๖๒ต่ำสุด๖๘.๐๐คะแนนในปี๒๕๖๔ได้๘๕.๐๐คะแนนขึ้นไป๐ใน๓ปีคะแนนภาพรวมลดลงต่อเนื่อง๒ปี",
+        "ปีที่ระบุว่านำเข้าคือผลที่สำนักงานป.ป.ช.ประกาศ",
+        "(ปี๒๕๖๒ตัวเลขสาธิต)",
+    ] {
+        assert!(text.contains(claim), "missing: {claim}\n{text}");
+    }
+    let bars: Vec<&Block> = doc
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Bars(bars) if bars.len() == 3))
+        .collect();
+    assert_eq!(bars.len(), 1, "one bar per year");
+    // Every renderer draws it.
+    let pdf = crate::pdf::render(&doc, true).expect("pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    let docx = crate::docx::render(&doc, &crate::docx::DocxOptions::default()).expect("docx");
+    assert!(docx.starts_with(b"PK"));
+
+    // One year alone is no trend.
+    let one = analysis_report(&ReportInput {
+        trend: trend[2..].to_vec(),
+        ..seed_input(&fw, &card, Digits::Thai)
+    });
+    assert!(!squash(&one.plain_text()).contains("ผลการประเมินย้อนหลัง"));
 }

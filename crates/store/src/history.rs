@@ -22,6 +22,7 @@ pub struct ImportedResult {
     pub indicators: String,
     pub level: String,
     pub label: String,
+    pub note: String,
     pub imported_at: i64,
 }
 
@@ -36,6 +37,7 @@ pub struct NewImported {
     pub indicators: BTreeMap<u32, i64>,
     pub level: String,
     pub label: String,
+    pub note: String,
 }
 
 /// What replacing the file's years did: per year, the rows before and after.
@@ -44,7 +46,7 @@ pub struct Replaced {
     pub years: BTreeMap<i64, (i64, i64)>,
 }
 
-/// Rows per INSERT: 9 values each stays far below both drivers' limits.
+/// Rows per INSERT: 10 values each stays far below both drivers' limits.
 const ROWS: usize = 500;
 
 /// Replaces every fiscal year present in `rows` with exactly those rows, all
@@ -87,7 +89,7 @@ pub async fn replace_years(db: &Db, actor: Option<&str>, rows: &[NewImported]) -
         let all: Vec<(&NewImported, &(String, String))> = rows.iter().zip(&encoded).collect();
         for chunk in all.chunks(ROWS) {
             let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO imported_results (agency_id, fiscal_year, framework_code, overall, tools, indicators, level, label, imported_at) ",
+                "INSERT INTO imported_results (agency_id, fiscal_year, framework_code, overall, tools, indicators, level, label, note, imported_at) ",
             );
             qb.push_values(chunk, |mut b, (r, (tools, indicators))| {
                 b.push_bind(&r.agency_id)
@@ -98,6 +100,7 @@ pub async fn replace_years(db: &Db, actor: Option<&str>, rows: &[NewImported]) -
                     .push_bind(indicators)
                     .push_bind(&r.level)
                     .push_bind(&r.label)
+                    .push_bind(&r.note)
                     .push_bind(now);
             });
             qb.build().execute(&mut *tx).await?;
@@ -115,17 +118,43 @@ pub async fn replace_years(db: &Db, actor: Option<&str>, rows: &[NewImported]) -
         }
         tx.commit().await?;
     });
-    // Results pages show an agency's years: what the public sees moved.
+    // Results pages and dashboards show the years: what the public sees
+    // moved, and the tables kept of a year are stale.
     crate::rounds::rounds_changed();
+    crate::rounds::scores_changed();
     Ok(out)
 }
 
 /// An agency's imported years, oldest first.
 pub async fn of_agency(db: &Db, agency_id: &str) -> Result<Vec<ImportedResult>> {
-    const Q: &str = "SELECT agency_id, fiscal_year, framework_code, overall, tools, indicators, level, label, imported_at \
+    const Q: &str = "SELECT agency_id, fiscal_year, framework_code, overall, tools, indicators, level, label, note, imported_at \
                      FROM imported_results WHERE agency_id = $1 ORDER BY fiscal_year";
     Ok(read!(db, |p| sqlx::query_as(Q)
         .bind(agency_id)
+        .fetch_all(p)
+        .await?))
+}
+
+/// An imported row with the agency it belongs to, as dashboards group it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct YearRow {
+    #[sqlx(flatten)]
+    pub result: ImportedResult,
+    pub code: String,
+    pub name_th: String,
+    pub kind: String,
+    pub province: String,
+    pub parent_id: Option<String>,
+}
+
+/// Every agency's imported result of one year, by agency code.
+pub async fn of_year(db: &Db, fiscal_year: i64) -> Result<Vec<YearRow>> {
+    const Q: &str = "SELECT r.agency_id, r.fiscal_year, r.framework_code, r.overall, r.tools, r.indicators, r.level, r.label, r.note, r.imported_at, \
+                     a.code, a.name_th, a.kind, a.province, a.parent_id \
+                     FROM imported_results r JOIN agencies a ON a.id = r.agency_id \
+                     WHERE r.fiscal_year = $1 ORDER BY a.code";
+    Ok(read!(db, |p| sqlx::query_as(Q)
+        .bind(fiscal_year)
         .fetch_all(p)
         .await?))
 }

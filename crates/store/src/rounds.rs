@@ -459,7 +459,7 @@ pub fn public_generation() -> u64 {
         .wrapping_add(ROUNDS_GENERATION.load(std::sync::atomic::Ordering::Acquire))
 }
 
-fn scores_changed() {
+pub(crate) fn scores_changed() {
     SCORES_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 

@@ -72,6 +72,7 @@ fn render_one(i: usize, format: Format) -> Result<Vec<u8>, String> {
         date: time::macros::date!(2021 - 09 - 06),
         digits: Digits::Thai,
         previous: None,
+        trend: Vec::new(),
         short_samples: Vec::new(),
         plan: None,
         measures: vec![],

@@ -120,6 +120,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         date,
         digits,
         previous: None,
+        trend: Vec::new(),
         short_samples: Vec::new(),
         plan,
         measures: vec![],

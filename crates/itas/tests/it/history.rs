@@ -83,16 +83,20 @@ both_backends!(published_years_are_checked_then_kept, |app| {
     assert_eq!(
         seen,
         [
+            // The demo's own file, and a demo figure is said to be one.
+            (2562, "ปานกลาง", "imported"),
+            (2563, "ปานกลาง", "imported"),
             (2564, "ปานกลาง", "round"),
             (2565, "ดี", "imported"),
             (2566, "ผ่าน", "imported"),
             (2568, "ผ่าน", "round"),
         ]
     );
-    assert_eq!(years[1]["overall"].to_string(), "75.68");
-    assert_eq!(years[2]["tools"]["EIT"].to_string(), "86.5");
-    assert_eq!(years[2]["framework"], "ita-2566");
-    assert_eq!(years[0]["indicators"]["10"].to_string(), "18.75");
+    assert_eq!(years[0]["note"], "ตัวเลขสาธิต");
+    assert_eq!(years[3]["overall"].to_string(), "75.68");
+    assert_eq!(years[4]["tools"]["EIT"].to_string(), "86.5");
+    assert_eq!(years[4]["framework"], "ita-2566");
+    assert_eq!(years[2]["indicators"]["10"].to_string(), "18.75");
     // The agency's results page draws the imported years into its trend,
     // marked as imported, in order.
     let r2568 = app.round_id("ITA 2568").await;
@@ -165,9 +169,10 @@ both_backends!(published_years_are_checked_then_kept, |app| {
     let audit = itas_store::audit::recent(&app.db, Some("2566"), 10)
         .await
         .unwrap();
+    // The demo's year, replaced by the file, then by the second file.
     assert_eq!(
         audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
-        ["replace", "import"]
+        ["replace", "replace", "import"]
     );
     assert_eq!(audit[0].before_json.as_deref(), Some("{\"rows\":1}"));
 });
@@ -312,3 +317,89 @@ fn results_are_imported_from_the_command_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both_backends!(the_demo_years_reach_the_report_and_the_dashboards, |app| {
+    // The demo imported Huanong's 2562–2567 from demo/huanong-history.csv;
+    // its 2564 report compares with 2563 and shows 2562 to 2564.
+    let huanong = app.agency_id("KK-HUANONG").await;
+    let r2564 = app.round_id("ITA 2564").await;
+    let mut agency = app.signed_in("huanong").await;
+    let r = agency
+        .get(&format!("/agencies/{huanong}/results/{r2564}/report.docx"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = crate::results::docx_text(&r.bytes);
+    for want in [
+        "เมื่อเทียบกับปี ๒๕๖๓ (นำเข้า) คะแนนภาพรวมลดลง ๕.๕๔ คะแนน (จาก ๗๓.๕๔ เป็น ๖๘.๐๐) ผลการประเมินคงเดิม (C)",
+        "ผลของปีก่อนไม่มีคะแนนรายตัวชี้วัด",
+        "ผลการประเมินย้อนหลัง ปีงบประมาณ พ.ศ. ๒๕๖๒ – ๒๕๖๔",
+        "๒๕๖๒ (นำเข้า)",
+        "๘๒.๔๑",
+        "ตลอด ๓ ปี (พ.ศ. ๒๕๖๒ – ๒๕๖๔) คะแนนภาพรวมสูงสุด ๗๓.๕๔ คะแนนในปี ๒๕๖๓ ต่ำสุด ๖๘.๐๐ คะแนนในปี ๒๕๖๔ ได้ ๘๕.๐๐ คะแนนขึ้นไป ๐ ใน ๓ ปี ปีล่าสุดคะแนนภาพรวมลดลงจากปีก่อน",
+        "ปี ๒๕๖๒ ตัวเลขสาธิต",
+    ] {
+        assert!(text.contains(want), "{want}\n{text}");
+    }
+    // No later year in a 2564 report.
+    assert!(!text.contains("๒๕๖๕ (นำเข้า)"), "{text}");
+    // The PDF says the same figures (read back by pdftotext).
+    let r = agency
+        .get(&format!("/agencies/{huanong}/results/{r2564}/report.pdf"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let dir = std::env::temp_dir().join(format!("itas-history-pdf-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = dir.join("report.pdf");
+    std::fs::write(&pdf, &r.bytes).unwrap();
+    let pdf_text = crate::cli_report::pdftotext(&pdf, false);
+    let _ = std::fs::remove_dir_all(&dir);
+    for want in ["๖๙.๓๙", "๗๓.๕๔", "๘๔.๑๒", "(นำเข้า)"] {
+        assert!(pdf_text.contains(want), "{want} in the PDF");
+    }
+    // 2568 is compared with the year before it, imported.
+    let r2568 = app.round_id("ITA 2568").await;
+    let page = agency
+        .get(&format!("/agencies/{huanong}/results/{r2568}"))
+        .await
+        .body;
+    assert!(page.contains("เมื่อเทียบกับปี ๒๕๖๗ (นำเข้า)"), "{page}");
+    assert!(page.contains("ITA 2562 (นำเข้า · ตัวเลขสาธิต)"), "{page}");
+
+    // The dashboards: the imported years in the trend, in year order, with
+    // the share at 85 of each.
+    for (round, scope) in [
+        (&r2568, ""),
+        (
+            &r2568,
+            "?province=%E0%B8%82%E0%B8%AD%E0%B8%99%E0%B9%81%E0%B8%81%E0%B9%88%E0%B8%99",
+        ),
+    ] {
+        let page = app.client().get(&format!("/results/{round}{scope}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let body = &page.body[page.body.find("แนวโน้มรายปี").expect("a trend")..];
+        let order: Vec<usize> = [
+            "ITA 2562 (นำเข้า)",
+            "ITA 2563 (นำเข้า)",
+            "ITA 2564",
+            "ITA 2565 (นำเข้า)",
+            "ITA 2566 (นำเข้า)",
+            "ITA 2567 (นำเข้า)",
+            "ITA 2568",
+        ]
+        .iter()
+        .map(|l| {
+            body.find(l)
+                .unwrap_or_else(|| panic!("{l} in the trend{scope}"))
+        })
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        // One agency a year: its overall is the average, 2567's 91.30 is at 85.
+        for figure in ["๖๙.๓๙", "๙๑.๓๐", "๑๐๐.๐๐"] {
+            assert!(body.contains(figure), "{figure} in the trend{scope}");
+        }
+    }
+    // The 2564 dashboard stops at 2564.
+    let page = app.client().get(&format!("/results/{r2564}")).await.body;
+    let body = &page[page.find("แนวโน้มรายปี").expect("a trend")..];
+    assert!(body.contains("ITA 2563 (นำเข้า)") && !body.contains("ITA 2565 (นำเข้า)"));
+});

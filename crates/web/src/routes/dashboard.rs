@@ -262,11 +262,13 @@ async fn scope_name(
     Ok(itas_app::figures::scope_name(state, ctx.lang, scope).await?)
 }
 
-/// The scope in every round this reader may see, up to this round's year,
-/// oldest first; rounds where the scope has no result are left out.
+/// The scope in every round this reader may see and every imported year
+/// no round covers, up to this round's year, oldest first; years where the
+/// scope has no result are left out.
 async fn trend_points(
     state: &AppState,
     user: &MaybeUser,
+    ctx: &PageCtx,
     round: &Round,
     scope: &Scope,
 ) -> Result<Vec<TrendPoint>, AppError> {
@@ -277,21 +279,49 @@ async fn trend_points(
         }
     }
     rounds_seen.sort_by_key(|r| (r.fiscal_year, r.created_at));
-    let mut points = Vec::new();
-    for r in rounds_seen {
+    let mut points: Vec<(i64, TrendPoint)> = Vec::new();
+    for r in &rounds_seen {
         let fw = itas_app::survey::round_framework(state, &r.id).await?;
-        let table = round_rows(state, &r, &fw).await?;
+        let table = round_rows(state, r, &fw).await?;
         let figures = cached_overview(state, &r.id, &fw, &table, scope).await?;
         if figures.summary.agencies == 0 {
             continue;
         }
-        points.push(TrendPoint {
-            label: r.name.clone(),
-            round_id: r.id.clone(),
-            overview: (*figures).clone(),
-        });
+        points.push((
+            r.fiscal_year,
+            TrendPoint {
+                label: r.name.clone(),
+                round_id: r.id.clone(),
+                overview: (*figures).clone(),
+            },
+        ));
     }
-    Ok(points)
+    // The years the NACC published before itas, where no round covers them.
+    let imported = ctx.pick("นำเข้า", "imported");
+    for year in itas_app::history::imported_years(state).await? {
+        if year > round.fiscal_year || rounds_seen.iter().any(|r| r.fiscal_year == year) {
+            continue;
+        }
+        let Some((fw, table)) = itas_app::history::year_table(state, year).await? else {
+            continue;
+        };
+        let key = itas_app::history::year_key(year);
+        let figures = cached_overview(state, &key, &fw, &table, scope).await?;
+        if figures.summary.agencies == 0 {
+            continue;
+        }
+        points.push((
+            year,
+            TrendPoint {
+                label: format!("ITA {year} ({imported})"),
+                round_id: key,
+                overview: (*figures).clone(),
+            },
+        ));
+    }
+    // Stable: two rounds of one year keep their order.
+    points.sort_by_key(|(year, _)| *year);
+    Ok(points.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The one-page infographic of a round, a province or a parent agency (A4 PDF).
@@ -585,7 +615,7 @@ async fn dashboard_page(
         &group_summaries,
         map_figures.as_deref(),
     );
-    let points = trend_points(state, user, &round, &scope).await?;
+    let points = trend_points(state, user, &ctx, &round, &scope).await?;
     let trend = (points.len() > 1).then(|| draw_trend(&ctx, &points));
     let scope_name = scope_name(state, &ctx, &scope).await?;
 

@@ -245,6 +245,8 @@ pub(crate) struct HistoryLine {
     level: String,
     level_th: String,
     level_en: String,
+    /// What the central office said of an imported year (e.g. demo figures).
+    note: String,
     source: YearSource,
 }
 
@@ -283,6 +285,7 @@ fn line(y: HistoryYear) -> HistoryLine {
         level: y.level,
         level_th: y.level_th,
         level_en: y.level_en,
+        note: y.note,
         source: YearSource {
             kind: kind.into(),
             round_id,

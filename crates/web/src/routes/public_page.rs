@@ -23,7 +23,7 @@ use axum::{Form, Router};
 use itas_app::results::{AgencyResults as Loaded, report_document, stored_plan};
 use itas_core::framework::ResultRule;
 use itas_core::thai::{Digits, format_date};
-use itas_reports::analysis_report::{period_text, results_and_analysis};
+use itas_reports::analysis_report::period_text;
 use itas_store::agencies::Agency;
 use itas_store::public_pages::{FoundPage, PageState};
 
@@ -156,8 +156,7 @@ pub async fn render(
 
 async fn result_view(state: &AppState, l: &Loaded, digits: Digits) -> Result<ResultView, AppError> {
     let stored = stored_plan(state, l).await?;
-    let doc = report_document(l, digits, &stored);
-    let summary = results_and_analysis(&doc);
+    let summary = itas_app::results::public_summary(l, digits, &stored);
     let pass = l.fw.pass_mark.hundredths();
     Ok(ResultView {
         overall: digits.apply(&l.card.overall.to_string()),

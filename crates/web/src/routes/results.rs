@@ -139,8 +139,8 @@ async fn results_page(
     let (plan, previous_plan) = if may_download {
         (
             super::plan::summary(&state, &agency_id, &l.round).await?,
-            match &l.previous {
-                Some((r, _, _)) => super::plan::summary(&state, &agency_id, r).await?,
+            match &l.earlier_round {
+                Some(r) => super::plan::summary(&state, &agency_id, r).await?,
                 None => None,
             },
         )
@@ -222,10 +222,10 @@ async fn results_page(
             (Some(p), crate::i18n::Lang::Th) => {
                 Some(analysis_report::comparison_text(&l.fw, &l.card, p, digits))
             }
-            _ => l
-                .previous
-                .as_ref()
-                .map(|(r, _, _)| format!("Compared with {}", r.name)),
+            _ => l.previous.as_ref().map(|e| match &e.round {
+                Some(r) => format!("Compared with {}", r.name),
+                None => format!("Compared with ITA {} (imported)", e.fiscal_year),
+            }),
         },
         below,
         may_download,
@@ -368,22 +368,13 @@ pub(crate) async fn agency_trend(
         if y.fiscal_year > up_to_year || points.iter().any(|(year, ..)| *year == y.fiscal_year) {
             continue;
         }
-        let label = format!("ITA {} ({})", y.fiscal_year, ctx.pick("นำเข้า", "imported"));
-        points.push((
-            y.fiscal_year,
-            label,
-            itas_core::Scorecard {
-                framework: y.framework,
-                items: Default::default(),
-                subindicators: Default::default(),
-                indicators: y.indicators,
-                tools: y.tools,
-                overall: y.overall,
-                level: y.level,
-                level_th: y.level_th,
-                held_back_by: Vec::new(),
-            },
-        ));
+        let imported = ctx.pick("นำเข้า", "imported");
+        let label = if y.note.is_empty() {
+            format!("ITA {} ({imported})", y.fiscal_year)
+        } else {
+            format!("ITA {} ({imported} · {})", y.fiscal_year, y.note)
+        };
+        points.push((y.fiscal_year, label, y.card()));
     }
     points.sort_by_key(|(year, ..)| *year);
     let points: Vec<(String, itas_core::Scorecard)> = points
