@@ -51,6 +51,9 @@ pub struct Memo<V> {
     /// Past this many keys, expired ones are dropped, then the oldest.
     capacity: usize,
     entries: Mutex<HashMap<String, Entry<V>>>,
+    /// Reads answered with a kept value, and values computed: metrics.
+    hits: std::sync::atomic::AtomicU64,
+    rebuilds: std::sync::atomic::AtomicU64,
 }
 
 impl<V> Memo<V> {
@@ -65,7 +68,19 @@ impl<V> Memo<V> {
             ttl,
             capacity,
             entries: Mutex::new(HashMap::new()),
+            hits: Default::default(),
+            rebuilds: Default::default(),
         }
+    }
+
+    /// (reads answered from a kept value, values computed) so far.
+    pub fn counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.hits.load(Relaxed), self.rebuilds.load(Relaxed))
+    }
+
+    fn count(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn kept(&self) -> usize {
@@ -116,7 +131,7 @@ impl<V> Memo<V> {
             refreshing: false,
             gate: Arc::new(tokio::sync::Mutex::new(())),
         });
-        match &e.value {
+        let found = match &e.value {
             Some(v) if e.generation == generation && e.at.elapsed() < self.ttl => {
                 Lookup::Kept(v.clone())
             }
@@ -127,7 +142,14 @@ impl<V> Memo<V> {
                 Lookup::Refresh(v.clone())
             }
             _ => Lookup::Wait(e.gate.clone()),
+        };
+        match &found {
+            Lookup::Kept(_) => Self::count(&self.hits),
+            Lookup::Refresh(_) => Self::count(&self.rebuilds),
+            // Counted once its turn comes: it may find the value made.
+            Lookup::Wait(_) => {}
         }
+        found
     }
 
     /// Ends a refresh: the new value is kept, or (when it failed) the old
@@ -164,9 +186,11 @@ impl<V> Memo<V> {
                 && e.generation == generation
                 && e.at.elapsed() < self.ttl
             {
+                Self::count(&self.hits);
                 return Ok(v.clone());
             }
         }
+        Self::count(&self.rebuilds);
         let v = Arc::new(compute().await?);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() > self.capacity {
@@ -219,6 +243,19 @@ pub struct Caches {
     pub overviews: Memo<crate::figures::Overview>,
     /// Each round's provinces for the map.
     pub provinces: Memo<std::collections::BTreeMap<String, crate::published::GroupSummary>>,
+}
+
+impl Caches {
+    /// Each cache by name with (hits, rebuilds): metrics.
+    pub fn counts(&self) -> Vec<(&'static str, (u64, u64))> {
+        vec![
+            ("results", self.results.counts()),
+            ("comparisons", self.comparisons.counts()),
+            ("participants", self.participants.counts()),
+            ("overviews", self.overviews.counts()),
+            ("provinces", self.provinces.counts()),
+        ]
+    }
 }
 
 /// Like [`Memo::get_or_compute`], but a value stale by age only is
@@ -364,6 +401,8 @@ mod tests {
         get(&memo, "a", &mut made).await;
         assert_eq!(made, 4, "an evicted key is made again");
         assert_eq!(memo.kept(), 2);
+        // The metrics' counts: every computation a rebuild, the kept read a hit.
+        assert_eq!(memo.counts(), (1, 4));
     }
 
     type Pages = Arc<Memo<Vec<u8>>>;

@@ -311,8 +311,12 @@ pub async fn compute_round(app: &App, actor: &str, round: &Round) -> Result<RunR
         waited_for_writer_ms = (started.elapsed() - read_and_scored).as_millis() as u64,
         "scoring run"
     );
+    metrics::histogram!(DURATION_METRIC).record(started.elapsed().as_secs_f64());
     Ok(report)
 }
+
+/// The metric of completed scoring runs' durations.
+pub const DURATION_METRIC: &str = "itas_scoring_run_duration_seconds";
 
 /// The task writing a run's scores, and the way its slices reach it.
 struct Writer {

@@ -24,6 +24,13 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    pub const ALL: [FaultKind; 4] = [
+        FaultKind::DiskFull,
+        FaultKind::Io,
+        FaultKind::Unreachable,
+        FaultKind::WriterRestarting,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             FaultKind::DiskFull => "disk_full",

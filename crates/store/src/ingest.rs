@@ -226,6 +226,11 @@ impl Ingestor {
         &self.stats
     }
 
+    /// Submissions queued for the writer now.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Queues a submission and waits until it is durable (or refused).
     pub async fn submit(&self, s: Submission) -> Result<Outcome, StoreError> {
         self.submit_finishing_draft(s, None).await

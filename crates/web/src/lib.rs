@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod loadgen;
 pub mod log_sink;
 pub mod mail;
+pub mod metrics;
 pub mod overview;
 pub mod pages;
 pub mod qr;
@@ -225,6 +226,8 @@ pub fn app(state: AppState) -> Router {
             plain_errors_in_the_users_language,
         ))
         .layer(security_headers())
+        // Outermost: every request is counted, the refused ones too.
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }
 

@@ -59,6 +59,21 @@ impl Default for Renders {
     }
 }
 
+/// The metric of render times, by kind of document.
+pub const DURATION_METRIC: &str = "itas_render_duration_seconds";
+
+/// The kind a key was made for, from the fixed list of kinds the server
+/// renders (a metric label: never taken from a request).
+fn kind_of(key: &str) -> &'static str {
+    const KINDS: &[&str] = &["report.pdf", "report.docx", "infographic.pdf"];
+    let kind = key.split(':').next().unwrap_or("");
+    KINDS
+        .iter()
+        .find(|k| **k == kind)
+        .copied()
+        .unwrap_or("other")
+}
+
 impl Renders {
     pub fn new(permits: usize) -> Renders {
         Renders {
@@ -87,7 +102,7 @@ impl Renders {
         format!("{kind}:{}", hex::encode(h.finalize()))
     }
 
-    /// The document kept under `key`, or made now by `make` (on a blocking
+    /// The document kept under `key` (made by [`Renders::key`]), or made now by `make` (on a blocking
     /// thread, within the permits) and kept.
     pub async fn get_or_make(
         &self,
@@ -105,7 +120,7 @@ impl Renders {
             .or_default()
             .clone();
         let made = flight
-            .get_or_try_init(|| self.make_in_turn(make))
+            .get_or_try_init(|| self.make_in_turn(kind_of(&key), make))
             .await
             .cloned();
         if let Ok(doc) = &made {
@@ -121,6 +136,7 @@ impl Renders {
 
     async fn make_in_turn(
         &self,
+        kind: &'static str,
         make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
     ) -> Result<Bytes, RenderError> {
         let limit = self.permit_count * (1 + WAITING_PER_PERMIT);
@@ -140,10 +156,13 @@ impl Renders {
             .acquire()
             .await
             .map_err(|e| RenderError::Failed(e.to_string()))?;
+        let started = std::time::Instant::now();
         let doc = tokio::task::spawn_blocking(make)
             .await
             .map_err(|e| RenderError::Failed(e.to_string()))?
             .map_err(RenderError::Failed)?;
+        metrics::histogram!(DURATION_METRIC, "kind" => kind)
+            .record(started.elapsed().as_secs_f64());
         self.made.fetch_add(1, Ordering::Relaxed);
         Ok(Bytes::from(doc))
     }

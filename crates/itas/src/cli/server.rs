@@ -22,6 +22,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ITAS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Address of a separate listener serving Prometheus metrics at
+    /// /metrics (off by default; never the public port: keep it on a
+    /// private address).
+    #[arg(long, env = "ITAS_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
     /// Load the demo round and print the demo users' passwords.
     #[arg(long, env = "ITAS_DEMO")]
     demo: bool,
@@ -226,6 +231,11 @@ fn redact(url: &str) -> String {
 }
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
+    if a.metrics_listen.as_deref() == Some(a.listen.as_str()) {
+        return Err(
+            "--metrics-listen must differ from --listen: metrics stay off the public port".into(),
+        );
+    }
     let _log_flushed_at_exit = init_logs();
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
@@ -331,6 +341,20 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             clock: Default::default(),
         };
         let state = AppState::new(db.clone(), config);
+        if let Some(at) = &a.metrics_listen {
+            itas_web::metrics::install()?;
+            let metrics = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen for metrics on {at}: {e}"))?;
+            let maddr = metrics.local_addr().map_err(|e| e.to_string())?;
+            out!("metrics for Prometheus at http://{maddr}/metrics");
+            let s = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = itas_web::metrics::serve(metrics, s).await {
+                    tracing::error!("metrics listener stopped: {e}");
+                }
+            });
+        }
         itas_web::serve(
             listener,
             state,

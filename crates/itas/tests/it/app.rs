@@ -194,14 +194,19 @@ impl TestApp {
     }
 
     pub async fn round_id(&self, name_prefix: &str) -> String {
-        itas_store::rounds::list(&self.db)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|r| r.name.starts_with(name_prefix))
-            .expect("round")
-            .id
+        round_named(&self.db, name_prefix).await
     }
+}
+
+/// The id of the first round whose name starts with `name_prefix`.
+pub async fn round_named(db: &Db, name_prefix: &str) -> String {
+    itas_store::rounds::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name.starts_with(name_prefix))
+        .expect("round")
+        .id
 }
 
 impl Client<'_> {

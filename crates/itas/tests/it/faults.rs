@@ -349,7 +349,7 @@ async fn wait_until(what: &str, limit: Duration, mut f: impl AsyncFnMut() -> boo
     panic!("timed out waiting until {what}");
 }
 
-async fn get(addr: &str, path: &str, cookie: &str) -> (u16, String) {
+pub(crate) async fn get(addr: &str, path: &str, cookie: &str) -> (u16, String) {
     let mut c = Conn::connect(addr).await.unwrap();
     let extra = if cookie.is_empty() {
         String::new()

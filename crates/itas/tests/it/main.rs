@@ -21,6 +21,7 @@ mod evidence;
 mod faults;
 mod history;
 mod integrity;
+mod metrics;
 mod multi;
 mod national;
 mod oit;
