@@ -347,6 +347,41 @@ impl Db {
         Ok(())
     }
 
+    /// What a backup file holds, read without changing it: SQLite's own
+    /// integrity check, the migrations applied, and the responses stored.
+    /// Refuses a file that is not an itas database.
+    pub async fn inspect_sqlite_backup(path: &std::path::Path) -> Result<BackupFile> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false);
+        let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
+        let (integrity,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&mut c)
+            .await?;
+        let migrations: Result<(i64,)> =
+            sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut c)
+                .await
+                .map_err(StoreError::from);
+        let responses: Result<(i64,)> = sqlx::query_as("SELECT COUNT(*) FROM responses")
+            .fetch_one(&mut c)
+            .await
+            .map_err(StoreError::from);
+        let _ = c.close().await;
+        let (Ok((migrations,)), Ok((responses,))) = (migrations, responses) else {
+            return Err(StoreError::Invalid(format!(
+                "{} is not an itas database (no migrations or responses table)",
+                path.display()
+            )));
+        };
+        Ok(BackupFile {
+            integrity,
+            migrations,
+            responses,
+        })
+    }
+
     /// The database's size on disk, in bytes (SQLite: its pages; PostgreSQL:
     /// the whole database).
     pub async fn size_bytes(&self) -> Result<i64> {
@@ -440,4 +475,13 @@ impl Db {
         idx.sort();
         Ok((cols, idx))
     }
+}
+
+/// A backup file as `itas restore` finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupFile {
+    /// "ok", or what SQLite's integrity check found.
+    pub integrity: String,
+    pub migrations: i64,
+    pub responses: i64,
 }

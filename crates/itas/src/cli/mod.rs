@@ -28,6 +28,7 @@ mod check_report;
 mod framework_arg;
 mod progress;
 mod report;
+mod restore;
 mod score;
 mod server;
 
@@ -61,6 +62,8 @@ enum Command {
     Migrate(server::MigrateArgs),
     /// Write a consistent copy of a live SQLite database.
     Backup(server::BackupArgs),
+    /// Put a backup in place of a SQLite database no server is serving (what it replaces is kept).
+    Restore(restore::RestoreArgs),
     /// Rewrite answer tables in key order so nothing shows the order of arrival (docs/privacy.md).
     PrivacyMaintenance(server::MigrateArgs),
     /// Import agencies from a CSV or XLSX file; bad rows are listed with their line.
@@ -109,6 +112,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(a) => server::serve(a),
         Command::Migrate(a) => server::migrate(a),
         Command::Backup(a) => server::backup(a),
+        Command::Restore(a) => restore::restore(a),
         Command::PrivacyMaintenance(a) => server::privacy_maintenance(a),
         Command::ImportAgencies(a) => server::import_agencies(a),
         Command::ImportResults(a) => server::import_results(a),

@@ -12,7 +12,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/itas.sqlite3";
 pub struct DbArgs {
     /// `sqlite://PATH` (default) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "ITAS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    database_url: String,
+    pub(crate) database_url: String,
 }
 
 #[derive(clap::Args)]
@@ -138,7 +138,7 @@ pub fn infographic(
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -239,6 +239,8 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
     let _log_flushed_at_exit = init_logs();
     runtime()?.block_on(async move {
         let db = open(&a.db.database_url).await?;
+        // Held while serving: `itas restore` refuses to run under it.
+        let _serving = super::restore::hold_while_serving(&a.db.database_url)?;
         let demo_again = a.demo
             && itas_app::demo::is_loaded(&db)
                 .await

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// An nginx in the foreground with its own prefix, killed when dropped.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
     _dir: PathBuf,
 }
@@ -27,9 +27,6 @@ impl Drop for Nginx {
 /// appending the address it received the request from, as nginx's own
 /// `$proxy_add_x_forwarded_for` does.
 async fn nginx(servers: &[(u16, u16)]) -> Nginx {
-    let dir =
-        std::env::temp_dir().join(format!("itas-nginx-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
     let mut http = String::new();
     for (listen, upstream) in servers {
         http.push_str(&format!(
@@ -37,6 +34,16 @@ async fn nginx(servers: &[(u16, u16)]) -> Nginx {
              proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; }} }}\n"
         ));
     }
+    let ports: Vec<u16> = servers.iter().map(|(listen, _)| *listen).collect();
+    run_nginx(&http, &ports).await
+}
+
+/// Starts nginx in the foreground with `http` inside its `http {}` block,
+/// in a folder of its own; returns once it listens on every one of `ports`.
+pub(crate) async fn run_nginx(http: &str, ports: &[u16]) -> Nginx {
+    let dir =
+        std::env::temp_dir().join(format!("itas-nginx-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
     let d = dir.display();
     let conf = format!(
         "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
@@ -52,7 +59,7 @@ async fn nginx(servers: &[(u16, u16)]) -> Nginx {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("nginx (Debian package nginx-light or nginx; scripts/test installs it)");
-    for (listen, _) in servers {
+    for listen in ports {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while tokio::net::TcpStream::connect(("127.0.0.1", *listen))
             .await
