@@ -29,6 +29,7 @@ pub mod plans;
 pub mod public_pages;
 pub mod published;
 pub mod quality;
+pub mod reminders;
 pub mod results;
 pub mod rounds;
 pub mod scoring_run;

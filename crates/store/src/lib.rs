@@ -21,6 +21,7 @@ pub mod plans;
 pub mod public_pages;
 pub mod quality;
 pub mod rate_limit;
+pub mod reminders;
 pub mod rounds;
 pub mod sessions;
 pub mod surveys;

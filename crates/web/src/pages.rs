@@ -88,11 +88,13 @@ impl PageCtx {
             Some(Role::Assessor) => vec![
                 ("/assessor", self.t("assigned_agencies")),
                 ("/results", self.t("results")),
+                ("/account/reminders", self.pick("อีเมลเตือน", "Reminders")),
                 ("/account/tokens", self.pick("API", "API")),
             ],
             Some(Role::AgencyAdmin) => vec![
                 ("/agency", self.t("home")),
                 ("/results", self.t("results")),
+                ("/account/reminders", self.pick("อีเมลเตือน", "Reminders")),
                 ("/account/tokens", self.pick("API", "API")),
             ],
             None => vec![("/results", self.t("results"))],

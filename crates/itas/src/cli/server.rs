@@ -204,15 +204,8 @@ async fn open(url: &str) -> Result<Db, String> {
 
 /// The folder of a SQLite database, whose free space the server reports.
 fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
-    if url.starts_with("postgres") {
-        return None;
-    }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
-    Some(match path.parent() {
+    let file = super::restore::sqlite_file(url)?;
+    Some(match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     })

@@ -32,6 +32,7 @@ mod plan;
 mod procs;
 mod proxy;
 mod public_page;
+mod reminders;
 mod restore;
 mod results;
 mod server_admin;

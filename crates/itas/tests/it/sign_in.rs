@@ -98,7 +98,7 @@ impl SmtpSink {
 }
 
 /// The app behind one proxy (each client says where it is), mailing through `smtp`.
-fn with_mail(app: &TestApp, smtp: Option<&SmtpSink>) -> TestApp {
+pub(crate) fn with_mail(app: &TestApp, smtp: Option<&SmtpSink>) -> TestApp {
     let config = itas_web::Config {
         proxies: itas_web::client_address::Proxies::OneHop,
         mailer: smtp.map(|s| {

@@ -15,6 +15,7 @@ pub(crate) mod plan;
 mod public;
 pub(crate) mod public_page;
 pub(crate) mod quality;
+mod reminders;
 pub(crate) mod results;
 pub(crate) mod survey;
 pub(crate) mod tokens;
@@ -41,4 +42,5 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(open_data::routes())
         .merge(history::routes())
+        .merge(reminders::routes())
 }

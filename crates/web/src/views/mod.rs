@@ -14,6 +14,7 @@ pub mod plan;
 pub mod public;
 pub mod public_page;
 pub mod quality;
+pub mod reminders;
 pub mod results;
 pub mod survey;
 pub mod tokens;
