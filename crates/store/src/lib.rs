@@ -115,6 +115,16 @@ impl StoreError {
     /// A failure worth retrying later (pool exhausted, connection lost), not a bug.
     pub fn is_transient(&self) -> bool {
         matches!(health::classify(self), Some(health::FaultKind::Unreachable))
+            || self.is_concurrency_conflict()
+    }
+
+    /// PostgreSQL gave up a transaction to let a concurrent one through (a
+    /// deadlock, a serialization failure), as two servers' writers merging
+    /// the same agency's tallies can meet: running the batch again (it is
+    /// all or nothing) is the cure.
+    pub fn is_concurrency_conflict(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d))
+            if matches!(d.code().as_deref(), Some("40P01" | "40001")))
     }
 }
 
