@@ -57,6 +57,9 @@ pub struct Config {
     pub data_dir: Option<std::path::PathBuf>,
     /// What time it is (tests move it to spread answers over hours).
     pub clock: Clock,
+    /// Count and time requests for Prometheus (`--metrics-listen`); off,
+    /// requests pass no metrics layer at all.
+    pub metrics: bool,
 }
 
 impl Default for Config {
@@ -74,6 +77,7 @@ impl Default for Config {
             draft_budget: itas_store::drafts::DraftBudget::default(),
             data_dir: None,
             clock: Clock::default(),
+            metrics: false,
         }
     }
 }
@@ -198,7 +202,7 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The whole application as one router (tests call it without a socket).
 pub fn app(state: AppState) -> Router {
-    routes::router()
+    let router = routes::router()
         // Extractors (forms, uploads) take up to the same limit as the whole
         // request; survey pages set their own smaller one.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -225,10 +229,14 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             plain_errors_in_the_users_language,
         ))
-        .layer(security_headers())
-        // Outermost: every request is counted, the refused ones too.
-        .layer(axum::middleware::from_fn(metrics::track))
-        .with_state(state)
+        .layer(security_headers());
+    // Outermost: every request is counted, the refused ones too.
+    let router = if state.config.metrics {
+        router.layer(axum::middleware::from_fn(metrics::track))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Errors that layers and the router answer in plain English text (a body

@@ -334,6 +334,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode, String> {
             },
             data_dir: sqlite_dir(&a.db.database_url),
             clock: Default::default(),
+            metrics: a.metrics_listen.is_some(),
         };
         let state = AppState::new(db.clone(), config);
         if let Some(at) = &a.metrics_listen {
