@@ -307,25 +307,8 @@ async fn three_servers_behind_nginx_lose_nothing_when_one_dies() {
         "answers flowed before the kill and after: {before_kill}, then {}",
         acked.len()
     );
-    let stored = itas_store::surveys::response_ids(&db, &round, &agency)
-        .await
-        .unwrap();
-    let stored_set: HashSet<&String> = stored.iter().collect();
-    let lost = acked.iter().filter(|s| !stored_set.contains(s)).count();
-    assert_eq!(lost, 0, "acknowledged answers lost");
-    assert_eq!(stored_set.len(), stored.len(), "none stored twice");
-    assert!(
-        stored.iter().all(|s| attempted.contains(s)),
-        "nothing stored that was not sent"
-    );
-    let count = itas_store::surveys::count(&db, &round, &agency, "EIT")
-        .await
-        .unwrap();
-    assert_eq!(
-        count as usize,
-        stored.len(),
-        "the count is the stored answers"
-    );
+    let stored = crate::procs::stored_exactly_once(&db, &round, &agency, &acked, &attempted).await;
+    let count = stored.len() as i64;
 
     // Each server, asked directly, tells the central office the same count
     // within the participants table's 5 s.

@@ -178,3 +178,35 @@ impl Drop for MemoryCgroup {
         }
     }
 }
+
+/// The EIT answers stored for `agency` in `round`, after checking that every
+/// acknowledged one is there, none twice, none that was never sent, and
+/// that the live count says as many.
+pub async fn stored_exactly_once(
+    db: &itas_store::Db,
+    round: &str,
+    agency: &str,
+    acked: &[String],
+    attempted: &std::collections::HashSet<String>,
+) -> Vec<String> {
+    let stored = itas_store::surveys::response_ids(db, round, agency)
+        .await
+        .unwrap();
+    let stored_set: std::collections::HashSet<&String> = stored.iter().collect();
+    let lost = acked.iter().filter(|s| !stored_set.contains(s)).count();
+    assert_eq!(lost, 0, "{lost} acknowledged answers lost");
+    assert_eq!(stored_set.len(), stored.len(), "no answer stored twice");
+    assert!(
+        stored.iter().all(|s| attempted.contains(s)),
+        "nothing stored that was not sent"
+    );
+    let count = itas_store::surveys::count(db, round, agency, "EIT")
+        .await
+        .unwrap();
+    assert_eq!(
+        count as usize,
+        stored.len(),
+        "the live count equals the stored answers"
+    );
+    stored
+}
