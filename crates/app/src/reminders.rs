@@ -94,6 +94,15 @@ impl Status {
             Status::RemindedToday => "ได้รับอีเมลเตือนแล้ววันนี้",
         }
     }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Status::Ready => "will receive it",
+            Status::NoEmail => "no email address",
+            Status::OptedOut => "turned reminders off",
+            Status::RemindedToday => "already reminded today",
+        }
+    }
 }
 
 /// One person a reminder is for, with the figures it tells them.
@@ -446,5 +455,13 @@ mod tests {
             assert!(!r.name_th().is_empty() && !r.name_en().is_empty());
         }
         assert_eq!(Reminder::parse("nope"), None);
+        for st in [
+            Status::Ready,
+            Status::NoEmail,
+            Status::OptedOut,
+            Status::RemindedToday,
+        ] {
+            assert!(!st.name_th().is_empty() && !st.name_en().is_empty());
+        }
     }
 }

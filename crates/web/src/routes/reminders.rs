@@ -52,10 +52,9 @@ fn view(
             email: r.email.clone().unwrap_or_else(|| "–".into()),
             about: r.about.clone(),
             figures: lang.pick(&r.figures_th, &r.figures_en).to_string(),
-            status: match lang {
-                crate::i18n::Lang::Th => r.status.name_th().to_string(),
-                crate::i18n::Lang::En => format!("{:?}", r.status),
-            },
+            status: lang
+                .pick(r.status.name_th(), r.status.name_en())
+                .to_string(),
             ready: r.status == Status::Ready,
         })
         .collect();
@@ -141,7 +140,10 @@ async fn send(
         };
         if !itas_app::reminders::claim(&state, &plan, r).await? {
             let why = ctx
-                .pick(Status::RemindedToday.name_th(), "RemindedToday")
+                .pick(
+                    Status::RemindedToday.name_th(),
+                    Status::RemindedToday.name_en(),
+                )
                 .to_string();
             *done.left_out.entry(why).or_default() += 1;
             continue;
