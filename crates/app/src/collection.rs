@@ -133,11 +133,13 @@ pub async fn set_populations(
     Ok((iit, eit))
 }
 
-/// A survey tool of the framework (IIT, EIT), or `not_found`.
+/// A survey the agency collects itself (IIT, EIT, or the EIT's part 1), or
+/// `not_found`: a part the central office collects is not the agency's to
+/// open, rotate, print or hand codes for.
 pub fn survey_tool(fw: &itas_core::Framework, tool: &str) -> Result<()> {
     if fw
-        .tool(tool)
-        .is_some_and(|t| t.kind == itas_core::framework::ToolKind::Survey)
+        .collection(tool)
+        .is_some_and(|c| c.collected_by() == itas_core::framework::Collector::Agency)
     {
         Ok(())
     } else {
@@ -174,6 +176,11 @@ pub struct SurveyTool {
     /// the central office decides.
     pub over_population: bool,
     pub quality: Option<QualityOutcome>,
+    /// A part the central office collects itself (the EIT's part 2): no
+    /// link, no codes, and its count only once collection has closed.
+    pub central: bool,
+    /// The count is not shown yet (a central part while collection is open).
+    pub count_hidden: bool,
 }
 
 /// Each survey tool of an agency in a round, with its counts against the
@@ -186,14 +193,43 @@ pub async fn survey_tools(
 ) -> Result<Vec<SurveyTool>> {
     use itas_store::surveys;
     let (round_id, agency_id) = (p.round_id.as_str(), p.agency_id.as_str());
+    let collection_over = !collection_open(rounds::state_on(
+        &rounds::phases(&app.db, round_id).await?,
+        today(),
+    ));
     let mut out = Vec::new();
-    for tool in fw
-        .tools
-        .iter()
-        .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
-    {
-        let link = surveys::active_link(&app.db, round_id, agency_id, &tool.code).await?;
-        let count = surveys::count(&app.db, round_id, agency_id, &tool.code).await?;
+    for c in fw.collections() {
+        let key = c.key();
+        if c.collected_by() == itas_core::framework::Collector::Central {
+            // Seen by the agency only once nobody can answer it any more, so
+            // the count cannot be watched rising during a session.
+            let count = if collection_over {
+                surveys::count(&app.db, round_id, agency_id, &key).await?
+            } else {
+                0
+            };
+            out.push(SurveyTool {
+                tool: key,
+                name_th: c.name_th(),
+                name_en: c.name_en(),
+                link_code: None,
+                count,
+                min: None,
+                behind: false,
+                require_code: false,
+                codes_issued: 0,
+                codes_used: 0,
+                codes_to_population: 0,
+                over_population: false,
+                quality: None,
+                central: true,
+                count_hidden: !collection_over,
+            });
+            continue;
+        }
+        let tool = c.tool;
+        let link = surveys::active_link(&app.db, round_id, agency_id, &key).await?;
+        let count = surveys::count(&app.db, round_id, agency_id, &key).await?;
         let population = if tool.code == "IIT" {
             p.iit_population
         } else {
@@ -221,9 +257,9 @@ pub async fn survey_tools(
                 }
             });
         out.push(SurveyTool {
-            tool: tool.code.clone(),
-            name_th: tool.name_th.clone(),
-            name_en: tool.name_en.clone(),
+            tool: key,
+            name_th: c.name_th(),
+            name_en: c.name_en(),
             link_code: link.map(|l| l.code),
             count,
             behind: min.is_some_and(|m| count < i64::from(m)),
@@ -234,6 +270,8 @@ pub async fn survey_tools(
             quality,
             codes_issued,
             codes_used,
+            central: false,
+            count_hidden: false,
         });
     }
     Ok(out)

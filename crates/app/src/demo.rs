@@ -449,11 +449,13 @@ pub async fn guide(db: &Db, base: &str, today: Date) -> Result<String> {
         ));
         if let Some(seed) = itas_store::agencies::by_code(db, SEED_AGENCY).await? {
             out.push_str(&format!("Survey links of {}:\n", seed.name_th));
-            for tool in ["IIT", "EIT"] {
+            for tool in ["IIT", "EIT", "EIT.2"] {
                 if let Some(l) =
                     itas_store::surveys::active_link(db, &current.id, &seed.id, tool).await?
                 {
-                    let note = if itas_store::surveys::require_code(db, &current.id, &seed.id, tool)
+                    let note = if tool == "EIT.2" {
+                        " (the EIT's part 2, the central office's own: sign in as admin, the round's page, \"parts\"; the agency never sees it)"
+                    } else if itas_store::surveys::require_code(db, &current.id, &seed.id, tool)
                         .await?
                     {
                         " (asks for a single-use code: sign in as huanong and issue codes on its page)"

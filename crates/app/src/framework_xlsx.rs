@@ -32,6 +32,21 @@ pub const SHEETS: &[(&str, &[&str])] = &[
             "min_percent",
             "min_at_least",
             "min_at_most",
+            "combine",
+        ],
+    ),
+    (
+        "parts",
+        &[
+            "tool",
+            "number",
+            "name_th",
+            "name_en",
+            "collected_by",
+            "weight",
+            "min_percent",
+            "min_at_least",
+            "min_at_most",
         ],
     ),
     (
@@ -62,9 +77,9 @@ pub const SHEETS: &[(&str, &[&str])] = &[
 ];
 
 /// Sheets a workbook may leave out (an older export, a round with no table).
-const OPTIONAL_SHEETS: &[&str] = &["provisional", "min_samples"];
+const OPTIONAL_SHEETS: &[&str] = &["provisional", "min_samples", "parts"];
 /// Columns added after workbooks were in use: a workbook without them still loads.
-const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("items", "itas_page")];
+const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("items", "itas_page"), ("tools", "combine")];
 
 const README_TH: &[(&str, &str)] = &[
     (
@@ -82,7 +97,11 @@ const README_TH: &[(&str, &str)] = &[
     ),
     (
         "tools",
-        "เครื่องมือ: kind (survey | checklist) weight (เช่น 0.30) และจำนวนผู้ตอบขั้นต่ำ (ร้อยละ ขั้นต่ำ ขั้นสูง)",
+        "เครื่องมือ: kind (survey | checklist) weight (เช่น 0.30) จำนวนผู้ตอบขั้นต่ำ (ร้อยละ ขั้นต่ำ ขั้นสูง) และ combine (pooled | weighted) วิธีรวมส่วนของแบบสำรวจที่แบ่งเป็นส่วน",
+    ),
+    (
+        "parts",
+        "ส่วนของแบบสำรวจ (เช่น EIT ส่วนที่ 1 และ 2): number เรียง 1, 2, … collected_by (agency = หน่วยงานเก็บ | central = ส่วนกลางเก็บเอง) weight เมื่อเครื่องมือใช้ combine = weighted และขั้นต่ำของส่วนที่ 2 เป็นต้นไป (เว้นว่างได้)",
     ),
     ("indicators", "ตัวชี้วัด"),
     ("subindicators", "ตัวชี้วัดย่อยของแบบตรวจ"),
@@ -220,6 +239,29 @@ pub fn sheets_of(fw: &Framework) -> Vec<(&'static str, Vec<Vec<String>>)> {
                     exact_human(&t.weight),
                     t.name_th.clone(),
                     t.name_en.clone(),
+                    m.map(|m| m.percent.to_string()).unwrap_or_default(),
+                    m.map(|m| m.at_least.to_string()).unwrap_or_default(),
+                    m.and_then(|m| m.at_most)
+                        .map(|c| c.to_string())
+                        .unwrap_or_default(),
+                    t.combine.code().to_string(),
+                ]
+            })
+            .collect(),
+    ));
+    out.push((
+        "parts",
+        fw.parts
+            .iter()
+            .map(|p| {
+                let m = p.min_sample;
+                vec![
+                    p.tool.clone(),
+                    p.number.to_string(),
+                    p.name_th.clone(),
+                    p.name_en.clone(),
+                    p.collected_by.code().to_string(),
+                    p.weight.as_ref().map(exact_human).unwrap_or_default(),
                     m.map(|m| m.percent.to_string()).unwrap_or_default(),
                     m.map(|m| m.at_least.to_string()).unwrap_or_default(),
                     m.and_then(|m| m.at_most)
@@ -416,6 +458,56 @@ impl std::fmt::Display for SheetProblem {
 /// A sheet's rows: the Excel row number and the values by column name.
 type Rows = Vec<(usize, HashMap<String, String>)>;
 
+/// An integer as TOML text; anything else is a problem named by its cell.
+fn whole_cell(
+    v: &str,
+    sheet: &str,
+    row: usize,
+    col: &str,
+    problems: &mut Vec<SheetProblem>,
+) -> String {
+    match itas_core::thai::arabic_digits(v).parse::<i64>() {
+        Ok(n) => n.to_string(),
+        Err(_) => {
+            problems.push(SheetProblem {
+                sheet: sheet.into(),
+                row,
+                column: col.into(),
+                message: format!("'{v}' ไม่ใช่จำนวนเต็ม / '{v}' is not a whole number"),
+            });
+            "0".into()
+        }
+    }
+}
+
+/// A row's `min_sample = { … }` line from its min_percent, min_at_least and
+/// min_at_most columns (tools and parts), if it states one.
+fn min_sample_line(
+    m: &HashMap<String, String>,
+    sheet: &str,
+    row: usize,
+    problems: &mut Vec<SheetProblem>,
+) -> Option<String> {
+    let get = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let (p, l, c) = (get("min_percent"), get("min_at_least"), get("min_at_most"));
+    if p.is_empty() && l.is_empty() {
+        return None;
+    }
+    let p = whole_cell(&p, sheet, row, "min_percent", problems);
+    let l = whole_cell(&l, sheet, row, "min_at_least", problems);
+    let cap = if c.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", at_most = {}",
+            whole_cell(&c, sheet, row, "min_at_most", problems)
+        )
+    };
+    Some(format!(
+        "min_sample = {{ percent = {p}, at_least = {l}{cap} }}"
+    ))
+}
+
 /// Where each line of the generated TOML came from.
 struct Origins(Vec<(String, usize, String)>);
 
@@ -514,20 +606,6 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
     let get = |m: &HashMap<String, String>, k: &str| m.get(k).cloned().unwrap_or_default();
     // Integers must be integers; numbers may be decimals or fractions (quoted,
     // read exactly by the parser).
-    let int = |v: &str, sheet: &str, row: usize, col: &str, problems: &mut Vec<SheetProblem>| {
-        match itas_core::thai::arabic_digits(v).parse::<i64>() {
-            Ok(n) => n.to_string(),
-            Err(_) => {
-                problems.push(SheetProblem {
-                    sheet: sheet.into(),
-                    row,
-                    column: col.into(),
-                    message: format!("'{v}' ไม่ใช่จำนวนเต็ม / '{v}' is not a whole number"),
-                });
-                "0".into()
-            }
-        }
-    };
     let num = |v: &str| quote(&itas_core::thai::arabic_digits(v));
 
     // framework settings
@@ -539,7 +617,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
             "fiscal_year" | "national_target_percent" => {
                 format!(
                     "{key} = {}",
-                    int(&value, "framework", *row, "value", &mut problems)
+                    whole_cell(&value, "framework", *row, "value", &mut problems)
                 )
             }
             "pass_mark" => format!("{key} = {}", num(&value)),
@@ -647,34 +725,40 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
         for k in ["name_th", "name_en"] {
             o.line(format!("{k} = {}", quote(&get(&m, k))), t, row, k);
         }
-        let (p, l, c) = (
-            get(&m, "min_percent"),
-            get(&m, "min_at_least"),
-            get(&m, "min_at_most"),
+        if let Some(line) = min_sample_line(&m, t, row, &mut problems) {
+            o.line(line, t, row, "min_percent");
+        }
+        let combine = get(&m, "combine");
+        if !combine.is_empty() && combine != "pooled" {
+            o.line(format!("combine = {}", quote(&combine)), t, row, "combine");
+        }
+    }
+    for (row, m) in data.remove("parts").unwrap_or_default() {
+        let t = "parts";
+        o.line("[[parts]]".into(), t, row, "");
+        o.line(
+            format!("tool = {}", quote(&get(&m, "tool"))),
+            t,
+            row,
+            "tool",
         );
-        if !p.is_empty() || !l.is_empty() {
-            let p = int(&p, t, row, "min_percent", &mut problems);
-            let l = int(&l, t, row, "min_at_least", &mut problems);
-            let cap = if c.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", at_most = {}",
-                    int(&c, t, row, "min_at_most", &mut problems)
-                )
-            };
-            o.line(
-                format!("min_sample = {{ percent = {p}, at_least = {l}{cap} }}"),
-                t,
-                row,
-                "min_percent",
-            );
+        let n = whole_cell(&get(&m, "number"), t, row, "number", &mut problems);
+        o.line(format!("number = {n}"), t, row, "number");
+        for k in ["name_th", "name_en", "collected_by"] {
+            o.line(format!("{k} = {}", quote(&get(&m, k))), t, row, k);
+        }
+        let weight = get(&m, "weight");
+        if !weight.is_empty() {
+            o.line(format!("weight = {}", num(&weight)), t, row, "weight");
+        }
+        if let Some(line) = min_sample_line(&m, t, row, &mut problems) {
+            o.line(line, t, row, "min_percent");
         }
     }
     for (row, m) in data.remove("indicators").unwrap_or_default() {
         let t = "indicators";
         o.line("[[indicators]]".into(), t, row, "");
-        let n = int(&get(&m, "number"), t, row, "number", &mut problems);
+        let n = whole_cell(&get(&m, "number"), t, row, "number", &mut problems);
         o.line(format!("number = {n}"), t, row, "number");
         for k in ["tool", "name_th", "name_en", "suggestion_th"] {
             o.line(format!("{k} = {}", quote(&get(&m, k))), t, row, k);
@@ -689,7 +773,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
             row,
             "code",
         );
-        let n = int(&get(&m, "indicator"), t, row, "indicator", &mut problems);
+        let n = whole_cell(&get(&m, "indicator"), t, row, "indicator", &mut problems);
         o.line(format!("indicator = {n}"), t, row, "indicator");
         for k in ["name_th", "name_en"] {
             o.line(format!("{k} = {}", quote(&get(&m, k))), t, row, k);
@@ -707,7 +791,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
         o.line(format!("code = {}", quote(&code)), t, row, "code");
         let ind = get(&m, "indicator");
         if !ind.is_empty() {
-            let n = int(&ind, t, row, "indicator", &mut problems);
+            let n = whole_cell(&ind, t, row, "indicator", &mut problems);
             o.line(format!("indicator = {n}"), t, row, "indicator");
         }
         let sub = get(&m, "subindicator");
@@ -780,7 +864,7 @@ pub fn import(bytes: &[u8]) -> Result<String, Vec<SheetProblem>> {
         for k in ["tool", "kind", "size"] {
             o.line(format!("{k} = {}", quote(&get(&m, k))), t, row, k);
         }
-        let n = int(&get(&m, "required"), t, row, "required", &mut problems);
+        let n = whole_cell(&get(&m, "required"), t, row, "required", &mut problems);
         o.line(format!("required = {n}"), t, row, "required");
     }
     for (item, rows) in cells {

@@ -11,6 +11,7 @@ pub mod access;
 pub mod agencies;
 pub mod audit;
 pub mod cache;
+pub mod central_parts;
 pub mod collection;
 pub mod demo;
 pub mod error;

@@ -57,12 +57,18 @@ pub async fn exclusion_effect(
     agency_id: &str,
     tool: &str,
 ) -> Result<(Option<Score>, Option<Score>, u64)> {
-    let plain = itas_store::surveys::tallies(&app.db, round_id, agency_id).await?;
+    // A part's flagged answers are left out of that part only; the tool's
+    // score is still made of every part.
+    let by_key = itas_store::surveys::tallies_by_key(&app.db, round_id, agency_id).await?;
     let (kept, remaining) =
         quality::tallies_without_flagged(&app.db, round_id, agency_id, tool).await?;
+    let plain = crate::scoring_run::counted(fw, by_key.clone(), Vec::new())?;
+    let without =
+        crate::scoring_run::counted(fw, by_key, vec![(tool.to_string(), kept, remaining)])?;
+    let tool_code = itas_core::framework::tool_code(tool);
     Ok((
-        crate::scoring_run::tool_score(fw, &plain, tool),
-        crate::scoring_run::tool_score(fw, &kept, tool),
+        crate::scoring_run::tool_score(fw, &plain, tool_code),
+        crate::scoring_run::tool_score(fw, &without, tool_code),
         remaining,
     ))
 }
@@ -105,7 +111,9 @@ pub async fn decide(
     input: &DecisionInput,
 ) -> Result<()> {
     crate::rounds::require_central(actor)?;
-    if !["IIT", "EIT"].contains(&tool) {
+    // Any place survey answers are collected: IIT, EIT, or one part (EIT.2).
+    let fw = crate::survey::round_framework(app, round_id).await?;
+    if fw.collection(tool).is_none() {
         return Err(Error::new(ErrorCode::NotFound));
     }
     itas_store::rounds::participation(&app.db, round_id, agency_id)

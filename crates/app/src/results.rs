@@ -40,8 +40,10 @@ pub struct AgencyResults {
     pub plan: Option<itas_core::analysis::Plan>,
     /// The OIT items passed in the final review, when known.
     pub passed: Option<BTreeSet<String>>,
-    /// Survey samples the scores fell short on (computed scores only).
-    pub short: Vec<itas_core::sample::Sample>,
+    /// The survey samples the scores were computed from, one per tool or
+    /// part (computed scores only): those short of a minimum are remarked,
+    /// and a tool in parts shows each part's count.
+    pub samples: Vec<itas_core::sample::Sample>,
 }
 
 /// The earlier year a round is compared with: one itas scored, or one the
@@ -102,11 +104,7 @@ pub async fn load(app: &App, agency_id: &str, round_id: &str) -> Result<AgencyRe
             None => None,
         },
     };
-    let short = itas_store::rounds::agency_samples(&app.db, round_id, agency_id)
-        .await?
-        .into_iter()
-        .filter(itas_core::sample::Sample::is_short)
-        .collect();
+    let samples = itas_store::rounds::agency_samples(&app.db, round_id, agency_id).await?;
     let (plan, passed) = match oit_plan(app, &fw, &card, round_id, agency_id).await? {
         Some((plan, passed)) => (Some(plan), Some(passed)),
         None => (None, None),
@@ -121,7 +119,7 @@ pub async fn load(app: &App, agency_id: &str, round_id: &str) -> Result<AgencyRe
         earlier_round,
         plan,
         passed,
-        short,
+        samples,
     })
 }
 
@@ -248,7 +246,7 @@ fn document(
         digits,
         previous: previous_of(l, digits),
         trend,
-        short_samples: l.short.clone(),
+        samples: l.samples.clone(),
         plan: l.plan.clone(),
         // The agency's own plan when it has one; suggestions otherwise.
         measures: stored

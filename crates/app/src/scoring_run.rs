@@ -107,17 +107,9 @@ fn passes_of(
     Ok(oit::passed_items(decisions))
 }
 
-/// The item codes of a tool.
-fn tool_items(fw: &Framework, tool: &str) -> BTreeSet<String> {
-    fw.items
-        .iter()
-        .filter(|it| fw.indicator(it.indicator).is_some_and(|i| i.tool == tool))
-        .map(|it| it.code.clone())
-        .collect()
-}
-
-/// What replaces a tool's tallies when the central office left its flagged
-/// answers out: (tool, the tallies kept, the answers kept).
+/// What replaces a collection's tallies (a tool's, or one part's) when the
+/// central office left its flagged answers out: (key, the tallies kept, the
+/// answers kept).
 type Replacements = Vec<(String, Counts, u64)>;
 
 /// The data-quality decisions that bear on an agency's tallies: IIT answers
@@ -143,28 +135,37 @@ pub async fn replacements(
         }));
     }
     let mut out = Vec::new();
-    for tool in ["IIT", "EIT"] {
-        if decisions
-            .get(&key(tool))
-            .is_some_and(|d| d.decision == itas_store::quality::Decision::Exclude)
-        {
-            let (kept, n) =
-                itas_store::quality::tallies_without_flagged(&app.db, round_id, &p.agency_id, tool)
-                    .await?;
-            out.push((tool.to_string(), kept, n));
-        }
+    // Every collection of this agency the central office decided on: IIT,
+    // EIT, and each part of a tool in parts.
+    let excluded: Vec<String> = decisions
+        .range(key("")..)
+        .take_while(|((agency, _), _)| *agency == p.agency_id)
+        .filter(|(_, d)| d.decision == itas_store::quality::Decision::Exclude)
+        .map(|((_, tool), _)| tool.clone())
+        .collect();
+    for tool in excluded {
+        let (kept, n) =
+            itas_store::quality::tallies_without_flagged(&app.db, round_id, &p.agency_id, &tool)
+                .await?;
+        out.push((tool, kept, n));
     }
     Ok(Ok(out))
 }
 
-/// An agency's tallies as they count, the replaced tools swapped in.
-pub fn counted(fw: &Framework, mut tallies: Counts, replaced: Replacements) -> Counts {
-    for (tool, kept, _) in replaced {
-        let items = tool_items(fw, &tool);
-        tallies.retain(|item, _| !items.contains(item));
-        tallies.extend(kept);
+/// An agency's tallies as they count: by collection key, the replaced
+/// collections swapped in, then each tool's parts combined as its framework
+/// says (pooled, or weighted).
+pub fn counted(
+    fw: &Framework,
+    mut by_key: BTreeMap<String, Counts>,
+    replaced: Replacements,
+) -> Result<Counts, Error> {
+    for (key, kept, _) in replaced {
+        by_key.insert(key, kept);
     }
-    tallies
+    itas_core::parts::combine(fw, &by_key).map_err(|e| {
+        Error::new(crate::error::ErrorCode::Internal).detail(format!("combining parts: {e:?}"))
+    })
 }
 
 /// What each survey tool of an agency counted against its minimum: the
@@ -175,19 +176,25 @@ pub fn samples_of(
     counts: &std::collections::HashMap<(String, String), i64>,
     replaced: &Replacements,
 ) -> Vec<rounds::Sample> {
-    fw.tools
-        .iter()
-        .filter_map(|t| {
-            let required = p.required_sample(fw, &t.code)?;
-            let counted = match replaced.iter().find(|(tool, _, _)| *tool == t.code) {
+    fw.collections()
+        .into_iter()
+        .filter_map(|c| {
+            let key = c.key();
+            // A part without a minimum of its own still has its count kept.
+            let required = match p.required_sample(fw, &key) {
+                Some(r) => r,
+                None if c.part.is_some() => None,
+                None => return None,
+            };
+            let counted = match replaced.iter().find(|(tool, _, _)| *tool == key) {
                 Some((_, _, kept)) => i64::try_from(*kept).unwrap_or(i64::MAX),
                 None => counts
-                    .get(&(p.agency_id.clone(), t.code.clone()))
+                    .get(&(p.agency_id.clone(), key.clone()))
                     .copied()
                     .unwrap_or(0),
             };
             Some(rounds::Sample {
-                tool: t.code.clone(),
+                tool: key,
                 counted,
                 required,
             })
@@ -380,7 +387,7 @@ fn writer_outcome(
 
 /// A slice's stored tallies and packed OIT decisions, by agency.
 type SliceRead = (
-    std::collections::HashMap<String, Vec<String>>,
+    std::collections::HashMap<String, Vec<(String, String)>>,
     std::collections::HashMap<String, itas_store::oit::PackedDecisions>,
 );
 
@@ -406,8 +413,8 @@ struct AgencyWork {
     participant: rounds::Participant,
     submitted: bool,
     decisions: itas_store::oit::PackedDecisions,
-    /// Stored tally texts, parsed on the scoring threads.
-    tallies: Vec<String>,
+    /// Stored (collection key, tally text) pairs, parsed on the scoring threads.
+    tallies: Vec<(String, String)>,
     replaced: Result<Replacements, Skip>,
     samples: Vec<rounds::Sample>,
 }
@@ -428,7 +435,7 @@ fn score_slice(fw: &Framework, work: Vec<AgencyWork>) -> Vec<Result<Scored, Erro
         };
         let tallies = itas_store::surveys::parse_tallies(&w.tallies).map_err(Error::from)?;
         Ok(
-            score_agency(fw, p, passed, counted(fw, tallies, replaced))?.map(
+            score_agency(fw, p, passed, counted(fw, tallies, replaced)?)?.map(
                 |(agency_id, indicators)| rounds::ScoredAgency {
                     agency_id,
                     indicators,
@@ -514,11 +521,11 @@ pub async fn score_one_by_one(
         let Ok(passed) = final_passes(app, &fw, &round.id, &p.agency_id).await? else {
             continue;
         };
-        let own = itas_store::surveys::tallies(&app.db, &round.id, &p.agency_id).await?;
+        let own = itas_store::surveys::tallies_by_key(&app.db, &round.id, &p.agency_id).await?;
         let Ok(replaced) = replacements(app, &round.id, &p, &counts, &decisions).await? else {
             continue;
         };
-        if let Ok((agency, scores)) = score_agency(&fw, p, passed, counted(&fw, own, replaced))? {
+        if let Ok((agency, scores)) = score_agency(&fw, p, passed, counted(&fw, own, replaced)?)? {
             out.insert(agency, scores);
         }
     }

@@ -42,7 +42,9 @@ pub async fn load_link(app: &App, code: &str) -> Result<Option<Arc<OpenLink>>, E
     };
     let phases = itas_store::rounds::phases(&app.db, &link.round_id).await?;
     let fw = round_framework(app, &link.round_id).await?;
-    let tool = fw.tool(&link.tool).ok_or(ErrorCode::NotFound)?;
+    // A tool, or one part of a tool collected in parts (`EIT.2`).
+    let collection = fw.collection(&link.tool).ok_or(ErrorCode::NotFound)?;
+    let (tool_th, tool_en) = (collection.name_th(), collection.name_en());
     let agency = itas_store::agencies::get(&app.db, &link.agency_id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
@@ -50,8 +52,8 @@ pub async fn load_link(app: &App, code: &str) -> Result<Option<Arc<OpenLink>>, E
         require_code: surveys::require_code(&app.db, &link.round_id, &link.agency_id, &link.tool)
             .await?,
         state: itas_store::rounds::state_on(&phases, today()),
-        tool_th: tool.name_th.clone(),
-        tool_en: tool.name_en.clone(),
+        tool_th,
+        tool_en,
         agency_en: if agency.name_en.is_empty() {
             agency.name_th.clone()
         } else {

@@ -47,6 +47,7 @@ pub mod exact;
 pub mod framework;
 pub mod history;
 pub mod oit;
+pub mod parts;
 pub mod quality;
 pub mod report_check;
 pub mod sample;

@@ -16,9 +16,18 @@ pub struct Sample {
 
 impl Sample {
     /// Computed from fewer answers than the minimum, or with no minimum to
-    /// hold it to.
+    /// hold it to because the population was never stated. A later part of
+    /// a tool (`EIT.2`) without a minimum has none to fall short of.
     pub fn is_short(&self) -> bool {
-        self.required.is_none_or(|r| self.counted < r)
+        match self.required {
+            Some(r) => self.counted < r,
+            None => !self.is_later_part(),
+        }
+    }
+
+    /// A part after the first of a tool collected in parts (`EIT.2`).
+    pub fn is_later_part(&self) -> bool {
+        crate::framework::part_number(&self.tool).is_some_and(|n| n >= 2)
     }
 
     /// The remark in Thai, with Arabic digits (the caller picks the digits).
@@ -112,5 +121,83 @@ mod tests {
             ]),
             "EIT 12/30; IIT 5/?"
         );
+    }
+}
+
+/// The counts of each tool collected in parts, one sentence per tool, in
+/// Thai and English with Arabic digits ("ผู้ตอบ EIT ส่วนที่ 1 412 คน ส่วนที่ 2
+/// 55 คน รวม 467 คน"); none when no tool was collected in parts.
+pub fn parts_text(samples: &[Sample]) -> Vec<(String, String)> {
+    use crate::framework::{part_number, tool_code};
+    let mut tools: Vec<&str> = samples
+        .iter()
+        .filter(|s| s.is_later_part())
+        .map(|s| tool_code(&s.tool))
+        .collect();
+    tools.dedup();
+    tools
+        .into_iter()
+        .map(|tool| {
+            let mut parts: Vec<(u32, i64)> = samples
+                .iter()
+                .filter(|s| tool_code(&s.tool) == tool)
+                .filter_map(|s| part_number(&s.tool).map(|n| (n, s.counted)))
+                .collect();
+            parts.sort();
+            let total: i64 = parts.iter().map(|(_, n)| n).sum();
+            let th: Vec<String> = parts
+                .iter()
+                .map(|(n, c)| format!("ส่วนที่ {n} {} คน", crate::thai::group_thousands(*c)))
+                .collect();
+            let en: Vec<String> = parts
+                .iter()
+                .map(|(n, c)| format!("part {n} {}", crate::thai::group_thousands(*c)))
+                .collect();
+            (
+                format!(
+                    "ผู้ตอบ {tool} {} รวม {} คน",
+                    th.join(" "),
+                    crate::thai::group_thousands(total)
+                ),
+                format!(
+                    "{tool} responses: {}, {} in all",
+                    en.join(", "),
+                    crate::thai::group_thousands(total)
+                ),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod parts_tests {
+    use super::*;
+
+    #[test]
+    fn a_later_part_without_a_minimum_is_never_short_and_each_part_is_counted() {
+        let s = |tool: &str, counted, required| Sample {
+            tool: tool.into(),
+            counted,
+            required,
+        };
+        let samples = [
+            s("IIT", 40, Some(30)),
+            s("EIT", 1200, Some(400)),
+            s("EIT.2", 55, None),
+        ];
+        assert!(samples.iter().all(|x| !x.is_short()));
+        assert!(
+            s("EIT", 10, None).is_short(),
+            "part 1 with no population stated"
+        );
+        assert!(s("EIT.2", 3, Some(10)).is_short());
+        assert_eq!(
+            parts_text(&samples),
+            [(
+                "ผู้ตอบ EIT ส่วนที่ 1 1,200 คน ส่วนที่ 2 55 คน รวม 1,255 คน".to_string(),
+                "EIT responses: part 1 1,200, part 2 55, 1,255 in all".to_string()
+            )]
+        );
+        assert!(parts_text(&samples[..2]).is_empty());
     }
 }

@@ -35,8 +35,10 @@ impl AnswerProblem {
     }
 }
 
-/// The survey items of a tool, in order, with their scales.
+/// The survey items of a tool, in order, with their scales. `tool` may be a
+/// part's collection key (`EIT.2`): every part asks the tool's questions.
 pub fn items<'a>(fw: &'a Framework, tool: &'a str) -> Vec<(&'a Item, &'a Scale, usize)> {
+    let tool = crate::framework::tool_code(tool);
     if fw.tool(tool).is_none_or(|t| t.kind != ToolKind::Survey) {
         return vec![];
     }
@@ -51,6 +53,7 @@ pub fn items<'a>(fw: &'a Framework, tool: &'a str) -> Vec<(&'a Item, &'a Scale, 
 
 /// The pages of a tool: its indicator numbers, in order.
 pub fn pages(fw: &Framework, tool: &str) -> Vec<u32> {
+    let tool = crate::framework::tool_code(tool);
     fw.indicators_of(tool).map(|i| i.number).collect()
 }
 

@@ -71,9 +71,10 @@ pub struct ReportInput<'a> {
     /// Every published year up to this one, oldest first, this year last;
     /// the trend is shown when it holds two years or more.
     pub trend: Vec<TrendYear>,
-    /// Survey samples the scores were computed below the minimum of (said
-    /// under the results table); empty when none, or for entered scores.
-    pub short_samples: Vec<itas_core::sample::Sample>,
+    /// The survey samples the scores were computed from (empty for entered
+    /// scores): those below a minimum are remarked under the results table,
+    /// and a tool collected in parts has each part's count said there.
+    pub samples: Vec<itas_core::sample::Sample>,
     /// The OIT path to the pass mark, when item results are known.
     pub plan: Option<Plan>,
     /// The agency's own plan rows; when empty, rows are prefilled from the
@@ -453,8 +454,13 @@ pub fn analysis_report(input: &ReportInput<'_>) -> Document {
     if input.trend.len() > 1 {
         b.extend(trend_blocks(fw, &input.trend, input.digits));
     }
+    for (th, _) in itas_core::sample::parts_text(&input.samples) {
+        b.push(Block::Para(input.digits.apply(&format!(
+            "{th} (คำตอบทุกส่วนนับรวมในคะแนนของเครื่องมือตามที่กรอบการประเมินกำหนด)"
+        ))));
+    }
     let short: Vec<String> = input
-        .short_samples
+        .samples
         .iter()
         .filter(|s| s.is_short())
         .map(|s| input.digits.apply(&s.remark_th()))

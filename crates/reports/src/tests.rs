@@ -49,7 +49,7 @@ pub(crate) fn seed_input<'a>(
         digits,
         previous: None,
         trend: Vec::new(),
-        short_samples: Vec::new(),
+        samples: Vec::new(),
         plan: None,
         measures: vec![],
     }
@@ -110,7 +110,7 @@ fn a_score_below_its_minimum_sample_is_remarked_under_the_results() {
     let (fw, card) = seed();
     let report = |short_samples: Vec<itas_core::sample::Sample>| {
         let doc = analysis_report(&ReportInput {
-            short_samples,
+            samples: short_samples,
             ..seed_input(&fw, &card, Digits::Thai)
         });
         squash(&crate::analysis_report::results_and_analysis(&doc).plain_text())

@@ -287,12 +287,13 @@ pub async fn join(
 /// Gives every participant of a round its survey links (those it lacks).
 pub async fn links_for_participants(db: &Db, actor: Option<&str>, round_id: &str) -> Result<usize> {
     let round = get(db, round_id).await?.ok_or(StoreError::NotFound)?;
+    // One link per place answers are collected: a survey tool, or each of
+    // its parts (the central office's part 2 has its own).
     let tools: Vec<String> = round
         .framework()?
-        .tools
+        .collections()
         .iter()
-        .filter(|t| t.kind == itas_core::framework::ToolKind::Survey)
-        .map(|t| t.code.clone())
+        .map(|c| c.key())
         .collect();
     crate::surveys::create_missing_links(db, actor, round_id, &tools).await
 }
@@ -648,11 +649,14 @@ pub async fn short_samples(db: &Db, round_id: &str) -> Result<BTreeMap<String, V
         .await?);
     let mut out: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     for (agency, tool, counted, required) in rows {
-        out.entry(agency).or_default().push(Sample {
+        let s = Sample {
             tool,
             counted,
             required,
-        });
+        };
+        if s.is_short() {
+            out.entry(agency).or_default().push(s);
+        }
     }
     Ok(out)
 }

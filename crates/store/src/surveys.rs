@@ -414,41 +414,53 @@ pub async fn count(db: &Db, round_id: &str, agency_id: &str, tool: &str) -> Resu
 /// Deltas of one (agency, round) beyond this many are merged on the next read.
 const COMPACT_AFTER: usize = 32;
 
-/// The option counts of an agency, by item: `counts[cell][option]`.
+/// The option counts of an agency, by item: `counts[cell][option]`, every
+/// collection (tool or part) added together.
 pub async fn tallies(db: &Db, round_id: &str, agency_id: &str) -> Result<Counts> {
-    const Q: &str = "SELECT counts FROM tally_deltas WHERE agency_id = $1 AND round_id = $2";
-    let rows: Vec<(String,)> = read!(db, |p| sqlx::query_as(Q)
+    let mut out = Counts::new();
+    for counts in tallies_by_key(db, round_id, agency_id).await?.values() {
+        merge_counts(&mut out, counts);
+    }
+    Ok(out)
+}
+
+/// The option counts of an agency by collection key (`IIT`, `EIT`, `EIT.2`):
+/// a tool in parts is combined by its framework's rule, not here.
+pub async fn tallies_by_key(
+    db: &Db,
+    round_id: &str,
+    agency_id: &str,
+) -> Result<BTreeMap<String, Counts>> {
+    const Q: &str = "SELECT tool, counts FROM tally_deltas WHERE agency_id = $1 AND round_id = $2";
+    let rows: Vec<(String, String)> = read!(db, |p| sqlx::query_as(Q)
         .bind(agency_id)
         .bind(round_id)
         .fetch_all(p)
         .await?);
-    let mut out = Counts::new();
-    for (c,) in &rows {
-        let d: Counts =
-            serde_json::from_str(c).map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
-        merge_counts(&mut out, &d);
-    }
+    let out = parse_tallies(&rows)?;
     if rows.len() > COMPACT_AFTER {
         compact(db, round_id, agency_id).await?;
     }
     Ok(out)
 }
 
-/// The stored tally texts (JSON) of many agencies of a round, in one query;
-/// [`parse_tallies`] turns an agency's texts into counts. The scoring run
-/// reads a round in slices of agencies and parses on its scoring threads.
+/// The stored (collection key, tally text) pairs of many agencies of a
+/// round, in one query; [`parse_tallies`] turns an agency's into counts. The
+/// scoring run reads a round in slices of agencies and parses on its
+/// scoring threads.
 pub async fn tally_texts_of(
     db: &Db,
     round_id: &str,
     agency_ids: &[String],
-) -> Result<HashMap<String, Vec<String>>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+) -> Result<HashMap<String, Vec<(String, String)>>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
     if agency_ids.is_empty() {
         return Ok(out);
     }
-    let rows: Vec<(String, String)> = read!(db, |p| {
-        let mut qb =
-            sqlx::QueryBuilder::new("SELECT agency_id, counts FROM tally_deltas WHERE round_id = ");
+    let rows: Vec<(String, String, String)> = read!(db, |p| {
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT agency_id, tool, counts FROM tally_deltas WHERE round_id = ",
+        );
         qb.push_bind(round_id).push(" AND agency_id IN (");
         let mut list = qb.separated(", ");
         for a in agency_ids {
@@ -457,19 +469,19 @@ pub async fn tally_texts_of(
         qb.push(")");
         qb.build_query_as().fetch_all(p).await?
     });
-    for (agency, c) in rows {
-        out.entry(agency).or_default().push(c);
+    for (agency, tool, c) in rows {
+        out.entry(agency).or_default().push((tool, c));
     }
     Ok(out)
 }
 
-/// One agency's counts from its stored tally texts.
-pub fn parse_tallies(texts: &[String]) -> Result<Counts> {
-    let mut out = Counts::new();
-    for c in texts {
+/// One agency's counts by collection key from its stored (key, text) pairs.
+pub fn parse_tallies(texts: &[(String, String)]) -> Result<BTreeMap<String, Counts>> {
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    for (tool, c) in texts {
         let d: Counts =
             serde_json::from_str(c).map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
-        merge_counts(&mut out, &d);
+        merge_counts(out.entry(tool.clone()).or_default(), &d);
     }
     Ok(out)
 }

@@ -164,6 +164,132 @@ pub struct Tool {
     pub name_th: String,
     pub name_en: String,
     pub min_sample: Option<MinSample>,
+    /// How the answers of the tool's parts make its score (pooled when the
+    /// tool has no parts).
+    pub combine: Combine,
+}
+
+/// Who collects the answers of a survey part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Collector {
+    /// The agency, through its own link (the EIT's part 1).
+    Agency,
+    /// The central office itself, from people it invites (the EIT's part 2,
+    /// collected by NACC staff in online sessions): the agency never sees its
+    /// link, and sees its count only once collection has closed.
+    Central,
+}
+
+impl Collector {
+    pub fn code(self) -> &'static str {
+        match self {
+            Collector::Agency => "agency",
+            Collector::Central => "central",
+        }
+    }
+}
+
+/// How a survey tool split in parts is scored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Combine {
+    /// Every part's answers count as one sample (the default).
+    #[default]
+    Pooled,
+    /// Each part is scored on its own and the part scores are weighted
+    /// (each item's score is the weighted mean of the parts' item scores).
+    Weighted,
+}
+
+impl Combine {
+    pub fn code(self) -> &'static str {
+        match self {
+            Combine::Pooled => "pooled",
+            Combine::Weighted => "weighted",
+        }
+    }
+}
+
+/// One part of a survey tool, collected on its own (its own links, counts,
+/// minimum and data-quality decisions) and combined into the tool's score.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ToolPart {
+    pub tool: String,
+    /// 1, 2, …: part 1 keeps the tool's collection key (`EIT`), so links,
+    /// counts and pages that knew the tool go on working; part N is `EIT.N`.
+    pub number: u32,
+    pub name_th: String,
+    pub name_en: String,
+    pub collected_by: Collector,
+    /// The part's share of the tool's score (weighted tools only).
+    #[serde(serialize_with = "ser_opt_exact")]
+    pub weight: Option<Exact>,
+    /// The minimum of parts after the first (part 1 has the tool's).
+    pub min_sample: Option<MinSample>,
+}
+
+impl ToolPart {
+    /// The key the part's answers are collected and counted under.
+    pub fn key(&self) -> String {
+        part_key(&self.tool, self.number)
+    }
+}
+
+/// The collection key of part `number` of `tool`: the tool's own code for
+/// part 1, `TOOL.N` after it.
+pub fn part_key(tool: &str, number: u32) -> String {
+    if number <= 1 {
+        tool.to_string()
+    } else {
+        format!("{tool}.{number}")
+    }
+}
+
+/// The tool a collection key belongs to (`EIT.2` → `EIT`).
+pub fn tool_code(key: &str) -> &str {
+    key.split_once('.').map_or(key, |(tool, _)| tool)
+}
+
+/// The part number a collection key names (1 for a tool's own code).
+pub fn part_number(key: &str) -> Option<u32> {
+    match key.split_once('.') {
+        None => Some(1),
+        Some((_, n)) => n.parse().ok().filter(|n| *n >= 2),
+    }
+}
+
+/// One place a survey's answers are collected: a survey tool, or one part of
+/// a tool split in parts.
+#[derive(Clone, Copy, Debug)]
+pub struct Collection<'a> {
+    pub tool: &'a Tool,
+    pub part: Option<&'a ToolPart>,
+}
+
+impl Collection<'_> {
+    pub fn key(&self) -> String {
+        self.part
+            .map_or_else(|| self.tool.code.clone(), |p| p.key())
+    }
+
+    pub fn collected_by(&self) -> Collector {
+        self.part.map_or(Collector::Agency, |p| p.collected_by)
+    }
+
+    pub fn name_th(&self) -> String {
+        match self.part {
+            Some(p) => format!("{} {}", self.tool.name_th, p.name_th),
+            None => self.tool.name_th.clone(),
+        }
+    }
+
+    pub fn name_en(&self) -> String {
+        match self.part {
+            Some(p) => format!("{} {}", self.tool.name_en, p.name_en),
+            None => self.tool.name_en.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -267,6 +393,8 @@ pub struct Framework {
     pub items: Vec<Item>,
     /// Fixed minimum samples by agency kind and size, in file order.
     pub min_samples: Vec<MinSampleRow>,
+    /// Survey tools split in parts, by tool in file order, parts numbered.
+    pub parts: Vec<ToolPart>,
 }
 
 impl Framework {
@@ -274,10 +402,37 @@ impl Framework {
         self.tools.iter().find(|t| t.code == code)
     }
 
-    /// The responses a tool needs from an agency: the fixed minimum for its
-    /// kind and size when the framework's table has one (a row for the size,
-    /// else a row for the kind), otherwise the tool's percentage rule. Nobody
-    /// can be asked for more answers than the stated population, once stated.
+    /// The parts of a tool (none when it is collected whole).
+    pub fn parts_of<'a>(&'a self, tool: &'a str) -> impl Iterator<Item = &'a ToolPart> + 'a {
+        self.parts.iter().filter(move |p| p.tool == tool)
+    }
+
+    /// Every place survey answers are collected, tool by tool, part by part.
+    pub fn collections(&self) -> Vec<Collection<'_>> {
+        let mut out = Vec::new();
+        for tool in self.tools.iter().filter(|t| t.kind == ToolKind::Survey) {
+            let mut parts = self.parts_of(&tool.code).peekable();
+            if parts.peek().is_none() {
+                out.push(Collection { tool, part: None });
+            }
+            out.extend(parts.map(|p| Collection {
+                tool,
+                part: Some(p),
+            }));
+        }
+        out
+    }
+
+    /// The collection a key names (`EIT`, `EIT.2`), if the framework has it.
+    pub fn collection(&self, key: &str) -> Option<Collection<'_>> {
+        self.collections().into_iter().find(|c| c.key() == key)
+    }
+
+    /// The responses a collection (a tool, or one part of it) needs from an
+    /// agency: the fixed minimum for its kind and size when the framework's
+    /// table has one (a row for the size, else a row for the kind), otherwise
+    /// the tool's (or the part's) percentage rule. Nobody can be asked for
+    /// more answers than the stated population, once stated.
     pub fn required_sample(
         &self,
         tool: &str,
@@ -292,7 +447,15 @@ impl Framework {
                 row.required
             });
         }
-        self.tool(tool)?.min_sample.map(|m| m.required(population))
+        let rule = match part_number(tool)? {
+            1 => self.tool(tool)?.min_sample,
+            n => {
+                self.parts_of(tool_code(tool))
+                    .find(|p| p.number == n)?
+                    .min_sample
+            }
+        };
+        rule.map(|m| m.required(population))
     }
 
     /// The table row that sets a tool's minimum for an agency, if any.
@@ -430,6 +593,13 @@ impl Framework {
         self.items
             .iter()
             .filter(|i| matches!(i.kind, ItemKind::Checklist { .. }))
+    }
+}
+
+fn ser_opt_exact<S: serde::Serializer>(x: &Option<Exact>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => ser_exact(x, s),
+        None => s.serialize_none(),
     }
 }
 

@@ -111,6 +111,21 @@ struct RawFramework {
     items: Vec<Spanned<RawItem>>,
     #[serde(default)]
     min_samples: Vec<Spanned<RawMinSampleRow>>,
+    #[serde(default)]
+    parts: Vec<Spanned<RawPart>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    tool: String,
+    number: u32,
+    name_th: String,
+    #[serde(default)]
+    name_en: String,
+    collected_by: Collector,
+    weight: Option<RawNumber>,
+    min_sample: Option<RawMinSample>,
 }
 
 #[derive(Deserialize)]
@@ -214,6 +229,8 @@ struct RawTool {
     #[serde(default)]
     name_en: String,
     min_sample: Option<RawMinSample>,
+    #[serde(default)]
+    combine: Combine,
 }
 
 #[derive(Deserialize)]
@@ -375,7 +392,8 @@ fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
     let subindicators = build_subindicators(raw, c, &tools, &indicators);
     let items = build_items(raw, c, &tools, &indicators, &subindicators, &scales);
     check_coverage(raw, c, &tools, &indicators, &subindicators, &items);
-    let min_samples = build_min_samples(raw, c, &tools);
+    let parts = build_parts(raw, c, &tools);
+    let min_samples = build_min_samples(raw, c, &tools, &parts);
 
     Framework {
         code: raw.code.get_ref().clone(),
@@ -394,18 +412,231 @@ fn build(raw: &RawFramework, c: &mut Checker<'_>) -> Framework {
         subindicators,
         items,
         min_samples,
+        parts,
+    }
+}
+
+/// A survey tool's parts: numbered 1, 2, … with no gap, at least two, the
+/// first taking the tool's own minimum; weights on every part summing to 1
+/// exactly when the tool combines its parts by weight, and on none otherwise.
+fn build_parts(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) -> Vec<ToolPart> {
+    let mut out: Vec<ToolPart> = Vec::new();
+    for part in &raw.parts {
+        let at = part.span().start;
+        let r = part.get_ref();
+        match tools.iter().find(|t| t.code == r.tool) {
+            None => c.at(
+                at,
+                format!("parts: unknown tool '{}'", r.tool),
+                format!("parts: ไม่มีเครื่องมือ '{}'", r.tool),
+            ),
+            Some(t) if t.kind != ToolKind::Survey => c.at(
+                at,
+                format!("parts: tool '{}' is not a survey", r.tool),
+                format!("parts: เครื่องมือ '{}' ไม่ใช่แบบสำรวจ", r.tool),
+            ),
+            Some(_) => {}
+        }
+        let expected = out.iter().filter(|p| p.tool == r.tool).count() + 1;
+        if r.number as usize != expected {
+            c.at(
+                at,
+                format!(
+                    "parts: part {} of {} should be part {expected} (parts are numbered 1, 2, … in order)",
+                    r.number, r.tool
+                ),
+                format!(
+                    "parts: ส่วนที่ {} ของ {} ควรเป็นส่วนที่ {expected} (เรียงเลขส่วน 1, 2, … ตามลำดับ)",
+                    r.number, r.tool
+                ),
+            );
+        }
+        if r.name_th.trim().is_empty() {
+            c.at(
+                at,
+                format!("parts: part {} of {} has no Thai name", r.number, r.tool),
+                format!("parts: ส่วนที่ {} ของ {} ไม่มีชื่อภาษาไทย", r.number, r.tool),
+            );
+        }
+        if r.number == 1 && r.min_sample.is_some() {
+            c.at(
+                at,
+                format!(
+                    "parts: part 1 of {} takes the tool's min_sample; give it there",
+                    r.tool
+                ),
+                format!(
+                    "parts: ส่วนที่ 1 ของ {} ใช้ min_sample ของเครื่องมือ ให้ระบุไว้ที่เครื่องมือ",
+                    r.tool
+                ),
+            );
+        }
+        let weight = r.weight.as_ref().map(|w| match w.exact() {
+            Some(w) if w > Exact::zero() && w <= Exact::one() => w,
+            _ => {
+                c.at(
+                    at,
+                    format!(
+                        "parts: part {} of {}: weight must be above 0 and at most 1",
+                        r.number, r.tool
+                    ),
+                    format!(
+                        "parts: ส่วนที่ {} ของ {}: น้ำหนักต้องมากกว่า 0 และไม่เกิน 1",
+                        r.number, r.tool
+                    ),
+                );
+                Exact::zero()
+            }
+        });
+        let min_sample = r.min_sample.as_ref().map(|m| {
+            let whose = (
+                format!("{} part {}", r.tool, r.number),
+                format!("{} ส่วนที่ {}", r.tool, r.number),
+            );
+            min_sample_rule(c, at, (&whose.0, &whose.1), m)
+        });
+        out.push(ToolPart {
+            tool: r.tool.clone(),
+            number: r.number,
+            name_th: r.name_th.clone(),
+            name_en: r.name_en.clone(),
+            collected_by: r.collected_by,
+            weight,
+            min_sample,
+        });
+    }
+    for t in tools {
+        let at = raw
+            .tools
+            .iter()
+            .find(|r| r.get_ref().code == t.code)
+            .map_or(0, |r| r.span().start);
+        let parts: Vec<&ToolPart> = out.iter().filter(|p| p.tool == t.code).collect();
+        if parts.len() == 1 {
+            c.at(
+                at,
+                format!(
+                    "tool {}: one part is no split; give two parts or none",
+                    t.code
+                ),
+                format!(
+                    "เครื่องมือ {}: มีส่วนเดียวไม่ใช่การแบ่งส่วน ให้ระบุอย่างน้อยสองส่วนหรือไม่ระบุเลย",
+                    t.code
+                ),
+            );
+        }
+        match t.combine {
+            Combine::Pooled => {
+                if parts.iter().any(|p| p.weight.is_some()) {
+                    c.at(
+                        at,
+                        format!(
+                            "tool {}: its parts are pooled, so they take no weight (set combine = \"weighted\" to weight them)",
+                            t.code
+                        ),
+                        format!(
+                            "เครื่องมือ {}: รวมคำตอบทุกส่วนเข้าด้วยกัน (pooled) จึงไม่ใช้น้ำหนักของส่วน (ตั้ง combine = \"weighted\" หากจะถ่วงน้ำหนัก)",
+                            t.code
+                        ),
+                    );
+                }
+            }
+            Combine::Weighted => {
+                if parts.is_empty() {
+                    c.at(
+                        at,
+                        format!("tool {}: combine = \"weighted\" needs [[parts]]", t.code),
+                        format!(
+                            "เครื่องมือ {}: combine = \"weighted\" ต้องมี [[parts]] ของเครื่องมือนี้",
+                            t.code
+                        ),
+                    );
+                } else if parts.iter().any(|p| p.weight.is_none()) {
+                    c.at(
+                        at,
+                        format!("tool {}: every part needs a weight", t.code),
+                        format!("เครื่องมือ {}: ทุกส่วนต้องมีน้ำหนัก", t.code),
+                    );
+                } else {
+                    let sum: Exact = parts.iter().filter_map(|p| p.weight).sum();
+                    if sum != Exact::one() {
+                        c.at(
+                            at,
+                            format!(
+                                "tool {}: part weights sum to {} instead of 1",
+                                t.code,
+                                show_exact(sum)
+                            ),
+                            format!(
+                                "เครื่องมือ {}: น้ำหนักของส่วนรวมกันได้ {} แทนที่จะเป็น 1",
+                                t.code,
+                                show_exact(sum)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A percentage minimum as written, checked.
+fn min_sample_rule(
+    c: &mut Checker<'_>,
+    at: usize,
+    (whose, whose_th): (&str, &str),
+    m: &RawMinSample,
+) -> MinSample {
+    if m.percent > 100 {
+        c.at(
+            at,
+            format!("{whose}: min_sample.percent must be 0 to 100"),
+            format!("{whose_th}: min_sample.percent ต้องอยู่ระหว่าง 0 ถึง 100"),
+        );
+    }
+    if let Some(cap) = m.at_most
+        && cap < m.at_least
+    {
+        c.at(
+            at,
+            format!("{whose}: min_sample.at_most is below at_least"),
+            format!("{whose_th}: min_sample.at_most น้อยกว่า at_least"),
+        );
+    }
+    MinSample {
+        percent: m.percent,
+        at_least: m.at_least,
+        at_most: m.at_most,
     }
 }
 
 /// The fixed minimum table: a survey tool, a known agency kind, a short size
 /// code, a positive number, and one row per tool, kind and size.
-fn build_min_samples(raw: &RawFramework, c: &mut Checker<'_>, tools: &[Tool]) -> Vec<MinSampleRow> {
+fn build_min_samples(
+    raw: &RawFramework,
+    c: &mut Checker<'_>,
+    tools: &[Tool],
+    parts: &[ToolPart],
+) -> Vec<MinSampleRow> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for row in &raw.min_samples {
         let at = row.span().start;
         let r = row.get_ref();
-        match tools.iter().find(|t| t.code == r.tool) {
+        // A later part's table is keyed by the part (`EIT.2`).
+        let is_part = super::model::part_number(&r.tool).is_some_and(|n| n >= 2);
+        if is_part && !parts.iter().any(|p| p.key() == r.tool) {
+            c.at(
+                at,
+                format!("min_samples: unknown part '{}'", r.tool),
+                format!("min_samples: ไม่มีส่วน '{}' ใน [[parts]]", r.tool),
+            );
+        }
+        match tools
+            .iter()
+            .find(|t| t.code == super::model::tool_code(&r.tool))
+        {
             None => c.at(
                 at,
                 format!("min_samples: unknown tool '{}'", r.tool),
@@ -855,30 +1086,8 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
         };
         sum += weight;
         let min_sample = r.min_sample.as_ref().map(|m| {
-            if m.percent > 100 {
-                c.at(
-                    at,
-                    format!("tool {}: min_sample.percent must be 0 to 100", r.code),
-                    format!(
-                        "เครื่องมือ {}: min_sample.percent ต้องอยู่ระหว่าง 0 ถึง 100",
-                        r.code
-                    ),
-                );
-            }
-            if let Some(cap) = m.at_most
-                && cap < m.at_least
-            {
-                c.at(
-                    at,
-                    format!("tool {}: min_sample.at_most is below at_least", r.code),
-                    format!("เครื่องมือ {}: min_sample.at_most น้อยกว่า at_least", r.code),
-                );
-            }
-            MinSample {
-                percent: m.percent,
-                at_least: m.at_least,
-                at_most: m.at_most,
-            }
+            let whose = (format!("tool {}", r.code), format!("เครื่องมือ {}", r.code));
+            min_sample_rule(c, at, (&whose.0, &whose.1), m)
         });
         tools.push(Tool {
             code: r.code.clone(),
@@ -887,6 +1096,7 @@ fn build_tools(raw: &RawFramework, c: &mut Checker<'_>) -> Vec<Tool> {
             name_th: r.name_th.clone(),
             name_en: r.name_en.clone(),
             min_sample,
+            combine: r.combine,
         });
     }
     if !raw.tools.is_empty() && sum != Exact::one() {

@@ -624,3 +624,152 @@ fn itas_page_marks_the_items_a_published_itas_page_serves() {
         "code = \"s1\"",
     );
 }
+
+const TWO_PARTS: &str = r#"
+[[parts]]
+tool = "S"
+number = 1
+name_th = "ส่วนที่ 1"
+collected_by = "agency"
+
+[[parts]]
+tool = "S"
+number = 2
+name_th = "ส่วนที่ 2"
+collected_by = "central"
+min_sample = { percent = 0, at_least = 10 }
+
+[[min_samples]]
+tool = "S.2"
+kind = "sao"
+required = 25
+"#;
+
+#[test]
+fn a_survey_tool_splits_into_parts_each_collected_and_counted_on_its_own() {
+    use super::{Collector, Combine, part_number, tool_code};
+    let text = MINI.replace(
+        "name_th = \"สำรวจ\"",
+        "name_th = \"สำรวจ\"\nmin_sample = { percent = 10, at_least = 20 }",
+    ) + TWO_PARTS;
+    let fw = parse("t.toml", &text).unwrap();
+    let keys: Vec<String> = fw.collections().iter().map(|c| c.key()).collect();
+    assert_eq!(keys, ["S", "S.2"]);
+    let part2 = fw.collection("S.2").unwrap();
+    assert_eq!(part2.collected_by(), Collector::Central);
+    assert_eq!(
+        fw.collection("S").unwrap().collected_by(),
+        Collector::Agency
+    );
+    assert_eq!(fw.tool("S").unwrap().combine, Combine::Pooled);
+    // Part 1 keeps the tool's minimum; part 2 has its own rule and table.
+    assert_eq!(fw.required_sample("S", "department", "", 1000), Some(100));
+    assert_eq!(fw.required_sample("S.2", "department", "", 1000), Some(10));
+    assert_eq!(fw.required_sample("S.2", "sao", "M", 1000), Some(25));
+    assert_eq!(fw.required_sample("S.3", "sao", "M", 1000), None);
+    assert_eq!((tool_code("S.2"), part_number("S.2")), ("S", Some(2)));
+    assert_eq!(part_number("S.x"), None);
+    // Every part asks the tool's questions.
+    assert_eq!(
+        crate::survey::pages(&fw, "S.2"),
+        crate::survey::pages(&fw, "S")
+    );
+    let again = parse("t.toml", &super::to_toml(&fw)).unwrap();
+    assert_eq!(again, fw, "parts write back");
+
+    let weighted = text
+        .replace(
+            "min_sample = { percent = 10, at_least = 20 }",
+            "min_sample = { percent = 10, at_least = 20 }\ncombine = \"weighted\"",
+        )
+        .replace(
+            "collected_by = \"agency\"",
+            "collected_by = \"agency\"\nweight = 0.6",
+        )
+        .replace(
+            "collected_by = \"central\"",
+            "collected_by = \"central\"\nweight = 0.4",
+        );
+    let fw = parse("t.toml", &weighted).unwrap();
+    assert_eq!(fw.tool("S").unwrap().combine, Combine::Weighted);
+    assert_eq!(parse("t.toml", &super::to_toml(&fw)).unwrap(), fw);
+}
+
+#[test]
+fn broken_parts_are_refused_with_a_reason() {
+    let base = MINI.to_string() + TWO_PARTS;
+    for (from, to, message) in [
+        (
+            "tool = \"S\"\nnumber = 2",
+            "tool = \"S\"\nnumber = 3",
+            "should be part 2",
+        ),
+        (
+            "tool = \"S\"\nnumber = 1",
+            "tool = \"C\"\nnumber = 1",
+            "'C' is not a survey",
+        ),
+        (
+            "collected_by = \"agency\"",
+            "collected_by = \"agency\"\nmin_sample = { percent = 5, at_least = 1 }",
+            "part 1 of S takes the tool's min_sample",
+        ),
+        (
+            "collected_by = \"agency\"",
+            "collected_by = \"agency\"\nweight = 0.5",
+            "take no weight",
+        ),
+        ("tool = \"S.2\"", "tool = \"S.3\"", "unknown part 'S.3'"),
+        ("name_th = \"ส่วนที่ 2\"", "name_th = \"\"", "has no Thai name"),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let err = parse("t.toml", &text).expect_err(to);
+        assert!(
+            err.problems.iter().any(|p| p.message.contains(message)),
+            "{to}: expected '{message}', got {err}"
+        );
+        assert!(err.problems.iter().all(|p| !p.message_th.is_empty()));
+    }
+    let weighted = base.replace(
+        "name_th = \"สำรวจ\"",
+        "name_th = \"สำรวจ\"\ncombine = \"weighted\"",
+    );
+    let err = parse("t.toml", &weighted).unwrap_err().to_string();
+    assert!(err.contains("every part needs a weight"), "{err}");
+    let uneven = weighted
+        .replace(
+            "collected_by = \"agency\"",
+            "collected_by = \"agency\"\nweight = 0.5",
+        )
+        .replace(
+            "collected_by = \"central\"",
+            "collected_by = \"central\"\nweight = 0.4",
+        );
+    let err = parse("t.toml", &uneven).unwrap_err().to_string();
+    assert!(err.contains("part weights sum to 0.9"), "{err}");
+    let one_part = MINI.to_string()
+        + "\n[[parts]]\ntool = \"S\"\nnumber = 1\nname_th = \"หนึ่ง\"\ncollected_by = \"agency\"\n";
+    let err = parse("t.toml", &one_part).unwrap_err().to_string();
+    assert!(err.contains("one part is no split"), "{err}");
+}
+
+#[test]
+fn the_eit_is_in_two_parts_from_2567_pooled_and_provisional() {
+    for name in ["ita-2567", "ita-2568", "ita-2569"] {
+        let fw = super::embedded(name).unwrap();
+        let keys: Vec<String> = fw.collections().iter().map(|c| c.key()).collect();
+        assert_eq!(keys, ["IIT", "EIT", "EIT.2"], "{name}");
+        assert_eq!(
+            fw.collection("EIT.2").unwrap().collected_by(),
+            super::Collector::Central
+        );
+        assert_eq!(fw.tool("EIT").unwrap().combine, super::Combine::Pooled);
+        assert!(fw.provisional.contains_key("eit_parts"), "{name}");
+        assert_eq!(fw.required_sample("EIT.2", "sao", "S", 5000), None);
+    }
+    for name in ["ita-2564", "ita-2565", "ita-2566"] {
+        let fw = super::embedded(name).unwrap();
+        assert!(fw.parts.is_empty(), "{name}");
+    }
+}

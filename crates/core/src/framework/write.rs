@@ -116,6 +116,31 @@ pub fn to_toml(fw: &Framework) -> String {
                 m.percent, m.at_least
             );
         }
+        if tool.combine != Combine::Pooled {
+            let _ = writeln!(w, "combine = {}", quote(tool.combine.code()));
+        }
+    }
+    for p in &fw.parts {
+        let _ = writeln!(w, "\n[[parts]]");
+        let _ = writeln!(w, "tool = {}", quote(&p.tool));
+        let _ = writeln!(w, "number = {}", p.number);
+        let _ = writeln!(w, "name_th = {}", quote(&p.name_th));
+        let _ = writeln!(w, "name_en = {}", quote(&p.name_en));
+        let _ = writeln!(w, "collected_by = {}", quote(p.collected_by.code()));
+        if let Some(x) = &p.weight {
+            let _ = writeln!(w, "weight = {}", exact_text(x));
+        }
+        if let Some(m) = p.min_sample {
+            let cap = m
+                .at_most
+                .map(|c| format!(", at_most = {c}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                w,
+                "min_sample = {{ percent = {}, at_least = {}{cap} }}",
+                m.percent, m.at_least
+            );
+        }
     }
     for r in &fw.min_samples {
         let _ = writeln!(w, "\n[[min_samples]]");

@@ -73,7 +73,7 @@ fn render_one(i: usize, format: Format) -> Result<Vec<u8>, String> {
         digits: Digits::Thai,
         previous: None,
         trend: Vec::new(),
-        short_samples: Vec::new(),
+        samples: Vec::new(),
         plan: None,
         measures: vec![],
     });

@@ -121,7 +121,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, String> {
         digits,
         previous: None,
         trend: Vec::new(),
-        short_samples: Vec::new(),
+        samples: Vec::new(),
         plan,
         measures: vec![],
     };

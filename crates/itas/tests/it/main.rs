@@ -40,3 +40,4 @@ mod server_auth;
 mod sign_in;
 mod storage;
 mod support;
+mod survey_parts;

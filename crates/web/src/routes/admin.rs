@@ -391,7 +391,14 @@ async fn round_view_keeping(
     let provisional = fw.provisional.values().cloned().collect();
     let sizes = fw.sizes().into_iter().map(str::to_string).collect();
     let publication = publication_of(state, &ctx, &round, round_state).await?;
+    let central_parts = fw
+        .collections()
+        .iter()
+        .filter(|c| c.collected_by() == itas_core::framework::Collector::Central)
+        .map(|c| lang_pick_part(&ctx, c))
+        .collect();
     let page = RoundPage {
+        central_parts,
         publication,
         provisional,
         sizes,
@@ -1038,4 +1045,9 @@ async fn set_active(
         .await
         .map_err(|e| AppError::from(e).in_lang(user.lang))?;
     Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// A central part's name as the round page lists it.
+fn lang_pick_part(ctx: &PageCtx, c: &itas_core::framework::Collection<'_>) -> String {
+    format!("{} ({})", ctx.pick(&c.name_th(), &c.name_en()), c.key())
 }

@@ -151,6 +151,8 @@ pub(crate) async fn collection(
                 }),
                 codes_issued: t.codes_issued,
                 codes_used: t.codes_used,
+                central: t.central,
+                count_hidden: t.count_hidden,
             }
         })
         .collect())

@@ -240,8 +240,11 @@ pub(crate) async fn links(
     Ok(Json(SurveyLinks {
         round: round.id,
         agency: agency_id,
+        // A part the central office collects is listed once its count may be
+        // shown, and never with a link.
         links: tools
             .into_iter()
+            .filter(|t| !t.count_hidden)
             .map(|t| SurveyLink {
                 tool: t.tool,
                 name: t.name,

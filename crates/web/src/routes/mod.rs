@@ -6,6 +6,7 @@ pub(crate) mod api;
 pub(crate) mod api_rounds;
 mod assessor;
 mod audit;
+mod central_parts;
 pub(crate) mod dashboard;
 pub(crate) mod history;
 pub(crate) mod oit;
@@ -43,4 +44,5 @@ pub fn router() -> Router<AppState> {
         .merge(open_data::routes())
         .merge(history::routes())
         .merge(reminders::routes())
+        .merge(central_parts::routes())
 }

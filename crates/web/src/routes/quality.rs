@@ -202,7 +202,8 @@ async fn decide(
 pub(crate) struct FlagView {
     /// The flag's code (e.g. straight_lining, burst).
     kind: String,
-    /// IIT or EIT.
+    /// Where the answers were collected: IIT, EIT, or one part of a tool
+    /// collected in parts (EIT.2).
     tool: String,
     /// What was seen, from aggregates only.
     detail: String,

@@ -129,9 +129,7 @@ async fn send(
     let mut done = Sent::default();
     for r in &plan.recipients {
         if r.status != Status::Ready {
-            let why = ctx
-                .pick(r.status.name_th(), &format!("{:?}", r.status))
-                .to_string();
+            let why = ctx.pick(r.status.name_th(), r.status.name_en()).to_string();
             *done.left_out.entry(why).or_default() += 1;
             continue;
         }

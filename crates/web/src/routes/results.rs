@@ -213,7 +213,11 @@ async fn results_page(
             .name_th
             .clone(),
         held_back: held_back_text(&ctx, &l.fw, &l.card),
-        short_samples: crate::pages::sample_remarks(&ctx, &l.short),
+        short_samples: crate::pages::sample_remarks(&ctx, &l.samples),
+        part_counts: itas_core::sample::parts_text(&l.samples)
+            .into_iter()
+            .map(|(th, en)| ctx.num(ctx.pick(&th, &en)))
+            .collect(),
         outlook: itas_app::results::outlook_lines(ctx.lang, &l.fw, &l.card, l.passed.as_ref()),
         labels: l.fw.result_rule == itas_core::framework::ResultRule::Conditions,
         table_html: itas_reports::html::table_html(&table),

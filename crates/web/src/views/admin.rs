@@ -84,6 +84,8 @@ pub(crate) struct RoundPage {
     pub(crate) errors: FieldErrors,
     /// Parts of the round's framework not confirmed by an official text.
     pub(crate) provisional: Vec<String>,
+    /// Survey parts the central office collects itself (the EIT's part 2).
+    pub(crate) central_parts: Vec<String>,
     /// Size codes of the framework's minimum-sample table (empty: no table).
     pub(crate) sizes: Vec<String>,
     /// What the user typed into a refused form, by field name.

@@ -44,6 +44,10 @@ pub struct ToolCollection {
     /// The central office's data-quality decision, as the agency is told it
     /// (the outcome, never the detection details).
     pub quality_decision: Option<String>,
+    /// A part the central office collects (the EIT's part 2): no link here.
+    pub central: bool,
+    /// Its count is not shown until collection closes.
+    pub count_hidden: bool,
 }
 
 /// An agency's standing in one round.

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod agency;
 pub mod assessor;
 pub mod audit;
+pub mod central_parts;
 pub mod dashboard;
 pub mod history;
 pub mod oit;

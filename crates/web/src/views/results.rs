@@ -37,4 +37,6 @@ pub(crate) struct ResultsPage {
     pub(crate) previous_plan: Option<crate::views::plan::PlanSummary>,
     /// Remarks on scores computed below a minimum sample.
     pub(crate) short_samples: Vec<String>,
+    /// Each part's count of a tool collected in parts.
+    pub(crate) part_counts: Vec<String>,
 }
