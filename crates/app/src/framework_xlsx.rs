@@ -985,4 +985,25 @@ mod tests {
             assert_eq!(back, fw, "{name} through XLSX is the same framework");
         }
     }
+
+    #[test]
+    fn weighted_parts_round_trip_through_xlsx() {
+        let source = framework::ITA_2568_SOURCE
+            .replace(
+                "min_sample = { percent = 10, at_least = 30, at_most = 400 }",
+                "min_sample = { percent = 10, at_least = 30, at_most = 400 }\ncombine = \"weighted\"",
+            )
+            .replace("collected_by = \"agency\"", "collected_by = \"agency\"\nweight = \"2/3\"")
+            .replace(
+                "collected_by = \"central\"",
+                "collected_by = \"central\"\nweight = \"1/3\"\nmin_sample = { percent = 0, at_least = 20 }",
+            );
+        let fw = framework::parse("w.toml", &source).unwrap();
+        let back = framework::parse("x.toml", &import(&export(&fw).unwrap()).unwrap()).unwrap();
+        assert_eq!(back, fw);
+        assert_eq!(
+            back.required_sample("EIT.2", "department", "", 1000),
+            Some(20)
+        );
+    }
 }

@@ -457,6 +457,7 @@ pub async fn year_table(
                     parent_id: y.parent_id,
                     card: year.card(),
                     short: Vec::new(),
+                    parts: Vec::new(),
                 });
             }
             Ok::<_, Error>(out)

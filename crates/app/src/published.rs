@@ -94,6 +94,9 @@ pub struct ResultRow {
     pub card: Scorecard,
     /// The survey samples short of their minimum (computed scores only).
     pub short: Vec<itas_core::sample::Sample>,
+    /// Each part's sample of the tools collected in parts (computed scores
+    /// only): the exports give each part's count.
+    pub parts: Vec<itas_core::sample::Sample>,
 }
 
 /// Publishes a round's results (audited).
@@ -128,24 +131,26 @@ pub async fn round_rows(
 }
 
 async fn score_table(app: &App, round: &Round, fw: &Framework) -> Result<Vec<ResultRow>, Error> {
-    let (mut scores, participants, mut short) = tokio::try_join!(
+    let (mut scores, participants, mut samples) = tokio::try_join!(
         rounds::round_scores(&app.db, &round.id),
         rounds::participants(&app.db, &round.id),
-        rounds::short_samples(&app.db, &round.id),
+        rounds::round_samples(&app.db, &round.id),
     )?;
     let work: Vec<_> = participants
         .into_iter()
         .filter_map(|p| {
             let given = scores.remove(&p.agency_id)?;
-            let short = short.remove(&p.agency_id).unwrap_or_default();
-            Some((p, given, short))
+            let samples = samples.remove(&p.agency_id).unwrap_or_default();
+            Some((p, given, samples))
         })
         .collect();
     // The engine's exact arithmetic is the cost: spread it over the cores.
     let fw = fw.clone();
     let rows = tokio::task::spawn_blocking(move || {
-        crate::scoring_run::on_every_core(work, |(p, given, short)| {
+        crate::scoring_run::on_every_core(work, |(p, given, samples)| {
             let card = scorecard(&fw, given)?;
+            let short = samples.iter().filter(|s| s.is_short()).cloned().collect();
+            let parts = itas_core::sample::of_tools_in_parts(&samples);
             Some(ResultRow {
                 agency_id: p.agency_id,
                 code: p.code,
@@ -155,6 +160,7 @@ async fn score_table(app: &App, round: &Round, fw: &Framework) -> Result<Vec<Res
                 parent_id: p.parent_id,
                 card,
                 short,
+                parts,
             })
         })
     })

@@ -124,6 +124,32 @@ mod tests {
     }
 }
 
+/// The samples of the tools collected in parts (every part of each), in
+/// their order: part 1 under the tool's key, then `EIT.2` …
+pub fn of_tools_in_parts(samples: &[Sample]) -> Vec<Sample> {
+    use crate::framework::tool_code;
+    let split: Vec<&str> = samples
+        .iter()
+        .filter(|s| s.is_later_part())
+        .map(|s| tool_code(&s.tool))
+        .collect();
+    samples
+        .iter()
+        .filter(|s| split.contains(&tool_code(&s.tool)))
+        .cloned()
+        .collect()
+}
+
+/// The export cell of each part's count: "EIT 40; EIT.2 7" (empty when no
+/// tool was collected in parts).
+pub fn parts_cell(samples: &[Sample]) -> String {
+    of_tools_in_parts(samples)
+        .iter()
+        .map(|s| format!("{} {}", s.tool, s.counted))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The counts of each tool collected in parts, one sentence per tool, in
 /// Thai and English with Arabic digits ("ผู้ตอบ EIT ส่วนที่ 1 412 คน ส่วนที่ 2
 /// 55 คน รวม 467 คน"); none when no tool was collected in parts.
@@ -199,5 +225,7 @@ mod parts_tests {
             )]
         );
         assert!(parts_text(&samples[..2]).is_empty());
+        assert_eq!(parts_cell(&samples), "EIT 1200; EIT.2 55");
+        assert_eq!(parts_cell(&samples[..2]), "");
     }
 }

@@ -638,25 +638,22 @@ pub async fn agency_samples(db: &Db, round_id: &str, agency_id: &str) -> Result<
         .collect())
 }
 
-/// Every agency of a round whose computed scores fell short of a minimum
-/// sample, with the short samples only.
-pub async fn short_samples(db: &Db, round_id: &str) -> Result<BTreeMap<String, Vec<Sample>>> {
+/// The samples of every agency of a round whose scores were computed, by
+/// agency, in key order (`EIT`, `EIT.2`, `IIT`).
+pub async fn round_samples(db: &Db, round_id: &str) -> Result<BTreeMap<String, Vec<Sample>>> {
     const Q: &str = "SELECT agency_id, tool, counted, required FROM score_samples \
-        WHERE round_id = $1 AND (required IS NULL OR counted < required) ORDER BY agency_id, tool";
+        WHERE round_id = $1 ORDER BY agency_id, tool";
     let rows: Vec<(String, String, i64, Option<i64>)> = read!(db, |p| sqlx::query_as(Q)
         .bind(round_id)
         .fetch_all(p)
         .await?);
     let mut out: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     for (agency, tool, counted, required) in rows {
-        let s = Sample {
+        out.entry(agency).or_default().push(Sample {
             tool,
             counted,
             required,
-        };
-        if s.is_short() {
-            out.entry(agency).or_default().push(s);
-        }
+        });
     }
     Ok(out)
 }

@@ -246,6 +246,38 @@ both_backends!(
             .await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains(sentence), "the results page");
+        let csv = app
+            .client()
+            .get(&format!("/results/{round}/results.csv"))
+            .await
+            .body;
+        assert!(csv.contains("ผู้ตอบแต่ละส่วน (responses by part)"));
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with("KK-HUANONG,"))
+            .expect("the agency's line");
+        assert!(line.ends_with(",EIT 40; EIT.2 7,"), "{line}");
+        let open = app
+            .client()
+            .get(&format!("/results/{round}/open-data.json"))
+            .await
+            .json();
+        let mine = open["agencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == "KK-HUANONG")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            mine["responses_by_part"],
+            serde_json::json!({"EIT": 40, "EIT.2": 7})
+        );
+        assert_eq!(
+            mine["tools"]["EIT"].as_f64(),
+            Some(expected.to_string().parse::<f64>().unwrap()),
+            "the combined EIT"
+        );
         let docx = huanong
             .get(&format!("/agencies/{agency}/results/{round}/report.docx"))
             .await;
@@ -254,5 +286,117 @@ both_backends!(
             squash(&docx_text(&docx.bytes)).contains(&squash(sentence)),
             "the report"
         );
+    }
+);
+
+both_backends!(
+    a_ministry_weights_its_parts_and_the_eit_is_their_weighted_mean,
+    |app| {
+        // A ministry's own framework: the EIT's part 1 weighs 0.8, part 2 0.2.
+        let source = itas_core::framework::ITA_2568_SOURCE
+        .replace("code = \"ita-2568\"", "code = \"ministry-2568\"")
+        .replace(
+            "min_sample = { percent = 10, at_least = 30, at_most = 400 }",
+            "min_sample = { percent = 10, at_least = 30, at_most = 400 }\ncombine = \"weighted\"",
+        )
+        .replace(
+            "collected_by = \"agency\"",
+            "collected_by = \"agency\"\nweight = 0.8",
+        )
+        .replace(
+            "collected_by = \"central\"",
+            "collected_by = \"central\"\nweight = 0.2",
+        );
+        let today = itas_web::today();
+        let day = |d: i64| today + time::Duration::days(d);
+        let phases: Vec<itas_store::rounds::PhaseDates> = [
+            (itas_core::directory::Phase::Setup, -20, -11),
+            (itas_core::directory::Phase::Collection, -10, 10),
+            (itas_core::directory::Phase::Review1, 11, 20),
+        ]
+        .into_iter()
+        .map(|(phase, from, to)| itas_store::rounds::PhaseDates {
+            phase,
+            starts_on: day(from),
+            ends_on: day(to),
+        })
+        .collect();
+        let round =
+            itas_store::rounds::create(&app.db, None, "กระทรวง 2568", Some(2568), &source, &phases)
+                .await
+                .unwrap();
+        let fw = round.framework().unwrap();
+        assert_eq!(
+            fw.tool("EIT").unwrap().combine,
+            itas_core::framework::Combine::Weighted
+        );
+        let agency = app.agency_id("KK-HUANONG").await;
+        itas_store::rounds::join(&app.db, None, &round.id, std::slice::from_ref(&agency))
+            .await
+            .unwrap();
+        itas_store::surveys::set_require_code(&app.db, None, &round.id, &agency, "IIT", false)
+            .await
+            .unwrap();
+        let link = |key: &'static str| {
+            let (db, round, agency) = (app.db.clone(), round.id.clone(), agency.clone());
+            async move {
+                itas_store::surveys::active_link(&db, &round, &agency, key)
+                    .await
+                    .unwrap()
+                    .expect("a link per part")
+                    .code
+            }
+        };
+        let mut phone = app.client();
+        for k in 0..3 {
+            answer(&mut phone, &link("IIT").await, &fw, "IIT", 10 + k).await;
+        }
+        for k in 0..9 {
+            answer(&mut phone, &link("EIT").await, &fw, "EIT", 100 + k).await;
+        }
+        for k in 0..4 {
+            answer(&mut phone, &link("EIT.2").await, &fw, "EIT.2", 500 + 7 * k).await;
+        }
+        let mut admin = app.signed_in("admin").await;
+        let r = admin
+            .post_form(&format!("/admin/rounds/{}/compute", round.id), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let given = itas_store::rounds::indicator_scores(&app.db, &round.id, &agency)
+            .await
+            .unwrap();
+        let card = itas_app::published::scorecard(&fw, given).expect("computed");
+
+        // Each part alone, and all answers pooled, by the engine.
+        let by_key = itas_store::surveys::tallies_by_key(&app.db, &round.id, &agency)
+            .await
+            .unwrap();
+        let alone =
+            |key: &str| itas_app::scoring_run::tool_score(&fw, &by_key[key], "EIT").unwrap();
+        let (t1, t2) = (alone("EIT"), alone("EIT.2"));
+        let all = itas_store::surveys::tallies(&app.db, &round.id, &agency)
+            .await
+            .unwrap();
+        let pooled = itas_app::scoring_run::tool_score(&fw, &all, "EIT").unwrap();
+        let eit = card.tools["EIT"];
+        assert_ne!(
+            t1, t2,
+            "the parts must differ for the test to mean anything"
+        );
+        assert_ne!(eit, pooled, "weighted is not pooled");
+        // Item scores are means, so the tool's score is linear in them: the
+        // weighted EIT is 0.8·part 1 + 0.2·part 2, within the two parts' and its
+        // own rounding (half a hundredth each).
+        let want = 80 * t1.hundredths() + 20 * t2.hundredths();
+        let got = 100 * eit.hundredths();
+        assert!((got - want).abs() <= 100, "EIT {eit}, parts {t1} and {t2}");
+        let samples = itas_store::rounds::agency_samples(&app.db, &round.id, &agency)
+            .await
+            .unwrap();
+        let counted: Vec<(String, i64)> = samples
+            .iter()
+            .map(|s| (s.tool.clone(), s.counted))
+            .collect();
+        assert!(counted.contains(&("EIT".into(), 9)) && counted.contains(&("EIT.2".into(), 4)));
     }
 );

@@ -711,6 +711,9 @@ pub(crate) fn export_header(fw: &Framework) -> Vec<String> {
     h.push("คะแนนรวม (overall)".into());
     h.push("ระดับ (level)".into());
     h.push("ผลการประเมิน (result)".into());
+    if !fw.parts.is_empty() {
+        h.push("ผู้ตอบแต่ละส่วน (responses by part)".into());
+    }
     h.push("ผู้ตอบน้อยกว่าขั้นต่ำ (below minimum sample)".into());
     h
 }
@@ -744,6 +747,9 @@ fn export_cells(fw: &Framework, r: &ResultRow) -> Vec<String> {
     c.push(r.card.overall.to_string());
     c.push(r.card.level.clone());
     c.push(r.card.level_th.clone());
+    if !fw.parts.is_empty() {
+        c.push(itas_core::sample::parts_cell(&r.parts));
+    }
     c.push(itas_core::sample::short_cell(&r.short));
     c
 }
@@ -906,6 +912,14 @@ async fn open_data(
                             "below_minimum_sample".into(),
                             serde_json::to_value(&r.short).unwrap_or_default(),
                         );
+                        if !fw.parts.is_empty() {
+                            let by_part: serde_json::Map<String, serde_json::Value> = r
+                                .parts
+                                .iter()
+                                .map(|s| (s.tool.clone(), s.counted.into()))
+                                .collect();
+                            o.insert("responses_by_part".into(), by_part.into());
+                        }
                     }
                     let sep = if start + i == 0 { "" } else { "," };
                     format!("{sep}{v}")

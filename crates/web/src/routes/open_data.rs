@@ -92,6 +92,11 @@ fn fields(fw: &Framework) -> Vec<Value> {
         json!({"name": "level_th", "title": "ผลการประเมิน", "type": "string",
         "description": fw.levels.iter().map(|l| l.name_th.as_str()).collect::<Vec<_>>().join(", ")}),
     );
+    if !fw.parts.is_empty() {
+        out.push(json!({"name": "responses_by_part", "title": "ผู้ตอบแต่ละส่วน",
+            "type": "string",
+            "description": "each part's responses of a survey tool collected in parts, by collection key (part 1 under the tool's code, then \"EIT.2\"…), as \"EIT 40; EIT.2 7\"; empty for scores entered as published. In the JSON: an object from key to count"}));
+    }
     out.push(json!({"name": "below_minimum_sample", "title": "ผู้ตอบน้อยกว่าจำนวนขั้นต่ำ",
         "type": "string",
         "description": "survey tools computed from fewer responses than the minimum, as \"EIT 12/40\" (\"?\" when no population was stated), separated by \"; \"; empty when none. In the JSON: a list of {tool, counted, required}"}));
