@@ -278,6 +278,14 @@ both_backends!(
             Some(expected.to_string().parse::<f64>().unwrap()),
             "the combined EIT"
         );
+        let api = huanong
+            .get(&format!("/api/v1/rounds/{round}/agencies/{agency}/scores"))
+            .await
+            .json();
+        assert_eq!(
+            api["responses_by_part"],
+            serde_json::json!({"EIT": 40, "EIT.2": 7})
+        );
         let docx = huanong
             .get(&format!("/agencies/{agency}/results/{round}/report.docx"))
             .await;

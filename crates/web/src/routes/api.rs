@@ -126,6 +126,10 @@ pub(crate) struct AgencyScores {
     /// Survey tools computed below their minimum sample; empty when none
     /// is, and for scores entered as published.
     below_minimum_sample: Vec<ShortSample>,
+    /// Each part's responses of a survey tool collected in parts, by
+    /// collection key (part 1 under the tool's code, then `EIT.2` …); empty
+    /// when no tool is, and for scores entered as published.
+    responses_by_part: std::collections::BTreeMap<String, i64>,
 }
 
 /// A JSON object whose keys keep the framework's order (indicator 10 after
@@ -612,6 +616,10 @@ pub(crate) async fn agency_scores(
     Ok(Json(AgencyScores {
         scores: ScoreResult::new(&card, &fw),
         below_minimum_sample: ShortSample::of(&samples),
+        responses_by_part: itas_core::sample::of_tools_in_parts(&samples)
+            .into_iter()
+            .map(|s| (s.tool, s.counted))
+            .collect(),
     }))
 }
 
