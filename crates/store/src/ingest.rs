@@ -111,9 +111,17 @@ type Job = (Work, oneshot::Sender<Result<Done, StoreError>>);
 /// Submissions at most per transaction; a full batch commits in a few milliseconds.
 pub const MAX_BATCH: usize = 512;
 
+/// Writers on PostgreSQL, each owning the agencies whose id hashes to it
+/// (and the links whose code does, for page saves): a batch only ever
+/// touches its own agencies' count and tally rows, so writers never wait on
+/// one another's locks, and the server's flushes overlap. SQLite has one
+/// writer: it takes one write transaction at a time anyway.
+pub const POSTGRES_WRITERS: usize = 4;
+
 #[derive(Clone)]
 pub struct Ingestor {
-    tx: mpsc::Sender<Job>,
+    /// One queue per writer.
+    shards: Vec<mpsc::Sender<Job>>,
     stats: Arc<WriterStats>,
     hooks: Arc<Hooks>,
 }
@@ -175,12 +183,14 @@ impl Ingestor {
     /// Starts the writer task on the current Tokio runtime; every batch's
     /// outcome is recorded in `health`.
     pub fn spawn(db: Db, health: Arc<StorageHealth>) -> Ingestor {
-        let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
         let stats = Arc::new(WriterStats::default());
         let hooks = Arc::new(Hooks::default());
         let h = hooks.clone();
+        let mut shards = Vec::new();
         match db.sqlite_wal() {
             Some(wal) => {
+                let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
+                shards.push(tx);
                 let (sync_tx, sync_rx) = mpsc::unbounded_channel();
                 tokio::spawn(syncer(wal, health.clone(), stats.clone(), sync_rx));
                 let durable = Durable::AfterSync(sync_tx);
@@ -202,17 +212,29 @@ impl Ingestor {
                     .expect("the response writer's thread");
             }
             None => {
-                tokio::spawn(supervised(
-                    db,
-                    health,
-                    stats.clone(),
-                    h,
-                    rx,
-                    Durable::AtCommit,
-                ));
+                let writers = match db.backend() {
+                    crate::Backend::Postgres => POSTGRES_WRITERS,
+                    crate::Backend::Sqlite => 1,
+                };
+                for _ in 0..writers {
+                    let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 16 / writers);
+                    shards.push(tx);
+                    tokio::spawn(supervised(
+                        db.clone(),
+                        health.clone(),
+                        stats.clone(),
+                        h.clone(),
+                        rx,
+                        Durable::AtCommit,
+                    ));
+                }
             }
         }
-        Ingestor { tx, stats, hooks }
+        Ingestor {
+            shards,
+            stats,
+            hooks,
+        }
     }
 
     /// Makes the writer panic in the next batch it takes, as a bug would:
@@ -228,7 +250,24 @@ impl Ingestor {
 
     /// Submissions queued for the writer now.
     pub fn queue_depth(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.shards
+            .iter()
+            .map(|tx| tx.max_capacity() - tx.capacity())
+            .sum()
+    }
+
+    /// The writer that owns this work's rows: an agency's answers always go
+    /// to the same writer, and a link's page saves too.
+    fn shard_of(&self, work: &Work) -> &mpsc::Sender<Job> {
+        let key = match work {
+            Work::Submit(p) => p.s.agency_id.as_str(),
+            Work::SaveDraft(d) => d.draft.link_code.as_str(),
+        };
+        // FNV-1a: stable, and enough to spread random ids.
+        let h = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        &self.shards[(h % self.shards.len() as u64) as usize]
     }
 
     /// Queues a submission and waits until it is durable (or refused).
@@ -268,7 +307,10 @@ impl Ingestor {
                 "the response writer stopped before this was stored".into(),
             )
         };
-        self.tx.send((work, ack)).await.map_err(|_| stopped())?;
+        self.shard_of(&work)
+            .send((work, ack))
+            .await
+            .map_err(|_| stopped())?;
         // A batch the writer dropped (it panicked) answers here as refused:
         // nothing of it was committed, so a retry is safe.
         wait.await.unwrap_or_else(|_| Err(stopped()))

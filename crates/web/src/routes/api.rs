@@ -127,8 +127,9 @@ pub(crate) struct AgencyScores {
     /// is, and for scores entered as published.
     below_minimum_sample: Vec<ShortSample>,
     /// Each part's responses of a survey tool collected in parts, by
-    /// collection key (part 1 under the tool's code, then `EIT.2` …); empty
-    /// when no tool is, and for scores entered as published.
+    /// collection key (part 1 under the tool's code, then `EIT.2` …); left
+    /// out when no tool is, and for scores entered as published.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     responses_by_part: std::collections::BTreeMap<String, i64>,
 }
 
