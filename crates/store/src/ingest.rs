@@ -556,20 +556,7 @@ pub fn add_answers(counts: &mut Counts, answers: &BTreeMap<String, Vec<usize>>) 
 
 /// Adds packed counts to packed counts.
 pub fn merge_counts(into: &mut Counts, from: &Counts) {
-    for (item, cells) in from {
-        let c = into.entry(item.clone()).or_default();
-        if c.len() < cells.len() {
-            c.resize(cells.len(), Vec::new());
-        }
-        for (cell, options) in cells.iter().enumerate() {
-            if c[cell].len() < options.len() {
-                c[cell].resize(options.len(), 0);
-            }
-            for (o, n) in options.iter().enumerate() {
-                c[cell][o] += n;
-            }
-        }
-    }
+    itas_core::parts::add(into, from);
 }
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.

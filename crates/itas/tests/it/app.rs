@@ -410,3 +410,55 @@ pub fn national_agency_csv(n: usize, prefix: &str) -> String {
     }
     csv
 }
+
+/// Posts one whole questionnaire of `tool` (or of a part, `EIT.2`) on the
+/// survey link `code`, as a phone sends the whole form.
+pub async fn answer(
+    phone: &mut Client<'_>,
+    code: &str,
+    fw: &itas_core::Framework,
+    tool: &str,
+    seed: u64,
+) {
+    let body = itas_web::loadgen::answers_body(fw, tool, seed);
+    let r = phone
+        .post_form_raw(
+            &format!("/s/{code}/submit"),
+            &format!("{body}&sid={}", uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{tool} {seed}: {}", r.body);
+}
+
+/// Moves a round's phases so that today is `(phase, from, to)`'s days
+/// around it, each phase given as days before (negative) or after today.
+pub async fn set_phases_around_today(
+    db: &Db,
+    round: &str,
+    phases: &[(itas_core::directory::Phase, i64, i64)],
+) {
+    let today = itas_web::today();
+    let day = |d: i64| today + time::Duration::days(d);
+    let phases: Vec<itas_store::rounds::PhaseDates> = phases
+        .iter()
+        .map(|(phase, from, to)| itas_store::rounds::PhaseDates {
+            phase: *phase,
+            starts_on: day(*from),
+            ends_on: day(*to),
+        })
+        .collect();
+    itas_store::rounds::set_phases(db, None, round, &phases)
+        .await
+        .unwrap();
+}
+
+/// The phases of a round whose publication began today: collection is over.
+pub const PUBLISHED_TODAY: &[(itas_core::directory::Phase, i64, i64)] = &[
+    (itas_core::directory::Phase::Setup, -60, -51),
+    (itas_core::directory::Phase::Collection, -50, -21),
+    (itas_core::directory::Phase::Review1, -20, -11),
+    (itas_core::directory::Phase::Revision, -10, -6),
+    (itas_core::directory::Phase::Review2, -5, -1),
+    (itas_core::directory::Phase::Publication, 0, 29),
+    (itas_core::directory::Phase::FollowUp, 30, 149),
+];

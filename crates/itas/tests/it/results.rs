@@ -289,24 +289,6 @@ both_backends!(a_2568_result_is_pass_held_back_by_the_eit, |app| {
     assert!(!page.contains("ตรวจกับคู่มือ ป.ป.ช. ก่อนใช้"));
 });
 
-/// Posts one whole questionnaire of `tool` on the survey link `code`.
-async fn answer(
-    phone: &mut crate::app::Client<'_>,
-    code: &str,
-    fw: &itas_core::Framework,
-    tool: &str,
-    seed: u64,
-) {
-    let body = itas_web::loadgen::answers_body(fw, tool, seed);
-    let r = phone
-        .post_form_raw(
-            &format!("/s/{code}/submit"),
-            &format!("{body}&sid={}", uuid::Uuid::new_v4()),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{tool} {seed}: {}", r.body);
-}
-
 both_backends!(one_set_of_numbers_after_an_exclusion, |app| {
     // The seed agency's current round: 30 IIT answers (its minimum of 30
     // of 42 staff), 8 honest EIT answers and 40 identical ones a script sent
@@ -330,13 +312,13 @@ both_backends!(one_set_of_numbers_after_an_exclusion, |app| {
     let (_, _, eit) = crate::app::demo_link(&app.db, "EIT").await;
     let mut phone = app.client();
     for k in 0..30 {
-        answer(&mut phone, &iit, &fw, "IIT", 100 + 2 * k).await;
+        crate::app::answer(&mut phone, &iit, &fw, "IIT", 100 + 2 * k).await;
     }
     for k in 0..8 {
-        answer(&mut phone, &eit, &fw, "EIT", 200 + 2 * k).await;
+        crate::app::answer(&mut phone, &eit, &fw, "EIT", 200 + 2 * k).await;
     }
     for _ in 0..40 {
-        answer(&mut phone, &eit, &fw, "EIT", 999).await;
+        crate::app::answer(&mut phone, &eit, &fw, "EIT", 999).await;
     }
     let mut admin = app.signed_in("admin").await;
     let r = admin
@@ -393,27 +375,7 @@ both_backends!(one_set_of_numbers_after_an_exclusion, |app| {
         .post_form(&format!("/admin/rounds/{round}/publish"), &[])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let today = itas_web::today();
-    let day = |d: i64| today + time::Duration::days(d);
-    let phases: Vec<itas_store::rounds::PhaseDates> = [
-        (itas_core::directory::Phase::Setup, -60, -51),
-        (itas_core::directory::Phase::Collection, -50, -21),
-        (itas_core::directory::Phase::Review1, -20, -11),
-        (itas_core::directory::Phase::Revision, -10, -6),
-        (itas_core::directory::Phase::Review2, -5, -1),
-        (itas_core::directory::Phase::Publication, 0, 29),
-        (itas_core::directory::Phase::FollowUp, 30, 149),
-    ]
-    .into_iter()
-    .map(|(phase, from, to)| itas_store::rounds::PhaseDates {
-        phase,
-        starts_on: day(from),
-        ends_on: day(to),
-    })
-    .collect();
-    itas_store::rounds::set_phases(&app.db, None, &round, &phases)
-        .await
-        .unwrap();
+    crate::app::set_phases_around_today(&app.db, &round, crate::app::PUBLISHED_TODAY).await;
     let shows_published = |place: &str, text: &str, digits: &dyn Fn(itas_core::Score) -> String| {
         for s in [card.overall, counted] {
             assert!(text.contains(&digits(s)), "{place} lacks {}", digits(s));

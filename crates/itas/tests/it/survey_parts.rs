@@ -8,24 +8,6 @@ use crate::cli_report::squash;
 use crate::results::docx_text;
 use axum::http::StatusCode;
 
-/// Posts one whole questionnaire of `tool` on the survey link `code`.
-async fn answer(
-    phone: &mut crate::app::Client<'_>,
-    code: &str,
-    fw: &itas_core::Framework,
-    tool: &str,
-    seed: u64,
-) {
-    let body = itas_web::loadgen::answers_body(fw, tool, seed);
-    let r = phone
-        .post_form_raw(
-            &format!("/s/{code}/submit"),
-            &format!("{body}&sid={}", uuid::Uuid::new_v4()),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{tool} {seed}: {}", r.body);
-}
-
 both_backends!(
     the_central_office_collects_part_2_and_the_eit_counts_both,
     |app| {
@@ -111,16 +93,16 @@ both_backends!(
             "the respondent sees which part"
         );
         for k in 0..30 {
-            answer(&mut phone, &iit, &fw, "IIT", 100 + 2 * k).await;
+            crate::app::answer(&mut phone, &iit, &fw, "IIT", 100 + 2 * k).await;
         }
         for k in 0..40 {
-            answer(&mut phone, &eit, &fw, "EIT", 300 + 2 * k).await;
+            crate::app::answer(&mut phone, &eit, &fw, "EIT", 300 + 2 * k).await;
         }
         for k in 0..6 {
-            answer(&mut phone, &part2, &fw, "EIT.2", 700 + 2 * k).await;
+            crate::app::answer(&mut phone, &part2, &fw, "EIT.2", 700 + 2 * k).await;
         }
         for _ in 0..20 {
-            answer(&mut phone, &part2, &fw, "EIT.2", 999).await;
+            crate::app::answer(&mut phone, &part2, &fw, "EIT.2", 999).await;
         }
         let count = |key: &'static str| {
             let (db, round, agency) = (app.db.clone(), round.clone(), agency.clone());
@@ -213,27 +195,7 @@ both_backends!(
             .post_form(&format!("/admin/rounds/{round}/publish"), &[])
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let today = itas_web::today();
-        let day = |d: i64| today + time::Duration::days(d);
-        let phases: Vec<itas_store::rounds::PhaseDates> = [
-            (itas_core::directory::Phase::Setup, -60, -51),
-            (itas_core::directory::Phase::Collection, -50, -21),
-            (itas_core::directory::Phase::Review1, -20, -11),
-            (itas_core::directory::Phase::Revision, -10, -6),
-            (itas_core::directory::Phase::Review2, -5, -1),
-            (itas_core::directory::Phase::Publication, 0, 29),
-            (itas_core::directory::Phase::FollowUp, 30, 149),
-        ]
-        .into_iter()
-        .map(|(phase, from, to)| itas_store::rounds::PhaseDates {
-            phase,
-            starts_on: day(from),
-            ends_on: day(to),
-        })
-        .collect();
-        itas_store::rounds::set_phases(&app.db, None, &round, &phases)
-            .await
-            .unwrap();
+        crate::app::set_phases_around_today(&app.db, &round, crate::app::PUBLISHED_TODAY).await;
         let home = huanong.get("/agency").await.body;
         assert!(
             home.contains("ส่วนนี้สำนักงานกลางเก็บเอง ผู้ตอบ ๒๖"),
@@ -315,24 +277,20 @@ both_backends!(
             "collected_by = \"central\"",
             "collected_by = \"central\"\nweight = 0.2",
         );
-        let today = itas_web::today();
-        let day = |d: i64| today + time::Duration::days(d);
-        let phases: Vec<itas_store::rounds::PhaseDates> = [
-            (itas_core::directory::Phase::Setup, -20, -11),
-            (itas_core::directory::Phase::Collection, -10, 10),
-            (itas_core::directory::Phase::Review1, 11, 20),
-        ]
-        .into_iter()
-        .map(|(phase, from, to)| itas_store::rounds::PhaseDates {
-            phase,
-            starts_on: day(from),
-            ends_on: day(to),
-        })
-        .collect();
         let round =
-            itas_store::rounds::create(&app.db, None, "กระทรวง 2568", Some(2568), &source, &phases)
+            itas_store::rounds::create(&app.db, None, "กระทรวง 2568", Some(2568), &source, &[])
                 .await
                 .unwrap();
+        crate::app::set_phases_around_today(
+            &app.db,
+            &round.id,
+            &[
+                (itas_core::directory::Phase::Setup, -20, -11),
+                (itas_core::directory::Phase::Collection, -10, 10),
+                (itas_core::directory::Phase::Review1, 11, 20),
+            ],
+        )
+        .await;
         let fw = round.framework().unwrap();
         assert_eq!(
             fw.tool("EIT").unwrap().combine,
@@ -357,13 +315,13 @@ both_backends!(
         };
         let mut phone = app.client();
         for k in 0..3 {
-            answer(&mut phone, &link("IIT").await, &fw, "IIT", 10 + k).await;
+            crate::app::answer(&mut phone, &link("IIT").await, &fw, "IIT", 10 + k).await;
         }
         for k in 0..9 {
-            answer(&mut phone, &link("EIT").await, &fw, "EIT", 100 + k).await;
+            crate::app::answer(&mut phone, &link("EIT").await, &fw, "EIT", 100 + k).await;
         }
         for k in 0..4 {
-            answer(&mut phone, &link("EIT.2").await, &fw, "EIT.2", 500 + 7 * k).await;
+            crate::app::answer(&mut phone, &link("EIT.2").await, &fw, "EIT.2", 500 + 7 * k).await;
         }
         let mut admin = app.signed_in("admin").await;
         let r = admin
