@@ -124,15 +124,23 @@ mod tests {
     }
 }
 
+/// The tools that have a sample of a later part (`EIT` for `EIT.2`), once
+/// each, in the samples' order.
+fn tools_in_parts(samples: &[Sample]) -> Vec<&str> {
+    let mut tools: Vec<&str> = samples
+        .iter()
+        .filter(|s| s.is_later_part())
+        .map(|s| crate::framework::tool_code(&s.tool))
+        .collect();
+    tools.dedup();
+    tools
+}
+
 /// The samples of the tools collected in parts (every part of each), in
 /// their order: part 1 under the tool's key, then `EIT.2` …
 pub fn of_tools_in_parts(samples: &[Sample]) -> Vec<Sample> {
     use crate::framework::tool_code;
-    let split: Vec<&str> = samples
-        .iter()
-        .filter(|s| s.is_later_part())
-        .map(|s| tool_code(&s.tool))
-        .collect();
+    let split = tools_in_parts(samples);
     samples
         .iter()
         .filter(|s| split.contains(&tool_code(&s.tool)))
@@ -155,13 +163,7 @@ pub fn parts_cell(samples: &[Sample]) -> String {
 /// 55 คน รวม 467 คน"); none when no tool was collected in parts.
 pub fn parts_text(samples: &[Sample]) -> Vec<(String, String)> {
     use crate::framework::{part_number, tool_code};
-    let mut tools: Vec<&str> = samples
-        .iter()
-        .filter(|s| s.is_later_part())
-        .map(|s| tool_code(&s.tool))
-        .collect();
-    tools.dedup();
-    tools
+    tools_in_parts(samples)
         .into_iter()
         .map(|tool| {
             let mut parts: Vec<(u32, i64)> = samples

@@ -395,7 +395,7 @@ async fn round_view_keeping(
         .collections()
         .iter()
         .filter(|c| c.collected_by() == itas_core::framework::Collector::Central)
-        .map(|c| lang_pick_part(&ctx, c))
+        .map(|c| central_part_label(&ctx, c))
         .collect();
     let page = RoundPage {
         central_parts,
@@ -1048,6 +1048,6 @@ async fn set_active(
 }
 
 /// A central part's name as the round page lists it.
-fn lang_pick_part(ctx: &PageCtx, c: &itas_core::framework::Collection<'_>) -> String {
+fn central_part_label(ctx: &PageCtx, c: &itas_core::framework::Collection<'_>) -> String {
     format!("{} ({})", ctx.pick(&c.name_th(), &c.name_en()), c.key())
 }
