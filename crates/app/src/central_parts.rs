@@ -128,8 +128,9 @@ pub struct Session {
     pub agency_id: String,
     pub agency_th: String,
     pub agency_en: String,
-    /// The link's code (`/s/{code}`), made on first use.
-    pub link_code: String,
+    /// The link's code (`/s/{code}`); None for an agency that joined
+    /// before its round's framework had parts, until the office makes one.
+    pub link_code: Option<String>,
     pub count: i64,
     /// Answers are taken only while the round is in collection.
     pub collecting: bool,
@@ -144,8 +145,9 @@ async fn check(app: &App, actor: &Actor, round_id: &str, key: &str) -> Result<Ce
         .ok_or_else(|| Error::new(ErrorCode::NotFound))
 }
 
-/// The session view of one agency's central part: its link (made, audited,
-/// the first time) and the responses so far.
+/// The session view of one agency's central part: its link and the
+/// responses so far. Reading it writes nothing: links are made when an
+/// agency joins, and a missing one is made by [`rotate`] (a POST).
 pub async fn session(
     app: &App,
     actor: &Actor,
@@ -158,13 +160,11 @@ pub async fn session(
     let agency = itas_store::agencies::get(&app.db, agency_id)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::NotFound))?;
-    let link =
-        itas_store::surveys::ensure_link(&app.db, Some(&actor.user_id), round_id, agency_id, key)
-            .await?;
+    let link = itas_store::surveys::active_link(&app.db, round_id, agency_id, key).await?;
     Ok(Session {
         count: itas_store::surveys::count(&app.db, round_id, agency_id, key).await?,
         collecting: collecting(app, round_id).await?,
-        link_code: link.code,
+        link_code: link.map(|l| l.code),
         agency_en: if agency.name_en.is_empty() {
             agency.name_th.clone()
         } else {
@@ -177,8 +177,9 @@ pub async fn session(
     })
 }
 
-/// Replaces the link of one agency's central part (audited): after a
-/// session, nobody who kept the old link can answer again.
+/// Replaces the link of one agency's central part, or makes it when there
+/// is none (audited): after a session, nobody who kept the old link can
+/// answer again.
 pub async fn rotate(
     app: &App,
     actor: &Actor,

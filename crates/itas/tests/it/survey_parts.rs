@@ -366,3 +366,55 @@ both_backends!(
         assert!(counted.contains(&("EIT".into(), 9)) && counted.contains(&("EIT.2".into(), 4)));
     }
 );
+
+both_backends!(
+    a_missing_part_link_is_made_by_a_post_never_by_viewing,
+    |app| {
+        let round = app.current_round().await;
+        let agency = app.agency_id("KK-HUANONG").await;
+        // An agency that joined before the round's framework had parts has
+        // no part-2 link.
+        itas_store::write!(&app.db, |p| {
+            sqlx::query(
+                "DELETE FROM survey_links WHERE round_id = $1 AND agency_id = $2 AND tool = $3",
+            )
+            .bind(&round)
+            .bind(&agency)
+            .bind("EIT.2")
+            .execute(p)
+            .await
+            .unwrap();
+        });
+        let link = || {
+            let (db, round, agency) = (app.db.clone(), round.clone(), agency.clone());
+            async move {
+                itas_store::surveys::active_link(&db, &round, &agency, "EIT.2")
+                    .await
+                    .unwrap()
+            }
+        };
+        let mut admin = app.signed_in("admin").await;
+        let session_path = format!("/admin/rounds/{round}/parts/EIT.2/{agency}");
+        let page = admin.get(&session_path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("หน่วยงานนี้ยังไม่มีลิงก์ของส่วนนี้"));
+        assert!(!page.body.contains("<svg"), "no QR code without a link");
+        assert!(link().await.is_none(), "viewing the page made no link");
+        let made = admin
+            .post_form(&format!("{session_path}/rotate"), &[])
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let code = link().await.expect("the POST made the link").code;
+        let page = admin.get(&session_path).await.body;
+        assert!(page.contains(&format!("/s/{code}")) && page.contains("<svg"));
+        assert!(!page.contains("หน่วยงานนี้ยังไม่มีลิงก์ของส่วนนี้"));
+        let log = itas_store::audit::recent(&app.db, Some(&agency), 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            log.iter().filter(|e| e.action == "create_link").count(),
+            1,
+            "made once, audited"
+        );
+    }
+);

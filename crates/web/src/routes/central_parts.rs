@@ -70,13 +70,17 @@ async fn session(
 ) -> Result<Response, AppError> {
     let s = itas_app::central_parts::session(&state, &user.actor(), &id, &key, &agency).await?;
     let ctx = PageCtx::for_user(&user);
-    let url = format!(
-        "{}/s/{}",
-        crate::routes::agency::base_url(&state, &headers),
-        s.link_code
-    );
+    let url = s.link_code.as_ref().map(|code| {
+        format!(
+            "{}/s/{code}",
+            crate::routes::agency::base_url(&state, &headers)
+        )
+    });
     let page = PartSessionPage {
-        qr_svg: crate::qr::svg(&url, 320),
+        qr_svg: url
+            .as_ref()
+            .map(|u| crate::qr::svg(u, 320))
+            .unwrap_or_default(),
         url,
         part: ctx.pick(&s.part.name_th, &s.part.name_en).to_string(),
         agency: ctx.pick(&s.agency_th, &s.agency_en).to_string(),

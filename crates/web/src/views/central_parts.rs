@@ -29,7 +29,8 @@ pub(crate) struct PartSessionPage {
     pub(crate) part: String,
     pub(crate) agency_id: String,
     pub(crate) agency: String,
-    pub(crate) url: String,
+    /// None until the agency's link of this part is made.
+    pub(crate) url: Option<String>,
     pub(crate) qr_svg: String,
     pub(crate) count: String,
     pub(crate) collecting: bool,
