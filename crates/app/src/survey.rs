@@ -95,13 +95,17 @@ pub async fn draft(app: &App, token: &str) -> Result<Option<itas_store::drafts::
 /// through the response writer (the page joins its group commit).
 pub async fn save_draft(
     ingest: &itas_store::ingest::Ingestor,
+    agency_id: &str,
     token: &str,
+    is_new: bool,
     draft: itas_store::drafts::Draft,
     budget: itas_store::drafts::DraftBudget,
 ) -> Result<(), Error> {
     ingest
         .save_draft(itas_store::drafts::DraftSave {
             token_hash: crate::secrets::token_hash(token),
+            agency_id: agency_id.to_string(),
+            is_new,
             draft,
             day: today().to_string(),
             budget,

@@ -52,6 +52,13 @@ pub async fn load(db: &Db, token_hash: &str) -> Result<Option<Draft>> {
 #[derive(Debug, Clone)]
 pub struct DraftSave {
     pub token_hash: String,
+    /// The link's agency: not stored, it only sends the save to the writer
+    /// that owns the agency's rows, the one that deletes the draft when the
+    /// questionnaire is sent.
+    pub agency_id: String,
+    /// No draft has this token yet (the request made the token): a new
+    /// draft counts against its link's budget.
+    pub is_new: bool,
     pub draft: Draft,
     /// The day it was saved (drafts untouched for long are purged by day).
     pub day: String,

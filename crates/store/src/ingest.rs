@@ -27,6 +27,7 @@
 //! COMMIT returned. Every other write of the server keeps `synchronous =
 //! FULL`, which the writer's connection is given back after each batch.
 
+use crate::bulk::{Bulk, BulkConnection as _};
 use crate::drafts::DraftSave;
 use crate::health::StorageHealth;
 use crate::{Db, StoreError, write};
@@ -112,11 +113,15 @@ type Job = (Work, oneshot::Sender<Result<Done, StoreError>>);
 pub const MAX_BATCH: usize = 512;
 
 /// Writers on PostgreSQL, each owning the agencies whose id hashes to it
-/// (and the links whose code does, for page saves): a batch only ever
-/// touches its own agencies' count and tally rows, so writers never wait on
-/// one another's locks, and the server's flushes overlap. SQLite has one
-/// writer: it takes one write transaction at a time anyway.
-pub const POSTGRES_WRITERS: usize = 4;
+/// (their answers and their links' page saves): a batch only ever touches
+/// its own agencies' count and tally rows, so writers never wait on one
+/// another's locks, and the server's flushes overlap. Two, not more: with
+/// fixed statements (see `bulk`) two writers' batches of about 16 gave
+/// 4,651 to 5,399 answers/s where four writers' batches of 8 gave 3,872 to
+/// 4,142 (2026-12-07, docs/benchmarks.md): each batch costs its round trips
+/// whatever its size. SQLite has one writer: it takes one write
+/// transaction at a time anyway.
+pub const POSTGRES_WRITERS: usize = 2;
 
 #[derive(Clone)]
 pub struct Ingestor {
@@ -256,12 +261,13 @@ impl Ingestor {
             .sum()
     }
 
-    /// The writer that owns this work's rows: an agency's answers always go
-    /// to the same writer, and a link's page saves too.
+    /// The writer that owns this work's rows: an agency's answers and its
+    /// links' page saves always go to the same writer, so a draft's save and
+    /// its deletion by the submission that ends it never meet on two.
     fn shard_of(&self, work: &Work) -> &mpsc::Sender<Job> {
         let key = match work {
             Work::Submit(p) => p.s.agency_id.as_str(),
-            Work::SaveDraft(d) => d.draft.link_code.as_str(),
+            Work::SaveDraft(d) => d.agency_id.as_str(),
         };
         // FNV-1a: stable, and enough to spread random ids.
         let h = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -559,8 +565,26 @@ pub fn merge_counts(into: &mut Counts, from: &Counts) {
     itas_core::parts::add(into, from);
 }
 
-/// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
-const ROWS_PER_STATEMENT: usize = 500;
+/// One column of a bulk statement: a value per row.
+fn column<T, V>(rows: &[T], value: impl Fn(&T) -> V) -> Vec<V> {
+    rows.iter().map(value).collect()
+}
+
+/// A bulk statement over (agency, round, tool) keys.
+fn keyed(statement: Bulk, keys: &[&Key]) -> Bulk {
+    statement
+        .text(column(keys, |k| k.0.clone()))
+        .text(column(keys, |k| k.1.clone()))
+        .text(column(keys, |k| k.2.clone()))
+}
+
+/// A bulk statement over (agency, round, tool, what, count) rows.
+fn keyed_counts(statement: Bulk, rows: &[(&Key, &str, i64)]) -> Bulk {
+    let keys: Vec<&Key> = rows.iter().map(|r| r.0).collect();
+    keyed(statement, &keys)
+        .text(column(rows, |r| r.1.to_string()))
+        .int(column(rows, |r| r.2))
+}
 
 /// Writes one batch in one transaction. With `log_synced_later` (SQLite on
 /// disk) the COMMIT does not wait for the device; the caller acknowledges
@@ -641,29 +665,20 @@ async fn write_batch(
                     candidates.push(i);
                 }
             }
-            // Every response in one statement per chunk; RETURNING names the new ones,
+            // Every response in one statement; RETURNING names the new ones,
             // so a retried or repeated id is skipped without a lookup.
-            let mut stored: std::collections::HashSet<(String, String, String)> =
-                std::collections::HashSet::new();
-            for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) ",
-                );
-                qb.push_values(chunk, |mut b, &i| {
-                    let p = submission(batch, i);
-                    let s = &p.s;
-                    b.push_bind(s.agency_id.clone())
-                        .push_bind(s.round_id.clone())
-                        .push_bind(s.id.clone())
-                        .push_bind(s.tool.clone())
-                        .push_bind(s.day.clone())
-                        .push_bind(p.packed.clone());
-                });
-                qb.push(" ON CONFLICT (agency_id, round_id, id) DO NOTHING RETURNING agency_id, round_id, id");
-                let rows: Vec<(String, String, String)> =
-                    qb.build_query_as().fetch_all(&mut *tx).await?;
-                stored.extend(rows);
-            }
+            let responses = Bulk::new(
+                "INSERT INTO responses (agency_id, round_id, id, tool, day, answers) ",
+                " ON CONFLICT (agency_id, round_id, id) DO NOTHING RETURNING agency_id, round_id, id",
+            )
+            .text(column(&candidates, |&i| submission(batch, i).s.agency_id.clone()))
+            .text(column(&candidates, |&i| submission(batch, i).s.round_id.clone()))
+            .text(column(&candidates, |&i| submission(batch, i).s.id.clone()))
+            .text(column(&candidates, |&i| submission(batch, i).s.tool.clone()))
+            .text(column(&candidates, |&i| submission(batch, i).s.day.clone()))
+            .text(column(&candidates, |&i| submission(batch, i).packed.clone()));
+            let stored: std::collections::HashSet<(String, String, String)> =
+                tx.fetch_bulk(&responses).await?.into_iter().collect();
             // Aggregates per (agency, round, tool), sorted so writers lock in one order.
             let mut aggs: BTreeMap<Key, Agg> = BTreeMap::new();
             let mut claimed = std::collections::HashSet::new();
@@ -693,153 +708,121 @@ async fn write_batch(
             // total gets a random id: no row keeps one batch, let alone one
             // respondent, with anything that dates it.
             let keys: Vec<&Key> = aggs.keys().collect();
+            let taken = keyed(
+                Bulk::new(
+                    "DELETE FROM tally_deltas WHERE (agency_id, round_id, tool) IN (",
+                    ") RETURNING agency_id, round_id, tool, n, counts",
+                ),
+                &keys,
+            );
+            let old: Vec<(String, String, String, i64, String)> = tx.fetch_bulk(&taken).await?;
             let mut totals: BTreeMap<Key, (i64, Counts)> = aggs
                 .iter()
                 .map(|(k, a)| (k.clone(), (a.n, a.counts.clone())))
                 .collect();
-            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "DELETE FROM tally_deltas WHERE (agency_id, round_id, tool) IN (",
-                );
-                qb.push_values(chunk, |mut b, (agency, round, tool)| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(tool.clone());
-                });
-                qb.push(") RETURNING agency_id, round_id, tool, n, counts");
-                let old: Vec<(String, String, String, i64, String)> =
-                    qb.build_query_as().fetch_all(&mut *tx).await?;
-                for (agency, round, tool, k, c) in old {
-                    let c: Counts = serde_json::from_str(&c)
-                        .map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
-                    if let Some(t) = totals.get_mut(&(agency, round, tool)) {
-                        t.0 += k;
-                        merge_counts(&mut t.1, &c);
-                    }
+            for (agency, round, tool, k, c) in old {
+                let c: Counts = serde_json::from_str(&c)
+                    .map_err(|e| StoreError::Invalid(format!("tally: {e}")))?;
+                if let Some(t) = totals.get_mut(&(agency, round, tool)) {
+                    t.0 += k;
+                    merge_counts(&mut t.1, &c);
                 }
             }
-            let totals: Vec<(Key, (i64, Counts))> = totals.into_iter().collect();
-            for chunk in totals.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
-                );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), (n, counts))| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(crate::random_id())
-                        .push_bind(tool.clone())
-                        .push_bind(*n)
-                        .push_bind(serde_json::to_string(counts).unwrap_or_default());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+            let totals: Vec<(&Key, &(i64, Counts))> = totals.iter().collect();
+            let tallies = Bulk::new(
+                "INSERT INTO tally_deltas (agency_id, round_id, id, tool, n, counts) ",
+                "",
+            )
+            .text(column(&totals, |(k, _)| k.0.clone()))
+            .text(column(&totals, |(k, _)| k.1.clone()))
+            .text(column(&totals, |_| crate::random_id()))
+            .text(column(&totals, |(k, _)| k.2.clone()))
+            .int(column(&totals, |(_, (n, _))| *n))
+            .text(column(&totals, |(_, (_, c))| {
+                serde_json::to_string(c).unwrap_or_default()
+            }));
+            tx.execute_bulk(&tallies).await?;
             // Submissions per hour; the busiest hour so far.
-            let hours: Vec<(Key, String, i64)> = aggs
+            let hours: Vec<(&Key, &str, i64)> = aggs
                 .iter()
-                .flat_map(|(k, a)| a.hours.iter().map(move |(h, c)| (k.clone(), h.clone(), *c)))
+                .flat_map(|(k, a)| a.hours.iter().map(move |(h, c)| (k, h.as_str(), *c)))
                 .collect();
-            for chunk in hours.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
+            let hourly = keyed_counts(
+                Bulk::new(
                     "INSERT INTO hourly_counts (agency_id, round_id, tool, hour, n) ",
-                );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), hour, c)| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(tool.clone())
-                        .push_bind(hour.clone())
-                        .push_bind(*c);
-                });
-                qb.push(" ON CONFLICT (agency_id, round_id, tool, hour) DO UPDATE SET n = hourly_counts.n + excluded.n RETURNING agency_id, round_id, tool, n");
-                let rows: Vec<(String, String, String, i64)> =
-                    qb.build_query_as().fetch_all(&mut *tx).await?;
-                for (agency, round, tool, n) in rows {
-                    if let Some(a) = aggs.get_mut(&(agency, round, tool)) {
-                        a.peak_hour = a.peak_hour.max(n);
-                    }
+                    " ON CONFLICT (agency_id, round_id, tool, hour) DO UPDATE SET n = hourly_counts.n + excluded.n RETURNING agency_id, round_id, tool, n",
+                ),
+                &hours,
+            );
+            let rows: Vec<(String, String, String, i64)> = tx.fetch_bulk(&hourly).await?;
+            for (agency, round, tool, n) in rows {
+                if let Some(a) = aggs.get_mut(&(agency, round, tool)) {
+                    a.peak_hour = a.peak_hour.max(n);
                 }
             }
             // Identical answer sets: how many responses share each one.
-            let vectors: Vec<(Key, String, i64)> = aggs
+            let vectors: Vec<(&Key, &str, i64)> = aggs
                 .iter()
-                .flat_map(|(k, a)| a.vectors.iter().map(move |(h, c)| (k.clone(), h.clone(), *c)))
+                .flat_map(|(k, a)| a.vectors.iter().map(move |(h, c)| (k, h.as_str(), *c)))
                 .collect();
             let batch_count: std::collections::HashMap<(Key, String), i64> = vectors
                 .iter()
-                .map(|(k, h, c)| ((k.clone(), h.clone()), *c))
+                .map(|(k, h, c)| (((*k).clone(), h.to_string()), *c))
                 .collect();
-            for chunk in vectors.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
+            let shared = keyed_counts(
+                Bulk::new(
                     "INSERT INTO answer_vectors (agency_id, round_id, tool, vector_hash, n) ",
-                );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), hash, c)| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(tool.clone())
-                        .push_bind(hash.clone())
-                        .push_bind(*c);
-                });
-                qb.push(" ON CONFLICT (agency_id, round_id, tool, vector_hash) DO UPDATE SET n = answer_vectors.n + excluded.n RETURNING agency_id, round_id, tool, vector_hash, n");
-                let rows: Vec<(String, String, String, String, i64)> =
-                    qb.build_query_as().fetch_all(&mut *tx).await?;
-                for (agency, round, tool, hash, n) in rows {
-                    let key = (agency, round, tool);
-                    let added = batch_count.get(&(key.clone(), hash)).copied().unwrap_or(0);
-                    if let Some(a) = aggs.get_mut(&key) {
-                        // Responses in clusters of two or more: f(n) - f(n - added).
-                        let in_cluster = |x: i64| if x >= 2 { x } else { 0 };
-                        a.duplicates += in_cluster(n) - in_cluster(n - added);
-                        a.largest = a.largest.max(n);
-                    }
+                    " ON CONFLICT (agency_id, round_id, tool, vector_hash) DO UPDATE SET n = answer_vectors.n + excluded.n RETURNING agency_id, round_id, tool, vector_hash, n",
+                ),
+                &vectors,
+            );
+            let rows: Vec<(String, String, String, String, i64)> = tx.fetch_bulk(&shared).await?;
+            for (agency, round, tool, hash, n) in rows {
+                let key = (agency, round, tool);
+                let added = batch_count.get(&(key.clone(), hash)).copied().unwrap_or(0);
+                if let Some(a) = aggs.get_mut(&key) {
+                    // Responses in clusters of two or more: f(n) - f(n - added).
+                    let in_cluster = |x: i64| if x >= 2 { x } else { 0 };
+                    a.duplicates += in_cluster(n) - in_cluster(n - added);
+                    a.largest = a.largest.max(n);
                 }
             }
             // Completion speed buckets.
-            let speeds: Vec<(Key, &'static str, i64)> = aggs
+            let speeds: Vec<(&Key, &str, i64)> = aggs
                 .iter()
-                .flat_map(|(k, a)| a.speeds.iter().map(move |(b, c)| (k.clone(), *b, *c)))
+                .flat_map(|(k, a)| a.speeds.iter().map(move |(b, c)| (k, *b, *c)))
                 .collect();
-            for chunk in speeds.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
+            tx.execute_bulk(&keyed_counts(
+                Bulk::new(
                     "INSERT INTO speed_counts (agency_id, round_id, tool, bucket, n) ",
-                );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), bucket, c)| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(tool.clone())
-                        .push_bind(*bucket)
-                        .push_bind(*c);
-                });
-                qb.push(" ON CONFLICT (agency_id, round_id, tool, bucket) DO UPDATE SET n = speed_counts.n + excluded.n");
-                qb.build().execute(&mut *tx).await?;
-            }
-            let rows: Vec<_> = aggs.iter().collect();
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO response_counts (agency_id, round_id, tool, n, straight, duplicates, largest_cluster, peak_hour) ",
-                );
-                qb.push_values(chunk, |mut b, ((agency, round, tool), a)| {
-                    b.push_bind(agency.clone())
-                        .push_bind(round.clone())
-                        .push_bind(tool.clone())
-                        .push_bind(a.n)
-                        .push_bind(a.straight)
-                        .push_bind(a.duplicates)
-                        .push_bind(a.largest)
-                        .push_bind(a.peak_hour);
-                });
-                qb.push(
-                    " ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n, \
-                     straight = response_counts.straight + excluded.straight, \
-                     duplicates = response_counts.duplicates + excluded.duplicates, \
-                     largest_cluster = CASE WHEN excluded.largest_cluster > response_counts.largest_cluster THEN excluded.largest_cluster ELSE response_counts.largest_cluster END, \
-                     peak_hour = CASE WHEN excluded.peak_hour > response_counts.peak_hour THEN excluded.peak_hour ELSE response_counts.peak_hour END",
-                );
-                qb.build().execute(&mut *tx).await?;
-            }
+                    " ON CONFLICT (agency_id, round_id, tool, bucket) DO UPDATE SET n = speed_counts.n + excluded.n",
+                ),
+                &speeds,
+            ))
+            .await?;
+            let rows: Vec<(&Key, &Agg)> = aggs.iter().collect();
+            let counts = Bulk::new(
+                "INSERT INTO response_counts (agency_id, round_id, tool, n, straight, duplicates, largest_cluster, peak_hour) ",
+                " ON CONFLICT (agency_id, round_id, tool) DO UPDATE SET n = response_counts.n + excluded.n, \
+                 straight = response_counts.straight + excluded.straight, \
+                 duplicates = response_counts.duplicates + excluded.duplicates, \
+                 largest_cluster = CASE WHEN excluded.largest_cluster > response_counts.largest_cluster THEN excluded.largest_cluster ELSE response_counts.largest_cluster END, \
+                 peak_hour = CASE WHEN excluded.peak_hour > response_counts.peak_hour THEN excluded.peak_hour ELSE response_counts.peak_hour END",
+            )
+            .text(column(&rows, |(k, _)| k.0.clone()))
+            .text(column(&rows, |(k, _)| k.1.clone()))
+            .text(column(&rows, |(k, _)| k.2.clone()))
+            .int(column(&rows, |(_, a)| a.n))
+            .int(column(&rows, |(_, a)| a.straight))
+            .int(column(&rows, |(_, a)| a.duplicates))
+            .int(column(&rows, |(_, a)| a.largest))
+            .int(column(&rows, |(_, a)| a.peak_hour));
+            tx.execute_bulk(&counts).await?;
             // Drafts: every page save of the batch in a few statements (the
             // last save of a draft wins), then the drafts of questionnaires
             // now stored (or stored before) deleted.
             let mut saves: BTreeMap<&str, (usize, &DraftSave)> = BTreeMap::new();
-            let mut finished: Vec<&str> = Vec::new();
+            let mut finished: Vec<String> = Vec::new();
             for (i, (w, _)) in batch.iter().enumerate() {
                 match w {
                     Work::SaveDraft(save) => {
@@ -849,115 +832,79 @@ async fn write_batch(
                         if let Some(token) = &p.finishes_draft
                             && outcomes[i] != Done::Submitted(Outcome::CodeRejected)
                         {
-                            finished.push(token);
+                            finished.push(token.clone());
                         }
                     }
                 }
             }
             if !saves.is_empty() {
                 let saves: Vec<(usize, &DraftSave)> = saves.into_values().collect();
-                let mut existing: std::collections::HashSet<String> =
-                    std::collections::HashSet::new();
-                for chunk in saves.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "SELECT token_hash FROM drafts WHERE token_hash IN (",
-                    );
-                    let mut list = qb.separated(", ");
-                    for (_, d) in chunk {
-                        list.push_bind(d.token_hash.clone());
-                    }
-                    qb.push(")");
-                    let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                    existing.extend(rows.into_iter().map(|r| r.0));
-                }
                 // Most recently used: after every draft saved before this batch.
                 let (base,): (i64,) =
                     sqlx::query_as("SELECT CAST(COALESCE(MAX(touched), 0) AS BIGINT) FROM drafts")
                         .fetch_one(&mut *tx)
                         .await?;
-                for (k, chunk) in saves.chunks(ROWS_PER_STATEMENT).enumerate() {
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day, touched, bytes) ",
-                    );
-                    qb.push_values(chunk.iter().enumerate(), |mut b, (j, (_, d))| {
-                        b.push_bind(d.token_hash.clone())
-                            .push_bind(d.draft.link_code.clone())
-                            .push_bind(d.draft.submission_id.clone())
-                            .push_bind(d.draft.answers.clone())
-                            .push_bind(d.day.clone())
-                            .push_bind(base + 1 + (k * ROWS_PER_STATEMENT + j) as i64)
-                            .push_bind(d.draft.answers.len() as i64);
-                    });
-                    qb.push(
-                        " ON CONFLICT (token_hash) DO UPDATE SET answers = excluded.answers, \
-                         day = excluded.day, link_code = excluded.link_code, \
-                         bytes = excluded.bytes, touched = excluded.touched",
-                    );
-                    qb.build().execute(&mut *tx).await?;
-                }
+                let touched: Vec<i64> = (0..saves.len()).map(|j| base + 1 + j as i64).collect();
+                let upsert = Bulk::new(
+                    "INSERT INTO drafts (token_hash, link_code, submission_id, answers, day, touched, bytes) ",
+                    " ON CONFLICT (token_hash) DO UPDATE SET answers = excluded.answers, \
+                     day = excluded.day, link_code = excluded.link_code, \
+                     bytes = excluded.bytes, touched = excluded.touched",
+                )
+                .text(column(&saves, |(_, d)| d.token_hash.clone()))
+                .text(column(&saves, |(_, d)| d.draft.link_code.clone()))
+                .text(column(&saves, |(_, d)| d.draft.submission_id.clone()))
+                .text(column(&saves, |(_, d)| d.draft.answers.clone()))
+                .text(column(&saves, |(_, d)| d.day.clone()))
+                .int(touched)
+                .int(column(&saves, |(_, d)| d.draft.answers.len() as i64));
+                tx.execute_bulk(&upsert).await?;
                 // A link that new drafts take past its budget loses its least
                 // recently used drafts from before this batch.
                 let mut new_by_link: BTreeMap<&str, (usize, &DraftSave)> = BTreeMap::new();
                 for (i, d) in &saves {
-                    if !existing.contains(&d.token_hash) {
+                    if d.is_new {
                         new_by_link.entry(d.draft.link_code.as_str()).or_insert((*i, *d));
                     }
                 }
                 let links: Vec<(&str, (usize, &DraftSave))> = new_by_link.into_iter().collect();
-                for chunk in links.chunks(ROWS_PER_STATEMENT) {
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "SELECT link_code, COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts WHERE link_code IN (",
+                let usage = Bulk::new(
+                    "SELECT link_code, COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM drafts WHERE link_code IN (",
+                    ") GROUP BY link_code",
+                )
+                .text(column(&links, |(link, _)| link.to_string()));
+                let usage: Vec<(String, i64, i64)> = tx.fetch_bulk(&usage).await?;
+                for (link, rows, used) in usage {
+                    let Some((_, (i, d))) = links.iter().find(|(l, _)| *l == link) else {
+                        continue;
+                    };
+                    let b = &d.budget;
+                    let excess =
+                        crate::drafts::over_budget(rows, used, b.per_link_rows, b.per_link_bytes);
+                    if excess == 0 {
+                        continue;
+                    }
+                    let evicted = sqlx::query(
+                        "DELETE FROM drafts WHERE token_hash IN \
+                         (SELECT token_hash FROM drafts WHERE link_code = $1 AND touched <= $2 \
+                          ORDER BY touched LIMIT $3)",
+                    )
+                    .bind(&link)
+                    .bind(base)
+                    .bind(excess)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    outcomes[*i] = Done::DraftSaved(evicted);
+                    tracing::warn!(
+                        link,
+                        evicted,
+                        "survey link over its draft budget; least recently used drafts evicted"
                     );
-                    let mut list = qb.separated(", ");
-                    for (link, _) in chunk {
-                        list.push_bind(link.to_string());
-                    }
-                    qb.push(") GROUP BY link_code");
-                    let usage: Vec<(String, i64, i64)> =
-                        qb.build_query_as().fetch_all(&mut *tx).await?;
-                    for (link, rows, used) in usage {
-                        let Some((_, (i, d))) = chunk.iter().find(|(l, _)| *l == link) else {
-                            continue;
-                        };
-                        let b = &d.budget;
-                        let excess = crate::drafts::over_budget(
-                            rows,
-                            used,
-                            b.per_link_rows,
-                            b.per_link_bytes,
-                        );
-                        if excess == 0 {
-                            continue;
-                        }
-                        let evicted = sqlx::query(
-                            "DELETE FROM drafts WHERE token_hash IN \
-                             (SELECT token_hash FROM drafts WHERE link_code = $1 AND touched <= $2 \
-                              ORDER BY touched LIMIT $3)",
-                        )
-                        .bind(&link)
-                        .bind(base)
-                        .bind(excess)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                        outcomes[*i] = Done::DraftSaved(evicted);
-                        tracing::warn!(
-                            link,
-                            evicted,
-                            "survey link over its draft budget; least recently used drafts evicted"
-                        );
-                    }
                 }
             }
-            for chunk in finished.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = sqlx::QueryBuilder::new("DELETE FROM drafts WHERE token_hash IN (");
-                let mut list = qb.separated(", ");
-                for token in chunk {
-                    list.push_bind(token.to_string());
-                }
-                qb.push(")");
-                qb.build().execute(&mut *tx).await?;
-            }
+            tx.execute_bulk(&Bulk::new("DELETE FROM drafts WHERE token_hash IN (", ")").text(finished))
+                .await?;
             let t = Instant::now();
             tx.commit().await?;
             stats

@@ -10,6 +10,7 @@ pub mod agencies;
 pub mod api_tokens;
 pub mod assignments;
 pub mod audit;
+pub mod bulk;
 pub mod device_checks;
 pub mod drafts;
 pub mod evidence_checks;
@@ -333,6 +334,37 @@ impl Db {
         Ok(done)
     }
 
+    /// Makes an empty schema `schema` in the PostgreSQL database at `url`
+    /// (dropping one of that name first) and returns the URL whose
+    /// connections use it: a bench run starts as empty as a new SQLite file.
+    pub async fn fresh_postgres_schema(url: &str, schema: &str) -> Result<String> {
+        let name = schema_name(schema)?;
+        let pool = sqlx::PgPool::connect(url).await?;
+        let made = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+        )))
+        .execute(&pool)
+        .await;
+        pool.close().await;
+        made?;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Ok(format!("{url}{sep}options=-c%20search_path%3D{name}"))
+    }
+
+    /// Drops a schema [`Db::fresh_postgres_schema`] made, with its tables.
+    pub async fn drop_postgres_schema(url: &str, schema: &str) -> Result<()> {
+        let name = schema_name(schema)?;
+        let pool = sqlx::PgPool::connect(url).await?;
+        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE"
+        )))
+        .execute(&pool)
+        .await;
+        pool.close().await;
+        dropped?;
+        Ok(())
+    }
+
     /// Writes a consistent copy of a live SQLite database to `path`.
     pub async fn backup_sqlite(&self, path: &str) -> Result<()> {
         let Db::Sqlite { writer, .. } = self else {
@@ -495,4 +527,19 @@ pub struct BackupFile {
     pub integrity: String,
     pub migrations: i64,
     pub responses: i64,
+}
+
+/// A schema name that is safe to splice into SQL: lower-case letters,
+/// digits and underscores, starting with a letter.
+fn schema_name(name: &str) -> Result<&str> {
+    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(StoreError::Invalid(format!("not a schema name: {name:?}")))
+    }
 }

@@ -169,15 +169,23 @@ async fn draft_of(
     })
 }
 
-async fn store_draft(state: &AppState, code: &str, d: &DraftState) -> Result<(), AppError> {
+async fn store_draft(state: &AppState, link: &Link, d: &DraftState) -> Result<(), AppError> {
     let answers = serde_json::to_string(&d.body)
         .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
     let draft = Draft {
-        link_code: code.to_string(),
+        link_code: link.code.clone(),
         submission_id: d.submission_id.clone(),
         answers,
     };
-    itas_app::survey::save_draft(&state.ingest, &d.token, draft, state.config.draft_budget).await?;
+    itas_app::survey::save_draft(
+        &state.ingest,
+        &link.agency_id,
+        &d.token,
+        d.is_new,
+        draft,
+        state.config.draft_budget,
+    )
+    .await?;
     Ok(())
 }
 
@@ -305,7 +313,7 @@ async fn start(
         d.is_new,
         lang,
     )?;
-    store_draft(&state, &code, &d).await?;
+    store_draft(&state, &open.link, &d).await?;
     let resume = survey::first_unanswered_page(&open.fw, &open.link.tool, &d.body.a);
     Ok((
         AppendHeaders([
@@ -652,7 +660,7 @@ async fn save_page(
     if back || page_index + 1 < pages.len() {
         // Going back from an untouched first visit stores nothing.
         let untouched = d.is_new && d.body.a.is_empty() && d.body.t.is_empty();
-        if !untouched && let Err(e) = store_draft(&state, &code, &d).await {
+        if !untouched && let Err(e) = store_draft(&state, &open.link, &d).await {
             return refused(e, &d);
         }
         let to = if back {
@@ -671,7 +679,7 @@ async fn save_page(
     }
     // The last page: the whole questionnaire must be answered.
     if let Err((item, _)) = survey::check_complete(&open.fw, &open.link.tool, &d.body.a) {
-        if let Err(e) = store_draft(&state, &code, &d).await {
+        if let Err(e) = store_draft(&state, &open.link, &d).await {
             return refused(e, &d);
         }
         let back = pages
@@ -711,7 +719,7 @@ async fn save_page(
         Ok(o) => o,
         Err(e) => {
             // Keep the last page in the draft too, where the storage allows.
-            let _ = store_draft(&state, &code, &d).await;
+            let _ = store_draft(&state, &open.link, &d).await;
             return refused(e, &d);
         }
     };
