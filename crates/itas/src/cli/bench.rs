@@ -42,7 +42,8 @@ enum BenchWhat {
 
 #[derive(clap::Args)]
 struct SubmissionArgs {
-    /// Database to fill (default: a fresh SQLite file in a temporary folder).
+    /// Database to fill (default: a fresh SQLite file in a temporary folder;
+    /// in a PostgreSQL database, a schema of the run's own, dropped after).
     #[arg(long)]
     database_url: Option<String>,
     #[arg(long, default_value_t = 200)]
@@ -103,10 +104,38 @@ pub(super) struct BenchDb {
     pub db: Db,
     pub url: String,
     temp: Option<std::path::PathBuf>,
+    /// A PostgreSQL schema made for this run: (the database's own URL, the schema).
+    schema: Option<(String, String)>,
 }
 
 impl BenchDb {
+    /// The database `given` as it is (a bench that builds on what an earlier
+    /// run kept), or a fresh SQLite file.
     pub async fn open(name: &str, given: Option<String>) -> Result<BenchDb, String> {
+        BenchDb::opened(name, given, None).await
+    }
+
+    /// A fresh, empty database whatever is given: a PostgreSQL database gets
+    /// a schema of this run's own, dropped by [`BenchDb::finish`], so that
+    /// every run starts as empty as a SQLite run's new file (one that grew
+    /// with every earlier run would be slower run by run, and the two
+    /// backends would not be compared alike).
+    pub async fn open_fresh(name: &str, given: Option<String>) -> Result<BenchDb, String> {
+        let Some(base) = given.filter(|u| u.starts_with("postgres")) else {
+            return BenchDb::open(name, None).await;
+        };
+        let schema = format!("itas_bench_{name}_{}", std::process::id());
+        let url = Db::fresh_postgres_schema(&base, &schema)
+            .await
+            .map_err(|e| format!("making the bench's schema: {e}"))?;
+        BenchDb::opened(name, Some(url), Some((base, schema))).await
+    }
+
+    async fn opened(
+        name: &str,
+        given: Option<String>,
+        schema: Option<(String, String)>,
+    ) -> Result<BenchDb, String> {
         let (url, temp) = match given {
             Some(url) => (url, None),
             None => {
@@ -120,12 +149,24 @@ impl BenchDb {
         };
         let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
         db.migrate().await.map_err(|e| e.to_string())?;
-        Ok(BenchDb { db, url, temp })
+        Ok(BenchDb {
+            db,
+            url,
+            temp,
+            schema,
+        })
     }
 
-    /// Closes it; a temporary one is removed unless `keep`.
+    /// Closes it; a temporary one (file or schema) is removed unless `keep`.
     pub async fn finish(self, keep: bool) {
         self.db.close().await;
+        if let Some((base, schema)) = self.schema {
+            if keep {
+                out!("database kept: {}", self.url);
+            } else if let Err(e) = Db::drop_postgres_schema(&base, &schema).await {
+                out!("the bench's schema {schema} is left in place: {e}");
+            }
+        }
         if let Some(dir) = self.temp {
             if keep {
                 out!("database kept: {}", self.url);
@@ -322,7 +363,7 @@ async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String
 }
 
 async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
-    let bench_db = BenchDb::open("submissions", a.database_url.clone()).await?;
+    let bench_db = BenchDb::open_fresh("submissions", a.database_url.clone()).await?;
     let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let links = Arc::new(setup(&db, a.agencies).await?);
     let (server, in_process) = if a.in_process {

@@ -79,7 +79,7 @@ fn summary(statuses: &[u16]) -> String {
 }
 
 async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
-    let bench_db = super::bench::BenchDb::open("downloads", a.database_url.clone()).await?;
+    let bench_db = super::bench::BenchDb::open_fresh("downloads", a.database_url.clone()).await?;
     let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let today = time::OffsetDateTime::now_utc().date();
     let bars = super::progress::Steps::new();

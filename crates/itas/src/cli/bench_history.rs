@@ -60,7 +60,7 @@ fn row(fw: &itas_core::Framework, code: &str, year: i64, seed: u64) -> String {
 }
 
 async fn bench(a: HistoryArgs) -> Result<ExitCode, String> {
-    let bench_db = super::bench::BenchDb::open("history", a.database_url.clone()).await?;
+    let bench_db = super::bench::BenchDb::open_fresh("history", a.database_url.clone()).await?;
     let db = bench_db.db.clone();
     let prefix = &itas_store::new_id()[24..];
     let agencies = (0..a.agencies)

@@ -47,7 +47,7 @@ fn rng(x: &mut u64) -> u64 {
 }
 
 async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
-    let bench_db = super::bench::BenchDb::open("quality", a.database_url.clone()).await?;
+    let bench_db = super::bench::BenchDb::open_fresh("quality", a.database_url.clone()).await?;
     let db = bench_db.db.clone();
     let t = Instant::now();
     let today = time::OffsetDateTime::now_utc().date();
