@@ -1,8 +1,9 @@
 //! Deadline-proof ingestion of survey responses.
 //!
-//! One writer task per process takes submissions from a queue and writes them
-//! in batches: every submission waiting when a transaction starts goes into
-//! it (group commit). A submission is acknowledged only after its batch has
+//! A writer task takes submissions from a queue and writes them in batches:
+//! every submission waiting when a transaction starts goes into it (group
+//! commit). SQLite has one writer per process; PostgreSQL has
+//! [`POSTGRES_WRITERS`], each owning the agencies whose id hashes to it. A submission is acknowledged only after its batch has
 //! committed, so an acknowledged answer survives a crash. Each batch also
 //! updates the per-agency tallies, in the same transaction, so scores and
 //! counts never need the raw responses. A retried submission (same random id)
@@ -14,7 +15,7 @@
 //! respondent's five pages cost a share of a few group commits, not six
 //! fsyncs of their own. Work that needs no database (packing the answers,
 //! hashing them) is done by the request before it queues, on whichever core
-//! runs it, so the single writer spends its time in the database.
+//! runs it, so the writers spend their time in the database.
 //!
 //! On SQLite the fsync that makes a batch durable is taken out of the
 //! writer's path: the batch commits with `synchronous = NORMAL` (its frames
@@ -142,7 +143,7 @@ struct Hooks {
 pub const RESTART_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// What the writer has done since it started: for `/healthz` and the
-/// benchmark, which reads how busy the single writer is at a plateau.
+/// benchmark, which reads how busy the writers are at a plateau.
 #[derive(Default, Debug)]
 pub struct WriterStats {
     pub batches: AtomicU64,

@@ -339,14 +339,11 @@ impl Db {
     /// connections use it: a bench run starts as empty as a new SQLite file.
     pub async fn fresh_postgres_schema(url: &str, schema: &str) -> Result<String> {
         let name = schema_name(schema)?;
-        let pool = sqlx::PgPool::connect(url).await?;
-        let made = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-        )))
-        .execute(&pool)
-        .await;
-        pool.close().await;
-        made?;
+        run_on_postgres(
+            url,
+            format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
+        )
+        .await?;
         let sep = if url.contains('?') { '&' } else { '?' };
         Ok(format!("{url}{sep}options=-c%20search_path%3D{name}"))
     }
@@ -354,15 +351,7 @@ impl Db {
     /// Drops a schema [`Db::fresh_postgres_schema`] made, with its tables.
     pub async fn drop_postgres_schema(url: &str, schema: &str) -> Result<()> {
         let name = schema_name(schema)?;
-        let pool = sqlx::PgPool::connect(url).await?;
-        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS {name} CASCADE"
-        )))
-        .execute(&pool)
-        .await;
-        pool.close().await;
-        dropped?;
-        Ok(())
+        run_on_postgres(url, format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await
     }
 
     /// Writes a consistent copy of a live SQLite database to `path`.
@@ -527,6 +516,16 @@ pub struct BackupFile {
     pub integrity: String,
     pub migrations: i64,
     pub responses: i64,
+}
+
+/// Runs `sql` (checked by the caller) on a connection of its own to the
+/// PostgreSQL database at `url`, closed after.
+async fn run_on_postgres(url: &str, sql: String) -> Result<()> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    let ran = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+    pool.close().await;
+    ran?;
+    Ok(())
 }
 
 /// A schema name that is safe to splice into SQL: lower-case letters,

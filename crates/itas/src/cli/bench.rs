@@ -115,14 +115,16 @@ impl BenchDb {
         BenchDb::opened(name, given, None).await
     }
 
-    /// A fresh, empty database whatever is given: a PostgreSQL database gets
+    /// A fresh, empty database unless a SQLite file is given: a PostgreSQL database gets
     /// a schema of this run's own, dropped by [`BenchDb::finish`], so that
     /// every run starts as empty as a SQLite run's new file (one that grew
     /// with every earlier run would be slower run by run, and the two
     /// backends would not be compared alike).
     pub async fn open_fresh(name: &str, given: Option<String>) -> Result<BenchDb, String> {
-        let Some(base) = given.filter(|u| u.starts_with("postgres")) else {
-            return BenchDb::open(name, None).await;
+        let base = match given {
+            Some(url) if url.starts_with("postgres") => url,
+            // A SQLite URL is used as given, as `open` does; none, a new file.
+            other => return BenchDb::open(name, other).await,
         };
         let schema = format!("itas_bench_{name}_{}", std::process::id());
         let url = Db::fresh_postgres_schema(&base, &schema)
