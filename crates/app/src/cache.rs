@@ -243,6 +243,8 @@ pub struct Caches {
     pub overviews: Memo<crate::figures::Overview>,
     /// Each round's provinces for the map.
     pub provinces: Memo<std::collections::BTreeMap<String, crate::published::GroupSummary>>,
+    /// The drafts this server saved (the survey pages).
+    pub drafts: crate::draft_cache::DraftCache,
 }
 
 impl Caches {
@@ -254,6 +256,7 @@ impl Caches {
             ("participants", self.participants.counts()),
             ("overviews", self.overviews.counts()),
             ("provinces", self.provinces.counts()),
+            ("drafts", self.drafts.counts()),
         ]
     }
 }
@@ -312,6 +315,7 @@ impl Default for Caches {
             participants: Memo::new(PARTICIPANTS_TTL),
             overviews: Memo::new(RESULTS_TTL),
             provinces: Memo::new(RESULTS_TTL),
+            drafts: crate::draft_cache::DraftCache::default(),
         }
     }
 }

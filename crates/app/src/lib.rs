@@ -14,6 +14,7 @@ pub mod cache;
 pub mod central_parts;
 pub mod collection;
 pub mod demo;
+pub mod draft_cache;
 pub mod error;
 pub mod evidence_check;
 pub mod figures;

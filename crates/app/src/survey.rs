@@ -86,32 +86,49 @@ pub async fn access_code_open(app: &App, link: &Link, code_hash: &str) -> Result
     .await?)
 }
 
-/// The unfinished questionnaire a draft cookie holds, if any.
-pub async fn draft(app: &App, token: &str) -> Result<Option<itas_store::drafts::Draft>, Error> {
-    Ok(itas_store::drafts::load(&app.db, &crate::secrets::token_hash(token)).await?)
+/// The unfinished questionnaire a draft cookie holds, if any: the copy this
+/// server kept when it saved `version` (the cookie's), else the database's.
+pub async fn draft(
+    app: &App,
+    token: &str,
+    version: Option<&str>,
+) -> Result<Option<itas_store::drafts::Draft>, Error> {
+    let token_hash = crate::secrets::token_hash(token);
+    if let Some(version) = version
+        && let Some(kept) = app.caches.drafts.get(&token_hash, version)
+    {
+        return Ok(Some(kept));
+    }
+    Ok(itas_store::drafts::load(&app.db, &token_hash).await?)
 }
 
 /// Keeps a respondent's unfinished questionnaire under its draft token,
-/// through the response writer (the page joins its group commit).
+/// through the response writer (the page joins its group commit). Answers
+/// the version of this save, for the draft cookie: this server keeps the
+/// draft under it once the writer has stored it, never before.
 pub async fn save_draft(
+    app: &App,
     ingest: &itas_store::ingest::Ingestor,
     agency_id: &str,
     token: &str,
     is_new: bool,
     draft: itas_store::drafts::Draft,
     budget: itas_store::drafts::DraftBudget,
-) -> Result<(), Error> {
+) -> Result<String, Error> {
+    let token_hash = crate::secrets::token_hash(token);
     ingest
         .save_draft(itas_store::drafts::DraftSave {
-            token_hash: crate::secrets::token_hash(token),
+            token_hash: token_hash.clone(),
             agency_id: agency_id.to_string(),
             is_new,
-            draft,
+            draft: draft.clone(),
             day: today().to_string(),
             budget,
         })
         .await?;
-    Ok(())
+    let version = crate::draft_cache::new_version();
+    app.caches.drafts.put(token_hash, version.clone(), draft);
+    Ok(version)
 }
 
 /// A respondent's answers for the link's survey, as stored: the day and the
@@ -129,11 +146,17 @@ pub struct Answered {
 /// `storage_fault`, anything else that stops the writer `unavailable`: the
 /// respondent keeps the answers and sends again.
 pub async fn submit(
+    app: &App,
     ingest: &itas_store::ingest::Ingestor,
-    clock: &crate::Clock,
     link: &Link,
     a: Answered,
 ) -> Result<itas_store::ingest::Outcome, Error> {
+    let clock = &app.clock;
+    if let Some(token_hash) = &a.finishes_draft {
+        // Whatever the outcome, the next read of this draft goes to the
+        // database: the submission may have ended it.
+        app.caches.drafts.forget(token_hash);
+    }
     let s = itas_store::ingest::Submission {
         agency_id: link.agency_id.clone(),
         round_id: link.round_id.clone(),

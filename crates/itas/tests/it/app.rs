@@ -148,6 +148,15 @@ pub struct Client<'a> {
 }
 
 impl TestApp {
+    /// A second server over the same database, with caches of its own (what
+    /// a load balancer in front of several `itas serve` has).
+    pub fn another_server(&self) -> TestApp {
+        TestApp {
+            db: self.db.clone(),
+            router: itas_web::app(AppState::new(self.db.clone(), Config::default())),
+        }
+    }
+
     pub fn client(&self) -> Client<'_> {
         Client {
             app: self,
@@ -210,6 +219,15 @@ pub async fn round_named(db: &Db, name_prefix: &str) -> String {
 }
 
 impl Client<'_> {
+    /// The same browser, its next requests reaching `app` (another server).
+    pub fn on<'b>(&self, app: &'b TestApp) -> Client<'b> {
+        Client {
+            app,
+            cookies: self.cookies.clone(),
+            extra_headers: self.extra_headers.clone(),
+        }
+    }
+
     /// A cookie the client chose itself (as an attacker's script would).
     pub fn set_cookie(&mut self, name: &str, value: &str) {
         self.cookies.insert(name.to_string(), value.to_string());

@@ -257,6 +257,101 @@ both_backends!(a_dropped_connection_resumes_from_the_draft, |app| {
     assert!(!r.body.contains("ยังส่งคำตอบไม่ได้"), "{}", r.body);
 });
 
+/// The fields of one page of `tool`, each cell answered with option `choice`.
+fn page_fields(tool: &str, page: usize, choice: usize) -> Vec<(String, String)> {
+    let fw = ita_2564();
+    let indicator = itas_core::survey::pages(&fw, tool)[page];
+    all_fields(tool, |_, _, _| choice)
+        .into_iter()
+        .filter(|(k, _)| fw.item(k.split('.').next().unwrap()).unwrap().indicator == indicator)
+        .collect()
+}
+
+async fn save(phone: &mut Client<'_>, code: &str, page: usize, fields: &[(String, String)]) {
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = phone.post_form(&format!("/s/{code}/q/{page}"), &f).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+/// How many of `fields` page `page` shows ticked.
+async fn ticked(
+    phone: &mut Client<'_>,
+    code: &str,
+    page: usize,
+    fields: &[(String, String)],
+) -> usize {
+    let r = phone.get(&format!("/s/{code}/q/{page}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    fields
+        .iter()
+        .filter(|(k, v)| {
+            r.body
+                .contains(&format!("name=\"{k}\" value=\"{v}\" checked"))
+        })
+        .count()
+}
+
+both_backends!(
+    a_respondent_moving_between_servers_never_gets_a_stale_draft,
+    |app| {
+        // Two servers over one database, a phone's requests reaching either
+        // (a round-robin load balancer). Each server keeps the drafts it saved.
+        let a = &app;
+        let b = app.another_server();
+        let code = link(a, "EIT").await;
+        let (first0, first1) = (page_fields("EIT", 0, 0), page_fields("EIT", 1, 0));
+        let (second0, second1) = (page_fields("EIT", 0, 1), page_fields("EIT", 1, 1));
+        assert!(first0.iter().zip(&second0).all(|(x, y)| x.1 != y.1));
+
+        let mut phone = a.client();
+        save(&mut phone, &code, 0, &first0).await;
+        assert_eq!(ticked(&mut phone, &code, 0, &first0).await, first0.len());
+        // On B, which never saw this draft: read from the database.
+        let mut phone = phone.on(&b);
+        assert_eq!(ticked(&mut phone, &code, 0, &first0).await, first0.len());
+        save(&mut phone, &code, 0, &second0).await;
+        save(&mut phone, &code, 1, &second1).await;
+        // Back on A, which kept its own (older) copy: B's answers, not A's.
+        let mut phone = phone.on(a);
+        assert_eq!(ticked(&mut phone, &code, 0, &second0).await, second0.len());
+        assert_eq!(ticked(&mut phone, &code, 1, &second1).await, second1.len());
+        save(&mut phone, &code, 1, &first1).await;
+        // And B's kept copy is as old now.
+        let mut phone = phone.on(&b);
+        assert_eq!(ticked(&mut phone, &code, 1, &first1).await, first1.len());
+        assert_eq!(ticked(&mut phone, &code, 0, &second0).await, second0.len());
+
+        // A cookie from before versions (the token alone) reads the database.
+        let mut phone = phone.on(a);
+        let cookie = phone.cookie("itas_draft").expect("draft cookie");
+        let (token, version) = cookie.split_once('.').expect("token.version");
+        assert_eq!((token.len(), version.len()), (64, 16));
+        phone.set_cookie("itas_draft", token);
+        assert_eq!(ticked(&mut phone, &code, 1, &first1).await, first1.len());
+
+        // The server that saved a draft shows it from memory: with the
+        // database's copy gone (housekeeping), A still has it, B has nothing.
+        save(&mut phone, &code, 0, &first0).await;
+        itas_store::drafts::purge_before(&a.db, "9999-12-31")
+            .await
+            .unwrap();
+        assert_eq!(ticked(&mut phone, &code, 0, &first0).await, first0.len());
+        assert_eq!(ticked(&mut phone.on(&b), &code, 0, &first0).await, 0);
+
+        // Sent on A: the kept copy goes with it, even for the old cookie.
+        save(&mut phone, &code, 1, &first1).await;
+        let sent_with = phone.cookie("itas_draft").unwrap();
+        save(&mut phone, &code, 2, &page_fields("EIT", 2, 0)).await;
+        assert_eq!(count(a, "EIT").await, 1);
+        assert!(phone.cookie("itas_draft").is_none(), "cleared on sending");
+        phone.set_cookie("itas_draft", &sent_with);
+        assert_eq!(ticked(&mut phone, &code, 0, &first0).await, 0);
+    }
+);
+
 both_backends!(
     previous_keeps_every_tick_and_resume_opens_the_first_unanswered_page,
     |app| {

@@ -143,14 +143,29 @@ struct DraftState {
     is_new: bool,
 }
 
+/// The draft cookie's value: the draft's token, then a dot and the version
+/// of the last save acknowledged to this browser (a cookie from before
+/// versions has the token alone).
+fn draft_cookie_of(headers: &HeaderMap) -> Option<(String, Option<String>)> {
+    let value = auth::cookie(headers, DRAFT_COOKIE)?;
+    let (token, version) = match value.split_once('.') {
+        Some((token, version)) => (token, Some(version)),
+        None => (value.as_str(), None),
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let version = version.filter(|v| itas_app::draft_cache::is_version(v));
+    Some((token.to_string(), version.map(str::to_string)))
+}
+
 async fn draft_of(
     state: &AppState,
     headers: &HeaderMap,
     code: &str,
 ) -> Result<DraftState, AppError> {
-    if let Some(token) = auth::cookie(headers, DRAFT_COOKIE)
-        && token.len() == 64
-        && let Some(d) = itas_app::survey::draft(state, &token).await?
+    if let Some((token, version)) = draft_cookie_of(headers)
+        && let Some(d) = itas_app::survey::draft(state, &token, version.as_deref()).await?
         && d.link_code == code
     {
         let body = serde_json::from_str(&d.answers).unwrap_or_default();
@@ -169,7 +184,12 @@ async fn draft_of(
     })
 }
 
-async fn store_draft(state: &AppState, link: &Link, d: &DraftState) -> Result<(), AppError> {
+/// Saves the draft; answers the draft cookie that names this save.
+async fn store_draft(
+    state: &AppState,
+    link: &Link,
+    d: &DraftState,
+) -> Result<(axum::http::HeaderName, axum::http::HeaderValue), AppError> {
     let answers = serde_json::to_string(&d.body)
         .map_err(|e| AppError::new(ErrorCode::Internal).detail(e.to_string()))?;
     let draft = Draft {
@@ -177,7 +197,8 @@ async fn store_draft(state: &AppState, link: &Link, d: &DraftState) -> Result<()
         submission_id: d.submission_id.clone(),
         answers,
     };
-    itas_app::survey::save_draft(
+    let version = itas_app::survey::save_draft(
+        state,
         &state.ingest,
         &link.agency_id,
         &d.token,
@@ -186,7 +207,11 @@ async fn store_draft(state: &AppState, link: &Link, d: &DraftState) -> Result<()
         state.config.draft_budget,
     )
     .await?;
-    Ok(())
+    Ok(draft_cookie(
+        state,
+        &format!("{}.{version}", d.token),
+        7 * 24 * 3600,
+    ))
 }
 
 /// A submission id as the server stores it: a random UUID (version 4) in its
@@ -229,10 +254,10 @@ fn started_cookie(state: &AppState) -> (axum::http::HeaderName, axum::http::Head
 
 fn draft_cookie(
     state: &AppState,
-    token: &str,
+    value: &str,
     max_age_s: i64,
 ) -> (axum::http::HeaderName, axum::http::HeaderValue) {
-    auth::set_cookie(DRAFT_COOKIE, token, max_age_s, state.config.secure_cookies)
+    auth::set_cookie(DRAFT_COOKIE, value, max_age_s, state.config.secure_cookies)
 }
 
 async fn landing(
@@ -313,13 +338,10 @@ async fn start(
         d.is_new,
         lang,
     )?;
-    store_draft(&state, &open.link, &d).await?;
+    let cookie = store_draft(&state, &open.link, &d).await?;
     let resume = survey::first_unanswered_page(&open.fw, &open.link.tool, &d.body.a);
     Ok((
-        AppendHeaders([
-            draft_cookie(&state, &d.token, 7 * 24 * 3600),
-            started_cookie(&state),
-        ]),
+        AppendHeaders([cookie, started_cookie(&state)]),
         Redirect::to(&format!("/s/{code}/q/{resume}")),
     )
         .into_response())
@@ -536,7 +558,10 @@ impl Client {
     fn of(state: &AppState, headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Client {
         Client {
             address: peer.map(|p| crate::routes::public::client_address(state, headers, Some(p))),
-            draft: auth::cookie(headers, DRAFT_COOKIE).map(|t| auth::token_hash(&t)),
+            // The token alone: the version after it changes with every save.
+            draft: auth::cookie(headers, DRAFT_COOKIE).map(|v| {
+                auth::token_hash(v.split_once('.').map_or(v.as_str(), |(token, _)| token))
+            }),
         }
     }
 
@@ -647,7 +672,6 @@ async fn save_page(
         return refused(e, &d);
     }
     d.body.take_page(&open.fw, indicator, answers, &f);
-    let cookie = draft_cookie(&state, &d.token, 7 * 24 * 3600);
     let started = match auth::cookie(&headers, STARTED_COOKIE) {
         Some(v) if !d.is_new => auth::set_cookie(
             STARTED_COOKIE,
@@ -660,9 +684,6 @@ async fn save_page(
     if back || page_index + 1 < pages.len() {
         // Going back from an untouched first visit stores nothing.
         let untouched = d.is_new && d.body.a.is_empty() && d.body.t.is_empty();
-        if !untouched && let Err(e) = store_draft(&state, &open.link, &d).await {
-            return refused(e, &d);
-        }
         let to = if back {
             page_index.saturating_sub(1)
         } else {
@@ -671,6 +692,10 @@ async fn save_page(
         if untouched {
             return Ok(Redirect::to(&format!("/s/{code}/q/{to}")).into_response());
         }
+        let cookie = match store_draft(&state, &open.link, &d).await {
+            Ok(cookie) => cookie,
+            Err(e) => return refused(e, &d),
+        };
         return Ok((
             AppendHeaders([cookie, started]),
             Redirect::to(&format!("/s/{code}/q/{to}")),
@@ -679,9 +704,10 @@ async fn save_page(
     }
     // The last page: the whole questionnaire must be answered.
     if let Err((item, _)) = survey::check_complete(&open.fw, &open.link.tool, &d.body.a) {
-        if let Err(e) = store_draft(&state, &open.link, &d).await {
-            return refused(e, &d);
-        }
+        let cookie = match store_draft(&state, &open.link, &d).await {
+            Ok(cookie) => cookie,
+            Err(e) => return refused(e, &d),
+        };
         let back = pages
             .iter()
             .position(|n| open.fw.item(&item).is_some_and(|i| i.indicator == *n))
@@ -745,7 +771,7 @@ async fn ingest(
         speed,
         finishes_draft,
     };
-    itas_app::survey::submit(&state.ingest, &state.config.clock, &open.link, answered)
+    itas_app::survey::submit(state, &state.ingest, &open.link, answered)
         .await
         .map_err(|e| AppError::from(e).in_lang(lang))
 }
