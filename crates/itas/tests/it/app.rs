@@ -429,6 +429,31 @@ pub fn national_agency_csv(n: usize, prefix: &str) -> String {
     csv
 }
 
+/// The fields of one page of `tool` (ita-2564), every cell on option `o`
+/// (or the scale's last option where it has fewer).
+pub fn page_fields(tool: &str, page: usize, o: usize) -> Vec<(String, String)> {
+    let fw = itas_core::framework::ita_2564();
+    let indicator = itas_core::survey::pages(&fw, tool)[page];
+    itas_core::survey::items(&fw, tool)
+        .into_iter()
+        .filter(|(it, _, _)| it.indicator == indicator)
+        .flat_map(|(it, scale, cells)| {
+            let code = scale.options[o.min(scale.options.len() - 1)].code.clone();
+            (0..cells).map(move |c| (format!("{}.{c}", it.code), code.clone()))
+        })
+        .collect()
+}
+
+/// Saves page `page` of `tool` on the survey link `code`, every cell on option `o`.
+pub async fn post_page(c: &mut Client<'_>, tool: &str, code: &str, page: usize, o: usize) -> Reply {
+    let fields = page_fields(tool, page, o);
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form(&format!("/s/{code}/q/{page}"), &f).await
+}
+
 /// Posts one whole questionnaire of `tool` (or of a part, `EIT.2`) on the
 /// survey link `code`, as a phone sends the whole form.
 pub async fn answer(

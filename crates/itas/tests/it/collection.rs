@@ -1,7 +1,7 @@
 //! IIT/EIT collection: links, pages, drafts, validation, single-use codes,
 //! retries, flood limits, and scores that move as answers arrive.
 
-use crate::app::{Backend, Client, TestApp, spawn_app_with};
+use crate::app::{Backend, Client, TestApp, page_fields, spawn_app_with};
 use crate::both_backends;
 use axum::http::StatusCode;
 use itas_core::framework::ita_2564;
@@ -257,22 +257,9 @@ both_backends!(a_dropped_connection_resumes_from_the_draft, |app| {
     assert!(!r.body.contains("ยังส่งคำตอบไม่ได้"), "{}", r.body);
 });
 
-/// The fields of one page of `tool`, each cell answered with option `choice`.
-fn page_fields(tool: &str, page: usize, choice: usize) -> Vec<(String, String)> {
-    let fw = ita_2564();
-    let indicator = itas_core::survey::pages(&fw, tool)[page];
-    all_fields(tool, |_, _, _| choice)
-        .into_iter()
-        .filter(|(k, _)| fw.item(k.split('.').next().unwrap()).unwrap().indicator == indicator)
-        .collect()
-}
-
-async fn save(phone: &mut Client<'_>, code: &str, page: usize, fields: &[(String, String)]) {
-    let f: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let r = phone.post_form(&format!("/s/{code}/q/{page}"), &f).await;
+/// Saves page `page` of the EIT, every cell on option `o`.
+async fn save(phone: &mut Client<'_>, code: &str, page: usize, o: usize) {
+    let r = crate::app::post_page(phone, "EIT", code, page, o).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
 
@@ -307,18 +294,18 @@ both_backends!(
         assert!(first0.iter().zip(&second0).all(|(x, y)| x.1 != y.1));
 
         let mut phone = a.client();
-        save(&mut phone, &code, 0, &first0).await;
+        save(&mut phone, &code, 0, 0).await;
         assert_eq!(ticked(&mut phone, &code, 0, &first0).await, first0.len());
         // On B, which never saw this draft: read from the database.
         let mut phone = phone.on(&b);
         assert_eq!(ticked(&mut phone, &code, 0, &first0).await, first0.len());
-        save(&mut phone, &code, 0, &second0).await;
-        save(&mut phone, &code, 1, &second1).await;
+        save(&mut phone, &code, 0, 1).await;
+        save(&mut phone, &code, 1, 1).await;
         // Back on A, which kept its own (older) copy: B's answers, not A's.
         let mut phone = phone.on(a);
         assert_eq!(ticked(&mut phone, &code, 0, &second0).await, second0.len());
         assert_eq!(ticked(&mut phone, &code, 1, &second1).await, second1.len());
-        save(&mut phone, &code, 1, &first1).await;
+        save(&mut phone, &code, 1, 0).await;
         // And B's kept copy is as old now.
         let mut phone = phone.on(&b);
         assert_eq!(ticked(&mut phone, &code, 1, &first1).await, first1.len());
@@ -334,7 +321,7 @@ both_backends!(
 
         // The server that saved a draft shows it from memory: with the
         // database's copy gone (housekeeping), A still has it, B has nothing.
-        save(&mut phone, &code, 0, &first0).await;
+        save(&mut phone, &code, 0, 0).await;
         itas_store::drafts::purge_before(&a.db, "9999-12-31")
             .await
             .unwrap();
@@ -342,9 +329,9 @@ both_backends!(
         assert_eq!(ticked(&mut phone.on(&b), &code, 0, &first0).await, 0);
 
         // Sent on A: the kept copy goes with it, even for the old cookie.
-        save(&mut phone, &code, 1, &first1).await;
+        save(&mut phone, &code, 1, 0).await;
         let sent_with = phone.cookie("itas_draft").unwrap();
-        save(&mut phone, &code, 2, &page_fields("EIT", 2, 0)).await;
+        save(&mut phone, &code, 2, 0).await;
         assert_eq!(count(a, "EIT").await, 1);
         assert!(phone.cookie("itas_draft").is_none(), "cleared on sending");
         phone.set_cookie("itas_draft", &sent_with);

@@ -2,42 +2,13 @@
 //! the draft budget (per link and in total, rows and bytes) and the flood
 //! limit, while real respondents in the middle of the questionnaire finish.
 
-use crate::app::{Backend, Client, TestApp, spawn_app_with};
+use crate::app::{Backend, Client, TestApp, post_page, spawn_app_with};
 use axum::http::StatusCode;
 use itas_core::framework::ita_2564;
 use itas_store::drafts::{self, DraftBudget};
 
 const PER_LINK: i64 = 40;
 const TOTAL: i64 = 60;
-
-/// The fields of one page of `tool`, every cell on option `o`.
-fn page_fields(tool: &str, page: usize, o: usize) -> Vec<(String, String)> {
-    let fw = ita_2564();
-    let indicator = itas_core::survey::pages(&fw, tool)[page];
-    itas_core::survey::items(&fw, tool)
-        .into_iter()
-        .filter(|(it, _, _)| it.indicator == indicator)
-        .flat_map(|(it, scale, cells)| {
-            let code = scale.options[o.min(scale.options.len() - 1)].code.clone();
-            (0..cells).map(move |c| (format!("{}.{c}", it.code), code.clone()))
-        })
-        .collect()
-}
-
-async fn post_page(
-    c: &mut Client<'_>,
-    tool: &str,
-    code: &str,
-    page: usize,
-    o: usize,
-) -> crate::app::Reply {
-    let fields = page_fields(tool, page, o);
-    let f: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    c.post_form(&format!("/s/{code}/q/{page}"), &f).await
-}
 
 /// `n` cookie-less page posts, each of which would start a new draft.
 async fn flood(app: &TestApp, tool: &str, code: &str, n: usize) -> (usize, usize) {
