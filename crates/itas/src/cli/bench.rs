@@ -120,7 +120,7 @@ impl BenchDb {
     /// every run starts as empty as a SQLite run's new file (one that grew
     /// with every earlier run would be slower run by run, and the two
     /// backends would not be compared alike).
-    pub async fn open_fresh(name: &str, given: Option<String>) -> Result<BenchDb, String> {
+    async fn open_fresh(name: &str, given: Option<String>) -> Result<BenchDb, String> {
         let base = match given {
             Some(url) if url.starts_with("postgres") => url,
             // A SQLite URL is used as given, as `open` does; none, a new file.
@@ -131,6 +131,20 @@ impl BenchDb {
             .await
             .map_err(|e| format!("making the bench's schema: {e}"))?;
         BenchDb::opened(name, Some(url), Some((base, schema))).await
+    }
+
+    /// Runs `measure` on a fresh database ([`BenchDb::open_fresh`]) and
+    /// removes that database whatever the run comes to, so a run that fails
+    /// midway leaves no schema behind in the PostgreSQL database it was given.
+    pub async fn with_fresh<T>(
+        name: &str,
+        given: Option<String>,
+        measure: impl AsyncFnOnce(&BenchDb) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let bench_db = BenchDb::open_fresh(name, given).await?;
+        let result = measure(&bench_db).await;
+        bench_db.finish(false).await;
+        result
     }
 
     async fn opened(
@@ -365,7 +379,14 @@ async fn setup(db: &Db, agencies: usize) -> Result<Vec<(String, String)>, String
 }
 
 async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
-    let bench_db = BenchDb::open_fresh("submissions", a.database_url.clone()).await?;
+    let url = a.database_url.clone();
+    BenchDb::with_fresh("submissions", url, async move |bench_db| {
+        measure_submissions(a, bench_db).await
+    })
+    .await
+}
+
+async fn measure_submissions(a: SubmissionArgs, bench_db: &BenchDb) -> Result<ExitCode, String> {
     let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let links = Arc::new(setup(&db, a.agencies).await?);
     let (server, in_process) = if a.in_process {
@@ -643,7 +664,6 @@ async fn submissions(a: SubmissionArgs) -> Result<ExitCode, String> {
         );
     }
     drop(server);
-    bench_db.finish(false).await;
     Ok(if stored as usize == acked {
         ExitCode::SUCCESS
     } else {

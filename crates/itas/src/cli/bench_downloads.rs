@@ -79,7 +79,14 @@ fn summary(statuses: &[u16]) -> String {
 }
 
 async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
-    let bench_db = super::bench::BenchDb::open_fresh("downloads", a.database_url.clone()).await?;
+    let url = a.database_url.clone();
+    super::bench::BenchDb::with_fresh("downloads", url, async move |bench_db| {
+        measure(a, bench_db).await
+    })
+    .await
+}
+
+async fn measure(a: DownloadsArgs, bench_db: &super::bench::BenchDb) -> Result<ExitCode, String> {
     let (db, url) = (bench_db.db.clone(), bench_db.url.clone());
     let today = time::OffsetDateTime::now_utc().date();
     let bars = super::progress::Steps::new();
@@ -166,6 +173,5 @@ async fn bench(a: DownloadsArgs) -> Result<ExitCode, String> {
         );
     }
     drop(server);
-    bench_db.finish(false).await;
     Ok(ExitCode::SUCCESS)
 }

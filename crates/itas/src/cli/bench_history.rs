@@ -60,7 +60,14 @@ fn row(fw: &itas_core::Framework, code: &str, year: i64, seed: u64) -> String {
 }
 
 async fn bench(a: HistoryArgs) -> Result<ExitCode, String> {
-    let bench_db = super::bench::BenchDb::open_fresh("history", a.database_url.clone()).await?;
+    let url = a.database_url.clone();
+    super::bench::BenchDb::with_fresh("history", url, async move |bench_db| {
+        measure(a, bench_db).await
+    })
+    .await
+}
+
+async fn measure(a: HistoryArgs, bench_db: &super::bench::BenchDb) -> Result<ExitCode, String> {
     let db = bench_db.db.clone();
     let prefix = &itas_store::new_id()[24..];
     let agencies = (0..a.agencies)
@@ -128,6 +135,5 @@ async fn bench(a: HistoryArgs) -> Result<ExitCode, String> {
         times[times.len() - 1],
         times.len()
     );
-    bench_db.finish(false).await;
     Ok(ExitCode::SUCCESS)
 }

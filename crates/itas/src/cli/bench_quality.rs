@@ -47,7 +47,14 @@ fn rng(x: &mut u64) -> u64 {
 }
 
 async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
-    let bench_db = super::bench::BenchDb::open_fresh("quality", a.database_url.clone()).await?;
+    let url = a.database_url.clone();
+    super::bench::BenchDb::with_fresh("quality", url, async move |bench_db| {
+        measure(a, bench_db).await
+    })
+    .await
+}
+
+async fn measure(a: QualityArgs, bench_db: &super::bench::BenchDb) -> Result<ExitCode, String> {
     let db = bench_db.db.clone();
     let t = Instant::now();
     let today = time::OffsetDateTime::now_utc().date();
@@ -200,6 +207,5 @@ async fn bench(a: QualityArgs) -> Result<ExitCode, String> {
     );
     let size = db.size_bytes().await.map_err(|e| e.to_string())?;
     out!("database size: {:.0} MB", size as f64 / 1e6);
-    bench_db.finish(false).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ mod authz;
 mod bounds;
 mod browser;
 mod charts;
+mod cli_bench;
 mod cli_check_report;
 mod cli_report;
 mod cli_score;
