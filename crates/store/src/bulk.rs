@@ -79,11 +79,16 @@ impl Bulk {
 
     /// The PostgreSQL text: the same for every number of rows.
     fn postgres_sql(&self) -> String {
+        self.postgres_sql_from(1)
+    }
+
+    /// The PostgreSQL text with its arrays numbered from `$first`.
+    fn postgres_sql_from(&self, first: usize) -> String {
         let arrays: Vec<String> = self
             .columns
             .iter()
             .enumerate()
-            .map(|(i, c)| format!("${}::{}", i + 1, c.pg_array_type()))
+            .map(|(i, c)| format!("${}::{}", first + i, c.pg_array_type()))
             .collect();
         format!(
             "{}SELECT * FROM UNNEST({}){}",
@@ -91,6 +96,62 @@ impl Bulk {
             arrays.join(", "),
             self.after
         )
+    }
+}
+
+/// A row given back by a part of [`Together`]: every part that gives rows
+/// gives them in this one shape (three or four texts and two counts, with
+/// `''` and `CAST(0 AS BIGINT)` where a part has less), so that PostgreSQL
+/// can send all parts' rows as one result.
+pub type PartRow = (String, String, String, String, i64, i64);
+
+/// Bulk statements that do not depend on one another's effects, sent
+/// together: on SQLite one after another (a call costs no round trip), on
+/// PostgreSQL as one statement of data-modifying CTEs, so the parts cost one
+/// round trip instead of one each. PostgreSQL runs the parts on one snapshot:
+/// no part sees what another changes, and the caller puts two parts on one
+/// table together only when that cannot matter (a read placed before a
+/// delete sees the same rows either way).
+#[derive(Default)]
+pub struct Together<'a> {
+    parts: Vec<(&'a Bulk, bool)>,
+}
+
+impl<'a> Together<'a> {
+    pub fn new() -> Together<'a> {
+        Together::default()
+    }
+
+    /// A part whose rows ([`PartRow`]) the caller wants back.
+    pub fn fetch(mut self, statement: &'a Bulk) -> Together<'a> {
+        self.parts.push((statement, true));
+        self
+    }
+
+    /// A part run for its effect alone.
+    pub fn execute(mut self, statement: &'a Bulk) -> Together<'a> {
+        self.parts.push((statement, false));
+        self
+    }
+
+    /// The PostgreSQL text: every part as a CTE (empty parts too, so the
+    /// text stays the same from batch to batch and is prepared once), and
+    /// the fetched parts' rows as one result, each led by its part's place.
+    fn postgres_sql(&self) -> String {
+        let mut first = 1;
+        let mut ctes = Vec::new();
+        let mut results = Vec::new();
+        for (i, (statement, fetch)) in self.parts.iter().enumerate() {
+            ctes.push(format!("p{i} AS ({})", statement.postgres_sql_from(first)));
+            first += statement.columns.len();
+            if *fetch {
+                results.push(format!("SELECT {i}, * FROM p{i}"));
+            }
+        }
+        if results.is_empty() {
+            results.push("SELECT 0 WHERE false".into());
+        }
+        format!("WITH {} {}", ctes.join(", "), results.join(" UNION ALL "))
     }
 }
 
@@ -111,6 +172,13 @@ pub trait BulkConnection {
         &'c mut self,
         statement: &'c Bulk,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send + 'c;
+
+    /// Runs the parts in their order; the rows of each part (none for a part
+    /// run for its effect).
+    fn run_together<'c>(
+        &'c mut self,
+        parts: &'c Together<'c>,
+    ) -> impl Future<Output = Result<Vec<Vec<PartRow>>, StoreError>> + Send + 'c;
 }
 
 impl BulkConnection for SqliteConnection {
@@ -139,6 +207,22 @@ impl BulkConnection for SqliteConnection {
             touched += qb.build().execute(&mut *self).await?.rows_affected();
         }
         Ok(touched)
+    }
+
+    async fn run_together<'c>(
+        &'c mut self,
+        parts: &'c Together<'c>,
+    ) -> Result<Vec<Vec<PartRow>>, StoreError> {
+        let mut out = Vec::with_capacity(parts.parts.len());
+        for (statement, fetch) in &parts.parts {
+            if *fetch {
+                out.push(self.fetch_bulk(statement).await?);
+            } else {
+                self.execute_bulk(statement).await?;
+                out.push(Vec::new());
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -194,6 +278,38 @@ impl BulkConnection for PgConnection {
             .await?
             .rows_affected())
     }
+
+    async fn run_together<'c>(
+        &'c mut self,
+        parts: &'c Together<'c>,
+    ) -> Result<Vec<Vec<PartRow>>, StoreError> {
+        let mut out = vec![Vec::new(); parts.parts.len()];
+        let mut rows = 0;
+        for (statement, _) in &parts.parts {
+            rows += statement.rows()?;
+        }
+        if rows == 0 {
+            return Ok(out);
+        }
+        let mut q = sqlx::query_as::<_, (i32, String, String, String, String, i64, i64)>(
+            sqlx::AssertSqlSafe(parts.postgres_sql()),
+        );
+        for (statement, _) in &parts.parts {
+            for column in &statement.columns {
+                q = match column {
+                    Column::Text(v) => q.bind(v.as_slice()),
+                    Column::Int(v) => q.bind(v.as_slice()),
+                };
+            }
+        }
+        for (part, a, b, c, d, m, n) in q.fetch_all(&mut *self).await? {
+            let slot = out.get_mut(part as usize).ok_or_else(|| {
+                StoreError::Invalid(format!("a joint statement gave rows of part {part}"))
+            })?;
+            slot.push((a, b, c, d, m, n));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +328,29 @@ mod tests {
         assert_eq!(
             one.postgres_sql(),
             "INSERT INTO t (a, n) SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn parts_together_are_one_postgres_statement_with_their_arrays_numbered_in_turn() {
+        let insert = Bulk::new("INSERT INTO t (a, n) ", " RETURNING a, '', '', '', n, n")
+            .text(vec!["x".into()])
+            .int(vec![1]);
+        let delete = Bulk::new("DELETE FROM u WHERE a IN (", ")").text(vec![]);
+        let read =
+            Bulk::new("SELECT a, '', '', '', n, n FROM v WHERE a IN (", ")").text(vec!["y".into()]);
+        let together = Together::new().fetch(&insert).execute(&delete).fetch(&read);
+        assert_eq!(
+            together.postgres_sql(),
+            "WITH p0 AS (INSERT INTO t (a, n) SELECT * FROM UNNEST($1::text[], $2::bigint[]) RETURNING a, '', '', '', n, n), \
+             p1 AS (DELETE FROM u WHERE a IN (SELECT * FROM UNNEST($3::text[]))), \
+             p2 AS (SELECT a, '', '', '', n, n FROM v WHERE a IN (SELECT * FROM UNNEST($4::text[]))) \
+             SELECT 0, * FROM p0 UNION ALL SELECT 2, * FROM p2"
+        );
+        let effects = Together::new().execute(&delete);
+        assert_eq!(
+            effects.postgres_sql(),
+            "WITH p0 AS (DELETE FROM u WHERE a IN (SELECT * FROM UNNEST($1::text[]))) SELECT 0 WHERE false"
         );
     }
 
