@@ -55,6 +55,15 @@ struct Inner {
     bytes: usize,
 }
 
+impl Inner {
+    /// Drops the copy kept under `token_hash`, if any, and its bytes.
+    fn drop_kept(&mut self, token_hash: &str) {
+        if let Some(k) = self.drafts.remove(token_hash) {
+            self.bytes -= k.bytes;
+        }
+    }
+}
+
 pub struct DraftCache {
     capacity: usize,
     max_bytes: usize,
@@ -103,9 +112,7 @@ impl DraftCache {
                 Some(_) => {
                     // Another server saved since, or it is too old: this copy
                     // will not be asked for again.
-                    if let Some(k) = inner.drafts.remove(token_hash) {
-                        inner.bytes -= k.bytes;
-                    }
+                    inner.drop_kept(token_hash);
                     None
                 }
                 None => None,
@@ -129,9 +136,7 @@ impl DraftCache {
             + draft.answers.len()
             + 96;
         let mut inner = self.inner();
-        if let Some(old) = inner.drafts.remove(&token_hash) {
-            inner.bytes -= old.bytes;
-        }
+        inner.drop_kept(&token_hash);
         if bytes > LARGEST_KEPT_DRAFT.min(self.max_bytes) || self.capacity == 0 {
             return;
         }
@@ -155,10 +160,7 @@ impl DraftCache {
 
     /// Drops the draft of a questionnaire that was sent.
     pub fn forget(&self, token_hash: &str) {
-        let mut inner = self.inner();
-        if let Some(k) = inner.drafts.remove(token_hash) {
-            inner.bytes -= k.bytes;
-        }
+        self.inner().drop_kept(token_hash);
     }
 
     /// (drafts, bytes) kept now.

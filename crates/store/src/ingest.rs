@@ -749,7 +749,7 @@ async fn write_batch(
                 .run_together(&Together::new().fetch(&responses).fetch(&upsert))
                 .await?
                 .try_into()
-                .map_err(|_| StoreError::Invalid("the first statements gave no rows".into()))?;
+                .map_err(|_| StoreError::Invalid("a group of statements answered for other parts".into()))?;
             let stored: std::collections::HashSet<Key> =
                 stored.into_iter().map(|(a, r, id, ..)| (a, r, id)).collect();
             // Every draft saved before this batch has a smaller `touched`.
@@ -872,7 +872,7 @@ async fn write_batch(
                 )
                 .await?
                 .try_into()
-                .map_err(|_| StoreError::Invalid("the second statements gave no rows".into()))?;
+                .map_err(|_| StoreError::Invalid("a group of statements answered for other parts".into()))?;
             let mut totals: BTreeMap<Key, (i64, Counts)> = aggs
                 .iter()
                 .map(|(k, a)| (k.clone(), (a.n, a.counts.clone())))
